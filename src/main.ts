@@ -1,9 +1,34 @@
 #!/usr/bin/env bun
-// chronik-server entry point. The broker is being built issue by issue; until the Kafka listener exists this
-// says what is there rather than pretending to serve.
+// chronik-server: parse the command line and environment, then hand a validated config to app/.
 
-console.error(
-  "chronik-server: the Kafka broker is not built yet (see the open issues). " +
-    "What exists today: the Kafka protocol codec, record batches and storage modules, and their tests (npm test).",
-);
-process.exit(2);
+import { createProcessLogger, startServer } from "./app/server.ts";
+import { chronikVersion } from "./app/version.ts";
+import { helpText } from "./cli/help.ts";
+import { parseCommandLine } from "./cli/parse-command-line.ts";
+
+const parsed = parseCommandLine(process.argv.slice(2), process.env);
+if (parsed.kind === "help") {
+  console.log(helpText());
+  process.exit(0);
+}
+if (parsed.kind === "version") {
+  console.log(chronikVersion);
+  process.exit(0);
+}
+if (parsed.kind === "error") {
+  console.error(`chronik-server: ${parsed.message}`);
+  process.exit(2);
+}
+
+const logger = createProcessLogger(parsed.config);
+const server = await startServer(parsed.config, logger);
+let stopping = false;
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, async () => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("stopping", { signal });
+    await server.stop();
+    process.exit(0);
+  });
+}

@@ -10,6 +10,21 @@ const textDecoder = new TextDecoder("utf-8", { fatal: true });
 const varintBytesMax = 5;
 const varlongBytesMax = 10;
 
+/** Decodes a zigzag varlong held as two 32-bit halves; values beyond ±2^53 are refused, not rounded. */
+function zigzagToSafeInteger(high: number, low: number, field: string): number {
+  if (high < 0x20_0000) {
+    // Below 2^53 the unsigned value is exact as a double. Zigzag: even is non-negative, odd negative.
+    const unsigned = high * 0x1_0000_0000 + low;
+    return unsigned % 2 === 0 ? unsigned / 2 : -(unsigned + 1) / 2;
+  }
+  const unsigned = (BigInt(high) << 32n) | BigInt(low);
+  const value = unsigned & 1n ? -((unsigned + 1n) >> 1n) : unsigned >> 1n;
+  if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) {
+    throw new ProtocolError(`varlong ${value} outside the safe integer range`, [field]);
+  }
+  return Number(value);
+}
+
 export class ByteReader {
   readonly bytes: Uint8Array;
   private readonly view: DataView;
@@ -131,11 +146,7 @@ export class ByteReader {
         low |= (byte & 0x0f) << 28;
         high |= (byte & 0x7f) >>> 4;
       } else high |= (byte & 0x7f) << (7 * index - 32);
-      if ((byte & 0x80) === 0) {
-        const unsigned = (high >>> 0) * 0x1_0000_0000 + (low >>> 0);
-        // Zigzag: even values are non-negative, odd ones negative.
-        return unsigned % 2 === 0 ? unsigned / 2 : -(unsigned + 1) / 2;
-      }
+      if ((byte & 0x80) === 0) return zigzagToSafeInteger(high >>> 0, low >>> 0, field);
     }
     throw new ProtocolError(`varlong longer than ${varlongBytesMax} bytes`, [field]);
   }

@@ -115,8 +115,18 @@ export class ByteWriter {
   /** Zigzag-encoded signed 64-bit varint from a safe integer. */
   varlong(value: number): void {
     assert(Number.isSafeInteger(value), `varlong out of safe range: ${value}`);
-    let unsigned = value >= 0 ? value * 2 : -value * 2 - 1;
     this.reserve(10);
+    if (Math.abs(value) >= 2 ** 52) {
+      // Zigzag doubles the magnitude, which a double cannot hold exactly past 2^53: take the BigInt path.
+      let unsigned = value >= 0 ? BigInt(value) << 1n : (-BigInt(value) << 1n) - 1n;
+      while (unsigned >= 0x80n) {
+        this.buffer[this.offset++] = Number(unsigned & 0x7fn) | 0x80;
+        unsigned >>= 7n;
+      }
+      this.buffer[this.offset++] = Number(unsigned);
+      return;
+    }
+    let unsigned = value >= 0 ? value * 2 : -value * 2 - 1;
     while (unsigned >= 0x80) {
       this.buffer[this.offset++] = (unsigned % 0x80) | 0x80;
       unsigned = Math.floor(unsigned / 0x80);

@@ -1,0 +1,41 @@
+// The validated configuration of one chronik-server process: what the command line and environment decided.
+// Built by cli/ (which validates everything from outside); app/ and below only ever see this typed value.
+
+import type { LogFormat, LogLevel } from "../base/logger.ts";
+
+export type ServerMode = "standalone" | "raft-cluster";
+
+export interface RaftPeer {
+  nodeId: number;
+  host: string;
+  port: number;
+}
+
+export interface BrokerDefaults {
+  /** auto.create.topics.enable: Metadata for an unknown topic creates it. */
+  autoCreateTopics: boolean;
+  /** num.partitions: partitions of an auto-created topic. */
+  numPartitions: number;
+  /** default.replication.factor: replicas of an auto-created topic. */
+  defaultReplicationFactor: number;
+  /** message.max.bytes: the largest record batch a topic accepts, unless the topic says otherwise. */
+  messageMaxBytes: number;
+}
+
+export interface ServerConfig {
+  mode: ServerMode;
+  nodeId: number;
+  dataDir: string;
+  kafkaBindHost: string;
+  kafkaPort: number;
+  /** The host and port clients are told to connect to (Metadata, FindCoordinator). */
+  advertisedHost: string;
+  advertisedPort: number;
+  httpBindHost: string;
+  httpPort: number;
+  logLevel: LogLevel;
+  logFormat: LogFormat;
+  broker: BrokerDefaults;
+  /** raft-cluster only: where this node listens for its peers, and who they are. */
+  raft: { bindHost: string; port: number; peers: RaftPeer[]; bootstrap: boolean } | null;
+}

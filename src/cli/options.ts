@@ -1,0 +1,241 @@
+// Every command-line option of chronik-server, with its environment variable, default and validation.
+// One table, so --help, the parser and the environment all agree. Values arrive as strings (argv, env) and
+// leave typed; a bad value is reported in one line naming the option, the value and what is allowed.
+
+import * as v from "valibot";
+import { logLevels } from "../base/logger.ts";
+
+export type OptionScope = "global" | "raft-cluster";
+
+export interface OptionSpec<T> {
+  /** The long flag without dashes, e.g. "kafka-port". */
+  flag: string;
+  env: string;
+  /** The value used when neither flag nor environment gives one, as it would be typed. */
+  defaultText: string;
+  /** What is allowed, in words, for the one-line error and --help. */
+  allowed: string;
+  help: string;
+  scope: OptionScope;
+  /** True for switches that may stand alone (`--bootstrap` means true). */
+  isSwitch?: boolean;
+  schema: v.GenericSchema<string, T>;
+}
+
+const portNumber = (min: number) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^\d+$/),
+    v.transform(Number),
+    v.number(),
+    v.integer(),
+    v.minValue(min),
+    v.maxValue(65535),
+  );
+
+const integerInRange = (min: number, max: number) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^-?\d+$/),
+    v.transform(Number),
+    v.number(),
+    v.integer(),
+    v.minValue(min),
+    v.maxValue(max),
+  );
+
+const booleanText = v.pipe(
+  v.picklist(["true", "false", "1", "0", "yes", "no"]),
+  v.transform((text) => text === "true" || text === "1" || text === "yes"),
+);
+
+/** A host name or address clients can reach: not a wildcard address. */
+const advertisedHost = v.pipe(
+  v.string(),
+  v.minLength(1),
+  v.regex(/^[A-Za-z0-9._:[\]-]+$/),
+  v.check((host) => host !== "0.0.0.0" && host !== "::" && host !== "[::]"),
+);
+
+const bindHost = v.pipe(v.string(), v.minLength(1), v.regex(/^[A-Za-z0-9._:[\]-]+$/));
+
+/** "host:port", as in --raft-addr 0.0.0.0:9192. */
+export const hostPort = v.pipe(
+  v.string(),
+  v.regex(/^[A-Za-z0-9._-]+:\d{1,5}$/),
+  v.transform((text) => {
+    const colon = text.lastIndexOf(":");
+    return { host: text.slice(0, colon), port: Number(text.slice(colon + 1)) };
+  }),
+  v.check((address) => address.port >= 1 && address.port <= 65535),
+);
+
+/** "2@host2:9292,3@host3:9392": the other voters of the cluster. */
+const peerList = v.pipe(
+  v.string(),
+  v.transform((text) => text.split(",").filter((part) => part.trim() !== "")),
+  v.array(
+    v.pipe(
+      v.string(),
+      v.transform((part) => part.trim()),
+      v.regex(/^\d+@[A-Za-z0-9._-]+:\d{1,5}$/),
+      v.transform((part) => {
+        const [id, address] = part.split("@") as [string, string];
+        const colon = address.lastIndexOf(":");
+        return { nodeId: Number(id), host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+      }),
+      v.check((peer) => peer.port >= 1 && peer.port <= 65535 && peer.nodeId <= 2 ** 31 - 1),
+    ),
+  ),
+);
+
+export const optionSpecs = {
+  kafkaPort: {
+    flag: "kafka-port",
+    env: "CHRONIK_KAFKA_PORT",
+    defaultText: "9092",
+    allowed: "a port from 1 to 65535",
+    help: "Kafka protocol listener port",
+    scope: "global",
+    schema: portNumber(1),
+  },
+  bindAddr: {
+    flag: "bind-addr",
+    env: "CHRONIK_BIND_ADDR",
+    defaultText: "0.0.0.0",
+    allowed: "a host name or IP address",
+    help: "address the Kafka and HTTP listeners bind to",
+    scope: "global",
+    schema: bindHost,
+  },
+  advertisedAddr: {
+    flag: "advertised-addr",
+    env: "CHRONIK_ADVERTISED_ADDR",
+    defaultText: "localhost",
+    allowed: "a host name or IP address clients can reach (not 0.0.0.0)",
+    help: "host clients are told to connect to",
+    scope: "global",
+    schema: advertisedHost,
+  },
+  advertisedPort: {
+    flag: "advertised-port",
+    env: "CHRONIK_ADVERTISED_PORT",
+    defaultText: "",
+    allowed: "a port from 1 to 65535",
+    help: "port clients are told to connect to (default: --kafka-port)",
+    scope: "global",
+    schema: portNumber(1),
+  },
+  nodeId: {
+    flag: "node-id",
+    env: "CHRONIK_NODE_ID",
+    defaultText: "1",
+    allowed: "an integer from 0 to 2147483647",
+    help: "this node's id, unique in the cluster",
+    scope: "global",
+    schema: integerInRange(0, 2 ** 31 - 1),
+  },
+  dataDir: {
+    flag: "data-dir",
+    env: "CHRONIK_DATA_DIR",
+    defaultText: "./data",
+    allowed: "a directory path",
+    help: "where logs and metadata are stored",
+    scope: "global",
+    schema: v.pipe(v.string(), v.minLength(1)),
+  },
+  httpPort: {
+    flag: "http-port",
+    env: "CHRONIK_HTTP_PORT",
+    defaultText: "8080",
+    allowed: "a port from 1 to 65535",
+    help: "HTTP port for /health, /ready, /metrics and the admin API",
+    scope: "global",
+    schema: portNumber(1),
+  },
+  logLevel: {
+    flag: "log-level",
+    env: "CHRONIK_LOG_LEVEL",
+    defaultText: "info",
+    allowed: logLevels.join(", "),
+    help: "least severe log level printed",
+    scope: "global",
+    schema: v.picklist(logLevels),
+  },
+  logFormat: {
+    flag: "log-format",
+    env: "CHRONIK_LOG_FORMAT",
+    defaultText: "text",
+    allowed: "text, json",
+    help: "one readable line or one JSON object per event",
+    scope: "global",
+    schema: v.picklist(["text", "json"] as const),
+  },
+  autoCreateTopics: {
+    flag: "auto-create-topics",
+    env: "CHRONIK_AUTO_CREATE_TOPICS",
+    defaultText: "true",
+    allowed: "true or false",
+    help: "auto.create.topics.enable: Metadata for an unknown topic creates it",
+    scope: "global",
+    schema: booleanText,
+  },
+  numPartitions: {
+    flag: "num-partitions",
+    env: "CHRONIK_NUM_PARTITIONS",
+    defaultText: "1",
+    allowed: "an integer from 1 to 100000",
+    help: "num.partitions: partitions of an auto-created topic",
+    scope: "global",
+    schema: integerInRange(1, 100_000),
+  },
+  defaultReplicationFactor: {
+    flag: "default-replication-factor",
+    env: "CHRONIK_DEFAULT_REPLICATION_FACTOR",
+    defaultText: "1",
+    allowed: "an integer from 1 to 32767",
+    help: "default.replication.factor: replicas of an auto-created topic",
+    scope: "global",
+    schema: integerInRange(1, 32767),
+  },
+  messageMaxBytes: {
+    flag: "message-max-bytes",
+    env: "CHRONIK_MESSAGE_MAX_BYTES",
+    defaultText: "1048588",
+    allowed: "an integer from 1024 to 104857600",
+    help: "message.max.bytes: largest record batch accepted",
+    scope: "global",
+    schema: integerInRange(1024, 104_857_600),
+  },
+  raftAddr: {
+    flag: "raft-addr",
+    env: "CHRONIK_RAFT_ADDR",
+    defaultText: "0.0.0.0:9192",
+    allowed: "host:port",
+    help: "where this node listens for its Raft peers",
+    scope: "raft-cluster",
+    schema: hostPort,
+  },
+  peers: {
+    flag: "peers",
+    env: "CHRONIK_RAFT_PEERS",
+    defaultText: "",
+    allowed: 'a list like "2@host2:9292,3@host3:9392"',
+    help: "the other voters: id@host:port, comma separated",
+    scope: "raft-cluster",
+    schema: peerList,
+  },
+  bootstrap: {
+    flag: "bootstrap",
+    env: "CHRONIK_BOOTSTRAP",
+    defaultText: "false",
+    allowed: "true or false",
+    help: "form a new cluster from --peers if none exists yet",
+    scope: "raft-cluster",
+    isSwitch: true,
+    schema: booleanText,
+  },
+} satisfies Record<string, OptionSpec<unknown>>;
+
+export type OptionName = keyof typeof optionSpecs;
+export type OptionValues = { [K in OptionName]: v.InferOutput<(typeof optionSpecs)[K]["schema"]> };

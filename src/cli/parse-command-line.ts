@@ -1,0 +1,162 @@
+// Turns argv and the environment into a validated ServerConfig, or a one-line error naming the problem.
+// Precedence: a flag beats its environment variable, which beats the default. Pure: no process access here.
+
+import * as v from "valibot";
+import type { ServerConfig, ServerMode } from "../app/server-config.ts";
+import { type OptionName, type OptionSpec, type OptionValues, optionSpecs } from "./options.ts";
+
+export type CommandLineResult =
+  | { kind: "run"; config: ServerConfig }
+  | { kind: "help" }
+  | { kind: "version" }
+  | { kind: "error"; message: string };
+
+const modes: readonly ServerMode[] = ["standalone", "raft-cluster"];
+const optionNames = Object.keys(optionSpecs) as OptionName[];
+const specByFlag = new Map<string, [OptionName, OptionSpec<unknown>]>(
+  optionNames.map((name) => [optionSpecs[name].flag, [name, optionSpecs[name]]]),
+);
+
+class UsageError extends Error {}
+
+interface RawArguments {
+  mode: ServerMode | null;
+  flagTexts: Map<OptionName, string>;
+  wantsHelp: boolean;
+  wantsVersion: boolean;
+}
+
+function splitArguments(argv: readonly string[]): RawArguments {
+  const raw: RawArguments = { mode: null, flagTexts: new Map(), wantsHelp: false, wantsVersion: false };
+  for (let index = 0; index < argv.length; index++) {
+    const token = argv[index]!;
+    if (token === "--help" || token === "-h") raw.wantsHelp = true;
+    else if (token === "--version") raw.wantsVersion = true;
+    else if (token.startsWith("--")) index = readFlag(argv, index, raw);
+    else if ((modes as readonly string[]).includes(token)) {
+      if (raw.mode !== null) throw new UsageError(`two commands given: ${raw.mode} and ${token}`);
+      raw.mode = token as ServerMode;
+    } else throw new UsageError(`unknown command "${token}"; expected one of: ${modes.join(", ")}`);
+  }
+  return raw;
+}
+
+/** Reads the flag at argv[index] and its value; returns the index of the last token consumed. */
+function readFlag(argv: readonly string[], index: number, raw: RawArguments): number {
+  const token = argv[index]!;
+  const equals = token.indexOf("=");
+  const flag = token.slice(2, equals === -1 ? undefined : equals);
+  const entry = specByFlag.get(flag);
+  if (!entry) throw new UsageError(`unknown option --${flag} (see --help)`);
+  const [name, spec] = entry;
+  if (raw.flagTexts.has(name)) throw new UsageError(`option --${flag} given twice`);
+  if (equals !== -1) {
+    raw.flagTexts.set(name, token.slice(equals + 1));
+    return index;
+  }
+  if (spec.isSwitch) {
+    raw.flagTexts.set(name, "true");
+    return index;
+  }
+  const value = argv[index + 1];
+  if (value === undefined || value.startsWith("--")) throw new UsageError(`option --${flag} needs a value`);
+  raw.flagTexts.set(name, value);
+  return index + 1;
+}
+
+function resolveOption<N extends OptionName>(
+  name: N,
+  flagTexts: Map<OptionName, string>,
+  env: Readonly<Record<string, string | undefined>>,
+): OptionValues[N] | undefined {
+  const spec: OptionSpec<unknown> = optionSpecs[name];
+  const fromFlag = flagTexts.get(name);
+  const fromEnv = env[spec.env];
+  const text = fromFlag ?? (fromEnv !== undefined && fromEnv !== "" ? fromEnv : spec.defaultText);
+  if (text === "") return undefined;
+  const result = v.safeParse(spec.schema, text);
+  if (!result.success) {
+    const source =
+      fromFlag !== undefined ? `--${spec.flag}` : fromEnv ? spec.env : `default of --${spec.flag}`;
+    throw new UsageError(`${source}: ${JSON.stringify(text)} is not allowed; expected ${spec.allowed}`);
+  }
+  return result.output as OptionValues[N];
+}
+
+function resolveAll(raw: RawArguments, env: Readonly<Record<string, string | undefined>>) {
+  const values = {} as { [K in OptionName]: OptionValues[K] | undefined };
+  for (const name of optionNames) {
+    (values as Record<OptionName, unknown>)[name] = resolveOption(name, raw.flagTexts, env);
+  }
+  return values;
+}
+
+function buildConfig(mode: ServerMode, values: ReturnType<typeof resolveAll>): ServerConfig {
+  const required = <T>(value: T | undefined, name: OptionName): T => {
+    if (value === undefined) throw new UsageError(`--${optionSpecs[name].flag} is required`);
+    return value;
+  };
+  const kafkaPort = required(values.kafkaPort, "kafkaPort");
+  const nodeId = required(values.nodeId, "nodeId");
+  const bindHost = required(values.bindAddr, "bindAddr");
+  return {
+    mode,
+    nodeId,
+    dataDir: required(values.dataDir, "dataDir"),
+    kafkaBindHost: bindHost,
+    kafkaPort,
+    advertisedHost: required(values.advertisedAddr, "advertisedAddr"),
+    advertisedPort: values.advertisedPort ?? kafkaPort,
+    httpBindHost: bindHost,
+    httpPort: required(values.httpPort, "httpPort"),
+    logLevel: required(values.logLevel, "logLevel"),
+    logFormat: required(values.logFormat, "logFormat"),
+    broker: {
+      autoCreateTopics: required(values.autoCreateTopics, "autoCreateTopics"),
+      numPartitions: required(values.numPartitions, "numPartitions"),
+      defaultReplicationFactor: required(values.defaultReplicationFactor, "defaultReplicationFactor"),
+      messageMaxBytes: required(values.messageMaxBytes, "messageMaxBytes"),
+    },
+    raft: mode === "raft-cluster" ? buildRaftConfig(nodeId, values) : null,
+  };
+}
+
+function buildRaftConfig(nodeId: number, values: ReturnType<typeof resolveAll>): ServerConfig["raft"] {
+  const address = values.raftAddr;
+  if (!address) throw new UsageError("--raft-addr is required for raft-cluster");
+  const peers = values.peers ?? [];
+  const ids = new Set<number>([nodeId]);
+  for (const peer of peers) {
+    if (ids.has(peer.nodeId)) {
+      throw new UsageError(`--peers: node id ${peer.nodeId} appears twice (this node is ${nodeId})`);
+    }
+    ids.add(peer.nodeId);
+  }
+  return { bindHost: address.host, port: address.port, peers, bootstrap: values.bootstrap ?? false };
+}
+
+function checkScope(mode: ServerMode, flagTexts: Map<OptionName, string>): void {
+  if (mode === "raft-cluster") return;
+  for (const name of flagTexts.keys()) {
+    const spec: OptionSpec<unknown> = optionSpecs[name];
+    if (spec.scope === "raft-cluster")
+      throw new UsageError(`option --${spec.flag} applies only to raft-cluster`);
+  }
+}
+
+export function parseCommandLine(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): CommandLineResult {
+  try {
+    const raw = splitArguments(argv);
+    if (raw.wantsHelp) return { kind: "help" };
+    if (raw.wantsVersion) return { kind: "version" };
+    if (raw.mode === null) throw new UsageError(`no command given; expected one of: ${modes.join(", ")}`);
+    checkScope(raw.mode, raw.flagTexts);
+    return { kind: "run", config: buildConfig(raw.mode, resolveAll(raw, env)) };
+  } catch (error) {
+    if (error instanceof UsageError) return { kind: "error", message: error.message };
+    throw error;
+  }
+}

@@ -1,0 +1,100 @@
+// Proves the command line and environment become a validated config, flags beat the environment, and every
+// bad value is refused with one line naming the option, the value and what is allowed.
+
+import { describe, expect, test } from "bun:test";
+import { helpText } from "../../src/cli/help.ts";
+import { optionSpecs } from "../../src/cli/options.ts";
+import { parseCommandLine } from "../../src/cli/parse-command-line.ts";
+
+function run(argv: string[], env: Record<string, string> = {}) {
+  const result = parseCommandLine(argv, env);
+  if (result.kind !== "run") throw new Error(`expected a config, got ${JSON.stringify(result)}`);
+  return result.config;
+}
+
+function errorOf(argv: string[], env: Record<string, string> = {}): string {
+  const result = parseCommandLine(argv, env);
+  if (result.kind !== "error") throw new Error(`expected an error, got ${JSON.stringify(result)}`);
+  return result.message;
+}
+
+describe("parseCommandLine", () => {
+  test("defaults follow the original Chronik design", () => {
+    const config = run(["standalone"]);
+    expect(config.mode).toBe("standalone");
+    expect(config.kafkaPort).toBe(9092);
+    expect(config.advertisedHost).toBe("localhost");
+    expect(config.advertisedPort).toBe(9092);
+    expect(config.nodeId).toBe(1);
+    expect(config.dataDir).toBe("./data");
+    expect(config.broker).toEqual({
+      autoCreateTopics: true,
+      numPartitions: 1,
+      defaultReplicationFactor: 1,
+      messageMaxBytes: 1048588,
+    });
+    expect(config.raft).toBeNull();
+  });
+
+  test("flags, --flag=value and environment variables, flags winning", () => {
+    const config = run(["--kafka-port", "19092", "--data-dir=/tmp/x", "standalone"], {
+      CHRONIK_KAFKA_PORT: "29092",
+      CHRONIK_NODE_ID: "7",
+      CHRONIK_AUTO_CREATE_TOPICS: "false",
+    });
+    expect(config.kafkaPort).toBe(19092);
+    expect(config.advertisedPort).toBe(19092);
+    expect(config.dataDir).toBe("/tmp/x");
+    expect(config.nodeId).toBe(7);
+    expect(config.broker.autoCreateTopics).toBe(false);
+  });
+
+  test("raft-cluster reads its address, peers and bootstrap switch", () => {
+    const config = run(["--node-id", "1", "raft-cluster", "--raft-addr", "0.0.0.0:9192", "--bootstrap"], {
+      CHRONIK_RAFT_PEERS: "2@host2:9292, 3@host3:9392",
+    });
+    expect(config.raft).toEqual({
+      bindHost: "0.0.0.0",
+      port: 9192,
+      bootstrap: true,
+      peers: [
+        { nodeId: 2, host: "host2", port: 9292 },
+        { nodeId: 3, host: "host3", port: 9392 },
+      ],
+    });
+  });
+
+  test("bad values name the option, the value and what is allowed", () => {
+    expect(errorOf(["--kafka-port", "99999", "standalone"])).toBe(
+      '--kafka-port: "99999" is not allowed; expected a port from 1 to 65535',
+    );
+    expect(errorOf(["standalone"], { CHRONIK_ADVERTISED_ADDR: "0.0.0.0" })).toStartWith(
+      'CHRONIK_ADVERTISED_ADDR: "0.0.0.0" is not allowed',
+    );
+    expect(errorOf(["--log-level", "loud", "standalone"])).toContain("debug, info, warn, error");
+    expect(errorOf(["raft-cluster", "--peers", "2@h:1,2@g:2"])).toContain("appears twice");
+    expect(errorOf(["raft-cluster", "--peers", "h:1"])).toStartWith('--peers: "h:1" is not allowed');
+  });
+
+  test("usage mistakes are one-line errors", () => {
+    expect(errorOf([])).toContain("no command given");
+    expect(errorOf(["serve"])).toContain('unknown command "serve"');
+    expect(errorOf(["--frob", "standalone"])).toBe("unknown option --frob (see --help)");
+    expect(errorOf(["standalone", "--kafka-port"])).toBe("option --kafka-port needs a value");
+    expect(errorOf(["standalone", "--bootstrap"])).toBe("option --bootstrap applies only to raft-cluster");
+    expect(errorOf(["standalone", "raft-cluster"])).toContain("two commands");
+    expect(errorOf(["--node-id", "1", "--node-id", "2", "standalone"])).toContain("given twice");
+    for (const message of [errorOf([]), errorOf(["--kafka-port", "x", "standalone"])]) {
+      expect(message).not.toContain("\n");
+    }
+  });
+
+  test("--help lists every option and its environment variable", () => {
+    expect(parseCommandLine(["standalone", "--help"], {}).kind).toBe("help");
+    const text = helpText();
+    for (const spec of Object.values(optionSpecs)) {
+      expect(text).toContain(`--${spec.flag}`);
+      expect(text).toContain(spec.env);
+    }
+  });
+});
