@@ -1,0 +1,39 @@
+// The records of the cluster metadata log. The metadata Raft group replicates these; every node applies them
+// in order to the same MetadataState. Plain data (JSON in the log's record values): readable in a dump,
+// versioned by adding fields with defaults, never by changing a field's meaning.
+
+export interface PartitionAssignment {
+  /** Node ids holding a replica, the preferred leader first. */
+  replicas: number[];
+}
+
+export type MetadataRecord =
+  | { type: "cluster-id"; clusterId: string }
+  | { type: "broker"; nodeId: number; host: string; port: number; rack: string | null }
+  | {
+      type: "topic";
+      name: string;
+      topicId: string;
+      partitions: PartitionAssignment[];
+      /** Topic-level overrides only; defaults come from the broker. */
+      configs: Record<string, string>;
+    }
+  | { type: "remove-topic"; topicId: string }
+  | { type: "add-partitions"; topicId: string; partitions: PartitionAssignment[] }
+  /** Sets (string) or removes (null) topic-level config overrides. */
+  | { type: "topic-configs"; topicId: string; changes: Record<string, string | null> }
+  /** Producer ids below `nextProducerId` are handed out: ids never repeat, even across restarts. */
+  | { type: "producer-ids"; nextProducerId: number };
+
+export type MetadataRecordType = MetadataRecord["type"];
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export function encodeMetadataRecord(record: MetadataRecord): Uint8Array {
+  return encoder.encode(JSON.stringify(record));
+}
+
+export function decodeMetadataRecord(bytes: Uint8Array): MetadataRecord {
+  return JSON.parse(decoder.decode(bytes)) as MetadataRecord;
+}

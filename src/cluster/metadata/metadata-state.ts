@@ -1,0 +1,140 @@
+// The cluster metadata as a state machine: topics, their partitions and config overrides, brokers, the
+// cluster id, and the producer-id high mark. apply() is the only way it changes, one record at a time in log
+// order, so every node that applies the same log holds the same state. Records were validated before they were
+// proposed; one that does not fit the state here is a bug, and asserts.
+
+import { assert, unreachable } from "../../base/assert.ts";
+import type { MetadataRecord, PartitionAssignment } from "./metadata-records.ts";
+
+export interface TopicMetadata {
+  readonly name: string;
+  readonly topicId: string;
+  readonly partitions: readonly PartitionAssignment[];
+  readonly configs: ReadonlyMap<string, string>;
+}
+
+export interface BrokerMetadata {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+}
+
+export class MetadataState {
+  clusterId: string | null = null;
+  nextProducerId = 0;
+  private readonly topicsByName = new Map<string, TopicMetadata>();
+  private readonly topicsById = new Map<string, TopicMetadata>();
+  private readonly brokersById = new Map<number, BrokerMetadata>();
+
+  topicByName(name: string): TopicMetadata | undefined {
+    return this.topicsByName.get(name);
+  }
+
+  topicById(topicId: string): TopicMetadata | undefined {
+    return this.topicsById.get(topicId);
+  }
+
+  topics(): IterableIterator<TopicMetadata> {
+    return this.topicsByName.values();
+  }
+
+  brokers(): IterableIterator<BrokerMetadata> {
+    return this.brokersById.values();
+  }
+
+  broker(nodeId: number): BrokerMetadata | undefined {
+    return this.brokersById.get(nodeId);
+  }
+
+  apply(record: MetadataRecord): void {
+    switch (record.type) {
+      case "cluster-id":
+        assert(this.clusterId === null || this.clusterId === record.clusterId, "cluster id changes");
+        this.clusterId = record.clusterId;
+        return;
+      case "broker":
+        this.brokersById.set(record.nodeId, {
+          nodeId: record.nodeId,
+          host: record.host,
+          port: record.port,
+          rack: record.rack,
+        });
+        return;
+      case "topic":
+        this.addTopic(record);
+        return;
+      case "remove-topic": {
+        const topic = this.requireTopic(record.topicId);
+        this.topicsById.delete(topic.topicId);
+        this.topicsByName.delete(topic.name);
+        return;
+      }
+      case "add-partitions": {
+        const topic = this.requireTopic(record.topicId);
+        this.replaceTopic({ ...topic, partitions: [...topic.partitions, ...record.partitions] });
+        return;
+      }
+      case "topic-configs":
+        this.changeConfigs(record.topicId, record.changes);
+        return;
+      case "producer-ids":
+        assert(record.nextProducerId > this.nextProducerId, "producer ids must only move forward");
+        this.nextProducerId = record.nextProducerId;
+        return;
+      default:
+        unreachable(record, "unknown metadata record");
+    }
+  }
+
+  /** The state as the records that rebuild it: a snapshot for a log that compacts, or a new follower. */
+  toRecords(): MetadataRecord[] {
+    const records: MetadataRecord[] = [];
+    if (this.clusterId !== null) records.push({ type: "cluster-id", clusterId: this.clusterId });
+    for (const broker of this.brokersById.values()) records.push({ type: "broker", ...broker });
+    for (const topic of this.topicsByName.values()) {
+      records.push({
+        type: "topic",
+        name: topic.name,
+        topicId: topic.topicId,
+        partitions: topic.partitions.map((partition) => ({ replicas: [...partition.replicas] })),
+        configs: Object.fromEntries(topic.configs),
+      });
+    }
+    if (this.nextProducerId > 0) records.push({ type: "producer-ids", nextProducerId: this.nextProducerId });
+    return records;
+  }
+
+  private addTopic(record: Extract<MetadataRecord, { type: "topic" }>): void {
+    assert(!this.topicsByName.has(record.name), `topic ${record.name} exists`);
+    assert(!this.topicsById.has(record.topicId), `topic id ${record.topicId} exists`);
+    assert(record.partitions.length > 0, `topic ${record.name} has no partitions`);
+    this.replaceTopic({
+      name: record.name,
+      topicId: record.topicId,
+      partitions: record.partitions.map((partition) => ({ replicas: [...partition.replicas] })),
+      configs: new Map(Object.entries(record.configs)),
+    });
+  }
+
+  private changeConfigs(topicId: string, changes: Record<string, string | null>): void {
+    const topic = this.requireTopic(topicId);
+    const configs = new Map(topic.configs);
+    for (const [name, value] of Object.entries(changes)) {
+      if (value === null) configs.delete(name);
+      else configs.set(name, value);
+    }
+    this.replaceTopic({ ...topic, configs });
+  }
+
+  private requireTopic(topicId: string): TopicMetadata {
+    const topic = this.topicsById.get(topicId);
+    assert(topic !== undefined, `no topic with id ${topicId}`);
+    return topic;
+  }
+
+  private replaceTopic(topic: TopicMetadata): void {
+    this.topicsByName.set(topic.name, topic);
+    this.topicsById.set(topic.topicId, topic);
+  }
+}

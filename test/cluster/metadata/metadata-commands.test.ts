@@ -1,0 +1,167 @@
+// Proves admin commands are validated against the metadata the way Kafka validates them, and that the records
+// they produce, applied in order, give the expected state and survive a snapshot round trip.
+
+import { describe, expect, test } from "bun:test";
+import {
+  type CreateTopicCommand,
+  type PlanningContext,
+  planAlterTopicConfigs,
+  planCreatePartitions,
+  planCreateTopic,
+  planDeleteTopic,
+} from "../../../src/cluster/metadata/metadata-commands.ts";
+import { MetadataState } from "../../../src/cluster/metadata/metadata-state.ts";
+
+function contextWithBrokers(brokerIds: number[]): PlanningContext {
+  const state = new MetadataState();
+  for (const nodeId of brokerIds)
+    state.apply({ type: "broker", nodeId, host: "localhost", port: 9092, rack: null });
+  let topicCount = 0;
+  return {
+    state,
+    defaults: { numPartitions: 1, replicationFactor: 1 },
+    newTopicId: () => `topic-id-${++topicCount}`,
+    randomIndex: () => 0,
+  };
+}
+
+function create(context: PlanningContext, overrides: Partial<CreateTopicCommand>) {
+  const result = planCreateTopic(context, {
+    name: "orders",
+    numPartitions: 3,
+    replicationFactor: 1,
+    assignments: [],
+    configs: new Map(),
+    ...overrides,
+  });
+  if (result.ok) for (const record of result.records) context.state.apply(record);
+  return result;
+}
+
+describe("CreateTopics", () => {
+  test("creates a topic with generated assignments and config overrides", () => {
+    const context = contextWithBrokers([1, 2, 3]);
+    const result = create(context, { replicationFactor: 2, configs: new Map([["retention.ms", "1000"]]) });
+    expect(result.ok).toBe(true);
+    const topic = context.state.topicByName("orders")!;
+    expect(topic.topicId).toBe("topic-id-1");
+    expect(topic.partitions.map((partition) => partition.replicas)).toEqual([
+      [1, 2],
+      [2, 3],
+      [3, 1],
+    ]);
+    expect(topic.configs.get("retention.ms")).toBe("1000");
+  });
+
+  test("refuses what Kafka refuses, naming the problem", () => {
+    const context = contextWithBrokers([1]);
+    create(context, {});
+    const cases: Array<[Partial<CreateTopicCommand>, string, string]> = [
+      [{}, "TOPIC_ALREADY_EXISTS", "already exists"],
+      [{ name: "bad name" }, "INVALID_TOPIC_EXCEPTION", "characters other than"],
+      [{ name: "x".repeat(250) }, "INVALID_TOPIC_EXCEPTION", "longer than 249"],
+      [{ name: ".." }, "INVALID_TOPIC_EXCEPTION", "not allowed"],
+      [{ name: "a.b" }, "INVALID_TOPIC_EXCEPTION", ""],
+      [{ name: "t2", numPartitions: 0 }, "INVALID_PARTITIONS", "[1, 100000]"],
+      [{ name: "t2", replicationFactor: 2 }, "INVALID_REPLICATION_FACTOR", "[1, 1]"],
+      [{ name: "t2", configs: new Map([["retention.ms", "soon"]]) }, "INVALID_CONFIG", "retention.ms"],
+      [{ name: "t2", configs: new Map([["cleanup.policy", "compact"]]) }, "INVALID_CONFIG", "compact"],
+      [{ name: "t2", configs: new Map([["no.such", "1"]]) }, "INVALID_CONFIG", "no.such"],
+      [
+        {
+          name: "t2",
+          numPartitions: -1,
+          replicationFactor: -1,
+          assignments: [{ partitionIndex: 0, brokerIds: [9] }],
+        },
+        "INVALID_REPLICA_ASSIGNMENT",
+        "broker 9",
+      ],
+    ];
+    create(context, { name: "a_b" });
+    for (const [overrides, error, words] of cases) {
+      const result = planCreateTopic(context, {
+        name: "orders",
+        numPartitions: 1,
+        replicationFactor: 1,
+        assignments: [],
+        configs: new Map(),
+        ...overrides,
+      });
+      expect(result).toMatchObject({ ok: false, error });
+      if (!result.ok) expect(result.message).toContain(words);
+    }
+  });
+
+  test("defaults apply when -1 is asked", () => {
+    const context = contextWithBrokers([1]);
+    context.defaults.numPartitions = 4;
+    create(context, { numPartitions: -1, replicationFactor: -1 });
+    expect(context.state.topicByName("orders")!.partitions.length).toBe(4);
+  });
+});
+
+describe("other commands", () => {
+  test("CreatePartitions adds partitions continuing the assignment", () => {
+    const context = contextWithBrokers([1, 2]);
+    create(context, { numPartitions: 2 });
+    const result = planCreatePartitions(context, { name: "orders", totalCount: 5, assignments: null });
+    expect(result.ok).toBe(true);
+    if (result.ok) context.state.apply(result.records[0]!);
+    expect(context.state.topicByName("orders")!.partitions.map((partition) => partition.replicas)).toEqual([
+      [1],
+      [2],
+      [1],
+      [2],
+      [1],
+    ]);
+    expect(planCreatePartitions(context, { name: "orders", totalCount: 5, assignments: null })).toMatchObject(
+      {
+        error: "INVALID_PARTITIONS",
+      },
+    );
+  });
+
+  test("incremental config changes set, delete, append and subtract", () => {
+    const context = contextWithBrokers([1]);
+    create(context, { configs: new Map([["retention.ms", "1000"]]) });
+    const result = planAlterTopicConfigs(context.state, "orders", [
+      { operation: "delete", name: "retention.ms" },
+      { operation: "set", name: "segment.bytes", value: "2097152" },
+      { operation: "append", name: "cleanup.policy", value: "delete" },
+    ]);
+    expect(result.ok).toBe(true);
+    if (result.ok) context.state.apply(result.records[0]!);
+    expect(Object.fromEntries(context.state.topicByName("orders")!.configs)).toEqual({
+      "segment.bytes": "2097152",
+      "cleanup.policy": "delete",
+    });
+    expect(
+      planAlterTopicConfigs(context.state, "orders", [
+        { operation: "set", name: "segment.bytes", value: "10" },
+      ]),
+    ).toMatchObject({ ok: false, error: "INVALID_CONFIG" });
+  });
+
+  test("delete removes the topic; the snapshot rebuilds the same state", () => {
+    const context = contextWithBrokers([1]);
+    create(context, { name: "keep" });
+    create(context, { name: "drop" });
+    context.state.apply({ type: "producer-ids", nextProducerId: 1000 });
+    const result = planDeleteTopic(context.state, context.state.topicByName("drop"));
+    if (result.ok) context.state.apply(result.records[0]!);
+    expect(context.state.topicByName("drop")).toBeUndefined();
+    expect(planDeleteTopic(context.state, undefined)).toMatchObject({ error: "UNKNOWN_TOPIC_OR_PARTITION" });
+
+    const rebuilt = new MetadataState();
+    for (const record of context.state.toRecords()) rebuilt.apply(record);
+    expect(rebuilt.toRecords()).toEqual(context.state.toRecords());
+    expect(rebuilt.nextProducerId).toBe(1000);
+    expect([...rebuilt.topics()].map((topic) => topic.name)).toEqual(["keep"]);
+  });
+
+  test("applying a record that does not fit the state is a bug", () => {
+    const state = new MetadataState();
+    expect(() => state.apply({ type: "remove-topic", topicId: "nope" })).toThrow("no topic with id");
+  });
+});
