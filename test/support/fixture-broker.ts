@@ -6,7 +6,7 @@
 
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import { decodeRequestPayload, encodeResponseFrame } from "../../src/protocol/frame.ts";
-import { ApiKey, type ApiMessages, apiDefinition } from "../../src/protocol/messages/registry.ts";
+import { ApiKey, type ApiMessages, apiCodecs, apiDefinition } from "../../src/protocol/messages/registry.ts";
 import { batchOffsets, scanBatches, stampBatch } from "../../src/protocol/records/batch-header.ts";
 
 export interface RecordedExchange {
@@ -92,7 +92,7 @@ class FixtureState {
 type Handler = (body: never, version: number, state: FixtureState, port: number) => unknown;
 
 function answerApiVersions(_body: ApiMessages[18]["request"], version: number) {
-  const response = apiDefinition(ApiKey.ApiVersions)!.response.create() as ApiMessages[18]["response"];
+  const response = apiCodecs(ApiKey.ApiVersions).response.create();
   if (version > answered[ApiKey.ApiVersions]!) response.errorCode = ErrorCode.UnsupportedVersion;
   response.apiKeys = Object.entries(answered).map(([apiKey, maxVersion]) => ({
     apiKey: Number(apiKey),
@@ -109,7 +109,7 @@ function answerMetadata(
   state: FixtureState,
   port: number,
 ) {
-  const response = apiDefinition(ApiKey.Metadata)!.response.create() as ApiMessages[3]["response"];
+  const response = apiCodecs(ApiKey.Metadata).response.create();
   response.brokers = [{ nodeId, host: "127.0.0.1", port, rack: null, unknownTaggedFields: [] }];
   response.clusterId = "fixture-cluster";
   response.controllerId = nodeId;
@@ -146,7 +146,7 @@ function answerProduce(body: ApiMessages[0]["request"], _version: number, state:
     }
     return null;
   }
-  const response = apiDefinition(ApiKey.Produce)!.response.create() as ApiMessages[0]["response"];
+  const response = apiCodecs(ApiKey.Produce).response.create();
   response.responses = body.topicData.map((topic) => ({
     name: topic.name,
     topicId: topicIdOf(topic.name),
@@ -167,7 +167,7 @@ function answerProduce(body: ApiMessages[0]["request"], _version: number, state:
 }
 
 async function answerFetch(body: ApiMessages[1]["request"], _version: number, state: FixtureState) {
-  const response = apiDefinition(ApiKey.Fetch)!.response.create() as ApiMessages[1]["response"];
+  const response = apiCodecs(ApiKey.Fetch).response.create();
   const nameOf = (topic: { topic: string; topicId: string }) =>
     topic.topic !== ""
       ? topic.topic
@@ -212,7 +212,7 @@ async function answerFetch(body: ApiMessages[1]["request"], _version: number, st
 }
 
 function answerListOffsets(body: ApiMessages[2]["request"], _version: number, state: FixtureState) {
-  const response = apiDefinition(ApiKey.ListOffsets)!.response.create() as ApiMessages[2]["response"];
+  const response = apiCodecs(ApiKey.ListOffsets).response.create();
   response.topics = body.topics.map((topic) => ({
     name: topic.name,
     partitions: topic.partitions.map((partition) => {
@@ -238,7 +238,7 @@ function answerFindCoordinator(
   _state: FixtureState,
   port: number,
 ) {
-  const response = apiDefinition(ApiKey.FindCoordinator)!.response.create() as ApiMessages[10]["response"];
+  const response = apiCodecs(ApiKey.FindCoordinator).response.create();
   Object.assign(response, { errorCode: 0, errorMessage: null, nodeId, host: "127.0.0.1", port });
   response.coordinators = body.coordinatorKeys.map((key) => ({
     key,
@@ -253,7 +253,7 @@ function answerFindCoordinator(
 }
 
 function answerJoinGroup(body: ApiMessages[11]["request"], version: number, state: FixtureState) {
-  const response = apiDefinition(ApiKey.JoinGroup)!.response.create() as ApiMessages[11]["response"];
+  const response = apiCodecs(ApiKey.JoinGroup).response.create();
   if (body.memberId === "" && version >= 4) {
     response.errorCode = ErrorCode.MemberIdRequired;
     response.memberId = `fixture-member-${++state.memberCounter}`;
@@ -275,7 +275,7 @@ function answerJoinGroup(body: ApiMessages[11]["request"], version: number, stat
 }
 
 function answerSyncGroup(body: ApiMessages[14]["request"], _version: number, state: FixtureState) {
-  const response = apiDefinition(ApiKey.SyncGroup)!.response.create() as ApiMessages[14]["response"];
+  const response = apiCodecs(ApiKey.SyncGroup).response.create();
   for (const assignment of body.assignments)
     state.assignments.set(assignment.memberId, assignment.assignment);
   response.protocolType = body.protocolType;
@@ -285,7 +285,7 @@ function answerSyncGroup(body: ApiMessages[14]["request"], _version: number, sta
 }
 
 function answerOffsetCommit(body: ApiMessages[8]["request"], _version: number, state: FixtureState) {
-  const response = apiDefinition(ApiKey.OffsetCommit)!.response.create() as ApiMessages[8]["response"];
+  const response = apiCodecs(ApiKey.OffsetCommit).response.create();
   response.topics = body.topics.map((topic) => ({
     name: topic.name,
     partitions: topic.partitions.map((partition) => {
@@ -301,7 +301,7 @@ function answerOffsetCommit(body: ApiMessages[8]["request"], _version: number, s
 }
 
 function answerOffsetFetch(body: ApiMessages[9]["request"], version: number, state: FixtureState) {
-  const response = apiDefinition(ApiKey.OffsetFetch)!.response.create() as ApiMessages[9]["response"];
+  const response = apiCodecs(ApiKey.OffsetFetch).response.create();
   const topicsOf = (groupId: string, topics: Array<{ name: string; partitionIndexes: number[] }> | null) =>
     (topics ?? []).map((topic) => ({
       name: topic.name,
@@ -327,7 +327,7 @@ function answerOffsetFetch(body: ApiMessages[9]["request"], version: number, sta
 }
 
 function answerInitProducerId() {
-  const response = apiDefinition(ApiKey.InitProducerId)!.response.create() as ApiMessages[22]["response"];
+  const response = apiCodecs(ApiKey.InitProducerId).response.create();
   response.producerId = 1000n;
   response.producerEpoch = 0;
   return response;

@@ -1,0 +1,34 @@
+// One handler per Kafka API, each declaring the versions it serves. The ApiVersions answer is derived from the
+// handlers registered, so the broker never advertises an API or a version it does not implement.
+
+import type { ApiMessages } from "../protocol/messages/registry.ts";
+import type { ConnectionInfo } from "./dispatcher.ts";
+
+export type ApiKeyNumber = keyof ApiMessages;
+
+/** What a handler knows of the request beyond its body. */
+export interface RequestContext {
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly clientId: string | null;
+  readonly connection: ConnectionInfo;
+}
+
+/** null means "send no response" (acks=0 produce); anything else is encoded at the request's version. */
+export type HandlerResult<K extends ApiKeyNumber> = ApiMessages[K]["response"] | null;
+
+export interface ApiHandler<K extends ApiKeyNumber = ApiKeyNumber> {
+  readonly apiKey: K;
+  /** The versions this handler serves; each must lie within the codec's valid versions. */
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  handle(
+    request: ApiMessages[K]["request"],
+    context: RequestContext,
+  ): HandlerResult<K> | Promise<HandlerResult<K>>;
+}
+
+/** Declares a handler with its request and response types checked against its API key. */
+export function defineHandler<K extends ApiKeyNumber>(handler: ApiHandler<K>): ApiHandler<K> {
+  return handler;
+}

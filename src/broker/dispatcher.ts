@@ -1,0 +1,50 @@
+// The seam between transport and protocol: the connection pipeline hands each complete request frame to a
+// Dispatcher and writes back whatever it answers, in request order. The dispatcher decodes everything after
+// the first eight header bytes; the pipeline never looks further.
+
+export interface ConnectionInfo {
+  /** Unique per listener, increasing; for logs and for per-connection state such as SASL. */
+  readonly id: number;
+  readonly remoteAddress: string;
+  readonly remotePort: number;
+  /** Aborted when the connection closes, so long waits (fetch long-polls, produce acks) can stop early. */
+  readonly closed: AbortSignal;
+}
+
+export interface KafkaRequest {
+  /**
+   * Request header and body, without the int32 size prefix; at least 8 bytes. Often a view into a larger
+   * socket chunk: copy (slice) whatever must outlive the request, or the whole chunk stays in memory.
+   */
+  readonly frame: Uint8Array;
+  readonly apiKey: number;
+  readonly apiVersion: number;
+  readonly correlationId: number;
+  readonly connection: ConnectionInfo;
+}
+
+/** The dispatcher's verdict that the connection must close, e.g. a request that does not decode. */
+export interface CloseConnection {
+  readonly close: string;
+}
+
+/**
+ * Response header and body without the size prefix (the pipeline adds it), null for "no response"
+ * (acks=0 produce), or a CloseConnection. A thrown error or a rejected promise is treated as a bug in the
+ * handler: logged, and the connection closed.
+ */
+export type DispatchResult = Uint8Array | null | CloseConnection;
+
+export interface Dispatcher {
+  handle(request: KafkaRequest): DispatchResult | Promise<DispatchResult>;
+}
+
+export function closeConnection(reason: string): CloseConnection {
+  return { close: reason };
+}
+
+export function isCloseConnection(result: DispatchResult): result is CloseConnection {
+  return (
+    typeof result === "object" && result !== null && typeof (result as { close?: unknown }).close === "string"
+  );
+}

@@ -1,0 +1,197 @@
+// The Kafka TCP listener: accepts connections on Bun.listen, gives each a Connection pipeline, enforces the
+// connection count and idle limits, and stops gracefully (stop accepting, let dispatched requests finish and
+// their responses flush, then close). Everything it needs comes in through ListenerOptions.
+
+import type { BrokerLogger } from "./broker-logger.ts";
+import { Connection } from "./connection.ts";
+import type { ConnectionMetrics } from "./connection-metrics.ts";
+import { noConnectionMetrics } from "./connection-metrics.ts";
+import type { Dispatcher } from "./dispatcher.ts";
+import type { ListenerLimits } from "./listener-limits.ts";
+import { listenerLimits } from "./listener-limits.ts";
+
+export interface ListenerOptions {
+  hostname: string;
+  /** 0 picks a free port; read the chosen one from `KafkaListener.port`. */
+  port: number;
+  dispatcher: Dispatcher;
+  logger: BrokerLogger;
+  limits?: Partial<ListenerLimits>;
+  /** Hooks for connection and request metrics; they must not throw. */
+  metrics?: ConnectionMetrics;
+  /** Monotonic milliseconds; defaults to performance.now. */
+  nowMs?: () => number;
+}
+
+export interface ListenerStats {
+  connections: number;
+  inflightRequests: number;
+  pendingResponseBytes: number;
+}
+
+export interface KafkaListener {
+  readonly hostname: string;
+  readonly port: number;
+  readonly limits: Readonly<ListenerLimits>;
+  stats(): ListenerStats;
+  /** Stops accepting, waits up to `drainMs` for dispatched requests to be answered and written, then
+   * closes every connection. */
+  stop(options?: { drainMs?: number }): Promise<void>;
+}
+
+export const stopDrainMsDefault = 5_000;
+
+/** What the socket handlers share: the options resolved, and the set of open connections. */
+interface ListenerContext {
+  readonly dispatcher: Dispatcher;
+  readonly limits: ListenerLimits;
+  readonly logger: BrokerLogger;
+  readonly metrics: ConnectionMetrics;
+  readonly nowMs: () => number;
+  readonly connections: Set<Connection>;
+  nextConnectionId: number;
+  stopping: boolean;
+}
+
+type SocketData = { connection: Connection | null };
+
+export function startListener(options: ListenerOptions): KafkaListener {
+  const context: ListenerContext = {
+    dispatcher: options.dispatcher,
+    limits: listenerLimits(options.limits),
+    logger: options.logger,
+    metrics: options.metrics ?? noConnectionMetrics,
+    nowMs: options.nowMs ?? (() => performance.now()),
+    connections: new Set(),
+    nextConnectionId: 1,
+    stopping: false,
+  };
+  const server = Bun.listen<SocketData>({
+    hostname: options.hostname,
+    port: options.port,
+    data: { connection: null },
+    socket: socketHandlers(context),
+  });
+  const { connections, limits } = context;
+  const sweepIntervalMs = Math.min(Math.max(Math.floor(limits.connectionsMaxIdleMs / 4), 10), 1_000);
+  const idleSweep = setInterval(() => closeIdle(context), sweepIntervalMs);
+  idleSweep.unref();
+  context.logger.info("kafka listener started", { hostname: server.hostname, port: server.port });
+
+  let stopped: Promise<void> | null = null;
+  return {
+    hostname: server.hostname,
+    port: server.port,
+    limits,
+    stats() {
+      let inflightRequests = 0;
+      let pendingResponseBytes = 0;
+      for (const connection of connections) {
+        inflightRequests += connection.inflightRequests;
+        pendingResponseBytes += connection.pendingResponseBytes;
+      }
+      return { connections: connections.size, inflightRequests, pendingResponseBytes };
+    },
+    stop(stopOptions = {}) {
+      context.stopping = true;
+      clearInterval(idleSweep);
+      stopped ??= stopGracefully(context, server, stopOptions.drainMs ?? stopDrainMsDefault);
+      return stopped;
+    },
+  };
+}
+
+function socketHandlers(context: ListenerContext): Bun.SocketHandler<SocketData> {
+  // binaryType "uint8array" hands `data` plain Uint8Arrays (bun-types still types them as Buffer).
+  const { connections, logger, metrics } = context;
+  return {
+    binaryType: "uint8array",
+    open(socket) {
+      socket.data = { connection: null };
+      const refusal = context.stopping
+        ? "listener stopping"
+        : connections.size >= context.limits.connectionsMax
+          ? `connectionsMax ${context.limits.connectionsMax} reached`
+          : null;
+      if (refusal !== null) {
+        logger.warn("refusing connection", {
+          remote: `${socket.remoteAddress}:${socket.remotePort}`,
+          reason: refusal,
+        });
+        metrics.connectionRefused();
+        socket.end();
+        return;
+      }
+      socket.setNoDelay(true);
+      const peer = {
+        id: context.nextConnectionId++,
+        remoteAddress: socket.remoteAddress,
+        remotePort: socket.remotePort,
+      };
+      const { dispatcher, limits, nowMs } = context;
+      const connection = new Connection({ peer, socket, dispatcher, limits, logger, metrics, nowMs });
+      socket.data.connection = connection;
+      connections.add(connection);
+      metrics.connectionOpened();
+      logger.debug("connection opened", {
+        connectionId: peer.id,
+        remote: `${peer.remoteAddress}:${peer.remotePort}`,
+      });
+    },
+    data(socket, chunk) {
+      socket.data.connection?.onData(chunk);
+    },
+    drain(socket) {
+      socket.data.connection?.onDrain();
+    },
+    close(socket, error) {
+      const connection = socket.data.connection;
+      if (connection === null || !connections.delete(connection)) return;
+      connection.onSocketClosed();
+      metrics.connectionClosed();
+      logger.debug("connection closed", { connectionId: connection.info.id, error });
+    },
+    error(socket, error) {
+      // Reached when one of the handlers above throws: a bug in this connection's pipeline. Isolate it.
+      const connection = socket.data.connection;
+      logger.error("connection handler failed", { connectionId: connection?.info.id, error });
+      if (connection !== null) connection.close("handler failed", { level: "error" });
+      else socket.end();
+    },
+  };
+}
+
+async function stopGracefully(
+  context: ListenerContext,
+  server: Bun.TCPSocketListener<SocketData>,
+  drainMs: number,
+): Promise<void> {
+  server.stop(false);
+  const drained = Promise.all([...context.connections].map((connection) => connection.beginDrain()));
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => resolve("timeout"), drainMs);
+  });
+  const outcome = await Promise.race([drained.then(() => "drained" as const), timedOut]);
+  clearTimeout(timer);
+  const remaining = [...context.connections];
+  for (const connection of remaining) {
+    connection.close("listener stopped", { level: outcome === "drained" ? "debug" : "warn" });
+  }
+  server.stop(true);
+  context.logger.info("kafka listener stopped", {
+    port: server.port,
+    outcome,
+    closedConnections: remaining.length,
+  });
+}
+
+function closeIdle(context: ListenerContext): void {
+  const nowMs = context.nowMs();
+  for (const connection of [...context.connections]) {
+    const idleSinceMs = connection.idleSinceMs();
+    if (idleSinceMs !== null && nowMs - idleSinceMs > context.limits.connectionsMaxIdleMs) {
+      connection.close("idle", { level: "info", fields: { idleMs: Math.round(nowMs - idleSinceMs) } });
+    }
+  }
+}

@@ -1,0 +1,125 @@
+// Turns a request frame into a response frame: decode with the generated codec, route to the API's handler,
+// encode the answer at the request's version. Requests that do not decode, and APIs or versions the broker does
+// not serve, close the connection as Kafka does — except ApiVersions, which always gets an answer so a client
+// can learn what to speak (KIP-511).
+
+import type { Logger } from "../base/logger.ts";
+import type { Counter, CounterChild, Histogram, HistogramChild, MetricsRegistry } from "../base/metrics.ts";
+import { ErrorCode } from "../protocol/error-codes.ts";
+import { decodeRequestPayload, encodeResponseFrame, frameSizeBytes } from "../protocol/frame.ts";
+import { ApiKey, apiCodecs, apiDefinition } from "../protocol/messages/registry.ts";
+import { ProtocolError } from "../protocol/protocol-error.ts";
+import type { HandlerResult, RequestContext } from "./api-handler.ts";
+import { closeConnection, type Dispatcher, type DispatchResult, type KafkaRequest } from "./dispatcher.ts";
+import type { HandlerRegistry } from "./handler-registry.ts";
+
+interface ApiMetrics {
+  requests: CounterChild;
+  latency: HistogramChild;
+}
+
+export interface RequestDispatcherOptions {
+  registry: HandlerRegistry;
+  logger: Logger;
+  metrics: MetricsRegistry;
+  /** Monotonic milliseconds, for latency. */
+  nowMs: () => number;
+}
+
+export class RequestDispatcher implements Dispatcher {
+  private readonly registry: HandlerRegistry;
+  private readonly logger: Logger;
+  private readonly nowMs: () => number;
+  private readonly requestsTotal: Counter;
+  private readonly latencySeconds: Histogram;
+  /** Metric children by apiKey * 1000 + version, so the hot path does no label look-up. */
+  private readonly apiMetrics = new Map<number, ApiMetrics>();
+
+  constructor(options: RequestDispatcherOptions) {
+    this.registry = options.registry;
+    this.logger = options.logger;
+    this.nowMs = options.nowMs;
+    this.requestsTotal = options.metrics.counter("kafka_requests_total", "Kafka requests answered", [
+      "api",
+      "version",
+    ]);
+    this.latencySeconds = options.metrics.histogram(
+      "kafka_request_latency_seconds",
+      "Time from a request's arrival to its response",
+      ["api", "version"],
+    );
+  }
+
+  handle(request: KafkaRequest): DispatchResult | Promise<DispatchResult> {
+    const startedMs = this.nowMs();
+    if (!this.registry.serves(request.apiKey, request.apiVersion)) return this.refuse(request);
+    let decoded: ReturnType<typeof decodeRequestPayload>;
+    try {
+      decoded = decodeRequestPayload(request.frame);
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      this.logger.warn("closing connection: request does not decode", {
+        connection: request.connection.id,
+        remote: request.connection.remoteAddress,
+        error: error.message,
+      });
+      return closeConnection(error.message);
+    }
+    if (decoded.kind !== "request") return this.refuse(request);
+    const handler = this.registry.handler(request.apiKey)!;
+    const context: RequestContext = {
+      apiVersion: request.apiVersion,
+      correlationId: request.correlationId,
+      clientId: decoded.header.clientId,
+      connection: request.connection,
+    };
+    const result = handler.handle(decoded.body as never, context);
+    if (result instanceof Promise) return result.then((body) => this.respond(request, body, startedMs));
+    return this.respond(request, result, startedMs);
+  }
+
+  private respond(
+    request: KafkaRequest,
+    body: HandlerResult<never> | unknown,
+    startedMs: number,
+  ): DispatchResult {
+    const metrics = this.metricsFor(request.apiKey, request.apiVersion);
+    metrics.requests.inc();
+    metrics.latency.observe((this.nowMs() - startedMs) / 1000);
+    if (body === null) return null;
+    return encodeResponseFrame(request, body).subarray(frameSizeBytes);
+  }
+
+  /** An API or version not served: ApiVersions answers UNSUPPORTED_VERSION in v0; anything else closes. */
+  private refuse(request: KafkaRequest): DispatchResult {
+    if (request.apiKey === ApiKey.ApiVersions) return this.unsupportedApiVersions(request);
+    const name = apiDefinition(request.apiKey)?.name ?? `api key ${request.apiKey}`;
+    this.logger.warn("closing connection: unsupported request", {
+      connection: request.connection.id,
+      remote: request.connection.remoteAddress,
+      api: name,
+      version: request.apiVersion,
+    });
+    return closeConnection(`${name} v${request.apiVersion} is not supported`);
+  }
+
+  private unsupportedApiVersions(request: KafkaRequest): DispatchResult {
+    const served = this.registry.servedApis().find((api) => api.apiKey === ApiKey.ApiVersions);
+    const response = apiCodecs(ApiKey.ApiVersions).response.create();
+    response.errorCode = ErrorCode.UnsupportedVersion;
+    response.apiKeys = served ? [{ ...served, unknownTaggedFields: [] }] : [];
+    const v0 = { apiKey: request.apiKey, apiVersion: 0, correlationId: request.correlationId };
+    return encodeResponseFrame(v0, response).subarray(frameSizeBytes);
+  }
+
+  private metricsFor(apiKey: number, apiVersion: number): ApiMetrics {
+    const key = apiKey * 1000 + apiVersion;
+    let metrics = this.apiMetrics.get(key);
+    if (!metrics) {
+      const labels = { api: apiDefinition(apiKey)?.name ?? String(apiKey), version: String(apiVersion) };
+      metrics = { requests: this.requestsTotal.labels(labels), latency: this.latencySeconds.labels(labels) };
+      this.apiMetrics.set(key, metrics);
+    }
+    return metrics;
+  }
+}

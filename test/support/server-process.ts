@@ -1,0 +1,115 @@
+// Starts the real chronik-server as a child process on free ports, waits until its HTTP port answers, and
+// stops it with a signal (or SIGKILL) — the harness every integration test uses.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const mainPath = join(import.meta.dir, "..", "..", "src", "main.ts");
+const startupMsMax = 15_000;
+
+/** A port the kernel just handed out and released: free at the moment of asking. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export interface ServerProcess {
+  kafkaPort: number;
+  httpPort: number;
+  dataDir: string;
+  /** Everything the process wrote to stderr so far. */
+  logs(): string;
+  /** SIGTERM and wait for the exit code. */
+  stop(): Promise<number>;
+  /** SIGKILL: a crash, nothing flushed on the way out. */
+  kill(): Promise<number>;
+}
+
+export async function startServer(
+  options: { args?: string[]; dataDir?: string } = {},
+): Promise<ServerProcess> {
+  const kafkaPort = await freePort();
+  const httpPort = await freePort();
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "chronik-test-"));
+  const proc = Bun.spawn(
+    [
+      process.execPath,
+      mainPath,
+      "--kafka-port",
+      String(kafkaPort),
+      "--http-port",
+      String(httpPort),
+      "--bind-addr",
+      "127.0.0.1",
+      "--advertised-addr",
+      "127.0.0.1",
+      "--data-dir",
+      dataDir,
+      ...(options.args ?? []),
+      "standalone",
+    ],
+    { stdout: "ignore", stderr: "pipe" },
+  );
+  let stderr = "";
+  void (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of proc.stderr) stderr += decoder.decode(chunk, { stream: true });
+  })();
+  const deadline = performance.now() + startupMsMax;
+  for (;;) {
+    if (proc.exitCode !== null)
+      throw new Error(`chronik-server exited ${proc.exitCode} during startup:\n${stderr}`);
+    try {
+      if ((await fetch(`http://127.0.0.1:${httpPort}/health`)).ok) break;
+    } catch {
+      // Not listening yet.
+    }
+    if (performance.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`chronik-server did not start within ${startupMsMax} ms:\n${stderr}`);
+    }
+    await Bun.sleep(50);
+  }
+  const cleanUp = (exitCode: number) => {
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    return exitCode;
+  };
+  return {
+    kafkaPort,
+    httpPort,
+    dataDir,
+    logs: () => stderr,
+    stop: async () => {
+      proc.kill("SIGTERM");
+      return cleanUp(await proc.exited);
+    },
+    kill: async () => {
+      proc.kill("SIGKILL");
+      return cleanUp(await proc.exited);
+    },
+  };
+}
+
+/** Runs chronik-server to completion (for flag errors and --help), capturing its output. */
+export async function runServerCommand(args: string[], env: Record<string, string> = {}) {
+  const proc = Bun.spawn([process.execPath, mainPath, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { PATH: process.env.PATH ?? "", ...env },
+  });
+  const [exitCode, stdout, stderr] = await Promise.all([
+    proc.exited,
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+  ]);
+  return { exitCode, stdout, stderr };
+}
