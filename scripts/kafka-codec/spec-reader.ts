@@ -170,7 +170,9 @@ class StructBuilder {
     if (primitiveNames.has(text)) return { kind: "primitive", name: text as PrimitiveName };
     const fields = raw.fields ?? this.common.get(text)?.fields;
     if (fields === undefined) throw new Error(`${this.message.name}: unknown type ${text}`);
-    return { kind: "struct", struct: this.build(this.message.name + text, fields) };
+    // Kafka often names structs after their message already (MetadataResponseBroker); prefix only the others.
+    const typeName = text.startsWith(this.message.name) ? text : this.message.name + text;
+    return { kind: "struct", struct: this.build(typeName, fields) };
   }
 }
 

@@ -178,7 +178,7 @@ export interface DescribeTopicPartitionsResponse {
   /** versions 0+ */
   throttleTimeMs: number;
   /** versions 0+ */
-  topics: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[];
+  topics: DescribeTopicPartitionsResponseTopic[];
   /** versions 0+; nullable 0+ */
   nextCursor: DescribeTopicPartitionsResponseCursor | null;
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
@@ -199,8 +199,7 @@ export function encodeDescribeTopicPartitionsResponse(
   {
     const items = value.topics;
     writer.compactArrayLength(items.length);
-    for (const item of items)
-      encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(writer, item, version);
+    for (const item of items) encodeDescribeTopicPartitionsResponseTopic(writer, item, version);
   }
   if (value.nextCursor === null) writer.int8(-1);
   else {
@@ -215,13 +214,12 @@ export function decodeDescribeTopicPartitionsResponse(
   version: number,
 ): DescribeTopicPartitionsResponse {
   const throttleTimeMs: number = reader.int32("throttleTimeMs");
-  const topics: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[] =
-    decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopicArray(
-      reader,
-      version,
-      reader.compactArrayLength(26, "topics"),
-      "topics",
-    );
+  const topics: DescribeTopicPartitionsResponseTopic[] = decodeDescribeTopicPartitionsResponseTopicArray(
+    reader,
+    version,
+    reader.compactArrayLength(26, "topics"),
+    "topics",
+  );
   const nextCursor: DescribeTopicPartitionsResponseCursor | null =
     reader.int8("nextCursor") < 0
       ? null
@@ -231,7 +229,7 @@ export function decodeDescribeTopicPartitionsResponse(
   return { throttleTimeMs, topics, nextCursor, unknownTaggedFields };
 }
 
-export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+export interface DescribeTopicPartitionsResponseTopic {
   /** versions 0+ */
   errorCode: number;
   /** versions 0+; nullable 0+ */
@@ -241,15 +239,15 @@ export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseT
   /** versions 0+ */
   isInternal: boolean;
   /** versions 0+ */
-  partitions: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[];
+  partitions: DescribeTopicPartitionsResponsePartition[];
   /** versions 0+ */
   topicAuthorizedOperations: number;
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic holding the spec's defaults. */
-export function createDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+/** A DescribeTopicPartitionsResponseTopic holding the spec's defaults. */
+export function createDescribeTopicPartitionsResponseTopic(): DescribeTopicPartitionsResponseTopic {
   return {
     errorCode: 0,
     name: "",
@@ -261,9 +259,9 @@ export function createDescribeTopicPartitionsResponseDescribeTopicPartitionsResp
   };
 }
 
-export function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(
+export function encodeDescribeTopicPartitionsResponseTopic(
   writer: ByteWriter,
-  value: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic,
+  value: DescribeTopicPartitionsResponseTopic,
   version: number,
 ): void {
   writer.int16(value.errorCode);
@@ -273,23 +271,22 @@ export function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResp
   {
     const items = value.partitions;
     writer.compactArrayLength(items.length);
-    for (const item of items)
-      encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(writer, item, version);
+    for (const item of items) encodeDescribeTopicPartitionsResponsePartition(writer, item, version);
   }
   writer.int32(value.topicAuthorizedOperations);
   writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
 }
 
-export function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(
+export function decodeDescribeTopicPartitionsResponseTopic(
   reader: ByteReader,
   version: number,
-): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic {
+): DescribeTopicPartitionsResponseTopic {
   const errorCode: number = reader.int16("errorCode");
   const name: string | null = reader.nullableCompactString("name");
   const topicId: string = reader.uuid("topicId");
   const isInternal: boolean = reader.bool("isInternal");
-  const partitions: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[] =
-    decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartitionArray(
+  const partitions: DescribeTopicPartitionsResponsePartition[] =
+    decodeDescribeTopicPartitionsResponsePartitionArray(
       reader,
       version,
       reader.compactArrayLength(20, "partitions"),
@@ -301,7 +298,7 @@ export function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResp
   return { errorCode, name, topicId, isInternal, partitions, topicAuthorizedOperations, unknownTaggedFields };
 }
 
-export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+export interface DescribeTopicPartitionsResponsePartition {
   /** versions 0+ */
   errorCode: number;
   /** versions 0+ */
@@ -324,8 +321,8 @@ export interface DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseP
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition holding the spec's defaults. */
-export function createDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+/** A DescribeTopicPartitionsResponsePartition holding the spec's defaults. */
+export function createDescribeTopicPartitionsResponsePartition(): DescribeTopicPartitionsResponsePartition {
   return {
     errorCode: 0,
     partitionIndex: 0,
@@ -340,9 +337,9 @@ export function createDescribeTopicPartitionsResponseDescribeTopicPartitionsResp
   };
 }
 
-export function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(
+export function encodeDescribeTopicPartitionsResponsePartition(
   writer: ByteWriter,
-  value: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition,
+  value: DescribeTopicPartitionsResponsePartition,
   _version: number,
 ): void {
   writer.int16(value.errorCode);
@@ -377,10 +374,10 @@ export function encodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResp
   writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
 }
 
-export function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(
+export function decodeDescribeTopicPartitionsResponsePartition(
   reader: ByteReader,
   _version: number,
-): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition {
+): DescribeTopicPartitionsResponsePartition {
   const errorCode: number = reader.int16("errorCode");
   const partitionIndex: number = reader.int32("partitionIndex");
   const leaderId: number = reader.int32("leaderId");
@@ -458,36 +455,33 @@ export function decodeDescribeTopicPartitionsResponseCursor(
   return { topicName, partitionIndex, unknownTaggedFields };
 }
 
-function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopicArray(
+function decodeDescribeTopicPartitionsResponseTopicArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[] {
-  const items: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic[] = [];
+): DescribeTopicPartitionsResponseTopic[] {
+  const items: DescribeTopicPartitionsResponseTopic[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponseTopic(reader, version));
+    for (; index < count; index++) items.push(decodeDescribeTopicPartitionsResponseTopic(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartitionArray(
+function decodeDescribeTopicPartitionsResponsePartitionArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[] {
-  const items: DescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition[] = [];
+): DescribeTopicPartitionsResponsePartition[] {
+  const items: DescribeTopicPartitionsResponsePartition[] = [];
   let index = 0;
   try {
     for (; index < count; index++)
-      items.push(
-        decodeDescribeTopicPartitionsResponseDescribeTopicPartitionsResponsePartition(reader, version),
-      );
+      items.push(decodeDescribeTopicPartitionsResponsePartition(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }

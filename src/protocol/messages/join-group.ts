@@ -26,7 +26,7 @@ export interface JoinGroupRequest {
   /** versions 0+ */
   protocolType: string;
   /** versions 0+ */
-  protocols: JoinGroupRequestJoinGroupRequestProtocol[];
+  protocols: JoinGroupRequestProtocol[];
   /** versions 8+; nullable 8+ */
   reason: string | null;
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
@@ -67,7 +67,7 @@ export function encodeJoinGroupRequest(writer: ByteWriter, value: JoinGroupReque
     const items = value.protocols;
     if (version >= 6) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items) encodeJoinGroupRequestJoinGroupRequestProtocol(writer, item, version);
+    for (const item of items) encodeJoinGroupRequestProtocol(writer, item, version);
   }
   if (version >= 8) {
     writer.nullableCompactString(value.reason);
@@ -90,13 +90,12 @@ export function decodeJoinGroupRequest(reader: ByteReader, version: number): Joi
       : null;
   const protocolType: string =
     version >= 6 ? reader.compactString("protocolType") : reader.string("protocolType");
-  const protocols: JoinGroupRequestJoinGroupRequestProtocol[] =
-    decodeJoinGroupRequestJoinGroupRequestProtocolArray(
-      reader,
-      version,
-      version >= 6 ? reader.compactArrayLength(3, "protocols") : reader.arrayLength(3, "protocols"),
-      "protocols",
-    );
+  const protocols: JoinGroupRequestProtocol[] = decodeJoinGroupRequestProtocolArray(
+    reader,
+    version,
+    version >= 6 ? reader.compactArrayLength(3, "protocols") : reader.arrayLength(3, "protocols"),
+    "protocols",
+  );
   const reason: string | null = version >= 8 ? reader.nullableCompactString("reason") : null;
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   if (version >= 6) {
@@ -115,7 +114,7 @@ export function decodeJoinGroupRequest(reader: ByteReader, version: number): Joi
   };
 }
 
-export interface JoinGroupRequestJoinGroupRequestProtocol {
+export interface JoinGroupRequestProtocol {
   /** versions 0+ */
   name: string;
   /** versions 0+ */
@@ -124,14 +123,14 @@ export interface JoinGroupRequestJoinGroupRequestProtocol {
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A JoinGroupRequestJoinGroupRequestProtocol holding the spec's defaults. */
-export function createJoinGroupRequestJoinGroupRequestProtocol(): JoinGroupRequestJoinGroupRequestProtocol {
+/** A JoinGroupRequestProtocol holding the spec's defaults. */
+export function createJoinGroupRequestProtocol(): JoinGroupRequestProtocol {
   return { name: "", metadata: new Uint8Array(0), unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeJoinGroupRequestJoinGroupRequestProtocol(
+export function encodeJoinGroupRequestProtocol(
   writer: ByteWriter,
-  value: JoinGroupRequestJoinGroupRequestProtocol,
+  value: JoinGroupRequestProtocol,
   version: number,
 ): void {
   if (version >= 6) writer.nullableCompactString(value.name);
@@ -143,10 +142,10 @@ export function encodeJoinGroupRequestJoinGroupRequestProtocol(
   }
 }
 
-export function decodeJoinGroupRequestJoinGroupRequestProtocol(
+export function decodeJoinGroupRequestProtocol(
   reader: ByteReader,
   version: number,
-): JoinGroupRequestJoinGroupRequestProtocol {
+): JoinGroupRequestProtocol {
   const name: string = version >= 6 ? reader.compactString("name") : reader.string("name");
   const metadata: Uint8Array = version >= 6 ? reader.compactBytes("metadata") : reader.bytesField("metadata");
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
@@ -156,17 +155,16 @@ export function decodeJoinGroupRequestJoinGroupRequestProtocol(
   return { name, metadata, unknownTaggedFields };
 }
 
-function decodeJoinGroupRequestJoinGroupRequestProtocolArray(
+function decodeJoinGroupRequestProtocolArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): JoinGroupRequestJoinGroupRequestProtocol[] {
-  const items: JoinGroupRequestJoinGroupRequestProtocol[] = [];
+): JoinGroupRequestProtocol[] {
+  const items: JoinGroupRequestProtocol[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeJoinGroupRequestJoinGroupRequestProtocol(reader, version));
+    for (; index < count; index++) items.push(decodeJoinGroupRequestProtocol(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
@@ -201,7 +199,7 @@ export interface JoinGroupResponse {
   /** versions 0+ */
   memberId: string;
   /** versions 0+ */
-  members: JoinGroupResponseJoinGroupResponseMember[];
+  members: JoinGroupResponseMember[];
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
@@ -246,7 +244,7 @@ export function encodeJoinGroupResponse(writer: ByteWriter, value: JoinGroupResp
     const items = value.members;
     if (version >= 6) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items) encodeJoinGroupResponseJoinGroupResponseMember(writer, item, version);
+    for (const item of items) encodeJoinGroupResponseMember(writer, item, version);
   }
   if (version >= 6) {
     writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
@@ -269,13 +267,12 @@ export function decodeJoinGroupResponse(reader: ByteReader, version: number): Jo
   const leader: string = version >= 6 ? reader.compactString("leader") : reader.string("leader");
   const skipAssignment: boolean = version >= 9 ? reader.bool("skipAssignment") : false;
   const memberId: string = version >= 6 ? reader.compactString("memberId") : reader.string("memberId");
-  const members: JoinGroupResponseJoinGroupResponseMember[] =
-    decodeJoinGroupResponseJoinGroupResponseMemberArray(
-      reader,
-      version,
-      version >= 6 ? reader.compactArrayLength(4, "members") : reader.arrayLength(4, "members"),
-      "members",
-    );
+  const members: JoinGroupResponseMember[] = decodeJoinGroupResponseMemberArray(
+    reader,
+    version,
+    version >= 6 ? reader.compactArrayLength(4, "members") : reader.arrayLength(4, "members"),
+    "members",
+  );
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   if (version >= 6) {
     unknownTaggedFields = readUnknownTaggedFields(reader);
@@ -294,7 +291,7 @@ export function decodeJoinGroupResponse(reader: ByteReader, version: number): Jo
   };
 }
 
-export interface JoinGroupResponseJoinGroupResponseMember {
+export interface JoinGroupResponseMember {
   /** versions 0+ */
   memberId: string;
   /** versions 5+; nullable 5+ */
@@ -305,8 +302,8 @@ export interface JoinGroupResponseJoinGroupResponseMember {
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A JoinGroupResponseJoinGroupResponseMember holding the spec's defaults. */
-export function createJoinGroupResponseJoinGroupResponseMember(): JoinGroupResponseJoinGroupResponseMember {
+/** A JoinGroupResponseMember holding the spec's defaults. */
+export function createJoinGroupResponseMember(): JoinGroupResponseMember {
   return {
     memberId: "",
     groupInstanceId: null,
@@ -315,9 +312,9 @@ export function createJoinGroupResponseJoinGroupResponseMember(): JoinGroupRespo
   };
 }
 
-export function encodeJoinGroupResponseJoinGroupResponseMember(
+export function encodeJoinGroupResponseMember(
   writer: ByteWriter,
-  value: JoinGroupResponseJoinGroupResponseMember,
+  value: JoinGroupResponseMember,
   version: number,
 ): void {
   if (version >= 6) writer.nullableCompactString(value.memberId);
@@ -333,10 +330,7 @@ export function encodeJoinGroupResponseJoinGroupResponseMember(
   }
 }
 
-export function decodeJoinGroupResponseJoinGroupResponseMember(
-  reader: ByteReader,
-  version: number,
-): JoinGroupResponseJoinGroupResponseMember {
+export function decodeJoinGroupResponseMember(reader: ByteReader, version: number): JoinGroupResponseMember {
   const memberId: string = version >= 6 ? reader.compactString("memberId") : reader.string("memberId");
   const groupInstanceId: string | null =
     version >= 5
@@ -352,17 +346,16 @@ export function decodeJoinGroupResponseJoinGroupResponseMember(
   return { memberId, groupInstanceId, metadata, unknownTaggedFields };
 }
 
-function decodeJoinGroupResponseJoinGroupResponseMemberArray(
+function decodeJoinGroupResponseMemberArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): JoinGroupResponseJoinGroupResponseMember[] {
-  const items: JoinGroupResponseJoinGroupResponseMember[] = [];
+): JoinGroupResponseMember[] {
+  const items: JoinGroupResponseMember[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeJoinGroupResponseJoinGroupResponseMember(reader, version));
+    for (; index < count; index++) items.push(decodeJoinGroupResponseMember(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }

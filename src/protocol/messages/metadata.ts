@@ -16,7 +16,7 @@ import type { ByteWriter } from "../primitives/byte-writer.ts";
 
 export interface MetadataRequest {
   /** versions 0+; nullable 1+ */
-  topics: MetadataRequestMetadataRequestTopic[] | null;
+  topics: MetadataRequestTopic[] | null;
   /** versions 4+ */
   allowAutoTopicCreation: boolean;
   /** versions 8-10 */
@@ -44,8 +44,7 @@ export function encodeMetadataRequest(writer: ByteWriter, value: MetadataRequest
     const items = value.topics;
     if (version >= 9) writer.compactArrayLength(items === null ? null : items.length);
     else writer.arrayLength(items === null ? null : items.length);
-    if (items !== null)
-      for (const item of items) encodeMetadataRequestMetadataRequestTopic(writer, item, version);
+    if (items !== null) for (const item of items) encodeMetadataRequestTopic(writer, item, version);
   }
   if (version >= 4) {
     writer.bool(value.allowAutoTopicCreation);
@@ -70,10 +69,8 @@ export function decodeMetadataRequest(reader: ByteReader, version: number): Meta
       : version >= 9
         ? reader.compactArrayLength(2, "topics")
         : reader.arrayLength(2, "topics");
-  const topics: MetadataRequestMetadataRequestTopic[] | null =
-    topicsCount === null
-      ? null
-      : decodeMetadataRequestMetadataRequestTopicArray(reader, version, topicsCount, "topics");
+  const topics: MetadataRequestTopic[] | null =
+    topicsCount === null ? null : decodeMetadataRequestTopicArray(reader, version, topicsCount, "topics");
   const allowAutoTopicCreation: boolean = version >= 4 ? reader.bool("allowAutoTopicCreation") : true;
   const includeClusterAuthorizedOperations: boolean =
     version >= 8 && version <= 10 ? reader.bool("includeClusterAuthorizedOperations") : false;
@@ -92,7 +89,7 @@ export function decodeMetadataRequest(reader: ByteReader, version: number): Meta
   };
 }
 
-export interface MetadataRequestMetadataRequestTopic {
+export interface MetadataRequestTopic {
   /** versions 10+ */
   topicId: string;
   /** versions 0+; nullable 10+ */
@@ -101,21 +98,20 @@ export interface MetadataRequestMetadataRequestTopic {
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A MetadataRequestMetadataRequestTopic holding the spec's defaults. */
-export function createMetadataRequestMetadataRequestTopic(): MetadataRequestMetadataRequestTopic {
+/** A MetadataRequestTopic holding the spec's defaults. */
+export function createMetadataRequestTopic(): MetadataRequestTopic {
   return { topicId: zeroUuid, name: "", unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeMetadataRequestMetadataRequestTopic(
+export function encodeMetadataRequestTopic(
   writer: ByteWriter,
-  value: MetadataRequestMetadataRequestTopic,
+  value: MetadataRequestTopic,
   version: number,
 ): void {
   if (version >= 10) {
     writer.uuid(value.topicId);
   }
-  if (value.name === null && !(version >= 10))
-    nullNotAllowed("MetadataRequestMetadataRequestTopic.name", version);
+  if (value.name === null && !(version >= 10)) nullNotAllowed("MetadataRequestTopic.name", version);
   if (version >= 9) writer.nullableCompactString(value.name);
   else writer.nullableString(value.name);
   if (version >= 9) {
@@ -123,10 +119,7 @@ export function encodeMetadataRequestMetadataRequestTopic(
   }
 }
 
-export function decodeMetadataRequestMetadataRequestTopic(
-  reader: ByteReader,
-  version: number,
-): MetadataRequestMetadataRequestTopic {
+export function decodeMetadataRequestTopic(reader: ByteReader, version: number): MetadataRequestTopic {
   const topicId: string = version >= 10 ? reader.uuid("topicId") : zeroUuid;
   const name: string | null =
     version >= 10
@@ -143,16 +136,16 @@ export function decodeMetadataRequestMetadataRequestTopic(
   return { topicId, name, unknownTaggedFields };
 }
 
-function decodeMetadataRequestMetadataRequestTopicArray(
+function decodeMetadataRequestTopicArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): MetadataRequestMetadataRequestTopic[] {
-  const items: MetadataRequestMetadataRequestTopic[] = [];
+): MetadataRequestTopic[] {
+  const items: MetadataRequestTopic[] = [];
   let index = 0;
   try {
-    for (; index < count; index++) items.push(decodeMetadataRequestMetadataRequestTopic(reader, version));
+    for (; index < count; index++) items.push(decodeMetadataRequestTopic(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
@@ -173,13 +166,13 @@ export interface MetadataResponse {
   /** versions 3+ */
   throttleTimeMs: number;
   /** versions 0+ */
-  brokers: MetadataResponseMetadataResponseBroker[];
+  brokers: MetadataResponseBroker[];
   /** versions 2+; nullable 2+ */
   clusterId: string | null;
   /** versions 1+ */
   controllerId: number;
   /** versions 0+ */
-  topics: MetadataResponseMetadataResponseTopic[];
+  topics: MetadataResponseTopic[];
   /** versions 8-10 */
   clusterAuthorizedOperations: number;
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
@@ -207,7 +200,7 @@ export function encodeMetadataResponse(writer: ByteWriter, value: MetadataRespon
     const items = value.brokers;
     if (version >= 9) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items) encodeMetadataResponseMetadataResponseBroker(writer, item, version);
+    for (const item of items) encodeMetadataResponseBroker(writer, item, version);
   }
   if (version >= 2) {
     if (version >= 9) writer.nullableCompactString(value.clusterId);
@@ -220,7 +213,7 @@ export function encodeMetadataResponse(writer: ByteWriter, value: MetadataRespon
     const items = value.topics;
     if (version >= 9) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items) encodeMetadataResponseMetadataResponseTopic(writer, item, version);
+    for (const item of items) encodeMetadataResponseTopic(writer, item, version);
   }
   if (version >= 8 && version <= 10) {
     writer.int32(value.clusterAuthorizedOperations);
@@ -232,7 +225,7 @@ export function encodeMetadataResponse(writer: ByteWriter, value: MetadataRespon
 
 export function decodeMetadataResponse(reader: ByteReader, version: number): MetadataResponse {
   const throttleTimeMs: number = version >= 3 ? reader.int32("throttleTimeMs") : 0;
-  const brokers: MetadataResponseMetadataResponseBroker[] = decodeMetadataResponseMetadataResponseBrokerArray(
+  const brokers: MetadataResponseBroker[] = decodeMetadataResponseBrokerArray(
     reader,
     version,
     version >= 9 ? reader.compactArrayLength(10, "brokers") : reader.arrayLength(10, "brokers"),
@@ -245,7 +238,7 @@ export function decodeMetadataResponse(reader: ByteReader, version: number): Met
         : reader.nullableString("clusterId")
       : null;
   const controllerId: number = version >= 1 ? reader.int32("controllerId") : -1;
-  const topics: MetadataResponseMetadataResponseTopic[] = decodeMetadataResponseMetadataResponseTopicArray(
+  const topics: MetadataResponseTopic[] = decodeMetadataResponseTopicArray(
     reader,
     version,
     version >= 9 ? reader.compactArrayLength(8, "topics") : reader.arrayLength(8, "topics"),
@@ -268,7 +261,7 @@ export function decodeMetadataResponse(reader: ByteReader, version: number): Met
   };
 }
 
-export interface MetadataResponseMetadataResponseBroker {
+export interface MetadataResponseBroker {
   /** versions 0+ */
   nodeId: number;
   /** versions 0+ */
@@ -281,14 +274,14 @@ export interface MetadataResponseMetadataResponseBroker {
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A MetadataResponseMetadataResponseBroker holding the spec's defaults. */
-export function createMetadataResponseMetadataResponseBroker(): MetadataResponseMetadataResponseBroker {
+/** A MetadataResponseBroker holding the spec's defaults. */
+export function createMetadataResponseBroker(): MetadataResponseBroker {
   return { nodeId: 0, host: "", port: 0, rack: null, unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeMetadataResponseMetadataResponseBroker(
+export function encodeMetadataResponseBroker(
   writer: ByteWriter,
-  value: MetadataResponseMetadataResponseBroker,
+  value: MetadataResponseBroker,
   version: number,
 ): void {
   writer.int32(value.nodeId);
@@ -304,10 +297,7 @@ export function encodeMetadataResponseMetadataResponseBroker(
   }
 }
 
-export function decodeMetadataResponseMetadataResponseBroker(
-  reader: ByteReader,
-  version: number,
-): MetadataResponseMetadataResponseBroker {
+export function decodeMetadataResponseBroker(reader: ByteReader, version: number): MetadataResponseBroker {
   const nodeId: number = reader.int32("nodeId");
   const host: string = version >= 9 ? reader.compactString("host") : reader.string("host");
   const port: number = reader.int32("port");
@@ -324,7 +314,7 @@ export function decodeMetadataResponseMetadataResponseBroker(
   return { nodeId, host, port, rack, unknownTaggedFields };
 }
 
-export interface MetadataResponseMetadataResponseTopic {
+export interface MetadataResponseTopic {
   /** versions 0+ */
   errorCode: number;
   /** versions 0+; nullable 12+ */
@@ -334,15 +324,15 @@ export interface MetadataResponseMetadataResponseTopic {
   /** versions 1+ */
   isInternal: boolean;
   /** versions 0+ */
-  partitions: MetadataResponseMetadataResponsePartition[];
+  partitions: MetadataResponsePartition[];
   /** versions 8+ */
   topicAuthorizedOperations: number;
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A MetadataResponseMetadataResponseTopic holding the spec's defaults. */
-export function createMetadataResponseMetadataResponseTopic(): MetadataResponseMetadataResponseTopic {
+/** A MetadataResponseTopic holding the spec's defaults. */
+export function createMetadataResponseTopic(): MetadataResponseTopic {
   return {
     errorCode: 0,
     name: "",
@@ -354,14 +344,13 @@ export function createMetadataResponseMetadataResponseTopic(): MetadataResponseM
   };
 }
 
-export function encodeMetadataResponseMetadataResponseTopic(
+export function encodeMetadataResponseTopic(
   writer: ByteWriter,
-  value: MetadataResponseMetadataResponseTopic,
+  value: MetadataResponseTopic,
   version: number,
 ): void {
   writer.int16(value.errorCode);
-  if (value.name === null && !(version >= 12))
-    nullNotAllowed("MetadataResponseMetadataResponseTopic.name", version);
+  if (value.name === null && !(version >= 12)) nullNotAllowed("MetadataResponseTopic.name", version);
   if (version >= 9) writer.nullableCompactString(value.name);
   else writer.nullableString(value.name);
   if (version >= 10) {
@@ -374,7 +363,7 @@ export function encodeMetadataResponseMetadataResponseTopic(
     const items = value.partitions;
     if (version >= 9) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items) encodeMetadataResponseMetadataResponsePartition(writer, item, version);
+    for (const item of items) encodeMetadataResponsePartition(writer, item, version);
   }
   if (version >= 8) {
     writer.int32(value.topicAuthorizedOperations);
@@ -384,10 +373,7 @@ export function encodeMetadataResponseMetadataResponseTopic(
   }
 }
 
-export function decodeMetadataResponseMetadataResponseTopic(
-  reader: ByteReader,
-  version: number,
-): MetadataResponseMetadataResponseTopic {
+export function decodeMetadataResponseTopic(reader: ByteReader, version: number): MetadataResponseTopic {
   const errorCode: number = reader.int16("errorCode");
   const name: string | null =
     version >= 12
@@ -399,13 +385,12 @@ export function decodeMetadataResponseMetadataResponseTopic(
         : reader.string("name");
   const topicId: string = version >= 10 ? reader.uuid("topicId") : zeroUuid;
   const isInternal: boolean = version >= 1 ? reader.bool("isInternal") : false;
-  const partitions: MetadataResponseMetadataResponsePartition[] =
-    decodeMetadataResponseMetadataResponsePartitionArray(
-      reader,
-      version,
-      version >= 9 ? reader.compactArrayLength(18, "partitions") : reader.arrayLength(18, "partitions"),
-      "partitions",
-    );
+  const partitions: MetadataResponsePartition[] = decodeMetadataResponsePartitionArray(
+    reader,
+    version,
+    version >= 9 ? reader.compactArrayLength(18, "partitions") : reader.arrayLength(18, "partitions"),
+    "partitions",
+  );
   const topicAuthorizedOperations: number =
     version >= 8 ? reader.int32("topicAuthorizedOperations") : -2147483648;
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
@@ -415,7 +400,7 @@ export function decodeMetadataResponseMetadataResponseTopic(
   return { errorCode, name, topicId, isInternal, partitions, topicAuthorizedOperations, unknownTaggedFields };
 }
 
-export interface MetadataResponseMetadataResponsePartition {
+export interface MetadataResponsePartition {
   /** versions 0+ */
   errorCode: number;
   /** versions 0+ */
@@ -434,8 +419,8 @@ export interface MetadataResponseMetadataResponsePartition {
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A MetadataResponseMetadataResponsePartition holding the spec's defaults. */
-export function createMetadataResponseMetadataResponsePartition(): MetadataResponseMetadataResponsePartition {
+/** A MetadataResponsePartition holding the spec's defaults. */
+export function createMetadataResponsePartition(): MetadataResponsePartition {
   return {
     errorCode: 0,
     partitionIndex: 0,
@@ -448,9 +433,9 @@ export function createMetadataResponseMetadataResponsePartition(): MetadataRespo
   };
 }
 
-export function encodeMetadataResponseMetadataResponsePartition(
+export function encodeMetadataResponsePartition(
   writer: ByteWriter,
-  value: MetadataResponseMetadataResponsePartition,
+  value: MetadataResponsePartition,
   version: number,
 ): void {
   writer.int16(value.errorCode);
@@ -482,10 +467,10 @@ export function encodeMetadataResponseMetadataResponsePartition(
   }
 }
 
-export function decodeMetadataResponseMetadataResponsePartition(
+export function decodeMetadataResponsePartition(
   reader: ByteReader,
   version: number,
-): MetadataResponseMetadataResponsePartition {
+): MetadataResponsePartition {
   const errorCode: number = reader.int16("errorCode");
   const partitionIndex: number = reader.int32("partitionIndex");
   const leaderId: number = reader.int32("leaderId");
@@ -526,49 +511,48 @@ export function decodeMetadataResponseMetadataResponsePartition(
   };
 }
 
-function decodeMetadataResponseMetadataResponseBrokerArray(
+function decodeMetadataResponseBrokerArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): MetadataResponseMetadataResponseBroker[] {
-  const items: MetadataResponseMetadataResponseBroker[] = [];
+): MetadataResponseBroker[] {
+  const items: MetadataResponseBroker[] = [];
   let index = 0;
   try {
-    for (; index < count; index++) items.push(decodeMetadataResponseMetadataResponseBroker(reader, version));
+    for (; index < count; index++) items.push(decodeMetadataResponseBroker(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeMetadataResponseMetadataResponseTopicArray(
+function decodeMetadataResponseTopicArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): MetadataResponseMetadataResponseTopic[] {
-  const items: MetadataResponseMetadataResponseTopic[] = [];
+): MetadataResponseTopic[] {
+  const items: MetadataResponseTopic[] = [];
   let index = 0;
   try {
-    for (; index < count; index++) items.push(decodeMetadataResponseMetadataResponseTopic(reader, version));
+    for (; index < count; index++) items.push(decodeMetadataResponseTopic(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeMetadataResponseMetadataResponsePartitionArray(
+function decodeMetadataResponsePartitionArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): MetadataResponseMetadataResponsePartition[] {
-  const items: MetadataResponseMetadataResponsePartition[] = [];
+): MetadataResponsePartition[] {
+  const items: MetadataResponsePartition[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeMetadataResponseMetadataResponsePartition(reader, version));
+    for (; index < count; index++) items.push(decodeMetadataResponsePartition(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }

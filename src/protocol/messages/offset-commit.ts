@@ -23,7 +23,7 @@ export interface OffsetCommitRequest {
   /** versions 2-4 */
   retentionTimeMs: bigint;
   /** versions 0+ */
-  topics: OffsetCommitRequestOffsetCommitRequestTopic[];
+  topics: OffsetCommitRequestTopic[];
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
@@ -66,7 +66,7 @@ export function encodeOffsetCommitRequest(
     const items = value.topics;
     if (version >= 8) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items) encodeOffsetCommitRequestOffsetCommitRequestTopic(writer, item, version);
+    for (const item of items) encodeOffsetCommitRequestTopic(writer, item, version);
   }
   if (version >= 8) {
     writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
@@ -85,13 +85,12 @@ export function decodeOffsetCommitRequest(reader: ByteReader, version: number): 
         : reader.nullableString("groupInstanceId")
       : null;
   const retentionTimeMs: bigint = version >= 2 && version <= 4 ? reader.int64("retentionTimeMs") : -1n;
-  const topics: OffsetCommitRequestOffsetCommitRequestTopic[] =
-    decodeOffsetCommitRequestOffsetCommitRequestTopicArray(
-      reader,
-      version,
-      version >= 8 ? reader.compactArrayLength(3, "topics") : reader.arrayLength(3, "topics"),
-      "topics",
-    );
+  const topics: OffsetCommitRequestTopic[] = decodeOffsetCommitRequestTopicArray(
+    reader,
+    version,
+    version >= 8 ? reader.compactArrayLength(3, "topics") : reader.arrayLength(3, "topics"),
+    "topics",
+  );
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   if (version >= 8) {
     unknownTaggedFields = readUnknownTaggedFields(reader);
@@ -107,23 +106,23 @@ export function decodeOffsetCommitRequest(reader: ByteReader, version: number): 
   };
 }
 
-export interface OffsetCommitRequestOffsetCommitRequestTopic {
+export interface OffsetCommitRequestTopic {
   /** versions 0+ */
   name: string;
   /** versions 0+ */
-  partitions: OffsetCommitRequestOffsetCommitRequestPartition[];
+  partitions: OffsetCommitRequestPartition[];
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A OffsetCommitRequestOffsetCommitRequestTopic holding the spec's defaults. */
-export function createOffsetCommitRequestOffsetCommitRequestTopic(): OffsetCommitRequestOffsetCommitRequestTopic {
+/** A OffsetCommitRequestTopic holding the spec's defaults. */
+export function createOffsetCommitRequestTopic(): OffsetCommitRequestTopic {
   return { name: "", partitions: [], unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeOffsetCommitRequestOffsetCommitRequestTopic(
+export function encodeOffsetCommitRequestTopic(
   writer: ByteWriter,
-  value: OffsetCommitRequestOffsetCommitRequestTopic,
+  value: OffsetCommitRequestTopic,
   version: number,
 ): void {
   if (version >= 8) writer.nullableCompactString(value.name);
@@ -132,25 +131,24 @@ export function encodeOffsetCommitRequestOffsetCommitRequestTopic(
     const items = value.partitions;
     if (version >= 8) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items) encodeOffsetCommitRequestOffsetCommitRequestPartition(writer, item, version);
+    for (const item of items) encodeOffsetCommitRequestPartition(writer, item, version);
   }
   if (version >= 8) {
     writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
   }
 }
 
-export function decodeOffsetCommitRequestOffsetCommitRequestTopic(
+export function decodeOffsetCommitRequestTopic(
   reader: ByteReader,
   version: number,
-): OffsetCommitRequestOffsetCommitRequestTopic {
+): OffsetCommitRequestTopic {
   const name: string = version >= 8 ? reader.compactString("name") : reader.string("name");
-  const partitions: OffsetCommitRequestOffsetCommitRequestPartition[] =
-    decodeOffsetCommitRequestOffsetCommitRequestPartitionArray(
-      reader,
-      version,
-      version >= 8 ? reader.compactArrayLength(14, "partitions") : reader.arrayLength(14, "partitions"),
-      "partitions",
-    );
+  const partitions: OffsetCommitRequestPartition[] = decodeOffsetCommitRequestPartitionArray(
+    reader,
+    version,
+    version >= 8 ? reader.compactArrayLength(14, "partitions") : reader.arrayLength(14, "partitions"),
+    "partitions",
+  );
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   if (version >= 8) {
     unknownTaggedFields = readUnknownTaggedFields(reader);
@@ -158,7 +156,7 @@ export function decodeOffsetCommitRequestOffsetCommitRequestTopic(
   return { name, partitions, unknownTaggedFields };
 }
 
-export interface OffsetCommitRequestOffsetCommitRequestPartition {
+export interface OffsetCommitRequestPartition {
   /** versions 0+ */
   partitionIndex: number;
   /** versions 0+ */
@@ -173,8 +171,8 @@ export interface OffsetCommitRequestOffsetCommitRequestPartition {
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A OffsetCommitRequestOffsetCommitRequestPartition holding the spec's defaults. */
-export function createOffsetCommitRequestOffsetCommitRequestPartition(): OffsetCommitRequestOffsetCommitRequestPartition {
+/** A OffsetCommitRequestPartition holding the spec's defaults. */
+export function createOffsetCommitRequestPartition(): OffsetCommitRequestPartition {
   return {
     partitionIndex: 0,
     committedOffset: 0n,
@@ -185,9 +183,9 @@ export function createOffsetCommitRequestOffsetCommitRequestPartition(): OffsetC
   };
 }
 
-export function encodeOffsetCommitRequestOffsetCommitRequestPartition(
+export function encodeOffsetCommitRequestPartition(
   writer: ByteWriter,
-  value: OffsetCommitRequestOffsetCommitRequestPartition,
+  value: OffsetCommitRequestPartition,
   version: number,
 ): void {
   writer.int32(value.partitionIndex);
@@ -205,10 +203,10 @@ export function encodeOffsetCommitRequestOffsetCommitRequestPartition(
   }
 }
 
-export function decodeOffsetCommitRequestOffsetCommitRequestPartition(
+export function decodeOffsetCommitRequestPartition(
   reader: ByteReader,
   version: number,
-): OffsetCommitRequestOffsetCommitRequestPartition {
+): OffsetCommitRequestPartition {
   const partitionIndex: number = reader.int32("partitionIndex");
   const committedOffset: bigint = reader.int64("committedOffset");
   const committedLeaderEpoch: number = version >= 6 ? reader.int32("committedLeaderEpoch") : -1;
@@ -231,34 +229,32 @@ export function decodeOffsetCommitRequestOffsetCommitRequestPartition(
   };
 }
 
-function decodeOffsetCommitRequestOffsetCommitRequestTopicArray(
+function decodeOffsetCommitRequestTopicArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetCommitRequestOffsetCommitRequestTopic[] {
-  const items: OffsetCommitRequestOffsetCommitRequestTopic[] = [];
+): OffsetCommitRequestTopic[] {
+  const items: OffsetCommitRequestTopic[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetCommitRequestOffsetCommitRequestTopic(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetCommitRequestTopic(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeOffsetCommitRequestOffsetCommitRequestPartitionArray(
+function decodeOffsetCommitRequestPartitionArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetCommitRequestOffsetCommitRequestPartition[] {
-  const items: OffsetCommitRequestOffsetCommitRequestPartition[] = [];
+): OffsetCommitRequestPartition[] {
+  const items: OffsetCommitRequestPartition[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetCommitRequestOffsetCommitRequestPartition(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetCommitRequestPartition(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
@@ -279,7 +275,7 @@ export interface OffsetCommitResponse {
   /** versions 3+ */
   throttleTimeMs: number;
   /** versions 0+ */
-  topics: OffsetCommitResponseOffsetCommitResponseTopic[];
+  topics: OffsetCommitResponseTopic[];
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
@@ -301,7 +297,7 @@ export function encodeOffsetCommitResponse(
     const items = value.topics;
     if (version >= 8) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items) encodeOffsetCommitResponseOffsetCommitResponseTopic(writer, item, version);
+    for (const item of items) encodeOffsetCommitResponseTopic(writer, item, version);
   }
   if (version >= 8) {
     writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
@@ -310,13 +306,12 @@ export function encodeOffsetCommitResponse(
 
 export function decodeOffsetCommitResponse(reader: ByteReader, version: number): OffsetCommitResponse {
   const throttleTimeMs: number = version >= 3 ? reader.int32("throttleTimeMs") : 0;
-  const topics: OffsetCommitResponseOffsetCommitResponseTopic[] =
-    decodeOffsetCommitResponseOffsetCommitResponseTopicArray(
-      reader,
-      version,
-      version >= 8 ? reader.compactArrayLength(3, "topics") : reader.arrayLength(3, "topics"),
-      "topics",
-    );
+  const topics: OffsetCommitResponseTopic[] = decodeOffsetCommitResponseTopicArray(
+    reader,
+    version,
+    version >= 8 ? reader.compactArrayLength(3, "topics") : reader.arrayLength(3, "topics"),
+    "topics",
+  );
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   if (version >= 8) {
     unknownTaggedFields = readUnknownTaggedFields(reader);
@@ -324,23 +319,23 @@ export function decodeOffsetCommitResponse(reader: ByteReader, version: number):
   return { throttleTimeMs, topics, unknownTaggedFields };
 }
 
-export interface OffsetCommitResponseOffsetCommitResponseTopic {
+export interface OffsetCommitResponseTopic {
   /** versions 0+ */
   name: string;
   /** versions 0+ */
-  partitions: OffsetCommitResponseOffsetCommitResponsePartition[];
+  partitions: OffsetCommitResponsePartition[];
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A OffsetCommitResponseOffsetCommitResponseTopic holding the spec's defaults. */
-export function createOffsetCommitResponseOffsetCommitResponseTopic(): OffsetCommitResponseOffsetCommitResponseTopic {
+/** A OffsetCommitResponseTopic holding the spec's defaults. */
+export function createOffsetCommitResponseTopic(): OffsetCommitResponseTopic {
   return { name: "", partitions: [], unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeOffsetCommitResponseOffsetCommitResponseTopic(
+export function encodeOffsetCommitResponseTopic(
   writer: ByteWriter,
-  value: OffsetCommitResponseOffsetCommitResponseTopic,
+  value: OffsetCommitResponseTopic,
   version: number,
 ): void {
   if (version >= 8) writer.nullableCompactString(value.name);
@@ -349,25 +344,24 @@ export function encodeOffsetCommitResponseOffsetCommitResponseTopic(
     const items = value.partitions;
     if (version >= 8) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items) encodeOffsetCommitResponseOffsetCommitResponsePartition(writer, item, version);
+    for (const item of items) encodeOffsetCommitResponsePartition(writer, item, version);
   }
   if (version >= 8) {
     writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
   }
 }
 
-export function decodeOffsetCommitResponseOffsetCommitResponseTopic(
+export function decodeOffsetCommitResponseTopic(
   reader: ByteReader,
   version: number,
-): OffsetCommitResponseOffsetCommitResponseTopic {
+): OffsetCommitResponseTopic {
   const name: string = version >= 8 ? reader.compactString("name") : reader.string("name");
-  const partitions: OffsetCommitResponseOffsetCommitResponsePartition[] =
-    decodeOffsetCommitResponseOffsetCommitResponsePartitionArray(
-      reader,
-      version,
-      version >= 8 ? reader.compactArrayLength(6, "partitions") : reader.arrayLength(6, "partitions"),
-      "partitions",
-    );
+  const partitions: OffsetCommitResponsePartition[] = decodeOffsetCommitResponsePartitionArray(
+    reader,
+    version,
+    version >= 8 ? reader.compactArrayLength(6, "partitions") : reader.arrayLength(6, "partitions"),
+    "partitions",
+  );
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   if (version >= 8) {
     unknownTaggedFields = readUnknownTaggedFields(reader);
@@ -375,7 +369,7 @@ export function decodeOffsetCommitResponseOffsetCommitResponseTopic(
   return { name, partitions, unknownTaggedFields };
 }
 
-export interface OffsetCommitResponseOffsetCommitResponsePartition {
+export interface OffsetCommitResponsePartition {
   /** versions 0+ */
   partitionIndex: number;
   /** versions 0+ */
@@ -384,14 +378,14 @@ export interface OffsetCommitResponseOffsetCommitResponsePartition {
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A OffsetCommitResponseOffsetCommitResponsePartition holding the spec's defaults. */
-export function createOffsetCommitResponseOffsetCommitResponsePartition(): OffsetCommitResponseOffsetCommitResponsePartition {
+/** A OffsetCommitResponsePartition holding the spec's defaults. */
+export function createOffsetCommitResponsePartition(): OffsetCommitResponsePartition {
   return { partitionIndex: 0, errorCode: 0, unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeOffsetCommitResponseOffsetCommitResponsePartition(
+export function encodeOffsetCommitResponsePartition(
   writer: ByteWriter,
-  value: OffsetCommitResponseOffsetCommitResponsePartition,
+  value: OffsetCommitResponsePartition,
   version: number,
 ): void {
   writer.int32(value.partitionIndex);
@@ -401,10 +395,10 @@ export function encodeOffsetCommitResponseOffsetCommitResponsePartition(
   }
 }
 
-export function decodeOffsetCommitResponseOffsetCommitResponsePartition(
+export function decodeOffsetCommitResponsePartition(
   reader: ByteReader,
   version: number,
-): OffsetCommitResponseOffsetCommitResponsePartition {
+): OffsetCommitResponsePartition {
   const partitionIndex: number = reader.int32("partitionIndex");
   const errorCode: number = reader.int16("errorCode");
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
@@ -414,34 +408,32 @@ export function decodeOffsetCommitResponseOffsetCommitResponsePartition(
   return { partitionIndex, errorCode, unknownTaggedFields };
 }
 
-function decodeOffsetCommitResponseOffsetCommitResponseTopicArray(
+function decodeOffsetCommitResponseTopicArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetCommitResponseOffsetCommitResponseTopic[] {
-  const items: OffsetCommitResponseOffsetCommitResponseTopic[] = [];
+): OffsetCommitResponseTopic[] {
+  const items: OffsetCommitResponseTopic[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetCommitResponseOffsetCommitResponseTopic(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetCommitResponseTopic(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeOffsetCommitResponseOffsetCommitResponsePartitionArray(
+function decodeOffsetCommitResponsePartitionArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetCommitResponseOffsetCommitResponsePartition[] {
-  const items: OffsetCommitResponseOffsetCommitResponsePartition[] = [];
+): OffsetCommitResponsePartition[] {
+  const items: OffsetCommitResponsePartition[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetCommitResponseOffsetCommitResponsePartition(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetCommitResponsePartition(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }

@@ -8,7 +8,7 @@ export interface OffsetDeleteRequest {
   /** versions 0+ */
   groupId: string;
   /** versions 0+ */
-  topics: OffsetDeleteRequestOffsetDeleteRequestTopic[];
+  topics: OffsetDeleteRequestTopic[];
 }
 
 /** A OffsetDeleteRequest holding the spec's defaults. */
@@ -25,116 +25,112 @@ export function encodeOffsetDeleteRequest(
   {
     const items = value.topics;
     writer.arrayLength(items.length);
-    for (const item of items) encodeOffsetDeleteRequestOffsetDeleteRequestTopic(writer, item, version);
+    for (const item of items) encodeOffsetDeleteRequestTopic(writer, item, version);
   }
 }
 
 export function decodeOffsetDeleteRequest(reader: ByteReader, version: number): OffsetDeleteRequest {
   const groupId: string = reader.string("groupId");
-  const topics: OffsetDeleteRequestOffsetDeleteRequestTopic[] =
-    decodeOffsetDeleteRequestOffsetDeleteRequestTopicArray(
-      reader,
-      version,
-      reader.arrayLength(6, "topics"),
-      "topics",
-    );
+  const topics: OffsetDeleteRequestTopic[] = decodeOffsetDeleteRequestTopicArray(
+    reader,
+    version,
+    reader.arrayLength(6, "topics"),
+    "topics",
+  );
   return { groupId, topics };
 }
 
-export interface OffsetDeleteRequestOffsetDeleteRequestTopic {
+export interface OffsetDeleteRequestTopic {
   /** versions 0+ */
   name: string;
   /** versions 0+ */
-  partitions: OffsetDeleteRequestOffsetDeleteRequestPartition[];
+  partitions: OffsetDeleteRequestPartition[];
 }
 
-/** A OffsetDeleteRequestOffsetDeleteRequestTopic holding the spec's defaults. */
-export function createOffsetDeleteRequestOffsetDeleteRequestTopic(): OffsetDeleteRequestOffsetDeleteRequestTopic {
+/** A OffsetDeleteRequestTopic holding the spec's defaults. */
+export function createOffsetDeleteRequestTopic(): OffsetDeleteRequestTopic {
   return { name: "", partitions: [] };
 }
 
-export function encodeOffsetDeleteRequestOffsetDeleteRequestTopic(
+export function encodeOffsetDeleteRequestTopic(
   writer: ByteWriter,
-  value: OffsetDeleteRequestOffsetDeleteRequestTopic,
+  value: OffsetDeleteRequestTopic,
   version: number,
 ): void {
   writer.nullableString(value.name);
   {
     const items = value.partitions;
     writer.arrayLength(items.length);
-    for (const item of items) encodeOffsetDeleteRequestOffsetDeleteRequestPartition(writer, item, version);
+    for (const item of items) encodeOffsetDeleteRequestPartition(writer, item, version);
   }
 }
 
-export function decodeOffsetDeleteRequestOffsetDeleteRequestTopic(
+export function decodeOffsetDeleteRequestTopic(
   reader: ByteReader,
   version: number,
-): OffsetDeleteRequestOffsetDeleteRequestTopic {
+): OffsetDeleteRequestTopic {
   const name: string = reader.string("name");
-  const partitions: OffsetDeleteRequestOffsetDeleteRequestPartition[] =
-    decodeOffsetDeleteRequestOffsetDeleteRequestPartitionArray(
-      reader,
-      version,
-      reader.arrayLength(4, "partitions"),
-      "partitions",
-    );
+  const partitions: OffsetDeleteRequestPartition[] = decodeOffsetDeleteRequestPartitionArray(
+    reader,
+    version,
+    reader.arrayLength(4, "partitions"),
+    "partitions",
+  );
   return { name, partitions };
 }
 
-export interface OffsetDeleteRequestOffsetDeleteRequestPartition {
+export interface OffsetDeleteRequestPartition {
   /** versions 0+ */
   partitionIndex: number;
 }
 
-/** A OffsetDeleteRequestOffsetDeleteRequestPartition holding the spec's defaults. */
-export function createOffsetDeleteRequestOffsetDeleteRequestPartition(): OffsetDeleteRequestOffsetDeleteRequestPartition {
+/** A OffsetDeleteRequestPartition holding the spec's defaults. */
+export function createOffsetDeleteRequestPartition(): OffsetDeleteRequestPartition {
   return { partitionIndex: 0 };
 }
 
-export function encodeOffsetDeleteRequestOffsetDeleteRequestPartition(
+export function encodeOffsetDeleteRequestPartition(
   writer: ByteWriter,
-  value: OffsetDeleteRequestOffsetDeleteRequestPartition,
+  value: OffsetDeleteRequestPartition,
   _version: number,
 ): void {
   writer.int32(value.partitionIndex);
 }
 
-export function decodeOffsetDeleteRequestOffsetDeleteRequestPartition(
+export function decodeOffsetDeleteRequestPartition(
   reader: ByteReader,
   _version: number,
-): OffsetDeleteRequestOffsetDeleteRequestPartition {
+): OffsetDeleteRequestPartition {
   const partitionIndex: number = reader.int32("partitionIndex");
   return { partitionIndex };
 }
 
-function decodeOffsetDeleteRequestOffsetDeleteRequestTopicArray(
+function decodeOffsetDeleteRequestTopicArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetDeleteRequestOffsetDeleteRequestTopic[] {
-  const items: OffsetDeleteRequestOffsetDeleteRequestTopic[] = [];
+): OffsetDeleteRequestTopic[] {
+  const items: OffsetDeleteRequestTopic[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetDeleteRequestOffsetDeleteRequestTopic(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetDeleteRequestTopic(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeOffsetDeleteRequestOffsetDeleteRequestPartitionArray(
+function decodeOffsetDeleteRequestPartitionArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetDeleteRequestOffsetDeleteRequestPartition[] {
-  const items: OffsetDeleteRequestOffsetDeleteRequestPartition[] = [];
+): OffsetDeleteRequestPartition[] {
+  const items: OffsetDeleteRequestPartition[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetDeleteRequestOffsetDeleteRequestPartition(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetDeleteRequestPartition(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
@@ -157,7 +153,7 @@ export interface OffsetDeleteResponse {
   /** versions 0+ */
   throttleTimeMs: number;
   /** versions 0+ */
-  topics: OffsetDeleteResponseOffsetDeleteResponseTopic[];
+  topics: OffsetDeleteResponseTopic[];
 }
 
 /** A OffsetDeleteResponse holding the spec's defaults. */
@@ -175,121 +171,117 @@ export function encodeOffsetDeleteResponse(
   {
     const items = value.topics;
     writer.arrayLength(items.length);
-    for (const item of items) encodeOffsetDeleteResponseOffsetDeleteResponseTopic(writer, item, version);
+    for (const item of items) encodeOffsetDeleteResponseTopic(writer, item, version);
   }
 }
 
 export function decodeOffsetDeleteResponse(reader: ByteReader, version: number): OffsetDeleteResponse {
   const errorCode: number = reader.int16("errorCode");
   const throttleTimeMs: number = reader.int32("throttleTimeMs");
-  const topics: OffsetDeleteResponseOffsetDeleteResponseTopic[] =
-    decodeOffsetDeleteResponseOffsetDeleteResponseTopicArray(
-      reader,
-      version,
-      reader.arrayLength(6, "topics"),
-      "topics",
-    );
+  const topics: OffsetDeleteResponseTopic[] = decodeOffsetDeleteResponseTopicArray(
+    reader,
+    version,
+    reader.arrayLength(6, "topics"),
+    "topics",
+  );
   return { errorCode, throttleTimeMs, topics };
 }
 
-export interface OffsetDeleteResponseOffsetDeleteResponseTopic {
+export interface OffsetDeleteResponseTopic {
   /** versions 0+ */
   name: string;
   /** versions 0+ */
-  partitions: OffsetDeleteResponseOffsetDeleteResponsePartition[];
+  partitions: OffsetDeleteResponsePartition[];
 }
 
-/** A OffsetDeleteResponseOffsetDeleteResponseTopic holding the spec's defaults. */
-export function createOffsetDeleteResponseOffsetDeleteResponseTopic(): OffsetDeleteResponseOffsetDeleteResponseTopic {
+/** A OffsetDeleteResponseTopic holding the spec's defaults. */
+export function createOffsetDeleteResponseTopic(): OffsetDeleteResponseTopic {
   return { name: "", partitions: [] };
 }
 
-export function encodeOffsetDeleteResponseOffsetDeleteResponseTopic(
+export function encodeOffsetDeleteResponseTopic(
   writer: ByteWriter,
-  value: OffsetDeleteResponseOffsetDeleteResponseTopic,
+  value: OffsetDeleteResponseTopic,
   version: number,
 ): void {
   writer.nullableString(value.name);
   {
     const items = value.partitions;
     writer.arrayLength(items.length);
-    for (const item of items) encodeOffsetDeleteResponseOffsetDeleteResponsePartition(writer, item, version);
+    for (const item of items) encodeOffsetDeleteResponsePartition(writer, item, version);
   }
 }
 
-export function decodeOffsetDeleteResponseOffsetDeleteResponseTopic(
+export function decodeOffsetDeleteResponseTopic(
   reader: ByteReader,
   version: number,
-): OffsetDeleteResponseOffsetDeleteResponseTopic {
+): OffsetDeleteResponseTopic {
   const name: string = reader.string("name");
-  const partitions: OffsetDeleteResponseOffsetDeleteResponsePartition[] =
-    decodeOffsetDeleteResponseOffsetDeleteResponsePartitionArray(
-      reader,
-      version,
-      reader.arrayLength(6, "partitions"),
-      "partitions",
-    );
+  const partitions: OffsetDeleteResponsePartition[] = decodeOffsetDeleteResponsePartitionArray(
+    reader,
+    version,
+    reader.arrayLength(6, "partitions"),
+    "partitions",
+  );
   return { name, partitions };
 }
 
-export interface OffsetDeleteResponseOffsetDeleteResponsePartition {
+export interface OffsetDeleteResponsePartition {
   /** versions 0+ */
   partitionIndex: number;
   /** versions 0+ */
   errorCode: number;
 }
 
-/** A OffsetDeleteResponseOffsetDeleteResponsePartition holding the spec's defaults. */
-export function createOffsetDeleteResponseOffsetDeleteResponsePartition(): OffsetDeleteResponseOffsetDeleteResponsePartition {
+/** A OffsetDeleteResponsePartition holding the spec's defaults. */
+export function createOffsetDeleteResponsePartition(): OffsetDeleteResponsePartition {
   return { partitionIndex: 0, errorCode: 0 };
 }
 
-export function encodeOffsetDeleteResponseOffsetDeleteResponsePartition(
+export function encodeOffsetDeleteResponsePartition(
   writer: ByteWriter,
-  value: OffsetDeleteResponseOffsetDeleteResponsePartition,
+  value: OffsetDeleteResponsePartition,
   _version: number,
 ): void {
   writer.int32(value.partitionIndex);
   writer.int16(value.errorCode);
 }
 
-export function decodeOffsetDeleteResponseOffsetDeleteResponsePartition(
+export function decodeOffsetDeleteResponsePartition(
   reader: ByteReader,
   _version: number,
-): OffsetDeleteResponseOffsetDeleteResponsePartition {
+): OffsetDeleteResponsePartition {
   const partitionIndex: number = reader.int32("partitionIndex");
   const errorCode: number = reader.int16("errorCode");
   return { partitionIndex, errorCode };
 }
 
-function decodeOffsetDeleteResponseOffsetDeleteResponseTopicArray(
+function decodeOffsetDeleteResponseTopicArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetDeleteResponseOffsetDeleteResponseTopic[] {
-  const items: OffsetDeleteResponseOffsetDeleteResponseTopic[] = [];
+): OffsetDeleteResponseTopic[] {
+  const items: OffsetDeleteResponseTopic[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetDeleteResponseOffsetDeleteResponseTopic(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetDeleteResponseTopic(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeOffsetDeleteResponseOffsetDeleteResponsePartitionArray(
+function decodeOffsetDeleteResponsePartitionArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetDeleteResponseOffsetDeleteResponsePartition[] {
-  const items: OffsetDeleteResponseOffsetDeleteResponsePartition[] = [];
+): OffsetDeleteResponsePartition[] {
+  const items: OffsetDeleteResponsePartition[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetDeleteResponseOffsetDeleteResponsePartition(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetDeleteResponsePartition(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }

@@ -17,9 +17,9 @@ export interface OffsetFetchRequest {
   /** versions 0-7 */
   groupId: string;
   /** versions 0-7; nullable 2-7 */
-  topics: OffsetFetchRequestOffsetFetchRequestTopic[] | null;
+  topics: OffsetFetchRequestTopic[] | null;
   /** versions 8+ */
-  groups: OffsetFetchRequestOffsetFetchRequestGroup[];
+  groups: OffsetFetchRequestGroup[];
   /** versions 7+ */
   requireStable: boolean;
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
@@ -45,13 +45,12 @@ export function encodeOffsetFetchRequest(
     const items = value.topics;
     if (version >= 6) writer.compactArrayLength(items === null ? null : items.length);
     else writer.arrayLength(items === null ? null : items.length);
-    if (items !== null)
-      for (const item of items) encodeOffsetFetchRequestOffsetFetchRequestTopic(writer, item, version);
+    if (items !== null) for (const item of items) encodeOffsetFetchRequestTopic(writer, item, version);
   }
   if (version >= 8) {
     const items = value.groups;
     writer.compactArrayLength(items.length);
-    for (const item of items) encodeOffsetFetchRequestOffsetFetchRequestGroup(writer, item, version);
+    for (const item of items) encodeOffsetFetchRequestGroup(writer, item, version);
   }
   if (version >= 7) {
     writer.bool(value.requireStable);
@@ -64,7 +63,7 @@ export function encodeOffsetFetchRequest(
 export function decodeOffsetFetchRequest(reader: ByteReader, version: number): OffsetFetchRequest {
   const groupId: string =
     version <= 7 ? (version >= 6 ? reader.compactString("groupId") : reader.string("groupId")) : "";
-  let topics: OffsetFetchRequestOffsetFetchRequestTopic[] | null = [];
+  let topics: OffsetFetchRequestTopic[] | null = [];
   if (version <= 7) {
     const topicsCount: number | null =
       version >= 2
@@ -77,16 +76,11 @@ export function decodeOffsetFetchRequest(reader: ByteReader, version: number): O
     topics =
       topicsCount === null
         ? null
-        : decodeOffsetFetchRequestOffsetFetchRequestTopicArray(reader, version, topicsCount, "topics");
+        : decodeOffsetFetchRequestTopicArray(reader, version, topicsCount, "topics");
   }
-  const groups: OffsetFetchRequestOffsetFetchRequestGroup[] =
+  const groups: OffsetFetchRequestGroup[] =
     version >= 8
-      ? decodeOffsetFetchRequestOffsetFetchRequestGroupArray(
-          reader,
-          version,
-          reader.compactArrayLength(3, "groups"),
-          "groups",
-        )
+      ? decodeOffsetFetchRequestGroupArray(reader, version, reader.compactArrayLength(3, "groups"), "groups")
       : [];
   const requireStable: boolean = version >= 7 ? reader.bool("requireStable") : false;
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
@@ -96,7 +90,7 @@ export function decodeOffsetFetchRequest(reader: ByteReader, version: number): O
   return { groupId, topics, groups, requireStable, unknownTaggedFields };
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestTopic {
+export interface OffsetFetchRequestTopic {
   /** versions 0-7 */
   name: string;
   /** versions 0-7 */
@@ -105,14 +99,14 @@ export interface OffsetFetchRequestOffsetFetchRequestTopic {
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A OffsetFetchRequestOffsetFetchRequestTopic holding the spec's defaults. */
-export function createOffsetFetchRequestOffsetFetchRequestTopic(): OffsetFetchRequestOffsetFetchRequestTopic {
+/** A OffsetFetchRequestTopic holding the spec's defaults. */
+export function createOffsetFetchRequestTopic(): OffsetFetchRequestTopic {
   return { name: "", partitionIndexes: [], unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeOffsetFetchRequestOffsetFetchRequestTopic(
+export function encodeOffsetFetchRequestTopic(
   writer: ByteWriter,
-  value: OffsetFetchRequestOffsetFetchRequestTopic,
+  value: OffsetFetchRequestTopic,
   version: number,
 ): void {
   if (version >= 6) writer.nullableCompactString(value.name);
@@ -128,10 +122,7 @@ export function encodeOffsetFetchRequestOffsetFetchRequestTopic(
   }
 }
 
-export function decodeOffsetFetchRequestOffsetFetchRequestTopic(
-  reader: ByteReader,
-  version: number,
-): OffsetFetchRequestOffsetFetchRequestTopic {
+export function decodeOffsetFetchRequestTopic(reader: ByteReader, version: number): OffsetFetchRequestTopic {
   const name: string = version >= 6 ? reader.compactString("name") : reader.string("name");
   const partitionIndexes: number[] = readInt32Array(
     reader,
@@ -147,7 +138,7 @@ export function decodeOffsetFetchRequestOffsetFetchRequestTopic(
   return { name, partitionIndexes, unknownTaggedFields };
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestGroup {
+export interface OffsetFetchRequestGroup {
   /** versions 8+ */
   groupId: string;
   /** versions 9+; nullable 9+ */
@@ -155,19 +146,19 @@ export interface OffsetFetchRequestOffsetFetchRequestGroup {
   /** versions 9+ */
   memberEpoch: number;
   /** versions 8+; nullable 8+ */
-  topics: OffsetFetchRequestOffsetFetchRequestTopics[] | null;
+  topics: OffsetFetchRequestTopics[] | null;
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A OffsetFetchRequestOffsetFetchRequestGroup holding the spec's defaults. */
-export function createOffsetFetchRequestOffsetFetchRequestGroup(): OffsetFetchRequestOffsetFetchRequestGroup {
+/** A OffsetFetchRequestGroup holding the spec's defaults. */
+export function createOffsetFetchRequestGroup(): OffsetFetchRequestGroup {
   return { groupId: "", memberId: null, memberEpoch: -1, topics: [], unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeOffsetFetchRequestOffsetFetchRequestGroup(
+export function encodeOffsetFetchRequestGroup(
   writer: ByteWriter,
-  value: OffsetFetchRequestOffsetFetchRequestGroup,
+  value: OffsetFetchRequestGroup,
   version: number,
 ): void {
   writer.nullableCompactString(value.groupId);
@@ -180,30 +171,24 @@ export function encodeOffsetFetchRequestOffsetFetchRequestGroup(
   {
     const items = value.topics;
     writer.compactArrayLength(items === null ? null : items.length);
-    if (items !== null)
-      for (const item of items) encodeOffsetFetchRequestOffsetFetchRequestTopics(writer, item, version);
+    if (items !== null) for (const item of items) encodeOffsetFetchRequestTopics(writer, item, version);
   }
   writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
 }
 
-export function decodeOffsetFetchRequestOffsetFetchRequestGroup(
-  reader: ByteReader,
-  version: number,
-): OffsetFetchRequestOffsetFetchRequestGroup {
+export function decodeOffsetFetchRequestGroup(reader: ByteReader, version: number): OffsetFetchRequestGroup {
   const groupId: string = reader.compactString("groupId");
   const memberId: string | null = version >= 9 ? reader.nullableCompactString("memberId") : null;
   const memberEpoch: number = version >= 9 ? reader.int32("memberEpoch") : -1;
   const topicsCount: number | null = reader.nullableCompactArrayLength(3, "topics");
-  const topics: OffsetFetchRequestOffsetFetchRequestTopics[] | null =
-    topicsCount === null
-      ? null
-      : decodeOffsetFetchRequestOffsetFetchRequestTopicsArray(reader, version, topicsCount, "topics");
+  const topics: OffsetFetchRequestTopics[] | null =
+    topicsCount === null ? null : decodeOffsetFetchRequestTopicsArray(reader, version, topicsCount, "topics");
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   unknownTaggedFields = readUnknownTaggedFields(reader);
   return { groupId, memberId, memberEpoch, topics, unknownTaggedFields };
 }
 
-export interface OffsetFetchRequestOffsetFetchRequestTopics {
+export interface OffsetFetchRequestTopics {
   /** versions 8+ */
   name: string;
   /** versions 8+ */
@@ -212,14 +197,14 @@ export interface OffsetFetchRequestOffsetFetchRequestTopics {
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A OffsetFetchRequestOffsetFetchRequestTopics holding the spec's defaults. */
-export function createOffsetFetchRequestOffsetFetchRequestTopics(): OffsetFetchRequestOffsetFetchRequestTopics {
+/** A OffsetFetchRequestTopics holding the spec's defaults. */
+export function createOffsetFetchRequestTopics(): OffsetFetchRequestTopics {
   return { name: "", partitionIndexes: [], unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeOffsetFetchRequestOffsetFetchRequestTopics(
+export function encodeOffsetFetchRequestTopics(
   writer: ByteWriter,
-  value: OffsetFetchRequestOffsetFetchRequestTopics,
+  value: OffsetFetchRequestTopics,
   _version: number,
 ): void {
   writer.nullableCompactString(value.name);
@@ -231,10 +216,10 @@ export function encodeOffsetFetchRequestOffsetFetchRequestTopics(
   writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
 }
 
-export function decodeOffsetFetchRequestOffsetFetchRequestTopics(
+export function decodeOffsetFetchRequestTopics(
   reader: ByteReader,
   _version: number,
-): OffsetFetchRequestOffsetFetchRequestTopics {
+): OffsetFetchRequestTopics {
   const name: string = reader.compactString("name");
   const partitionIndexes: number[] = readInt32Array(
     reader,
@@ -246,51 +231,48 @@ export function decodeOffsetFetchRequestOffsetFetchRequestTopics(
   return { name, partitionIndexes, unknownTaggedFields };
 }
 
-function decodeOffsetFetchRequestOffsetFetchRequestTopicArray(
+function decodeOffsetFetchRequestTopicArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetFetchRequestOffsetFetchRequestTopic[] {
-  const items: OffsetFetchRequestOffsetFetchRequestTopic[] = [];
+): OffsetFetchRequestTopic[] {
+  const items: OffsetFetchRequestTopic[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetFetchRequestOffsetFetchRequestTopic(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetFetchRequestTopic(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeOffsetFetchRequestOffsetFetchRequestGroupArray(
+function decodeOffsetFetchRequestGroupArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetFetchRequestOffsetFetchRequestGroup[] {
-  const items: OffsetFetchRequestOffsetFetchRequestGroup[] = [];
+): OffsetFetchRequestGroup[] {
+  const items: OffsetFetchRequestGroup[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetFetchRequestOffsetFetchRequestGroup(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetFetchRequestGroup(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeOffsetFetchRequestOffsetFetchRequestTopicsArray(
+function decodeOffsetFetchRequestTopicsArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetFetchRequestOffsetFetchRequestTopics[] {
-  const items: OffsetFetchRequestOffsetFetchRequestTopics[] = [];
+): OffsetFetchRequestTopics[] {
+  const items: OffsetFetchRequestTopics[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetFetchRequestOffsetFetchRequestTopics(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetFetchRequestTopics(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
@@ -311,11 +293,11 @@ export interface OffsetFetchResponse {
   /** versions 3+ */
   throttleTimeMs: number;
   /** versions 0-7 */
-  topics: OffsetFetchResponseOffsetFetchResponseTopic[];
+  topics: OffsetFetchResponseTopic[];
   /** versions 2-7 */
   errorCode: number;
   /** versions 8+ */
-  groups: OffsetFetchResponseOffsetFetchResponseGroup[];
+  groups: OffsetFetchResponseGroup[];
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
@@ -337,7 +319,7 @@ export function encodeOffsetFetchResponse(
     const items = value.topics;
     if (version >= 6) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items) encodeOffsetFetchResponseOffsetFetchResponseTopic(writer, item, version);
+    for (const item of items) encodeOffsetFetchResponseTopic(writer, item, version);
   }
   if (version >= 2 && version <= 7) {
     writer.int16(value.errorCode);
@@ -345,7 +327,7 @@ export function encodeOffsetFetchResponse(
   if (version >= 8) {
     const items = value.groups;
     writer.compactArrayLength(items.length);
-    for (const item of items) encodeOffsetFetchResponseOffsetFetchResponseGroup(writer, item, version);
+    for (const item of items) encodeOffsetFetchResponseGroup(writer, item, version);
   }
   if (version >= 6) {
     writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
@@ -354,9 +336,9 @@ export function encodeOffsetFetchResponse(
 
 export function decodeOffsetFetchResponse(reader: ByteReader, version: number): OffsetFetchResponse {
   const throttleTimeMs: number = version >= 3 ? reader.int32("throttleTimeMs") : 0;
-  const topics: OffsetFetchResponseOffsetFetchResponseTopic[] =
+  const topics: OffsetFetchResponseTopic[] =
     version <= 7
-      ? decodeOffsetFetchResponseOffsetFetchResponseTopicArray(
+      ? decodeOffsetFetchResponseTopicArray(
           reader,
           version,
           version >= 6 ? reader.compactArrayLength(3, "topics") : reader.arrayLength(3, "topics"),
@@ -364,14 +346,9 @@ export function decodeOffsetFetchResponse(reader: ByteReader, version: number): 
         )
       : [];
   const errorCode: number = version >= 2 && version <= 7 ? reader.int16("errorCode") : 0;
-  const groups: OffsetFetchResponseOffsetFetchResponseGroup[] =
+  const groups: OffsetFetchResponseGroup[] =
     version >= 8
-      ? decodeOffsetFetchResponseOffsetFetchResponseGroupArray(
-          reader,
-          version,
-          reader.compactArrayLength(5, "groups"),
-          "groups",
-        )
+      ? decodeOffsetFetchResponseGroupArray(reader, version, reader.compactArrayLength(5, "groups"), "groups")
       : [];
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   if (version >= 6) {
@@ -380,23 +357,23 @@ export function decodeOffsetFetchResponse(reader: ByteReader, version: number): 
   return { throttleTimeMs, topics, errorCode, groups, unknownTaggedFields };
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseTopic {
+export interface OffsetFetchResponseTopic {
   /** versions 0-7 */
   name: string;
   /** versions 0-7 */
-  partitions: OffsetFetchResponseOffsetFetchResponsePartition[];
+  partitions: OffsetFetchResponsePartition[];
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A OffsetFetchResponseOffsetFetchResponseTopic holding the spec's defaults. */
-export function createOffsetFetchResponseOffsetFetchResponseTopic(): OffsetFetchResponseOffsetFetchResponseTopic {
+/** A OffsetFetchResponseTopic holding the spec's defaults. */
+export function createOffsetFetchResponseTopic(): OffsetFetchResponseTopic {
   return { name: "", partitions: [], unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeOffsetFetchResponseOffsetFetchResponseTopic(
+export function encodeOffsetFetchResponseTopic(
   writer: ByteWriter,
-  value: OffsetFetchResponseOffsetFetchResponseTopic,
+  value: OffsetFetchResponseTopic,
   version: number,
 ): void {
   if (version >= 6) writer.nullableCompactString(value.name);
@@ -405,25 +382,24 @@ export function encodeOffsetFetchResponseOffsetFetchResponseTopic(
     const items = value.partitions;
     if (version >= 6) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items) encodeOffsetFetchResponseOffsetFetchResponsePartition(writer, item, version);
+    for (const item of items) encodeOffsetFetchResponsePartition(writer, item, version);
   }
   if (version >= 6) {
     writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
   }
 }
 
-export function decodeOffsetFetchResponseOffsetFetchResponseTopic(
+export function decodeOffsetFetchResponseTopic(
   reader: ByteReader,
   version: number,
-): OffsetFetchResponseOffsetFetchResponseTopic {
+): OffsetFetchResponseTopic {
   const name: string = version >= 6 ? reader.compactString("name") : reader.string("name");
-  const partitions: OffsetFetchResponseOffsetFetchResponsePartition[] =
-    decodeOffsetFetchResponseOffsetFetchResponsePartitionArray(
-      reader,
-      version,
-      version >= 6 ? reader.compactArrayLength(16, "partitions") : reader.arrayLength(16, "partitions"),
-      "partitions",
-    );
+  const partitions: OffsetFetchResponsePartition[] = decodeOffsetFetchResponsePartitionArray(
+    reader,
+    version,
+    version >= 6 ? reader.compactArrayLength(16, "partitions") : reader.arrayLength(16, "partitions"),
+    "partitions",
+  );
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   if (version >= 6) {
     unknownTaggedFields = readUnknownTaggedFields(reader);
@@ -431,7 +407,7 @@ export function decodeOffsetFetchResponseOffsetFetchResponseTopic(
   return { name, partitions, unknownTaggedFields };
 }
 
-export interface OffsetFetchResponseOffsetFetchResponsePartition {
+export interface OffsetFetchResponsePartition {
   /** versions 0-7 */
   partitionIndex: number;
   /** versions 0-7 */
@@ -446,8 +422,8 @@ export interface OffsetFetchResponseOffsetFetchResponsePartition {
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A OffsetFetchResponseOffsetFetchResponsePartition holding the spec's defaults. */
-export function createOffsetFetchResponseOffsetFetchResponsePartition(): OffsetFetchResponseOffsetFetchResponsePartition {
+/** A OffsetFetchResponsePartition holding the spec's defaults. */
+export function createOffsetFetchResponsePartition(): OffsetFetchResponsePartition {
   return {
     partitionIndex: 0,
     committedOffset: 0n,
@@ -458,9 +434,9 @@ export function createOffsetFetchResponseOffsetFetchResponsePartition(): OffsetF
   };
 }
 
-export function encodeOffsetFetchResponseOffsetFetchResponsePartition(
+export function encodeOffsetFetchResponsePartition(
   writer: ByteWriter,
-  value: OffsetFetchResponseOffsetFetchResponsePartition,
+  value: OffsetFetchResponsePartition,
   version: number,
 ): void {
   writer.int32(value.partitionIndex);
@@ -476,10 +452,10 @@ export function encodeOffsetFetchResponseOffsetFetchResponsePartition(
   }
 }
 
-export function decodeOffsetFetchResponseOffsetFetchResponsePartition(
+export function decodeOffsetFetchResponsePartition(
   reader: ByteReader,
   version: number,
-): OffsetFetchResponseOffsetFetchResponsePartition {
+): OffsetFetchResponsePartition {
   const partitionIndex: number = reader.int32("partitionIndex");
   const committedOffset: bigint = reader.int64("committedOffset");
   const committedLeaderEpoch: number = version >= 5 ? reader.int32("committedLeaderEpoch") : -1;
@@ -493,101 +469,99 @@ export function decodeOffsetFetchResponseOffsetFetchResponsePartition(
   return { partitionIndex, committedOffset, committedLeaderEpoch, metadata, errorCode, unknownTaggedFields };
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseGroup {
+export interface OffsetFetchResponseGroup {
   /** versions 8+ */
   groupId: string;
   /** versions 8+ */
-  topics: OffsetFetchResponseOffsetFetchResponseTopics[];
+  topics: OffsetFetchResponseTopics[];
   /** versions 8+ */
   errorCode: number;
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A OffsetFetchResponseOffsetFetchResponseGroup holding the spec's defaults. */
-export function createOffsetFetchResponseOffsetFetchResponseGroup(): OffsetFetchResponseOffsetFetchResponseGroup {
+/** A OffsetFetchResponseGroup holding the spec's defaults. */
+export function createOffsetFetchResponseGroup(): OffsetFetchResponseGroup {
   return { groupId: "", topics: [], errorCode: 0, unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeOffsetFetchResponseOffsetFetchResponseGroup(
+export function encodeOffsetFetchResponseGroup(
   writer: ByteWriter,
-  value: OffsetFetchResponseOffsetFetchResponseGroup,
+  value: OffsetFetchResponseGroup,
   version: number,
 ): void {
   writer.nullableCompactString(value.groupId);
   {
     const items = value.topics;
     writer.compactArrayLength(items.length);
-    for (const item of items) encodeOffsetFetchResponseOffsetFetchResponseTopics(writer, item, version);
+    for (const item of items) encodeOffsetFetchResponseTopics(writer, item, version);
   }
   writer.int16(value.errorCode);
   writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
 }
 
-export function decodeOffsetFetchResponseOffsetFetchResponseGroup(
+export function decodeOffsetFetchResponseGroup(
   reader: ByteReader,
   version: number,
-): OffsetFetchResponseOffsetFetchResponseGroup {
+): OffsetFetchResponseGroup {
   const groupId: string = reader.compactString("groupId");
-  const topics: OffsetFetchResponseOffsetFetchResponseTopics[] =
-    decodeOffsetFetchResponseOffsetFetchResponseTopicsArray(
-      reader,
-      version,
-      reader.compactArrayLength(3, "topics"),
-      "topics",
-    );
+  const topics: OffsetFetchResponseTopics[] = decodeOffsetFetchResponseTopicsArray(
+    reader,
+    version,
+    reader.compactArrayLength(3, "topics"),
+    "topics",
+  );
   const errorCode: number = reader.int16("errorCode");
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   unknownTaggedFields = readUnknownTaggedFields(reader);
   return { groupId, topics, errorCode, unknownTaggedFields };
 }
 
-export interface OffsetFetchResponseOffsetFetchResponseTopics {
+export interface OffsetFetchResponseTopics {
   /** versions 8+ */
   name: string;
   /** versions 8+ */
-  partitions: OffsetFetchResponseOffsetFetchResponsePartitions[];
+  partitions: OffsetFetchResponsePartitions[];
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A OffsetFetchResponseOffsetFetchResponseTopics holding the spec's defaults. */
-export function createOffsetFetchResponseOffsetFetchResponseTopics(): OffsetFetchResponseOffsetFetchResponseTopics {
+/** A OffsetFetchResponseTopics holding the spec's defaults. */
+export function createOffsetFetchResponseTopics(): OffsetFetchResponseTopics {
   return { name: "", partitions: [], unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeOffsetFetchResponseOffsetFetchResponseTopics(
+export function encodeOffsetFetchResponseTopics(
   writer: ByteWriter,
-  value: OffsetFetchResponseOffsetFetchResponseTopics,
+  value: OffsetFetchResponseTopics,
   version: number,
 ): void {
   writer.nullableCompactString(value.name);
   {
     const items = value.partitions;
     writer.compactArrayLength(items.length);
-    for (const item of items) encodeOffsetFetchResponseOffsetFetchResponsePartitions(writer, item, version);
+    for (const item of items) encodeOffsetFetchResponsePartitions(writer, item, version);
   }
   writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
 }
 
-export function decodeOffsetFetchResponseOffsetFetchResponseTopics(
+export function decodeOffsetFetchResponseTopics(
   reader: ByteReader,
   version: number,
-): OffsetFetchResponseOffsetFetchResponseTopics {
+): OffsetFetchResponseTopics {
   const name: string = reader.compactString("name");
-  const partitions: OffsetFetchResponseOffsetFetchResponsePartitions[] =
-    decodeOffsetFetchResponseOffsetFetchResponsePartitionsArray(
-      reader,
-      version,
-      reader.compactArrayLength(20, "partitions"),
-      "partitions",
-    );
+  const partitions: OffsetFetchResponsePartitions[] = decodeOffsetFetchResponsePartitionsArray(
+    reader,
+    version,
+    reader.compactArrayLength(20, "partitions"),
+    "partitions",
+  );
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   unknownTaggedFields = readUnknownTaggedFields(reader);
   return { name, partitions, unknownTaggedFields };
 }
 
-export interface OffsetFetchResponseOffsetFetchResponsePartitions {
+export interface OffsetFetchResponsePartitions {
   /** versions 8+ */
   partitionIndex: number;
   /** versions 8+ */
@@ -602,8 +576,8 @@ export interface OffsetFetchResponseOffsetFetchResponsePartitions {
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A OffsetFetchResponseOffsetFetchResponsePartitions holding the spec's defaults. */
-export function createOffsetFetchResponseOffsetFetchResponsePartitions(): OffsetFetchResponseOffsetFetchResponsePartitions {
+/** A OffsetFetchResponsePartitions holding the spec's defaults. */
+export function createOffsetFetchResponsePartitions(): OffsetFetchResponsePartitions {
   return {
     partitionIndex: 0,
     committedOffset: 0n,
@@ -614,9 +588,9 @@ export function createOffsetFetchResponseOffsetFetchResponsePartitions(): Offset
   };
 }
 
-export function encodeOffsetFetchResponseOffsetFetchResponsePartitions(
+export function encodeOffsetFetchResponsePartitions(
   writer: ByteWriter,
-  value: OffsetFetchResponseOffsetFetchResponsePartitions,
+  value: OffsetFetchResponsePartitions,
   _version: number,
 ): void {
   writer.int32(value.partitionIndex);
@@ -627,10 +601,10 @@ export function encodeOffsetFetchResponseOffsetFetchResponsePartitions(
   writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
 }
 
-export function decodeOffsetFetchResponseOffsetFetchResponsePartitions(
+export function decodeOffsetFetchResponsePartitions(
   reader: ByteReader,
   _version: number,
-): OffsetFetchResponseOffsetFetchResponsePartitions {
+): OffsetFetchResponsePartitions {
   const partitionIndex: number = reader.int32("partitionIndex");
   const committedOffset: bigint = reader.int64("committedOffset");
   const committedLeaderEpoch: number = reader.int32("committedLeaderEpoch");
@@ -641,85 +615,80 @@ export function decodeOffsetFetchResponseOffsetFetchResponsePartitions(
   return { partitionIndex, committedOffset, committedLeaderEpoch, metadata, errorCode, unknownTaggedFields };
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponseTopicArray(
+function decodeOffsetFetchResponseTopicArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetFetchResponseOffsetFetchResponseTopic[] {
-  const items: OffsetFetchResponseOffsetFetchResponseTopic[] = [];
+): OffsetFetchResponseTopic[] {
+  const items: OffsetFetchResponseTopic[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetFetchResponseOffsetFetchResponseTopic(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetFetchResponseTopic(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponseGroupArray(
+function decodeOffsetFetchResponseGroupArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetFetchResponseOffsetFetchResponseGroup[] {
-  const items: OffsetFetchResponseOffsetFetchResponseGroup[] = [];
+): OffsetFetchResponseGroup[] {
+  const items: OffsetFetchResponseGroup[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetFetchResponseOffsetFetchResponseGroup(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetFetchResponseGroup(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponsePartitionArray(
+function decodeOffsetFetchResponsePartitionArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetFetchResponseOffsetFetchResponsePartition[] {
-  const items: OffsetFetchResponseOffsetFetchResponsePartition[] = [];
+): OffsetFetchResponsePartition[] {
+  const items: OffsetFetchResponsePartition[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetFetchResponseOffsetFetchResponsePartition(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetFetchResponsePartition(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponseTopicsArray(
+function decodeOffsetFetchResponseTopicsArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetFetchResponseOffsetFetchResponseTopics[] {
-  const items: OffsetFetchResponseOffsetFetchResponseTopics[] = [];
+): OffsetFetchResponseTopics[] {
+  const items: OffsetFetchResponseTopics[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetFetchResponseOffsetFetchResponseTopics(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetFetchResponseTopics(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeOffsetFetchResponseOffsetFetchResponsePartitionsArray(
+function decodeOffsetFetchResponsePartitionsArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): OffsetFetchResponseOffsetFetchResponsePartitions[] {
-  const items: OffsetFetchResponseOffsetFetchResponsePartitions[] = [];
+): OffsetFetchResponsePartitions[] {
+  const items: OffsetFetchResponsePartitions[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeOffsetFetchResponseOffsetFetchResponsePartitions(reader, version));
+    for (; index < count; index++) items.push(decodeOffsetFetchResponsePartitions(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }

@@ -25,7 +25,7 @@ export interface SyncGroupRequest {
   /** versions 5+; nullable 5+ */
   protocolName: string | null;
   /** versions 0+ */
-  assignments: SyncGroupRequestSyncGroupRequestAssignment[];
+  assignments: SyncGroupRequestAssignment[];
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
@@ -64,7 +64,7 @@ export function encodeSyncGroupRequest(writer: ByteWriter, value: SyncGroupReque
     const items = value.assignments;
     if (version >= 4) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items) encodeSyncGroupRequestSyncGroupRequestAssignment(writer, item, version);
+    for (const item of items) encodeSyncGroupRequestAssignment(writer, item, version);
   }
   if (version >= 4) {
     writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
@@ -83,13 +83,12 @@ export function decodeSyncGroupRequest(reader: ByteReader, version: number): Syn
       : null;
   const protocolType: string | null = version >= 5 ? reader.nullableCompactString("protocolType") : null;
   const protocolName: string | null = version >= 5 ? reader.nullableCompactString("protocolName") : null;
-  const assignments: SyncGroupRequestSyncGroupRequestAssignment[] =
-    decodeSyncGroupRequestSyncGroupRequestAssignmentArray(
-      reader,
-      version,
-      version >= 4 ? reader.compactArrayLength(3, "assignments") : reader.arrayLength(3, "assignments"),
-      "assignments",
-    );
+  const assignments: SyncGroupRequestAssignment[] = decodeSyncGroupRequestAssignmentArray(
+    reader,
+    version,
+    version >= 4 ? reader.compactArrayLength(3, "assignments") : reader.arrayLength(3, "assignments"),
+    "assignments",
+  );
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   if (version >= 4) {
     unknownTaggedFields = readUnknownTaggedFields(reader);
@@ -106,7 +105,7 @@ export function decodeSyncGroupRequest(reader: ByteReader, version: number): Syn
   };
 }
 
-export interface SyncGroupRequestSyncGroupRequestAssignment {
+export interface SyncGroupRequestAssignment {
   /** versions 0+ */
   memberId: string;
   /** versions 0+ */
@@ -115,14 +114,14 @@ export interface SyncGroupRequestSyncGroupRequestAssignment {
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A SyncGroupRequestSyncGroupRequestAssignment holding the spec's defaults. */
-export function createSyncGroupRequestSyncGroupRequestAssignment(): SyncGroupRequestSyncGroupRequestAssignment {
+/** A SyncGroupRequestAssignment holding the spec's defaults. */
+export function createSyncGroupRequestAssignment(): SyncGroupRequestAssignment {
   return { memberId: "", assignment: new Uint8Array(0), unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeSyncGroupRequestSyncGroupRequestAssignment(
+export function encodeSyncGroupRequestAssignment(
   writer: ByteWriter,
-  value: SyncGroupRequestSyncGroupRequestAssignment,
+  value: SyncGroupRequestAssignment,
   version: number,
 ): void {
   if (version >= 4) writer.nullableCompactString(value.memberId);
@@ -134,10 +133,10 @@ export function encodeSyncGroupRequestSyncGroupRequestAssignment(
   }
 }
 
-export function decodeSyncGroupRequestSyncGroupRequestAssignment(
+export function decodeSyncGroupRequestAssignment(
   reader: ByteReader,
   version: number,
-): SyncGroupRequestSyncGroupRequestAssignment {
+): SyncGroupRequestAssignment {
   const memberId: string = version >= 4 ? reader.compactString("memberId") : reader.string("memberId");
   const assignment: Uint8Array =
     version >= 4 ? reader.compactBytes("assignment") : reader.bytesField("assignment");
@@ -148,17 +147,16 @@ export function decodeSyncGroupRequestSyncGroupRequestAssignment(
   return { memberId, assignment, unknownTaggedFields };
 }
 
-function decodeSyncGroupRequestSyncGroupRequestAssignmentArray(
+function decodeSyncGroupRequestAssignmentArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): SyncGroupRequestSyncGroupRequestAssignment[] {
-  const items: SyncGroupRequestSyncGroupRequestAssignment[] = [];
+): SyncGroupRequestAssignment[] {
+  const items: SyncGroupRequestAssignment[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeSyncGroupRequestSyncGroupRequestAssignment(reader, version));
+    for (; index < count; index++) items.push(decodeSyncGroupRequestAssignment(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }

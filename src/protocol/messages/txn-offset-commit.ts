@@ -27,7 +27,7 @@ export interface TxnOffsetCommitRequest {
   /** versions 3+; nullable 3+ */
   groupInstanceId: string | null;
   /** versions 0+ */
-  topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[];
+  topics: TxnOffsetCommitRequestTopic[];
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
@@ -71,7 +71,7 @@ export function encodeTxnOffsetCommitRequest(
     const items = value.topics;
     if (version >= 3) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items) encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(writer, item, version);
+    for (const item of items) encodeTxnOffsetCommitRequestTopic(writer, item, version);
   }
   if (version >= 3) {
     writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
@@ -88,13 +88,12 @@ export function decodeTxnOffsetCommitRequest(reader: ByteReader, version: number
   const memberId: string = version >= 3 ? reader.compactString("memberId") : "";
   const groupInstanceId: string | null =
     version >= 3 ? reader.nullableCompactString("groupInstanceId") : null;
-  const topics: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[] =
-    decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicArray(
-      reader,
-      version,
-      version >= 3 ? reader.compactArrayLength(3, "topics") : reader.arrayLength(3, "topics"),
-      "topics",
-    );
+  const topics: TxnOffsetCommitRequestTopic[] = decodeTxnOffsetCommitRequestTopicArray(
+    reader,
+    version,
+    version >= 3 ? reader.compactArrayLength(3, "topics") : reader.arrayLength(3, "topics"),
+    "topics",
+  );
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   if (version >= 3) {
     unknownTaggedFields = readUnknownTaggedFields(reader);
@@ -112,23 +111,23 @@ export function decodeTxnOffsetCommitRequest(reader: ByteReader, version: number
   };
 }
 
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+export interface TxnOffsetCommitRequestTopic {
   /** versions 0+ */
   name: string;
   /** versions 0+ */
-  partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[];
+  partitions: TxnOffsetCommitRequestPartition[];
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A TxnOffsetCommitRequestTxnOffsetCommitRequestTopic holding the spec's defaults. */
-export function createTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(): TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+/** A TxnOffsetCommitRequestTopic holding the spec's defaults. */
+export function createTxnOffsetCommitRequestTopic(): TxnOffsetCommitRequestTopic {
   return { name: "", partitions: [], unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(
+export function encodeTxnOffsetCommitRequestTopic(
   writer: ByteWriter,
-  value: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic,
+  value: TxnOffsetCommitRequestTopic,
   version: number,
 ): void {
   if (version >= 3) writer.nullableCompactString(value.name);
@@ -137,26 +136,24 @@ export function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(
     const items = value.partitions;
     if (version >= 3) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items)
-      encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(writer, item, version);
+    for (const item of items) encodeTxnOffsetCommitRequestPartition(writer, item, version);
   }
   if (version >= 3) {
     writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
   }
 }
 
-export function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(
+export function decodeTxnOffsetCommitRequestTopic(
   reader: ByteReader,
   version: number,
-): TxnOffsetCommitRequestTxnOffsetCommitRequestTopic {
+): TxnOffsetCommitRequestTopic {
   const name: string = version >= 3 ? reader.compactString("name") : reader.string("name");
-  const partitions: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[] =
-    decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionArray(
-      reader,
-      version,
-      version >= 3 ? reader.compactArrayLength(14, "partitions") : reader.arrayLength(14, "partitions"),
-      "partitions",
-    );
+  const partitions: TxnOffsetCommitRequestPartition[] = decodeTxnOffsetCommitRequestPartitionArray(
+    reader,
+    version,
+    version >= 3 ? reader.compactArrayLength(14, "partitions") : reader.arrayLength(14, "partitions"),
+    "partitions",
+  );
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   if (version >= 3) {
     unknownTaggedFields = readUnknownTaggedFields(reader);
@@ -164,7 +161,7 @@ export function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(
   return { name, partitions, unknownTaggedFields };
 }
 
-export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+export interface TxnOffsetCommitRequestPartition {
   /** versions 0+ */
   partitionIndex: number;
   /** versions 0+ */
@@ -177,8 +174,8 @@ export interface TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A TxnOffsetCommitRequestTxnOffsetCommitRequestPartition holding the spec's defaults. */
-export function createTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(): TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+/** A TxnOffsetCommitRequestPartition holding the spec's defaults. */
+export function createTxnOffsetCommitRequestPartition(): TxnOffsetCommitRequestPartition {
   return {
     partitionIndex: 0,
     committedOffset: 0n,
@@ -188,9 +185,9 @@ export function createTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(): T
   };
 }
 
-export function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(
+export function encodeTxnOffsetCommitRequestPartition(
   writer: ByteWriter,
-  value: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition,
+  value: TxnOffsetCommitRequestPartition,
   version: number,
 ): void {
   writer.int32(value.partitionIndex);
@@ -205,10 +202,10 @@ export function encodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(
   }
 }
 
-export function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(
+export function decodeTxnOffsetCommitRequestPartition(
   reader: ByteReader,
   version: number,
-): TxnOffsetCommitRequestTxnOffsetCommitRequestPartition {
+): TxnOffsetCommitRequestPartition {
   const partitionIndex: number = reader.int32("partitionIndex");
   const committedOffset: bigint = reader.int64("committedOffset");
   const committedLeaderEpoch: number = version >= 2 ? reader.int32("committedLeaderEpoch") : -1;
@@ -223,34 +220,32 @@ export function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(
   return { partitionIndex, committedOffset, committedLeaderEpoch, committedMetadata, unknownTaggedFields };
 }
 
-function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopicArray(
+function decodeTxnOffsetCommitRequestTopicArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[] {
-  const items: TxnOffsetCommitRequestTxnOffsetCommitRequestTopic[] = [];
+): TxnOffsetCommitRequestTopic[] {
+  const items: TxnOffsetCommitRequestTopic[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeTxnOffsetCommitRequestTxnOffsetCommitRequestTopic(reader, version));
+    for (; index < count; index++) items.push(decodeTxnOffsetCommitRequestTopic(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartitionArray(
+function decodeTxnOffsetCommitRequestPartitionArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[] {
-  const items: TxnOffsetCommitRequestTxnOffsetCommitRequestPartition[] = [];
+): TxnOffsetCommitRequestPartition[] {
+  const items: TxnOffsetCommitRequestPartition[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeTxnOffsetCommitRequestTxnOffsetCommitRequestPartition(reader, version));
+    for (; index < count; index++) items.push(decodeTxnOffsetCommitRequestPartition(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
@@ -271,7 +266,7 @@ export interface TxnOffsetCommitResponse {
   /** versions 0+ */
   throttleTimeMs: number;
   /** versions 0+ */
-  topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[];
+  topics: TxnOffsetCommitResponseTopic[];
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
@@ -291,8 +286,7 @@ export function encodeTxnOffsetCommitResponse(
     const items = value.topics;
     if (version >= 3) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items)
-      encodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(writer, item, version);
+    for (const item of items) encodeTxnOffsetCommitResponseTopic(writer, item, version);
   }
   if (version >= 3) {
     writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
@@ -301,13 +295,12 @@ export function encodeTxnOffsetCommitResponse(
 
 export function decodeTxnOffsetCommitResponse(reader: ByteReader, version: number): TxnOffsetCommitResponse {
   const throttleTimeMs: number = reader.int32("throttleTimeMs");
-  const topics: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[] =
-    decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopicArray(
-      reader,
-      version,
-      version >= 3 ? reader.compactArrayLength(3, "topics") : reader.arrayLength(3, "topics"),
-      "topics",
-    );
+  const topics: TxnOffsetCommitResponseTopic[] = decodeTxnOffsetCommitResponseTopicArray(
+    reader,
+    version,
+    version >= 3 ? reader.compactArrayLength(3, "topics") : reader.arrayLength(3, "topics"),
+    "topics",
+  );
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   if (version >= 3) {
     unknownTaggedFields = readUnknownTaggedFields(reader);
@@ -315,23 +308,23 @@ export function decodeTxnOffsetCommitResponse(reader: ByteReader, version: numbe
   return { throttleTimeMs, topics, unknownTaggedFields };
 }
 
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+export interface TxnOffsetCommitResponseTopic {
   /** versions 0+ */
   name: string;
   /** versions 0+ */
-  partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[];
+  partitions: TxnOffsetCommitResponsePartition[];
   /** Tagged fields this codec does not know, kept so re-encoding is lossless. */
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A TxnOffsetCommitResponseTxnOffsetCommitResponseTopic holding the spec's defaults. */
-export function createTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(): TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+/** A TxnOffsetCommitResponseTopic holding the spec's defaults. */
+export function createTxnOffsetCommitResponseTopic(): TxnOffsetCommitResponseTopic {
   return { name: "", partitions: [], unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(
+export function encodeTxnOffsetCommitResponseTopic(
   writer: ByteWriter,
-  value: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic,
+  value: TxnOffsetCommitResponseTopic,
   version: number,
 ): void {
   if (version >= 3) writer.nullableCompactString(value.name);
@@ -340,26 +333,24 @@ export function encodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(
     const items = value.partitions;
     if (version >= 3) writer.compactArrayLength(items.length);
     else writer.arrayLength(items.length);
-    for (const item of items)
-      encodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(writer, item, version);
+    for (const item of items) encodeTxnOffsetCommitResponsePartition(writer, item, version);
   }
   if (version >= 3) {
     writeTaggedFields(writer, noTaggedFields, value.unknownTaggedFields);
   }
 }
 
-export function decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(
+export function decodeTxnOffsetCommitResponseTopic(
   reader: ByteReader,
   version: number,
-): TxnOffsetCommitResponseTxnOffsetCommitResponseTopic {
+): TxnOffsetCommitResponseTopic {
   const name: string = version >= 3 ? reader.compactString("name") : reader.string("name");
-  const partitions: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[] =
-    decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartitionArray(
-      reader,
-      version,
-      version >= 3 ? reader.compactArrayLength(6, "partitions") : reader.arrayLength(6, "partitions"),
-      "partitions",
-    );
+  const partitions: TxnOffsetCommitResponsePartition[] = decodeTxnOffsetCommitResponsePartitionArray(
+    reader,
+    version,
+    version >= 3 ? reader.compactArrayLength(6, "partitions") : reader.arrayLength(6, "partitions"),
+    "partitions",
+  );
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
   if (version >= 3) {
     unknownTaggedFields = readUnknownTaggedFields(reader);
@@ -367,7 +358,7 @@ export function decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(
   return { name, partitions, unknownTaggedFields };
 }
 
-export interface TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+export interface TxnOffsetCommitResponsePartition {
   /** versions 0+ */
   partitionIndex: number;
   /** versions 0+ */
@@ -376,14 +367,14 @@ export interface TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
   unknownTaggedFields: readonly TaggedField[];
 }
 
-/** A TxnOffsetCommitResponseTxnOffsetCommitResponsePartition holding the spec's defaults. */
-export function createTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(): TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+/** A TxnOffsetCommitResponsePartition holding the spec's defaults. */
+export function createTxnOffsetCommitResponsePartition(): TxnOffsetCommitResponsePartition {
   return { partitionIndex: 0, errorCode: 0, unknownTaggedFields: noTaggedFields };
 }
 
-export function encodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(
+export function encodeTxnOffsetCommitResponsePartition(
   writer: ByteWriter,
-  value: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition,
+  value: TxnOffsetCommitResponsePartition,
   version: number,
 ): void {
   writer.int32(value.partitionIndex);
@@ -393,10 +384,10 @@ export function encodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(
   }
 }
 
-export function decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(
+export function decodeTxnOffsetCommitResponsePartition(
   reader: ByteReader,
   version: number,
-): TxnOffsetCommitResponseTxnOffsetCommitResponsePartition {
+): TxnOffsetCommitResponsePartition {
   const partitionIndex: number = reader.int32("partitionIndex");
   const errorCode: number = reader.int16("errorCode");
   let unknownTaggedFields: readonly TaggedField[] = noTaggedFields;
@@ -406,34 +397,32 @@ export function decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(
   return { partitionIndex, errorCode, unknownTaggedFields };
 }
 
-function decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopicArray(
+function decodeTxnOffsetCommitResponseTopicArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[] {
-  const items: TxnOffsetCommitResponseTxnOffsetCommitResponseTopic[] = [];
+): TxnOffsetCommitResponseTopic[] {
+  const items: TxnOffsetCommitResponseTopic[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeTxnOffsetCommitResponseTxnOffsetCommitResponseTopic(reader, version));
+    for (; index < count; index++) items.push(decodeTxnOffsetCommitResponseTopic(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
   return items;
 }
 
-function decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartitionArray(
+function decodeTxnOffsetCommitResponsePartitionArray(
   reader: ByteReader,
   version: number,
   count: number,
   field: string,
-): TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[] {
-  const items: TxnOffsetCommitResponseTxnOffsetCommitResponsePartition[] = [];
+): TxnOffsetCommitResponsePartition[] {
+  const items: TxnOffsetCommitResponsePartition[] = [];
   let index = 0;
   try {
-    for (; index < count; index++)
-      items.push(decodeTxnOffsetCommitResponseTxnOffsetCommitResponsePartition(reader, version));
+    for (; index < count; index++) items.push(decodeTxnOffsetCommitResponsePartition(reader, version));
   } catch (error) {
     throw within(error, field + "[" + index + "]");
   }
