@@ -910,3 +910,12 @@ export function errorName(code: number): string {
 export function isRetriable(code: number): boolean {
   return errorsByCode.get(code)?.retriable ?? false;
 }
+
+const codesByName = new Map(kafkaErrors.map((error) => [error.name, error.code]));
+
+/** The code of a Kafka error named as in Errors.java (TOPIC_ALREADY_EXISTS); an unknown name is a bug. */
+export function errorCodeByName(name: string): number {
+  const code = codesByName.get(name);
+  if (code === undefined) throw new Error(`no Kafka error named ${name}`);
+  return code;
+}

@@ -1,0 +1,37 @@
+// What the Kafka API handlers need from the node, passed in explicitly so each handler can be tested with an
+// in-memory cluster: the metadata, partition leadership, broker defaults, and sources of ids and randomness.
+
+import type { Logger } from "../base/logger.ts";
+import type { BrokerStaticConfigs } from "../cluster/config-view.ts";
+import type { PlanningContext } from "../cluster/metadata/metadata-commands.ts";
+import type { MetadataService, PartitionDirectory } from "../cluster/metadata/metadata-service.ts";
+
+export interface BrokerContext {
+  nodeId: number;
+  metadata: MetadataService;
+  partitions: PartitionDirectory;
+  defaults: { numPartitions: number; replicationFactor: number; autoCreateTopics: boolean };
+  /** Broker-level settings given at start-up, by Kafka config name. */
+  brokerStatic: BrokerStaticConfigs;
+  /** A fresh random topic id in Kafka's base64url form. */
+  newTopicId(): string;
+  /** A uniform random integer in [0, bound). */
+  randomIndex(bound: number): number;
+  logger: Logger;
+}
+
+/** The planning context metadata commands need, from the broker's. */
+export function planningContext(context: BrokerContext): PlanningContext {
+  return {
+    state: context.metadata.state,
+    defaults: {
+      numPartitions: context.defaults.numPartitions,
+      replicationFactor: context.defaults.replicationFactor,
+    },
+    newTopicId: () => context.newTopicId(),
+    randomIndex: (bound) => context.randomIndex(bound),
+  };
+}
+
+/** Names of Kafka's internal topics, reported with isInternal. */
+export const internalTopicNames: ReadonlySet<string> = new Set(["__consumer_offsets", "__transaction_state"]);

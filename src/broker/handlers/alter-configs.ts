@@ -1,0 +1,123 @@
+// AlterConfigs v0–2 (replace a topic's overrides wholesale) and IncrementalAlterConfigs v0–1 (set, delete,
+// append, subtract). Broker configs are static in Chronik: altering them is refused with a clear message.
+
+import { type ConfigChange, planAlterTopicConfigs } from "../../cluster/metadata/metadata-commands.ts";
+import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
+import { defineHandler } from "../api-handler.ts";
+import type { BrokerContext } from "../broker-context.ts";
+import { ConfigResourceType, findTopic, isResourceError, type ResourceError } from "./config-resources.ts";
+
+type AlterResult = ApiMessages[33]["response"]["responses"][number];
+
+/** IncrementalAlterConfigs operation numbers (AlterConfigOp.OpType). */
+const operations = ["set", "delete", "append", "subtract"] as const;
+
+async function alterTopic(
+  context: BrokerContext,
+  resource: { resourceType: number; resourceName: string },
+  changes: ConfigChange[] | ResourceError,
+  validateOnly: boolean,
+): Promise<ResourceError | null> {
+  if (resource.resourceType === ConfigResourceType.Broker) {
+    return {
+      errorCode: ErrorCode.InvalidRequest,
+      errorMessage: "broker configs are static: set them at start-up",
+    };
+  }
+  if (resource.resourceType !== ConfigResourceType.Topic) {
+    return {
+      errorCode: ErrorCode.InvalidRequest,
+      errorMessage: `resource type ${resource.resourceType} is not supported`,
+    };
+  }
+  if (isResourceError(changes)) return changes;
+  const plan = planAlterTopicConfigs(context.metadata.state, resource.resourceName, changes);
+  if (!plan.ok) return { errorCode: errorCodeByName(plan.error), errorMessage: plan.message };
+  if (!validateOnly) await context.metadata.propose(plan.records);
+  return null;
+}
+
+function answer(
+  resource: { resourceType: number; resourceName: string },
+  problem: ResourceError | null,
+): AlterResult {
+  return {
+    errorCode: problem?.errorCode ?? 0,
+    errorMessage: problem?.errorMessage ?? null,
+    resourceType: resource.resourceType,
+    resourceName: resource.resourceName,
+    unknownTaggedFields: [],
+  };
+}
+
+/** Legacy AlterConfigs: the given configs become the topic's only overrides. */
+function replacementChanges(
+  context: BrokerContext,
+  resource: ApiMessages[33]["request"]["resources"][number],
+): ConfigChange[] | ResourceError {
+  const topic = findTopic(context, resource.resourceName);
+  if (isResourceError(topic)) return topic;
+  const changes: ConfigChange[] = [...topic.configs.keys()]
+    .filter((name) => !resource.configs.some((config) => config.name === name))
+    .map((name) => ({ operation: "delete", name }));
+  for (const config of resource.configs) {
+    if (config.value === null)
+      return { errorCode: ErrorCode.InvalidConfig, errorMessage: `null value for ${config.name}` };
+    changes.push({ operation: "set", name: config.name, value: config.value });
+  }
+  return changes;
+}
+
+function incrementalChanges(
+  resource: ApiMessages[44]["request"]["resources"][number],
+): ConfigChange[] | ResourceError {
+  const changes: ConfigChange[] = [];
+  for (const config of resource.configs) {
+    const operation = operations[config.configOperation];
+    if (operation === undefined) {
+      return {
+        errorCode: ErrorCode.InvalidRequest,
+        errorMessage: `unknown config operation ${config.configOperation}`,
+      };
+    }
+    if (operation === "delete") changes.push({ operation, name: config.name });
+    else if (config.value === null) {
+      return { errorCode: ErrorCode.InvalidConfig, errorMessage: `null value for ${config.name}` };
+    } else changes.push({ operation, name: config.name, value: config.value });
+  }
+  return changes;
+}
+
+export function alterConfigsHandler(context: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.AlterConfigs,
+    minVersion: 0,
+    maxVersion: 2,
+    async handle(request) {
+      const responses: AlterResult[] = [];
+      for (const resource of request.resources) {
+        const changes =
+          resource.resourceType === ConfigResourceType.Topic ? replacementChanges(context, resource) : [];
+        responses.push(answer(resource, await alterTopic(context, resource, changes, request.validateOnly)));
+      }
+      return { throttleTimeMs: 0, responses, unknownTaggedFields: [] };
+    },
+  });
+}
+
+export function incrementalAlterConfigsHandler(context: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.IncrementalAlterConfigs,
+    minVersion: 0,
+    maxVersion: 1,
+    async handle(request) {
+      const responses: AlterResult[] = [];
+      for (const resource of request.resources) {
+        const changes = incrementalChanges(resource);
+        responses.push(answer(resource, await alterTopic(context, resource, changes, request.validateOnly)));
+      }
+      return { throttleTimeMs: 0, responses, unknownTaggedFields: [] };
+    },
+  });
+}

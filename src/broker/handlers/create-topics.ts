@@ -1,0 +1,91 @@
+// CreateTopics v0–7: validate each topic as Kafka does, create it through the metadata log (unless
+// validateOnly), and report per-topic errors; v5+ answers with the partitions, replicas and configs it got.
+
+import { describeTopicConfigs } from "../../cluster/config-view.ts";
+import { planCreateTopic } from "../../cluster/metadata/metadata-commands.ts";
+import { zeroUuid } from "../../protocol/codec-runtime.ts";
+import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
+import { defineHandler } from "../api-handler.ts";
+import { type BrokerContext, planningContext } from "../broker-context.ts";
+
+type CreatableTopic = ApiMessages[19]["request"]["topics"][number];
+type TopicResult = ApiMessages[19]["response"]["topics"][number];
+
+function result(name: string, errorCode: number, errorMessage: string | null): TopicResult {
+  return {
+    name,
+    topicId: zeroUuid,
+    errorCode,
+    errorMessage,
+    topicConfigErrorCode: 0,
+    numPartitions: -1,
+    replicationFactor: -1,
+    configs: null,
+    unknownTaggedFields: [],
+  };
+}
+
+async function createOne(
+  context: BrokerContext,
+  topic: CreatableTopic,
+  options: { validateOnly: boolean; apiVersion: number },
+): Promise<TopicResult> {
+  const configs = new Map<string, string>();
+  for (const config of topic.configs) {
+    if (config.value === null)
+      return result(topic.name, ErrorCode.InvalidConfig, `null value for ${config.name}`);
+    configs.set(config.name, config.value);
+  }
+  const plan = planCreateTopic(planningContext(context), {
+    name: topic.name,
+    numPartitions: topic.numPartitions,
+    replicationFactor: topic.replicationFactor,
+    assignments: topic.assignments,
+    configs,
+  });
+  if (!plan.ok) return result(topic.name, errorCodeByName(plan.error), plan.message);
+  if (!options.validateOnly) {
+    await context.metadata.propose(plan.records);
+    context.logger.info("created topic", { topic: topic.name });
+  }
+  const created = plan.records[0]!;
+  if (created.type !== "topic") throw new Error("CreateTopics planned something other than a topic");
+  const answer = result(topic.name, 0, null);
+  answer.topicId = options.validateOnly ? zeroUuid : created.topicId;
+  if (options.apiVersion >= 5) {
+    answer.numPartitions = created.partitions.length;
+    answer.replicationFactor = created.partitions[0]!.replicas.length;
+    answer.configs = describeTopicConfigs(configs, context.brokerStatic, null).map((entry) => ({
+      name: entry.name,
+      value: entry.value,
+      readOnly: entry.readOnly,
+      configSource: entry.source,
+      isSensitive: false,
+      unknownTaggedFields: [],
+    }));
+  }
+  return answer;
+}
+
+export function createTopicsHandler(context: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.CreateTopics,
+    minVersion: 0,
+    maxVersion: 7,
+    async handle(request, { apiVersion }) {
+      const counts = new Map<string, number>();
+      for (const topic of request.topics) counts.set(topic.name, (counts.get(topic.name) ?? 0) + 1);
+      const topics: TopicResult[] = [];
+      // One at a time: a later topic is checked against the metadata the earlier ones produced.
+      for (const topic of request.topics) {
+        if (counts.get(topic.name)! > 1) {
+          topics.push(result(topic.name, ErrorCode.InvalidRequest, "the topic appears more than once"));
+          continue;
+        }
+        topics.push(await createOne(context, topic, { validateOnly: request.validateOnly, apiVersion }));
+      }
+      return { throttleTimeMs: 0, topics, unknownTaggedFields: [] };
+    },
+  });
+}

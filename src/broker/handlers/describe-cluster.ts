@@ -1,0 +1,39 @@
+// DescribeCluster v0–1: the brokers, the cluster id and the controller, for admin clients.
+
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { ApiKey } from "../../protocol/messages/registry.ts";
+import { defineHandler } from "../api-handler.ts";
+import type { BrokerContext } from "../broker-context.ts";
+
+/** Kafka's "authorized operations not requested" marker (Integer.MIN_VALUE). */
+const operationsNotRequested = -2147483648;
+/** DescribeCluster v1 endpoint types: 1 is the brokers' endpoints (2, controllers, Chronik does not expose). */
+const brokerEndpointType = 1;
+
+export function describeClusterHandler(context: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.DescribeCluster,
+    minVersion: 0,
+    maxVersion: 1,
+    handle(request) {
+      const state = context.metadata.state;
+      return {
+        throttleTimeMs: 0,
+        errorCode: request.endpointType === brokerEndpointType ? 0 : ErrorCode.InvalidRequest,
+        errorMessage: null,
+        endpointType: brokerEndpointType,
+        clusterId: state.clusterId ?? "",
+        controllerId: context.nodeId,
+        brokers: [...state.brokers()].map((broker) => ({
+          brokerId: broker.nodeId,
+          host: broker.host,
+          port: broker.port,
+          rack: broker.rack,
+          unknownTaggedFields: [],
+        })),
+        clusterAuthorizedOperations: operationsNotRequested,
+        unknownTaggedFields: [],
+      };
+    },
+  });
+}

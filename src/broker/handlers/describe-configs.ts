@@ -1,0 +1,76 @@
+// DescribeConfigs v0–4: topic and broker configs with their sources, synonyms (v1+) and types (v3+).
+
+import { type ConfigEntry, describeBrokerConfigs, describeTopicConfigs } from "../../cluster/config-view.ts";
+import { ConfigSource } from "../../cluster/topic-config-definitions.ts";
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
+import { defineHandler } from "../api-handler.ts";
+import type { BrokerContext } from "../broker-context.ts";
+import { ConfigResourceType, checkBrokerResource, findTopic, isResourceError } from "./config-resources.ts";
+
+type DescribeResult = ApiMessages[32]["response"]["results"][number];
+type Resource = ApiMessages[32]["request"]["resources"][number];
+
+function toWire(entry: ConfigEntry, includeSynonyms: boolean): DescribeResult["configs"][number] {
+  return {
+    name: entry.name,
+    value: entry.value,
+    readOnly: entry.readOnly,
+    isDefault: entry.source === ConfigSource.DefaultConfig,
+    configSource: entry.source,
+    isSensitive: false,
+    synonyms: includeSynonyms
+      ? entry.synonyms.map((synonym) => ({ ...synonym, unknownTaggedFields: [] }))
+      : [],
+    configType: entry.type,
+    documentation: null,
+    unknownTaggedFields: [],
+  };
+}
+
+function describeResource(
+  context: BrokerContext,
+  resource: Resource,
+): ConfigEntry[] | { errorCode: number; errorMessage: string } {
+  if (resource.resourceType === ConfigResourceType.Topic) {
+    const topic = findTopic(context, resource.resourceName);
+    if (isResourceError(topic)) return topic;
+    return describeTopicConfigs(topic.configs, context.brokerStatic, resource.configurationKeys);
+  }
+  if (resource.resourceType === ConfigResourceType.Broker) {
+    const problem = checkBrokerResource(context, resource.resourceName);
+    if (problem) return problem;
+    return describeBrokerConfigs(context.brokerStatic, resource.configurationKeys);
+  }
+  return {
+    errorCode: ErrorCode.InvalidRequest,
+    errorMessage: `resource type ${resource.resourceType} is not supported`,
+  };
+}
+
+export function describeConfigsHandler(context: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.DescribeConfigs,
+    minVersion: 0,
+    maxVersion: 4,
+    handle(request, { apiVersion }) {
+      const includeSynonyms = apiVersion >= 1 && request.includeSynonyms;
+      const results: DescribeResult[] = request.resources.map((resource) => {
+        const described = describeResource(context, resource);
+        const base = {
+          resourceType: resource.resourceType,
+          resourceName: resource.resourceName,
+          unknownTaggedFields: [],
+        };
+        if (!Array.isArray(described)) return { ...base, ...described, configs: [] };
+        return {
+          ...base,
+          errorCode: 0,
+          errorMessage: null,
+          configs: described.map((entry) => toWire(entry, includeSynonyms)),
+        };
+      });
+      return { throttleTimeMs: 0, results, unknownTaggedFields: [] };
+    },
+  });
+}

@@ -1,0 +1,132 @@
+// Metadata v0–12: brokers, the cluster id, and each topic's partitions with their leaders. Unknown topics are
+// created when the client allows it (v4+) and auto.create.topics.enable is on, as Kafka does.
+
+import { checkTopicName, planCreateTopic } from "../../cluster/metadata/metadata-commands.ts";
+import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
+import { zeroUuid } from "../../protocol/codec-runtime.ts";
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
+import { defineHandler } from "../api-handler.ts";
+import { type BrokerContext, internalTopicNames, planningContext } from "../broker-context.ts";
+
+type MetadataResponse = ApiMessages[3]["response"];
+type TopicResult = MetadataResponse["topics"][number];
+
+/** Kafka's "authorized operations not requested" marker (Integer.MIN_VALUE). */
+const operationsNotRequested = -2147483648;
+/** With no ACLs every topic operation is allowed: READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS. */
+const allTopicOperations =
+  (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
+
+function topicResult(context: BrokerContext, topic: TopicMetadata, includeOperations: boolean): TopicResult {
+  return {
+    errorCode: 0,
+    name: topic.name,
+    topicId: topic.topicId,
+    isInternal: internalTopicNames.has(topic.name),
+    partitions: topic.partitions.map((assignment, partitionIndex) => {
+      const leadership = context.partitions.leadership(topic.topicId, partitionIndex);
+      return {
+        errorCode: leadership ? 0 : ErrorCode.LeaderNotAvailable,
+        partitionIndex,
+        leaderId: leadership?.leaderId ?? -1,
+        leaderEpoch: leadership?.leaderEpoch ?? -1,
+        replicaNodes: [...assignment.replicas],
+        isrNodes: [...(leadership?.isr ?? [])],
+        offlineReplicas: [],
+        unknownTaggedFields: [],
+      };
+    }),
+    topicAuthorizedOperations: includeOperations ? allTopicOperations : operationsNotRequested,
+    unknownTaggedFields: [],
+  };
+}
+
+function errorTopic(name: string | null, topicId: string, errorCode: number): TopicResult {
+  return {
+    errorCode,
+    name,
+    topicId,
+    isInternal: false,
+    partitions: [],
+    topicAuthorizedOperations: operationsNotRequested,
+    unknownTaggedFields: [],
+  };
+}
+
+/** Creates `name` with the broker defaults; the topic exists when this resolves, or an error code says why not. */
+async function autoCreate(context: BrokerContext, name: string): Promise<number> {
+  const plan = planCreateTopic(planningContext(context), {
+    name,
+    numPartitions: -1,
+    replicationFactor: -1,
+    assignments: [],
+    configs: new Map(),
+  });
+  if (!plan.ok) return plan.error === "TOPIC_ALREADY_EXISTS" ? 0 : ErrorCode.InvalidTopicException;
+  try {
+    await context.metadata.propose(plan.records);
+    context.logger.info("auto-created topic", { topic: name });
+    return 0;
+  } catch (error) {
+    context.logger.warn("auto-creating a topic failed", { topic: name, error });
+    return ErrorCode.LeaderNotAvailable;
+  }
+}
+
+async function resolveTopic(
+  context: BrokerContext,
+  requested: { name: string | null; topicId: string },
+  allowAutoCreate: boolean,
+  includeOperations: boolean,
+): Promise<TopicResult> {
+  const state = context.metadata.state;
+  if (requested.name === null) {
+    const byId = state.topicById(requested.topicId);
+    return byId
+      ? topicResult(context, byId, includeOperations)
+      : errorTopic(null, requested.topicId, ErrorCode.UnknownTopicId);
+  }
+  const name = requested.name;
+  if (checkTopicName(name) !== null) return errorTopic(name, zeroUuid, ErrorCode.InvalidTopicException);
+  let topic = state.topicByName(name);
+  if (!topic && allowAutoCreate) {
+    const errorCode = await autoCreate(context, name);
+    if (errorCode !== 0) return errorTopic(name, zeroUuid, errorCode);
+    topic = state.topicByName(name);
+  }
+  return topic
+    ? topicResult(context, topic, includeOperations)
+    : errorTopic(name, zeroUuid, ErrorCode.UnknownTopicOrPartition);
+}
+
+export function metadataHandler(context: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.Metadata,
+    minVersion: 0,
+    maxVersion: 12,
+    async handle(request, { apiVersion }) {
+      const state = context.metadata.state;
+      const includeOperations = apiVersion >= 8 && request.includeTopicAuthorizedOperations;
+      // v0 asks for every topic with an empty list; v1+ with null.
+      const wantsAll = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
+      // v0–v3 predate the flag: Kafka let them auto-create.
+      const allowAutoCreate =
+        context.defaults.autoCreateTopics && (apiVersion < 4 || request.allowAutoTopicCreation);
+      const topics = wantsAll
+        ? [...state.topics()].map((topic) => topicResult(context, topic, includeOperations))
+        : await Promise.all(
+            request.topics!.map((topic) => resolveTopic(context, topic, allowAutoCreate, includeOperations)),
+          );
+      return {
+        throttleTimeMs: 0,
+        brokers: [...state.brokers()].map((broker) => ({ ...broker, unknownTaggedFields: [] })),
+        clusterId: state.clusterId,
+        controllerId: context.nodeId,
+        topics,
+        clusterAuthorizedOperations: operationsNotRequested,
+        unknownTaggedFields: [],
+      } satisfies MetadataResponse;
+    },
+  });
+}

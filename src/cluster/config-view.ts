@@ -1,0 +1,129 @@
+// The configs DescribeConfigs reports, with Kafka's sources and synonyms: a topic's effective value comes from
+// its override, else the broker's static setting of the synonym (log.retention.ms), else Kafka's default.
+// Broker configs are static in Chronik (set at start-up), so they are reported read-only.
+
+import {
+  ConfigSource,
+  ConfigType,
+  type TopicConfigDefinition,
+  topicConfigDefinitions,
+} from "./topic-config-definitions.ts";
+
+export interface ConfigSynonym {
+  name: string;
+  value: string | null;
+  source: ConfigSource;
+}
+
+export interface ConfigEntry {
+  name: string;
+  value: string | null;
+  readOnly: boolean;
+  source: ConfigSource;
+  type: ConfigType;
+  /** Most specific first, as Kafka orders them. */
+  synonyms: ConfigSynonym[];
+}
+
+/** Broker-level settings given at start-up, by Kafka broker config name (log.retention.ms, num.partitions…). */
+export type BrokerStaticConfigs = ReadonlyMap<string, string>;
+
+function topicEntry(
+  definition: TopicConfigDefinition,
+  override: string | undefined,
+  brokerStatic: BrokerStaticConfigs,
+): ConfigEntry {
+  const staticValue = brokerStatic.get(definition.brokerSynonym);
+  const synonyms: ConfigSynonym[] = [];
+  if (override !== undefined) {
+    synonyms.push({ name: definition.name, value: override, source: ConfigSource.DynamicTopicConfig });
+  }
+  if (staticValue !== undefined) {
+    synonyms.push({
+      name: definition.brokerSynonym,
+      value: staticValue,
+      source: ConfigSource.StaticBrokerConfig,
+    });
+  }
+  synonyms.push({
+    name: definition.name,
+    value: definition.defaultValue,
+    source: ConfigSource.DefaultConfig,
+  });
+  const effective = synonyms[0]!;
+  return {
+    name: definition.name,
+    value: effective.value,
+    readOnly: false,
+    source: effective.source,
+    type: definition.type,
+    synonyms,
+  };
+}
+
+/** A topic's configs; `keys` null means all of them. Unknown keys are left out, as Kafka does. */
+export function describeTopicConfigs(
+  overrides: ReadonlyMap<string, string>,
+  brokerStatic: BrokerStaticConfigs,
+  keys: readonly string[] | null,
+): ConfigEntry[] {
+  return topicConfigDefinitions
+    .filter((definition) => keys === null || keys.includes(definition.name))
+    .map((definition) => topicEntry(definition, overrides.get(definition.name), brokerStatic));
+}
+
+/** Broker configs that are not synonyms of a topic config, with their types. */
+const brokerOnlyTypes: ReadonlyMap<string, ConfigType> = new Map([
+  ["node.id", ConfigType.Int],
+  ["broker.id", ConfigType.Int],
+  ["advertised.listeners", ConfigType.String],
+  ["auto.create.topics.enable", ConfigType.Boolean],
+  ["num.partitions", ConfigType.Int],
+  ["default.replication.factor", ConfigType.Int],
+]);
+
+/** The broker's configs: its static settings, and every topic config's broker synonym at its value. */
+export function describeBrokerConfigs(
+  brokerStatic: BrokerStaticConfigs,
+  keys: readonly string[] | null,
+): ConfigEntry[] {
+  const entries: ConfigEntry[] = [];
+  for (const [name, type] of brokerOnlyTypes) {
+    const value = brokerStatic.get(name);
+    if (value === undefined) continue;
+    entries.push(staticEntry(name, value, type));
+  }
+  for (const definition of topicConfigDefinitions) {
+    const value = brokerStatic.get(definition.brokerSynonym);
+    entries.push(
+      value === undefined
+        ? {
+            name: definition.brokerSynonym,
+            value: definition.defaultValue,
+            readOnly: true,
+            source: ConfigSource.DefaultConfig,
+            type: definition.type,
+            synonyms: [
+              {
+                name: definition.brokerSynonym,
+                value: definition.defaultValue,
+                source: ConfigSource.DefaultConfig,
+              },
+            ],
+          }
+        : staticEntry(definition.brokerSynonym, value, definition.type),
+    );
+  }
+  return entries.filter((entry) => keys === null || keys.includes(entry.name));
+}
+
+function staticEntry(name: string, value: string, type: ConfigType): ConfigEntry {
+  return {
+    name,
+    value,
+    readOnly: true,
+    source: ConfigSource.StaticBrokerConfig,
+    type,
+    synonyms: [{ name, value, source: ConfigSource.StaticBrokerConfig }],
+  };
+}

@@ -1,0 +1,177 @@
+// Proves the metadata and admin APIs behave as Kafka's for real clients: kafkajs's admin creates topics (and is
+// refused as Kafka refuses), grows partitions, describes and alters configs with sources, and deletes topics;
+// kcat lists what was created; Metadata auto-creates when allowed. The broker runs in-process on a real
+// socket with an in-memory metadata service (the durable one is the metadata Raft group).
+
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Kafka, logLevel } from "kafkajs";
+import { silentLogger } from "../../src/base/logger.ts";
+import { MetricsRegistry } from "../../src/base/metrics.ts";
+import { HandlerRegistry } from "../../src/broker/handler-registry.ts";
+import { apiVersionsHandler, metadataHandlers } from "../../src/broker/handlers/index.ts";
+import { type KafkaListener, startListener } from "../../src/broker/listener.ts";
+import { RequestDispatcher } from "../../src/broker/request-dispatcher.ts";
+import { singleNodeContext } from "../support/in-memory-metadata.ts";
+import { freePort } from "../support/server-process.ts";
+
+let listener: KafkaListener;
+let port: number;
+let context: ReturnType<typeof singleNodeContext>;
+
+beforeAll(async () => {
+  port = await freePort();
+  context = singleNodeContext({ port });
+  const handlers: HandlerRegistry = new HandlerRegistry([
+    apiVersionsHandler(() => handlers.servedApis()),
+    ...metadataHandlers(context),
+  ]);
+  const dispatcher = new RequestDispatcher({
+    registry: handlers,
+    logger: silentLogger,
+    metrics: new MetricsRegistry(),
+    nowMs: () => performance.now(),
+  });
+  listener = startListener({ hostname: "127.0.0.1", port, dispatcher, logger: silentLogger });
+});
+
+afterAll(async () => {
+  await listener.stop({ drainMs: 1000 });
+});
+
+/** The error a promise rejects with (kafkajs errors carry Kafka's error name as `type`). */
+async function rejection(
+  promise: Promise<unknown>,
+): Promise<{ type?: string; errors?: Array<{ type: string }> }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { type?: string; errors?: Array<{ type: string }> };
+  }
+  throw new Error("expected a rejection");
+}
+
+function admin() {
+  return new Kafka({
+    clientId: "test-admin",
+    brokers: [`127.0.0.1:${port}`],
+    logLevel: logLevel.NOTHING,
+  }).admin();
+}
+
+describe("metadata and admin APIs with kafkajs", () => {
+  test("create topics, then see them in metadata; duplicates and bad input refused", async () => {
+    const client = admin();
+    await client.connect();
+    try {
+      const created = await client.createTopics({
+        topics: [
+          { topic: "orders", numPartitions: 3, configEntries: [{ name: "retention.ms", value: "60000" }] },
+          { topic: "events" },
+        ],
+      });
+      expect(created).toBe(true);
+      expect(await client.createTopics({ topics: [{ topic: "orders" }] })).toBe(false);
+      const refused = await rejection(
+        client.createTopics({
+          topics: [{ topic: "bad", configEntries: [{ name: "segment.bytes", value: "1" }] }],
+        }),
+      );
+      expect(refused.errors?.map((error) => error.type)).toEqual(["INVALID_CONFIG"]);
+      expect(context.metadata.state.topicByName("bad")).toBeUndefined();
+      const metadata = await client.fetchTopicMetadata({ topics: ["orders", "events"] });
+      const byName = new Map(metadata.topics.map((topic) => [topic.name, topic]));
+      expect(byName.get("orders")!.partitions.map((p) => [p.partitionId, p.leader, p.replicas])).toEqual([
+        [0, 1, [1]],
+        [1, 1, [1]],
+        [2, 1, [1]],
+      ]);
+      expect(byName.get("events")!.partitions).toHaveLength(1);
+      expect((await client.listTopics()).sort()).toEqual(["events", "orders"]);
+    } finally {
+      await client.disconnect();
+    }
+  });
+
+  test("grow partitions; describe and alter configs with their sources", async () => {
+    const client = admin();
+    await client.connect();
+    try {
+      await client.createPartitions({ topicPartitions: [{ topic: "orders", count: 5 }] });
+      expect(context.metadata.state.topicByName("orders")!.partitions).toHaveLength(5);
+      await expect(
+        client.createPartitions({ topicPartitions: [{ topic: "orders", count: 2 }] }),
+      ).rejects.toThrow();
+
+      const describe = async () => {
+        const result = await client.describeConfigs({
+          resources: [{ type: 2, name: "orders", configNames: ["retention.ms", "cleanup.policy"] }],
+          includeSynonyms: true,
+        });
+        return new Map(result.resources[0]!.configEntries.map((entry) => [entry.configName, entry]));
+      };
+      let configs = await describe();
+      expect(configs.get("retention.ms")).toMatchObject({
+        configValue: "60000",
+        configSource: 1,
+        isDefault: false,
+      });
+      expect(configs.get("cleanup.policy")).toMatchObject({
+        configValue: "delete",
+        configSource: 5,
+        isDefault: true,
+      });
+
+      await client.alterConfigs({
+        validateOnly: false,
+        resources: [
+          { type: 2, name: "orders", configEntries: [{ name: "cleanup.policy", value: "delete" }] },
+        ],
+      });
+      configs = await describe();
+      // AlterConfigs replaces every override: retention.ms is back to its default.
+      expect(configs.get("retention.ms")).toMatchObject({ configValue: "604800000", configSource: 5 });
+      expect(configs.get("cleanup.policy")).toMatchObject({ configValue: "delete", configSource: 1 });
+      const compact = await rejection(
+        client.alterConfigs({
+          validateOnly: false,
+          resources: [
+            { type: 2, name: "orders", configEntries: [{ name: "cleanup.policy", value: "compact" }] },
+          ],
+        }),
+      );
+      expect(compact.type).toBe("INVALID_CONFIG");
+    } finally {
+      await client.disconnect();
+    }
+  });
+
+  test("describe the cluster, then delete a topic", async () => {
+    const client = admin();
+    await client.connect();
+    try {
+      const cluster = await client.describeCluster();
+      expect(cluster).toMatchObject({ clusterId: "test-cluster", controller: 1 });
+      expect(cluster.brokers).toEqual([{ nodeId: 1, host: "127.0.0.1", port }]);
+      await client.deleteTopics({ topics: ["events"] });
+      expect(await client.listTopics()).toEqual(["orders"]);
+    } finally {
+      await client.disconnect();
+    }
+  });
+});
+
+describe("librdkafka", () => {
+  test("kcat -L lists topics and auto-creates a requested one", async () => {
+    // Async spawn: the broker runs in this process, so a blocking spawn would starve it.
+    const kcat = Bun.spawn(["kcat", "-b", `127.0.0.1:${port}`, "-L", "-J", "-t", "auto-made", "-m", "5"], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const output = await new Response(kcat.stdout).text();
+    expect(await kcat.exited).toBe(0);
+    const listing = JSON.parse(output);
+    expect(listing.brokers).toEqual([{ id: 1, name: `127.0.0.1:${port}` }]);
+    expect(listing.topics.map((topic: { topic: string }) => topic.topic)).toEqual(["auto-made"]);
+    expect(context.metadata.state.topicByName("auto-made")!.partitions).toHaveLength(1);
+  });
+});

@@ -1,0 +1,47 @@
+// An in-memory MetadataService for handler tests: proposals apply at once, and every partition is led by the
+// one broker. The real service is the metadata Raft group; this stands in only where durability is not tested.
+
+import { silentLogger } from "../../src/base/logger.ts";
+import type { BrokerContext } from "../../src/broker/broker-context.ts";
+import type { MetadataRecord } from "../../src/cluster/metadata/metadata-records.ts";
+import type { MetadataService } from "../../src/cluster/metadata/metadata-service.ts";
+import { MetadataState } from "../../src/cluster/metadata/metadata-state.ts";
+
+export class InMemoryMetadata implements MetadataService {
+  readonly state = new MetadataState();
+  readonly proposals: MetadataRecord[][] = [];
+
+  async propose(records: readonly MetadataRecord[]): Promise<void> {
+    this.proposals.push([...records]);
+    for (const record of records) this.state.apply(record);
+  }
+}
+
+/** A broker context for one node on `port`, with scripted ids so tests are exact. */
+export function singleNodeContext(options: {
+  port: number;
+  nodeId?: number;
+  autoCreateTopics?: boolean;
+}): BrokerContext & {
+  metadata: InMemoryMetadata;
+} {
+  const nodeId = options.nodeId ?? 1;
+  const metadata = new InMemoryMetadata();
+  metadata.state.apply({ type: "cluster-id", clusterId: "test-cluster" });
+  metadata.state.apply({ type: "broker", nodeId, host: "127.0.0.1", port: options.port, rack: null });
+  let topicCounter = 0;
+  return {
+    nodeId,
+    metadata,
+    partitions: { leadership: () => ({ leaderId: nodeId, leaderEpoch: 0, isr: [nodeId] }) },
+    defaults: { numPartitions: 1, replicationFactor: 1, autoCreateTopics: options.autoCreateTopics ?? true },
+    brokerStatic: new Map([["node.id", String(nodeId)]]),
+    newTopicId: () => {
+      const bytes = new Uint8Array(16);
+      new DataView(bytes.buffer).setUint32(12, ++topicCounter);
+      return bytes.toBase64({ alphabet: "base64url", omitPadding: true });
+    },
+    randomIndex: () => 0,
+    logger: silentLogger,
+  };
+}
