@@ -1,0 +1,171 @@
+// Checks one partition's records in a Produce request the way Kafka's LogValidator does for a client append,
+// without re-encoding: the batch header, its CRC, its size and its timestamps. Records stay untouched unless a
+// timestamp is out of range (then they are read once to name the offending ones, as Kafka's per-record errors
+// do). Old clients' magic 0/1 message sets become one magic-2 batch first. Pure: time comes in as nowMs.
+
+import { ErrorCode } from "../protocol/error-codes.ts";
+import { ProtocolError } from "../protocol/protocol-error.ts";
+import {
+  type BatchHeader,
+  batchCrcMatches,
+  batchOffsets,
+  isControlBatch,
+  readBatchHeader,
+  scanBatches,
+  TimestampType,
+  timestampTypeMask,
+  timestampTypeOf,
+  writeBatchCrc,
+} from "../protocol/records/batch-header.ts";
+import { readAllRecords } from "../protocol/records/batch-records.ts";
+import { messageSetToBatch } from "../protocol/records/legacy-convert.ts";
+
+export interface ProduceValidationOptions {
+  apiVersion: number;
+  /** max.message.bytes of the topic: the largest batch accepted, in bytes. */
+  maxMessageBytes: number;
+  /** message.timestamp.type of the topic. */
+  timestampType: TimestampType;
+  /** message.timestamp.before.max.ms / after.max.ms: how far CreateTime may lie from the broker's clock. */
+  timestampBeforeMaxMs: number;
+  timestampAfterMaxMs: number;
+  nowMs: number;
+  /** Bounds decompression when records must be read (timestamp errors, legacy conversion). */
+  decompressedBytesMax: number;
+}
+
+export interface RecordError {
+  batchIndex: number;
+  message: string;
+}
+
+export type ProduceValidation =
+  | { ok: true; batch: Uint8Array; header: BatchHeader }
+  | { ok: false; errorCode: number; errorMessage: string; recordErrors: RecordError[] };
+
+/** Kafka's default message.timestamp.after.max.ms (1 hour); before.max.ms defaults to unbounded. */
+export const timestampAfterMaxMsDefault = 3_600_000;
+
+function refuse(
+  errorCode: number,
+  errorMessage: string,
+  recordErrors: RecordError[] = [],
+): ProduceValidation {
+  return { ok: false, errorCode, errorMessage, recordErrors };
+}
+
+/** Produce v0–v2 carry magic 0/1 message sets; v3+ exactly one magic-2 batch. */
+function toSingleBatch(
+  records: Uint8Array,
+  options: ProduceValidationOptions,
+): Uint8Array | ProduceValidation {
+  if (options.apiVersion >= 3) return records;
+  try {
+    const batch = messageSetToBatch(records, {
+      offsets: "assign",
+      decompressedBytesMax: options.decompressedBytesMax,
+    });
+    return batch.length === 0 ? refuse(ErrorCode.InvalidRecord, "the message set holds no messages") : batch;
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error;
+    return refuse(ErrorCode.CorruptMessage, `message set does not decode: ${error.message}`);
+  }
+}
+
+export function validateProducedRecords(
+  records: Uint8Array | null,
+  options: ProduceValidationOptions,
+): ProduceValidation {
+  if (records === null || records.length === 0) return refuse(ErrorCode.InvalidRecord, "no records");
+  const single = toSingleBatch(records, options);
+  if (!(single instanceof Uint8Array)) return single;
+  const { spans, problem } = scanBatches(single, { verifyCrc: false, batchCountMax: 1 });
+  if (problem?.reason.startsWith("more than")) {
+    return refuse(ErrorCode.InvalidRecord, `Produce v${options.apiVersion} allows exactly one record batch`);
+  }
+  if (problem) {
+    const code = problem.reason.startsWith("magic") ? ErrorCode.InvalidRecord : ErrorCode.CorruptMessage;
+    return refuse(code, `record batch at byte ${problem.position}: ${problem.reason}`);
+  }
+  const size = spans[0]!.size;
+  if (size > options.maxMessageBytes) {
+    return refuse(
+      ErrorCode.MessageTooLarge,
+      `batch of ${size} bytes exceeds max.message.bytes ${options.maxMessageBytes}`,
+    );
+  }
+  if (!batchCrcMatches(single, 0, size))
+    return refuse(ErrorCode.CorruptMessage, "record batch CRC-32C mismatch");
+  const header = readBatchHeader(single);
+  const headerProblem = checkHeader(header);
+  if (headerProblem) return refuse(ErrorCode.InvalidRecord, headerProblem);
+  const timestampProblem = checkTimestamps(single, header, options);
+  if (timestampProblem) return timestampProblem;
+  if (options.timestampType === TimestampType.LogAppendTime) stampLogAppendTime(single, size, options.nowMs);
+  return {
+    ok: true,
+    batch: single,
+    header: options.timestampType === TimestampType.LogAppendTime ? readBatchHeader(single) : header,
+  };
+}
+
+/** LogValidator.validateBatch for a client append: offsets, count, control flag and sequence. */
+function checkHeader(header: BatchHeader): string | null {
+  if (header.recordCount <= 0) return `invalid record count ${header.recordCount}`;
+  if (header.lastOffsetDelta + 1 !== header.recordCount) {
+    return `offset range of ${header.lastOffsetDelta + 1} disagrees with record count ${header.recordCount}`;
+  }
+  if (isControlBatch(header.attributes)) return "clients may not write control batches";
+  if (header.producerId >= 0n && header.baseSequence < 0) {
+    return `invalid sequence ${header.baseSequence} for producer ${header.producerId}`;
+  }
+  return null;
+}
+
+/**
+ * CreateTime must lie within [now - before, now + after]. The header's max timestamp answers for the common
+ * case; only when it (or the base timestamp) is out of range are records read to name each offender.
+ */
+function checkTimestamps(
+  batch: Uint8Array,
+  header: BatchHeader,
+  options: ProduceValidationOptions,
+): ProduceValidation | null {
+  if (timestampTypeOf(header.attributes) === TimestampType.LogAppendTime) {
+    return refuse(ErrorCode.InvalidTimestamp, "producers may not set the LogAppendTime timestamp type", [
+      { batchIndex: 0, message: "Producer should not set timestamp type to LogAppendTime." },
+    ]);
+  }
+  if (options.timestampType !== TimestampType.CreateTime) return null;
+  const earliest = options.nowMs - options.timestampBeforeMaxMs;
+  const latest = options.nowMs + options.timestampAfterMaxMs;
+  const inRange = (timestamp: number) => timestamp === -1 || (timestamp >= earliest && timestamp <= latest);
+  if (inRange(Number(header.maxTimestamp)) && inRange(Number(header.baseTimestamp))) return null;
+  let recordErrors: RecordError[];
+  try {
+    recordErrors = readAllRecords(batch, { decompressedBytesMax: options.decompressedBytesMax })
+      .map((record, batchIndex) => ({ record, batchIndex }))
+      .filter(({ record }) => !inRange(record.timestamp))
+      .map(({ record, batchIndex }) => ({
+        batchIndex,
+        message: `timestamp ${record.timestamp} is out of range [${earliest}, ${latest}]`,
+      }));
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error;
+    return refuse(ErrorCode.CorruptMessage, `records do not decode: ${error.message}`);
+  }
+  if (recordErrors.length === 0) return null;
+  return refuse(
+    ErrorCode.InvalidTimestamp,
+    "one or more records have been rejected due to invalid timestamp",
+    recordErrors,
+  );
+}
+
+/** LogAppendTime: the broker's clock becomes the batch's max timestamp; both fields lie inside the CRC. */
+function stampLogAppendTime(batch: Uint8Array, size: number, nowMs: number): void {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
+  view.setInt16(batchOffsets.attributes, view.getInt16(batchOffsets.attributes) | timestampTypeMask);
+  view.setBigInt64(batchOffsets.maxTimestamp, BigInt(nowMs));
+  writeBatchCrc(batch, 0, size);
+}
