@@ -2,7 +2,7 @@
 // handlers registered, so the broker never advertises an API or a version it does not implement.
 
 import type { ApiMessages } from "../protocol/messages/registry.ts";
-import type { ConnectionInfo } from "./dispatcher.ts";
+import type { CloseConnection, ConnectionInfo } from "./dispatcher.ts";
 
 export type ApiKeyNumber = keyof ApiMessages;
 
@@ -14,8 +14,11 @@ export interface RequestContext {
   readonly connection: ConnectionInfo;
 }
 
-/** null means "send no response" (acks=0 produce); anything else is encoded at the request's version. */
-export type HandlerResult<K extends ApiKeyNumber> = ApiMessages[K]["response"] | null;
+/**
+ * null means "send no response" (acks=0 produce); a CloseConnection closes the connection (an acks=0 produce
+ * that failed, which the client can only learn that way); anything else is encoded at the request's version.
+ */
+export type HandlerResult<K extends ApiKeyNumber> = ApiMessages[K]["response"] | null | CloseConnection;
 
 export interface ApiHandler<K extends ApiKeyNumber = ApiKeyNumber> {
   readonly apiKey: K;

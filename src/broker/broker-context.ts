@@ -5,11 +5,14 @@ import type { Logger } from "../base/logger.ts";
 import type { BrokerStaticConfigs } from "../cluster/config-view.ts";
 import type { PlanningContext } from "../cluster/metadata/metadata-commands.ts";
 import type { MetadataService, PartitionDirectory } from "../cluster/metadata/metadata-service.ts";
+import type { ReplicaDirectory } from "../cluster/partition-replica.ts";
 
 export interface BrokerContext {
   nodeId: number;
   metadata: MetadataService;
   partitions: PartitionDirectory;
+  /** The partition replicas hosted on this node. */
+  replicas: ReplicaDirectory;
   defaults: { numPartitions: number; replicationFactor: number; autoCreateTopics: boolean };
   /** Broker-level settings given at start-up, by Kafka config name. */
   brokerStatic: BrokerStaticConfigs;

@@ -10,7 +10,13 @@ import { decodeRequestPayload, encodeResponseFrame, frameSizeBytes } from "../pr
 import { ApiKey, apiCodecs, apiDefinition } from "../protocol/messages/registry.ts";
 import { ProtocolError } from "../protocol/protocol-error.ts";
 import type { HandlerResult, RequestContext } from "./api-handler.ts";
-import { closeConnection, type Dispatcher, type DispatchResult, type KafkaRequest } from "./dispatcher.ts";
+import {
+  closeConnection,
+  type Dispatcher,
+  type DispatchResult,
+  isCloseConnection,
+  type KafkaRequest,
+} from "./dispatcher.ts";
 import type { HandlerRegistry } from "./handler-registry.ts";
 
 interface ApiMetrics {
@@ -87,6 +93,7 @@ export class RequestDispatcher implements Dispatcher {
     metrics.requests.inc();
     metrics.latency.observe((this.nowMs() - startedMs) / 1000);
     if (body === null) return null;
+    if (isCloseConnection(body as DispatchResult)) return body as DispatchResult;
     return encodeResponseFrame(request, body).subarray(frameSizeBytes);
   }
 

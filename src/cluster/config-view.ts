@@ -127,3 +127,14 @@ function staticEntry(name: string, value: string, type: ConfigType): ConfigEntry
     synonyms: [{ name, value, source: ConfigSource.StaticBrokerConfig }],
   };
 }
+
+/** A topic config's effective value: the override, else the broker's static synonym, else Kafka's default. */
+export function topicConfigValue(
+  overrides: ReadonlyMap<string, string>,
+  brokerStatic: BrokerStaticConfigs,
+  definition: TopicConfigDefinition,
+): string {
+  return (
+    overrides.get(definition.name) ?? brokerStatic.get(definition.brokerSynonym) ?? definition.defaultValue
+  );
+}

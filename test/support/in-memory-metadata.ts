@@ -6,6 +6,7 @@ import type { BrokerContext } from "../../src/broker/broker-context.ts";
 import type { MetadataRecord } from "../../src/cluster/metadata/metadata-records.ts";
 import type { MetadataService } from "../../src/cluster/metadata/metadata-service.ts";
 import { MetadataState } from "../../src/cluster/metadata/metadata-state.ts";
+import { InMemoryReplicas } from "./in-memory-replica.ts";
 
 export class InMemoryMetadata implements MetadataService {
   readonly state = new MetadataState();
@@ -34,6 +35,7 @@ export function singleNodeContext(options: {
     nodeId,
     metadata,
     partitions: { leadership: () => ({ leaderId: nodeId, leaderEpoch: 0, isr: [nodeId] }) },
+    replicas: new InMemoryReplicas(metadata.state),
     defaults: { numPartitions: 1, replicationFactor: 1, autoCreateTopics: options.autoCreateTopics ?? true },
     brokerStatic: new Map([["node.id", String(nodeId)]]),
     newTopicId: () => {

@@ -1,0 +1,257 @@
+// Fetch v0–17 for consumers. Reads whole batches up to the high watermark; if fewer than minBytes are there, the
+// request waits on the partitions' high-watermark notifiers (the same ones acks=-1 produces wait on) until data
+// commits, maxWaitMs passes, or the connection closes. maxBytes is soft as in KIP-74: the first partition with
+// data always returns at least one whole batch. Incremental fetch sessions (KIP-227) trim requests and
+// responses; v13+ names topics by id; v0–3 get magic 0/1 message sets converted down.
+
+import type { PartitionReplica, ReadOutcome, ReplicaError } from "../../cluster/partition-replica.ts";
+import { zeroUuid } from "../../protocol/codec-runtime.ts";
+import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
+import { ProtocolError } from "../../protocol/protocol-error.ts";
+import { batchesToMessageSet } from "../../protocol/records/legacy-convert.ts";
+import { defineHandler } from "../api-handler.ts";
+import type { BrokerContext } from "../broker-context.ts";
+import {
+  type FetchSessionCache,
+  type PartitionOutcome,
+  partitionKey,
+  type SessionPartition,
+} from "../fetch-sessions.ts";
+
+type FetchRequest = ApiMessages[1]["request"];
+type FetchResponse = ApiMessages[1]["response"];
+type PartitionData = FetchResponse["responses"][number]["partitions"][number];
+
+/** Ceiling on any one fetch's wait, whatever the client asks: a stuck request must end. */
+export const fetchWaitMsMax = 30_000;
+/** The most a down-conversion (Fetch v0–3) may inflate compressed batches to. */
+const downConvertBytesMax = 64 * 1024 * 1024;
+
+interface PartitionRead {
+  key: string;
+  request: SessionPartition;
+  replica: PartitionReplica | null;
+  outcome: ReadOutcome | ReplicaError;
+}
+
+function isError(outcome: ReadOutcome | ReplicaError): outcome is ReplicaError {
+  return "errorCode" in outcome;
+}
+
+function findReplica(
+  context: BrokerContext,
+  partition: SessionPartition,
+  byId: boolean,
+): PartitionReplica | ReplicaError {
+  const replica = byId
+    ? context.replicas.byId(partition.topicKey, partition.partition)
+    : context.replicas.byName(partition.topicKey, partition.partition);
+  if (!replica) {
+    const errorCode = byId ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
+    return { errorCode, errorMessage: "this server does not host this topic-partition" };
+  }
+  if (!replica.isLeader())
+    return { errorCode: ErrorCode.NotLeaderOrFollower, errorMessage: "not the leader" };
+  const epoch = partition.currentLeaderEpoch;
+  if (epoch >= 0 && epoch < replica.leaderEpoch())
+    return { errorCode: ErrorCode.FencedLeaderEpoch, errorMessage: "" };
+  if (epoch > replica.leaderEpoch()) return { errorCode: ErrorCode.UnknownLeaderEpoch, errorMessage: "" };
+  return replica;
+}
+
+/** One pass over the partitions, spending the response's byte budget in order. */
+function readPartitions(
+  context: BrokerContext,
+  partitions: readonly SessionPartition[],
+  options: { byId: boolean; maxBytes: number },
+): { reads: PartitionRead[]; bytes: number } {
+  let budget = options.maxBytes;
+  let bytes = 0;
+  const reads = partitions.map((request): PartitionRead => {
+    const key = partitionKey(request.topicKey, request.partition);
+    const found = findReplica(context, request, options.byId);
+    if ("errorCode" in found) return { key, request, replica: null, outcome: found };
+    // KIP-74: once some data is in the response, later partitions get only what the budget has left.
+    const maxBytes = bytes === 0 ? request.partitionMaxBytes : Math.min(request.partitionMaxBytes, budget);
+    const outcome =
+      maxBytes <= 0 && bytes > 0
+        ? {
+            records: new Uint8Array(0),
+            highWatermark: found.highWatermark.value,
+            logStartOffset: found.logStartOffset(),
+          }
+        : found.read(request.fetchOffset, {
+            maxBytes: Math.max(maxBytes, 1),
+            maxOffset: found.highWatermark.value,
+          });
+    if (!isError(outcome)) {
+      bytes += outcome.records.length;
+      budget -= outcome.records.length;
+    }
+    return { key, request, replica: found, outcome };
+  });
+  return { reads, bytes };
+}
+
+/**
+ * Resolves when any partition's high watermark moves past what this pass saw (not merely past the fetch
+ * offset: data below minBytes may already be committed), or when `signal` aborts.
+ */
+function anyCommit(reads: readonly PartitionRead[], signal: AbortSignal): Promise<unknown> {
+  const aborted = new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+  const waits = reads.flatMap((read) =>
+    read.replica === null || isError(read.outcome)
+      ? []
+      : [read.replica.highWatermark.waitFor(read.outcome.highWatermark + 1, signal)],
+  );
+  return Promise.race([aborted, ...waits]);
+}
+
+function sessionPartitions(request: FetchRequest, byId: boolean): SessionPartition[] {
+  return request.topics.flatMap((topic) =>
+    topic.partitions.map((partition) => ({
+      topicKey: byId ? topic.topicId : topic.topic,
+      partition: partition.partition,
+      fetchOffset: Number(partition.fetchOffset),
+      partitionMaxBytes: partition.partitionMaxBytes,
+      logStartOffset: Number(partition.logStartOffset),
+      currentLeaderEpoch: partition.currentLeaderEpoch,
+    })),
+  );
+}
+
+function toPartitionData(read: PartitionRead, apiVersion: number): PartitionData {
+  const outcome = read.outcome;
+  const failed = isError(outcome);
+  const hw = failed ? -1n : BigInt(outcome.highWatermark);
+  let records = failed ? new Uint8Array(0) : outcome.records;
+  let errorCode = failed ? outcome.errorCode : 0;
+  if (!failed && apiVersion <= 3 && records.length > 0) {
+    try {
+      records = batchesToMessageSet(records, {
+        magic: apiVersion <= 1 ? 0 : 1,
+        decompressedBytesMax: downConvertBytesMax,
+      });
+    } catch (error) {
+      if (!(error instanceof ProtocolError)) throw error;
+      errorCode = ErrorCode.CorruptMessage;
+      records = new Uint8Array(0);
+    }
+  }
+  return {
+    partitionIndex: read.request.partition,
+    errorCode,
+    highWatermark: hw,
+    lastStableOffset: hw,
+    logStartOffset: failed ? -1n : BigInt(outcome.logStartOffset),
+    divergingEpoch: { epoch: -1, endOffset: -1n, unknownTaggedFields: [] },
+    currentLeader: { leaderId: -1, leaderEpoch: -1, unknownTaggedFields: [] },
+    snapshotId: { endOffset: -1n, epoch: -1, unknownTaggedFields: [] },
+    abortedTransactions: null,
+    preferredReadReplica: -1,
+    records,
+    unknownTaggedFields: [],
+  };
+}
+
+function outcomesOf(reads: readonly PartitionRead[]): Map<string, PartitionOutcome> {
+  return new Map(
+    reads.map((read) => {
+      const outcome = read.outcome;
+      const failed = isError(outcome);
+      return [
+        read.key,
+        {
+          errorCode: failed ? outcome.errorCode : 0,
+          highWatermark: failed ? -1 : outcome.highWatermark,
+          lastStableOffset: failed ? -1 : outcome.highWatermark,
+          logStartOffset: failed ? -1 : outcome.logStartOffset,
+          recordBytes: failed ? 0 : outcome.records.length,
+        },
+      ];
+    }),
+  );
+}
+
+/** Groups the included partitions by topic, in the order they were read. */
+function toResponseTopics(
+  reads: readonly PartitionRead[],
+  include: readonly string[],
+  options: { byId: boolean; apiVersion: number },
+) {
+  const byKey = new Map(reads.map((read) => [read.key, read]));
+  const topics: FetchResponse["responses"] = [];
+  for (const key of include) {
+    const read = byKey.get(key)!;
+    let topic = topics.at(-1);
+    const topicKey = read.request.topicKey;
+    if (!topic || (options.byId ? topic.topicId : topic.topic) !== topicKey) {
+      topic = {
+        topic: options.byId ? "" : topicKey,
+        topicId: options.byId ? topicKey : zeroUuid,
+        partitions: [],
+        unknownTaggedFields: [],
+      };
+      topics.push(topic);
+    }
+    topic.partitions.push(toPartitionData(read, options.apiVersion));
+  }
+  return topics;
+}
+
+function errorResponse(errorCode: number): FetchResponse {
+  return {
+    throttleTimeMs: 0,
+    errorCode,
+    sessionId: 0,
+    responses: [],
+    nodeEndpoints: [],
+    unknownTaggedFields: [],
+  };
+}
+
+export function fetchHandler(context: BrokerContext, sessions: FetchSessionCache, nowMs: () => number) {
+  return defineHandler({
+    apiKey: ApiKey.Fetch,
+    minVersion: 0,
+    maxVersion: 17,
+    async handle(request, { apiVersion, connection }) {
+      const byId = apiVersion >= 13;
+      const forgotten = request.forgottenTopicsData.flatMap((topic) =>
+        topic.partitions.map((partition) => ({ topicKey: byId ? topic.topicId : topic.topic, partition })),
+      );
+      const plan = sessions.plan(
+        {
+          sessionId: request.sessionId,
+          sessionEpoch: request.sessionEpoch,
+          partitions: sessionPartitions(request, byId),
+          forgotten,
+        },
+        nowMs(),
+      );
+      if (typeof plan === "string") return errorResponse(errorCodeByName(plan));
+      const maxBytes = apiVersion >= 3 ? request.maxBytes : Number.MAX_SAFE_INTEGER;
+      const waitMs = Math.min(Math.max(request.maxWaitMs, 0), fetchWaitMsMax);
+      const deadline = AbortSignal.any([AbortSignal.timeout(waitMs), connection.closed]);
+      let pass = readPartitions(context, plan.partitions, { byId, maxBytes });
+      while (
+        pass.bytes < request.minBytes &&
+        !deadline.aborted &&
+        pass.reads.every((read) => !isError(read.outcome))
+      ) {
+        await anyCommit(pass.reads, deadline);
+        pass = readPartitions(context, plan.partitions, { byId, maxBytes });
+      }
+      const answer = plan.complete(outcomesOf(pass.reads), nowMs());
+      return {
+        throttleTimeMs: 0,
+        errorCode: 0,
+        sessionId: answer.sessionId,
+        responses: toResponseTopics(pass.reads, answer.include, { byId, apiVersion }),
+        nodeEndpoints: [],
+        unknownTaggedFields: [],
+      } satisfies FetchResponse;
+    },
+  });
+}

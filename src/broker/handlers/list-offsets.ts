@@ -1,0 +1,70 @@
+// ListOffsets v0–9: the earliest (-2) and latest (-1) offsets, the offset with the largest timestamp (-3, v7+),
+// and the first offset at or after a timestamp. v0 answers in the old "offsets" list.
+
+import type { PartitionReplica, TimestampedOffset } from "../../cluster/partition-replica.ts";
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
+import { defineHandler } from "../api-handler.ts";
+import type { BrokerContext } from "../broker-context.ts";
+
+type PartitionResponse = ApiMessages[2]["response"]["topics"][number]["partitions"][number];
+
+/** ListOffsetsRequest's special timestamps. */
+const latestTimestamp = -1n;
+const earliestTimestamp = -2n;
+const maxTimestamp = -3n;
+
+function lookup(replica: PartitionReplica, timestamp: bigint): TimestampedOffset | null {
+  if (timestamp === latestTimestamp) return { offset: replica.highWatermark.value, timestampMs: -1 };
+  if (timestamp === earliestTimestamp) return { offset: replica.logStartOffset(), timestampMs: -1 };
+  if (timestamp === maxTimestamp) return replica.maxTimestamp();
+  return replica.offsetForTimestamp(Number(timestamp));
+}
+
+function answerPartition(
+  context: BrokerContext,
+  topic: string,
+  partition: { partitionIndex: number; timestamp: bigint; currentLeaderEpoch: number },
+  apiVersion: number,
+): PartitionResponse {
+  const response: PartitionResponse = {
+    partitionIndex: partition.partitionIndex,
+    errorCode: 0,
+    oldStyleOffsets: [],
+    timestamp: -1n,
+    offset: -1n,
+    leaderEpoch: -1,
+    unknownTaggedFields: [],
+  };
+  const replica = context.replicas.byName(topic, partition.partitionIndex);
+  if (!replica) return { ...response, errorCode: ErrorCode.UnknownTopicOrPartition };
+  if (!replica.isLeader()) return { ...response, errorCode: ErrorCode.NotLeaderOrFollower };
+  if (partition.currentLeaderEpoch >= 0 && partition.currentLeaderEpoch !== replica.leaderEpoch()) {
+    const stale = partition.currentLeaderEpoch < replica.leaderEpoch();
+    return { ...response, errorCode: stale ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch };
+  }
+  if (partition.timestamp < maxTimestamp) return { ...response, errorCode: ErrorCode.InvalidRequest };
+  const found = lookup(replica, partition.timestamp);
+  if (apiVersion === 0) return { ...response, oldStyleOffsets: found ? [BigInt(found.offset)] : [] };
+  if (!found) return response;
+  return { ...response, offset: BigInt(found.offset), timestamp: BigInt(found.timestampMs), leaderEpoch: replica.leaderEpoch() };
+}
+
+export function listOffsetsHandler(context: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.ListOffsets,
+    minVersion: 0,
+    maxVersion: 9,
+    handle(request, { apiVersion }) {
+      return {
+        throttleTimeMs: 0,
+        topics: request.topics.map((topic) => ({
+          name: topic.name,
+          partitions: topic.partitions.map((partition) => answerPartition(context, topic.name, partition, apiVersion)),
+          unknownTaggedFields: [],
+        })),
+        unknownTaggedFields: [],
+      };
+    },
+  });
+}

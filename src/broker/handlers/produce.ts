@@ -1,0 +1,163 @@
+// Produce v0–11. Every partition's batch is validated and *placed* (given its offsets) synchronously, in request
+// order, so produces pipelined on one connection never reorder; then the response waits until each placement
+// is as durable as acks asks, or timeoutMs passes. acks=0 gets no response — and, as in Kafka, a closed
+// connection when something failed, since that is the only way such a client can learn of it.
+
+import { topicConfigValue } from "../../cluster/config-view.ts";
+import type { AppendTicket, ReplicaError } from "../../cluster/partition-replica.ts";
+import { topicConfigDefinition } from "../../cluster/topic-config-definitions.ts";
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
+import { TimestampType } from "../../protocol/records/batch-header.ts";
+import { defineHandler } from "../api-handler.ts";
+import type { BrokerContext } from "../broker-context.ts";
+import { closeConnection } from "../dispatcher.ts";
+import { timestampAfterMaxMsDefault, validateProducedRecords } from "../produce-validation.ts";
+
+type ProduceRequest = ApiMessages[0]["request"];
+type PartitionResponse = ApiMessages[0]["response"]["responses"][number]["partitionResponses"][number];
+
+const maxMessageBytesDefinition = topicConfigDefinition("max.message.bytes")!;
+const timestampTypeDefinition = topicConfigDefinition("message.timestamp.type")!;
+
+/** The most a compressed batch may inflate to when the broker must read its records. */
+export const produceDecompressedBytesMax = 64 * 1024 * 1024;
+
+interface PartitionOutcome {
+  response: PartitionResponse;
+  ticket: AppendTicket | null;
+}
+
+function partitionResponse(index: number, error: ReplicaError | null): PartitionResponse {
+  return {
+    index,
+    errorCode: error?.errorCode ?? 0,
+    baseOffset: -1n,
+    logAppendTimeMs: -1n,
+    logStartOffset: -1n,
+    recordErrors: [],
+    errorMessage: error?.errorMessage ?? null,
+    currentLeader: { leaderId: -1, leaderEpoch: -1, unknownTaggedFields: [] },
+    unknownTaggedFields: [],
+  };
+}
+
+function placeOne(
+  context: BrokerContext,
+  topicName: string,
+  partition: { index: number; records: Uint8Array | null },
+  options: { acks: 1 | -1; apiVersion: number; nowMs: number },
+): PartitionOutcome {
+  const replica = context.replicas.byName(topicName, partition.index);
+  const topic = context.metadata.state.topicByName(topicName);
+  if (!replica || !topic) {
+    const error = {
+      errorCode: ErrorCode.UnknownTopicOrPartition,
+      errorMessage: "this server does not host this topic-partition",
+    };
+    return { response: partitionResponse(partition.index, error), ticket: null };
+  }
+  if (!replica.isLeader()) {
+    const error = { errorCode: ErrorCode.NotLeaderOrFollower, errorMessage: "this server is not the leader" };
+    return { response: partitionResponse(partition.index, error), ticket: null };
+  }
+  const validated = validateProducedRecords(partition.records, {
+    apiVersion: options.apiVersion,
+    maxMessageBytes: Number(topicConfigValue(topic.configs, context.brokerStatic, maxMessageBytesDefinition)),
+    timestampType:
+      topicConfigValue(topic.configs, context.brokerStatic, timestampTypeDefinition) === "LogAppendTime"
+        ? TimestampType.LogAppendTime
+        : TimestampType.CreateTime,
+    timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+    timestampAfterMaxMs: timestampAfterMaxMsDefault,
+    nowMs: options.nowMs,
+    decompressedBytesMax: produceDecompressedBytesMax,
+  });
+  if (!validated.ok) {
+    const response = partitionResponse(partition.index, validated);
+    response.recordErrors = validated.recordErrors.map((error) => ({
+      batchIndex: error.batchIndex,
+      batchIndexErrorMessage: error.message,
+      unknownTaggedFields: [],
+    }));
+    return { response, ticket: null };
+  }
+  const ticket = replica.append({ bytes: validated.batch, header: validated.header }, { acks: options.acks });
+  const response = partitionResponse(
+    partition.index,
+    "errorCode" in ticket.placement ? ticket.placement : null,
+  );
+  if (!("errorCode" in ticket.placement)) {
+    response.baseOffset = BigInt(ticket.placement.baseOffset);
+    response.logAppendTimeMs = BigInt(ticket.placement.logAppendTimeMs);
+    response.logStartOffset = BigInt(replica.logStartOffset());
+  }
+  return { response, ticket: "errorCode" in ticket.placement ? null : ticket };
+}
+
+/** Waits for every placed batch to be replicated as asked, marking those that fail or outlast the timeout. */
+async function awaitReplication(outcomes: readonly PartitionOutcome[], timeoutMs: number): Promise<void> {
+  const timeout = AbortSignal.timeout(Math.max(timeoutMs, 0));
+  const timedOut = new Promise<"timeout">((resolve) =>
+    timeout.addEventListener("abort", () => resolve("timeout")),
+  );
+  await Promise.all(
+    outcomes.map(async (outcome) => {
+      if (!outcome.ticket) return;
+      const result = await Promise.race([outcome.ticket.replicated, timedOut]);
+      if (result === null) return;
+      const error =
+        result === "timeout"
+          ? { errorCode: ErrorCode.RequestTimedOut, errorMessage: `not replicated within ${timeoutMs} ms` }
+          : result;
+      Object.assign(outcome.response, { errorCode: error.errorCode, errorMessage: error.errorMessage });
+    }),
+  );
+}
+
+function topicsOf(request: ProduceRequest, outcomes: PartitionOutcome[][]) {
+  return request.topicData.map((topic, topicIndex) => ({
+    name: topic.name,
+    partitionResponses: outcomes[topicIndex]!.map((outcome) => outcome.response),
+    unknownTaggedFields: [],
+  }));
+}
+
+export function produceHandler(context: BrokerContext, nowMs: () => number) {
+  return defineHandler({
+    apiKey: ApiKey.Produce,
+    minVersion: 0,
+    maxVersion: 11,
+    handle(request, { apiVersion }) {
+      const acks = request.acks;
+      const refusal =
+        acks !== 0 && acks !== 1 && acks !== -1
+          ? { errorCode: ErrorCode.InvalidRequiredAcks, errorMessage: `acks must be -1, 0 or 1, not ${acks}` }
+          : request.transactionalId !== null
+            ? { errorCode: ErrorCode.InvalidRequest, errorMessage: "transactions are not supported" }
+            : null;
+      const now = nowMs();
+      const outcomes = request.topicData.map((topic) =>
+        topic.partitionData.map((partition) =>
+          refusal
+            ? { response: partitionResponse(partition.index, refusal), ticket: null }
+            : placeOne(context, topic.name, partition, {
+                acks: acks === 0 ? 1 : (acks as 1 | -1),
+                apiVersion,
+                nowMs: now,
+              }),
+        ),
+      );
+      if (acks === 0) {
+        const failed = outcomes.flat().find((outcome) => outcome.response.errorCode !== 0);
+        return failed ? closeConnection(`acks=0 produce failed: ${failed.response.errorMessage}`) : null;
+      }
+      return awaitReplication(outcomes.flat(), request.timeoutMs).then(() => ({
+        responses: topicsOf(request, outcomes),
+        throttleTimeMs: 0,
+        nodeEndpoints: [],
+        unknownTaggedFields: [],
+      }));
+    },
+  });
+}

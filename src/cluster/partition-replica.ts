@@ -1,0 +1,70 @@
+// One partition as the Kafka handlers see it, whatever replicates it: the Raft-driven replica in production
+// (standalone is a Raft group of one voter), an in-memory one in handler tests.
+//
+// Appends have two phases (Redpanda's): *placed* — the batch has its offsets in the log order, decided
+// synchronously inside append(), so produces pipelined on one connection keep their order — and *replicated* —
+// as durable as acks asks: 1, in the leader's log on disk; -1, committed (the high watermark passed it).
+
+import type { BatchHeader } from "../protocol/records/batch-header.ts";
+import type { HighWatermark } from "./high-watermark.ts";
+
+/** A refusal a Kafka response can carry: an error code and a one-line message. */
+export interface ReplicaError {
+  errorCode: number;
+  errorMessage: string;
+}
+
+export interface Placement {
+  baseOffset: number;
+  lastOffset: number;
+  /** The broker time stamped under LogAppendTime, else -1. */
+  logAppendTimeMs: number;
+}
+
+export interface AppendTicket {
+  /** Phase one: where the batch went, or why it was refused (not the leader, storage offline, sequence). */
+  placement: Placement | ReplicaError;
+  /** Phase two: null once as durable as asked, or the error that stopped it (leadership lost, I/O). */
+  replicated: Promise<ReplicaError | null>;
+}
+
+export interface ReadOutcome {
+  /** Whole batches as stored, from the one holding the fetch offset; empty when nothing is there yet. */
+  records: Uint8Array;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export interface PartitionReplica {
+  readonly topicId: string;
+  readonly topicName: string;
+  readonly partition: number;
+  /** Produce (acks=-1) and Fetch (long poll) wait on this one notifier. */
+  readonly highWatermark: HighWatermark;
+  isLeader(): boolean;
+  leaderEpoch(): number;
+  logStartOffset(): number;
+  logEndOffset(): number;
+  /** A validated batch (see broker/produce-validation.ts); its header fields come along to save a re-read. */
+  append(batch: { bytes: Uint8Array; header: BatchHeader }, options: { acks: 1 | -1 }): AppendTicket;
+  /**
+   * Batches from `offset`, up to maxBytes but at least one whole batch, never past `maxOffset` (exclusive;
+   * the high watermark for consumers). OFFSET_OUT_OF_RANGE when offset is outside [logStart, logEnd].
+   */
+  read(offset: number, options: { maxBytes: number; maxOffset: number }): ReadOutcome | ReplicaError;
+  /** ListOffsets by time: the first offset whose timestamp is at least timestampMs, or null past the end. */
+  offsetForTimestamp(timestampMs: number): TimestampedOffset | null;
+  /** ListOffsets MAX_TIMESTAMP: the offset holding the largest timestamp, or null for an empty log. */
+  maxTimestamp(): TimestampedOffset | null;
+}
+
+export interface TimestampedOffset {
+  offset: number;
+  timestampMs: number;
+}
+
+/** Finds the replica of a partition hosted on this node. */
+export interface ReplicaDirectory {
+  byName(topicName: string, partition: number): PartitionReplica | undefined;
+  byId(topicId: string, partition: number): PartitionReplica | undefined;
+}

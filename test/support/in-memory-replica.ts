@@ -1,0 +1,157 @@
+// In-memory partition replicas for handler tests: batches kept in an array, offsets stamped as the real log
+// does, and the high watermark advanced a microtask after each append (standing in for the fsync). The real
+// replica is Raft-driven over the storage engine's log; this one never persists anything.
+
+import { HighWatermark } from "../../src/cluster/high-watermark.ts";
+import type { MetadataState } from "../../src/cluster/metadata/metadata-state.ts";
+import type {
+  AppendTicket,
+  PartitionReplica,
+  ReadOutcome,
+  ReplicaDirectory,
+  ReplicaError,
+  TimestampedOffset,
+} from "../../src/cluster/partition-replica.ts";
+import { ErrorCode } from "../../src/protocol/error-codes.ts";
+import {
+  type BatchHeader,
+  stampBatch,
+  TimestampType,
+  timestampTypeOf,
+} from "../../src/protocol/records/batch-header.ts";
+import { readAllRecords } from "../../src/protocol/records/batch-records.ts";
+
+interface StoredBatch {
+  baseOffset: number;
+  lastOffset: number;
+  bytes: Uint8Array;
+}
+
+export class InMemoryReplica implements PartitionReplica {
+  readonly highWatermark = new HighWatermark(0);
+  private readonly batches: StoredBatch[] = [];
+  private endOffset = 0;
+
+  constructor(
+    readonly topicId: string,
+    readonly topicName: string,
+    readonly partition: number,
+  ) {}
+
+  isLeader(): boolean {
+    return true;
+  }
+
+  leaderEpoch(): number {
+    return 0;
+  }
+
+  logStartOffset(): number {
+    return 0;
+  }
+
+  logEndOffset(): number {
+    return this.endOffset;
+  }
+
+  append(batch: { bytes: Uint8Array; header: BatchHeader }, options: { acks: 1 | -1 }): AppendTicket {
+    const baseOffset = this.endOffset;
+    const lastOffset = baseOffset + batch.header.lastOffsetDelta;
+    const bytes = batch.bytes.slice();
+    stampBatch(bytes, 0, BigInt(baseOffset), 0);
+    this.batches.push({ baseOffset, lastOffset, bytes });
+    this.endOffset = lastOffset + 1;
+    queueMicrotask(() => this.highWatermark.advance(Math.max(this.highWatermark.value, lastOffset + 1)));
+    const logAppendTimeMs =
+      timestampTypeOf(batch.header.attributes) === TimestampType.LogAppendTime
+        ? Number(batch.header.maxTimestamp)
+        : -1;
+    return {
+      placement: { baseOffset, lastOffset, logAppendTimeMs },
+      replicated:
+        options.acks === -1
+          ? this.highWatermark.waitFor(lastOffset + 1).then(() => null)
+          : Promise.resolve(null),
+    };
+  }
+
+  read(offset: number, options: { maxBytes: number; maxOffset: number }): ReadOutcome | ReplicaError {
+    if (offset < 0 || offset > this.endOffset) {
+      return {
+        errorCode: ErrorCode.OffsetOutOfRange,
+        errorMessage: `offset ${offset} outside [0, ${this.endOffset}]`,
+      };
+    }
+    const chosen: Uint8Array[] = [];
+    let bytes = 0;
+    for (const batch of this.batches) {
+      if (batch.lastOffset < offset || batch.baseOffset >= options.maxOffset) continue;
+      if (chosen.length > 0 && bytes + batch.bytes.length > options.maxBytes) break;
+      chosen.push(batch.bytes);
+      bytes += batch.bytes.length;
+    }
+    const records = new Uint8Array(bytes);
+    let position = 0;
+    for (const part of chosen) {
+      records.set(part, position);
+      position += part.length;
+    }
+    return { records, highWatermark: this.highWatermark.value, logStartOffset: 0 };
+  }
+
+  offsetForTimestamp(timestampMs: number): TimestampedOffset | null {
+    for (const batch of this.batches) {
+      for (const record of readAllRecords(batch.bytes, { decompressedBytesMax: 1 << 26 })) {
+        if (record.timestamp >= timestampMs) {
+          return { offset: batch.baseOffset + record.offsetDelta, timestampMs: record.timestamp };
+        }
+      }
+    }
+    return null;
+  }
+
+  maxTimestamp(): TimestampedOffset | null {
+    let best: TimestampedOffset | null = null;
+    for (const batch of this.batches) {
+      for (const record of readAllRecords(batch.bytes, { decompressedBytesMax: 1 << 26 })) {
+        if (!best || record.timestamp > best.timestampMs) {
+          best = { offset: batch.baseOffset + record.offsetDelta, timestampMs: record.timestamp };
+        }
+      }
+    }
+    return best;
+  }
+}
+
+/** Replicas for every partition the metadata names, created on first use. */
+export class InMemoryReplicas implements ReplicaDirectory {
+  private readonly replicas = new Map<string, InMemoryReplica>();
+
+  constructor(private readonly state: MetadataState) {}
+
+  byName(topicName: string, partition: number): InMemoryReplica | undefined {
+    const topic = this.state.topicByName(topicName);
+    return topic && this.replicaOf(topic.topicId, topic.name, partition, topic.partitions.length);
+  }
+
+  byId(topicId: string, partition: number): InMemoryReplica | undefined {
+    const topic = this.state.topicById(topicId);
+    return topic && this.replicaOf(topic.topicId, topic.name, partition, topic.partitions.length);
+  }
+
+  private replicaOf(
+    topicId: string,
+    name: string,
+    partition: number,
+    count: number,
+  ): InMemoryReplica | undefined {
+    if (partition < 0 || partition >= count) return undefined;
+    const key = `${topicId}/${partition}`;
+    let replica = this.replicas.get(key);
+    if (!replica) {
+      replica = new InMemoryReplica(topicId, name, partition);
+      this.replicas.set(key, replica);
+    }
+    return replica;
+  }
+}
