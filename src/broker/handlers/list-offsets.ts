@@ -47,7 +47,12 @@ function answerPartition(
   const found = lookup(replica, partition.timestamp);
   if (apiVersion === 0) return { ...response, oldStyleOffsets: found ? [BigInt(found.offset)] : [] };
   if (!found) return response;
-  return { ...response, offset: BigInt(found.offset), timestamp: BigInt(found.timestampMs), leaderEpoch: replica.leaderEpoch() };
+  return {
+    ...response,
+    offset: BigInt(found.offset),
+    timestamp: BigInt(found.timestampMs),
+    leaderEpoch: replica.leaderEpoch(),
+  };
 }
 
 export function listOffsetsHandler(context: BrokerContext) {
@@ -60,7 +65,9 @@ export function listOffsetsHandler(context: BrokerContext) {
         throttleTimeMs: 0,
         topics: request.topics.map((topic) => ({
           name: topic.name,
-          partitions: topic.partitions.map((partition) => answerPartition(context, topic.name, partition, apiVersion)),
+          partitions: topic.partitions.map((partition) =>
+            answerPartition(context, topic.name, partition, apiVersion),
+          ),
           unknownTaggedFields: [],
         })),
         unknownTaggedFields: [],
