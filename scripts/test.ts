@@ -3,6 +3,9 @@
 
 type StepResult = { passed: number; failed: number };
 
+/** Per-test limit: integration tests start real processes and clients, but none may hang the suite. */
+const testTimeoutMs = 60_000;
+
 async function runCheck(name: string, command: string[]): Promise<StepResult> {
   const started = performance.now();
   const proc = Bun.spawn(command, { stdout: "inherit", stderr: "inherit" });
@@ -14,7 +17,10 @@ async function runCheck(name: string, command: string[]): Promise<StepResult> {
 
 /** Runs `bun test`, echoing its output, and reads its closing " N pass" / " N fail" lines. */
 async function runBunTest(extraArgs: string[]): Promise<StepResult> {
-  const proc = Bun.spawn([process.execPath, "test", ...extraArgs], { stdout: "inherit", stderr: "pipe" });
+  const proc = Bun.spawn([process.execPath, "test", "--timeout", String(testTimeoutMs), ...extraArgs], {
+    stdout: "inherit",
+    stderr: "pipe",
+  });
   let stderrText = "";
   const decoder = new TextDecoder();
   for await (const chunk of proc.stderr) {

@@ -1,0 +1,472 @@
+// The classic consumer-group APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
+// OffsetFetch, ListGroups, DescribeGroups, DeleteGroups and OffsetDelete. They translate between the wire and
+// the GroupService; the protocol logic lives in cluster/groups.
+
+import type { GroupService } from "../../cluster/group-service.ts";
+import type { FetchedOffset, GroupErrorName } from "../../cluster/groups/index.ts";
+import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import { ApiKey } from "../../protocol/messages/registry.ts";
+import { defineHandler } from "../api-handler.ts";
+import type { BrokerContext } from "../broker-context.ts";
+
+const code = (error: GroupErrorName): number => errorCodeByName(error);
+/** FindCoordinator key types: 0 a consumer group, 1 a transactional id. */
+const groupKeyType = 0;
+const operationsNotRequested = -2147483648;
+
+export interface GroupHandlerDeps {
+  context: BrokerContext;
+  groups: GroupService;
+  /** This broker's advertised address: coordinators are found here in a single-node cluster. */
+  advertised: { host: string; port: number };
+}
+
+function findCoordinatorHandler({ context, groups, advertised }: GroupHandlerDeps) {
+  const locate = (key: string, keyType: number) => {
+    if (keyType !== groupKeyType) {
+      return {
+        errorCode: ErrorCode.InvalidRequest,
+        errorMessage: "transactions are not supported",
+        nodeId: -1,
+      };
+    }
+    const found = groups.lookup(key);
+    if (!found.ok) return { errorCode: ErrorCode.CoordinatorNotAvailable, errorMessage: null, nodeId: -1 };
+    return { errorCode: 0, errorMessage: null, nodeId: context.nodeId };
+  };
+  return defineHandler({
+    apiKey: ApiKey.FindCoordinator,
+    minVersion: 0,
+    maxVersion: 6,
+    handle(request, { apiVersion }) {
+      const address = (nodeId: number) => (nodeId === -1 ? { host: "", port: -1 } : advertised);
+      if (apiVersion < 4) {
+        const found = locate(request.key, request.keyType);
+        return {
+          throttleTimeMs: 0,
+          ...found,
+          ...address(found.nodeId),
+          coordinators: [],
+          unknownTaggedFields: [],
+        };
+      }
+      const coordinators = request.coordinatorKeys.map((key) => {
+        const found = locate(key, request.keyType);
+        return { key, ...found, ...address(found.nodeId), unknownTaggedFields: [] };
+      });
+      return {
+        throttleTimeMs: 0,
+        errorCode: 0,
+        errorMessage: null,
+        nodeId: -1,
+        host: "",
+        port: -1,
+        coordinators,
+        unknownTaggedFields: [],
+      };
+    },
+  });
+}
+
+function joinGroupHandler({ groups }: GroupHandlerDeps) {
+  return defineHandler({
+    apiKey: ApiKey.JoinGroup,
+    minVersion: 0,
+    maxVersion: 9,
+    async handle(request, { apiVersion, clientId, connection }) {
+      const answer = await groups.joinGroup({
+        apiVersion,
+        groupId: request.groupId,
+        memberId: request.memberId,
+        groupInstanceId: request.groupInstanceId,
+        clientId: clientId ?? "",
+        clientHost: `/${connection.remoteAddress}`,
+        sessionTimeoutMs: request.sessionTimeoutMs,
+        // JoinGroup v0 has no rebalance timeout: Kafka uses the session timeout.
+        rebalanceTimeoutMs: apiVersion === 0 ? request.sessionTimeoutMs : request.rebalanceTimeoutMs,
+        protocolType: request.protocolType,
+        protocols: request.protocols.map((protocol) => ({
+          name: protocol.name,
+          metadata: protocol.metadata,
+        })),
+      });
+      if (answer === "NOT_COORDINATOR") {
+        return {
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.NotCoordinator,
+          generationId: -1,
+          protocolType: null,
+          protocolName: null,
+          leader: "",
+          skipAssignment: false,
+          memberId: request.memberId,
+          members: [],
+          unknownTaggedFields: [],
+        };
+      }
+      if (!("generationId" in answer)) throw new Error("JoinGroup answered with a SyncGroup response");
+      return {
+        throttleTimeMs: 0,
+        errorCode: code(answer.error),
+        generationId: answer.generationId,
+        protocolType: answer.protocolType,
+        // v0–v6 cannot carry a null protocol name.
+        protocolName: apiVersion < 7 ? (answer.protocolName ?? "") : answer.protocolName,
+        leader: answer.leader,
+        skipAssignment: answer.skipAssignment,
+        memberId: answer.memberId,
+        members: answer.members.map((member) => ({ ...member, unknownTaggedFields: [] })),
+        unknownTaggedFields: [],
+      };
+    },
+  });
+}
+
+function syncGroupHandler({ groups }: GroupHandlerDeps) {
+  return defineHandler({
+    apiKey: ApiKey.SyncGroup,
+    minVersion: 0,
+    maxVersion: 5,
+    async handle(request) {
+      const answer = await groups.syncGroup({
+        groupId: request.groupId,
+        generationId: request.generationId,
+        memberId: request.memberId,
+        groupInstanceId: request.groupInstanceId,
+        protocolType: request.protocolType,
+        protocolName: request.protocolName,
+        assignments: request.assignments.map((entry) => ({
+          memberId: entry.memberId,
+          assignment: entry.assignment,
+        })),
+      });
+      const empty = new Uint8Array(0);
+      if (answer === "NOT_COORDINATOR" || "generationId" in answer) {
+        const errorCode =
+          answer === "NOT_COORDINATOR" ? ErrorCode.NotCoordinator : ErrorCode.UnknownServerError;
+        return {
+          throttleTimeMs: 0,
+          errorCode,
+          protocolType: null,
+          protocolName: null,
+          assignment: empty,
+          unknownTaggedFields: [],
+        };
+      }
+      return {
+        throttleTimeMs: 0,
+        errorCode: code(answer.error),
+        protocolType: answer.protocolType,
+        protocolName: answer.protocolName,
+        assignment: answer.assignment,
+        unknownTaggedFields: [],
+      };
+    },
+  });
+}
+
+function heartbeatHandler({ groups }: GroupHandlerDeps) {
+  return defineHandler({
+    apiKey: ApiKey.Heartbeat,
+    minVersion: 0,
+    maxVersion: 4,
+    async handle(request) {
+      const result = await groups.step(request.groupId, (coordinator, nowMs) => ({
+        response: coordinator.heartbeat(request, nowMs).error,
+        records: [],
+        completions: [],
+      }));
+      const errorCode = result === "NOT_COORDINATOR" ? ErrorCode.NotCoordinator : code(result);
+      return { throttleTimeMs: 0, errorCode, unknownTaggedFields: [] };
+    },
+  });
+}
+
+function leaveGroupHandler({ groups }: GroupHandlerDeps) {
+  return defineHandler({
+    apiKey: ApiKey.LeaveGroup,
+    minVersion: 0,
+    maxVersion: 5,
+    async handle(request, { apiVersion }) {
+      // v0–v2 name one member at the top level; v3+ a batch.
+      const members =
+        apiVersion < 3
+          ? [{ memberId: request.memberId, groupInstanceId: null }]
+          : request.members.map((member) => ({
+              memberId: member.memberId,
+              groupInstanceId: member.groupInstanceId,
+            }));
+      const result = await groups.step(request.groupId, (coordinator, nowMs) =>
+        coordinator.leaveGroup({ groupId: request.groupId, members }, nowMs),
+      );
+      if (result === "NOT_COORDINATOR") {
+        return {
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.NotCoordinator,
+          members: [],
+          unknownTaggedFields: [],
+        };
+      }
+      const perMember = result.members.map((member) => ({
+        memberId: member.memberId,
+        groupInstanceId: member.groupInstanceId,
+        errorCode: code(member.error),
+        unknownTaggedFields: [],
+      }));
+      const errorCode =
+        apiVersion < 3 && perMember[0] ? perMember[0].errorCode || code(result.error) : code(result.error);
+      return {
+        throttleTimeMs: 0,
+        errorCode,
+        members: apiVersion < 3 ? [] : perMember,
+        unknownTaggedFields: [],
+      };
+    },
+  });
+}
+
+function offsetCommitHandler({ groups }: GroupHandlerDeps) {
+  return defineHandler({
+    apiKey: ApiKey.OffsetCommit,
+    minVersion: 0,
+    maxVersion: 9,
+    async handle(request, { apiVersion }) {
+      const topics = request.topics.map((topic) => ({
+        name: topic.name,
+        partitions: topic.partitions.map((partition) => ({
+          partition: partition.partitionIndex,
+          offset: Number(partition.committedOffset),
+          leaderEpoch: partition.committedLeaderEpoch,
+          metadata: partition.committedMetadata,
+        })),
+      }));
+      const result = await groups.step(request.groupId, (coordinator, nowMs) =>
+        coordinator.commitOffsets(
+          {
+            apiVersion,
+            groupId: request.groupId,
+            generationId: request.generationIdOrMemberEpoch,
+            memberId: request.memberId,
+            groupInstanceId: request.groupInstanceId,
+            retentionTimeMs: Number(request.retentionTimeMs),
+            topics,
+          },
+          nowMs,
+        ),
+      );
+      return {
+        throttleTimeMs: 0,
+        topics: topics.map((topic, topicIndex) => ({
+          name: topic.name,
+          partitions: topic.partitions.map((partition, partitionIndex) => ({
+            partitionIndex: partition.partition,
+            errorCode:
+              result === "NOT_COORDINATOR"
+                ? ErrorCode.NotCoordinator
+                : code(result.topics[topicIndex]!.partitions[partitionIndex]!.error),
+            unknownTaggedFields: [],
+          })),
+          unknownTaggedFields: [],
+        })),
+        unknownTaggedFields: [],
+      };
+    },
+  });
+}
+
+function fetchedPartition(offset: FetchedOffset) {
+  return {
+    partitionIndex: offset.partition,
+    committedOffset: BigInt(offset.offset),
+    committedLeaderEpoch: offset.leaderEpoch,
+    metadata: offset.metadata,
+    errorCode: code(offset.error),
+    unknownTaggedFields: [],
+  };
+}
+
+function offsetFetchHandler({ groups }: GroupHandlerDeps) {
+  const fetchGroup = (
+    groupId: string,
+    topics: ReadonlyArray<{ name: string; partitionIndexes: number[] }> | null,
+  ) => {
+    const found = groups.lookup(groupId);
+    if (!found.ok) return { errorCode: ErrorCode.NotCoordinator, topics: [] };
+    const response = found.coordinator.fetchOffsets({
+      groupId,
+      topics: topics?.map((topic) => ({ name: topic.name, partitions: topic.partitionIndexes })) ?? null,
+    });
+    return {
+      errorCode: code(response.error),
+      topics: response.topics.map((topic) => ({
+        name: topic.name,
+        partitions: topic.partitions.map(fetchedPartition),
+        unknownTaggedFields: [],
+      })),
+    };
+  };
+  return defineHandler({
+    apiKey: ApiKey.OffsetFetch,
+    minVersion: 0,
+    maxVersion: 9,
+    handle(request, { apiVersion }) {
+      if (apiVersion >= 8) {
+        const answered = request.groups.map((group) => ({
+          groupId: group.groupId,
+          ...fetchGroup(group.groupId, group.topics),
+          unknownTaggedFields: [],
+        }));
+        return { throttleTimeMs: 0, topics: [], errorCode: 0, groups: answered, unknownTaggedFields: [] };
+      }
+      const { errorCode, topics } = fetchGroup(request.groupId, request.topics);
+      return { throttleTimeMs: 0, topics, errorCode, groups: [], unknownTaggedFields: [] };
+    },
+  });
+}
+
+function listGroupsHandler({ groups }: GroupHandlerDeps) {
+  return defineHandler({
+    apiKey: ApiKey.ListGroups,
+    minVersion: 0,
+    maxVersion: 5,
+    handle(request) {
+      const listed = [];
+      for (const coordinator of groups.coordinatorsLedHere()) {
+        listed.push(...coordinator.listGroups({ states: request.statesFilter, types: request.typesFilter }));
+      }
+      return {
+        throttleTimeMs: 0,
+        errorCode: 0,
+        groups: listed.map((group) => ({
+          groupId: group.groupId,
+          protocolType: group.protocolType,
+          groupState: group.state,
+          groupType: group.groupType,
+          unknownTaggedFields: [],
+        })),
+        unknownTaggedFields: [],
+      };
+    },
+  });
+}
+
+function describeGroupsHandler({ groups }: GroupHandlerDeps) {
+  return defineHandler({
+    apiKey: ApiKey.DescribeGroups,
+    minVersion: 0,
+    maxVersion: 5,
+    handle(request, { apiVersion }) {
+      const described = request.groups.map((groupId) => {
+        const found = groups.lookup(groupId);
+        if (!found.ok) {
+          return {
+            errorCode: ErrorCode.NotCoordinator,
+            groupId,
+            groupState: "",
+            protocolType: "",
+            protocolData: "",
+            members: [],
+            authorizedOperations: operationsNotRequested,
+            unknownTaggedFields: [],
+          };
+        }
+        const group = found.coordinator.describeGroups([groupId])[0]!;
+        // Before v6 a missing group is described as Dead with no error.
+        const missing = group.error === "GROUP_ID_NOT_FOUND" && apiVersion < 6;
+        return {
+          errorCode: missing ? 0 : code(group.error),
+          groupId,
+          groupState: group.state,
+          protocolType: group.protocolType,
+          protocolData: group.protocolName,
+          members: group.members.map((member) => ({
+            memberId: member.memberId,
+            groupInstanceId: member.groupInstanceId,
+            clientId: member.clientId,
+            clientHost: member.clientHost,
+            memberMetadata: member.metadata,
+            memberAssignment: member.assignment,
+            unknownTaggedFields: [],
+          })),
+          authorizedOperations: operationsNotRequested,
+          unknownTaggedFields: [],
+        };
+      });
+      return { throttleTimeMs: 0, groups: described, unknownTaggedFields: [] };
+    },
+  });
+}
+
+function deleteGroupsHandler({ groups }: GroupHandlerDeps) {
+  return defineHandler({
+    apiKey: ApiKey.DeleteGroups,
+    minVersion: 0,
+    maxVersion: 2,
+    async handle(request) {
+      const results = [];
+      for (const groupId of request.groupsNames) {
+        const result = await groups.step(groupId, (coordinator, nowMs) =>
+          coordinator.deleteGroups([groupId], nowMs),
+        );
+        const errorCode = result === "NOT_COORDINATOR" ? ErrorCode.NotCoordinator : code(result[0]!.error);
+        results.push({ groupId, errorCode, unknownTaggedFields: [] });
+      }
+      return { throttleTimeMs: 0, results, unknownTaggedFields: [] };
+    },
+  });
+}
+
+function offsetDeleteHandler({ groups }: GroupHandlerDeps) {
+  return defineHandler({
+    apiKey: ApiKey.OffsetDelete,
+    minVersion: 0,
+    maxVersion: 0,
+    async handle(request) {
+      const topics = request.topics.map((topic) => ({
+        name: topic.name,
+        partitions: topic.partitions.map((partition) => partition.partitionIndex),
+      }));
+      const result = await groups.step(request.groupId, (coordinator, nowMs) =>
+        coordinator.deleteOffsets({ groupId: request.groupId, topics }, nowMs),
+      );
+      if (result === "NOT_COORDINATOR") {
+        return {
+          errorCode: ErrorCode.NotCoordinator,
+          throttleTimeMs: 0,
+          topics: [],
+          unknownTaggedFields: [],
+        };
+      }
+      return {
+        errorCode: code(result.error),
+        throttleTimeMs: 0,
+        topics: result.topics.map((topic) => ({
+          name: topic.name,
+          partitions: topic.partitions.map((partition) => ({
+            partitionIndex: partition.partition,
+            errorCode: code(partition.error),
+            unknownTaggedFields: [],
+          })),
+          unknownTaggedFields: [],
+        })),
+        unknownTaggedFields: [],
+      };
+    },
+  });
+}
+
+export function groupHandlers(deps: GroupHandlerDeps) {
+  return [
+    findCoordinatorHandler(deps),
+    joinGroupHandler(deps),
+    syncGroupHandler(deps),
+    heartbeatHandler(deps),
+    leaveGroupHandler(deps),
+    offsetCommitHandler(deps),
+    offsetFetchHandler(deps),
+    listGroupsHandler(deps),
+    describeGroupsHandler(deps),
+    deleteGroupsHandler(deps),
+    offsetDeleteHandler(deps),
+  ];
+}

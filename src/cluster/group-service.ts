@@ -1,0 +1,243 @@
+// Drives the pure group coordinators, one per __consumer_offsets partition this node leads: every step's
+// records are appended to that partition (acks=-1) before any response of the step is released, parked
+// JoinGroup/SyncGroup requests are answered when a later step completes them, and tick() runs at the
+// coordinator's next deadline. Groups are thereby as durable and as replicated as any partition (DESIGN.md 6).
+
+import type { Logger } from "../base/logger.ts";
+import { buildBatch } from "../protocol/records/batch-builder.ts";
+import { isControlBatch, readBatchHeader, scanBatches } from "../protocol/records/batch-header.ts";
+import { readAllRecords } from "../protocol/records/batch-records.ts";
+import {
+  type Answer,
+  type Completion,
+  decodeGroupRecord,
+  encodeGroupRecord,
+  GroupCoordinator,
+  type GroupCoordinatorConfig,
+  groupPartition,
+  type JoinGroupInput,
+  type JoinGroupResponse,
+  type RequestToken,
+  type StepOutput,
+  type SyncGroupInput,
+  type SyncGroupResponse,
+} from "./groups/index.ts";
+import type { PartitionReplica } from "./partition-replica.ts";
+
+export const offsetsTopicName = "__consumer_offsets";
+/** offsets.topic.num.partitions: Kafka's default is 50; a small broker does well with fewer Raft groups. */
+export const offsetsPartitionsDefault = 16;
+/** How much of a __consumer_offsets partition one read takes while loading. */
+const loadReadBytes = 1024 * 1024;
+
+/** Schedules `run` after `delayMs`; returns a function that cancels it. Injected so tests control time. */
+export type Scheduler = (delayMs: number, run: () => void) => () => void;
+
+export interface GroupServiceOptions {
+  /** offsets.topic.num.partitions. */
+  offsetsPartitions: number;
+  /** The replica of a __consumer_offsets partition, if this node leads it. */
+  replicaOf(partition: number): PartitionReplica | undefined;
+  config?: Partial<GroupCoordinatorConfig>;
+  newUuid(): string;
+  nowMs(): number;
+  schedule: Scheduler;
+  logger: Logger;
+}
+
+export type CoordinatorLookup =
+  | { ok: true; partition: number; coordinator: GroupCoordinator }
+  | { ok: false; error: "NOT_COORDINATOR" | "COORDINATOR_NOT_AVAILABLE" };
+
+interface PartitionCoordinator {
+  coordinator: GroupCoordinator;
+  replica: PartitionReplica;
+  cancelTick: (() => void) | null;
+  /** Steps persist one after another, so records reach the log in the order the coordinator made them. */
+  persisting: Promise<unknown>;
+}
+
+type Pending = { resolve: (response: JoinGroupResponse | SyncGroupResponse) => void };
+
+export class GroupService {
+  private readonly coordinators = new Map<number, PartitionCoordinator>();
+  private readonly pending = new Map<RequestToken, Pending>();
+  private nextToken = 1;
+
+  constructor(private readonly options: GroupServiceOptions) {}
+
+  partitionOf(groupId: string): number {
+    return groupPartition(groupId, this.options.offsetsPartitions);
+  }
+
+  lookup(groupId: string): CoordinatorLookup {
+    const partition = this.partitionOf(groupId);
+    const entry = this.entryFor(partition);
+    if (!entry) return { ok: false, error: "NOT_COORDINATOR" };
+    return { ok: true, partition, coordinator: entry.coordinator };
+  }
+
+  /** The coordinators of every __consumer_offsets partition this node leads (ListGroups). */
+  coordinatorsLedHere(): GroupCoordinator[] {
+    const led: GroupCoordinator[] = [];
+    for (let partition = 0; partition < this.options.offsetsPartitions; partition++) {
+      const entry = this.entryFor(partition);
+      if (entry) led.push(entry.coordinator);
+    }
+    return led;
+  }
+
+  async joinGroup(
+    input: Omit<JoinGroupInput, "requestToken">,
+  ): Promise<JoinGroupResponse | "NOT_COORDINATOR"> {
+    return this.parkable(input.groupId, (coordinator, requestToken, nowMs) =>
+      coordinator.joinGroup({ ...input, requestToken }, nowMs),
+    ) as Promise<JoinGroupResponse | "NOT_COORDINATOR">;
+  }
+
+  async syncGroup(
+    input: Omit<SyncGroupInput, "requestToken">,
+  ): Promise<SyncGroupResponse | "NOT_COORDINATOR"> {
+    return this.parkable(input.groupId, (coordinator, requestToken, nowMs) =>
+      coordinator.syncGroup({ ...input, requestToken }, nowMs),
+    ) as Promise<SyncGroupResponse | "NOT_COORDINATOR">;
+  }
+
+  /** Runs an immediate-answer step (heartbeat, leave, commit, delete) and persists what it produced. */
+  async step<R>(
+    groupId: string,
+    run: (coordinator: GroupCoordinator, nowMs: number) => StepOutput & { response: R },
+  ) {
+    const partition = this.partitionOf(groupId);
+    const entry = this.entryFor(partition);
+    if (!entry) return "NOT_COORDINATOR" as const;
+    const output = run(entry.coordinator, this.options.nowMs());
+    await this.persist(partition, entry, output);
+    return output.response;
+  }
+
+  private async parkable(
+    groupId: string,
+    run: (
+      coordinator: GroupCoordinator,
+      token: RequestToken,
+      nowMs: number,
+    ) => Answer<JoinGroupResponse | SyncGroupResponse>,
+  ): Promise<JoinGroupResponse | SyncGroupResponse | "NOT_COORDINATOR"> {
+    const partition = this.partitionOf(groupId);
+    const entry = this.entryFor(partition);
+    if (!entry) return "NOT_COORDINATOR";
+    const token = this.nextToken++;
+    const parked = new Promise<JoinGroupResponse | SyncGroupResponse>((resolve) =>
+      this.pending.set(token, { resolve }),
+    );
+    const answer = run(entry.coordinator, token, this.options.nowMs());
+    if (answer.response) this.pending.delete(token);
+    await this.persist(partition, entry, answer);
+    return answer.response ?? parked;
+  }
+
+  /** Appends the step's records, then releases its completions, then re-arms the tick timer. */
+  private async persist(partition: number, entry: PartitionCoordinator, output: StepOutput): Promise<void> {
+    const appended = entry.persisting.then(() => this.append(entry.replica, output));
+    entry.persisting = appended.catch(() => {});
+    try {
+      await appended;
+    } catch (error) {
+      this.options.logger.error("group records were not persisted", { partition, error });
+    }
+    this.complete(output.completions);
+    this.armTick(partition, entry);
+  }
+
+  private async append(replica: PartitionReplica, output: StepOutput): Promise<void> {
+    if (output.records.length === 0) return;
+    const nowMs = this.options.nowMs();
+    const bytes = buildBatch(
+      output.records.map((record) => ({ ...encodeGroupRecord(record), timestamp: nowMs })),
+    );
+    const ticket = replica.append({ bytes, header: readBatchHeader(bytes) }, { acks: -1 });
+    if ("errorCode" in ticket.placement) throw new Error(ticket.placement.errorMessage);
+    const failure = await ticket.replicated;
+    if (failure) throw new Error(failure.errorMessage);
+  }
+
+  private complete(completions: readonly Completion[]): void {
+    for (const completion of completions) {
+      const pending = this.pending.get(completion.requestToken);
+      if (!pending) continue;
+      this.pending.delete(completion.requestToken);
+      pending.resolve(completion.response);
+    }
+  }
+
+  private armTick(partition: number, entry: PartitionCoordinator): void {
+    entry.cancelTick?.();
+    entry.cancelTick = null;
+    const deadline = entry.coordinator.nextDeadlineMs();
+    if (deadline === null) return;
+    const delayMs = Math.max(0, deadline - this.options.nowMs());
+    entry.cancelTick = this.options.schedule(delayMs, () => {
+      entry.cancelTick = null;
+      const output = entry.coordinator.tick(this.options.nowMs());
+      void this.persist(partition, entry, output);
+    });
+  }
+
+  private entryFor(partition: number): PartitionCoordinator | undefined {
+    const replica = this.options.replicaOf(partition);
+    if (!replica?.isLeader()) return undefined;
+    const entry = this.coordinators.get(partition);
+    if (!entry || entry.replica !== replica) {
+      // Becoming the leader of this partition (or starting up): rebuild its groups from its records.
+      const { coordinator, loadOutput } = this.load(partition, replica);
+      const loaded: PartitionCoordinator = {
+        coordinator,
+        replica,
+        cancelTick: null,
+        persisting: Promise.resolve(),
+      };
+      this.coordinators.set(partition, loaded);
+      // What loading decided (expired sessions, oversized groups) is persisted like any other step.
+      void this.persist(partition, loaded, loadOutput);
+      return loaded;
+    }
+    return entry;
+  }
+
+  /** A coordinator holding every group and offset the partition's committed records describe. */
+  private load(
+    partition: number,
+    replica: PartitionReplica,
+  ): { coordinator: GroupCoordinator; loadOutput: StepOutput } {
+    const coordinator = new GroupCoordinator({ config: this.options.config, newUuid: this.options.newUuid });
+    const highWatermark = replica.highWatermark.value;
+    let offset = replica.logStartOffset();
+    let recordCount = 0;
+    while (offset < highWatermark) {
+      const read = replica.read(offset, { maxBytes: loadReadBytes, maxOffset: highWatermark });
+      if ("errorCode" in read)
+        throw new Error(`loading groups of partition ${partition}: ${read.errorMessage}`);
+      if (read.records.length === 0) break;
+      const { spans } = scanBatches(read.records, { verifyCrc: false });
+      for (const span of spans) {
+        const batch = read.records.subarray(span.position, span.position + span.size);
+        const header = readBatchHeader(batch);
+        offset = Number(header.baseOffset) + header.lastOffsetDelta + 1;
+        if (isControlBatch(header.attributes)) continue;
+        for (const record of readAllRecords(batch, { decompressedBytesMax: loadReadBytes * 64 })) {
+          const decoded = record.key ? decodeGroupRecord(record.key, record.value) : null;
+          if (decoded) coordinator.replay(decoded);
+          recordCount++;
+        }
+      }
+    }
+    this.options.logger.info("loaded groups", { partition, records: recordCount, upTo: highWatermark });
+    return { coordinator, loadOutput: coordinator.onLoadComplete(this.options.nowMs()) };
+  }
+
+  /** Stops every timer (shutdown). */
+  close(): void {
+    for (const entry of this.coordinators.values()) entry.cancelTick?.();
+  }
+}
