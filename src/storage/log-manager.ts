@@ -1,0 +1,151 @@
+// The node's partition logs under one data directory (`<dataDir>/<topic>-<partition>/`), sharing one bounded
+// pool of file descriptors. A partition that cannot open is reported and kept offline (served as
+// KAFKA_STORAGE_ERROR) while every other partition opens. One timer drives interval flushes, checkpoints
+// and retention for all logs: 10,000 partitions must not mean 10,000 timers.
+
+import { join } from "node:path";
+import { FilePool } from "./file-pool.ts";
+import {
+  checkpointIntervalMsDefault,
+  openFileHandlesMax,
+  retentionCheckIntervalMsDefault,
+} from "./limits.ts";
+import { type LogConfig, logConfigDefault } from "./log-config.ts";
+import type { LogLine } from "./log-recovery.ts";
+import { type Clock, PartitionLog } from "./partition-log.ts";
+import { parsePartitionDirName, partitionDirName } from "./segment-name.ts";
+import { describeError, StorageError } from "./storage-error.ts";
+import { nodeStorageFs, type StorageFs } from "./storage-fs.ts";
+
+export type PartitionState = { kind: "online"; log: PartitionLog } | { kind: "offline"; error: StorageError };
+
+export interface LogManagerOptions {
+  dataDir: string;
+  storageFs?: StorageFs;
+  openFileHandlesMax?: number;
+  clock?: Clock;
+  log?: LogLine;
+  /** The topic's settings (topic configs live in cluster metadata); defaults to Kafka's. */
+  configFor?: (topic: string) => LogConfig;
+  checkpointIntervalMs?: number;
+  retentionCheckIntervalMs?: number;
+}
+
+export class LogManager {
+  readonly pool: FilePool;
+  private readonly partitions = new Map<string, PartitionState>();
+  private readonly clock: Clock;
+  private readonly logLine: LogLine;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private lastCheckpointMs: number;
+  private lastRetentionMs: number;
+
+  constructor(private readonly options: LogManagerOptions) {
+    this.pool = new FilePool(
+      options.storageFs ?? nodeStorageFs,
+      options.openFileHandlesMax ?? openFileHandlesMax,
+    );
+    this.clock = options.clock ?? { nowMs: () => Date.now() };
+    this.logLine = options.log ?? ((line) => console.warn(line));
+    this.pool.storageFs.mkdirs(options.dataDir);
+    this.lastCheckpointMs = this.clock.nowMs();
+    this.lastRetentionMs = this.lastCheckpointMs;
+  }
+
+  /** Opens every partition directory under the data dir; returns the ones that failed. */
+  openAll(): Array<{ topic: string; partition: number; error: StorageError }> {
+    const failed: Array<{ topic: string; partition: number; error: StorageError }> = [];
+    for (const name of this.pool.storageFs.readdir(this.options.dataDir).sort()) {
+      const parsed = parsePartitionDirName(name);
+      if (parsed === null) continue;
+      const state = this.openPartition(parsed.topic, parsed.partition);
+      if (state.kind === "offline") failed.push({ ...parsed, error: state.error });
+    }
+    return failed;
+  }
+
+  /** The partition's state, opening (or creating) its log on first use. */
+  open(topic: string, partition: number): PartitionState {
+    return this.partitions.get(partitionDirName(topic, partition)) ?? this.openPartition(topic, partition);
+  }
+
+  get(topic: string, partition: number): PartitionState | undefined {
+    return this.partitions.get(partitionDirName(topic, partition));
+  }
+
+  /** The online log, or a StorageError (KAFKA_STORAGE_ERROR) for an offline one. */
+  logOf(topic: string, partition: number): PartitionLog {
+    const state = this.open(topic, partition);
+    if (state.kind === "offline") throw state.error;
+    if (state.log.offlineError) throw state.log.offlineError;
+    return state.log;
+  }
+
+  get partitionCount(): number {
+    return this.partitions.size;
+  }
+
+  /** Interval flushes every tick; checkpoints and retention at their own intervals. */
+  tick(): void {
+    const nowMs = this.clock.nowMs();
+    const checkpointDue =
+      nowMs - this.lastCheckpointMs >= (this.options.checkpointIntervalMs ?? checkpointIntervalMsDefault);
+    const retentionDue =
+      nowMs - this.lastRetentionMs >=
+      (this.options.retentionCheckIntervalMs ?? retentionCheckIntervalMsDefault);
+    if (checkpointDue) this.lastCheckpointMs = nowMs;
+    if (retentionDue) this.lastRetentionMs = nowMs;
+    for (const state of this.partitions.values()) {
+      if (state.kind === "offline" || state.log.offlineError) continue;
+      this.guard(state.log, () => {
+        state.log.flushIfDue();
+        if (checkpointDue) state.log.checkpoint();
+        if (retentionDue) state.log.applyRetention();
+      });
+    }
+  }
+
+  /** Starts the one timer (the composition root calls this; tests call tick() themselves). */
+  start(tickMs = 100): void {
+    if (this.timer === null) this.timer = setInterval(() => this.tick(), tickMs);
+  }
+
+  async close(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    for (const state of this.partitions.values()) {
+      if (state.kind === "online")
+        await state.log.close().catch((error) => this.logLine(describeError(error)));
+    }
+    this.partitions.clear();
+    this.pool.closeAll();
+  }
+
+  private openPartition(topic: string, partition: number): PartitionState {
+    const name = partitionDirName(topic, partition);
+    let state: PartitionState;
+    try {
+      const config = this.options.configFor?.(topic) ?? logConfigDefault;
+      const dir = join(this.options.dataDir, name);
+      const log = PartitionLog.open({ dir, config, pool: this.pool, clock: this.clock, log: this.logLine });
+      state = { kind: "online", log };
+    } catch (error) {
+      const storageError =
+        error instanceof StorageError
+          ? error
+          : new StorageError(`${name}: cannot open: ${describeError(error)}`, { cause: error });
+      this.logLine(`${name}: offline: ${storageError.message}`);
+      state = { kind: "offline", error: storageError };
+    }
+    this.partitions.set(name, state);
+    return state;
+  }
+
+  private guard(log: PartitionLog, work: () => void): void {
+    try {
+      work();
+    } catch (error) {
+      this.logLine(`${log.dir}: background work failed: ${describeError(error)}`);
+    }
+  }
+}

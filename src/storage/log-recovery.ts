@@ -1,0 +1,182 @@
+// Opening a partition directory (Kafka's LogLoader): segments at or after the recovery point are scanned —
+// lengths, magic, CRC, offsets in sequence — and a torn or corrupt tail of the last segment is truncated
+// with a log line saying what was dropped. Damage anywhere else cannot be a torn write (older segments were
+// synced when they rolled), so the partition refuses to open rather than drop acknowledged data.
+
+import { join } from "node:path";
+import { readFileIfExists } from "./atomic-file.ts";
+import { decodeCheckpoint, type LogCheckpoint } from "./checkpoint-format.ts";
+import type { FilePool } from "./file-pool.ts";
+import { decodeEpochEntries, LeaderEpochCache } from "./leader-epoch-cache.ts";
+import { Segment } from "./segment.ts";
+import {
+  checkpointFileName,
+  leaderEpochFileName,
+  logFileSuffix,
+  offsetIndexFileSuffix,
+  parseLogFileName,
+  temporaryFileSuffix,
+  timeIndexFileSuffix,
+} from "./segment-name.ts";
+import { CorruptLogError } from "./storage-error.ts";
+
+export interface LoadedLog {
+  segments: Segment[];
+  logStartOffset: number;
+  epochs: LeaderEpochCache;
+  /** The epoch cache differs from its file and must be written. */
+  epochsChanged: boolean;
+  /** Segments recovery scanned: what they hold may not be on disk yet (a crash after write, before sync). */
+  scanned: Segment[];
+  /** The checkpoint as found, to skip rewriting an unchanged one. */
+  checkpoint: LogCheckpoint;
+}
+
+export type LogLine = (line: string) => void;
+
+export function loadLog(pool: FilePool, dir: string, log: LogLine, indexIntervalBytes: number): LoadedLog {
+  const storageFs = pool.storageFs;
+  storageFs.mkdirs(dir);
+  const bases = listSegmentBases(pool, dir);
+  const checkpoint = readCheckpoint(pool, dir, log);
+  const epochText = readFileIfExists(storageFs, join(dir, leaderEpochFileName));
+  const decoded = epochText === null ? "missing" : decodeEpochEntries(epochText);
+  let recoveryPoint = checkpoint.recoveryPoint;
+  if (typeof decoded === "string" && bases.length > 0) {
+    // Without a trustworthy epoch cache every batch is scanned so the cache is rebuilt from the log.
+    log(`${dir}: leader-epoch checkpoint ${decoded}; rebuilding it by scanning every segment`);
+    recoveryPoint = 0;
+  }
+  const epochs = new LeaderEpochCache(typeof decoded === "string" ? [] : decoded);
+  if (bases.length === 0) bases.push(checkpoint.logStartOffset);
+  const segments: Segment[] = [];
+  const scanned: Segment[] = [];
+  let epochsChanged = false;
+  for (let i = 0; i < bases.length; i++) {
+    const nextBase = bases[i + 1];
+    const segment = openSegment(pool, dir, bases[i]!, indexIntervalBytes);
+    segments.push(segment.segment);
+    const trustedEnd = trustedEndOffset(segment.segment.baseOffset, segment.fileBytes, {
+      nextBase,
+      recoveryPoint,
+      activeSegmentBytes: checkpoint.activeSegmentBytes,
+    });
+    if (trustedEnd !== null) {
+      if (!segment.indexMissing && segment.segment.adoptTrusted(segment.fileBytes, trustedEnd)) continue;
+      log(`${segment.segment.logPath}: index missing or stale; rebuilding it`);
+    }
+    if (epochs.truncateFromEnd(segment.segment.baseOffset)) epochsChanged = true;
+    scanned.push(segment.segment);
+    const changed = recoverSegment(segment.segment, segment.fileBytes, { nextBase, epochs, log });
+    epochsChanged ||= changed;
+    // A rebuilt inactive segment gets its final time-index entry, or the next open would rebuild it again.
+    if (nextBase !== undefined) segment.segment.seal();
+  }
+  const logEnd = segments[segments.length - 1]!.endOffset;
+  const firstBase = segments[0]!.baseOffset;
+  let logStartOffset = Math.max(checkpoint.logStartOffset, firstBase);
+  if (logStartOffset > logEnd) {
+    log(`${dir}: log start offset ${logStartOffset} is past the recovered end ${logEnd}; using ${logEnd}`);
+    logStartOffset = logEnd;
+  }
+  if (epochs.truncateFromEnd(logEnd)) epochsChanged = true;
+  if (epochs.truncateFromStart(logStartOffset)) epochsChanged = true;
+  return { segments, logStartOffset, epochs, epochsChanged, scanned, checkpoint };
+}
+
+/**
+ * The end offset of a segment that needs no scan, or null: a segment wholly below the recovery point, or
+ * the last one when the checkpoint says everything was synced and the file has not changed size since.
+ */
+function trustedEndOffset(
+  baseOffset: number,
+  fileBytes: number,
+  context: { nextBase: number | undefined; recoveryPoint: number; activeSegmentBytes: number },
+): number | null {
+  if (context.nextBase !== undefined)
+    return context.nextBase <= context.recoveryPoint ? context.nextBase : null;
+  const unchanged = context.activeSegmentBytes === fileBytes && fileBytes > 0;
+  return unchanged && context.recoveryPoint > baseOffset ? context.recoveryPoint : null;
+}
+
+function listSegmentBases(pool: FilePool, dir: string): number[] {
+  const storageFs = pool.storageFs;
+  const names = storageFs.readdir(dir);
+  const bases: number[] = [];
+  for (const name of names) {
+    if (name.endsWith(temporaryFileSuffix)) {
+      storageFs.unlink(join(dir, name));
+      continue;
+    }
+    const base = parseLogFileName(name);
+    if (base !== null) bases.push(base);
+  }
+  // Index files whose segment is gone (a crash while deleting segments) are removed too.
+  for (const name of names) {
+    for (const suffix of [offsetIndexFileSuffix, timeIndexFileSuffix]) {
+      if (!name.endsWith(suffix)) continue;
+      const logName = name.slice(0, -suffix.length) + logFileSuffix;
+      if (!names.includes(logName)) storageFs.unlink(join(dir, name));
+    }
+  }
+  return bases.sort((a, b) => a - b);
+}
+
+function readCheckpoint(pool: FilePool, dir: string, log: LogLine) {
+  const text = readFileIfExists(pool.storageFs, join(dir, checkpointFileName));
+  if (text === null) return { recoveryPoint: 0, logStartOffset: 0, activeSegmentBytes: -1 };
+  const decoded = decodeCheckpoint(text);
+  if (typeof decoded !== "string") return decoded;
+  log(`${dir}: ${decoded}; recovering from offset 0`);
+  return { recoveryPoint: 0, logStartOffset: 0, activeSegmentBytes: -1 };
+}
+
+function openSegment(pool: FilePool, dir: string, base: number, indexIntervalBytes: number) {
+  const storageFs = pool.storageFs;
+  const logPath = join(dir, `${String(base).padStart(20, "0")}${logFileSuffix}`);
+  if (!storageFs.exists(logPath)) {
+    Segment.create(pool, dir, base);
+    storageFs.syncDir(dir);
+  }
+  const opened = Segment.open(pool, dir, base);
+  opened.segment.indexIntervalBytes = indexIntervalBytes;
+  return opened;
+}
+
+/** Scans one segment; returns whether the epoch cache changed. Throws CorruptLogError if it may not heal. */
+function recoverSegment(
+  segment: Segment,
+  fileBytes: number,
+  context: { nextBase: number | undefined; epochs: LeaderEpochCache; log: LogLine },
+): boolean {
+  let changed = false;
+  const result = segment.recover(fileBytes, (batch) => {
+    const latest = context.epochs.latest();
+    if (latest !== undefined && batch.leaderEpoch < latest.epoch) {
+      return `leader epoch ${batch.leaderEpoch} after epoch ${latest.epoch}`;
+    }
+    if (context.nextBase !== undefined && batch.lastOffset >= context.nextBase) {
+      return `batch ends at offset ${batch.lastOffset}, past the next segment's base ${context.nextBase}`;
+    }
+    if (context.epochs.assign(batch.leaderEpoch, batch.baseOffset)) changed = true;
+    return null;
+  });
+  const isLast = context.nextBase === undefined;
+  if (result.problem !== null) {
+    const what = `${result.problem.kind} batch at position ${result.problem.position} (${result.problem.reason})`;
+    if (!isLast) {
+      throw new CorruptLogError(`${segment.logPath}: ${what} in a segment before the last; refusing to open`);
+    }
+    const droppedBytes = fileBytes - result.validBytes;
+    context.log(
+      `${segment.logPath}: dropping ${droppedBytes} bytes from position ${result.validBytes}: ${what}; ` +
+        `log ends at offset ${segment.endOffset}`,
+    );
+    segment.truncateFile(result.validBytes);
+  } else if (!isLast && segment.endOffset !== context.nextBase) {
+    throw new CorruptLogError(
+      `${segment.logPath}: segment ends at offset ${segment.endOffset} but the next begins at ${context.nextBase}`,
+    );
+  }
+  return changed;
+}

@@ -1,0 +1,76 @@
+// Proves group commit's bookkeeping with a controllable sync: one sync in flight, waiters that arrive
+// meanwhile share the next, a truncation voids an in-flight sync's range, and a failure rejects waiters.
+
+import { expect, test } from "bun:test";
+import { GroupCommit } from "../../src/storage/group-commit.ts";
+
+/** Lets the event loop finish a turn: group commit starts syncs at the end of one. */
+async function turn(): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  await Bun.sleep(1);
+}
+
+function controlled(written: { end: number }) {
+  const syncs: Array<{ upTo: number; finish: () => void; fail: (error: Error) => void }> = [];
+  const commit = new GroupCommit(
+    0,
+    () => {
+      const { promise, resolve, reject } = Promise.withResolvers<void>();
+      syncs.push({ upTo: written.end, finish: resolve, fail: reject });
+      return { upTo: written.end, done: promise };
+    },
+    (error) => (error instanceof Error ? error : new Error(String(error))),
+  );
+  return { commit, syncs };
+}
+
+test("waiters of one turn share a sync; those arriving during it share the next", async () => {
+  const written = { end: 1 };
+  const { commit, syncs } = controlled(written);
+  const resolved: number[] = [];
+  written.end = 3;
+  commit.waitFor(1).then(() => resolved.push(1));
+  commit.waitFor(2).then(() => resolved.push(2));
+  commit.waitFor(3).then(() => resolved.push(3));
+  expect(syncs.length).toBe(0);
+  await turn();
+  expect(syncs.length).toBe(1);
+  written.end = 4;
+  commit.waitFor(4).then(() => resolved.push(4));
+  syncs[0]!.finish();
+  await turn();
+  expect(resolved).toEqual([1, 2, 3]);
+  expect(syncs.length).toBe(2);
+  expect(syncs[1]!.upTo).toBe(4);
+  syncs[1]!.finish();
+  await turn();
+  expect(resolved).toEqual([1, 2, 3, 4]);
+  expect(commit.flushedOffset).toBe(4);
+  expect(commit.syncCount).toBe(2);
+});
+
+test("a truncation rejects waiters beyond it and voids the in-flight sync's claim", async () => {
+  const written = { end: 5 };
+  const { commit, syncs } = controlled(written);
+  const outcome = commit.waitFor(5).then(
+    () => "resolved",
+    (error: Error) => error.message,
+  );
+  await turn();
+  commit.truncated(2, "log truncated to 2");
+  expect(await outcome).toContain("log truncated to 2");
+  syncs[0]!.finish();
+  await turn();
+  expect(commit.flushedOffset).toBe(2);
+});
+
+test("a failed sync rejects every waiter", async () => {
+  const written = { end: 2 };
+  const { commit, syncs } = controlled(written);
+  const first = commit.waitFor(1).catch((error: Error) => error.message);
+  const second = commit.waitFor(2).catch((error: Error) => error.message);
+  await turn();
+  syncs[0]!.fail(new Error("EIO"));
+  expect(await first).toBe("EIO");
+  expect(await second).toBe("EIO");
+});

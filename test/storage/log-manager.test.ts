@@ -1,0 +1,82 @@
+// Proves the log manager serves many partitions through a small descriptor pool (the bound holds while
+// every partition appends and reads), and that its tick drives interval flushes and checkpoints.
+
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { join } from "node:path";
+import { logConfigOf } from "../../src/storage/log-config.ts";
+import { LogManager } from "../../src/storage/log-manager.ts";
+import { makeBatch } from "./batch-fixture.ts";
+import { makeTempDir } from "./temp-dir.ts";
+
+let temp: ReturnType<typeof makeTempDir>;
+beforeEach(() => {
+  temp = makeTempDir();
+});
+afterEach(() => temp.remove());
+
+test("150 partitions through a pool of 16 descriptors", async () => {
+  const dataDir = join(temp.path, "data");
+  const handlesMax = 16;
+  const config = logConfigOf({ flushPolicy: "never", segmentBytes: 4096 });
+  let manager = new LogManager({
+    dataDir,
+    openFileHandlesMax: handlesMax,
+    configFor: () => config,
+    log: () => {},
+  });
+  const partitions = 150;
+  for (let round = 0; round < 3; round++) {
+    for (let partition = 0; partition < partitions; partition++) {
+      const log = manager.logOf("wide", partition);
+      await log.append(makeBatch({ seed: partition * 10 + round, payloadBytes: 1500 }), { leaderEpoch: 0 });
+      expect(manager.pool.openCount).toBeLessThanOrEqual(handlesMax);
+    }
+  }
+  await manager.close();
+  expect(manager.pool.openCount).toBe(0);
+  manager = new LogManager({
+    dataDir,
+    openFileHandlesMax: handlesMax,
+    configFor: () => config,
+    log: () => {},
+  });
+  expect(manager.openAll()).toEqual([]);
+  expect(manager.partitionCount).toBe(partitions);
+  for (let partition = 0; partition < partitions; partition += 37) {
+    const log = manager.logOf("wide", partition);
+    expect(log.logEndOffset).toBe(3);
+    expect(log.segmentCount).toBe(2);
+    const read = log.read(2, { maxBytes: 1 });
+    expect(read.bytes.subarray(61)).toEqual(
+      makeBatch({ seed: partition * 10 + 2, payloadBytes: 1500 }).subarray(61),
+    );
+  }
+  expect(manager.pool.openCount).toBeLessThanOrEqual(handlesMax);
+  await manager.close();
+}, 30_000);
+
+test("tick flushes logs with the interval policy once flush.ms has passed, and checkpoints", async () => {
+  const clock = { now: 0, nowMs: () => clock.now };
+  const config = logConfigOf({ flushPolicy: "interval", flushIntervalMs: 1000 });
+  const manager = new LogManager({
+    dataDir: join(temp.path, "data"),
+    clock,
+    configFor: () => config,
+    checkpointIntervalMs: 5000,
+    log: () => {},
+  });
+  const log = manager.logOf("ticks", 0);
+  await log.append(makeBatch(), { leaderEpoch: 0 });
+  manager.tick();
+  await Bun.sleep(5);
+  expect(log.flushedOffset).toBe(0);
+  clock.now = 1000;
+  manager.tick();
+  for (let i = 0; i < 100 && log.flushedOffset === 0; i++) await Bun.sleep(2);
+  expect(log.flushedOffset).toBe(1);
+  expect(log.recoveryPoint).toBe(0);
+  clock.now = 5000;
+  manager.tick();
+  expect(log.recoveryPoint).toBe(1);
+  await manager.close();
+});
