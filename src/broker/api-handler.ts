@@ -31,6 +31,9 @@ export interface ApiHandler<K extends ApiKeyNumber = ApiKeyNumber> {
   ): HandlerResult<K> | Promise<HandlerResult<K>>;
 }
 
+/** A handler of any one API: what registries and handler lists hold. */
+export type AnyApiHandler = { [K in ApiKeyNumber]: ApiHandler<K> }[ApiKeyNumber];
+
 /** Declares a handler with its request and response types checked against its API key. */
 export function defineHandler<K extends ApiKeyNumber>(handler: ApiHandler<K>): ApiHandler<K> {
   return handler;

@@ -2,7 +2,7 @@
 
 import { assert } from "../base/assert.ts";
 import { apiDefinition } from "../protocol/messages/registry.ts";
-import type { ApiHandler, ApiKeyNumber } from "./api-handler.ts";
+import type { AnyApiHandler, ApiHandler } from "./api-handler.ts";
 
 export interface ServedApi {
   apiKey: number;
@@ -13,7 +13,8 @@ export interface ServedApi {
 export class HandlerRegistry {
   private readonly handlers = new Map<number, ApiHandler>();
 
-  constructor(handlers: readonly ApiHandler<ApiKeyNumber>[]) {
+  constructor(handlers: readonly AnyApiHandler[]) {
+    // Each handler is typed for its own API; the registry routes by key, so it holds them untyped.
     for (const handler of handlers) this.add(handler as unknown as ApiHandler);
   }
 

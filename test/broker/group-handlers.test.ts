@@ -5,24 +5,24 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Kafka, logLevel } from "kafkajs";
 import { silentLogger } from "../../src/base/logger.ts";
-import { MetricsRegistry } from "../../src/base/metrics.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../../src/broker/fetch-sessions.ts";
-import { HandlerRegistry } from "../../src/broker/handler-registry.ts";
 import { fetchHandler } from "../../src/broker/handlers/fetch.ts";
 import { groupHandlers } from "../../src/broker/handlers/groups.ts";
-import { apiVersionsHandler, metadataHandlers } from "../../src/broker/handlers/index.ts";
+import { metadataHandlers } from "../../src/broker/handlers/index.ts";
 import { listOffsetsHandler } from "../../src/broker/handlers/list-offsets.ts";
 import { produceHandler } from "../../src/broker/handlers/produce.ts";
-import { type KafkaListener, startListener } from "../../src/broker/listener.ts";
-import { RequestDispatcher } from "../../src/broker/request-dispatcher.ts";
 import { GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
-import { singleNodeContext } from "../support/in-memory-metadata.ts";
-import { freePort } from "../support/server-process.ts";
+import {
+  type InProcessBroker,
+  runClient as run,
+  startInProcessBroker,
+  type TestContext,
+} from "../support/in-process-broker.ts";
 
 const offsetsPartitions = 4;
-let listener: KafkaListener;
+let server: InProcessBroker;
 let broker: string;
-let context: ReturnType<typeof singleNodeContext>;
+let context: TestContext;
 
 function newGroupService() {
   return new GroupService({
@@ -40,9 +40,27 @@ function newGroupService() {
 }
 
 beforeAll(async () => {
-  const port = await freePort();
-  broker = `127.0.0.1:${port}`;
-  context = singleNodeContext({ port });
+  let sessionIds = 0;
+  const nowMs = () => Date.now();
+  server = await startInProcessBroker((brokerContext, port) => {
+    context = brokerContext;
+    return [
+      ...metadataHandlers(brokerContext),
+      produceHandler(brokerContext, nowMs),
+      fetchHandler(
+        brokerContext,
+        new FetchSessionCache(defaultFetchSessionLimits, () => ++sessionIds),
+        nowMs,
+      ),
+      listOffsetsHandler(brokerContext),
+      ...groupHandlers({
+        context: brokerContext,
+        groups: newGroupService(),
+        advertised: { host: "127.0.0.1", port },
+      }),
+    ];
+  });
+  broker = server.address;
   await context.metadata.propose([
     {
       type: "topic",
@@ -52,30 +70,9 @@ beforeAll(async () => {
       configs: {},
     },
   ]);
-  const groups = newGroupService();
-  let sessionIds = 0;
-  const handlers: HandlerRegistry = new HandlerRegistry([
-    apiVersionsHandler(() => handlers.servedApis()),
-    ...metadataHandlers(context),
-    produceHandler(context, () => Date.now()),
-    fetchHandler(context, new FetchSessionCache(defaultFetchSessionLimits, () => ++sessionIds), () =>
-      Date.now(),
-    ),
-    listOffsetsHandler(context),
-    ...groupHandlers({ context, groups, advertised: { host: "127.0.0.1", port } }),
-  ] as never);
-  const dispatcher = new RequestDispatcher({
-    registry: handlers,
-    logger: silentLogger,
-    metrics: new MetricsRegistry(),
-    nowMs: () => performance.now(),
-  });
-  listener = startListener({ hostname: "127.0.0.1", port, dispatcher, logger: silentLogger });
 });
 
-afterAll(async () => {
-  await listener.stop({ drainMs: 1000 });
-});
+afterAll(() => server.stop());
 
 describe("consumer groups", () => {
   test("two kafkajs consumers split a topic and read every message exactly once", async () => {
@@ -160,18 +157,3 @@ print(",".join(seen))
     restarted.close();
   });
 });
-
-async function run(command: string[], input?: string): Promise<string> {
-  const proc = Bun.spawn(command, {
-    stdin: input === undefined ? "ignore" : new TextEncoder().encode(input),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (exitCode !== 0) throw new Error(`${command[0]} exited ${exitCode}: ${stderr}`);
-  return stdout;
-}

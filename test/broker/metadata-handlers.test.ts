@@ -5,38 +5,24 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Kafka, logLevel } from "kafkajs";
-import { silentLogger } from "../../src/base/logger.ts";
-import { MetricsRegistry } from "../../src/base/metrics.ts";
-import { HandlerRegistry } from "../../src/broker/handler-registry.ts";
-import { apiVersionsHandler, metadataHandlers } from "../../src/broker/handlers/index.ts";
-import { type KafkaListener, startListener } from "../../src/broker/listener.ts";
-import { RequestDispatcher } from "../../src/broker/request-dispatcher.ts";
-import { singleNodeContext } from "../support/in-memory-metadata.ts";
-import { freePort } from "../support/server-process.ts";
+import { metadataHandlers } from "../../src/broker/handlers/index.ts";
+import {
+  type InProcessBroker,
+  runClient,
+  startInProcessBroker,
+  type TestContext,
+} from "../support/in-process-broker.ts";
 
-let listener: KafkaListener;
+let broker: InProcessBroker;
 let port: number;
-let context: ReturnType<typeof singleNodeContext>;
+let context: TestContext;
 
 beforeAll(async () => {
-  port = await freePort();
-  context = singleNodeContext({ port });
-  const handlers: HandlerRegistry = new HandlerRegistry([
-    apiVersionsHandler(() => handlers.servedApis()),
-    ...metadataHandlers(context),
-  ]);
-  const dispatcher = new RequestDispatcher({
-    registry: handlers,
-    logger: silentLogger,
-    metrics: new MetricsRegistry(),
-    nowMs: () => performance.now(),
-  });
-  listener = startListener({ hostname: "127.0.0.1", port, dispatcher, logger: silentLogger });
+  broker = await startInProcessBroker((brokerContext) => metadataHandlers(brokerContext));
+  ({ port, context } = broker);
 });
 
-afterAll(async () => {
-  await listener.stop({ drainMs: 1000 });
-});
+afterAll(() => broker.stop());
 
 /** The error a promise rejects with (kafkajs errors carry Kafka's error name as `type`). */
 async function rejection(
@@ -162,13 +148,7 @@ describe("metadata and admin APIs with kafkajs", () => {
 
 describe("librdkafka", () => {
   test("kcat -L lists topics and auto-creates a requested one", async () => {
-    // Async spawn: the broker runs in this process, so a blocking spawn would starve it.
-    const kcat = Bun.spawn(["kcat", "-b", `127.0.0.1:${port}`, "-L", "-J", "-t", "auto-made", "-m", "5"], {
-      stdout: "pipe",
-      stderr: "pipe",
-    });
-    const output = await new Response(kcat.stdout).text();
-    expect(await kcat.exited).toBe(0);
+    const output = await runClient(["kcat", "-b", broker.address, "-L", "-J", "-t", "auto-made", "-m", "5"]);
     const listing = JSON.parse(output);
     expect(listing.brokers).toEqual([{ id: 1, name: `127.0.0.1:${port}` }]);
     expect(listing.topics.map((topic: { topic: string }) => topic.topic)).toEqual(["auto-made"]);

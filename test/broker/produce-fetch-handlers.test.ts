@@ -5,65 +5,36 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Kafka, logLevel } from "kafkajs";
-import { silentLogger } from "../../src/base/logger.ts";
-import { MetricsRegistry } from "../../src/base/metrics.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../../src/broker/fetch-sessions.ts";
-import { HandlerRegistry } from "../../src/broker/handler-registry.ts";
 import { fetchHandler } from "../../src/broker/handlers/fetch.ts";
-import { apiVersionsHandler, metadataHandlers } from "../../src/broker/handlers/index.ts";
+import { metadataHandlers } from "../../src/broker/handlers/index.ts";
 import { listOffsetsHandler } from "../../src/broker/handlers/list-offsets.ts";
 import { produceHandler } from "../../src/broker/handlers/produce.ts";
-import { type KafkaListener, startListener } from "../../src/broker/listener.ts";
-import { RequestDispatcher } from "../../src/broker/request-dispatcher.ts";
-import { singleNodeContext } from "../support/in-memory-metadata.ts";
-import { freePort } from "../support/server-process.ts";
+import {
+  type InProcessBroker,
+  runClient as run,
+  startInProcessBroker,
+  type TestContext,
+} from "../support/in-process-broker.ts";
 
-let listener: KafkaListener;
+let server: InProcessBroker;
 let broker: string;
-let context: ReturnType<typeof singleNodeContext>;
+let context: TestContext;
 
 beforeAll(async () => {
-  const port = await freePort();
-  broker = `127.0.0.1:${port}`;
-  context = singleNodeContext({ port });
-  const nowMs = () => Date.now();
   let sessionIds = 0;
   const sessions = new FetchSessionCache(defaultFetchSessionLimits, () => ++sessionIds);
-  const handlers: HandlerRegistry = new HandlerRegistry([
-    apiVersionsHandler(() => handlers.servedApis()),
-    ...metadataHandlers(context),
-    produceHandler(context, nowMs),
-    fetchHandler(context, sessions, nowMs),
-    listOffsetsHandler(context),
+  const nowMs = () => Date.now();
+  server = await startInProcessBroker((brokerContext) => [
+    ...metadataHandlers(brokerContext),
+    produceHandler(brokerContext, nowMs),
+    fetchHandler(brokerContext, sessions, nowMs),
+    listOffsetsHandler(brokerContext),
   ]);
-  const dispatcher = new RequestDispatcher({
-    registry: handlers,
-    logger: silentLogger,
-    metrics: new MetricsRegistry(),
-    nowMs: () => performance.now(),
-  });
-  listener = startListener({ hostname: "127.0.0.1", port, dispatcher, logger: silentLogger });
+  ({ address: broker, context } = server);
 });
 
-afterAll(async () => {
-  await listener.stop({ drainMs: 1000 });
-});
-
-/** Runs a client without blocking: the broker shares this process's event loop. */
-async function run(command: string[], input?: string): Promise<string> {
-  const proc = Bun.spawn(command, {
-    stdin: input === undefined ? "ignore" : new TextEncoder().encode(input),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  if (exitCode !== 0) throw new Error(`${command[0]} exited ${exitCode}: ${stderr}`);
-  return stdout;
-}
+afterAll(() => server.stop());
 
 const lines = (count: number) => Array.from({ length: count }, (_, index) => `key-${index}=value-${index}`);
 

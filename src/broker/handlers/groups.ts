@@ -6,7 +6,7 @@ import type { GroupService } from "../../cluster/group-service.ts";
 import type { FetchedOffset, GroupErrorName } from "../../cluster/groups/index.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
-import { defineHandler } from "../api-handler.ts";
+import { type AnyApiHandler, defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
 
 const code = (error: GroupErrorName): number => errorCodeByName(error);
@@ -455,7 +455,7 @@ function offsetDeleteHandler({ groups }: GroupHandlerDeps) {
   });
 }
 
-export function groupHandlers(deps: GroupHandlerDeps) {
+export function groupHandlers(deps: GroupHandlerDeps): AnyApiHandler[] {
   return [
     findCoordinatorHandler(deps),
     joinGroupHandler(deps),

@@ -1,6 +1,6 @@
 // The Kafka API handlers, one file per API (or per pair that shares its logic).
 
-import type { ApiHandler, ApiKeyNumber } from "../api-handler.ts";
+import type { AnyApiHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import { alterConfigsHandler, incrementalAlterConfigsHandler } from "./alter-configs.ts";
 import { createPartitionsHandler } from "./create-partitions.ts";
@@ -13,7 +13,7 @@ import { metadataHandler } from "./metadata.ts";
 export { apiVersionsHandler } from "./api-versions.ts";
 
 /** Handlers answered from the cluster metadata alone: topics, partitions, configs, brokers. */
-export function metadataHandlers(context: BrokerContext): ApiHandler<ApiKeyNumber>[] {
+export function metadataHandlers(context: BrokerContext): AnyApiHandler[] {
   return [
     metadataHandler(context),
     createTopicsHandler(context),
@@ -23,5 +23,5 @@ export function metadataHandlers(context: BrokerContext): ApiHandler<ApiKeyNumbe
     alterConfigsHandler(context),
     incrementalAlterConfigsHandler(context),
     describeClusterHandler(context),
-  ] as unknown as ApiHandler<ApiKeyNumber>[];
+  ];
 }

@@ -1,0 +1,59 @@
+// A broker in the test's own process: the real listener, dispatcher and handlers on a free loopback port, over
+// the in-memory metadata and replicas. Real clients then run as child processes (runClient) — never with a
+// blocking spawn, since the broker shares this process's event loop.
+
+import { silentLogger } from "../../src/base/logger.ts";
+import { MetricsRegistry } from "../../src/base/metrics.ts";
+import type { AnyApiHandler } from "../../src/broker/api-handler.ts";
+import { HandlerRegistry } from "../../src/broker/handler-registry.ts";
+import { apiVersionsHandler } from "../../src/broker/handlers/index.ts";
+import { startListener } from "../../src/broker/listener.ts";
+import { RequestDispatcher } from "../../src/broker/request-dispatcher.ts";
+import { singleNodeContext } from "./in-memory-metadata.ts";
+import { freePort } from "./server-process.ts";
+
+export type TestContext = ReturnType<typeof singleNodeContext>;
+
+export interface InProcessBroker {
+  /** "127.0.0.1:port", for clients' bootstrap servers. */
+  address: string;
+  port: number;
+  context: TestContext;
+  stop(): Promise<void>;
+}
+
+/** Starts a broker serving ApiVersions plus the handlers `build` returns for its context. */
+export async function startInProcessBroker(
+  build: (context: TestContext, port: number) => readonly AnyApiHandler[],
+): Promise<InProcessBroker> {
+  const port = await freePort();
+  const context = singleNodeContext({ port });
+  const handlers: HandlerRegistry = new HandlerRegistry([
+    apiVersionsHandler(() => handlers.servedApis()),
+    ...build(context, port),
+  ]);
+  const dispatcher = new RequestDispatcher({
+    registry: handlers,
+    logger: silentLogger,
+    metrics: new MetricsRegistry(),
+    nowMs: () => performance.now(),
+  });
+  const listener = startListener({ hostname: "127.0.0.1", port, dispatcher, logger: silentLogger });
+  return { address: `127.0.0.1:${port}`, port, context, stop: () => listener.stop({ drainMs: 1000 }) };
+}
+
+/** Runs a client to completion and returns its stdout; a non-zero exit fails with its stderr. */
+export async function runClient(command: string[], input?: string): Promise<string> {
+  const proc = Bun.spawn(command, {
+    stdin: input === undefined ? "ignore" : new TextEncoder().encode(input),
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+    proc.exited,
+  ]);
+  if (exitCode !== 0) throw new Error(`${command[0]} exited ${exitCode}: ${stderr}`);
+  return stdout;
+}
