@@ -1,0 +1,27 @@
+// What a Raft group's driver needs from durable storage, as two small interfaces: the log (read by the core
+// through LogReader, written by the driver from each Ready) and the hard state. The storage engine's partition
+// log serves the first (partition-log-store.ts), a file the second (file-hard-state.ts); tests use in-memory
+// versions of both. Persist before send: every promise here resolves only once its data is durable.
+
+import type { Entry, HardState, LogReader, Snapshot } from "../core/index.ts";
+
+export interface RaftLogStore {
+  /** What the core reads: durable entries only (the core keeps the unpersisted tail itself). */
+  readonly reader: LogReader;
+  /**
+   * Persists one Ready's snapshot (if any) then entries: a stored suffix from the first entry's baseOffset on
+   * is dropped first (a follower overwriting a divergent tail); each entry's payload gets its baseOffset and
+   * epoch stamped into the batch header; a control entry with an empty payload gets a LeaderChange control
+   * batch built for it. Resolves once everything is durable (fdatasync).
+   */
+  persist(input: { snapshot: Snapshot | undefined; entries: readonly Entry[] }): Promise<void>;
+  /** The last durable offset (-1 for an empty log): what the leader may count toward its own quorum. */
+  readonly persistedOffset: number;
+}
+
+export interface RaftHardStateStore {
+  /** The hard state as last saved, or the initial one for a new member. */
+  load(): HardState;
+  /** Saves durably (write, fsync, rename, fsync the directory) before resolving. */
+  save(state: HardState): Promise<void>;
+}
