@@ -1,0 +1,74 @@
+// The partition replicas this node hosts, kept in step with the metadata: after every metadata change,
+// reconcile() opens a replica for each assigned partition not yet hosted and stops those whose topic is gone.
+// It answers the handlers' look-ups by name or id, and who leads each hosted partition.
+
+import type { Logger } from "../base/logger.ts";
+import type { PartitionDirectory, PartitionLeadership } from "./metadata/metadata-service.ts";
+import type { MetadataState, TopicMetadata } from "./metadata/metadata-state.ts";
+import type { PartitionReplica, ReplicaDirectory } from "./partition-replica.ts";
+
+export interface HostedReplica extends PartitionReplica {
+  /** Stops its Raft group and closes its log (the topic was deleted, or the node is stopping). */
+  stop(): Promise<void>;
+}
+
+export type OpenReplica = (topic: TopicMetadata, partition: number) => HostedReplica;
+
+export class HostedReplicas implements ReplicaDirectory, PartitionDirectory {
+  /** By `${topicId}/${partition}`, and by `${topicName}/${partition}`: Produce and Fetch look up by name. */
+  private readonly byKey = new Map<string, HostedReplica>();
+  private readonly byNameKey = new Map<string, HostedReplica>();
+
+  constructor(
+    private readonly nodeId: number,
+    private readonly open: OpenReplica,
+    private readonly logger: Logger,
+  ) {}
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  /** Opens what the metadata assigns here and is not open; stops what the metadata no longer has. */
+  reconcile(state: MetadataState): void {
+    const wanted = new Set<string>();
+    for (const topic of state.topics()) {
+      topic.partitions.forEach((assignment, partition) => {
+        if (!assignment.replicas.includes(this.nodeId)) return;
+        const key = `${topic.topicId}/${partition}`;
+        wanted.add(key);
+        if (this.byKey.has(key)) return;
+        const replica = this.open(topic, partition);
+        this.byKey.set(key, replica);
+        this.byNameKey.set(`${topic.name}/${partition}`, replica);
+      });
+    }
+    for (const [key, replica] of this.byKey) {
+      if (wanted.has(key)) continue;
+      this.byKey.delete(key);
+      const nameKey = `${replica.topicName}/${replica.partition}`;
+      if (this.byNameKey.get(nameKey) === replica) this.byNameKey.delete(nameKey);
+      void replica.stop().catch((error) => this.logger.error("stopping a replica failed", { key, error }));
+    }
+  }
+
+  byId(topicId: string, partition: number): PartitionReplica | undefined {
+    return this.byKey.get(`${topicId}/${partition}`);
+  }
+
+  byName(topicName: string, partition: number): PartitionReplica | undefined {
+    return this.byNameKey.get(`${topicName}/${partition}`);
+  }
+
+  leadership(topicId: string, partition: number): PartitionLeadership | null {
+    const replica = this.byKey.get(`${topicId}/${partition}`);
+    if (!replica?.isLeader()) return null;
+    return { leaderId: this.nodeId, leaderEpoch: replica.leaderEpoch(), isr: [this.nodeId] };
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.byKey.values()].map((replica) => replica.stop()));
+    this.byKey.clear();
+    this.byNameKey.clear();
+  }
+}

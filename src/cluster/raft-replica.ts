@@ -1,0 +1,207 @@
+// A partition replica whose log is replicated by its Raft group: the production PartitionReplica. Standalone
+// runs the same code with a group of one voter, which commits on its own fsync (DESIGN.md decision 2).
+//
+// append() proposes the batch to the group, which assigns its offsets at once (phase one, in request order);
+// acks=1 then waits until the leader's own log is durable past it, acks=-1 until the group commits it (the high
+// watermark passes it). Idempotent batches are checked and recorded against the producer table in the same
+// synchronous step, so a retry can never slip in between.
+
+import { ErrorCode, errorCodeByName } from "../protocol/error-codes.ts";
+import {
+  type BatchHeader,
+  isControlBatch,
+  readBatchHeader,
+  scanBatches,
+  TimestampType,
+  timestampTypeOf,
+} from "../protocol/records/batch-header.ts";
+import { readAllRecords } from "../protocol/records/batch-records.ts";
+import type { Proposal, ProposeResult } from "../raft/core/index.ts";
+import type { PartitionLog } from "../storage/index.ts";
+import { OffsetOutOfRangeError } from "../storage/index.ts";
+import { HighWatermark } from "./high-watermark.ts";
+import type {
+  AppendTicket,
+  PartitionReplica,
+  ReadOutcome,
+  ReplicaError,
+  TimestampedOffset,
+} from "./partition-replica.ts";
+import { lastSequenceOf, ProducerStateTable } from "./producer-state.ts";
+
+/** What the replica needs of its Raft group (raft/node's RaftGroup). */
+export interface ReplicatedLog {
+  readonly role: string;
+  readonly term: number;
+  /** Commit offset + 1. */
+  readonly highWatermark: number;
+  propose(proposals: readonly Proposal[]): ProposeResult;
+  /** Resolves once the group has committed `offset`; rejects if leadership is lost first. */
+  waitForCommit(offset: number): Promise<void>;
+  /** Resolves once this node's own log is durable past `offset`. */
+  waitForPersisted(offset: number): Promise<void>;
+}
+
+/** How much a timestamp lookup may inflate one compressed batch to find the exact record. */
+const timestampLookupBytesMax = 64 * 1024 * 1024;
+
+const notLeader: ReplicaError = {
+  errorCode: ErrorCode.NotLeaderOrFollower,
+  errorMessage: "this broker is not the partition's leader",
+};
+
+export class RaftReplica implements PartitionReplica {
+  readonly highWatermark: HighWatermark;
+  private readonly producers = new ProducerStateTable();
+
+  constructor(
+    readonly topicId: string,
+    readonly topicName: string,
+    readonly partition: number,
+    private readonly group: ReplicatedLog,
+    private readonly log: PartitionLog,
+  ) {
+    this.highWatermark = new HighWatermark(Math.max(group.highWatermark, 0));
+  }
+
+  isLeader(): boolean {
+    return this.group.role === "leader";
+  }
+
+  leaderEpoch(): number {
+    return this.group.term;
+  }
+
+  logStartOffset(): number {
+    return this.log.logStartOffset;
+  }
+
+  logEndOffset(): number {
+    return this.log.logEndOffset;
+  }
+
+  /** The group committed up to `highWatermark` (exclusive): readers may now see it, waiters wake. */
+  onCommit(highWatermark: number): void {
+    if (highWatermark <= this.highWatermark.value) return;
+    this.log.highWatermark = highWatermark;
+    this.highWatermark.advance(highWatermark);
+  }
+
+  append(batch: { bytes: Uint8Array; header: BatchHeader }, options: { acks: 1 | -1 }): AppendTicket {
+    if (!this.isLeader()) return { placement: notLeader, replicated: Promise.resolve(notLeader) };
+    const { header } = batch;
+    const idempotent = header.producerId >= 0n;
+    const producerBatch = {
+      producerId: header.producerId,
+      producerEpoch: header.producerEpoch,
+      baseSequence: header.baseSequence,
+      lastSequence: lastSequenceOf(header.baseSequence, header.lastOffsetDelta),
+    };
+    if (idempotent) {
+      const check = this.producers.check(producerBatch);
+      if (check.kind === "error") {
+        const error = { errorCode: errorCodeByName(check.error), errorMessage: check.message };
+        return { placement: error, replicated: Promise.resolve(error) };
+      }
+      if (check.kind === "duplicate") {
+        // A retry: answer with the original offsets once the original is as durable as asked.
+        const placement = { ...check.placement, logAppendTimeMs: -1 };
+        return { placement, replicated: this.replication(placement.lastOffset, options.acks) };
+      }
+    }
+    const proposed = this.group.propose([
+      { recordCount: header.recordCount, byteSize: batch.bytes.length, payload: batch.bytes },
+    ]);
+    if (!proposed.ok) {
+      // Leadership moving means "ask the new leader"; a full uncommitted window means "retry shortly".
+      const moving = proposed.refusal === "notLeader" || proposed.refusal === "transferring";
+      const error = moving
+        ? notLeader
+        : {
+            errorCode: ErrorCode.NotEnoughReplicas,
+            errorMessage: `the partition refused the append: ${proposed.refusal}`,
+          };
+      return { placement: error, replicated: Promise.resolve(error) };
+    }
+    const lastOffset = proposed.lastOffset;
+    const baseOffset = lastOffset - header.lastOffsetDelta;
+    const logAppendTime = timestampTypeOf(header.attributes) === TimestampType.LogAppendTime;
+    const logAppendTimeMs = logAppendTime ? Number(header.maxTimestamp) : -1;
+    if (idempotent)
+      this.producers.record(producerBatch, {
+        baseOffset,
+        lastOffset,
+        timestampMs: Number(header.maxTimestamp),
+      });
+    return {
+      placement: { baseOffset, lastOffset, logAppendTimeMs },
+      replicated: this.replication(lastOffset, options.acks),
+    };
+  }
+
+  private replication(lastOffset: number, acks: 1 | -1): Promise<ReplicaError | null> {
+    const durable =
+      acks === -1 ? this.group.waitForCommit(lastOffset) : this.group.waitForPersisted(lastOffset);
+    return durable.then(
+      () => null,
+      (error: unknown) => ({
+        errorCode: ErrorCode.NotLeaderOrFollower,
+        errorMessage: `not replicated: ${error instanceof Error ? error.message : String(error)}`,
+      }),
+    );
+  }
+
+  read(offset: number, options: { maxBytes: number; maxOffset: number }): ReadOutcome | ReplicaError {
+    try {
+      const result = this.log.read(offset, { maxBytes: options.maxBytes, maxOffset: options.maxOffset });
+      return {
+        records: result.bytes,
+        highWatermark: this.highWatermark.value,
+        logStartOffset: this.log.logStartOffset,
+      };
+    } catch (error) {
+      if (!(error instanceof OffsetOutOfRangeError)) throw error;
+      return { errorCode: ErrorCode.OffsetOutOfRange, errorMessage: error.message };
+    }
+  }
+
+  offsetForTimestamp(timestampMs: number): TimestampedOffset | null {
+    const batchOffset = this.log.offsetForTimestamp(timestampMs);
+    if (batchOffset === null || batchOffset >= this.highWatermark.value) return null;
+    // The log answers at batch granularity; the exact record is found inside that batch (or the next ones).
+    for (const { baseOffset, record } of this.recordsFrom(batchOffset)) {
+      if (record.timestamp >= timestampMs)
+        return { offset: baseOffset + record.offsetDelta, timestampMs: record.timestamp };
+    }
+    return null;
+  }
+
+  maxTimestamp(): TimestampedOffset | null {
+    let best: TimestampedOffset | null = null;
+    for (const { baseOffset, record } of this.recordsFrom(this.log.logStartOffset)) {
+      if (!best || record.timestamp > best.timestampMs) {
+        best = { offset: baseOffset + record.offsetDelta, timestampMs: record.timestamp };
+      }
+    }
+    return best;
+  }
+
+  /** Every committed record from the batch holding `offset` on (timestamp look-ups; not a hot path). */
+  private *recordsFrom(offset: number) {
+    let next = offset;
+    while (next < this.highWatermark.value) {
+      const result = this.log.read(next, { maxBytes: 1024 * 1024, maxOffset: this.highWatermark.value });
+      if (result.bytes.length === 0) return;
+      for (const span of scanBatches(result.bytes, { verifyCrc: false }).spans) {
+        const batch = result.bytes.subarray(span.position, span.position + span.size);
+        const header = readBatchHeader(batch);
+        if (!isControlBatch(header.attributes)) {
+          for (const record of readAllRecords(batch, { decompressedBytesMax: timestampLookupBytesMax })) {
+            yield { baseOffset: Number(header.baseOffset), record };
+          }
+        }
+      }
+      next = result.nextOffset;
+    }
+  }
+}

@@ -1,0 +1,36 @@
+// A topic's effective configs as the storage engine's LogConfig: segments, retention, and the flush policy:
+// flush.messages = 1 means fsync before every acknowledgement (Chronik's default); otherwise a finite flush.ms
+// syncs on that interval, and neither leaves it to the OS as Kafka's default does. A flush.messages above 1
+// has no per-count effect here (the log has no "every N messages" policy yet).
+
+import { type LogConfig, logConfigOf } from "../storage/index.ts";
+import { type BrokerStaticConfigs, topicConfigValue } from "./config-view.ts";
+import { longConfigValue, topicConfigDefinition } from "./topic-config-definitions.ts";
+
+function value(
+  overrides: ReadonlyMap<string, string>,
+  brokerStatic: BrokerStaticConfigs,
+  name: string,
+): number {
+  const definition = topicConfigDefinition(name);
+  if (!definition) throw new Error(`no topic config ${name}`);
+  return longConfigValue(topicConfigValue(overrides, brokerStatic, definition));
+}
+
+export function topicLogConfig(
+  overrides: ReadonlyMap<string, string>,
+  brokerStatic: BrokerStaticConfigs,
+): LogConfig {
+  const flushMessages = value(overrides, brokerStatic, "flush.messages");
+  const flushMs = value(overrides, brokerStatic, "flush.ms");
+  const flushPolicy = flushMessages <= 1 ? "every" : flushMs < Number.MAX_SAFE_INTEGER ? "interval" : "never";
+  return logConfigOf({
+    segmentBytes: value(overrides, brokerStatic, "segment.bytes"),
+    segmentMs: value(overrides, brokerStatic, "segment.ms"),
+    indexIntervalBytes: Math.max(1, value(overrides, brokerStatic, "index.interval.bytes")),
+    retentionMs: value(overrides, brokerStatic, "retention.ms"),
+    retentionBytes: value(overrides, brokerStatic, "retention.bytes"),
+    flushPolicy,
+    flushIntervalMs: flushPolicy === "interval" ? Math.max(1, flushMs) : 1000,
+  });
+}
