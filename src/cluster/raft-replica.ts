@@ -105,7 +105,9 @@ export class RaftReplica implements PartitionReplica {
       }
       if (check.kind === "duplicate") {
         // A retry: answer with the original offsets once the original is as durable as asked.
-        const placement = { ...check.placement, logAppendTimeMs: -1 };
+        const { baseOffset, lastOffset, timestampMs } = check.placement;
+        const logAppendTime = timestampTypeOf(header.attributes) === TimestampType.LogAppendTime;
+        const placement = { baseOffset, lastOffset, logAppendTimeMs: logAppendTime ? timestampMs : -1 };
         return { placement, replicated: this.replication(placement.lastOffset, options.acks) };
       }
     }
