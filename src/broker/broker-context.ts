@@ -23,10 +23,10 @@ export interface BrokerContext {
   logger: Logger;
 }
 
-/** The planning context metadata commands need, from the broker's. */
-export function planningContext(context: BrokerContext): PlanningContext {
+/** The planning context metadata commands need, from the broker's, over `state` (the one a plan is run on). */
+export function planningContext(context: BrokerContext, state = context.metadata.state): PlanningContext {
   return {
-    state: context.metadata.state,
+    state,
     defaults: {
       numPartitions: context.defaults.numPartitions,
       replicationFactor: context.defaults.replicationFactor,

@@ -61,7 +61,7 @@ beforeAll(async () => {
     ];
   });
   broker = server.address;
-  await context.metadata.propose([
+  context.metadata.apply([
     {
       type: "topic",
       name: offsetsTopicName,

@@ -3,8 +3,9 @@
 
 import { silentLogger } from "../../src/base/logger.ts";
 import type { BrokerContext } from "../../src/broker/broker-context.ts";
+import type { CommandResult } from "../../src/cluster/metadata/metadata-commands.ts";
 import type { MetadataRecord } from "../../src/cluster/metadata/metadata-records.ts";
-import type { MetadataService } from "../../src/cluster/metadata/metadata-service.ts";
+import type { MetadataPlan, MetadataService } from "../../src/cluster/metadata/metadata-service.ts";
 import { MetadataState } from "../../src/cluster/metadata/metadata-state.ts";
 import { InMemoryReplicas } from "./in-memory-replica.ts";
 
@@ -12,7 +13,15 @@ export class InMemoryMetadata implements MetadataService {
   readonly state = new MetadataState();
   readonly proposals: MetadataRecord[][] = [];
 
-  async propose(records: readonly MetadataRecord[]): Promise<void> {
+  /** Plans run one at a time against the current state and apply at once (no log, no replication). */
+  async execute(plan: MetadataPlan): Promise<CommandResult> {
+    const result = plan(this.state);
+    if (result.ok) this.apply(result.records);
+    return result;
+  }
+
+  /** Applies records directly, for tests that set the stage. */
+  apply(records: readonly MetadataRecord[]): void {
     this.proposals.push([...records]);
     for (const record of records) this.state.apply(record);
   }

@@ -2,6 +2,8 @@
 // append, subtract). Broker configs are static in Chronik: altering them is refused with a clear message.
 
 import { type ConfigChange, planAlterTopicConfigs } from "../../cluster/metadata/metadata-commands.ts";
+import type { MetadataPlan } from "../../cluster/metadata/metadata-service.ts";
+import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
@@ -13,10 +15,13 @@ type AlterResult = ApiMessages[33]["response"]["responses"][number];
 /** IncrementalAlterConfigs operation numbers (AlterConfigOp.OpType). */
 const operations = ["set", "delete", "append", "subtract"] as const;
 
+/** The changes a request asks of one topic, given the topic as it stands when the change runs. */
+type ChangesFor = (topic: TopicMetadata) => ConfigChange[] | ResourceError;
+
 async function alterTopic(
   context: BrokerContext,
   resource: { resourceType: number; resourceName: string },
-  changes: ConfigChange[] | ResourceError,
+  changesFor: ChangesFor,
   validateOnly: boolean,
 ): Promise<ResourceError | null> {
   if (resource.resourceType === ConfigResourceType.Broker) {
@@ -31,11 +36,23 @@ async function alterTopic(
       errorMessage: `resource type ${resource.resourceType} is not supported`,
     };
   }
-  if (isResourceError(changes)) return changes;
-  const plan = planAlterTopicConfigs(context.metadata.state, resource.resourceName, changes);
-  if (!plan.ok) return { errorCode: errorCodeByName(plan.error), errorMessage: plan.message };
-  if (!validateOnly) await context.metadata.propose(plan.records);
-  return null;
+  let refusal: ResourceError | null = null;
+  const plan: MetadataPlan = (state) => {
+    const topic = findTopic(context, resource.resourceName, state);
+    if (isResourceError(topic)) {
+      refusal = topic;
+      return { ok: true, records: [] };
+    }
+    const changes = changesFor(topic);
+    if (isResourceError(changes)) {
+      refusal = changes;
+      return { ok: true, records: [] };
+    }
+    return planAlterTopicConfigs(state, resource.resourceName, changes);
+  };
+  const result = validateOnly ? plan(context.metadata.state) : await context.metadata.execute(plan);
+  if (refusal) return refusal;
+  return result.ok ? null : { errorCode: errorCodeByName(result.error), errorMessage: result.message };
 }
 
 function answer(
@@ -52,21 +69,18 @@ function answer(
 }
 
 /** Legacy AlterConfigs: the given configs become the topic's only overrides. */
-function replacementChanges(
-  context: BrokerContext,
-  resource: ApiMessages[33]["request"]["resources"][number],
-): ConfigChange[] | ResourceError {
-  const topic = findTopic(context, resource.resourceName);
-  if (isResourceError(topic)) return topic;
-  const changes: ConfigChange[] = [...topic.configs.keys()]
-    .filter((name) => !resource.configs.some((config) => config.name === name))
-    .map((name) => ({ operation: "delete", name }));
-  for (const config of resource.configs) {
-    if (config.value === null)
-      return { errorCode: ErrorCode.InvalidConfig, errorMessage: `null value for ${config.name}` };
-    changes.push({ operation: "set", name: config.name, value: config.value });
-  }
-  return changes;
+function replacementChanges(resource: ApiMessages[33]["request"]["resources"][number]): ChangesFor {
+  return (topic) => {
+    const changes: ConfigChange[] = [...topic.configs.keys()]
+      .filter((name) => !resource.configs.some((config) => config.name === name))
+      .map((name) => ({ operation: "delete", name }));
+    for (const config of resource.configs) {
+      if (config.value === null)
+        return { errorCode: ErrorCode.InvalidConfig, errorMessage: `null value for ${config.name}` };
+      changes.push({ operation: "set", name: config.name, value: config.value });
+    }
+    return changes;
+  };
 }
 
 function incrementalChanges(
@@ -97,8 +111,7 @@ export function alterConfigsHandler(context: BrokerContext) {
     async handle(request) {
       const responses: AlterResult[] = [];
       for (const resource of request.resources) {
-        const changes =
-          resource.resourceType === ConfigResourceType.Topic ? replacementChanges(context, resource) : [];
+        const changes = replacementChanges(resource);
         responses.push(answer(resource, await alterTopic(context, resource, changes, request.validateOnly)));
       }
       return { throttleTimeMs: 0, responses, unknownTaggedFields: [] };
@@ -115,7 +128,9 @@ export function incrementalAlterConfigsHandler(context: BrokerContext) {
       const responses: AlterResult[] = [];
       for (const resource of request.resources) {
         const changes = incrementalChanges(resource);
-        responses.push(answer(resource, await alterTopic(context, resource, changes, request.validateOnly)));
+        responses.push(
+          answer(resource, await alterTopic(context, resource, () => changes, request.validateOnly)),
+        );
       }
       return { throttleTimeMs: 0, responses, unknownTaggedFields: [] };
     },

@@ -1,7 +1,7 @@
 // Config resources as the config APIs name them: resource type numbers and the checks shared by
 // DescribeConfigs, AlterConfigs and IncrementalAlterConfigs.
 
-import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
+import type { MetadataState, TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { BrokerContext } from "../broker-context.ts";
 
@@ -14,8 +14,12 @@ export interface ResourceError {
 }
 
 /** The topic a config request names, or the error Kafka answers with. */
-export function findTopic(context: BrokerContext, name: string): TopicMetadata | ResourceError {
-  const topic = context.metadata.state.topicByName(name);
+export function findTopic(
+  context: BrokerContext,
+  name: string,
+  state: MetadataState = context.metadata.state,
+): TopicMetadata | ResourceError {
+  const topic = state.topicByName(name);
   if (topic) return topic;
   return { errorCode: ErrorCode.UnknownTopicOrPartition, errorMessage: `topic '${name}' does not exist` };
 }

@@ -1,6 +1,7 @@
 // CreatePartitions v0–3: grow a topic to a new partition count, with generated or given replica lists.
 
 import { planCreatePartitions } from "../../cluster/metadata/metadata-commands.ts";
+import type { MetadataState } from "../../cluster/metadata/metadata-state.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
@@ -32,16 +33,17 @@ export function createPartitionsHandler(context: BrokerContext) {
           continue;
         }
         seen.add(topic.name);
-        const plan = planCreatePartitions(planningContext(context), {
+        const command = {
           name: topic.name,
           totalCount: topic.count,
           assignments: topic.assignments?.map((assignment) => assignment.brokerIds) ?? null,
-        });
-        if (!plan.ok) {
-          Object.assign(answer, { errorCode: errorCodeByName(plan.error), errorMessage: plan.message });
-          continue;
-        }
-        if (!request.validateOnly) await context.metadata.propose(plan.records);
+        };
+        const plan = (state: MetadataState) => planCreatePartitions(planningContext(context, state), command);
+        const result = request.validateOnly
+          ? plan(context.metadata.state)
+          : await context.metadata.execute(plan);
+        if (!result.ok)
+          Object.assign(answer, { errorCode: errorCodeByName(result.error), errorMessage: result.message });
       }
       return { throttleTimeMs: 0, results, unknownTaggedFields: [] };
     },

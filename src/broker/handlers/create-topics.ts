@@ -3,6 +3,7 @@
 
 import { describeTopicConfigs } from "../../cluster/config-view.ts";
 import { planCreateTopic } from "../../cluster/metadata/metadata-commands.ts";
+import type { MetadataState } from "../../cluster/metadata/metadata-state.ts";
 import { zeroUuid } from "../../protocol/codec-runtime.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
@@ -12,7 +13,7 @@ import { type BrokerContext, planningContext } from "../broker-context.ts";
 type CreatableTopic = ApiMessages[19]["request"]["topics"][number];
 type TopicResult = ApiMessages[19]["response"]["topics"][number];
 
-function result(name: string, errorCode: number, errorMessage: string | null): TopicResult {
+function topicResult(name: string, errorCode: number, errorMessage: string | null): TopicResult {
   return {
     name,
     topicId: zeroUuid,
@@ -34,24 +35,23 @@ async function createOne(
   const configs = new Map<string, string>();
   for (const config of topic.configs) {
     if (config.value === null)
-      return result(topic.name, ErrorCode.InvalidConfig, `null value for ${config.name}`);
+      return topicResult(topic.name, ErrorCode.InvalidConfig, `null value for ${config.name}`);
     configs.set(config.name, config.value);
   }
-  const plan = planCreateTopic(planningContext(context), {
+  const command = {
     name: topic.name,
     numPartitions: topic.numPartitions,
     replicationFactor: topic.replicationFactor,
     assignments: topic.assignments,
     configs,
-  });
-  if (!plan.ok) return result(topic.name, errorCodeByName(plan.error), plan.message);
-  if (!options.validateOnly) {
-    await context.metadata.propose(plan.records);
-    context.logger.info("created topic", { topic: topic.name });
-  }
-  const created = plan.records[0]!;
+  };
+  const plan = (state: MetadataState) => planCreateTopic(planningContext(context, state), command);
+  const result = options.validateOnly ? plan(context.metadata.state) : await context.metadata.execute(plan);
+  if (!result.ok) return topicResult(topic.name, errorCodeByName(result.error), result.message);
+  if (!options.validateOnly) context.logger.info("created topic", { topic: topic.name });
+  const created = result.records[0]!;
   if (created.type !== "topic") throw new Error("CreateTopics planned something other than a topic");
-  const answer = result(topic.name, 0, null);
+  const answer = topicResult(topic.name, 0, null);
   answer.topicId = options.validateOnly ? zeroUuid : created.topicId;
   if (options.apiVersion >= 5) {
     answer.numPartitions = created.partitions.length;
@@ -80,7 +80,7 @@ export function createTopicsHandler(context: BrokerContext) {
       // One at a time: a later topic is checked against the metadata the earlier ones produced.
       for (const topic of request.topics) {
         if (counts.get(topic.name)! > 1) {
-          topics.push(result(topic.name, ErrorCode.InvalidRequest, "the topic appears more than once"));
+          topics.push(topicResult(topic.name, ErrorCode.InvalidRequest, "the topic appears more than once"));
           continue;
         }
         topics.push(await createOne(context, topic, { validateOnly: request.validateOnly, apiVersion }));

@@ -30,9 +30,12 @@ async function deleteOne(
     answer.errorCode = byId ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
     return answer;
   }
-  const plan = planDeleteTopic(state, topic);
-  if (!plan.ok) return { ...answer, errorCode: errorCodeByName(plan.error), errorMessage: plan.message };
-  await context.metadata.propose(plan.records);
+  // Planned by id against the state when its turn comes: a concurrent delete finds it gone.
+  const result = await context.metadata.execute((current) =>
+    planDeleteTopic(current, current.topicById(topic.topicId)),
+  );
+  if (!result.ok)
+    return { ...answer, errorCode: errorCodeByName(result.error), errorMessage: result.message };
   context.logger.info("deleted topic", { topic: topic.name });
   return answer;
 }

@@ -56,16 +56,13 @@ function errorTopic(name: string | null, topicId: string, errorCode: number): To
 
 /** Creates `name` with the broker defaults; the topic exists when this resolves, or an error code says why not. */
 async function autoCreate(context: BrokerContext, name: string): Promise<number> {
-  const plan = planCreateTopic(planningContext(context), {
-    name,
-    numPartitions: -1,
-    replicationFactor: -1,
-    assignments: [],
-    configs: new Map(),
-  });
-  if (!plan.ok) return plan.error === "TOPIC_ALREADY_EXISTS" ? 0 : ErrorCode.InvalidTopicException;
+  const command = { name, numPartitions: -1, replicationFactor: -1, assignments: [], configs: new Map() };
   try {
-    await context.metadata.propose(plan.records);
+    const result = await context.metadata.execute((state) =>
+      planCreateTopic(planningContext(context, state), command),
+    );
+    // Another request may have created it first: that is success too.
+    if (!result.ok) return result.error === "TOPIC_ALREADY_EXISTS" ? 0 : ErrorCode.InvalidTopicException;
     context.logger.info("auto-created topic", { topic: name });
     return 0;
   } catch (error) {

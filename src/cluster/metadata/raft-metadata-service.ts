@@ -7,7 +7,8 @@ import { readAllRecords } from "../../protocol/records/batch-records.ts";
 import type { Entry, Proposal, ProposeResult } from "../../raft/core/index.ts";
 import { HighWatermark } from "../high-watermark.ts";
 import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from "./metadata-records.ts";
-import type { MetadataService } from "./metadata-service.ts";
+import type { CommandResult } from "./metadata-commands.ts";
+import type { MetadataPlan, MetadataService } from "./metadata-service.ts";
 import { MetadataState } from "./metadata-state.ts";
 
 /** What the service needs of the metadata Raft group. */
@@ -24,6 +25,8 @@ export class RaftMetadataService implements MetadataService {
   readonly state = new MetadataState();
   /** One past the last offset applied to `state`: proposals resolve only once their records are applied here. */
   private readonly applied = new HighWatermark(0);
+  /** The change in progress: the next plan runs only after it settles. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly log: MetadataLog,
@@ -43,14 +46,25 @@ export class RaftMetadataService implements MetadataService {
     }
   }
 
-  async propose(records: readonly MetadataRecord[]): Promise<void> {
+  execute(plan: MetadataPlan): Promise<CommandResult> {
+    const turn = this.queue.then(async () => {
+      const result = plan(this.state);
+      if (result.ok && result.records.length > 0) await this.propose(result.records);
+      return result;
+    });
+    this.queue = turn.catch(() => {});
+    return turn;
+  }
+
+  /** Resolves once everything up to `offset` (inclusive) is applied here. */
+  waitForApplied(offset: number): Promise<number> {
+    return this.applied.waitFor(offset + 1);
+  }
+
+  private async propose(records: readonly MetadataRecord[]): Promise<void> {
     const timestamp = this.nowMs();
-    const batch = buildBatch(
-      records.map((record) => ({ key: null, value: encodeMetadataRecord(record), timestamp })),
-    );
-    const proposed = this.log.propose([
-      { recordCount: records.length, byteSize: batch.length, payload: batch },
-    ]);
+    const batch = buildBatch(records.map((record) => ({ key: null, value: encodeMetadataRecord(record), timestamp })));
+    const proposed = this.log.propose([{ recordCount: records.length, byteSize: batch.length, payload: batch }]);
     if (!proposed.ok) throw new Error(`metadata change refused: ${proposed.refusal}`);
     await this.log.waitForCommit(proposed.lastOffset);
     await this.applied.waitFor(proposed.lastOffset + 1);
