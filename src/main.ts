@@ -1,7 +1,7 @@
 #!/usr/bin/env bun
 // chronik-server: parse the command line and environment, then hand a validated config to app/.
 
-import { createProcessLogger, startServer } from "./app/server.ts";
+import { createProcessLogger, type RunningServer, startServer } from "./app/server.ts";
 import { chronikVersion } from "./app/version.ts";
 import { helpText } from "./cli/help.ts";
 import { parseCommandLine } from "./cli/parse-command-line.ts";
@@ -21,14 +21,21 @@ if (parsed.kind === "error") {
 }
 
 const logger = createProcessLogger(parsed.config);
-const server = await startServer(parsed.config, logger);
+// Handlers go in before start-up: a SIGTERM while the broker is still starting must not kill it mid-write.
+let server: RunningServer | null = null;
 let stopping = false;
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, async () => {
     if (stopping) return;
     stopping = true;
     logger.info("stopping", { signal });
-    await server.stop();
+    // During start-up there is nothing acknowledged to drain; what was written is synced or recovered at the next start.
+    await server?.stop();
     process.exit(0);
   });
+}
+server = await startServer(parsed.config, logger);
+if (stopping) {
+  await server.stop();
+  process.exit(0);
 }

@@ -189,6 +189,8 @@ export class GroupService {
     if (!replica?.isLeader()) return undefined;
     const entry = this.coordinators.get(partition);
     if (!entry || entry.replica !== replica) {
+      // A new leader has not yet committed everything its log holds: loading now would miss groups.
+      if (replica.highWatermark.value < replica.logEndOffset()) return undefined;
       // Becoming the leader of this partition (or starting up): rebuild its groups from its records.
       const { coordinator, loadOutput } = this.load(partition, replica);
       const loaded: PartitionCoordinator = {

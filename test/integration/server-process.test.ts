@@ -1,5 +1,6 @@
-// Proves the real chronik-server process starts on the ports it is given, answers HTTP health and a real
-// client's ApiVersions, refuses bad configuration with one line and exit code 2, and stops cleanly on SIGTERM.
+// Proves the real chronik-server process starts on the ports it is given, answers HTTP health and readiness and
+// a real client's metadata request, refuses bad configuration with one line and exit code 2, and stops cleanly
+// on SIGTERM.
 
 import { describe, expect, test } from "bun:test";
 import { runServerCommand, startServer } from "../support/server-process.ts";
@@ -24,17 +25,19 @@ describe("chronik-server process", () => {
     expect(help.stdout).toContain("CHRONIK_RAFT_PEERS");
   });
 
-  test("serves /health and a real client's ApiVersions, then stops on SIGTERM with exit 0", async () => {
+  test("serves /health, /ready and a real client's metadata, then stops on SIGTERM with exit 0", async () => {
     const server = await startServer();
     try {
       expect((await fetch(`http://127.0.0.1:${server.httpPort}/health`)).status).toBe(200);
-      // kcat negotiates with ApiVersions first; it then finds Metadata unsupported, which this build says.
-      const kcat = Bun.spawnSync(["kcat", "-b", `127.0.0.1:${server.kafkaPort}`, "-L", "-m", "3"], {
-        stderr: "pipe",
+      expect((await fetch(`http://127.0.0.1:${server.httpPort}/ready`)).status).toBe(200);
+      const kcat = Bun.spawnSync(["kcat", "-b", `127.0.0.1:${server.kafkaPort}`, "-L", "-J", "-m", "5"], {
+        stdout: "pipe",
       });
-      expect(new TextDecoder().decode(kcat.stderr)).toContain("not supported by broker");
+      const listing = JSON.parse(new TextDecoder().decode(kcat.stdout));
+      expect(listing.brokers).toEqual([{ id: 1, name: `127.0.0.1:${server.kafkaPort}` }]);
+      expect(listing.topics.map((topic: { topic: string }) => topic.topic)).toEqual(["__consumer_offsets"]);
       const metrics = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
-      expect(metrics).toMatch(/kafka_requests_total\{api="ApiVersions",version="3"\} 1/);
+      expect(metrics).toMatch(/kafka_requests_total\{api="Metadata",version="\d+"\} [1-9]/);
     } finally {
       expect(await server.stop()).toBe(0);
     }

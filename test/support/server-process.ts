@@ -69,7 +69,8 @@ export async function startServer(
     if (proc.exitCode !== null)
       throw new Error(`chronik-server exited ${proc.exitCode} during startup:\n${stderr}`);
     try {
-      if ((await fetch(`http://127.0.0.1:${httpPort}/health`)).ok) break;
+      // /ready, not /health: HTTP answers before the broker has elected, replayed and opened its partitions.
+      if ((await fetch(`http://127.0.0.1:${httpPort}/ready`)).ok) break;
     } catch {
       // Not listening yet.
     }

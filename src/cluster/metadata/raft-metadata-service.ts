@@ -6,8 +6,8 @@ import { buildBatch } from "../../protocol/records/batch-builder.ts";
 import { readAllRecords } from "../../protocol/records/batch-records.ts";
 import type { Entry, Proposal, ProposeResult } from "../../raft/core/index.ts";
 import { HighWatermark } from "../high-watermark.ts";
-import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from "./metadata-records.ts";
 import type { CommandResult } from "./metadata-commands.ts";
+import { decodeMetadataRecord, encodeMetadataRecord, type MetadataRecord } from "./metadata-records.ts";
 import type { MetadataPlan, MetadataService } from "./metadata-service.ts";
 import { MetadataState } from "./metadata-state.ts";
 
@@ -63,8 +63,12 @@ export class RaftMetadataService implements MetadataService {
 
   private async propose(records: readonly MetadataRecord[]): Promise<void> {
     const timestamp = this.nowMs();
-    const batch = buildBatch(records.map((record) => ({ key: null, value: encodeMetadataRecord(record), timestamp })));
-    const proposed = this.log.propose([{ recordCount: records.length, byteSize: batch.length, payload: batch }]);
+    const batch = buildBatch(
+      records.map((record) => ({ key: null, value: encodeMetadataRecord(record), timestamp })),
+    );
+    const proposed = this.log.propose([
+      { recordCount: records.length, byteSize: batch.length, payload: batch },
+    ]);
     if (!proposed.ok) throw new Error(`metadata change refused: ${proposed.refusal}`);
     await this.log.waitForCommit(proposed.lastOffset);
     await this.applied.waitFor(proposed.lastOffset + 1);

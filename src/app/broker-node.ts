@@ -1,0 +1,277 @@
+// Assembles one broker node: the partition logs, a Raft group per hosted partition plus one for the cluster
+// metadata (all ticked by one GroupManager), the consumer-group service, every Kafka API handler, and the Kafka
+// listener. Standalone is a cluster of one: every group has this node as its only voter and commits on its own
+// fsync — the same write path a replicated cluster uses (DESIGN.md decision 2).
+
+import { join } from "node:path";
+import type { Logger } from "../base/logger.ts";
+import type { MetricsRegistry } from "../base/metrics.ts";
+import type { AnyApiHandler } from "../broker/api-handler.ts";
+import type { BrokerContext } from "../broker/broker-context.ts";
+import { defaultFetchSessionLimits, FetchSessionCache } from "../broker/fetch-sessions.ts";
+import { HandlerRegistry } from "../broker/handler-registry.ts";
+import { fetchHandler } from "../broker/handlers/fetch.ts";
+import { groupHandlers } from "../broker/handlers/groups.ts";
+import { apiVersionsHandler, metadataHandlers } from "../broker/handlers/index.ts";
+import { listOffsetsHandler } from "../broker/handlers/list-offsets.ts";
+import { produceHandler } from "../broker/handlers/produce.ts";
+import { type KafkaListener, startListener } from "../broker/listener.ts";
+import { RequestDispatcher } from "../broker/request-dispatcher.ts";
+import type { BrokerStaticConfigs } from "../cluster/config-view.ts";
+import { GroupService, offsetsPartitionsDefault, offsetsTopicName } from "../cluster/group-service.ts";
+import { type HostedReplica, HostedReplicas } from "../cluster/hosted-replicas.ts";
+import { bootstrapRecords } from "../cluster/metadata/bootstrap.ts";
+import { RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
+import { RaftReplica } from "../cluster/raft-replica.ts";
+import { topicLogConfig } from "../cluster/topic-log-config.ts";
+import type { MembershipConfig, RaftConfig } from "../raft/core/index.ts";
+import { raftConfigDefaults } from "../raft/core/index.ts";
+import {
+  FileHardStateStore,
+  GroupManager,
+  type ManagedGroupOptions,
+  PartitionLogStore,
+  type RaftGroup,
+} from "../raft/node/index.ts";
+import { LogManager, logConfigOf, type PartitionLog } from "../storage/index.ts";
+import { createConnectionMetrics } from "./connection-metrics.ts";
+import type { ServerConfig } from "./server-config.ts";
+
+/** The cluster metadata's log, as KRaft names it: one partition, its own Raft group. */
+export const metadataTopicName = "__cluster_metadata";
+/** Milliseconds per Raft tick: a 10-tick election timeout is 1–2 s. */
+const raftTickMs = 100;
+/** How long start-up may take to elect the metadata leader and replay the metadata log. */
+const metadataStartupMsMax = 30_000;
+/** The Raft hard state file beside each partition's segments. */
+const hardStateFileName = "raft-hard-state.json";
+
+export interface BrokerNode {
+  readonly kafkaPort: number;
+  stop(): Promise<void>;
+}
+
+export interface BrokerNodeDeps {
+  logger: Logger;
+  metrics: MetricsRegistry;
+}
+
+/** Broker-level settings given at start-up, under Kafka's names, for DescribeConfigs and topic defaults. */
+function brokerStaticConfigs(config: ServerConfig): BrokerStaticConfigs {
+  return new Map([
+    ["node.id", String(config.nodeId)],
+    ["broker.id", String(config.nodeId)],
+    ["advertised.listeners", `PLAINTEXT://${config.advertisedHost}:${config.advertisedPort}`],
+    ["auto.create.topics.enable", String(config.broker.autoCreateTopics)],
+    ["num.partitions", String(config.broker.numPartitions)],
+    ["default.replication.factor", String(config.broker.defaultReplicationFactor)],
+    ["message.max.bytes", String(config.broker.messageMaxBytes)],
+  ]);
+}
+
+function randomTopicId(): string {
+  return crypto.getRandomValues(new Uint8Array(16)).toBase64({ alphabet: "base64url", omitPadding: true });
+}
+
+async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!condition()) {
+    if (performance.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await Bun.sleep(10);
+  }
+}
+
+export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps): Promise<BrokerNode> {
+  const { logger } = deps;
+  const nodeId = config.nodeId;
+  const brokerStatic = brokerStaticConfigs(config);
+  // Standalone: this node is every group's only voter.
+  const membership: MembershipConfig = { voters: [nodeId], learners: [] };
+  let metadata: RaftMetadataService | undefined;
+
+  const logs = new LogManager({
+    dataDir: config.dataDir,
+    log: (line) => logger.warn(line, { component: "storage" }),
+    configFor: (topic) =>
+      topic === metadataTopicName
+        ? logConfigOf()
+        : topicLogConfig(metadata?.state.topicByName(topic)?.configs ?? new Map(), brokerStatic),
+  });
+  for (const failure of logs.openAll()) {
+    logger.error("partition offline", {
+      topic: failure.topic,
+      partition: failure.partition,
+      error: failure.error,
+    });
+  }
+  logs.start();
+  const manager = new GroupManager({
+    nodeId,
+    transport: { send: () => {}, onReceive: () => {} },
+    tickIntervalMs: raftTickMs,
+    logger: logger.with({ component: "raft" }),
+  });
+
+  function openGroup(
+    topic: string,
+    partition: number,
+    options: { deliverCommittedEntries: boolean } & Pick<
+      ManagedGroupOptions,
+      "onCommitted" | "onHighWatermark"
+    >,
+  ): { group: RaftGroup; log: PartitionLog } {
+    const state = logs.open(topic, partition);
+    if (state.kind === "offline") throw state.error;
+    const raftConfig: RaftConfig = {
+      ...raftConfigDefaults,
+      id: nodeId,
+      deliverCommittedEntries: options.deliverCommittedEntries,
+      randomInt: (bound) => Math.floor(Math.random() * bound),
+    };
+    const group = manager.addGroup({
+      groupId: `${topic}-${partition}`,
+      config: raftConfig,
+      store: new PartitionLogStore({ log: state.log, nodeId, membership: () => membership }),
+      hardState: new FileHardStateStore({
+        path: join(state.log.dir, hardStateFileName),
+        initial: { term: 0, votedFor: null, commitOffset: -1, config: membership },
+      }),
+      onCommitted: options.onCommitted,
+      onHighWatermark: options.onHighWatermark,
+    });
+    return { group, log: state.log };
+  }
+
+  const replicas = new HostedReplicas(
+    nodeId,
+    (topic, partition): HostedReplica => {
+      let replica: RaftReplica | undefined;
+      const { group, log } = openGroup(topic.name, partition, {
+        deliverCommittedEntries: false,
+        onHighWatermark: (highWatermark) => replica?.onCommit(highWatermark),
+      });
+      replica = new RaftReplica(topic.topicId, topic.name, partition, group, log);
+      group.start();
+      return Object.assign(replica, {
+        stop: async () => {
+          manager.removeGroup(group.groupId);
+        },
+      });
+    },
+    logger,
+  );
+
+  const metadataParts = openGroup(metadataTopicName, 0, {
+    deliverCommittedEntries: true,
+    onCommitted: (entries) => {
+      metadata!.applyCommitted(entries);
+      replicas.reconcile(metadata!.state);
+    },
+  });
+  metadata = new RaftMetadataService(metadataParts.group, () => Date.now());
+  manager.start();
+  metadataParts.group.start();
+  const metadataGroup = metadataParts.group;
+  await until(
+    () => metadataGroup.isLeader && metadataGroup.highWatermark > metadataGroup.lastOffset,
+    metadataStartupMsMax,
+    "electing the metadata leader and committing its log",
+  );
+  await metadata.waitForApplied(metadataGroup.lastOffset);
+  await metadata.execute((state) => ({
+    ok: true,
+    records: bootstrapRecords(state, {
+      nodeId,
+      advertisedHost: config.advertisedHost,
+      advertisedPort: config.advertisedPort,
+      offsetsTopicName,
+      offsetsPartitions: offsetsPartitionsDefault,
+      newClusterId: randomTopicId,
+      newTopicId: randomTopicId,
+    }),
+  }));
+  replicas.reconcile(metadata.state);
+  logger.info("metadata ready", {
+    clusterId: metadata.state.clusterId,
+    topics: [...metadata.state.topics()].length,
+    partitionsHosted: replicas.size,
+  });
+
+  const groups = new GroupService({
+    offsetsPartitions: offsetsPartitionsDefault,
+    replicaOf: (partition) => replicas.byName(offsetsTopicName, partition),
+    newUuid: () => crypto.randomUUID(),
+    nowMs: () => Date.now(),
+    schedule: (delayMs, run) => {
+      const timer = setTimeout(run, delayMs);
+      return () => clearTimeout(timer);
+    },
+    logger: logger.with({ component: "groups" }),
+  });
+  const context: BrokerContext = {
+    nodeId,
+    metadata,
+    partitions: replicas,
+    replicas,
+    defaults: {
+      numPartitions: config.broker.numPartitions,
+      replicationFactor: config.broker.defaultReplicationFactor,
+      autoCreateTopics: config.broker.autoCreateTopics,
+    },
+    brokerStatic,
+    newTopicId: randomTopicId,
+    randomIndex: (bound) => Math.floor(Math.random() * bound),
+    logger: logger.with({ component: "broker" }),
+  };
+  const listener = startKafkaListener(config, context, groups, deps);
+  return {
+    kafkaPort: listener.port,
+    async stop() {
+      await listener.stop();
+      groups.close();
+      await replicas.stopAll();
+      manager.stop();
+      await logs.close();
+    },
+  };
+}
+
+function startKafkaListener(
+  config: ServerConfig,
+  context: BrokerContext,
+  groups: GroupService,
+  deps: BrokerNodeDeps,
+): KafkaListener {
+  const nowMs = () => Date.now();
+  const sessions = new FetchSessionCache(
+    defaultFetchSessionLimits,
+    () => 1 + Math.floor(Math.random() * 0x7ffffffe),
+  );
+  const handlerList: AnyApiHandler[] = [
+    ...metadataHandlers(context),
+    produceHandler(context, nowMs),
+    fetchHandler(context, sessions, nowMs),
+    listOffsetsHandler(context),
+    ...groupHandlers({
+      context,
+      groups,
+      advertised: { host: config.advertisedHost, port: config.advertisedPort },
+    }),
+  ];
+  const handlers: HandlerRegistry = new HandlerRegistry([
+    apiVersionsHandler(() => handlers.servedApis()),
+    ...handlerList,
+  ]);
+  return startListener({
+    hostname: config.kafkaBindHost,
+    port: config.kafkaPort,
+    dispatcher: new RequestDispatcher({
+      registry: handlers,
+      logger: deps.logger,
+      metrics: deps.metrics,
+      nowMs: () => performance.now(),
+    }),
+    logger: deps.logger.with({ component: "kafka" }),
+    metrics: createConnectionMetrics(deps.metrics),
+  });
+}

@@ -1,0 +1,156 @@
+// Hosts every Raft group of this node (DESIGN.md decision 4): one timer ticks them all, incoming messages are
+// routed by group id, and the messages all groups send to one peer in one event-loop turn leave in one
+// transport call. Heartbeats are batched that way too, though not yet coalesced into one per peer.
+import { assert } from "../../base/assert.ts";
+import type { Logger } from "../../base/logger.ts";
+import type { Message, NodeId } from "../core/index.ts";
+import type { RaftGroupOptions } from "./raft-group.ts";
+import { RaftGroup } from "./raft-group.ts";
+import type { GroupMessage, RaftTransport } from "./transport.ts";
+
+export interface GroupManagerOptions {
+  readonly nodeId: NodeId;
+  readonly transport: RaftTransport;
+  /** Milliseconds between ticks of every group (RaftConfig's *Ticks count these). 0: no timer, call tickAll(). */
+  readonly tickIntervalMs: number;
+  readonly logger: Logger;
+  /** Messages queued for one peer before the next flush; beyond it they are dropped (Raft resends). ≥ 1. */
+  readonly outboundMessagesMax?: number;
+}
+
+/** What a group needs beyond what the manager supplies (node id, transport, logger). */
+export type ManagedGroupOptions = Omit<RaftGroupOptions, "nodeId" | "send" | "logger">;
+
+const outboundMessagesMaxDefault = 262_144;
+
+export class GroupManager {
+  readonly nodeId: NodeId;
+  private readonly transport: RaftTransport;
+  private readonly logger: Logger;
+  private readonly tickIntervalMs: number;
+  private readonly outboundMessagesMax: number;
+  private readonly groups = new Map<string, RaftGroup>();
+  private outbound = new Map<NodeId, GroupMessage[]>();
+  private flushScheduled = false;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private stopped = false;
+
+  constructor(options: GroupManagerOptions) {
+    assert(options.tickIntervalMs >= 0, "tickIntervalMs must be ≥ 0");
+    this.nodeId = options.nodeId;
+    this.transport = options.transport;
+    this.logger = options.logger.with({ component: "raft", node: options.nodeId });
+    this.tickIntervalMs = options.tickIntervalMs;
+    this.outboundMessagesMax = options.outboundMessagesMax ?? outboundMessagesMaxDefault;
+    assert(this.outboundMessagesMax >= 1, "outboundMessagesMax must be ≥ 1");
+    this.transport.onReceive((from, batch) => this.receive(from, batch));
+  }
+
+  /** Starts the tick timer (when tickIntervalMs > 0). */
+  start(): void {
+    assert(!this.stopped, "start after stop");
+    if (this.timer !== undefined || this.tickIntervalMs === 0) return;
+    this.timer = setInterval(() => this.tickAll(), this.tickIntervalMs);
+  }
+
+  /** Stops the timer and every group; later input is ignored. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const group of this.groups.values()) group.stop();
+    this.groups.clear();
+    this.outbound.clear();
+  }
+
+  /** Creates, registers and starts a group (a topic's partition was assigned here, or the metadata group). */
+  addGroup(options: ManagedGroupOptions): RaftGroup {
+    assert(!this.stopped, "addGroup after stop");
+    assert(!this.groups.has(options.groupId), `group ${options.groupId} already hosted`);
+    const groupId = options.groupId;
+    const group = new RaftGroup({
+      ...options,
+      nodeId: this.nodeId,
+      logger: this.logger,
+      send: (messages) => this.enqueue(groupId, messages),
+    });
+    this.groups.set(groupId, group);
+    group.start();
+    return group;
+  }
+
+  /** Stops and forgets a group (its topic was deleted or its replica moved away). False if not hosted. */
+  removeGroup(groupId: string): boolean {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return false;
+    group.stop();
+    this.groups.delete(groupId);
+    return true;
+  }
+
+  group(groupId: string): RaftGroup | undefined {
+    return this.groups.get(groupId);
+  }
+
+  get groupIds(): string[] {
+    return [...this.groups.keys()];
+  }
+
+  /** One tick of every group: the timer calls this; tests with tickIntervalMs 0 call it by hand. */
+  tickAll(): void {
+    if (this.stopped) return;
+    for (const group of this.groups.values()) group.tick();
+  }
+
+  private receive(from: NodeId, batch: readonly GroupMessage[]): void {
+    if (this.stopped) return;
+    for (const { groupId, message } of batch) {
+      const group = this.groups.get(groupId);
+      // A peer may know a group before this node creates it, or after it deleted it: Raft resends.
+      if (group === undefined) {
+        this.logger.debug("message for a group not hosted here", { groupId, from });
+        continue;
+      }
+      if (message.to !== this.nodeId || message.from !== from) {
+        this.logger.warn("dropping a misaddressed raft message", { groupId, from, to: message.to });
+        continue;
+      }
+      group.step(message);
+    }
+  }
+
+  private enqueue(groupId: string, messages: readonly Message[]): void {
+    if (this.stopped) return;
+    for (const message of messages) {
+      let queue = this.outbound.get(message.to);
+      if (queue === undefined) {
+        queue = [];
+        this.outbound.set(message.to, queue);
+      }
+      if (queue.length >= this.outboundMessagesMax) {
+        this.logger.warn("dropping a raft message: peer queue full", { groupId, to: message.to });
+        continue;
+      }
+      queue.push({ groupId, message });
+    }
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** One transport call per peer for everything queued in this turn. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.stopped) return;
+    const outbound = this.outbound;
+    this.outbound = new Map();
+    for (const [peer, batch] of outbound) {
+      try {
+        this.transport.send(peer, batch);
+      } catch (error) {
+        this.logger.warn("raft transport send failed", { to: peer, error });
+      }
+    }
+  }
+}

@@ -1,0 +1,398 @@
+// A partition's Raft log is its Kafka log (DESIGN.md decision 1): this store serves the core's LogReader from
+// a storage PartitionLog and writes each Ready's entries into it as stamped record batches.
+// Reads the core makes often (lastOffset, lastEpoch, the batch at a recent offset, recent entries for
+// followers) come from a bounded cache of the batches this store persisted last; older ones are read from
+// disk (a pread of whole batches). The compaction mark is the partition's log start; its epoch, lost when
+// the log restarts or old segments go, is remembered in a small file beside the segments.
+//
+// Config entries (membership changes) are not stored in partition logs yet: persisting one is an assertion
+// failure. Partition membership is changed through the metadata group, which stores its log elsewhere.
+
+import { join } from "node:path";
+import { assert } from "../../base/assert.ts";
+import { stampBatch } from "../../protocol/records/batch-header.ts";
+import { buildLeaderChangeBatch } from "../../protocol/records/control-record.ts";
+import { readFileIfExists, writeFileAtomic } from "../../storage/atomic-file.ts";
+import type { Clock, PartitionLog } from "../../storage/index.ts";
+import { nodeStorageFs, type StorageFs } from "../../storage/storage-fs.ts";
+import type {
+  BatchMeta,
+  Entry,
+  LogReader,
+  MembershipConfig,
+  NodeId,
+  Snapshot,
+  SnapshotMeta,
+} from "../core/index.ts";
+import { collectEntries, findBatchIndex } from "../core/log-reader.ts";
+import { batchMetaAt, entriesOfBatches, leaderChangeMessage } from "./partition-log-batches.ts";
+import type { RaftLogStore } from "./storage-ports.ts";
+
+export interface PartitionLogStoreOptions {
+  readonly log: PartitionLog;
+  /** This member: the leader named in the LeaderChange batches it writes for its own control entries. */
+  readonly nodeId: NodeId;
+  /**
+   * The group's committed membership (the node's `config`). It is the config of the snapshot at the mark
+   * (a partition stores no config entries, so nothing after the mark changes it) and the voters of a
+   * LeaderChange batch.
+   */
+  readonly membership: () => MembershipConfig;
+  /** Timestamps of the control batches this store builds. */
+  readonly clock?: Clock;
+  /** Where the mark file is written; node:fs unless a test injects faults. */
+  readonly storageFs?: StorageFs;
+  /** Bytes of recently persisted entries kept in memory for followers' reads; the last batch is always kept. */
+  readonly recentBytesMax?: number;
+  /** Recently persisted batches kept in memory. ≥ 1. */
+  readonly recentCountMax?: number;
+}
+
+export const partitionLogStoreDefaults = { recentBytesMax: 1024 * 1024, recentCountMax: 1024 } as const;
+
+/** The file, in the partition directory, that remembers the epoch at the log start. */
+export const raftLogMarkFileName = "raft-log-mark";
+
+interface Mark {
+  readonly lastOffset: number;
+  readonly lastEpoch: number;
+}
+
+const systemClock: Clock = { nowMs: () => Date.now() };
+
+export class PartitionLogStore implements RaftLogStore {
+  readonly reader: LogReader;
+  private readonly log: PartitionLog;
+  private readonly nodeId: NodeId;
+  private readonly membership: () => MembershipConfig;
+  private readonly clock: Clock;
+  private readonly storageFs: StorageFs;
+  private readonly markPath: string;
+  private readonly recentBytesMax: number;
+  private readonly recentCountMax: number;
+  /** Durable batches at the end of the log, oldest first, contiguous up to the durable end. */
+  private recent: Entry[] = [];
+  private recentBytes = 0;
+  /** The mark as last computed, for the log start it was computed at. */
+  private mark: Mark = { lastOffset: -1, lastEpoch: 0 };
+  private markForStart = Number.NaN;
+  /** The mark remembered on disk: its epoch answers when the batch before the log start is gone. */
+  private savedMark: Mark | null;
+  private durableOffset: number;
+  private persisting = false;
+
+  constructor(options: PartitionLogStoreOptions) {
+    this.log = options.log;
+    this.nodeId = options.nodeId;
+    this.membership = options.membership;
+    this.clock = options.clock ?? systemClock;
+    this.storageFs = options.storageFs ?? nodeStorageFs;
+    this.markPath = join(options.log.dir, raftLogMarkFileName);
+    this.recentBytesMax = options.recentBytesMax ?? partitionLogStoreDefaults.recentBytesMax;
+    this.recentCountMax = options.recentCountMax ?? partitionLogStoreDefaults.recentCountMax;
+    assert(this.recentCountMax >= 1, "recentCountMax must be ≥ 1");
+    assert(this.log.offlineError === null, `${this.log.dir}: the log is offline`);
+    this.savedMark = this.readSavedMark();
+    this.reloadTail();
+    this.durableOffset = this.lastOffset();
+    this.reader = this.makeReader();
+  }
+
+  get persistedOffset(): number {
+    return this.durableOffset;
+  }
+
+  async persist(input: { snapshot: Snapshot | undefined; entries: readonly Entry[] }): Promise<void> {
+    assert(!this.persisting, "persist while another persist is running");
+    this.persisting = true;
+    try {
+      if (input.snapshot !== undefined) this.restartAt(input.snapshot.meta);
+      if (input.entries.length > 0) await this.appendEntries(input.entries);
+    } finally {
+      this.persisting = false;
+    }
+  }
+
+  // ---- writes -------------------------------------------------------------------------------------------
+
+  /** A partition's snapshot has no data: the log empties and begins again after the snapshot's mark. */
+  private restartAt(meta: SnapshotMeta): void {
+    this.log.restartAt(meta.lastOffset + 1);
+    this.saveMark({ lastOffset: meta.lastOffset, lastEpoch: meta.lastEpoch });
+    this.recent = [];
+    this.recentBytes = 0;
+    this.markForStart = Number.NaN;
+    this.durableOffset = meta.lastOffset;
+  }
+
+  private async appendEntries(entries: readonly Entry[]): Promise<void> {
+    const first = entries[0]!;
+    if (first.baseOffset <= this.lastOffset()) this.truncate(first.baseOffset);
+    assert(
+      first.baseOffset === this.log.logEndOffset,
+      `entry at ${first.baseOffset} where the log ends at ${this.log.logEndOffset}`,
+    );
+    const { bytes, stored } = concatBatches(entries.map((entry) => this.batchOf(entry)));
+    const appended = await this.log.appendReplicated(bytes);
+    // Persist before send holds whatever the topic's flush policy: the Raft log is synced here regardless.
+    if (this.log.config.flushPolicy !== "every") await this.log.flush();
+    const last = stored[stored.length - 1]!;
+    assert(
+      appended.lastOffset === last.lastOffset,
+      `appended to ${appended.lastOffset}, not ${last.lastOffset}`,
+    );
+    for (const entry of stored) this.remember(entry);
+    this.durableOffset = last.lastOffset;
+  }
+
+  /** Drops the stored suffix from offset (a batch base above the mark) on; the log syncs the cut. */
+  private truncate(offset: number): void {
+    const mark = this.currentMark();
+    assert(offset > mark.lastOffset, `truncating at ${offset}, at or below the mark ${mark.lastOffset}`);
+    assert(this.batchAt(offset)?.baseOffset === offset, `truncation at ${offset} is not a batch boundary`);
+    // A cut at the first held batch restarts the log and forgets its epochs: remember the mark's first.
+    if (offset === mark.lastOffset + 1) this.saveMark(mark);
+    this.log.truncate(offset);
+    assert(this.log.logEndOffset === offset, `log truncated to ${this.log.logEndOffset}, not ${offset}`);
+    const keep = findBatchIndex(this.recent, offset);
+    if (keep >= 0) {
+      for (const dropped of this.recent.splice(keep)) this.recentBytes -= dropped.byteSize;
+    } else {
+      this.recent = [];
+      this.recentBytes = 0;
+    }
+    this.markForStart = Number.NaN;
+    this.durableOffset = Math.min(this.durableOffset, offset - 1);
+    if (this.recent.length === 0) this.reloadTail();
+  }
+
+  /**
+   * The entry as stored: its batch stamped with its offset and epoch. A bare control entry is this node's
+   * own no-op as a new leader (followers receive it filled in): its LeaderChange batch is built and put into
+   * the entry object itself, so the append messages of the same Ready, sent after this persist, carry it.
+   */
+  private batchOf(entry: Entry): Entry {
+    assert(entry.kind !== "config", "config entries are not stored in partition logs");
+    if (entry.kind === "control" && entry.payload.length === 0) {
+      assert(entry.baseOffset === entry.lastOffset, "a control entry holds one offset");
+      const payload = buildLeaderChangeBatch(leaderChangeMessage(this.nodeId, this.membership().voters), {
+        baseOffset: BigInt(entry.baseOffset),
+        leaderEpoch: entry.epoch,
+        timestamp: this.clock.nowMs(),
+      });
+      (entry as { payload: Uint8Array }).payload = payload;
+      return { ...entry, payload, byteSize: payload.length };
+    }
+    stampBatch(entry.payload, 0, BigInt(entry.baseOffset), entry.epoch);
+    const meta = batchMetaAt(entry.payload, 0);
+    assert(meta.size === entry.payload.length, `entry at ${entry.baseOffset} is not exactly one batch`);
+    assert(
+      meta.lastOffset === entry.lastOffset,
+      `batch ends at ${meta.lastOffset}, entry at ${entry.lastOffset}`,
+    );
+    // byteSize is what the reader reports for this entry once read back from disk.
+    return entry.byteSize === meta.size ? entry : { ...entry, byteSize: meta.size };
+  }
+
+  private remember(entry: Entry): void {
+    const last = this.recent[this.recent.length - 1];
+    assert(
+      last === undefined || last.lastOffset + 1 === entry.baseOffset,
+      "recent batches must be contiguous",
+    );
+    this.recent.push(entry);
+    this.recentBytes += entry.byteSize;
+    let drop = 0;
+    while (
+      this.recent.length - drop > 1 &&
+      (this.recent.length - drop > this.recentCountMax || this.recentBytes > this.recentBytesMax)
+    ) {
+      this.recentBytes -= this.recent[drop]!.byteSize;
+      drop += 1;
+    }
+    if (drop > 0) this.recent.splice(0, drop);
+  }
+
+  /** Reads the last stored batch from disk (at open, or when a truncation emptied the cache). */
+  private reloadTail(): void {
+    this.recent = [];
+    this.recentBytes = 0;
+    const end = this.log.logEndOffset;
+    if (end <= this.log.logStartOffset) return;
+    const read = this.log.read(end - 1, { maxBytes: 1 });
+    const entries = entriesOfBatches(read.bytes);
+    assert(entries.length === 1 && entries[0]!.lastOffset === end - 1, `${this.log.dir}: no last batch`);
+    this.remember(entries[0]!);
+  }
+
+  private readSavedMark(): Mark | null {
+    const text = readFileIfExists(this.storageFs, this.markPath);
+    if (text === null) return null;
+    let parsed: Partial<Mark> & { version?: number };
+    try {
+      parsed = JSON.parse(text);
+    } catch (cause) {
+      throw new Error(`${this.markPath}: not a Raft log mark: ${text}`, { cause });
+    }
+    assert(
+      parsed.version === 1 &&
+        Number.isSafeInteger(parsed.lastOffset) &&
+        Number.isSafeInteger(parsed.lastEpoch),
+      `${this.markPath}: not a Raft log mark: ${text}`,
+    );
+    return { lastOffset: parsed.lastOffset!, lastEpoch: parsed.lastEpoch! };
+  }
+
+  private saveMark(mark: Mark): void {
+    const saved = this.savedMark;
+    if (saved !== null && saved.lastOffset === mark.lastOffset && saved.lastEpoch === mark.lastEpoch) return;
+    writeFileAtomic(this.storageFs, this.markPath, JSON.stringify({ version: 1, ...mark }));
+    this.savedMark = mark;
+  }
+
+  // ---- reads --------------------------------------------------------------------------------------------
+
+  /**
+   * The mark: just before the first batch held. Retention may leave the log start inside a batch that is
+   * still stored whole; the Raft log then starts at that batch's base, so entries stay whole batches.
+   * Recomputed only when the log start moves.
+   */
+  private currentMark(): Mark {
+    const start = this.log.logStartOffset;
+    if (start === this.markForStart) return this.mark;
+    let lastOffset = start - 1;
+    const first = this.recent[0];
+    if (first !== undefined && first.baseOffset <= start && start <= first.lastOffset) {
+      lastOffset = first.baseOffset - 1;
+    } else if (start < this.log.logEndOffset) {
+      lastOffset =
+        Math.min(start, batchMetaAt(this.log.read(start, { maxBytes: 1 }).bytes, 0).baseOffset) - 1;
+    }
+    this.mark = { lastOffset, lastEpoch: this.epochEndingAt(lastOffset) };
+    this.markForStart = start;
+    return this.mark;
+  }
+
+  /** The epoch of the batch ending at offset, when this replica still knows it; 0 (never too high) if not. */
+  private epochEndingAt(offset: number): number {
+    if (offset < 0) return 0;
+    // Most trusted first: a batch header, then the snapshot's own word, then the leader-epoch cache.
+    const cached = this.recent[findBatchIndex(this.recent, offset)];
+    if (cached !== undefined) return cached.epoch;
+    const saved = this.savedMark;
+    if (saved !== null && saved.lastOffset === offset) return saved.lastEpoch;
+    return this.log.epochs.epochAt(offset) ?? 0;
+  }
+
+  private lastOffset(): number {
+    const mark = this.currentMark();
+    const last = this.recent[this.recent.length - 1];
+    return last === undefined || last.lastOffset <= mark.lastOffset ? mark.lastOffset : last.lastOffset;
+  }
+
+  private lastEpoch(): number {
+    const mark = this.currentMark();
+    const last = this.recent[this.recent.length - 1];
+    return last === undefined || last.lastOffset <= mark.lastOffset ? mark.lastEpoch : last.epoch;
+  }
+
+  private batchAt(offset: number): BatchMeta | undefined {
+    if (offset <= this.currentMark().lastOffset || offset > this.lastOffset()) return undefined;
+    const index = findBatchIndex(this.recent, offset);
+    if (index >= 0) return this.recent[index];
+    const read = this.log.read(Math.max(offset, this.log.logStartOffset), { maxBytes: 1 });
+    const meta = batchMetaAt(read.bytes, 0);
+    assert(
+      meta.baseOffset <= offset && offset <= meta.lastOffset,
+      `batch read for ${offset} does not hold it`,
+    );
+    return { baseOffset: meta.baseOffset, lastOffset: meta.lastOffset, epoch: meta.epoch };
+  }
+
+  private firstOffsetOfEpoch(epoch: number): number | undefined {
+    // The leader-epoch cache holds one line per epoch, a handful: a scan is cheap.
+    const found = this.log.epochs.all().find((line) => line.epoch === epoch);
+    if (found === undefined) return undefined;
+    // Retention moves the first line's start to the log start, which may lie inside the first batch held.
+    const firstHeld = this.currentMark().lastOffset + 1;
+    const offset = found.startOffset <= this.log.logStartOffset ? firstHeld : found.startOffset;
+    return offset <= this.lastOffset() ? offset : undefined;
+  }
+
+  /**
+   * Whole batches from disk until they reach the cached tail, which continues from memory. A disk read stops
+   * at a segment's end; the next segment is read while the byte budget lasts.
+   */
+  private entries(fromOffset: number, bytesMax: number): readonly Entry[] {
+    const lastOffset = this.lastOffset();
+    if (fromOffset > lastOffset) return [];
+    assert(fromOffset > this.currentMark().lastOffset, `entries from ${fromOffset}, at or below the mark`);
+    const out: Entry[] = [];
+    let bytes = 0;
+    let from = fromOffset;
+    while (from <= lastOffset) {
+      const index = findBatchIndex(this.recent, from);
+      if (index >= 0) {
+        collectEntries(this.recent, index, bytesMax, out, bytes);
+        break;
+      }
+      if (out.length > 0 && (bytes >= bytesMax || !this.log.segmentBaseOffsets().includes(from))) break;
+      const read = this.log.read(Math.max(from, this.log.logStartOffset), {
+        maxBytes: Math.max(1, bytesMax - bytes),
+        maxOffset: lastOffset + 1,
+      });
+      const batches = entriesOfBatches(read.bytes);
+      const countBefore = out.length;
+      bytes = collectEntries(batches, 0, bytesMax, out, bytes);
+      if (batches.length === 0 || out.length - countBefore < batches.length) break;
+      from = batches[batches.length - 1]!.lastOffset + 1;
+    }
+    assert(out[0]?.baseOffset === fromOffset, `entries must be read from a batch boundary (${fromOffset})`);
+    return out;
+  }
+
+  private makeReader(): LogReader {
+    // The core asks for the mark on most reads: the same object is returned until the mark or config changes.
+    let meta: SnapshotMeta = { lastOffset: -1, lastEpoch: 0, config: this.membership() };
+    const snapshotMeta = (): SnapshotMeta => {
+      const mark = this.currentMark();
+      const config = this.membership();
+      if (
+        meta.lastOffset !== mark.lastOffset ||
+        meta.lastEpoch !== mark.lastEpoch ||
+        meta.config !== config
+      ) {
+        meta = { lastOffset: mark.lastOffset, lastEpoch: mark.lastEpoch, config };
+      }
+      return meta;
+    };
+    return {
+      snapshotMeta,
+      snapshot: () => ({ meta: snapshotMeta(), data: new Uint8Array(0) }),
+      lastOffset: () => this.lastOffset(),
+      lastEpoch: () => this.lastEpoch(),
+      batchAt: (offset) => this.batchAt(offset),
+      firstOffsetOfEpoch: (epoch) => this.firstOffsetOfEpoch(epoch),
+      entries: (fromOffset, bytesMax) => this.entries(fromOffset, bytesMax),
+    };
+  }
+}
+
+/**
+ * One buffer for one append (one write, one sync), and the entries as views of it: the cache then holds no
+ * caller buffer beyond a single entry's own.
+ */
+function concatBatches(entries: readonly Entry[]): { bytes: Uint8Array; stored: Entry[] } {
+  if (entries.length === 1) return { bytes: entries[0]!.payload, stored: [entries[0]!] };
+  let total = 0;
+  for (const entry of entries) total += entry.payload.length;
+  const bytes = new Uint8Array(total);
+  const stored: Entry[] = [];
+  let at = 0;
+  for (const entry of entries) {
+    bytes.set(entry.payload, at);
+    stored.push({ ...entry, payload: bytes.subarray(at, at + entry.payload.length) });
+    at += entry.payload.length;
+  }
+  return { bytes, stored };
+}

@@ -1,0 +1,374 @@
+// One Raft group on this node (a partition, or the cluster metadata): drives the pure core's Ready loop —
+// persist, then send, then apply, then advance — and turns offsets into promises for the produce path.
+//
+// How the layers above use it:
+//   const result = group.propose([{ recordCount, byteSize, payload }]);   // phase one: offsets fixed at once
+//   if (!result.ok) → answer NOT_LEADER_OR_FOLLOWER (result.refusal says why)
+//   await group.waitForPersisted(result.lastOffset);  // acks=1: the leader's own log is durable
+//   await group.waitForCommit(result.lastOffset);     // acks=-1: committed (high watermark passed it)
+// Both reject with a RaftGroupError when leadership is lost or the group stops; error.kafkaError names the
+// Kafka error to answer with. tick() and step() come from the GroupManager.
+//
+// The core refuses input between ready() and advance(), and this loop awaits the disk in between, so input
+// arriving meanwhile is buffered and fed to the core right after advance(). A proposal buffered that way still
+// gets its offsets at once: they are predicted from the log end, and the core assigns exactly those (asserted).
+import { assert } from "../../base/assert.ts";
+import type { Logger } from "../../base/logger.ts";
+import type {
+  Entry,
+  Message,
+  NodeId,
+  Proposal,
+  ProposeResult,
+  RaftConfig,
+  Ready,
+  Role,
+} from "../core/index.ts";
+import { RaftNode } from "../core/index.ts";
+import { OffsetWaiters } from "./offset-waiters.ts";
+import { RaftGroupError } from "./raft-group-error.ts";
+import type { RaftHardStateStore, RaftLogStore } from "./storage-ports.ts";
+
+export interface LeadershipChange {
+  readonly role: Role;
+  readonly leaderId: NodeId | null;
+  readonly term: number;
+}
+
+export interface RaftGroupOptions {
+  /** e.g. "orders-0" or "__cluster_metadata-0"; the GroupManager routes messages by it. */
+  readonly groupId: string;
+  readonly nodeId: NodeId;
+  /** The core's config; config.id must be nodeId. */
+  readonly config: RaftConfig;
+  readonly store: RaftLogStore;
+  readonly hardState: RaftHardStateStore;
+  /** Hands one Ready's messages to the transport (the GroupManager batches them per peer). */
+  readonly send: (messages: readonly Message[]) => void;
+  /** Committed entries, in offset order, each once (only when config.deliverCommittedEntries). */
+  readonly onCommitted?: (entries: readonly Entry[]) => void;
+  /** Called on every change of role, leader or term. */
+  readonly onLeadership?: (change: LeadershipChange) => void;
+  /** Called when the high watermark (commitOffset + 1) rises: wake fetch long-polls here. */
+  readonly onHighWatermark?: (highWatermark: number) => void;
+  readonly logger: Logger;
+  /** Peer messages buffered while a write is in flight; beyond it they are dropped (Raft resends). ≥ 1. */
+  readonly bufferedStepsMax?: number;
+  /** Ready rounds one loop run may do before yielding the event loop to other groups. ≥ 1. */
+  readonly readyRoundsMax?: number;
+}
+
+interface BufferedProposal {
+  readonly proposals: readonly Proposal[];
+  readonly lastOffset: number;
+}
+
+const bufferedStepsMaxDefault = 65_536;
+const readyRoundsMaxDefault = 64;
+
+export class RaftGroup {
+  readonly groupId: string;
+  readonly nodeId: NodeId;
+  private readonly core: RaftNode;
+  private readonly options: RaftGroupOptions;
+  private readonly logger: Logger;
+  private readonly commitWaiters = new OffsetWaiters();
+  private readonly persistWaiters = new OffsetWaiters();
+  private readonly bufferedStepsMax: number;
+  private readonly readyRoundsMax: number;
+  /** True from core.ready() until core.advance(): the core takes no input then. */
+  private inReady = false;
+  private loopRunning = false;
+  private loopScheduled = false;
+  private started = false;
+  private stopReason: RaftGroupError | undefined;
+  private bufferedProposals: BufferedProposal[] = [];
+  private bufferedSteps: Message[] = [];
+  private bufferedTicks = 0;
+  private campaignRequested = false;
+  private persisted: number;
+  private applied: number;
+  private reported: LeadershipChange;
+  private reportedCommit: number;
+
+  constructor(options: RaftGroupOptions) {
+    assert(options.config.id === options.nodeId, "config.id must be the node id");
+    this.options = options;
+    this.groupId = options.groupId;
+    this.nodeId = options.nodeId;
+    this.logger = options.logger.with({ group: options.groupId });
+    this.bufferedStepsMax = options.bufferedStepsMax ?? bufferedStepsMaxDefault;
+    this.readyRoundsMax = options.readyRoundsMax ?? readyRoundsMaxDefault;
+    assert(this.bufferedStepsMax >= 1 && this.readyRoundsMax >= 1, "limits must be ≥ 1");
+    this.core = new RaftNode({
+      config: options.config,
+      storage: options.store.reader,
+      hardState: options.hardState.load(),
+    });
+    this.persisted = options.store.persistedOffset;
+    this.applied = options.store.reader.snapshotMeta().lastOffset;
+    this.reported = { role: this.core.role, leaderId: this.core.leaderId, term: this.core.term };
+    this.reportedCommit = this.core.commitOffset;
+  }
+
+  // ---- state ---------------------------------------------------------------------------------------------
+
+  get role(): Role {
+    return this.core.role;
+  }
+  get leaderId(): NodeId | null {
+    return this.core.leaderId;
+  }
+  get term(): number {
+    return this.core.term;
+  }
+  get isLeader(): boolean {
+    return this.stopReason === undefined && this.core.role === "leader";
+  }
+  /** Last committed offset (inclusive), -1 when nothing is committed. */
+  get commitOffset(): number {
+    return this.core.commitOffset;
+  }
+  /** Kafka's high watermark: the first offset not yet committed. */
+  get highWatermark(): number {
+    return this.core.commitOffset + 1;
+  }
+  /** The last offset durable in this node's log. */
+  get persistedOffset(): number {
+    return this.persisted;
+  }
+  /** The last offset in this node's log, durable or not (the log end offset is this + 1). */
+  get lastOffset(): number {
+    return this.bufferedProposals.at(-1)?.lastOffset ?? this.core.log.lastOffset();
+  }
+  /** Why the group stopped (storageFailed when a persist failed); undefined while it runs. */
+  get stopped(): RaftGroupError | undefined {
+    return this.stopReason;
+  }
+
+  // ---- inputs --------------------------------------------------------------------------------------------
+
+  /** Starts the loop; the only voter of a group (standalone) elects itself at once. */
+  start(): void {
+    if (this.started || this.stopReason !== undefined) return;
+    this.started = true;
+    const voters = this.core.config.voters;
+    if (voters.length === 1 && voters[0] === this.nodeId && this.core.role !== "leader") this.campaign();
+    this.kick();
+  }
+
+  /** One clock tick (the GroupManager's timer); election and heartbeat timeouts count these. */
+  tick(): void {
+    if (this.stopReason !== undefined) return;
+    if (this.inReady) this.bufferedTicks += 1;
+    else this.core.tick();
+    this.afterInput();
+  }
+
+  step(message: Message): void {
+    if (this.stopReason !== undefined) return;
+    if (!this.inReady) {
+      this.core.step(message);
+      this.afterInput();
+    } else if (this.bufferedSteps.length < this.bufferedStepsMax) {
+      this.bufferedSteps.push(message);
+    } else {
+      this.logger.warn("dropping a peer message: buffer full", { type: message.type, from: message.from });
+    }
+  }
+
+  /** Starts an election now (standalone start, or an operator asking this node to take over). */
+  campaign(): void {
+    if (this.stopReason !== undefined) return;
+    if (this.inReady) this.campaignRequested = true;
+    else this.core.campaign();
+    this.afterInput();
+  }
+
+  /**
+   * Phase one of a produce: appends the batches to the leader's log and returns the last offset they take,
+   * synchronously. Proposals made in one event-loop turn share one write and one fdatasync.
+   */
+  propose(proposals: readonly Proposal[]): ProposeResult {
+    if (this.stopReason !== undefined) {
+      return { ok: false, refusal: "notLeader", detail: `group ${this.stopReason.reason}` };
+    }
+    if (!this.inReady) {
+      const result = this.core.propose(proposals);
+      if (result.ok) this.kick();
+      return result;
+    }
+    if (this.core.role !== "leader") return { ok: false, refusal: "notLeader" };
+    let lastOffset = this.lastOffset;
+    for (const proposal of proposals) {
+      assert(proposal.recordCount >= 1, "a batch holds at least one record");
+      lastOffset += proposal.recordCount;
+    }
+    this.bufferedProposals.push({ proposals, lastOffset });
+    return { ok: true, lastOffset };
+  }
+
+  /**
+   * Resolves once offset is committed (acks=-1) and, when the group delivers committed entries, applied
+   * through onCommitted. Rejects with a RaftGroupError if this node is not the leader before that happens.
+   */
+  waitForCommit(offset: number, signal?: AbortSignal): Promise<void> {
+    if (offset <= this.commitReadyOffset()) return Promise.resolve();
+    const refused = this.refuseWait();
+    if (refused !== undefined) return Promise.reject(refused);
+    return this.commitWaiters.add(offset, signal);
+  }
+
+  /** Resolves once this node's own log is durable through offset (acks=1); rejects like waitForCommit. */
+  waitForPersisted(offset: number, signal?: AbortSignal): Promise<void> {
+    if (offset <= this.persisted) return Promise.resolve();
+    const refused = this.refuseWait();
+    if (refused !== undefined) return Promise.reject(refused);
+    return this.persistWaiters.add(offset, signal);
+  }
+
+  /** Stops for good: no more sends, applies or callbacks; every waiter is rejected. */
+  stop(reason: RaftGroupError = new RaftGroupError("stopped", this.groupId)): void {
+    if (this.stopReason !== undefined) return;
+    this.stopReason = reason;
+    this.bufferedProposals = [];
+    this.bufferedSteps = [];
+    this.commitWaiters.rejectAll(reason);
+    this.persistWaiters.rejectAll(reason);
+  }
+
+  // ---- the Ready loop ------------------------------------------------------------------------------------
+
+  /** Schedules a loop run after the current turn, so that every input of the turn shares one Ready. */
+  private kick(): void {
+    if (!this.started || this.loopScheduled || this.loopRunning || this.stopReason !== undefined) return;
+    this.loopScheduled = true;
+    setImmediate(() => {
+      this.loopScheduled = false;
+      void this.runLoop();
+    });
+  }
+
+  private async runLoop(): Promise<void> {
+    if (this.loopRunning || this.stopReason !== undefined) return;
+    this.loopRunning = true;
+    // Anything thrown here but a storage failure is a bug (a failed assertion): it escapes and crashes.
+    try {
+      for (let round = 0; round < this.readyRoundsMax; round++) {
+        if (this.stopReason !== undefined || !this.core.hasReady()) return;
+        await this.handleReady(this.core.ready());
+      }
+    } finally {
+      this.loopRunning = false;
+    }
+    // More work after readyRoundsMax rounds: yield to other groups, then continue.
+    if (this.stopReason === undefined && this.core.hasReady()) this.kick();
+  }
+
+  private async handleReady(ready: Ready): Promise<void> {
+    this.inReady = true;
+    try {
+      if (ready.snapshotToPersist !== undefined || ready.entriesToPersist.length > 0) {
+        const input = { snapshot: ready.snapshotToPersist, entries: ready.entriesToPersist };
+        await this.options.store.persist(input);
+      }
+      if (ready.hardState !== undefined) await this.options.hardState.save(ready.hardState);
+    } catch (error) {
+      // Disk full or offline: what this Ready promised is not durable, so nothing of it may be sent or
+      // applied, and the core cannot be advanced past it. The group stops for good.
+      this.logger.error("persist failed: stopping the raft group", { error });
+      this.stop(new RaftGroupError("storageFailed", this.groupId, String(error)));
+      return;
+    }
+    // stop() during the write: the promises are already rejected, and nothing may leave after it.
+    if (this.stopReason !== undefined) return;
+    this.persisted = this.options.store.persistedOffset;
+    if (ready.messages.length > 0) this.options.send(ready.messages);
+    this.apply(ready.committedEntries);
+    this.core.advance(ready);
+    this.inReady = false;
+    this.feedBuffered();
+    this.afterInput();
+  }
+
+  private apply(entries: readonly Entry[]): void {
+    const last = entries.at(-1);
+    if (last === undefined) return;
+    assert(entries[0]!.baseOffset === this.applied + 1, `apply gap at ${entries[0]!.baseOffset}`);
+    this.options.onCommitted?.(entries);
+    this.applied = last.lastOffset;
+  }
+
+  /** Feeds the core what arrived during the write: proposals first, since their offsets were promised. */
+  private feedBuffered(): void {
+    const proposals = this.bufferedProposals;
+    this.bufferedProposals = [];
+    for (const buffered of proposals) {
+      const result = this.core.propose(buffered.proposals);
+      if (!result.ok) {
+        const error = new RaftGroupError("proposalDropped", this.groupId, result.refusal);
+        this.commitWaiters.rejectAbove(this.core.log.lastOffset(), error);
+        this.persistWaiters.rejectAbove(this.core.log.lastOffset(), error);
+        break;
+      }
+      assert(result.lastOffset === buffered.lastOffset, "buffered proposal got other offsets than promised");
+    }
+    const steps = this.bufferedSteps;
+    this.bufferedSteps = [];
+    for (const message of steps) this.core.step(message);
+    // Ticks that passed during a slow write count as one: the peers' messages of that time sat in our own
+    // buffer, so replaying every tick after them would fake a silent leader and start a needless election.
+    if (this.bufferedTicks > 0) this.core.tick();
+    this.bufferedTicks = 0;
+    if (this.campaignRequested) {
+      this.campaignRequested = false;
+      this.core.campaign();
+    }
+  }
+
+  // ---- waiters and notifications -------------------------------------------------------------------------
+
+  /** After any input: settle what passed, report leadership changes, drop waiters a lost leader holds. */
+  private afterInput(): void {
+    if (this.stopReason !== undefined) return;
+    this.persistWaiters.settleThrough(this.persisted);
+    this.commitWaiters.settleThrough(this.commitReadyOffset());
+    const commit = this.core.commitOffset;
+    if (commit > this.reportedCommit) {
+      this.reportedCommit = commit;
+      this.options.onHighWatermark?.(commit + 1);
+    }
+    this.noticeLeadership();
+    if (this.core.hasReady()) this.kick();
+  }
+
+  private noticeLeadership(): void {
+    const now: LeadershipChange = {
+      role: this.core.role,
+      leaderId: this.core.leaderId,
+      term: this.core.term,
+    };
+    const before = this.reported;
+    if (now.role === before.role && now.leaderId === before.leaderId && now.term === before.term) return;
+    this.reported = now;
+    if (before.role === "leader" && (now.role !== "leader" || now.term !== before.term)) {
+      const error = new RaftGroupError("notLeader", this.groupId, `now ${now.role} in term ${now.term}`);
+      this.commitWaiters.rejectAll(error);
+      this.persistWaiters.rejectAll(error);
+    }
+    this.logger.debug("leadership changed", { role: now.role, leaderId: now.leaderId, term: now.term });
+    this.options.onLeadership?.(now);
+  }
+
+  /** What waitForCommit waits on: the commit offset, and the applied offset when entries are delivered. */
+  private commitReadyOffset(): number {
+    const commit = this.core.commitOffset;
+    return this.options.config.deliverCommittedEntries ? Math.min(commit, this.applied) : commit;
+  }
+
+  private refuseWait(): RaftGroupError | undefined {
+    if (this.stopReason !== undefined) return this.stopReason;
+    if (this.core.role !== "leader") return new RaftGroupError("notLeader", this.groupId);
+    return undefined;
+  }
+}

@@ -1,0 +1,216 @@
+// Proves the GroupManager over the in-memory transport: three nodes hosting the same two groups elect leaders,
+// commit proposals on every member, fail over when the leader's node stops, and send each peer one call per
+// turn carrying every group's messages.
+import { describe, expect, test } from "bun:test";
+import { silentLogger } from "../../../src/base/logger.ts";
+import type { Entry } from "../../../src/raft/core/index.ts";
+import { GroupManager } from "../../../src/raft/node/group-manager.ts";
+import type { RaftGroup } from "../../../src/raft/node/raft-group.ts";
+import { InMemoryRaftNetwork } from "../../../src/raft/node/transport.ts";
+import {
+  FakeHardStateStore,
+  FakeLogStore,
+  payloadOf,
+  payloadValue,
+  seededRandomInt,
+  testRaftConfig,
+  turns,
+} from "./fakes.ts";
+
+const nodeIds = [1, 2, 3];
+const groupIds = ["orders-0", "orders-1"];
+
+interface Node {
+  readonly id: number;
+  readonly manager: GroupManager;
+  /** Entries applied per group. */
+  readonly applied: Map<string, Entry[]>;
+}
+
+function cluster(options: { heartbeatIntervalTicks?: number; tickIntervalMs?: number } = {}): {
+  network: InMemoryRaftNetwork;
+  nodes: Node[];
+} {
+  const heartbeatIntervalTicks = options.heartbeatIntervalTicks ?? 2;
+  const network = new InMemoryRaftNetwork();
+  const membership = { voters: nodeIds, learners: [] };
+  const nodes = nodeIds.map((id) => {
+    const manager = new GroupManager({
+      nodeId: id,
+      transport: network.endpoint(id),
+      tickIntervalMs: options.tickIntervalMs ?? 0,
+      logger: silentLogger,
+    });
+    const applied = new Map<string, Entry[]>();
+    for (const [index, groupId] of groupIds.entries()) {
+      const entries: Entry[] = [];
+      applied.set(groupId, entries);
+      manager.addGroup({
+        groupId,
+        config: testRaftConfig(id, id * 100 + index, { heartbeatIntervalTicks }),
+        store: new FakeLogStore(membership),
+        hardState: new FakeHardStateStore(membership),
+        onCommitted: (committed) => entries.push(...committed),
+      });
+    }
+    return { id, manager, applied };
+  });
+  return { network, nodes };
+}
+
+/**
+ * Ticks every live node until done() holds (bounded), letting loops and deliveries run between ticks; with a
+ * delaying network, pauseMs must exceed its delay so that a tick stays longer than a message's flight.
+ */
+async function tickUntil(nodes: readonly Node[], done: () => boolean, pauseMs = 0): Promise<void> {
+  for (let tick = 0; tick < 200 && !done(); tick++) {
+    for (const node of nodes) node.manager.tickAll();
+    if (pauseMs > 0) await Bun.sleep(pauseMs);
+    await turns(4);
+  }
+  expect(done()).toBe(true);
+}
+
+function leaderOf(nodes: readonly Node[], groupId: string): Node | undefined {
+  const leaders = nodes.filter((node) => node.manager.group(groupId)?.role === "leader");
+  return leaders.length === 1 ? leaders[0] : undefined;
+}
+
+function group(node: Node, groupId: string): RaftGroup {
+  return node.manager.group(groupId)!;
+}
+
+async function proposeAndCommit(leader: Node, groupId: string, value: number): Promise<number> {
+  const result = group(leader, groupId).propose([
+    { recordCount: 2, byteSize: 64, payload: payloadOf(value) },
+  ]);
+  if (!result.ok) throw new Error(`refused: ${result.refusal}`);
+  await group(leader, groupId).waitForCommit(result.lastOffset);
+  return result.lastOffset;
+}
+
+function appliedValues(node: Node, groupId: string): number[] {
+  return node.applied
+    .get(groupId)!
+    .filter((entry) => entry.kind === "data")
+    .map(payloadValue);
+}
+
+describe("three managers, two groups", () => {
+  test("elect leaders, commit on every member, and fail over when the leader's node stops", async () => {
+    const { network, nodes } = cluster();
+    await tickUntil(nodes, () => groupIds.every((groupId) => leaderOf(nodes, groupId) !== undefined));
+    for (const [index, groupId] of groupIds.entries()) {
+      await proposeAndCommit(leaderOf(nodes, groupId)!, groupId, 100 + index);
+    }
+    await tickUntil(nodes, () =>
+      nodes.every((node) =>
+        groupIds.every((groupId, index) => appliedValues(node, groupId).includes(100 + index)),
+      ),
+    );
+
+    const victim = leaderOf(nodes, groupIds[0]!)!;
+    const oldTerm = group(victim, groupIds[0]!).term;
+    victim.manager.stop();
+    network.isolate(victim.id);
+    expect(victim.manager.group(groupIds[0]!)).toBeUndefined();
+    const survivors = nodes.filter((node) => node !== victim);
+    await tickUntil(survivors, () => groupIds.every((groupId) => leaderOf(survivors, groupId) !== undefined));
+    const newLeader = leaderOf(survivors, groupIds[0]!)!;
+    expect(group(newLeader, groupIds[0]!).term).toBeGreaterThan(oldTerm);
+    for (const [index, groupId] of groupIds.entries()) {
+      await proposeAndCommit(leaderOf(survivors, groupId)!, groupId, 200 + index);
+    }
+    await tickUntil(survivors, () =>
+      survivors.every((node) =>
+        groupIds.every((groupId, index) => appliedValues(node, groupId).includes(200 + index)),
+      ),
+    );
+    for (const node of survivors) {
+      for (const [index, groupId] of groupIds.entries()) {
+        expect(appliedValues(node, groupId)).toEqual([100 + index, 200 + index]);
+        const offsets = node.applied.get(groupId)!.map((entry) => entry.baseOffset);
+        expect(offsets).toEqual([...offsets].sort((a, b) => a - b));
+        expect(new Set(offsets).size).toBe(offsets.length);
+      }
+    }
+    for (const node of survivors) node.manager.stop();
+  });
+
+  test("a lossy, slow network still elects and commits every proposal on every member", async () => {
+    const { network, nodes } = cluster();
+    const random = seededRandomInt(42);
+    network.dropIf = () => random(100) < 20;
+    network.delayMs = 1;
+    await tickUntil(nodes, () => groupIds.every((groupId) => leaderOf(nodes, groupId) !== undefined), 3);
+    let accepted = 0;
+    for (let value = 1; value <= 6; value++) {
+      const groupId = groupIds[value % 2]!;
+      const leader = leaderOf(nodes, groupId)!;
+      const result = group(leader, groupId).propose([
+        { recordCount: 1, byteSize: 8, payload: payloadOf(value) },
+      ]);
+      if (result.ok) accepted += 1;
+    }
+    expect(accepted).toBe(6);
+    const applied = (node: Node): number =>
+      groupIds.reduce((sum, id) => sum + appliedValues(node, id).length, 0);
+    await tickUntil(nodes, () => nodes.every((node) => applied(node) === accepted), 3);
+    for (const groupId of groupIds) {
+      const reference = appliedValues(nodes[0]!, groupId);
+      for (const node of nodes) expect(appliedValues(node, groupId)).toEqual(reference);
+    }
+    for (const node of nodes) node.manager.stop();
+  });
+
+  test("messages of all groups to one peer in one turn leave in one transport call", async () => {
+    const { network, nodes } = cluster({ heartbeatIntervalTicks: 1 });
+    const first = nodes[0]!;
+    for (const groupId of groupIds) group(first, groupId).campaign();
+    await tickUntil(nodes, () => groupIds.every((groupId) => leaderOf(nodes, groupId) === first));
+    await turns(10);
+    network.calls.length = 0;
+    first.manager.tickAll();
+    await turns(3);
+    const fromFirst = network.calls.filter((call) => call.from === first.id);
+    expect(fromFirst.map((call) => call.to).sort()).toEqual([2, 3]);
+    for (const call of fromFirst) {
+      expect(call.batch.map((item) => item.groupId).sort()).toEqual(groupIds);
+      expect(call.batch.every((item) => item.message.type === "heartbeat")).toBe(true);
+    }
+    for (const node of nodes) node.manager.stop();
+  });
+
+  test("groups come and go at runtime; messages for an unknown group are dropped", async () => {
+    const { nodes } = cluster();
+    await tickUntil(nodes, () => groupIds.every((groupId) => leaderOf(nodes, groupId) !== undefined));
+    const removed = group(nodes[1]!, groupIds[1]!);
+    expect(nodes[1]!.manager.removeGroup(groupIds[1]!)).toBe(true);
+    expect(removed.stopped?.reason).toBe("stopped");
+    expect(nodes[1]!.manager.groupIds).toEqual([groupIds[0]!]);
+    const leader = leaderOf(nodes, groupIds[0]!)!;
+    await proposeAndCommit(leader, groupIds[0]!, 7);
+    // The other two members still form a majority of orders-1.
+    const remaining = nodes.filter((node) => node !== nodes[1]);
+    await tickUntil(remaining, () => leaderOf(remaining, groupIds[1]!) !== undefined);
+    await proposeAndCommit(leaderOf(remaining, groupIds[1]!)!, groupIds[1]!, 8);
+    for (const node of nodes) node.manager.stop();
+  });
+
+  test("the timer ticks every group: nodes left to their clocks elect leaders and commit", async () => {
+    const { nodes } = cluster({ tickIntervalMs: 2 });
+    for (const node of nodes) node.manager.start();
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && groupIds.some((groupId) => leaderOf(nodes, groupId) === undefined)) {
+      await Bun.sleep(5);
+    }
+    for (const groupId of groupIds) {
+      const leader = leaderOf(nodes, groupId);
+      expect(leader).toBeDefined();
+      await proposeAndCommit(leader!, groupId, 9);
+    }
+    const sample = group(nodes[0]!, groupIds[0]!);
+    for (const node of nodes) node.manager.stop();
+    expect(sample.stopped?.reason).toBe("stopped");
+  });
+});

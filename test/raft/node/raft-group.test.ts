@@ -1,0 +1,274 @@
+// Proves the RaftGroup driver: a lone voter elects itself and commits after its fsync, proposals get offsets at
+// once and share one persist per turn, waiters settle or reject with the right Kafka outcome, and a failed
+// persist stops the group before anything is sent or applied.
+import { describe, expect, test } from "bun:test";
+import { silentLogger } from "../../../src/base/logger.ts";
+import type { Entry, Message, Proposal, RaftConfig } from "../../../src/raft/core/index.ts";
+import { OffsetWaiters } from "../../../src/raft/node/offset-waiters.ts";
+import type { LeadershipChange } from "../../../src/raft/node/raft-group.ts";
+import { RaftGroup } from "../../../src/raft/node/raft-group.ts";
+import { RaftGroupError } from "../../../src/raft/node/raft-group-error.ts";
+import { FakeHardStateStore, FakeLogStore, payloadOf, payloadValue, testRaftConfig, turns } from "./fakes.ts";
+
+interface Harness {
+  readonly group: RaftGroup;
+  readonly store: FakeLogStore;
+  readonly hardState: FakeHardStateStore;
+  readonly sent: Message[];
+  readonly applied: Entry[];
+  readonly leadership: LeadershipChange[];
+}
+
+function harness(voters: number[], overrides: Partial<RaftConfig> = {}): Harness {
+  const membership = { voters, learners: [] };
+  const store = new FakeLogStore(membership);
+  const hardState = new FakeHardStateStore(membership);
+  const sent: Message[] = [];
+  const applied: Entry[] = [];
+  const leadership: LeadershipChange[] = [];
+  const group = new RaftGroup({
+    groupId: "orders-0",
+    nodeId: 1,
+    config: testRaftConfig(1, 7, overrides),
+    store,
+    hardState,
+    send: (messages) => sent.push(...messages),
+    onCommitted: (entries) => applied.push(...entries),
+    onLeadership: (change) => leadership.push(change),
+    logger: silentLogger,
+  });
+  return { group, store, hardState, sent, applied, leadership };
+}
+
+function proposal(value: number, recordCount = 1): Proposal {
+  return { recordCount, byteSize: 64, payload: payloadOf(value) };
+}
+
+async function standaloneLeader(): Promise<Harness> {
+  const h = harness([1]);
+  h.group.start();
+  for (let turn = 0; turn < 10 && h.group.commitOffset < 0; turn++) await turns(1);
+  return h;
+}
+
+/** A two-voter group whose node 1 has won node 2's vote (node 2 is played by the test). */
+async function twoVoterLeader(): Promise<Harness> {
+  const h = harness([1, 2], { preVote: false });
+  h.group.start();
+  h.group.campaign();
+  await turns(3);
+  const vote = h.sent.find((message) => message.type === "vote");
+  expect(vote?.to).toBe(2);
+  h.group.step({ type: "voteResponse", from: 2, to: 1, term: vote!.term, preVote: false, granted: true });
+  expect(h.group.role).toBe("leader");
+  return h;
+}
+
+describe("single voter", () => {
+  test("elects itself at start without ticks and commits its epoch's control batch", async () => {
+    const h = await standaloneLeader();
+    expect(h.group.role).toBe("leader");
+    expect(h.group.leaderId).toBe(1);
+    expect(h.group.term).toBe(1);
+    expect(h.group.highWatermark).toBe(1);
+    expect(h.applied.map((entry) => entry.kind)).toEqual(["control"]);
+    expect(h.leadership.at(-1)).toEqual({ role: "leader", leaderId: 1, term: 1 });
+    expect(h.hardState.state).toMatchObject({ term: 1, votedFor: 1, commitOffset: 0 });
+    expect(h.sent).toEqual([]);
+  });
+
+  test("proposals of one turn get offsets at once, share one persist, and apply once in order", async () => {
+    const h = await standaloneLeader();
+    const before = h.store.persistCalls;
+    const results = [1, 2, 3, 4, 5].map((value) => h.group.propose([proposal(value, value)]));
+    expect(results.map((result) => (result.ok ? result.lastOffset : -1))).toEqual([1, 3, 6, 10, 15]);
+    expect(h.group.commitOffset).toBe(0);
+    const persisted = h.group.waitForPersisted(15);
+    const committed = h.group.waitForCommit(15);
+    await persisted;
+    await committed;
+    expect(h.store.persistCalls - before).toBe(1);
+    expect(h.group.commitOffset).toBe(15);
+    expect(h.applied.map((entry) => entry.baseOffset)).toEqual([0, 1, 2, 4, 7, 11]);
+    expect(h.applied.slice(1).map(payloadValue)).toEqual([1, 2, 3, 4, 5]);
+    await turns(5);
+    expect(h.applied.length).toBe(6);
+  });
+
+  test("proposals made while a write is in flight keep their promised offsets", async () => {
+    const h = await standaloneLeader();
+    let release = (): void => {};
+    h.store.gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const callsBefore = h.store.persistCalls;
+    const first = h.group.propose([proposal(10, 2)]);
+    await turns(2);
+    expect(h.store.persistCalls).toBe(callsBefore + 1);
+    const during = [h.group.propose([proposal(11)]), h.group.propose([proposal(12, 3)])];
+    expect(first).toEqual({ ok: true, lastOffset: 2 });
+    expect(during).toEqual([
+      { ok: true, lastOffset: 3 },
+      { ok: true, lastOffset: 6 },
+    ]);
+    const committed = h.group.waitForCommit(6);
+    h.store.gate = undefined;
+    release();
+    await committed;
+    expect(h.store.persistCalls).toBe(callsBefore + 2);
+    expect(h.applied.slice(1).map((entry) => [entry.baseOffset, payloadValue(entry)])).toEqual([
+      [1, 10],
+      [3, 11],
+      [4, 12],
+    ]);
+  });
+
+  test("a failed persist stops the group, rejects waiters with a storage error, applies nothing", async () => {
+    const h = await standaloneLeader();
+    h.store.failWith = new Error("ENOSPC: no space left on device");
+    const result = h.group.propose([proposal(1)]);
+    expect(result.ok).toBe(true);
+    const persisted = h.group.waitForPersisted(1);
+    const committed = h.group.waitForCommit(1);
+    const error = await committed.catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RaftGroupError);
+    expect((error as RaftGroupError).reason).toBe("storageFailed");
+    expect((error as RaftGroupError).kafkaError).toBe("KAFKA_STORAGE_ERROR");
+    await expect(persisted).rejects.toBeInstanceOf(RaftGroupError);
+    expect(h.group.stopped?.reason).toBe("storageFailed");
+    expect(h.applied.map((entry) => entry.kind)).toEqual(["control"]);
+    expect(h.group.propose([proposal(2)]).ok).toBe(false);
+    await expect(h.group.waitForCommit(5)).rejects.toBeInstanceOf(RaftGroupError);
+  });
+});
+
+describe("with a peer", () => {
+  test("a failed persist sends nothing of its Ready", async () => {
+    const h = await twoVoterLeader();
+    h.store.failWith = new Error("EIO");
+    const sentBefore = h.sent.length;
+    h.group.propose([proposal(1)]);
+    await turns(5);
+    expect(h.group.stopped?.reason).toBe("storageFailed");
+    expect(h.sent.length).toBe(sentBefore);
+    h.group.tick();
+    await turns(3);
+    expect(h.sent.length).toBe(sentBefore);
+  });
+
+  test("losing leadership rejects waiters with NOT_LEADER_OR_FOLLOWER", async () => {
+    const h = await twoVoterLeader();
+    const result = h.group.propose([proposal(1)]);
+    expect(result.ok).toBe(true);
+    const committed = h.group.waitForCommit(result.ok ? result.lastOffset : 0);
+    await turns(3);
+    h.group.step({
+      type: "heartbeat",
+      from: 2,
+      to: 1,
+      term: h.group.term + 1,
+      commitOffset: -1,
+      readRequestId: -1,
+    });
+    const error = (await committed.catch((caught: unknown) => caught)) as RaftGroupError;
+    expect(error.reason).toBe("notLeader");
+    expect(error.kafkaError).toBe("NOT_LEADER_OR_FOLLOWER");
+    expect(h.group.role).toBe("follower");
+    expect(h.leadership.at(-1)).toEqual({ role: "follower", leaderId: 2, term: 2 });
+    expect(h.group.propose([proposal(2)])).toMatchObject({ ok: false, refusal: "notLeader" });
+  });
+
+  test("peer messages and ticks arriving during a write wait for it, then take effect", async () => {
+    const h = await twoVoterLeader();
+    await turns(3);
+    let release = (): void => {};
+    h.store.gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const result = h.group.propose([proposal(1)]);
+    const committed = h.group.waitForCommit(result.ok ? result.lastOffset : 0);
+    await turns(2);
+    const term = h.group.term;
+    h.group.step({ type: "heartbeat", from: 2, to: 1, term: term + 1, commitOffset: -1, readRequestId: -1 });
+    h.group.tick();
+    expect(h.group.role).toBe("leader");
+    expect(h.group.term).toBe(term);
+    h.store.gate = undefined;
+    release();
+    const error = (await committed.catch((caught: unknown) => caught)) as RaftGroupError;
+    expect(error.reason).toBe("notLeader");
+    expect(h.group.role).toBe("follower");
+    expect(h.group.term).toBe(term + 1);
+  });
+
+  test("commit waits for the follower's acknowledgement, then settles", async () => {
+    const h = await twoVoterLeader();
+    const result = h.group.propose([proposal(1)]);
+    const offset = result.ok ? result.lastOffset : -1;
+    expect(offset).toBe(1);
+    let committed = false;
+    const waiting = h.group.waitForCommit(offset).then(() => {
+      committed = true;
+    });
+    await h.group.waitForPersisted(offset);
+    await turns(3);
+    expect(committed).toBe(false);
+    h.group.step({
+      type: "appendResponse",
+      from: 2,
+      to: 1,
+      term: h.group.term,
+      reject: false,
+      matchOffset: offset,
+      hintOffset: -1,
+      hintEpoch: 0,
+    });
+    await waiting;
+    expect(h.group.highWatermark).toBe(offset + 1);
+  });
+
+  test("an aborted wait rejects with the signal's reason and others still settle", async () => {
+    const h = await twoVoterLeader();
+    const controller = new AbortController();
+    const aborted = h.group.waitForCommit(0, controller.signal);
+    const other = h.group.waitForCommit(0);
+    controller.abort(new Error("request timed out"));
+    await expect(aborted).rejects.toThrow("request timed out");
+    h.group.step({
+      type: "appendResponse",
+      from: 2,
+      to: 1,
+      term: h.group.term,
+      reject: false,
+      matchOffset: 0,
+      hintOffset: -1,
+      hintEpoch: 0,
+    });
+    await other;
+    expect(h.group.commitOffset).toBe(0);
+  });
+});
+
+describe("OffsetWaiters", () => {
+  test("settles in offset order whatever the insertion order, and rejects only the tail", async () => {
+    const waiters = new OffsetWaiters();
+    const outcomes: string[] = [];
+    for (const offset of [5, 1, 9, 3, 7]) {
+      waiters.add(offset).then(
+        () => outcomes.push(`ok ${offset}`),
+        () => outcomes.push(`no ${offset}`),
+      );
+    }
+    waiters.settleThrough(4);
+    await turns(1);
+    expect(outcomes.sort()).toEqual(["ok 1", "ok 3"]);
+    waiters.rejectAbove(6, new Error("dropped"));
+    await turns(1);
+    expect(outcomes.sort()).toEqual(["no 7", "no 9", "ok 1", "ok 3"]);
+    expect(waiters.size).toBe(1);
+    waiters.settleThrough(100);
+    await turns(1);
+    expect(outcomes).toContain("ok 5");
+    expect(waiters.size).toBe(0);
+  });
+});
