@@ -65,9 +65,17 @@ export function loadLog(pool: FilePool, dir: string, log: LogLine, indexInterval
       if (!segment.indexMissing && segment.segment.adoptTrusted(segment.fileBytes, trustedEnd)) continue;
       log(`${segment.segment.logPath}: index missing or stale; rebuilding it`);
     }
-    if (epochs.truncateFromEnd(segment.segment.baseOffset)) epochsChanged = true;
+    // A trusted segment whose index is merely stale keeps its epochs: the checkpointed cache already holds
+    // them, and those of the trusted segments after it, which are not scanned again.
+    const trackEpochs = trustedEnd === null;
+    if (trackEpochs && epochs.truncateFromEnd(segment.segment.baseOffset)) epochsChanged = true;
     scanned.push(segment.segment);
-    const changed = recoverSegment(segment.segment, segment.fileBytes, { nextBase, epochs, log });
+    const changed = recoverSegment(segment.segment, segment.fileBytes, {
+      nextBase,
+      epochs,
+      log,
+      trackEpochs,
+    });
     epochsChanged ||= changed;
     // A rebuilt inactive segment gets its final time-index entry, or the next open would rebuild it again.
     if (nextBase !== undefined) segment.segment.seal();
@@ -147,18 +155,18 @@ function openSegment(pool: FilePool, dir: string, base: number, indexIntervalByt
 function recoverSegment(
   segment: Segment,
   fileBytes: number,
-  context: { nextBase: number | undefined; epochs: LeaderEpochCache; log: LogLine },
+  context: { nextBase: number | undefined; epochs: LeaderEpochCache; log: LogLine; trackEpochs: boolean },
 ): boolean {
   let changed = false;
   const result = segment.recover(fileBytes, (batch) => {
-    const latest = context.epochs.latest();
+    const latest = context.trackEpochs ? context.epochs.latest() : undefined;
     if (latest !== undefined && batch.leaderEpoch < latest.epoch) {
       return `leader epoch ${batch.leaderEpoch} after epoch ${latest.epoch}`;
     }
     if (context.nextBase !== undefined && batch.lastOffset >= context.nextBase) {
       return `batch ends at offset ${batch.lastOffset}, past the next segment's base ${context.nextBase}`;
     }
-    if (context.epochs.assign(batch.leaderEpoch, batch.baseOffset)) changed = true;
+    if (context.trackEpochs && context.epochs.assign(batch.leaderEpoch, batch.baseOffset)) changed = true;
     return null;
   });
   const isLast = context.nextBase === undefined;
