@@ -35,6 +35,7 @@ import {
 } from "../raft/node/index.ts";
 import { LogManager, logConfigOf, type PartitionLog } from "../storage/index.ts";
 import { createConnectionMetrics } from "./connection-metrics.ts";
+import { registerPartitionMetrics } from "./partition-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
 
 /** The cluster metadata's log, as KRaft names it: one partition, its own Raft group. */
@@ -191,6 +192,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     }),
   }));
   replicas.reconcile(metadata.state);
+  registerPartitionMetrics(deps.metrics, () => replicas.all());
   logger.info("metadata ready", {
     clusterId: metadata.state.clusterId,
     topics: [...metadata.state.topics()].length,

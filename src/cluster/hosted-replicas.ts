@@ -29,6 +29,11 @@ export class HostedReplicas implements ReplicaDirectory, PartitionDirectory {
     return this.byKey.size;
   }
 
+  /** Every hosted replica (metrics, admin views). */
+  all(): IterableIterator<PartitionReplica> {
+    return this.byKey.values();
+  }
+
   /** Opens what the metadata assigns here and is not open; stops what the metadata no longer has. */
   reconcile(state: MetadataState): void {
     const wanted = new Set<string>();

@@ -38,6 +38,10 @@ describe("chronik-server process", () => {
       expect(listing.topics.map((topic: { topic: string }) => topic.topic)).toEqual(["__consumer_offsets"]);
       const metrics = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
       expect(metrics).toMatch(/kafka_requests_total\{api="Metadata",version="\d+"\} [1-9]/);
+      // Per-partition gauges: each __consumer_offsets partition is led here and has committed its leader's
+      // control batch (offset 0), so its high watermark is 1.
+      expect(metrics).toContain('partition_high_watermark{topic="__consumer_offsets",partition="0"} 1');
+      expect(metrics).toContain('partition_leader{topic="__consumer_offsets",partition="15"} 1');
     } finally {
       expect(await server.stop()).toBe(0);
     }
