@@ -157,6 +157,11 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
         stop: async () => {
           manager.removeGroup(group.groupId);
         },
+        delete: async () => {
+          manager.removeGroup(group.groupId);
+          await logs.remove(topic.name, partition);
+          logger.info("deleted partition", { topic: topic.name, partition });
+        },
       });
     },
     logger,

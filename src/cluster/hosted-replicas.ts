@@ -1,5 +1,5 @@
 // The partition replicas this node hosts, kept in step with the metadata: after every metadata change,
-// reconcile() opens a replica for each assigned partition not yet hosted and stops those whose topic is gone.
+// reconcile() opens a replica for each assigned partition not yet hosted and deletes those whose topic is gone.
 // It answers the handlers' look-ups by name or id, and who leads each hosted partition.
 
 import type { Logger } from "../base/logger.ts";
@@ -8,8 +8,10 @@ import type { MetadataState, TopicMetadata } from "./metadata/metadata-state.ts"
 import type { PartitionReplica, ReplicaDirectory } from "./partition-replica.ts";
 
 export interface HostedReplica extends PartitionReplica {
-  /** Stops its Raft group and closes its log (the topic was deleted, or the node is stopping). */
+  /** Stops its Raft group; the log stays on disk (the node is stopping). */
   stop(): Promise<void>;
+  /** Stops its Raft group and deletes its log and Raft state (the topic was deleted). */
+  delete(): Promise<void>;
 }
 
 export type OpenReplica = (topic: TopicMetadata, partition: number) => HostedReplica;
@@ -34,7 +36,7 @@ export class HostedReplicas implements ReplicaDirectory, PartitionDirectory {
     return this.byKey.values();
   }
 
-  /** Opens what the metadata assigns here and is not open; stops what the metadata no longer has. */
+  /** Opens what the metadata assigns here and is not open; deletes what the metadata no longer has. */
   reconcile(state: MetadataState): void {
     const wanted = new Set<string>();
     for (const topic of state.topics()) {
@@ -53,7 +55,7 @@ export class HostedReplicas implements ReplicaDirectory, PartitionDirectory {
       this.byKey.delete(key);
       const nameKey = `${replica.topicName}/${replica.partition}`;
       if (this.byNameKey.get(nameKey) === replica) this.byNameKey.delete(nameKey);
-      void replica.stop().catch((error) => this.logger.error("stopping a replica failed", { key, error }));
+      void replica.delete().catch((error) => this.logger.error("deleting a replica failed", { key, error }));
     }
   }
 

@@ -87,6 +87,10 @@ export class FaultInjectingFs implements StorageFs {
   rename(from: string, to: string): void {
     this.inner.rename(from, to);
   }
+  removeTree(path: string): void {
+    this.inner.removeTree(path);
+  }
+
   unlink(path: string): void {
     this.inner.unlink(path);
   }

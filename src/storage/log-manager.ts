@@ -81,6 +81,20 @@ export class LogManager {
     return state.log;
   }
 
+  /**
+   * Deletes a partition for good (its topic was deleted): closes the log, then removes its directory and
+   * syncs the data directory, so a topic created again under the same name starts empty.
+   */
+  async remove(topic: string, partition: number): Promise<void> {
+    const name = partitionDirName(topic, partition);
+    const state = this.partitions.get(name);
+    this.partitions.delete(name);
+    if (state?.kind === "online")
+      await state.log.close().catch((error) => this.logLine(describeError(error)));
+    this.pool.storageFs.removeTree(join(this.options.dataDir, name));
+    this.pool.storageFs.syncDir(this.options.dataDir);
+  }
+
   get partitionCount(): number {
     return this.partitions.size;
   }

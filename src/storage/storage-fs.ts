@@ -27,6 +27,8 @@ export interface StorageFs {
   writeFileSynced(path: string, bytes: Uint8Array): void;
   rename(from: string, to: string): void;
   unlink(path: string): void;
+  /** Removes a directory and everything in it (a deleted partition); absent is fine. */
+  removeTree(path: string): void;
   mkdirs(path: string): void;
   readdir(path: string): string[];
   /** fsyncs a directory so created, renamed and deleted names in it survive a crash. */
@@ -69,6 +71,7 @@ export const nodeStorageFs: StorageFs = {
   },
   rename: (from, to) => fs.renameSync(from, to),
   unlink: (path) => fs.unlinkSync(path),
+  removeTree: (path) => fs.rmSync(path, { recursive: true, force: true }),
   mkdirs: (path) => {
     fs.mkdirSync(path, { recursive: true });
   },

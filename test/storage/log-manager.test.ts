@@ -1,7 +1,9 @@
 // Proves the log manager serves many partitions through a small descriptor pool (the bound holds while
-// every partition appends and reads), and that its tick drives interval flushes and checkpoints.
+// every partition appends and reads), that its tick drives interval flushes and checkpoints, and that a removed
+// partition is gone for good.
 
 import { afterEach, beforeEach, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { logConfigOf } from "../../src/storage/log-config.ts";
 import { LogManager } from "../../src/storage/log-manager.ts";
@@ -78,5 +80,17 @@ test("tick flushes logs with the interval policy once flush.ms has passed, and c
   clock.now = 5000;
   manager.tick();
   expect(log.recoveryPoint).toBe(1);
+  await manager.close();
+});
+
+test("remove deletes a partition for good: reopened under the same name, it starts empty", async () => {
+  const dataDir = join(temp.path, "data");
+  const manager = new LogManager({ dataDir, log: () => {} });
+  const log = manager.logOf("doomed", 0);
+  await log.append(makeBatch({ seed: 1, payloadBytes: 100 }), { leaderEpoch: 0 });
+  expect(log.logEndOffset).toBeGreaterThan(0);
+  await manager.remove("doomed", 0);
+  expect(existsSync(join(dataDir, "doomed-0"))).toBe(false);
+  expect(manager.logOf("doomed", 0).logEndOffset).toBe(0);
   await manager.close();
 });
