@@ -1,0 +1,30 @@
+// InitProducerId v0–5 for idempotent producers (no transactional id): a fresh producer id, epoch 0. Producers
+// with a transactional id are refused until transactions exist (TRANSACTIONAL_ID_AUTHORIZATION_FAILED would
+// mislead; Kafka without a transaction coordinator answers COORDINATOR_NOT_AVAILABLE, which clients retry, so
+// Chronik answers the non-retriable INVALID_REQUEST instead).
+
+import type { ProducerIdAllocator } from "../../cluster/producer-ids.ts";
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { ApiKey } from "../../protocol/messages/registry.ts";
+import { defineHandler } from "../api-handler.ts";
+
+export function initProducerIdHandler(producerIds: ProducerIdAllocator) {
+  return defineHandler({
+    apiKey: ApiKey.InitProducerId,
+    minVersion: 0,
+    maxVersion: 5,
+    async handle(request) {
+      if (request.transactionalId !== null) {
+        return {
+          throttleTimeMs: 0,
+          errorCode: ErrorCode.InvalidRequest,
+          producerId: -1n,
+          producerEpoch: -1,
+          unknownTaggedFields: [],
+        };
+      }
+      const producerId = await producerIds.allocate();
+      return { throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch: 0, unknownTaggedFields: [] };
+    },
+  });
+}
