@@ -20,6 +20,13 @@ if (parsed.kind === "error") {
   process.exit(2);
 }
 
+if (parsed.config.mode === "raft-cluster") {
+  // Accepted by the parser so the command line is stable, but peers cannot talk yet: refuse rather than run a
+  // node that silently ignores --peers.
+  console.error("chronik-server: raft-cluster is not available yet (no Raft peer transport); use standalone");
+  process.exit(2);
+}
+
 const logger = createProcessLogger(parsed.config);
 // Handlers go in before start-up: a SIGTERM while the broker is still starting must not kill it mid-write.
 let server: RunningServer | null = null;

@@ -18,6 +18,14 @@ describe("chronik-server process", () => {
     expect(badEnv.stderr).toContain("CHRONIK_ADVERTISED_ADDR");
   });
 
+  test("raft-cluster is refused in one line until peers can talk", async () => {
+    const result = await runServerCommand(["raft-cluster", "--peers", "2@localhost:9292"]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr.trim()).toBe(
+      "chronik-server: raft-cluster is not available yet (no Raft peer transport); use standalone",
+    );
+  });
+
   test("--help lists the options and exits 0", async () => {
     const help = await runServerCommand(["--help"]);
     expect(help.exitCode).toBe(0);
