@@ -234,7 +234,7 @@ export class GroupService {
         }
       }
     }
-    this.options.logger.info("loaded groups", { partition, records: recordCount, upTo: highWatermark });
+    this.options.logger.debug("loaded groups", { partition, records: recordCount, upTo: highWatermark });
     return { coordinator, loadOutput: coordinator.onLoadComplete(this.options.nowMs()) };
   }
 
