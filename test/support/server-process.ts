@@ -35,10 +35,11 @@ export interface ServerProcess {
 }
 
 export async function startServer(
-  options: { args?: string[]; dataDir?: string } = {},
+  options: { args?: string[]; dataDir?: string; ports?: { kafka: number; http: number } } = {},
 ): Promise<ServerProcess> {
-  const kafkaPort = await freePort();
-  const httpPort = await freePort();
+  // Given ports let a restarted broker come back where its clients expect it.
+  const kafkaPort = options.ports?.kafka ?? (await freePort());
+  const httpPort = options.ports?.http ?? (await freePort());
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "chronik-test-"));
   const proc = Bun.spawn(
     [

@@ -12,6 +12,7 @@ import { ProtocolError } from "../../protocol/protocol-error.ts";
 import { batchesToMessageSet } from "../../protocol/records/legacy-convert.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
+import { withoutControlBatches } from "../control-batch-filter.ts";
 import {
   type FetchSessionCache,
   type PartitionOutcome,
@@ -60,6 +61,30 @@ function findReplica(
   return replica;
 }
 
+/** Reads of nothing but control batches that a fetch may skip past in one pass before answering empty. */
+const controlOnlyReadsMax = 16;
+
+/**
+ * Committed batches from `offset`, control batches left out. A read that held only control batches moves past
+ * them and reads again, so a consumer whose fetch offset sits on one is never answered empty forever.
+ */
+function readForConsumer(
+  replica: PartitionReplica,
+  offset: number,
+  maxBytes: number,
+): ReadOutcome | ReplicaError {
+  let from = offset;
+  for (let attempt = 0; ; attempt++) {
+    const outcome = replica.read(from, { maxBytes, maxOffset: replica.highWatermark.value });
+    if (isError(outcome) || outcome.records.length === 0) return outcome;
+    const filtered = withoutControlBatches(outcome.records);
+    if (filtered.records.length > 0 || filtered.nextOffset === null || attempt === controlOnlyReadsMax) {
+      return { ...outcome, records: filtered.records };
+    }
+    from = filtered.nextOffset;
+  }
+}
+
 /** One pass over the partitions, spending the response's byte budget in order. */
 function readPartitions(
   context: BrokerContext,
@@ -81,10 +106,7 @@ function readPartitions(
             highWatermark: found.highWatermark.value,
             logStartOffset: found.logStartOffset(),
           }
-        : found.read(request.fetchOffset, {
-            maxBytes: Math.max(maxBytes, 1),
-            maxOffset: found.highWatermark.value,
-          });
+        : readForConsumer(found, request.fetchOffset, Math.max(maxBytes, 1));
     if (!isError(outcome)) {
       bytes += outcome.records.length;
       budget -= outcome.records.length;
