@@ -3,17 +3,22 @@
 // listener. Standalone is a cluster of one: every group has this node as its only voter and commits on its own
 // fsync — the same write path a replicated cluster uses (DESIGN.md decision 2).
 
-import { join } from "node:path";
+import { statfsSync } from "node:fs";
+import { join, resolve } from "node:path";
 import type { Logger } from "../base/logger.ts";
 import type { MetricsRegistry } from "../base/metrics.ts";
 import type { AnyApiHandler } from "../broker/api-handler.ts";
 import type { BrokerContext } from "../broker/broker-context.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../broker/fetch-sessions.ts";
 import { HandlerRegistry } from "../broker/handler-registry.ts";
+import { deleteRecordsHandler } from "../broker/handlers/delete-records.ts";
+import { describeLogDirsHandler } from "../broker/handlers/describe-log-dirs.ts";
 import { fetchHandler } from "../broker/handlers/fetch.ts";
 import { groupHandlers } from "../broker/handlers/groups.ts";
 import { apiVersionsHandler, metadataHandlers } from "../broker/handlers/index.ts";
+import { initProducerIdHandler } from "../broker/handlers/init-producer-id.ts";
 import { listOffsetsHandler } from "../broker/handlers/list-offsets.ts";
+import { offsetForLeaderEpochHandler } from "../broker/handlers/offset-for-leader-epoch.ts";
 import { produceHandler } from "../broker/handlers/produce.ts";
 import { type KafkaListener, startListener } from "../broker/listener.ts";
 import { RequestDispatcher } from "../broker/request-dispatcher.ts";
@@ -22,6 +27,7 @@ import { GroupService, offsetsPartitionsDefault, offsetsTopicName } from "../clu
 import { type HostedReplica, HostedReplicas } from "../cluster/hosted-replicas.ts";
 import { bootstrapRecords } from "../cluster/metadata/bootstrap.ts";
 import { RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
+import { ProducerIdAllocator } from "../cluster/producer-ids.ts";
 import { RaftReplica } from "../cluster/raft-replica.ts";
 import { topicLogConfig } from "../cluster/topic-log-config.ts";
 import type { MembershipConfig, RaftConfig } from "../raft/core/index.ts";
@@ -259,6 +265,20 @@ function startKafkaListener(
     produceHandler(context, nowMs),
     fetchHandler(context, sessions, nowMs),
     listOffsetsHandler(context),
+    initProducerIdHandler(new ProducerIdAllocator(context.metadata)),
+    offsetForLeaderEpochHandler(context),
+    deleteRecordsHandler(context),
+    describeLogDirsHandler(context, {
+      logDir: resolve(config.dataDir),
+      totalBytes: () => {
+        const space = statfsSync(config.dataDir);
+        return space.blocks * space.bsize;
+      },
+      usableBytes: () => {
+        const space = statfsSync(config.dataDir);
+        return space.bavail * space.bsize;
+      },
+    }),
     ...groupHandlers({
       context,
       groups,

@@ -6,6 +6,7 @@
 // as durable as acks asks: 1, in the leader's log on disk; -1, committed (the high watermark passed it).
 
 import type { BatchHeader } from "../protocol/records/batch-header.ts";
+import type { EpochEndOffset } from "./epoch-end-offset.ts";
 import type { HighWatermark } from "./high-watermark.ts";
 
 /** A refusal a Kafka response can carry: an error code and a one-line message. */
@@ -56,6 +57,18 @@ export interface PartitionReplica {
   offsetForTimestamp(timestampMs: number): TimestampedOffset | null;
   /** ListOffsets MAX_TIMESTAMP: the offset holding the largest timestamp, or null for an empty log. */
   maxTimestamp(): TimestampedOffset | null;
+  /**
+   * OffsetForLeaderEpoch: the largest epoch ≤ `epoch` in this replica's log and the offset where it ends, by
+   * Kafka's LeaderEpochFileCache.endOffsetFor rules (see epoch-end-offset.ts); -1/-1 when it cannot say.
+   */
+  endOffsetForEpoch(epoch: number): EpochEndOffset;
+  /**
+   * DeleteRecords: moves the log start offset up to `offset` (at most the high watermark, else
+   * OFFSET_OUT_OF_RANGE) and answers the new log start offset; an offset at or below it changes nothing.
+   */
+  deleteRecordsBefore(offset: number): Promise<number | ReplicaError>;
+  /** Bytes the partition's log holds on disk (DescribeLogDirs' partitionSize). */
+  sizeBytes(): number;
 }
 
 export interface TimestampedOffset {

@@ -18,7 +18,8 @@ import {
 import { readAllRecords } from "../protocol/records/batch-records.ts";
 import type { Proposal, ProposeResult } from "../raft/core/index.ts";
 import type { PartitionLog } from "../storage/index.ts";
-import { OffsetOutOfRangeError } from "../storage/index.ts";
+import { OffsetOutOfRangeError, StorageError } from "../storage/index.ts";
+import { type EpochEndOffset, endOffsetForEpoch } from "./epoch-end-offset.ts";
 import { HighWatermark } from "./high-watermark.ts";
 import type {
   AppendTicket,
@@ -28,6 +29,7 @@ import type {
   TimestampedOffset,
 } from "./partition-replica.ts";
 import { lastSequenceOf, ProducerStateTable } from "./producer-state.ts";
+import { rebuildProducerState } from "./producer-state-rebuild.ts";
 
 /** What the replica needs of its Raft group (raft/node's RaftGroup). */
 export interface ReplicatedLog {
@@ -62,6 +64,10 @@ export class RaftReplica implements PartitionReplica {
     private readonly log: PartitionLog,
   ) {
     this.highWatermark = new HighWatermark(Math.max(group.highWatermark, 0));
+    rebuildProducerState(log, this.producers);
+    // The log opens with its high watermark at its start; a group restored from its hard state already knows
+    // more, and onCommit only passes on increases, so DeleteRecords after a restart needs it here.
+    log.highWatermark = Math.max(log.highWatermark, Math.min(this.highWatermark.value, log.logEndOffset));
   }
 
   isLeader(): boolean {
@@ -186,6 +192,42 @@ export class RaftReplica implements PartitionReplica {
       }
     }
     return best;
+  }
+
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    return endOffsetForEpoch(this.log.epochs.all(), epoch, this.log.logEndOffset);
+  }
+
+  /**
+   * Applied to this node's log only, which is right for a group of one voter (standalone). In a replicated
+   * cluster this must become a replicated operation — a control or metadata record carrying the new log start
+   * offset, applied by every replica when committed — or followers keep the records and a new leader serves
+   * them again. Reads below the new start then fail with OFFSET_OUT_OF_RANGE (the log's OffsetOutOfRangeError),
+   * which makes consumers reset.
+   */
+  async deleteRecordsBefore(offset: number): Promise<number | ReplicaError> {
+    if (!this.isLeader()) return notLeader;
+    if (offset < 0 || offset > this.highWatermark.value) {
+      return {
+        errorCode: ErrorCode.OffsetOutOfRange,
+        errorMessage: `offset ${offset} is outside [0, ${this.highWatermark.value}] (the high watermark)`,
+      };
+    }
+    try {
+      return this.log.deleteRecords(offset);
+    } catch (error) {
+      if (error instanceof OffsetOutOfRangeError) {
+        return { errorCode: ErrorCode.OffsetOutOfRange, errorMessage: error.message };
+      }
+      if (error instanceof StorageError) {
+        return { errorCode: ErrorCode.KafkaStorageError, errorMessage: error.message };
+      }
+      throw error;
+    }
+  }
+
+  sizeBytes(): number {
+    return this.log.sizeBytes;
   }
 
   /** Every committed record from the batch holding `offset` on (timestamp look-ups; not a hot path). */

@@ -54,23 +54,6 @@ export class LeaderEpochCache {
     return found;
   }
 
-  /**
-   * Kafka's endOffsetFor: the largest epoch ≤ `epoch` this replica knows and the offset where it ends (the
-   * start of the next larger epoch, or logEndOffset). Undefined epoch (-1) and offset (-1) when `epoch` is
-   * older than everything here.
-   */
-  endOffsetFor(epoch: number, logEndOffset: number): { epoch: number; endOffset: number } {
-    const latest = this.latest();
-    if (latest !== undefined && epoch === latest.epoch) return { epoch, endOffset: logEndOffset };
-    let index = -1;
-    for (let i = 0; i < this.entries.length; i++) {
-      if (this.entries[i]!.epoch <= epoch) index = i;
-    }
-    if (index === -1) return { epoch: -1, endOffset: -1 };
-    const next = this.entries[index + 1];
-    return { epoch: this.entries[index]!.epoch, endOffset: next ? next.startOffset : logEndOffset };
-  }
-
   /** Drops epochs starting at or after `endOffset` (the log was truncated to it). */
   truncateFromEnd(endOffset: number): boolean {
     const kept = this.entries.filter((entry) => entry.startOffset < endOffset);

@@ -127,7 +127,7 @@ describe("consumer groups", () => {
     expect(new Set(seen).size).toBe(200);
     expect(seen.length).toBe(200);
     expect(settledPartitions).toEqual([0, 1, 2, 3]);
-  });
+  }, 40_000);
 
   test("librdkafka joins, consumes and commits; offsets survive a group-service restart", async () => {
     await run(["kcat", "-b", broker, "-P", "-t", "confluent-topic"], "a\nb\nc\nd\ne\n");

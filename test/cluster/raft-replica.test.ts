@@ -36,7 +36,13 @@ class ScriptedGroup implements ReplicatedLog {
   }
 }
 
-const logStub = { logStartOffset: 0, logEndOffset: 0, highWatermark: 0 } as unknown as PartitionLog;
+/** An empty log: appends go through the scripted group, and there is no producer state to rebuild. */
+const logStub = {
+  logStartOffset: 0,
+  logEndOffset: 0,
+  highWatermark: 0,
+  segmentBaseOffsets: () => [0],
+} as unknown as PartitionLog;
 const text = new TextEncoder();
 
 function batchOf(count: number, producer?: { id: bigint; sequence: number }) {

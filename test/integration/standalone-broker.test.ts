@@ -1,7 +1,8 @@
-// Proves `chronik-server standalone` is a Kafka broker for real clients: a 3-partition topic created with
+// Proves `chronik-server standalone` is a Kafka broker for real clients: 3-partition topics created with
 // kafkajs's admin; 10,000 messages with keys and headers produced by confluent-kafka under each compression codec
-// and consumed back exactly; kcat and kafka-python producing and consuming; configs altered and described; and
-// nothing acknowledged lost across a clean restart and a SIGKILL.
+// and consumed back exactly; kcat and kafka-python producing and consuming; configs altered and described;
+// nothing acknowledged lost across a clean restart and a SIGKILL; and records deleted with kafkajs's admin, after
+// which kcat reading from offset 0 gets only the rest.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -98,7 +99,10 @@ describe("chronik-server standalone with real clients", () => {
     "10,000 messages with keys and headers under %s come back exactly",
     async (codec) => {
       const topic = `codec-${codec}`;
-      await runClient(["kcat", "-b", address(), "-L", "-t", topic, "-m", "5"]);
+      const admin = new Kafka({ clientId: "it", brokers: [address()], logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic, numPartitions: 3 }] });
+      await admin.disconnect();
       const acked = await runClient([
         "/usr/bin/python3",
         "-c",
@@ -110,7 +114,7 @@ describe("chronik-server standalone with real clients", () => {
         "0",
       ]);
       expect(acked.trim()).toBe("10000");
-      const rows = await runClient(["/usr/bin/python3", "-c", consumeScript, address(), topic, "1", "10000"]);
+      const rows = await runClient(["/usr/bin/python3", "-c", consumeScript, address(), topic, "3", "10000"]);
       expect(rows.trimEnd().split("\n")).toEqual(expectedRows(0, 10000));
     },
     60_000,
@@ -155,5 +159,30 @@ consumer.seek_to_beginning()
 print(" ".join(f"{m.key.decode()}{m.value.decode()}" for m in consumer))
 `;
     expect((await runClient(["/usr/bin/python3", "-c", script, address()])).trim()).toBe("a1 b2 c3 d4");
+  }, 30_000);
+
+  test("kafkajs deletes records; kcat reading from offset 0 resets and gets only the rest", async () => {
+    const topic = "trimmed";
+    const kafka = new Kafka({ brokers: [address()], clientId: "trim", logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    const messages = Array.from({ length: 10 }, (_, index) => ({ value: `m${index}` }));
+    await producer.send({ topic, acks: -1, messages });
+    await producer.disconnect();
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // Offset 0 is the new leader's control batch, so m0..m9 sit at 1..10 and deleting before 5 keeps m4..m9.
+      await admin.fetchTopicOffsets(topic);
+      await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: "5" }] });
+      expect(await admin.fetchTopicOffsets(topic)).toEqual([
+        { partition: 0, offset: "11", high: "11", low: "5" },
+      ]);
+    } finally {
+      await admin.disconnect();
+    }
+    const kcat = ["kcat", "-b", address(), "-C", "-t", topic, "-o", "0", "-X", "auto.offset.reset=earliest"];
+    const consumed = await runClient([...kcat, "-e", "-q"]);
+    expect(consumed.trimEnd().split("\n")).toEqual(["m4", "m5", "m6", "m7", "m8", "m9"]);
   }, 30_000);
 });

@@ -16,16 +16,6 @@ function cache(): LeaderEpochCache {
   ]);
 }
 
-test("endOffsetFor answers with the largest known epoch at or below the one asked", () => {
-  const epochs = cache();
-  expect(epochs.endOffsetFor(1, 40)).toEqual({ epoch: 1, endOffset: 10 });
-  expect(epochs.endOffsetFor(2, 40)).toEqual({ epoch: 1, endOffset: 10 });
-  expect(epochs.endOffsetFor(3, 40)).toEqual({ epoch: 3, endOffset: 25 });
-  expect(epochs.endOffsetFor(4, 40)).toEqual({ epoch: 4, endOffset: 40 });
-  expect(epochs.endOffsetFor(9, 40)).toEqual({ epoch: 4, endOffset: 40 });
-  expect(epochs.endOffsetFor(0, 40)).toEqual({ epoch: -1, endOffset: -1 });
-});
-
 test("epochAt gives the term of an offset for Raft log matching", () => {
   const epochs = cache();
   expect(epochs.epochAt(0)).toBe(1);

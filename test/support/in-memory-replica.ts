@@ -1,7 +1,13 @@
 // In-memory partition replicas for handler tests: batches kept in an array, offsets stamped as the real log
 // does, and the high watermark advanced a microtask after each append (standing in for the fsync). The real
-// replica is Raft-driven over the storage engine's log; this one never persists anything.
+// replica is Raft-driven over the storage engine's log; this one never persists anything. Tests may turn
+// leadership off, begin new epochs, and delete records to reach the handlers' edge cases.
 
+import {
+  type EpochEndOffset,
+  type EpochStart,
+  endOffsetForEpoch,
+} from "../../src/cluster/epoch-end-offset.ts";
 import { HighWatermark } from "../../src/cluster/high-watermark.ts";
 import type { MetadataState } from "../../src/cluster/metadata/metadata-state.ts";
 import type {
@@ -31,6 +37,11 @@ export class InMemoryReplica implements PartitionReplica {
   readonly highWatermark = new HighWatermark(0);
   private readonly batches: StoredBatch[] = [];
   private endOffset = 0;
+  private startOffset = 0;
+  /** Epoch 0 begins at offset 0, as every replica here starts out leading in epoch 0. */
+  private readonly epochs: EpochStart[] = [{ epoch: 0, startOffset: 0 }];
+  /** Tests turn this off to see NOT_LEADER_OR_FOLLOWER. */
+  leader = true;
 
   constructor(
     readonly topicId: string,
@@ -39,15 +50,50 @@ export class InMemoryReplica implements PartitionReplica {
   ) {}
 
   isLeader(): boolean {
-    return true;
+    return this.leader;
   }
 
   leaderEpoch(): number {
-    return 0;
+    return this.epochs[this.epochs.length - 1]!.epoch;
+  }
+
+  /** A new leader epoch whose first offset is the current log end (as a new leader's first batch would be). */
+  beginEpoch(epoch: number): void {
+    if (epoch <= this.leaderEpoch()) throw new Error(`epoch ${epoch} is not after ${this.leaderEpoch()}`);
+    this.epochs.push({ epoch, startOffset: this.endOffset });
   }
 
   logStartOffset(): number {
-    return 0;
+    return this.startOffset;
+  }
+
+  endOffsetForEpoch(epoch: number): EpochEndOffset {
+    return endOffsetForEpoch(this.epochs, epoch, this.endOffset);
+  }
+
+  async deleteRecordsBefore(offset: number): Promise<number | ReplicaError> {
+    if (!this.leader) {
+      return { errorCode: ErrorCode.NotLeaderOrFollower, errorMessage: "not the leader" };
+    }
+    if (offset < 0 || offset > this.highWatermark.value) {
+      return {
+        errorCode: ErrorCode.OffsetOutOfRange,
+        errorMessage: `offset ${offset} outside [0, ${this.highWatermark.value}]`,
+      };
+    }
+    if (offset <= this.startOffset) return this.startOffset;
+    this.startOffset = offset;
+    const kept = this.batches.filter((batch) => batch.lastOffset >= offset);
+    this.batches.splice(0, this.batches.length, ...kept);
+    // Kafka's truncateFromStart: epochs wholly before the new start go, the one spanning it starts there.
+    while (this.epochs.length > 1 && this.epochs[1]!.startOffset <= offset) this.epochs.shift();
+    const first = this.epochs[0]!;
+    this.epochs[0] = { epoch: first.epoch, startOffset: Math.max(first.startOffset, offset) };
+    return this.startOffset;
+  }
+
+  sizeBytes(): number {
+    return this.batches.reduce((total, batch) => total + batch.bytes.length, 0);
   }
 
   logEndOffset(): number {
@@ -76,10 +122,10 @@ export class InMemoryReplica implements PartitionReplica {
   }
 
   read(offset: number, options: { maxBytes: number; maxOffset: number }): ReadOutcome | ReplicaError {
-    if (offset < 0 || offset > this.endOffset) {
+    if (offset < this.startOffset || offset > this.endOffset) {
       return {
         errorCode: ErrorCode.OffsetOutOfRange,
-        errorMessage: `offset ${offset} outside [0, ${this.endOffset}]`,
+        errorMessage: `offset ${offset} outside [${this.startOffset}, ${this.endOffset}]`,
       };
     }
     const chosen: Uint8Array[] = [];
@@ -96,12 +142,13 @@ export class InMemoryReplica implements PartitionReplica {
       records.set(part, position);
       position += part.length;
     }
-    return { records, highWatermark: this.highWatermark.value, logStartOffset: 0 };
+    return { records, highWatermark: this.highWatermark.value, logStartOffset: this.startOffset };
   }
 
   offsetForTimestamp(timestampMs: number): TimestampedOffset | null {
     for (const batch of this.batches) {
       for (const record of readAllRecords(batch.bytes, { decompressedBytesMax: 1 << 26 })) {
+        if (batch.baseOffset + record.offsetDelta < this.startOffset) continue;
         if (record.timestamp >= timestampMs) {
           return { offset: batch.baseOffset + record.offsetDelta, timestampMs: record.timestamp };
         }
@@ -114,6 +161,7 @@ export class InMemoryReplica implements PartitionReplica {
     let best: TimestampedOffset | null = null;
     for (const batch of this.batches) {
       for (const record of readAllRecords(batch.bytes, { decompressedBytesMax: 1 << 26 })) {
+        if (batch.baseOffset + record.offsetDelta < this.startOffset) continue;
         if (!best || record.timestamp > best.timestampMs) {
           best = { offset: batch.baseOffset + record.offsetDelta, timestampMs: record.timestamp };
         }

@@ -1,0 +1,58 @@
+// DeleteRecords v0–2: moves each partition's log start offset up (AdminClient.deleteRecords, kafka-delete-
+// records.sh). Offset -1 means the high watermark; one above it is OFFSET_OUT_OF_RANGE. The answer's
+// lowWatermark is the new log start offset; consumers below it then get OFFSET_OUT_OF_RANGE and reset.
+
+import type { PartitionReplica } from "../../cluster/partition-replica.ts";
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
+import { defineHandler } from "../api-handler.ts";
+import type { BrokerContext } from "../broker-context.ts";
+
+type PartitionResponse = ApiMessages[21]["response"]["topics"][number]["partitions"][number];
+
+/** DeleteRecordsRequest.HIGH_WATERMARK: delete everything committed. */
+const highWatermarkOffset = -1n;
+
+async function deleteBefore(
+  replica: PartitionReplica | undefined,
+  requested: bigint,
+): Promise<{ errorCode: number; lowWatermark: bigint }> {
+  if (!replica) return { errorCode: ErrorCode.UnknownTopicOrPartition, lowWatermark: -1n };
+  if (!replica.isLeader()) return { errorCode: ErrorCode.NotLeaderOrFollower, lowWatermark: -1n };
+  if (requested < highWatermarkOffset || requested > BigInt(Number.MAX_SAFE_INTEGER)) {
+    return { errorCode: ErrorCode.OffsetOutOfRange, lowWatermark: -1n };
+  }
+  const offset = requested === highWatermarkOffset ? replica.highWatermark.value : Number(requested);
+  const outcome = await replica.deleteRecordsBefore(offset);
+  if (typeof outcome !== "number") return { errorCode: outcome.errorCode, lowWatermark: -1n };
+  return { errorCode: 0, lowWatermark: BigInt(outcome) };
+}
+
+export function deleteRecordsHandler(context: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.DeleteRecords,
+    minVersion: 0,
+    maxVersion: 2,
+    async handle(request) {
+      const topics = await Promise.all(
+        request.topics.map(async (topic) => ({
+          name: topic.name,
+          partitions: await Promise.all(
+            topic.partitions.map(
+              async (partition): Promise<PartitionResponse> => ({
+                partitionIndex: partition.partitionIndex,
+                ...(await deleteBefore(
+                  context.replicas.byName(topic.name, partition.partitionIndex),
+                  partition.offset,
+                )),
+                unknownTaggedFields: [],
+              }),
+            ),
+          ),
+          unknownTaggedFields: [],
+        })),
+      );
+      return { throttleTimeMs: 0, topics, unknownTaggedFields: [] };
+    },
+  });
+}

@@ -1,0 +1,53 @@
+// OffsetForLeaderEpoch v0–4: where an epoch ends in this leader's log, so a follower finds its divergence
+// point and a consumer validates its position after a leader change (KIP-101, KIP-320). Followers (replicaId
+// ≥ 0) and consumers are answered alike; only the leader answers, fenced by currentLeaderEpoch (v2+).
+
+import { ErrorCode } from "../../protocol/error-codes.ts";
+import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
+import { defineHandler } from "../api-handler.ts";
+import type { BrokerContext } from "../broker-context.ts";
+
+type PartitionResponse = ApiMessages[23]["response"]["topics"][number]["partitions"][number];
+
+function answerPartition(
+  context: BrokerContext,
+  topic: string,
+  partition: { partition: number; currentLeaderEpoch: number; leaderEpoch: number },
+): PartitionResponse {
+  const response: PartitionResponse = {
+    errorCode: 0,
+    partition: partition.partition,
+    leaderEpoch: -1,
+    endOffset: -1n,
+    unknownTaggedFields: [],
+  };
+  const replica = context.replicas.byName(topic, partition.partition);
+  if (!replica) return { ...response, errorCode: ErrorCode.UnknownTopicOrPartition };
+  if (!replica.isLeader()) return { ...response, errorCode: ErrorCode.NotLeaderOrFollower };
+  if (partition.currentLeaderEpoch >= 0 && partition.currentLeaderEpoch !== replica.leaderEpoch()) {
+    const stale = partition.currentLeaderEpoch < replica.leaderEpoch();
+    return { ...response, errorCode: stale ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch };
+  }
+  // An epoch the replica cannot place answers -1/-1 with no error, as Kafka does.
+  const found = replica.endOffsetForEpoch(partition.leaderEpoch);
+  return { ...response, leaderEpoch: found.epoch, endOffset: BigInt(found.endOffset) };
+}
+
+export function offsetForLeaderEpochHandler(context: BrokerContext) {
+  return defineHandler({
+    apiKey: ApiKey.OffsetForLeaderEpoch,
+    minVersion: 0,
+    maxVersion: 4,
+    handle(request) {
+      return {
+        throttleTimeMs: 0,
+        topics: request.topics.map((topic) => ({
+          topic: topic.topic,
+          partitions: topic.partitions.map((partition) => answerPartition(context, topic.topic, partition)),
+          unknownTaggedFields: [],
+        })),
+        unknownTaggedFields: [],
+      };
+    },
+  });
+}
