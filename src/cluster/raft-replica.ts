@@ -117,8 +117,11 @@ export class RaftReplica implements PartitionReplica {
         return { placement, replicated: this.replication(placement.lastOffset, options.acks) };
       }
     }
+    // The batch is a view into the request's socket chunk (hundreds of KiB); the Raft log keeps recent payloads,
+    // so it gets a copy of its own rather than pinning the whole chunk.
+    const payload = batch.bytes.slice();
     const proposed = this.group.propose([
-      { recordCount: header.recordCount, byteSize: batch.bytes.length, payload: batch.bytes },
+      { recordCount: header.recordCount, byteSize: payload.length, payload },
     ]);
     if (!proposed.ok) {
       // Leadership moving means "ask the new leader"; a full uncommitted window means "retry shortly".
