@@ -39,7 +39,7 @@ import {
   PartitionLogStore,
   type RaftGroup,
 } from "../raft/node/index.ts";
-import { LogManager, logConfigOf, type PartitionLog } from "../storage/index.ts";
+import { type LogConfig, LogManager, logConfigOf, type PartitionLog } from "../storage/index.ts";
 import { createConnectionMetrics } from "./connection-metrics.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
@@ -88,21 +88,31 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
   }
 }
 
-export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps): Promise<BrokerNode> {
-  const { logger } = deps;
-  const nodeId = config.nodeId;
-  const brokerStatic = brokerStaticConfigs(config);
-  // Standalone: this node is every group's only voter.
-  const membership: MembershipConfig = { voters: [nodeId], learners: [] };
-  let metadata: RaftMetadataService | undefined;
+/** The node's logs and its Raft groups, one per hosted partition, all ticked by one GroupManager. */
+interface NodeRaft {
+  logs: LogManager;
+  manager: GroupManager;
+  openGroup(
+    topic: string,
+    partition: number,
+    options: { deliverCommittedEntries: boolean } & Pick<
+      ManagedGroupOptions,
+      "onCommitted" | "onHighWatermark"
+    >,
+  ): { group: RaftGroup; log: PartitionLog };
+}
 
+function startStorageAndRaft(
+  config: ServerConfig,
+  logger: Logger,
+  configFor: (topic: string) => LogConfig,
+): NodeRaft {
+  // Standalone: this node is every group's only voter.
+  const membership: MembershipConfig = { voters: [config.nodeId], learners: [] };
   const logs = new LogManager({
     dataDir: config.dataDir,
     log: (line) => logger.warn(line, { component: "storage" }),
-    configFor: (topic) =>
-      topic === metadataTopicName
-        ? logConfigOf()
-        : topicLogConfig(metadata?.state.topicByName(topic)?.configs ?? new Map(), brokerStatic),
+    configFor,
   });
   for (const failure of logs.openAll()) {
     logger.error("partition offline", {
@@ -113,47 +123,46 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   }
   logs.start();
   const manager = new GroupManager({
-    nodeId,
+    nodeId: config.nodeId,
     transport: { send: () => {}, onReceive: () => {} },
     tickIntervalMs: raftTickMs,
     logger: logger.with({ component: "raft" }),
   });
+  return {
+    logs,
+    manager,
+    openGroup(topic, partition, options) {
+      const state = logs.open(topic, partition);
+      if (state.kind === "offline") throw state.error;
+      const raftConfig: RaftConfig = {
+        ...raftConfigDefaults,
+        id: config.nodeId,
+        deliverCommittedEntries: options.deliverCommittedEntries,
+        randomInt: (bound) => Math.floor(Math.random() * bound),
+      };
+      const group = manager.addGroup({
+        groupId: `${topic}-${partition}`,
+        config: raftConfig,
+        store: new PartitionLogStore({ log: state.log, nodeId: config.nodeId, membership: () => membership }),
+        hardState: new FileHardStateStore({
+          path: join(state.log.dir, hardStateFileName),
+          initial: { term: 0, votedFor: null, commitOffset: -1, config: membership },
+        }),
+        onCommitted: options.onCommitted,
+        onHighWatermark: options.onHighWatermark,
+      });
+      return { group, log: state.log };
+    },
+  };
+}
 
-  function openGroup(
-    topic: string,
-    partition: number,
-    options: { deliverCommittedEntries: boolean } & Pick<
-      ManagedGroupOptions,
-      "onCommitted" | "onHighWatermark"
-    >,
-  ): { group: RaftGroup; log: PartitionLog } {
-    const state = logs.open(topic, partition);
-    if (state.kind === "offline") throw state.error;
-    const raftConfig: RaftConfig = {
-      ...raftConfigDefaults,
-      id: nodeId,
-      deliverCommittedEntries: options.deliverCommittedEntries,
-      randomInt: (bound) => Math.floor(Math.random() * bound),
-    };
-    const group = manager.addGroup({
-      groupId: `${topic}-${partition}`,
-      config: raftConfig,
-      store: new PartitionLogStore({ log: state.log, nodeId, membership: () => membership }),
-      hardState: new FileHardStateStore({
-        path: join(state.log.dir, hardStateFileName),
-        initial: { term: 0, votedFor: null, commitOffset: -1, config: membership },
-      }),
-      onCommitted: options.onCommitted,
-      onHighWatermark: options.onHighWatermark,
-    });
-    return { group, log: state.log };
-  }
-
-  const replicas = new HostedReplicas(
+/** A RaftReplica per partition the metadata assigns here, opened and deleted as the metadata changes. */
+function createReplicas(nodeId: number, raft: NodeRaft, logger: Logger): HostedReplicas {
+  return new HostedReplicas(
     nodeId,
     (topic, partition): HostedReplica => {
       let replica: RaftReplica | undefined;
-      const { group, log } = openGroup(topic.name, partition, {
+      const { group, log } = raft.openGroup(topic.name, partition, {
         deliverCommittedEntries: false,
         onHighWatermark: (highWatermark) => replica?.onCommit(highWatermark),
       });
@@ -161,39 +170,49 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
       group.start();
       return Object.assign(replica, {
         stop: async () => {
-          manager.removeGroup(group.groupId);
+          raft.manager.removeGroup(group.groupId);
         },
         delete: async () => {
-          manager.removeGroup(group.groupId);
-          await logs.remove(topic.name, partition);
+          raft.manager.removeGroup(group.groupId);
+          await raft.logs.remove(topic.name, partition);
           logger.info("deleted partition", { topic: topic.name, partition });
         },
       });
     },
     logger,
   );
+}
 
-  const metadataParts = openGroup(metadataTopicName, 0, {
+/**
+ * Starts the metadata group, waits until it leads and has applied everything its log holds, then fills in
+ * what a fresh or moved node lacks (cluster id, its registration, __consumer_offsets).
+ */
+async function startMetadata(
+  config: ServerConfig,
+  raft: NodeRaft,
+  onApplied: (metadata: RaftMetadataService) => void,
+): Promise<RaftMetadataService> {
+  let metadata: RaftMetadataService | undefined;
+  const { group } = raft.openGroup(metadataTopicName, 0, {
     deliverCommittedEntries: true,
     onCommitted: (entries) => {
       metadata!.applyCommitted(entries);
-      replicas.reconcile(metadata!.state);
+      onApplied(metadata!);
     },
   });
-  metadata = new RaftMetadataService(metadataParts.group, () => Date.now());
-  manager.start();
-  metadataParts.group.start();
-  const metadataGroup = metadataParts.group;
+  metadata = new RaftMetadataService(group, () => Date.now());
+  raft.manager.start();
+  group.start();
   await until(
-    () => metadataGroup.isLeader && metadataGroup.highWatermark > metadataGroup.lastOffset,
+    () => group.isLeader && group.highWatermark > group.lastOffset,
     metadataStartupMsMax,
     "electing the metadata leader and committing its log",
   );
-  await metadata.waitForApplied(metadataGroup.lastOffset);
+  await metadata.waitForApplied(group.lastOffset);
   await metadata.execute((state) => ({
     ok: true,
     records: bootstrapRecords(state, {
-      nodeId,
+      nodeId: config.nodeId,
       advertisedHost: config.advertisedHost,
       advertisedPort: config.advertisedPort,
       offsetsTopicName,
@@ -202,15 +221,11 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
       newTopicId: randomTopicId,
     }),
   }));
-  replicas.reconcile(metadata.state);
-  registerPartitionMetrics(deps.metrics, () => replicas.all());
-  logger.info("metadata ready", {
-    clusterId: metadata.state.clusterId,
-    topics: [...metadata.state.topics()].length,
-    partitionsHosted: replicas.size,
-  });
+  return metadata;
+}
 
-  const groups = new GroupService({
+function createGroupService(replicas: HostedReplicas, logger: Logger): GroupService {
+  return new GroupService({
     offsetsPartitions: offsetsPartitionsDefault,
     replicaOf: (partition) => replicas.byName(offsetsTopicName, partition),
     newUuid: () => crypto.randomUUID(),
@@ -221,21 +236,54 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     },
     logger: logger.with({ component: "groups" }),
   });
-  const context: BrokerContext = {
-    nodeId,
-    metadata,
-    partitions: replicas,
-    replicas,
+}
+
+function brokerContext(
+  config: ServerConfig,
+  parts: {
+    metadata: RaftMetadataService;
+    replicas: HostedReplicas;
+    brokerStatic: BrokerStaticConfigs;
+    logger: Logger;
+  },
+): BrokerContext {
+  return {
+    nodeId: config.nodeId,
+    metadata: parts.metadata,
+    partitions: parts.replicas,
+    replicas: parts.replicas,
     defaults: {
       numPartitions: config.broker.numPartitions,
       replicationFactor: config.broker.defaultReplicationFactor,
       autoCreateTopics: config.broker.autoCreateTopics,
     },
-    brokerStatic,
+    brokerStatic: parts.brokerStatic,
     newTopicId: randomTopicId,
     randomIndex: (bound) => Math.floor(Math.random() * bound),
-    logger: logger.with({ component: "broker" }),
+    logger: parts.logger.with({ component: "broker" }),
   };
+}
+
+export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps): Promise<BrokerNode> {
+  const { logger } = deps;
+  const brokerStatic = brokerStaticConfigs(config);
+  let metadata: RaftMetadataService | undefined;
+  const raft = startStorageAndRaft(config, logger, (topic) =>
+    topic === metadataTopicName
+      ? logConfigOf()
+      : topicLogConfig(metadata?.state.topicByName(topic)?.configs ?? new Map(), brokerStatic),
+  );
+  const replicas = createReplicas(config.nodeId, raft, logger);
+  metadata = await startMetadata(config, raft, (applied) => replicas.reconcile(applied.state));
+  replicas.reconcile(metadata.state);
+  registerPartitionMetrics(deps.metrics, () => replicas.all());
+  logger.info("metadata ready", {
+    clusterId: metadata.state.clusterId,
+    topics: [...metadata.state.topics()].length,
+    partitionsHosted: replicas.size,
+  });
+  const groups = createGroupService(replicas, logger);
+  const context = brokerContext(config, { metadata, replicas, brokerStatic, logger });
   const listener = startKafkaListener(config, context, groups, deps);
   return {
     kafkaPort: listener.port,
@@ -243,8 +291,8 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
       await listener.stop();
       groups.close();
       await replicas.stopAll();
-      manager.stop();
-      await logs.close();
+      raft.manager.stop();
+      await raft.logs.close();
     },
   };
 }
