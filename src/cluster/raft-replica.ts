@@ -117,9 +117,8 @@ export class RaftReplica implements PartitionReplica {
         return { placement, replicated: this.replication(placement.lastOffset, options.acks) };
       }
     }
-    // The batch is a view into the request's socket chunk (hundreds of KiB); the Raft log keeps recent payloads,
-    // so it gets a copy of its own rather than pinning the whole chunk.
-    const payload = batch.bytes.slice();
+    // The batch may be a view into the request's socket chunk; the Raft log store copies what it keeps.
+    const payload = batch.bytes;
     const proposed = this.group.propose([
       { recordCount: header.recordCount, byteSize: payload.length, payload },
     ]);

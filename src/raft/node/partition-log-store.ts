@@ -383,7 +383,15 @@ export class PartitionLogStore implements RaftLogStore {
  * caller buffer beyond a single entry's own.
  */
 function concatBatches(entries: readonly Entry[]): { bytes: Uint8Array; stored: Entry[] } {
-  if (entries.length === 1) return { bytes: entries[0]!.payload, stored: [entries[0]!] };
+  if (entries.length === 1) {
+    // The recent-entry cache keeps what is stored: a payload that is a view into a larger buffer (a produce
+    // request's socket chunk) is copied so the cache never pins the rest of that buffer.
+    const only = entries[0]!;
+    if (only.payload.byteLength === only.payload.buffer.byteLength)
+      return { bytes: only.payload, stored: [only] };
+    const own = only.payload.slice();
+    return { bytes: own, stored: [{ ...only, payload: own }] };
+  }
   let total = 0;
   for (const entry of entries) total += entry.payload.length;
   const bytes = new Uint8Array(total);

@@ -16,6 +16,7 @@ import { assert } from "../../base/assert.ts";
 import type { Logger } from "../../base/logger.ts";
 import type {
   Entry,
+  HardState,
   Message,
   NodeId,
   Proposal,
@@ -73,6 +74,8 @@ export class RaftGroup {
   private readonly options: RaftGroupOptions;
   private readonly logger: Logger;
   private readonly commitWaiters = new OffsetWaiters();
+  /** The hard state last made durable: saves are skipped while term, vote and membership stay the same. */
+  private savedHardState: HardState | undefined;
   private readonly persistWaiters = new OffsetWaiters();
   private readonly bufferedStepsMax: number;
   private readonly readyRoundsMax: number;
@@ -100,11 +103,9 @@ export class RaftGroup {
     this.bufferedStepsMax = options.bufferedStepsMax ?? bufferedStepsMaxDefault;
     this.readyRoundsMax = options.readyRoundsMax ?? readyRoundsMaxDefault;
     assert(this.bufferedStepsMax >= 1 && this.readyRoundsMax >= 1, "limits must be ≥ 1");
-    this.core = new RaftNode({
-      config: options.config,
-      storage: options.store.reader,
-      hardState: options.hardState.load(),
-    });
+    const loaded = options.hardState.load();
+    this.savedHardState = loaded;
+    this.core = new RaftNode({ config: options.config, storage: options.store.reader, hardState: loaded });
     this.persisted = options.store.persistedOffset;
     this.applied = options.store.reader.snapshotMeta().lastOffset;
     this.reported = { role: this.core.role, leaderId: this.core.leaderId, term: this.core.term };
@@ -265,6 +266,23 @@ export class RaftGroup {
     if (this.stopReason === undefined && this.core.hasReady()) this.kick();
   }
 
+  /**
+   * Term, vote and membership must be durable before any reply leaves; the commit offset need not be (Raft
+   * learns it again from the leader, or, as sole voter, by committing in its new term). Saving on every commit
+   * would cost a file write, two fsyncs and a rename per append, so the hard state is saved only when one of the
+   * fields that matter changed; the commit offset saved with them is a lower bound.
+   */
+  private mustSave(next: HardState): boolean {
+    const saved = this.savedHardState;
+    return (
+      saved === undefined ||
+      saved.term !== next.term ||
+      saved.votedFor !== next.votedFor ||
+      !sameMembers(saved.config.voters, next.config.voters) ||
+      !sameMembers(saved.config.learners, next.config.learners)
+    );
+  }
+
   private async handleReady(ready: Ready): Promise<void> {
     this.inReady = true;
     try {
@@ -272,7 +290,10 @@ export class RaftGroup {
         const input = { snapshot: ready.snapshotToPersist, entries: ready.entriesToPersist };
         await this.options.store.persist(input);
       }
-      if (ready.hardState !== undefined) await this.options.hardState.save(ready.hardState);
+      if (ready.hardState !== undefined && this.mustSave(ready.hardState)) {
+        await this.options.hardState.save(ready.hardState);
+        this.savedHardState = ready.hardState;
+      }
     } catch (error) {
       // Disk full or offline: what this Ready promised is not durable, so nothing of it may be sent or
       // applied, and the core cannot be advanced past it. The group stops for good.
@@ -371,4 +392,8 @@ export class RaftGroup {
     if (this.core.role !== "leader") return new RaftGroupError("notLeader", this.groupId);
     return undefined;
   }
+}
+
+function sameMembers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((id, index) => id === b[index]);
 }

@@ -1,0 +1,404 @@
+// The whole broker under a real client: starts chronik-server on free ports with a fresh data dir and drives it
+// with librdkafka (bench/load/produce_consume.py, its own process) — produce throughput for 100 B and 1 KiB values
+// at acks=1 and acks=-1, delivery latency at a steady rate, and consume throughput reading it all back — then
+// cross-checks the bytes against the broker's /metrics. Figures are printed against issue 4's targets.
+//
+//   node_modules/.bin/bun bench/broker.bench.ts [--seconds 5] [--partitions 1,3] [--rate 20000] [--profile DIR]
+//
+// --profile runs the broker under Bun's CPU profiler (--cpu-prof --cpu-prof-md) and writes the profile to DIR.
+
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort } from "../test/support/server-process.ts";
+
+const mainPath = join(import.meta.dir, "..", "src", "main.ts");
+const loadPath = join(import.meta.dir, "load", "produce_consume.py");
+const python = "/usr/bin/python3";
+const clockTicksPerSecond = 100; // Linux USER_HZ, the unit of utime/stime in /proc/PID/stat
+const megabyte = 1_000_000;
+
+type Options = { seconds: number; partitions: number[]; rate: number; profileDir: string | null };
+
+function parseOptions(argv: string[]): Options {
+  const options: Options = { seconds: 5, partitions: [1, 3], rate: 20_000, profileDir: null };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1] ?? ""];
+    if (flag === "--seconds") options.seconds = Number(value);
+    else if (flag === "--partitions") options.partitions = value.split(",").map(Number);
+    else if (flag === "--rate") options.rate = Number(value);
+    else if (flag === "--profile") options.profileDir = value;
+    else throw new Error(`unknown flag ${flag}`);
+  }
+  return options;
+}
+
+// ---------------------------------------------------------------- broker process
+
+type Broker = {
+  pid: number;
+  bootstrap: string;
+  metricsUrl: string;
+  stop(): Promise<number>;
+};
+
+async function startBroker(profileDir: string | null): Promise<Broker> {
+  const [kafkaPort, httpPort] = [await freePort(), await freePort()];
+  const dataDir = mkdtempSync(join(tmpdir(), "chronik-bench-"));
+  const profile = profileDir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${profileDir}`] : [];
+  const proc = Bun.spawn(
+    [
+      process.execPath,
+      ...profile,
+      mainPath,
+      ...["--kafka-port", String(kafkaPort), "--http-port", String(httpPort)],
+      ...["--bind-addr", "127.0.0.1", "--advertised-addr", "127.0.0.1", "--data-dir", dataDir],
+      "standalone",
+    ],
+    { stdout: "ignore", stderr: "pipe" },
+  );
+  const stderr = new Response(proc.stderr).text();
+  const deadline = performance.now() + 15_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`broker exited ${proc.exitCode}:\n${await stderr}`);
+    const ready = await fetch(`http://127.0.0.1:${httpPort}/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ready) break;
+    if (performance.now() > deadline) {
+      proc.kill("SIGKILL");
+      throw new Error(`broker not ready in 15 s:\n${await stderr}`);
+    }
+    await Bun.sleep(50);
+  }
+  return {
+    pid: proc.pid,
+    bootstrap: `127.0.0.1:${kafkaPort}`,
+    metricsUrl: `http://127.0.0.1:${httpPort}/metrics`,
+    stop: async () => {
+      proc.kill("SIGTERM");
+      const exitCode = await proc.exited;
+      rmSync(dataDir, { recursive: true, force: true });
+      return exitCode;
+    },
+  };
+}
+
+/** CPU seconds (user + system) the process has used so far. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  // Fields after the command name start at field 3 (state); utime and stime are fields 14 and 15.
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+async function scrape(metricsUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const values = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#") || line.trim() === "") continue;
+    const at = line.lastIndexOf(" ");
+    values.set(line.slice(0, at), Number(line.slice(at + 1)));
+  }
+  return values;
+}
+
+// ---------------------------------------------------------------- load generator process
+
+type LoadResult = Record<string, number>;
+
+async function load(args: string[]): Promise<LoadResult> {
+  const proc = Bun.spawn([python, loadPath, ...args], { stdout: "pipe", stderr: "pipe" });
+  const [exitCode, stdout, stderr] = await Promise.all([
+    proc.exited,
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+  ]);
+  if (exitCode !== 0) throw new Error(`load generator ${args.join(" ")} exited ${exitCode}:\n${stderr}`);
+  return JSON.parse(stdout.trim().split("\n").at(-1) ?? "");
+}
+
+/** Runs one load-generator job and measures the broker's CPU over the same wall-clock span. */
+async function measured(broker: Broker, args: string[]) {
+  const cpuBefore = cpuSeconds(broker.pid);
+  const result = await load(args);
+  return { result, brokerCpuSeconds: cpuSeconds(broker.pid) - cpuBefore };
+}
+
+// ---------------------------------------------------------------- the runs
+
+type Row = {
+  run: string;
+  partitions: number;
+  valueBytes: number;
+  acks: string;
+  messages: number;
+  seconds: number;
+  payloadBytes: number;
+  brokerCpuSeconds: number;
+  loadCpuSeconds: number;
+  target: string;
+};
+
+function row(
+  run: string,
+  shape: { partitions: number; valueBytes: number; acks: string },
+  outcome: { result: LoadResult; brokerCpuSeconds: number },
+  target: string,
+): Row {
+  const { result } = outcome;
+  return {
+    run,
+    ...shape,
+    messages: result.delivered ?? result.read ?? 0,
+    seconds: result.seconds ?? 0,
+    payloadBytes: result.value_bytes ?? 0,
+    brokerCpuSeconds: outcome.brokerCpuSeconds,
+    loadCpuSeconds: result.cpu_seconds ?? 0,
+    target,
+  };
+}
+
+function verdict(actual: number, goal: number, unit: string, higherIsBetter = true): string {
+  const met = higherIsBetter ? actual >= goal : actual <= goal;
+  return `${met ? "meets" : "MISSES"} ${higherIsBetter ? "≥" : "≤"} ${goal.toLocaleString("en-US")} ${unit}`;
+}
+
+function produceTarget(valueBytes: number, acks: string, msgsPerSecond: number, mbPerSecond: number) {
+  if (acks !== "-1") return "";
+  if (valueBytes === 100) return verdict(msgsPerSecond, 500_000, "msgs/s");
+  return verdict(mbPerSecond, 300, "MB/s");
+}
+
+async function produceRun(
+  broker: Broker,
+  shape: { partitions: number; valueBytes: number; acks: string },
+  seconds: number,
+) {
+  const { partitions, valueBytes, acks } = shape;
+  const topic = `bench-p${partitions}-v${valueBytes}-acks${acks === "-1" ? "all" : acks}`;
+  await load(["create", broker.bootstrap, topic, String(partitions)]);
+  const args = ["produce", broker.bootstrap, topic, String(valueBytes), acks, String(seconds)];
+  const outcome = await measured(broker, args);
+  const { delivered = 0, seconds: elapsed = 1, value_bytes: bytes = 0 } = outcome.result;
+  const target = produceTarget(valueBytes, acks, delivered / elapsed, bytes / elapsed / megabyte);
+  return { topic, delivered, row: row("produce", shape, outcome, target) };
+}
+
+/** Produce runs for every size × acks, then reads the acks=-1 topics back; returns the rows. */
+async function throughputRuns(broker: Broker, partitions: number, options: Options): Promise<Row[]> {
+  const rows: Row[] = [];
+  const consumable: { topic: string; valueBytes: number; messages: number }[] = [];
+  for (const valueBytes of [100, 1024]) {
+    for (const acks of ["1", "-1"]) {
+      const run = await produceRun(broker, { partitions, valueBytes, acks }, options.seconds);
+      rows.push(run.row);
+      if (acks === "-1") consumable.push({ topic: run.topic, valueBytes, messages: run.delivered });
+    }
+  }
+  for (const { topic, valueBytes, messages } of consumable) {
+    const args = ["consume", broker.bootstrap, topic, String(partitions), String(messages)];
+    const outcome = await measured(broker, args);
+    const { seconds = 1, value_bytes: bytes = 0 } = outcome.result;
+    rows.push(
+      row(
+        "consume",
+        { partitions, valueBytes, acks: "" },
+        outcome,
+        verdict(bytes / seconds / megabyte, 500, "MB/s"),
+      ),
+    );
+  }
+  return rows;
+}
+
+type Measured = { result: LoadResult; brokerCpuSeconds: number };
+type LatencyRun = { lingerMs: number; outcome: Measured; brokerProduceMs: { p50: number; p99: number } };
+
+/**
+ * The broker's own Produce latency over a span, from its histogram: the upper bound of the bucket each
+ * quantile falls in (so "≤ X ms"), which separates time inside the broker from time in the client and kernel.
+ */
+function produceQuantilesMs(before: Map<string, number>, after: Map<string, number>) {
+  const byBound = new Map<number, number>();
+  for (const [name, value] of after) {
+    const match = /^kafka_request_latency_seconds_bucket\{api="Produce",.*le="([^"]+)"\}$/.exec(name);
+    if (!match) continue;
+    const bound = match[1] === "+Inf" ? Number.POSITIVE_INFINITY : Number(match[1]);
+    byBound.set(bound, (byBound.get(bound) ?? 0) + value - (before.get(name) ?? 0));
+  }
+  const bounds = [...byBound.keys()].sort((a, b) => a - b);
+  const total = byBound.get(Number.POSITIVE_INFINITY) ?? 0;
+  const quantile = (q: number) =>
+    1000 * (bounds.find((bound) => (byBound.get(bound) ?? 0) >= q * total) ?? Number.NaN);
+  return { p50: quantile(0.5), p99: quantile(0.99) };
+}
+
+/**
+ * 1 KiB at a steady rate with acks=-1 on one partition, with linger.ms 0 and 5 (linger alone adds up to 5 ms),
+ * then the first topic read back: it holds many small batches, unlike the throughput topics.
+ */
+async function latencyRuns(broker: Broker, options: Options) {
+  const runs: LatencyRun[] = [];
+  for (const lingerMs of [0, 5]) {
+    const topic = `bench-latency-linger${lingerMs}`;
+    await load(["create", broker.bootstrap, topic, "1"]);
+    const rate = String(options.rate);
+    const args = [
+      "latency",
+      broker.bootstrap,
+      topic,
+      "1024",
+      "-1",
+      rate,
+      String(options.seconds),
+      String(lingerMs),
+    ];
+    const before = await scrape(broker.metricsUrl);
+    const outcome = await measured(broker, args);
+    const after = await scrape(broker.metricsUrl);
+    runs.push({ lingerMs, outcome, brokerProduceMs: produceQuantilesMs(before, after) });
+  }
+  const delivered = String(runs[0]?.outcome.result.delivered ?? 0);
+  const consumed = await measured(broker, [
+    "consume",
+    broker.bootstrap,
+    "bench-latency-linger0",
+    "1",
+    delivered,
+  ]);
+  const { seconds = 1, value_bytes: bytes = 0 } = consumed.result;
+  const target = verdict(bytes / seconds / megabyte, 500, "MB/s");
+  return {
+    runs,
+    row: row("consume (small batches)", { partitions: 1, valueBytes: 1024, acks: "" }, consumed, target),
+  };
+}
+
+// ---------------------------------------------------------------- printing
+
+const fmt = (value: number, digits = 0) =>
+  value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+function printThroughput(rows: readonly Row[]) {
+  console.log(
+    "| run | partitions | value | acks | messages | seconds | msgs/s | MB/s | broker CPU | load-gen CPU | target |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+  for (const r of rows) {
+    const cpu = (cpuSeconds: number) => `${fmt((100 * cpuSeconds) / r.seconds)}%`;
+    console.log(
+      `| ${r.run} | ${r.partitions} | ${r.valueBytes} B | ${r.acks === "-1" ? "all" : r.acks} | ` +
+        `${fmt(r.messages)} | ${fmt(r.seconds, 2)} | ${fmt(r.messages / r.seconds)} | ` +
+        `${fmt(r.payloadBytes / r.seconds / megabyte, 1)} | ${cpu(r.brokerCpuSeconds)} | ` +
+        `${cpu(r.loadCpuSeconds)} | ${r.target} |`,
+    );
+  }
+}
+
+function printLatency(runs: readonly LatencyRun[]) {
+  console.log(
+    "| linger.ms | offered msgs/s | achieved msgs/s | delivered | p50 ms | p99 ms | p99.9 ms | max ms | " +
+      "broker Produce p50/p99 ms | gen behind ms | broker CPU | load-gen CPU | target |",
+  );
+  console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+  for (const { lingerMs, outcome, brokerProduceMs } of runs) {
+    const r = outcome.result;
+    const cpu = (cpuSeconds: number) => `${fmt((100 * cpuSeconds) / (r.seconds ?? 1))}%`;
+    console.log(
+      `| ${lingerMs} | ${fmt(r.offered_rate ?? 0)} | ${fmt(r.achieved_rate ?? 0)} | ${fmt(r.delivered ?? 0)} | ` +
+        `${fmt(r.p50_ms ?? 0, 2)} | ${fmt(r.p99_ms ?? 0, 2)} | ${fmt(r.p999_ms ?? 0, 2)} | ${fmt(r.max_ms ?? 0, 2)} | ` +
+        `≤ ${fmt(brokerProduceMs.p50, 2)} / ≤ ${fmt(brokerProduceMs.p99, 2)} | ` +
+        `${fmt(r.generator_behind_max_ms ?? 0, 1)} | ${cpu(outcome.brokerCpuSeconds)} | ${cpu(r.cpu_seconds ?? 0)} | ` +
+        `${verdict(r.p99_ms ?? 0, 2, "ms", false)} |`,
+    );
+  }
+  console.log(
+    "\nLatency: produce() → delivery callback (time.perf_counter per message), 1 KiB values, acks=all, " +
+      "1 partition. Broker Produce = its request-latency histogram over the run (bucket upper bounds). " +
+      "'gen behind' = how far the Python generator fell behind its send schedule at worst.",
+  );
+}
+
+function printMetrics(before: Map<string, number>, after: Map<string, number>, rows: readonly Row[]) {
+  const delta = (name: string) => (after.get(name) ?? 0) - (before.get(name) ?? 0);
+  const produced = rows.filter((r) => r.run === "produce").reduce((sum, r) => sum + r.payloadBytes, 0);
+  const consumed = rows
+    .filter((r) => r.run.startsWith("consume"))
+    .reduce((sum, r) => sum + r.payloadBytes, 0);
+  const received = delta("kafka_bytes_received_total");
+  const sent = delta("kafka_bytes_sent_total");
+  const requests = [...after.keys()].filter((name) => name.startsWith("kafka_requests_total{"));
+  console.log("| broker metric (delta over the bench) | value | client-side payload | ratio |");
+  console.log("|---|---:|---:|---:|");
+  console.log(
+    `| kafka_bytes_received_total | ${fmt(received)} | ${fmt(produced)} produced | ${fmt(received / produced, 3)} |`,
+  );
+  console.log(
+    `| kafka_bytes_sent_total | ${fmt(sent)} | ${fmt(consumed)} consumed | ${fmt(sent / consumed, 3)} |`,
+  );
+  console.log(`| kafka_connections_opened_total | ${fmt(delta("kafka_connections_opened_total"))} | | |`);
+  for (const name of requests) console.log(`| ${name} | ${fmt(delta(name))} | | |`);
+}
+
+// ---------------------------------------------------------------- main
+
+function printPreamble(options: Options, fsyncProbe: LoadResult) {
+  console.log(
+    `chronik-server standalone, Bun ${Bun.version}, ${navigator.hardwareConcurrency} cores shared by the broker ` +
+      `AND the librdkafka load generator (confluent-kafka, its own process). fdatasync before every ack ` +
+      `(flush.messages=1). ~${options.seconds} s per produce run, linger.ms=5, batch.size=1 MB, no compression. ` +
+      `MB = 10^6 payload bytes. CPU: 100% = one core.${options.profileDir ? " BROKER UNDER CPU PROFILER." : ""}`,
+  );
+  console.log(
+    `This disk (${tmpdir()}): 4 KiB write + fdatasync p50 ${fmt(fsyncProbe.p50_ms ?? 0, 3)} ms, ` +
+      `p99 ${fmt(fsyncProbe.p99_ms ?? 0, 3)} ms.\n`,
+  );
+}
+
+async function fullRuns(broker: Broker, options: Options) {
+  const before = await scrape(broker.metricsUrl);
+  const rows: Row[] = [];
+  for (const partitions of options.partitions)
+    rows.push(...(await throughputRuns(broker, partitions, options)));
+  const latency = await latencyRuns(broker, options);
+  rows.push(latency.row);
+  const after = await scrape(broker.metricsUrl);
+  printPreamble(options, await load(["fsync", tmpdir(), "300"]));
+  printThroughput(rows);
+  console.log("");
+  printLatency(latency.runs);
+  console.log("");
+  printMetrics(before, after, rows);
+}
+
+/** Under the profiler: only the acks=-1 produce runs on one partition, so the profile is the produce path. */
+async function profileRuns(broker: Broker, options: Options) {
+  const rows: Row[] = [];
+  for (const valueBytes of [1024, 100])
+    rows.push((await produceRun(broker, { partitions: 1, valueBytes, acks: "-1" }, options.seconds)).row);
+  printPreamble(options, await load(["fsync", tmpdir(), "300"]));
+  printThroughput(rows);
+  console.log(`\nThe profile is written to ${options.profileDir} when the broker exits.`);
+}
+
+const options = parseOptions(process.argv.slice(2));
+const startedMs = performance.now();
+const broker = await startBroker(options.profileDir);
+let exitCode = 0;
+try {
+  if (options.profileDir) await profileRuns(broker, options);
+  else await fullRuns(broker, options);
+} catch (error) {
+  console.error(error);
+  exitCode = 1;
+} finally {
+  const brokerExit = await broker.stop();
+  if (brokerExit !== 0) {
+    console.error(`broker exited with ${brokerExit}`);
+    exitCode = 1;
+  }
+}
+console.log(`\nbench took ${fmt((performance.now() - startedMs) / 1000, 1)} s`);
+process.exit(exitCode);
