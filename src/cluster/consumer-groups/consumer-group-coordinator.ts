@@ -1,0 +1,176 @@
+// The consumer (KIP-848) group coordinator of one __consumer_offsets partition. Pure: time comes in as
+// nowMs, topics through a lookup, member ids from an injected UUID source; every durable change leaves as
+// a record the caller appends before it answers. tick() removes members whose session or revocation
+// deadline passed; replay() rebuilds the groups from the partition after a failover.
+
+import { ConsumerGroup, type ConsumerGroupMember } from "./consumer-group.ts";
+import { type ConsumerGroupConfig, defaultConsumerGroupConfig } from "./consumer-group-config.ts";
+import type {
+  ConsumerGroupErrorName,
+  ConsumerGroupHeartbeatInput,
+  ConsumerGroupHeartbeatResponse,
+  ConsumerGroupRecord,
+  DescribedConsumerGroup,
+  HeartbeatResult,
+  TopicLookup,
+} from "./consumer-group-types.ts";
+import { leaveEpoch, staticLeaveEpoch } from "./consumer-group-types.ts";
+import { describeGroup } from "./describe.ts";
+import { type ChangeContext, removeMember, writeCurrentAssignment } from "./group-changes.ts";
+import { HeartbeatError, heartbeatMember, validateHeartbeat } from "./heartbeat.ts";
+
+export interface ConsumerGroupCoordinatorOptions {
+  config?: Partial<ConsumerGroupConfig>;
+  /** A fresh random UUID string per call, for members that join without an id of their own. */
+  newUuid: () => string;
+  /** The cluster's current topics, read on every heartbeat so new partitions are picked up. */
+  topics: TopicLookup;
+}
+
+export class ConsumerGroupCoordinator {
+  readonly config: ConsumerGroupConfig;
+  private readonly newUuid: () => string;
+  private readonly topics: TopicLookup;
+  private readonly groups = new Map<string, ConsumerGroup>();
+
+  constructor(options: ConsumerGroupCoordinatorOptions) {
+    this.config = { ...defaultConsumerGroupConfig, ...options.config };
+    this.newUuid = options.newUuid;
+    this.topics = options.topics;
+  }
+
+  /** The ids of this partition's consumer groups: the classic coordinator must refuse them. */
+  groupIds(): string[] {
+    return [...this.groups.keys()];
+  }
+
+  heartbeat(input: ConsumerGroupHeartbeatInput, nowMs: number): HeartbeatResult {
+    const records: ConsumerGroupRecord[] = [];
+    try {
+      validateHeartbeat(input, this.config);
+      const isLeave = input.memberEpoch === leaveEpoch || input.memberEpoch === staticLeaveEpoch;
+      const group =
+        this.groups.get(input.groupId) ??
+        (isLeave || input.memberEpoch > 0 ? undefined : new ConsumerGroup(input.groupId));
+      if (group === undefined)
+        throw new HeartbeatError("GROUP_ID_NOT_FOUND", `Consumer group ${input.groupId} not found.`);
+      const ctx = { group, config: this.config, topics: this.topics, nowMs, records, newUuid: this.newUuid };
+      const response = isLeave ? leave(ctx, input) : heartbeatMember(ctx, input);
+      this.groups.set(group.groupId, group);
+      return { response, records };
+    } catch (error) {
+      if (!(error instanceof HeartbeatError)) throw error;
+      // A rejected request changes nothing: the checks that can fail run before the first record.
+      return { response: errorResponse(error, this.config), records };
+    }
+  }
+
+  /** Removes every member whose session expired or who failed to revoke in time. */
+  tick(nowMs: number): ConsumerGroupRecord[] {
+    const records: ConsumerGroupRecord[] = [];
+    for (const group of this.groups.values()) {
+      const ctx: ChangeContext = { group, config: this.config, topics: this.topics, nowMs, records };
+      for (const member of [...group.members.values()]) {
+        const revocationLate = member.revocationDeadlineMs !== null && member.revocationDeadlineMs <= nowMs;
+        if (member.sessionDeadlineMs <= nowMs || revocationLate) removeMember(ctx, member);
+      }
+    }
+    return records;
+  }
+
+  /** The earliest time tick() has work to do, for the driver's timer. */
+  nextDeadlineMs(): number {
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const group of this.groups.values()) {
+      for (const member of group.members.values()) {
+        earliest = Math.min(earliest, member.sessionDeadlineMs, member.revocationDeadlineMs ?? earliest);
+      }
+    }
+    return earliest;
+  }
+
+  /**
+   * Whether an OffsetCommit (v9+ sends the member epoch as its generation) may commit for this consumer
+   * group, as Kafka's ConsumerGroup.validateOffsetCommit decides; null when no consumer group has this id,
+   * so the classic coordinator handles it. Epoch -1 is an admin or manual-assignment commit, allowed only
+   * while the group has no members.
+   */
+  validateOffsetCommit(
+    groupId: string,
+    memberId: string,
+    memberEpoch: number,
+  ): ConsumerGroupErrorName | "STALE_MEMBER_EPOCH" | null {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return null;
+    if (memberEpoch < 0 && group.members.size === 0) return "NONE";
+    const member = group.members.get(memberId);
+    if (member === undefined) return "UNKNOWN_MEMBER_ID";
+    return member.memberEpoch === memberEpoch ? "NONE" : "STALE_MEMBER_EPOCH";
+  }
+
+  describe(groupIds: readonly string[]): DescribedConsumerGroup[] {
+    return groupIds.map((groupId) => describeGroup(groupId, this.groups.get(groupId), this.config));
+  }
+
+  /** Applies one record read back from the partition (on becoming its leader). */
+  replay(record: ConsumerGroupRecord): void {
+    const group = this.groups.get(record.groupId) ?? new ConsumerGroup(record.groupId);
+    this.groups.set(record.groupId, group);
+    group.apply(record);
+  }
+
+  /** After replay: every member gets a fresh session, as Kafka does on loading a partition. */
+  loaded(nowMs: number): void {
+    for (const group of this.groups.values()) {
+      for (const member of group.members.values())
+        member.sessionDeadlineMs = nowMs + this.config.sessionTimeoutMs;
+    }
+  }
+}
+
+function leave(ctx: ChangeContext, input: ConsumerGroupHeartbeatInput): ConsumerGroupHeartbeatResponse {
+  const member = ctx.group.members.get(input.memberId);
+  if (member === undefined) {
+    throw new HeartbeatError(
+      "UNKNOWN_MEMBER_ID",
+      `Member ${input.memberId} is not a member of ${ctx.group.groupId}.`,
+    );
+  }
+  if (input.instanceId !== null && member.instanceId !== input.instanceId) {
+    throw new HeartbeatError(
+      "FENCED_INSTANCE_ID",
+      `Member ${input.memberId} is not instance ${input.instanceId}.`,
+    );
+  }
+  if (input.memberEpoch === staticLeaveEpoch) leaveTemporarily(ctx, member);
+  else removeMember(ctx, member);
+  return {
+    error: "NONE",
+    errorMessage: null,
+    memberId: input.memberId,
+    memberEpoch: input.memberEpoch,
+    heartbeatIntervalMs: 0,
+    assignment: null,
+  };
+}
+
+/** A static member keeps its partitions (nobody else gets them) until it is back or its session ends. */
+function leaveTemporarily(ctx: ChangeContext, member: ConsumerGroupMember): void {
+  if (member.memberEpoch === staticLeaveEpoch) return;
+  writeCurrentAssignment(ctx, member.memberId, {
+    ...member,
+    memberEpoch: staticLeaveEpoch,
+    previousMemberEpoch: member.memberEpoch,
+  });
+}
+
+function errorResponse(error: HeartbeatError, config: ConsumerGroupConfig): ConsumerGroupHeartbeatResponse {
+  return {
+    error: error.errorName,
+    errorMessage: error.message,
+    memberId: null,
+    memberEpoch: 0,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    assignment: null,
+  };
+}

@@ -1,0 +1,13 @@
+// The consumer (KIP-848) group coordinator: server-side assignment with epochs and incremental
+// reconciliation, its "uniform" and "range" assignors, and the records that make groups durable.
+
+export * from "./assignment.ts";
+export type * from "./assignor.ts";
+export { type ConsumerGroupConfig, defaultConsumerGroupConfig } from "./consumer-group-config.ts";
+export {
+  ConsumerGroupCoordinator,
+  type ConsumerGroupCoordinatorOptions,
+} from "./consumer-group-coordinator.ts";
+export * from "./consumer-group-types.ts";
+export { rangeAssign } from "./range-assignor.ts";
+export { uniformAssign } from "./uniform-assignor.ts";
