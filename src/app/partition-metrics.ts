@@ -1,5 +1,5 @@
 // Per-partition gauges, read from the hosted replicas at scrape time (nothing on the produce path): log end
-// offset, high watermark, log start offset, and whether this node leads the partition.
+// offset, high watermark, log start offset, size on disk, and whether this node leads the partition.
 
 import type { MetricsRegistry } from "../base/metrics.ts";
 import type { PartitionReplica } from "../cluster/partition-replica.ts";
@@ -20,8 +20,13 @@ export function registerPartitionMetrics(
     labels,
   );
   const logStart = registry.gauge("partition_log_start_offset", "First offset still held", labels);
+  const sizeBytes = registry.gauge(
+    "partition_size_bytes",
+    "Bytes of the partition's log segments on disk",
+    labels,
+  );
   const leader = registry.gauge("partition_leader", "1 when this node leads the partition", labels);
-  const families = [logEnd, highWatermark, logStart, leader];
+  const families = [logEnd, highWatermark, logStart, sizeBytes, leader];
   let previous = new Set<string>();
   registry.onCollect(() => {
     const seen = new Set<string>();
@@ -31,6 +36,7 @@ export function registerPartitionMetrics(
       logEnd.labels(partitionLabels).set(replica.logEndOffset());
       highWatermark.labels(partitionLabels).set(replica.highWatermark.value);
       logStart.labels(partitionLabels).set(replica.logStartOffset());
+      sizeBytes.labels(partitionLabels).set(replica.sizeBytes());
       leader.labels(partitionLabels).set(replica.isLeader() ? 1 : 0);
     }
     // Partitions no longer hosted (deleted topics) leave the exposition.

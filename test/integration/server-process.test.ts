@@ -50,6 +50,7 @@ describe("chronik-server process", () => {
       // control batch (offset 0), so its high watermark is 1.
       expect(metrics).toContain('partition_high_watermark{topic="__consumer_offsets",partition="0"} 1');
       expect(metrics).toContain('partition_leader{topic="__consumer_offsets",partition="15"} 1');
+      expect(metrics).toMatch(/partition_size_bytes\{topic="__consumer_offsets",partition="0"\} [1-9]\d*/);
     } finally {
       expect(await server.stop()).toBe(0);
     }
