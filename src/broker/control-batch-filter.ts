@@ -5,7 +5,7 @@
 // after compaction. Without transactions there are no other control batches; transaction markers, once they
 // exist, must stay in responses for READ_COMMITTED consumers.
 
-import { batchOffsets, batchSizeAt, isControlBatch } from "../protocol/records/batch-header.ts";
+import { batchOffsets, isControlBatch, scanBatches } from "../protocol/records/batch-header.ts";
 
 /**
  * `records` without its control batches, and the offset after the last batch read. Copies only when a control
@@ -16,25 +16,23 @@ export function withoutControlBatches(records: Uint8Array): {
   nextOffset: number | null;
 } {
   const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
-  const kept: Array<{ start: number; end: number }> = [];
-  let stripped = false;
-  let nextOffset: number | null = null;
-  for (let position = 0; position + batchOffsets.records <= records.length; ) {
-    const size = batchSizeAt(records, position);
-    if (size <= 0 || position + size > records.length) break;
-    const attributes = view.getInt16(position + batchOffsets.attributes);
-    const baseOffset = Number(view.getBigInt64(position + batchOffsets.baseOffset));
-    nextOffset = baseOffset + view.getInt32(position + batchOffsets.lastOffsetDelta) + 1;
-    if (isControlBatch(attributes)) stripped = true;
-    else kept.push({ start: position, end: position + size });
-    position += size;
-  }
-  if (!stripped) return { records, nextOffset };
-  const out = new Uint8Array(kept.reduce((sum, span) => sum + span.end - span.start, 0));
+  const { spans } = scanBatches(records, { verifyCrc: false });
+  const last = spans.at(-1);
+  const nextOffset =
+    last === undefined
+      ? null
+      : Number(view.getBigInt64(last.position + batchOffsets.baseOffset)) +
+        view.getInt32(last.position + batchOffsets.lastOffsetDelta) +
+        1;
+  const kept = spans.filter(
+    (span) => !isControlBatch(view.getInt16(span.position + batchOffsets.attributes)),
+  );
+  if (kept.length === spans.length) return { records, nextOffset };
+  const out = new Uint8Array(kept.reduce((sum, span) => sum + span.size, 0));
   let at = 0;
   for (const span of kept) {
-    out.set(records.subarray(span.start, span.end), at);
-    at += span.end - span.start;
+    out.set(records.subarray(span.position, span.position + span.size), at);
+    at += span.size;
   }
   return { records: out, nextOffset };
 }

@@ -10,8 +10,6 @@ import { ErrorCode, errorCodeByName } from "../protocol/error-codes.ts";
 import {
   type BatchHeader,
   isControlBatch,
-  readBatchHeader,
-  scanBatches,
   TimestampType,
   timestampTypeOf,
 } from "../protocol/records/batch-header.ts";
@@ -21,6 +19,7 @@ import type { PartitionLog } from "../storage/index.ts";
 import { OffsetOutOfRangeError, StorageError } from "../storage/index.ts";
 import { type EpochEndOffset, endOffsetForEpoch } from "./epoch-end-offset.ts";
 import { HighWatermark } from "./high-watermark.ts";
+import { batchesFrom } from "./log-walk.ts";
 import type {
   AppendTicket,
   PartitionReplica,
@@ -118,9 +117,8 @@ export class RaftReplica implements PartitionReplica {
       }
     }
     // The batch may be a view into the request's socket chunk; the Raft log store copies what it keeps.
-    const payload = batch.bytes;
     const proposed = this.group.propose([
-      { recordCount: header.recordCount, byteSize: payload.length, payload },
+      { recordCount: header.recordCount, byteSize: batch.bytes.length, payload: batch.bytes },
     ]);
     if (!proposed.ok) {
       // Leadership moving means "ask the new leader"; a full uncommitted window means "retry shortly".
@@ -234,20 +232,11 @@ export class RaftReplica implements PartitionReplica {
 
   /** Every committed record from the batch holding `offset` on (timestamp look-ups; not a hot path). */
   private *recordsFrom(offset: number) {
-    let next = offset;
-    while (next < this.highWatermark.value) {
-      const result = this.log.read(next, { maxBytes: 1024 * 1024, maxOffset: this.highWatermark.value });
-      if (result.bytes.length === 0) return;
-      for (const span of scanBatches(result.bytes, { verifyCrc: false }).spans) {
-        const batch = result.bytes.subarray(span.position, span.position + span.size);
-        const header = readBatchHeader(batch);
-        if (!isControlBatch(header.attributes)) {
-          for (const record of readAllRecords(batch, { decompressedBytesMax: timestampLookupBytesMax })) {
-            yield { baseOffset: Number(header.baseOffset), record };
-          }
-        }
+    for (const { header, bytes } of batchesFrom(this.log, offset, this.highWatermark.value)) {
+      if (isControlBatch(header.attributes)) continue;
+      for (const record of readAllRecords(bytes, { decompressedBytesMax: timestampLookupBytesMax })) {
+        yield { baseOffset: Number(header.baseOffset), record };
       }
-      next = result.nextOffset;
     }
   }
 }

@@ -3,7 +3,7 @@
 // partitions, each committing before it counts a message, through two rebalances.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Consumer, Kafka, logLevel, PartitionAssigners } from "kafkajs";
@@ -123,7 +123,6 @@ test("two kafkajs members and one librdkafka member read every message once thro
   writeFileSync(stopFile, "");
   await confluent.exited;
   await consumerC.disconnect();
-  expect(existsSync(stopFile)).toBe(true);
 
   const everything = [...seenByA, ...seenByB, ...seenByC].map(Number).sort((a, b) => a - b);
   expect(everything).toEqual(Array.from({ length: 3 * perPhase }, (_, index) => index));

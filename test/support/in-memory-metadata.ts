@@ -11,7 +11,6 @@ import { InMemoryReplicas } from "./in-memory-replica.ts";
 
 export class InMemoryMetadata implements MetadataService {
   readonly state = new MetadataState();
-  readonly proposals: MetadataRecord[][] = [];
 
   /** Plans run one at a time against the current state and apply at once (no log, no replication). */
   async execute(plan: MetadataPlan): Promise<CommandResult> {
@@ -22,7 +21,6 @@ export class InMemoryMetadata implements MetadataService {
 
   /** Applies records directly, for tests that set the stage. */
   apply(records: readonly MetadataRecord[]): void {
-    this.proposals.push([...records]);
     for (const record of records) this.state.apply(record);
   }
 }

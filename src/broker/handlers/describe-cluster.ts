@@ -3,10 +3,8 @@
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
-import type { BrokerContext } from "../broker-context.ts";
+import { authorizedOperationsNotRequested, type BrokerContext } from "../broker-context.ts";
 
-/** Kafka's "authorized operations not requested" marker (Integer.MIN_VALUE). */
-const operationsNotRequested = -2147483648;
 /** DescribeCluster v1 endpoint types: 1 is the brokers' endpoints (2, controllers, Chronik does not expose). */
 const brokerEndpointType = 1;
 
@@ -31,7 +29,7 @@ export function describeClusterHandler(context: BrokerContext) {
           rack: broker.rack,
           unknownTaggedFields: [],
         })),
-        clusterAuthorizedOperations: operationsNotRequested,
+        clusterAuthorizedOperations: authorizedOperationsNotRequested,
         unknownTaggedFields: [],
       };
     },

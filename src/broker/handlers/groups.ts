@@ -7,12 +7,11 @@ import type { FetchedOffset, GroupErrorName } from "../../cluster/groups/index.t
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { type AnyApiHandler, defineHandler } from "../api-handler.ts";
-import type { BrokerContext } from "../broker-context.ts";
+import { authorizedOperationsNotRequested, type BrokerContext } from "../broker-context.ts";
 
 const code = (error: GroupErrorName): number => errorCodeByName(error);
 /** FindCoordinator key types: 0 a consumer group, 1 a transactional id. */
 const groupKeyType = 0;
-const operationsNotRequested = -2147483648;
 
 export interface GroupHandlerDeps {
   context: BrokerContext;
@@ -366,7 +365,7 @@ function describeGroupsHandler({ groups }: GroupHandlerDeps) {
             protocolType: "",
             protocolData: "",
             members: [],
-            authorizedOperations: operationsNotRequested,
+            authorizedOperations: authorizedOperationsNotRequested,
             unknownTaggedFields: [],
           };
         }
@@ -388,7 +387,7 @@ function describeGroupsHandler({ groups }: GroupHandlerDeps) {
             memberAssignment: member.assignment,
             unknownTaggedFields: [],
           })),
-          authorizedOperations: operationsNotRequested,
+          authorizedOperations: authorizedOperationsNotRequested,
           unknownTaggedFields: [],
         };
       });

@@ -7,13 +7,16 @@ import { zeroUuid } from "../../protocol/codec-runtime.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
-import { type BrokerContext, internalTopicNames, planningContext } from "../broker-context.ts";
+import {
+  authorizedOperationsNotRequested,
+  type BrokerContext,
+  internalTopicNames,
+  planningContext,
+} from "../broker-context.ts";
 
 type MetadataResponse = ApiMessages[3]["response"];
 type TopicResult = MetadataResponse["topics"][number];
 
-/** Kafka's "authorized operations not requested" marker (Integer.MIN_VALUE). */
-const operationsNotRequested = -2147483648;
 /** With no ACLs every topic operation is allowed: READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS. */
 const allTopicOperations =
   (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
@@ -37,7 +40,7 @@ function topicResult(context: BrokerContext, topic: TopicMetadata, includeOperat
         unknownTaggedFields: [],
       };
     }),
-    topicAuthorizedOperations: includeOperations ? allTopicOperations : operationsNotRequested,
+    topicAuthorizedOperations: includeOperations ? allTopicOperations : authorizedOperationsNotRequested,
     unknownTaggedFields: [],
   };
 }
@@ -49,7 +52,7 @@ function errorTopic(name: string | null, topicId: string, errorCode: number): To
     topicId,
     isInternal: false,
     partitions: [],
-    topicAuthorizedOperations: operationsNotRequested,
+    topicAuthorizedOperations: authorizedOperationsNotRequested,
     unknownTaggedFields: [],
   };
 }
@@ -121,7 +124,7 @@ export function metadataHandler(context: BrokerContext) {
         clusterId: state.clusterId,
         controllerId: context.nodeId,
         topics,
-        clusterAuthorizedOperations: operationsNotRequested,
+        clusterAuthorizedOperations: authorizedOperationsNotRequested,
         unknownTaggedFields: [],
       } satisfies MetadataResponse;
     },
