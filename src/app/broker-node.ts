@@ -166,7 +166,9 @@ function createReplicas(nodeId: number, raft: NodeRaft, logger: Logger): HostedR
         deliverCommittedEntries: false,
         onHighWatermark: (highWatermark) => replica?.onCommit(highWatermark),
       });
-      replica = new RaftReplica(topic.topicId, topic.name, partition, group, log);
+      replica = new RaftReplica(topic.topicId, topic.name, partition, group, log, {
+        logLine: (line) => logger.warn(line, { topic: topic.name, partition }),
+      });
       group.start();
       return Object.assign(replica, {
         stop: async () => {

@@ -1,35 +1,44 @@
-// Rebuilds a partition's idempotent-producer table from its log when the replica opens, so a batch retried across
-// a broker restart is still recognised and not written twice. It replays the batch headers (records untouched)
-// from the start of the active segment: Kafka snapshots producer state at each roll and replays from the latest
-// snapshot; until Chronik writes such snapshots, a producer whose last five batches all lie before the active
-// segment is forgotten, and its next batch is accepted as a new producer's.
+// Replays a partition log's batch headers (records untouched) into an idempotent-producer table: how the table
+// catches up from the latest producer snapshot to the log end when a replica opens or its log is truncated
+// (producer-state-log.ts), and how each appended batch is recorded as the log grows.
 
-import { isControlBatch } from "../protocol/records/batch-header.ts";
+import { type BatchHeader, isControlBatch } from "../protocol/records/batch-header.ts";
 import type { PartitionLog } from "../storage/index.ts";
 import { batchesFrom } from "./log-walk.ts";
 import { lastSequenceOf, type ProducerStateTable } from "./producer-state.ts";
 
-/** Replays [start of the active segment, log end) into `table`; returns how many batches were replayed. */
-export function rebuildProducerState(log: PartitionLog, table: ProducerStateTable): number {
-  const from = Math.max(log.logStartOffset, log.segmentBaseOffsets().at(-1) ?? log.logStartOffset);
+/** Records one stored batch if an idempotent producer wrote it; returns whether it did. */
+export function recordBatchHeader(table: ProducerStateTable, header: BatchHeader): boolean {
+  if (header.producerId < 0n || isControlBatch(header.attributes)) return false;
+  const baseOffset = Number(header.baseOffset);
+  table.record(
+    {
+      producerId: header.producerId,
+      producerEpoch: header.producerEpoch,
+      baseSequence: header.baseSequence,
+      lastSequence: lastSequenceOf(header.baseSequence, header.lastOffsetDelta),
+    },
+    {
+      baseOffset,
+      lastOffset: baseOffset + header.lastOffsetDelta,
+      timestampMs: Number(header.maxTimestamp),
+    },
+  );
+  return true;
+}
+
+/**
+ * Replays every batch from the one holding `fromOffset` (≥ the log start) to the log end; returns how many were
+ * an idempotent producer's. `table` must hold nothing from that batch on (the table records forward only).
+ */
+export function rebuildProducerState(
+  log: PartitionLog,
+  table: ProducerStateTable,
+  fromOffset: number,
+): number {
   let replayed = 0;
-  for (const { header } of batchesFrom(log, from, log.logEndOffset)) {
-    const baseOffset = Number(header.baseOffset);
-    if (header.producerId < 0n || isControlBatch(header.attributes) || baseOffset < from) continue;
-    table.record(
-      {
-        producerId: header.producerId,
-        producerEpoch: header.producerEpoch,
-        baseSequence: header.baseSequence,
-        lastSequence: lastSequenceOf(header.baseSequence, header.lastOffsetDelta),
-      },
-      {
-        baseOffset,
-        lastOffset: baseOffset + header.lastOffsetDelta,
-        timestampMs: Number(header.maxTimestamp),
-      },
-    );
-    replayed++;
+  for (const { header } of batchesFrom(log, fromOffset, log.logEndOffset)) {
+    if (recordBatchHeader(table, header)) replayed++;
   }
   return replayed;
 }

@@ -28,7 +28,7 @@ export interface BatchPlacement {
   timestampMs: number;
 }
 
-interface RetainedBatch extends BatchPlacement {
+export interface RetainedBatch extends BatchPlacement {
   baseSequence: number;
   lastSequence: number;
 }
@@ -140,6 +140,11 @@ export class ProducerStateTable {
       entry.batches = entry.batches.filter((batch) => batch.lastOffset < offset);
       if (entry.batches.length === 0) this.producers.delete(producerId);
     }
+  }
+
+  /** An independent table holding the same producers (the leader's check table starts from the log's). */
+  copy(): ProducerStateTable {
+    return ProducerStateTable.fromSnapshot(this.toSnapshot());
   }
 
   toSnapshot(): ProducerSnapshotEntry[] {

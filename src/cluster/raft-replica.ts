@@ -4,7 +4,9 @@
 // append() proposes the batch to the group, which assigns its offsets at once (phase one, in request order);
 // acks=1 then waits until the leader's own log is durable past it, acks=-1 until the group commits it (the high
 // watermark passes it). Idempotent batches are checked and recorded against the producer table in the same
-// synchronous step, so a retry can never slip in between.
+// synchronous step, so a retry can never slip in between. That table starts, at open and whenever this replica
+// leads a new term, as a copy of the producer state its log holds (producer-state-log.ts: every stored batch,
+// snapshotted at each segment roll), so batches replicated here as a follower are known to it as a leader.
 
 import { ErrorCode, errorCodeByName } from "../protocol/error-codes.ts";
 import {
@@ -27,8 +29,8 @@ import type {
   ReplicaError,
   TimestampedOffset,
 } from "./partition-replica.ts";
-import { lastSequenceOf, ProducerStateTable } from "./producer-state.ts";
-import { rebuildProducerState } from "./producer-state-rebuild.ts";
+import { lastSequenceOf, type ProducerStateTable } from "./producer-state.ts";
+import { ProducerStateLog, type ProducerStateLogOptions } from "./producer-state-log.ts";
 
 /** What the replica needs of its Raft group (raft/node's RaftGroup). */
 export interface ReplicatedLog {
@@ -53,7 +55,12 @@ const notLeader: ReplicaError = {
 
 export class RaftReplica implements PartitionReplica {
   readonly highWatermark: HighWatermark;
-  private readonly producers = new ProducerStateTable();
+  /** The producers as the log holds them, snapshotted at each roll. */
+  private readonly producerLog: ProducerStateLog;
+  /** The leader's check table: the log's, plus what this leader has proposed since. */
+  private producers: ProducerStateTable;
+  /** The term `producers` was copied from the log in. */
+  private producersTerm: number;
 
   constructor(
     readonly topicId: string,
@@ -61,9 +68,12 @@ export class RaftReplica implements PartitionReplica {
     readonly partition: number,
     private readonly group: ReplicatedLog,
     private readonly log: PartitionLog,
+    options: ProducerStateLogOptions = {},
   ) {
     this.highWatermark = new HighWatermark(Math.max(group.highWatermark, 0));
-    rebuildProducerState(log, this.producers);
+    this.producerLog = ProducerStateLog.open(log, options);
+    this.producers = this.producerLog.copyTable();
+    this.producersTerm = group.term;
     // The log opens with its high watermark at its start; a group restored from its hard state already knows
     // more, and onCommit only passes on increases, so DeleteRecords after a restart needs it here.
     log.highWatermark = Math.max(log.highWatermark, Math.min(this.highWatermark.value, log.logEndOffset));
@@ -103,6 +113,11 @@ export class RaftReplica implements PartitionReplica {
       lastSequence: lastSequenceOf(header.baseSequence, header.lastOffsetDelta),
     };
     if (idempotent) {
+      if (this.producersTerm !== this.group.term) {
+        // Batches written under other leaders reached this log by replication, never through this table.
+        this.producers = this.producerLog.copyTable();
+        this.producersTerm = this.group.term;
+      }
       const check = this.producers.check(producerBatch);
       if (check.kind === "error") {
         const error = { errorCode: errorCodeByName(check.error), errorMessage: check.message };

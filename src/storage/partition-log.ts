@@ -18,6 +18,7 @@ import { GroupCommit, type SyncStart } from "./group-commit.ts";
 import { encodeEpochEntries, type LeaderEpochCache } from "./leader-epoch-cache.ts";
 import { lastOffsetDeltaAt, type ReadResult, readWholeBatches, validSpans } from "./log-batches.ts";
 import type { LogConfig } from "./log-config.ts";
+import type { LogListener } from "./log-listener.ts";
 import { type LogLine, loadLog } from "./log-recovery.ts";
 import { decideRetention, type RetentionDecision } from "./retention.ts";
 import { Segment } from "./segment.ts";
@@ -73,6 +74,7 @@ export class PartitionLog {
   /** The leader-epoch file lags memory after a failed write; see writeEpochs. */
   private epochsFileStale = false;
   private lastCheckpointText: string | null = null;
+  private listener: LogListener | null = null;
 
   private constructor(options: PartitionLogOptions) {
     this.dir = options.dir;
@@ -129,6 +131,11 @@ export class PartitionLog {
   /** The error that took this log offline (a failed fdatasync), or null. */
   get offlineError(): StorageError | null {
     return this.failure;
+  }
+
+  /** From now on tells `listener` of every append, roll, truncation and log-start move (null: no one). */
+  setListener(listener: LogListener | null): void {
+    this.listener = listener;
   }
 
   segmentBaseOffsets(): number[] {
@@ -226,6 +233,7 @@ export class PartitionLog {
       this.recoveryPoint = endOffset;
       this.writeCheckpoint();
     }
+    this.listener?.onTruncate(endOffset);
     return endOffset;
   }
 
@@ -246,6 +254,7 @@ export class PartitionLog {
     this.epochs.clear();
     this.writeEpochs();
     this.writeCheckpoint();
+    this.listener?.onRestart(offset);
   }
 
   /** DeleteRecords: advances the log start offset (≤ high watermark) and deletes segments wholly below it. */
@@ -258,6 +267,7 @@ export class PartitionLog {
     this.readCursor = null;
     if (this.epochs.truncateFromStart(offset)) this.writeEpochs();
     this.writeCheckpoint();
+    this.listener?.onStartAdvance(this.logStartOffset);
     this.applyRetention();
     return this.logStartOffset;
   }
@@ -286,6 +296,7 @@ export class PartitionLog {
     for (const segment of this.segments.splice(0, decision.deleteCount)) segment.deleteFiles();
     this.pool.storageFs.syncDir(this.dir);
     this.logLine(`${this.dir}: deleted ${decision.deleteCount} segment(s) (${decision.reason})`);
+    this.listener?.onStartAdvance(this.logStartOffset);
     return decision;
   }
 
@@ -322,6 +333,7 @@ export class PartitionLog {
       // The roll stands; an older checkpoint only means a longer scan at the next open.
       this.logLine(`${this.dir}: cannot write the checkpoint after a roll: ${describeError(error)}`);
     }
+    this.listener?.onRoll(this.logEndOffset);
   }
 
   /** Writes the recovery point (what is flushed) and log start offset atomically; the manager ticks this. */
@@ -359,6 +371,7 @@ export class PartitionLog {
     if (this.failure === null) {
       await this.commit.waitFor(this.logEndOffset);
       this.checkpoint();
+      this.listener?.onClose(this.logEndOffset);
     }
     for (const segment of this.segments) segment.close();
   }
@@ -398,6 +411,7 @@ export class PartitionLog {
       this.logEndOffset === last.lastOffset + 1,
       `log end ${this.logEndOffset} after ${last.lastOffset}`,
     );
+    this.listener?.onAppend(bytes);
     return {
       result: { baseOffset: first.baseOffset, lastOffset: last.lastOffset },
       drained: this.drainPromise(),
@@ -479,6 +493,7 @@ export class PartitionLog {
       );
       this.readCursor = null;
       this.commit.dropAbove(endOffset, error);
+      this.listener?.onTruncate(endOffset);
       if (this.epochs.truncateFromEnd(endOffset)) this.writeEpochsQuietly();
       group?.reject(error);
     }

@@ -38,7 +38,8 @@ test("a reopened log still knows each producer's last batches", async () => {
 
   logs = new LogManager({ dataDir: dir, log: () => {} });
   const table = new ProducerStateTable();
-  expect(rebuildProducerState(logs.logOf("t", 0), table)).toBe(2);
+  const reopened = logs.logOf("t", 0);
+  expect(rebuildProducerState(reopened, table, reopened.logStartOffset)).toBe(2);
   const retry = { producerId: 42n, producerEpoch: 1, baseSequence: 3, lastSequence: lastSequenceOf(3, 1) };
   expect(table.check(retry)).toEqual({
     kind: "duplicate",

@@ -2,7 +2,10 @@
 // leader's fsync and acks=-1 for the commit, an idempotent retry is answered with its original offsets without a
 // second proposal, sequence gaps are refused, and the group's refusals map to Kafka's errors.
 
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { ReplicatedLog } from "../../src/cluster/raft-replica.ts";
 import { RaftReplica } from "../../src/cluster/raft-replica.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
@@ -36,13 +39,16 @@ class ScriptedGroup implements ReplicatedLog {
   }
 }
 
-/** An empty log: appends go through the scripted group, and there is no producer state to rebuild. */
+/** An empty log in an empty directory: appends go through the scripted group; no producer state to rebuild. */
 const logStub = {
+  dir: mkdtempSync(join(tmpdir(), "chronik-replica-")),
   logStartOffset: 0,
   logEndOffset: 0,
   highWatermark: 0,
   segmentBaseOffsets: () => [0],
+  setListener: () => {},
 } as unknown as PartitionLog;
+afterAll(() => rmSync(logStub.dir, { recursive: true, force: true }));
 const text = new TextEncoder();
 
 function batchOf(count: number, producer?: { id: bigint; sequence: number }) {

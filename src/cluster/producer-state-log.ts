@@ -1,0 +1,151 @@
+// A partition's idempotent-producer table as its log holds it (Kafka's ProducerStateManager), kept in step with
+// every batch the log stores, the leader's and the replicated ones alike, and snapshotted as `<offset>.snapshot`
+// at each segment roll, at a clean close, and when the log start passes the latest snapshot. Opening loads the
+// latest whole snapshot at or below the log end and replays batch headers from there, so a producer whose last
+// batches lie in sealed (or deleted) segments is still known after a restart.
+//
+// This table is not the leader's check table: the leader records a batch when it proposes it, before the log
+// stores it; this one follows the log only, which is what a snapshot must describe. The leader's table starts
+// as a copy of this one whenever its replica leads a new term.
+//
+// A truncation (a divergent suffix cut, a failed write undone) deletes the snapshots above the new end at once
+// (a reopen must never start from batches the log lost) and marks the table stale; it is rebuilt from the
+// latest snapshot at its next use, outside the log's own write path.
+
+import { assert } from "../base/assert.ts";
+import { batchOffsets, readBatchHeader, scanBatches } from "../protocol/records/batch-header.ts";
+import type { PartitionLog } from "../storage/index.ts";
+import type { LogListener } from "../storage/log-listener.ts";
+import { describeError } from "../storage/storage-error.ts";
+import { nodeStorageFs, type StorageFs } from "../storage/storage-fs.ts";
+import { ProducerStateTable } from "./producer-state.ts";
+import { rebuildProducerState, recordBatchHeader } from "./producer-state-rebuild.ts";
+import { ProducerSnapshotFiles } from "./producer-state-snapshot-files.ts";
+
+export interface ProducerStateLogOptions {
+  /** Where snapshot files are written; node:fs unless a test injects faults. */
+  storageFs?: StorageFs;
+  logLine?: (line: string) => void;
+}
+
+export class ProducerStateLog implements LogListener {
+  private table = new ProducerStateTable();
+  /** The table holds the producers of the log below this offset (unless stale). */
+  private endOffset: number;
+  private stale = true;
+  private readonly files: ProducerSnapshotFiles;
+  private readonly logLine: (line: string) => void;
+
+  private constructor(
+    private readonly log: PartitionLog,
+    options: ProducerStateLogOptions,
+  ) {
+    this.logLine = options.logLine ?? ((line) => console.warn(line));
+    this.files = new ProducerSnapshotFiles(options.storageFs ?? nodeStorageFs, log.dir, this.logLine);
+    this.endOffset = log.logStartOffset;
+  }
+
+  /** Loads the table from the log's snapshots and batches, then follows the log's changes. */
+  static open(log: PartitionLog, options: ProducerStateLogOptions = {}): ProducerStateLog {
+    const state = new ProducerStateLog(log, options);
+    // Above the end: a crash lost the tail they describe, or came between a truncation and their deletion.
+    state.files.deleteAbove(log.logEndOffset);
+    state.refresh();
+    log.setListener(state);
+    return state;
+  }
+
+  /** An independent copy of the table as of the log end. */
+  copyTable(): ProducerStateTable {
+    this.refresh();
+    return this.table.copy();
+  }
+
+  get snapshotOffsets(): readonly number[] {
+    return this.files.snapshotOffsets;
+  }
+
+  onAppend(bytes: Uint8Array): void {
+    if (this.stale) return;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    for (const { position } of scanBatches(bytes, { verifyCrc: false }).spans) {
+      const baseOffset = Number(view.getBigInt64(position + batchOffsets.baseOffset));
+      assert(
+        baseOffset === this.endOffset,
+        `producer state at ${this.endOffset} saw a batch at ${baseOffset}`,
+      );
+      // Most batches are no idempotent producer's: only the offsets are read from them.
+      if (view.getBigInt64(position + batchOffsets.producerId) >= 0n) {
+        recordBatchHeader(this.table, readBatchHeader(bytes, position));
+      }
+      this.endOffset = baseOffset + view.getInt32(position + batchOffsets.lastOffsetDelta) + 1;
+    }
+  }
+
+  onRoll(baseOffset: number): void {
+    this.refresh();
+    assert(this.endOffset === baseOffset, `producer state at ${this.endOffset}, roll at ${baseOffset}`);
+    this.writeSnapshot();
+  }
+
+  onTruncate(endOffset: number): void {
+    if (endOffset < this.endOffset) this.stale = true;
+    try {
+      this.files.deleteAbove(endOffset);
+    } catch (error) {
+      // Called while the log undoes a failed write: throwing would leave its appenders waiting forever.
+      this.logLine(
+        `${this.log.dir}: cannot delete producer snapshots above ${endOffset}: ${describeError(error)}`,
+      );
+    }
+  }
+
+  onRestart(offset: number): void {
+    // What producers wrote below the new start is unknown here (Kafka's truncateFullyAndStartAt).
+    this.files.deleteAll();
+    this.table = new ProducerStateTable();
+    this.endOffset = offset;
+    this.stale = false;
+  }
+
+  onStartAdvance(logStartOffset: number): void {
+    const latest = this.files.latestOffset;
+    // A reopen replays from the log start at the earliest: a snapshot must sit at or above it, or the
+    // batches between the latest one and the new start would be lost to the table.
+    if (latest === null || latest < logStartOffset) {
+      this.refresh();
+      this.writeSnapshot();
+    }
+    this.files.deleteBelow(logStartOffset);
+  }
+
+  onClose(endOffset: number): void {
+    // Kafka snapshots at a clean shutdown too: the next open then loads it and replays nothing.
+    if (this.stale || this.files.latestOffset === endOffset) return;
+    assert(this.endOffset === endOffset, `producer state at ${this.endOffset}, log closed at ${endOffset}`);
+    this.writeSnapshot();
+  }
+
+  /** Rebuilds a stale table: the latest snapshot at or below the log end, then the batches after it. */
+  private refresh(): void {
+    if (!this.stale) return;
+    const end = this.log.logEndOffset;
+    const start = this.log.logStartOffset;
+    const loaded = this.files.loadLatest(end);
+    this.table = loaded === null ? new ProducerStateTable() : ProducerStateTable.fromSnapshot(loaded.entries);
+    rebuildProducerState(this.log, this.table, Math.max(loaded?.offset ?? start, start));
+    this.endOffset = end;
+    this.stale = false;
+  }
+
+  /** A snapshot at the table's end; failing to write one only makes a later reopen replay more. */
+  private writeSnapshot(): void {
+    try {
+      this.files.write(this.endOffset, this.table.toSnapshot());
+    } catch (error) {
+      this.logLine(
+        `${this.log.dir}: cannot write the producer snapshot at ${this.endOffset}: ${describeError(error)}`,
+      );
+    }
+  }
+}
