@@ -11,12 +11,17 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../test/support/server-process.ts";
+import { groupCommitCeiling, type LatencyQuantiles, syncedWriteCeiling } from "./disk-ceilings.ts";
 
 const mainPath = join(import.meta.dir, "..", "src", "main.ts");
 const loadPath = join(import.meta.dir, "load", "produce_consume.py");
 const python = "/usr/bin/python3";
 const clockTicksPerSecond = 100; // Linux USER_HZ, the unit of utime/stime in /proc/PID/stat
 const megabyte = 1_000_000;
+/** The ceiling loop syncs every 4 MiB: about what the broker's group commit covers per sync under full load. */
+const ceilingChunkBytes = 4 * 1024 * 1024;
+/** A 1 KiB value as stored: the value plus the record's own framing (lengths, deltas, key, header count). */
+const latencyMessageBytes = 1024 + 16;
 
 type Options = { seconds: number; partitions: number[]; rate: number; profileDir: string | null };
 
@@ -138,6 +143,8 @@ type Row = {
   payloadBytes: number;
   brokerCpuSeconds: number;
   loadCpuSeconds: number;
+  /** acks=-1 produce: the synced-write ceiling measured just before and just after the run, MB/s. */
+  diskCeilingMBps?: { before: number; after: number };
   target: string;
 };
 
@@ -180,10 +187,16 @@ async function produceRun(
   const topic = `bench-p${partitions}-v${valueBytes}-acks${acks === "-1" ? "all" : acks}`;
   await load(["create", broker.bootstrap, topic, String(partitions)]);
   const args = ["produce", broker.bootstrap, topic, String(valueBytes), acks, String(seconds)];
+  // acks=-1 is bounded by the disk: take its synced-write ceiling on either side of the run (half as long each).
+  const ceiling = () => syncedWriteCeiling(tmpdir(), seconds / 2, ceilingChunkBytes).megabytesPerSecond;
+  const before = acks === "-1" ? ceiling() : Number.NaN;
   const outcome = await measured(broker, args);
+  const after = acks === "-1" ? ceiling() : Number.NaN;
   const { delivered = 0, seconds: elapsed = 1, value_bytes: bytes = 0 } = outcome.result;
   const target = produceTarget(valueBytes, acks, delivered / elapsed, bytes / elapsed / megabyte);
-  return { topic, delivered, row: row("produce", shape, outcome, target) };
+  const produced = row("produce", shape, outcome, target);
+  if (acks === "-1") produced.diskCeilingMBps = { before, after };
+  return { topic, delivered, row: produced };
 }
 
 /** Produce runs for every size × acks, then reads the acks=-1 topics back; returns the rows. */
@@ -201,16 +214,52 @@ async function throughputRuns(broker: Broker, partitions: number, options: Optio
     const args = ["consume", broker.bootstrap, topic, String(partitions), String(messages)];
     const outcome = await measured(broker, args);
     const { seconds = 1, value_bytes: bytes = 0 } = outcome.result;
-    rows.push(
-      row(
-        "consume",
-        { partitions, valueBytes, acks: "" },
-        outcome,
-        verdict(bytes / seconds / megabyte, 500, "MB/s"),
-      ),
-    );
+    const shape = { partitions, valueBytes, acks: "" };
+    rows.push(row("consume", shape, outcome, verdict(bytes / seconds / megabyte, 500, "MB/s")));
+    const kcat = await measuredKcat(broker, { topic, messages, valueBytes });
+    const kcatBytes = kcat.result.value_bytes ?? 0;
+    const kcatSeconds = kcat.result.seconds ?? 1;
+    rows.push(row("consume (kcat)", shape, kcat, verdict(kcatBytes / kcatSeconds / megabyte, 500, "MB/s")));
   }
   return rows;
+}
+
+/**
+ * The same topic read by kcat (librdkafka in C, printing only offsets): the Python consumer spends ~100% of a
+ * core in the interpreter per message, so it cannot show what the broker serves. The time is kcat's whole life,
+ * connection and metadata included; every offset must arrive, once.
+ */
+async function measuredKcat(
+  broker: Broker,
+  read: { topic: string; messages: number; valueBytes: number },
+): Promise<Measured> {
+  const cpuBefore = cpuSeconds(broker.pid);
+  const startedMs = performance.now();
+  const proc = Bun.spawn(
+    ["kcat", "-C", "-b", broker.bootstrap, "-t", read.topic, "-o", "beginning", "-e", "-q", "-f", "%o\n"],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  const [exitCode, stdout, stderr] = await Promise.all([
+    proc.exited,
+    new Response(proc.stdout).text(),
+    new Response(proc.stderr).text(),
+  ]);
+  const seconds = (performance.now() - startedMs) / 1000;
+  if (exitCode !== 0) throw new Error(`kcat exited ${exitCode}:\n${stderr}`);
+  const offsets = stdout.split("\n").filter((line) => line !== "");
+  if (offsets.length !== read.messages)
+    throw new Error(`kcat read ${offsets.length} messages of ${read.topic}, expected ${read.messages}`);
+  const usage = proc.resourceUsage();
+  const kcatCpuSeconds = usage ? Number(usage.cpuTime.total) / 1e6 : Number.NaN;
+  return {
+    result: {
+      read: offsets.length,
+      seconds,
+      value_bytes: offsets.length * read.valueBytes,
+      cpu_seconds: kcatCpuSeconds,
+    },
+    brokerCpuSeconds: cpuSeconds(broker.pid) - cpuBefore,
+  };
 }
 
 type Measured = { result: LoadResult; brokerCpuSeconds: number };
@@ -241,6 +290,11 @@ function produceQuantilesMs(before: Map<string, number>, after: Map<string, numb
  */
 async function latencyRuns(broker: Broker, options: Options) {
   const runs: LatencyRun[] = [];
+  const ceiling = await groupCommitCeiling(tmpdir(), {
+    messagesPerSecond: options.rate,
+    seconds: options.seconds,
+    messageBytes: latencyMessageBytes,
+  });
   for (const lingerMs of [0, 5]) {
     const topic = `bench-latency-linger${lingerMs}`;
     await load(["create", broker.bootstrap, topic, "1"]);
@@ -272,6 +326,7 @@ async function latencyRuns(broker: Broker, options: Options) {
   const target = verdict(bytes / seconds / megabyte, 500, "MB/s");
   return {
     runs,
+    ceiling,
     row: row("consume (small batches)", { partitions: 1, valueBytes: 1024, acks: "" }, consumed, target),
   };
 }
@@ -283,21 +338,30 @@ const fmt = (value: number, digits = 0) =>
 
 function printThroughput(rows: readonly Row[]) {
   console.log(
-    "| run | partitions | value | acks | messages | seconds | msgs/s | MB/s | broker CPU | load-gen CPU | target |",
+    "| run | partitions | value | acks | messages | seconds | msgs/s | MB/s | disk ceiling MB/s before / after | " +
+      "broker CPU | load-gen CPU | target |",
   );
-  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+  console.log("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
   for (const r of rows) {
     const cpu = (cpuSeconds: number) => `${fmt((100 * cpuSeconds) / r.seconds)}%`;
+    const ceiling = r.diskCeilingMBps
+      ? `${fmt(r.diskCeilingMBps.before)} / ${fmt(r.diskCeilingMBps.after)}`
+      : "";
     console.log(
       `| ${r.run} | ${r.partitions} | ${r.valueBytes} B | ${r.acks === "-1" ? "all" : r.acks} | ` +
         `${fmt(r.messages)} | ${fmt(r.seconds, 2)} | ${fmt(r.messages / r.seconds)} | ` +
-        `${fmt(r.payloadBytes / r.seconds / megabyte, 1)} | ${cpu(r.brokerCpuSeconds)} | ` +
+        `${fmt(r.payloadBytes / r.seconds / megabyte, 1)} | ${ceiling} | ${cpu(r.brokerCpuSeconds)} | ` +
         `${cpu(r.loadCpuSeconds)} | ${r.target} |`,
     );
   }
+  console.log(
+    `\nDisk ceiling: sequential ${ceilingChunkBytes / 1024 / 1024} MiB writes each followed by fdatasync, ` +
+      "for half a run's length just before and just after each acks=all run (payload MB/s; the broker also " +
+      "writes ~7% framing). consume (kcat): the same topic read by kcat, whole process lifetime.",
+  );
 }
 
-function printLatency(runs: readonly LatencyRun[]) {
+function printLatency(runs: readonly LatencyRun[], ceiling: LatencyQuantiles, rate: number) {
   console.log(
     "| linger.ms | offered msgs/s | achieved msgs/s | delivered | p50 ms | p99 ms | p99.9 ms | max ms | " +
       "broker Produce p50/p99 ms | gen behind ms | broker CPU | load-gen CPU | target |",
@@ -315,9 +379,15 @@ function printLatency(runs: readonly LatencyRun[]) {
     );
   }
   console.log(
+    `| ceiling | ${fmt(rate)} | | | ${fmt(ceiling.p50Ms, 2)} | ${fmt(ceiling.p99Ms, 2)} | ` +
+      `${fmt(ceiling.p999Ms, 2)} | ${fmt(ceiling.maxMs, 2)} | | | | | ideal group commit, same disk |`,
+  );
+  console.log(
     "\nLatency: produce() → delivery callback (time.perf_counter per message), 1 KiB values, acks=all, " +
       "1 partition. Broker Produce = its request-latency histogram over the run (bucket upper bounds). " +
-      "'gen behind' = how far the Python generator fell behind its send schedule at worst.",
+      "'gen behind' = how far the Python generator fell behind its send schedule at worst. Ceiling: an " +
+      "in-process loop with no network or broker, messages arriving at the same rate in 1 ms slices, each " +
+      "covered by the next single fdatasync (bench/disk-ceilings.ts), measured just before the runs.",
   );
 }
 
@@ -368,7 +438,7 @@ async function fullRuns(broker: Broker, options: Options) {
   printPreamble(options, await load(["fsync", tmpdir(), "300"]));
   printThroughput(rows);
   console.log("");
-  printLatency(latency.runs);
+  printLatency(latency.runs, latency.ceiling, options.rate);
   console.log("");
   printMetrics(before, after, rows);
 }

@@ -380,10 +380,6 @@ export class PartitionLogStore implements RaftLogStore {
 }
 
 /**
- * One buffer for one append (one write, one sync), and the entries as views of it: the cache then holds no
- * caller buffer beyond a single entry's own.
- */
-/**
  * The recent-entry cache keeps what is stored: a payload that is a small view into a much larger buffer (a
  * produce request's socket chunk) is copied, so the cache never pins the rest; one that is most of its buffer
  * (a large batch, or a frame of its own) is kept as it is.
