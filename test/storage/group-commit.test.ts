@@ -4,7 +4,7 @@
 import { expect, test } from "bun:test";
 import { GroupCommit } from "../../src/storage/group-commit.ts";
 
-/** Lets the event loop finish a turn: group commit starts syncs at the end of one. */
+/** Lets the event loop finish a turn (and the microtasks in which group commit starts its syncs). */
 async function turn(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
   await Bun.sleep(1);
@@ -47,6 +47,29 @@ test("waiters of one turn share a sync; those arriving during it share the next"
   expect(resolved).toEqual([1, 2, 3, 4]);
   expect(commit.flushedOffset).toBe(4);
   expect(commit.syncCount).toBe(2);
+});
+
+test("appenders resuming after one write share a sync that starts before the event loop turns", async () => {
+  const written = { end: 0 };
+  const { commit, syncs } = controlled(written);
+  let turned = false;
+  setImmediate(() => {
+    turned = true;
+  });
+  // As in PartitionLog: each appender awaits the turn's write, then waits for the sync covering its batch.
+  const write = Promise.withResolvers<void>();
+  const appenders = [1, 2, 3].map(async (offset) => {
+    await write.promise;
+    await commit.waitFor(offset);
+  });
+  written.end = 3;
+  write.resolve();
+  for (let i = 0; i < 4; i++) await Promise.resolve();
+  expect(syncs.map((sync) => sync.upTo)).toEqual([3]);
+  expect(turned).toBe(false);
+  syncs[0]!.finish();
+  await Promise.all(appenders);
+  expect(commit.syncCount).toBe(1);
 });
 
 test("a truncation rejects waiters beyond it and voids the in-flight sync's claim", async () => {

@@ -2,15 +2,25 @@
 // commit, truncation, restart, DeleteRecords, retention, checkpoints and the leader-epoch cache.
 
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, readdirSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { batchOffsets, readBatchHeader } from "../../src/protocol/records/batch-header.ts";
 import { OffsetOutOfRangeError } from "../../src/storage/storage-error.ts";
+import { nodeStorageFs } from "../../src/storage/storage-fs.ts";
 import { baseOffsetOf, concatBytes, makeBatch } from "./batch-fixture.ts";
 import { type Harness, makeHarness } from "./log-harness.ts";
 import { makeTempDir } from "./temp-dir.ts";
 
 let temp: ReturnType<typeof makeTempDir>;
+
+/** A copy of `batch` as a leader stored it: at `baseOffset`, in epoch 0 (neither field is under the CRC). */
+function stampedAt(batch: Uint8Array, baseOffset: number): Uint8Array {
+  const copy = batch.slice();
+  const view = new DataView(copy.buffer);
+  view.setBigInt64(batchOffsets.baseOffset, BigInt(baseOffset));
+  view.setInt32(batchOffsets.partitionLeaderEpoch, 0);
+  return copy;
+}
 let harness: Harness;
 
 beforeEach(() => {
@@ -74,6 +84,36 @@ describe("append and read", () => {
     await expect(follower.appendReplicated(copy)).rejects.toThrow("expects 4");
     expect(follower.epochs.epochAt(2)).toBe(2);
     await follower.close();
+  });
+
+  test("writeStaged writes a turn's appends at once; their sync starts before the event loop turns", async () => {
+    const syncStarts: number[] = [];
+    const countingFs = {
+      ...nodeStorageFs,
+      datasync: (fd: number) => {
+        syncStarts.push(fd);
+        return nodeStorageFs.datasync(fd);
+      },
+    };
+    const log = makeHarness(join(temp.path, "counted"), { storageFs: countingFs }).open();
+    const dir = join(temp.path, "counted", "topic-0");
+    const segmentPath = join(dir, readdirSync(dir).find((name) => name.endsWith(".log"))!);
+    const batches = [1, 2].map((seed) => makeBatch({ recordCount: 2, seed }));
+    let turned = false;
+    setImmediate(() => {
+      turned = true;
+    });
+    const appended = Promise.all(batches.map((batch, i) => log.appendReplicated(stampedAt(batch, 2 * i))));
+    expect(statSync(segmentPath).size).toBe(0);
+    log.writeStaged();
+    expect(statSync(segmentPath).size).toBe(batches[0]!.length + batches[1]!.length);
+    for (let i = 0; i < 4; i++) await Promise.resolve();
+    expect(syncStarts.length).toBe(1);
+    expect(turned).toBe(false);
+    await appended;
+    expect(log.flushedOffset).toBe(4);
+    expect(syncStarts.length).toBe(1);
+    await log.close();
   });
 
   test("concurrent appends share fdatasyncs (group commit) and each resolves after its sync", async () => {

@@ -133,8 +133,11 @@ export class PartitionLogStore implements RaftLogStore {
       `entry at ${first.baseOffset} where the log ends at ${this.log.logEndOffset}`,
     );
     const stored = entries.map((entry) => withOwnedPayload(this.batchOf(entry)));
-    // Appends made in one turn go out in one pwritev and share one fdatasync: no need to join them first.
-    const appended = await Promise.all(stored.map((entry) => this.log.appendReplicated(entry.payload)));
+    // A Ready's batches go out in one pwritev and share one fdatasync: no need to join them first. The Ready
+    // already gathered the turn's proposals, so they are written at once rather than at the end of the turn.
+    const appending = Promise.all(stored.map((entry) => this.log.appendReplicated(entry.payload)));
+    this.log.writeStaged();
+    const appended = await appending;
     // Persist before send holds whatever the topic's flush policy: the Raft log is synced here regardless.
     if (this.log.config.flushPolicy !== "every") await this.log.flush();
     const last = stored[stored.length - 1]!;
