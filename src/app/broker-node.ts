@@ -226,10 +226,18 @@ async function startMetadata(
   return metadata;
 }
 
-function createGroupService(replicas: HostedReplicas, logger: Logger): GroupService {
+function createGroupService(
+  replicas: HostedReplicas,
+  metadata: RaftMetadataService,
+  logger: Logger,
+): GroupService {
   return new GroupService({
     offsetsPartitions: offsetsPartitionsDefault,
     replicaOf: (partition) => replicas.byName(offsetsTopicName, partition),
+    topics: (name) => {
+      const topic = metadata.state.topicByName(name);
+      return topic && { topicId: topic.topicId, partitionCount: topic.partitions.length };
+    },
     newUuid: () => crypto.randomUUID(),
     nowMs: () => Date.now(),
     schedule: (delayMs, run) => {
@@ -284,7 +292,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     topics: [...metadata.state.topics()].length,
     partitionsHosted: replicas.size,
   });
-  const groups = createGroupService(replicas, logger);
+  const groups = createGroupService(replicas, metadata, logger);
   const context = brokerContext(config, { metadata, replicas, brokerStatic, logger });
   const listener = startKafkaListener(config, context, groups, deps);
   return {

@@ -1,27 +1,29 @@
-// Drives the pure group coordinators, one per __consumer_offsets partition this node leads: every step's
-// records are appended to that partition (acks=-1) before any response of the step is released, parked
-// JoinGroup/SyncGroup requests are answered when a later step completes them, and tick() runs at the
-// coordinator's next deadline. Groups are thereby as durable and as replicated as any partition (DESIGN.md 6).
+// Drives the pure group coordinators (classic and consumer, side by side in a PartitionGroups), one pair per
+// __consumer_offsets partition this node leads: every step's records are appended to that partition
+// (acks=-1) before any response of the step is released, parked JoinGroup/SyncGroup requests are answered
+// when a later step completes them, and tick() runs at the earlier of the two coordinators' deadlines.
+// Groups are thereby as durable and as replicated as any partition (DESIGN.md 6).
 
 import type { Logger } from "../base/logger.ts";
 import { buildBatch } from "../protocol/records/batch-builder.ts";
 import { isControlBatch, readBatchHeader, scanBatches } from "../protocol/records/batch-header.ts";
 import { readAllRecords } from "../protocol/records/batch-records.ts";
+import type { ConsumerGroupConfig, TopicLookup } from "./consumer-groups/index.ts";
 import {
-  type Answer,
-  type Completion,
-  decodeGroupRecord,
-  encodeGroupRecord,
-  GroupCoordinator,
   type GroupCoordinatorConfig,
   groupPartition,
   type JoinGroupInput,
   type JoinGroupResponse,
   type RequestToken,
-  type StepOutput,
   type SyncGroupInput,
   type SyncGroupResponse,
 } from "./groups/index.ts";
+import {
+  encodePartitionRecord,
+  type PartitionAnswer,
+  PartitionGroups,
+  type PartitionStep,
+} from "./partition-groups.ts";
 import type { PartitionReplica } from "./partition-replica.ts";
 
 export const offsetsTopicName = "__consumer_offsets";
@@ -39,6 +41,9 @@ export interface GroupServiceOptions {
   /** The replica of a __consumer_offsets partition, if this node leads it. */
   replicaOf(partition: number): PartitionReplica | undefined;
   config?: Partial<GroupCoordinatorConfig>;
+  consumerConfig?: Partial<ConsumerGroupConfig>;
+  /** The cluster's topics as consumer groups see them (name → id and partition count). */
+  topics: TopicLookup;
   newUuid(): string;
   nowMs(): number;
   schedule: Scheduler;
@@ -46,11 +51,11 @@ export interface GroupServiceOptions {
 }
 
 export type CoordinatorLookup =
-  | { ok: true; partition: number; coordinator: GroupCoordinator }
+  | { ok: true; partition: number; coordinator: PartitionGroups }
   | { ok: false; error: "NOT_COORDINATOR" | "COORDINATOR_NOT_AVAILABLE" };
 
 interface PartitionCoordinator {
-  coordinator: GroupCoordinator;
+  coordinator: PartitionGroups;
   replica: PartitionReplica;
   cancelTick: (() => void) | null;
   /** Steps persist one after another, so records reach the log in the order the coordinator made them. */
@@ -78,8 +83,8 @@ export class GroupService {
   }
 
   /** The coordinators of every __consumer_offsets partition this node leads (ListGroups). */
-  coordinatorsLedHere(): GroupCoordinator[] {
-    const led: GroupCoordinator[] = [];
+  coordinatorsLedHere(): PartitionGroups[] {
+    const led: PartitionGroups[] = [];
     for (let partition = 0; partition < this.options.offsetsPartitions; partition++) {
       const entry = this.entryFor(partition);
       if (entry) led.push(entry.coordinator);
@@ -106,7 +111,7 @@ export class GroupService {
   /** Runs an immediate-answer step (heartbeat, leave, commit, delete) and persists what it produced. */
   async step<R>(
     groupId: string,
-    run: (coordinator: GroupCoordinator, nowMs: number) => StepOutput & { response: R },
+    run: (coordinator: PartitionGroups, nowMs: number) => PartitionStep & { response: R },
   ) {
     const partition = this.partitionOf(groupId);
     const entry = this.entryFor(partition);
@@ -119,10 +124,10 @@ export class GroupService {
   private async parkable(
     groupId: string,
     run: (
-      coordinator: GroupCoordinator,
+      coordinator: PartitionGroups,
       token: RequestToken,
       nowMs: number,
-    ) => Answer<JoinGroupResponse | SyncGroupResponse>,
+    ) => PartitionAnswer<JoinGroupResponse | SyncGroupResponse>,
   ): Promise<JoinGroupResponse | SyncGroupResponse | "NOT_COORDINATOR"> {
     const partition = this.partitionOf(groupId);
     const entry = this.entryFor(partition);
@@ -138,7 +143,11 @@ export class GroupService {
   }
 
   /** Appends the step's records, then releases its completions, then re-arms the tick timer. */
-  private async persist(partition: number, entry: PartitionCoordinator, output: StepOutput): Promise<void> {
+  private async persist(
+    partition: number,
+    entry: PartitionCoordinator,
+    output: PartitionStep,
+  ): Promise<void> {
     const appended = entry.persisting.then(() => this.append(entry.replica, output));
     entry.persisting = appended.catch(() => {});
     try {
@@ -150,11 +159,11 @@ export class GroupService {
     this.armTick(partition, entry);
   }
 
-  private async append(replica: PartitionReplica, output: StepOutput): Promise<void> {
+  private async append(replica: PartitionReplica, output: PartitionStep): Promise<void> {
     if (output.records.length === 0) return;
     const nowMs = this.options.nowMs();
     const bytes = buildBatch(
-      output.records.map((record) => ({ ...encodeGroupRecord(record), timestamp: nowMs })),
+      output.records.map((record) => ({ ...encodePartitionRecord(record), timestamp: nowMs })),
     );
     const ticket = replica.append({ bytes, header: readBatchHeader(bytes) }, { acks: -1 });
     if ("errorCode" in ticket.placement) throw new Error(ticket.placement.errorMessage);
@@ -162,7 +171,7 @@ export class GroupService {
     if (failure) throw new Error(failure.errorMessage);
   }
 
-  private complete(completions: readonly Completion[]): void {
+  private complete(completions: PartitionStep["completions"]): void {
     for (const completion of completions) {
       const pending = this.pending.get(completion.requestToken);
       if (!pending) continue;
@@ -211,8 +220,13 @@ export class GroupService {
   private load(
     partition: number,
     replica: PartitionReplica,
-  ): { coordinator: GroupCoordinator; loadOutput: StepOutput } {
-    const coordinator = new GroupCoordinator({ config: this.options.config, newUuid: this.options.newUuid });
+  ): { coordinator: PartitionGroups; loadOutput: PartitionStep } {
+    const coordinator = new PartitionGroups({
+      classicConfig: this.options.config,
+      consumerConfig: this.options.consumerConfig,
+      newUuid: this.options.newUuid,
+      topics: this.options.topics,
+    });
     const highWatermark = replica.highWatermark.value;
     let offset = replica.logStartOffset();
     let recordCount = 0;
@@ -228,8 +242,7 @@ export class GroupService {
         offset = Number(header.baseOffset) + header.lastOffsetDelta + 1;
         if (isControlBatch(header.attributes)) continue;
         for (const record of readAllRecords(batch, { decompressedBytesMax: loadReadBytes * 64 })) {
-          const decoded = record.key ? decodeGroupRecord(record.key, record.value) : null;
-          if (decoded) coordinator.replay(decoded);
+          if (record.key) coordinator.replay(record.key, record.value);
           recordCount++;
         }
       }

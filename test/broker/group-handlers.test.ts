@@ -28,6 +28,10 @@ function newGroupService() {
   return new GroupService({
     offsetsPartitions,
     replicaOf: (partition) => context.replicas.byName(offsetsTopicName, partition),
+    topics: (name) => {
+      const topic = context.metadata.state.topicByName(name);
+      return topic && { topicId: topic.topicId, partitionCount: topic.partitions.length };
+    },
     config: { initialRebalanceDelayMs: 100 },
     newUuid: () => crypto.randomUUID(),
     nowMs: () => Date.now(),

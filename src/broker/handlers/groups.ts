@@ -1,6 +1,7 @@
 // The classic consumer-group APIs: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit,
-// OffsetFetch, ListGroups, DescribeGroups, DeleteGroups and OffsetDelete. They translate between the wire and
-// the GroupService; the protocol logic lives in cluster/groups.
+// OffsetFetch, ListGroups, DescribeGroups, DeleteGroups and OffsetDelete (plus, from consumer-groups.ts, the
+// KIP-848 ones). They translate between the wire and the GroupService; the protocol logic lives in
+// cluster/groups, cluster/consumer-groups and cluster/partition-groups.ts (which protocol owns a group id).
 
 import type { GroupService } from "../../cluster/group-service.ts";
 import type { FetchedOffset, GroupErrorName } from "../../cluster/groups/index.ts";
@@ -8,6 +9,7 @@ import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { type AnyApiHandler, defineHandler } from "../api-handler.ts";
 import { authorizedOperationsNotRequested, type BrokerContext } from "../broker-context.ts";
+import { consumerGroupHandlers } from "./consumer-groups.ts";
 
 const code = (error: GroupErrorName): number => errorCodeByName(error);
 /** FindCoordinator key types: 0 a consumer group, 1 a transactional id. */
@@ -170,12 +172,10 @@ function heartbeatHandler({ groups }: GroupHandlerDeps) {
     minVersion: 0,
     maxVersion: 4,
     async handle(request) {
-      const result = await groups.step(request.groupId, (coordinator, nowMs) => ({
-        response: coordinator.heartbeat(request, nowMs).error,
-        records: [],
-        completions: [],
-      }));
-      const errorCode = result === "NOT_COORDINATOR" ? ErrorCode.NotCoordinator : code(result);
+      const result = await groups.step(request.groupId, (coordinator, nowMs) =>
+        coordinator.heartbeat(request, nowMs),
+      );
+      const errorCode = result === "NOT_COORDINATOR" ? ErrorCode.NotCoordinator : code(result.error);
       return { throttleTimeMs: 0, errorCode, unknownTaggedFields: [] };
     },
   });
@@ -288,12 +288,15 @@ function offsetFetchHandler({ groups }: GroupHandlerDeps) {
   const fetchGroup = (
     groupId: string,
     topics: ReadonlyArray<{ name: string; partitionIndexes: number[] }> | null,
+    member: { memberId: string | null; memberEpoch: number } = { memberId: null, memberEpoch: -1 },
   ) => {
     const found = groups.lookup(groupId);
     if (!found.ok) return { errorCode: ErrorCode.NotCoordinator, topics: [] };
     const response = found.coordinator.fetchOffsets({
       groupId,
       topics: topics?.map((topic) => ({ name: topic.name, partitions: topic.partitionIndexes })) ?? null,
+      // v9+: a member of a consumer group names itself and its epoch.
+      ...member,
     });
     return {
       errorCode: code(response.error),
@@ -312,7 +315,10 @@ function offsetFetchHandler({ groups }: GroupHandlerDeps) {
       if (apiVersion >= 8) {
         const answered = request.groups.map((group) => ({
           groupId: group.groupId,
-          ...fetchGroup(group.groupId, group.topics),
+          ...fetchGroup(group.groupId, group.topics, {
+            memberId: group.memberId,
+            memberEpoch: group.memberEpoch,
+          }),
           unknownTaggedFields: [],
         }));
         return { throttleTimeMs: 0, topics: [], errorCode: 0, groups: answered, unknownTaggedFields: [] };
@@ -467,5 +473,6 @@ export function groupHandlers(deps: GroupHandlerDeps): AnyApiHandler[] {
     describeGroupsHandler(deps),
     deleteGroupsHandler(deps),
     offsetDeleteHandler(deps),
+    ...consumerGroupHandlers(deps),
   ];
 }

@@ -3,13 +3,14 @@
 // a record the caller appends before it answers. tick() removes members whose session or revocation
 // deadline passed; replay() rebuilds the groups from the partition after a failover.
 
+import { assert } from "../../base/assert.ts";
 import { ConsumerGroup, type ConsumerGroupMember } from "./consumer-group.ts";
 import { type ConsumerGroupConfig, defaultConsumerGroupConfig } from "./consumer-group-config.ts";
 import type {
-  ConsumerGroupErrorName,
   ConsumerGroupHeartbeatInput,
   ConsumerGroupHeartbeatResponse,
   ConsumerGroupRecord,
+  ConsumerGroupState,
   DescribedConsumerGroup,
   HeartbeatResult,
   TopicLookup,
@@ -18,6 +19,22 @@ import { leaveEpoch, staticLeaveEpoch } from "./consumer-group-types.ts";
 import { describeGroup } from "./describe.ts";
 import { type ChangeContext, removeMember, writeCurrentAssignment } from "./group-changes.ts";
 import { HeartbeatError, heartbeatMember, validateHeartbeat } from "./heartbeat.ts";
+
+/** OffsetCommit v9 is the first to carry the member epoch (in its generation field). */
+const offsetCommitMemberEpochVersionMin = 9;
+
+export type OffsetValidationError =
+  | "NONE"
+  | "UNKNOWN_MEMBER_ID"
+  | "STALE_MEMBER_EPOCH"
+  | "UNSUPPORTED_VERSION";
+
+export interface ListedConsumerGroup {
+  groupId: string;
+  protocolType: "consumer";
+  state: ConsumerGroupState;
+  groupType: "consumer";
+}
 
 export interface ConsumerGroupCoordinatorOptions {
   config?: Partial<ConsumerGroupConfig>;
@@ -42,6 +59,57 @@ export class ConsumerGroupCoordinator {
   /** The ids of this partition's consumer groups: the classic coordinator must refuse them. */
   groupIds(): string[] {
     return [...this.groups.keys()];
+  }
+
+  hasGroup(groupId: string): boolean {
+    return this.groups.has(groupId);
+  }
+
+  /** True for a consumer group without members (the classic protocol may then take the id over). */
+  isEmpty(groupId: string): boolean {
+    return (this.groups.get(groupId)?.members.size ?? 0) === 0;
+  }
+
+  /** The topics some member of the group subscribes to: their offsets may not be deleted. */
+  subscribedTopicNames(groupId: string): Set<string> {
+    const names = new Set<string>();
+    for (const member of this.groups.get(groupId)?.members.values() ?? [])
+      for (const name of member.subscribedTopicNames) names.add(name);
+    return names;
+  }
+
+  /** ListGroups' view, filtered as Kafka does: states and types compared case-insensitively. */
+  listGroups(filter: { states?: readonly string[]; types?: readonly string[] } = {}): ListedConsumerGroup[] {
+    const states = new Set((filter.states ?? []).map((state) => state.toLowerCase()));
+    const types = new Set((filter.types ?? []).map((type) => type.toLowerCase()));
+    if (types.size > 0 && !types.has("consumer")) return [];
+    const listed: ListedConsumerGroup[] = [];
+    for (const group of this.groups.values()) {
+      const state = group.state();
+      if (states.size > 0 && !states.has(state.toLowerCase())) continue;
+      listed.push({ groupId: group.groupId, protocolType: "consumer", state, groupType: "consumer" });
+    }
+    return listed;
+  }
+
+  /**
+   * DeleteGroups (and a classic JoinGroup taking over an empty group): only an Empty group may go; its
+   * tombstones follow Kafka's ConsumerGroup.createGroupTombstoneRecords order.
+   */
+  deleteGroup(groupId: string): {
+    error: "NONE" | "GROUP_ID_NOT_FOUND" | "NON_EMPTY_GROUP";
+    records: ConsumerGroupRecord[];
+  } {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return { error: "GROUP_ID_NOT_FOUND", records: [] };
+    if (group.members.size > 0) return { error: "NON_EMPTY_GROUP", records: [] };
+    const records: ConsumerGroupRecord[] = [
+      { type: "TargetAssignmentMetadata", groupId, value: null },
+      { type: "PartitionMetadata", groupId, value: null },
+      { type: "GroupMetadata", groupId, value: null },
+    ];
+    for (const record of records) this.replay(record);
+    return { error: "NONE", records };
   }
 
   heartbeat(input: ConsumerGroupHeartbeatInput, nowMs: number): HeartbeatResult {
@@ -99,11 +167,32 @@ export class ConsumerGroupCoordinator {
     groupId: string,
     memberId: string,
     memberEpoch: number,
-  ): ConsumerGroupErrorName | "STALE_MEMBER_EPOCH" | null {
+    apiVersion = offsetCommitMemberEpochVersionMin,
+  ): OffsetValidationError | null {
     const group = this.groups.get(groupId);
     if (group === undefined) return null;
     if (memberEpoch < 0 && group.members.size === 0) return "NONE";
     const member = group.members.get(memberId);
+    if (member === undefined) return "UNKNOWN_MEMBER_ID";
+    // Members of the consumer protocol commit with their epoch, which OffsetCommit carries from v9.
+    if (apiVersion < offsetCommitMemberEpochVersionMin) return "UNSUPPORTED_VERSION";
+    return member.memberEpoch === memberEpoch ? "NONE" : "STALE_MEMBER_EPOCH";
+  }
+
+  /**
+   * Whether an OffsetFetch (v9+ may name the member and its epoch) may read this group's offsets, as
+   * Kafka's ConsumerGroup.validateOffsetFetch decides; null when no consumer group has this id.
+   */
+  validateOffsetFetch(
+    groupId: string,
+    memberId: string | null,
+    memberEpoch: number,
+  ): OffsetValidationError | null {
+    const group = this.groups.get(groupId);
+    if (group === undefined) return null;
+    // No member and no epoch: the admin client, or a client that does not say.
+    if (memberId === null && memberEpoch < 0) return "NONE";
+    const member = memberId === null ? undefined : group.members.get(memberId);
     if (member === undefined) return "UNKNOWN_MEMBER_ID";
     return member.memberEpoch === memberEpoch ? "NONE" : "STALE_MEMBER_EPOCH";
   }
@@ -115,8 +204,14 @@ export class ConsumerGroupCoordinator {
   /** Applies one record read back from the partition (on becoming its leader). */
   replay(record: ConsumerGroupRecord): void {
     const group = this.groups.get(record.groupId) ?? new ConsumerGroup(record.groupId);
-    this.groups.set(record.groupId, group);
     group.apply(record);
+    // The group epoch's tombstone is the last record of a deleted group, as in Kafka's replay.
+    if (record.type === "GroupMetadata" && record.value === null) {
+      assert(group.members.size === 0, `group ${record.groupId} deleted with members`);
+      this.groups.delete(record.groupId);
+      return;
+    }
+    this.groups.set(record.groupId, group);
   }
 
   /** After replay: every member gets a fresh session, as Kafka does on loading a partition. */

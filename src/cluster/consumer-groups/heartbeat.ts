@@ -40,12 +40,14 @@ export class HeartbeatError extends Error {
   }
 }
 
-/** Kafka's request checks, before any state is looked at. */
+/** Kafka's request checks (GroupCoordinatorService.throwIfConsumerGroupHeartbeatRequestIsInvalid), before any state is looked at. */
 export function validateHeartbeat(input: ConsumerGroupHeartbeatInput, config: ConsumerGroupConfig): void {
   const invalid = (message: string): never => {
     throw new HeartbeatError("INVALID_REQUEST", message);
   };
-  if (input.groupId === "") throw new HeartbeatError("INVALID_GROUP_ID", "GroupId can't be empty.");
+  if (input.groupId === "") invalid("GroupId can't be empty.");
+  if (input.instanceId === "") invalid("InstanceId can't be empty.");
+  if (input.rackId === "") invalid("RackId can't be empty.");
   if (input.subscribedTopicRegex !== null) invalid("SubscribedTopicRegex is not supported.");
   if (input.memberEpoch < staticLeaveEpoch) invalid(`MemberEpoch ${input.memberEpoch} is invalid.`);
   if (input.memberEpoch === joinEpoch) {

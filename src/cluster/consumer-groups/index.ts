@@ -7,7 +7,14 @@ export { type ConsumerGroupConfig, defaultConsumerGroupConfig } from "./consumer
 export {
   ConsumerGroupCoordinator,
   type ConsumerGroupCoordinatorOptions,
+  type ListedConsumerGroup,
+  type OffsetValidationError,
 } from "./consumer-group-coordinator.ts";
+export {
+  decodeConsumerGroupRecord,
+  type EncodedConsumerGroupRecord,
+  encodeConsumerGroupRecord,
+} from "./consumer-group-records.ts";
 export * from "./consumer-group-types.ts";
 export { rangeAssign } from "./range-assignor.ts";
 export { uniformAssign } from "./uniform-assignor.ts";

@@ -4,6 +4,7 @@
 // before the responses go out. JoinGroup and SyncGroup may be parked; their answers come back later, from
 // another request or from tick(), as completions carrying the caller's request token.
 
+import { assert } from "../../base/assert.ts";
 import { ClassicGroup, joinError, type Step, syncError } from "./group.ts";
 import { defaultGroupCoordinatorConfig, type GroupCoordinatorConfig } from "./group-config.ts";
 import type { GroupMetadataValue, GroupRecord } from "./group-records.ts";
@@ -42,8 +43,10 @@ import {
 import { heartbeat, leaveGroup, syncGroup } from "./member-requests.ts";
 import {
   commitOffsets,
+  deleteAllOffsets,
   deleteGroup,
   deleteOffsets,
+  deleteUnsubscribedOffsets,
   expireOffsets,
   fetchOffsets,
   type OffsetContext,
@@ -104,6 +107,52 @@ export class GroupCoordinator {
     const step = newStep(nowMs);
     const response = commitOffsets(this.offsetContext(step), input);
     return { response, records: step.records, completions: step.completions };
+  }
+
+  /**
+   * Commits offsets of a consumer (KIP-848) group, which its own coordinator has validated: they live in
+   * the same store as every other group's, and no classic group is created for them.
+   */
+  storeOffsets(input: OffsetCommitInput, nowMs: number): Result<OffsetCommitResponse> {
+    const step = newStep(nowMs);
+    const response = commitOffsets(this.offsetContext(step), input, { ownedElsewhere: true });
+    return { response, records: step.records, completions: step.completions };
+  }
+
+  /** OffsetDelete for a consumer group: offsets of the topics it subscribes to stay. */
+  deleteOffsetsOfConsumerGroup(
+    input: OffsetDeleteInput,
+    subscribedTopics: ReadonlySet<string>,
+    nowMs: number,
+  ): Result<OffsetDeleteResponse> {
+    const step = newStep(nowMs);
+    const response = deleteUnsubscribedOffsets(this.offsetContext(step), input, subscribedTopics);
+    return { response, records: step.records, completions: step.completions };
+  }
+
+  /** Deletes every committed offset of a group (a consumer group being deleted). */
+  deleteAllOffsets(groupId: string, nowMs: number): StepOutput {
+    const step = newStep(nowMs);
+    deleteAllOffsets(this.offsetContext(step), groupId);
+    return { records: step.records, completions: step.completions };
+  }
+
+  /**
+   * Gives up an Empty classic group's id to a consumer group, as Kafka's maybeDeleteEmptyClassicGroup
+   * does: the group's tombstone is written, its offsets stay.
+   */
+  releaseEmptyGroup(groupId: string, nowMs: number): StepOutput {
+    const step = newStep(nowMs);
+    this.forgetEmptyGroup(groupId);
+    step.records.push({ kind: "group-metadata", groupId, value: null });
+    return { records: step.records, completions: step.completions };
+  }
+
+  /** Drops, writing nothing, a simple group that replayed offset commits rebuilt for a consumer group's id. */
+  forgetEmptyGroup(groupId: string): void {
+    const group = this.groups.get(groupId);
+    assert(group !== undefined && group.state === "Empty", `group ${groupId} is not an Empty classic group`);
+    this.groups.delete(groupId);
   }
 
   fetchOffsets(input: OffsetFetchInput): OffsetFetchResponse {

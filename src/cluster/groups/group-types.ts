@@ -18,7 +18,9 @@ export type GroupErrorName =
   | "OFFSET_METADATA_TOO_LARGE"
   | "GROUP_ID_NOT_FOUND"
   | "NON_EMPTY_GROUP"
-  | "GROUP_SUBSCRIBED_TO_TOPIC";
+  | "GROUP_SUBSCRIBED_TO_TOPIC"
+  | "STALE_MEMBER_EPOCH"
+  | "UNSUPPORTED_VERSION";
 
 export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 

@@ -2,6 +2,7 @@
 // __consumer_offsets records, and the partition a group lives in.
 
 export { consumerProtocolType, subscribedTopicsOf } from "./consumer-protocol.ts";
+export { joinError, syncError } from "./group.ts";
 export { defaultGroupCoordinatorConfig, type GroupCoordinatorConfig } from "./group-config.ts";
 export { GroupCoordinator, type GroupCoordinatorOptions } from "./group-coordinator.ts";
 export { groupPartition, javaStringHashCode, kafkaAbs } from "./group-partition.ts";

@@ -29,8 +29,13 @@ export interface OffsetContext {
 const groupIdNotFoundVersionMin = 9;
 const noRetentionTimeMs = -1;
 
-export function commitOffsets(context: OffsetContext, input: OffsetCommitInput): OffsetCommitResponse {
-  const error = validateCommit(context, input);
+/** `ownedElsewhere`: the group is a consumer (KIP-848) group whose coordinator validated the commit. */
+export function commitOffsets(
+  context: OffsetContext,
+  input: OffsetCommitInput,
+  options: { ownedElsewhere?: boolean } = {},
+): OffsetCommitResponse {
+  const error = options.ownedElsewhere ? null : validateCommit(context, input);
   const expireTimestampMs =
     input.retentionTimeMs === noRetentionTimeMs ? -1 : context.step.nowMs + input.retentionTimeMs;
   const topics = input.topics.map((topic) => ({
@@ -124,10 +129,19 @@ export function deleteOffsets(context: OffsetContext, input: OffsetDeleteInput):
   if (group.state !== "Empty" && group.protocolType !== consumerProtocolType) {
     return { error: "NON_EMPTY_GROUP", topics: [] };
   }
+  return deleteUnsubscribedOffsets(context, input, group.subscribedTopics ?? new Set());
+}
+
+/** Deletes the named offsets except those of topics the group consumes (GROUP_SUBSCRIBED_TO_TOPIC). */
+export function deleteUnsubscribedOffsets(
+  context: OffsetContext,
+  input: OffsetDeleteInput,
+  subscribedTopics: ReadonlySet<string>,
+): OffsetDeleteResponse {
   const topics = input.topics.map((topic) => ({
     name: topic.name,
     partitions: topic.partitions.map((partition) => {
-      if (group.subscribedTopics?.has(topic.name)) {
+      if (subscribedTopics.has(topic.name)) {
         return { partition, error: "GROUP_SUBSCRIBED_TO_TOPIC" as const };
       }
       deleteOffset(context, input.groupId, topic.name, partition);
@@ -135,6 +149,12 @@ export function deleteOffsets(context: OffsetContext, input: OffsetDeleteInput):
     }),
   }));
   return { error: "NONE", topics };
+}
+
+/** Deletes every offset of the group (a consumer group being deleted). */
+export function deleteAllOffsets(context: OffsetContext, groupId: string): void {
+  for (const entry of context.offsets.entries(groupId))
+    deleteOffset(context, groupId, entry.topic, entry.partition);
 }
 
 function deleteOffset(context: OffsetContext, groupId: string, topic: string, partition: number): void {

@@ -159,7 +159,11 @@ describe("consumer group heartbeat", () => {
     const cases = [
       [
         { groupId: "", subscribedTopicNames: [], rebalanceTimeoutMs: 1, topicPartitions: [] },
-        "INVALID_GROUP_ID",
+        "INVALID_REQUEST",
+      ],
+      [
+        { instanceId: "", subscribedTopicNames: [], rebalanceTimeoutMs: 1, topicPartitions: [] },
+        "INVALID_REQUEST",
       ],
       [{ subscribedTopicNames: [], topicPartitions: [] }, "INVALID_REQUEST"],
       [{ rebalanceTimeoutMs: 1, topicPartitions: [] }, "INVALID_REQUEST"],

@@ -1,0 +1,285 @@
+// Proves the rules between the classic and the consumer (KIP-848) protocol on one __consumer_offsets
+// partition, as Kafka 4 applies them without online migration: who owns a group id, what each API answers
+// for a group of the other kind, how an Empty group changes hands, how consumer group offsets are validated
+// and stored, and that replaying the encoded records rebuilds both kinds of group and their offsets.
+
+import { describe, expect, test } from "bun:test";
+import type { ConsumerGroupHeartbeatInput } from "../../src/cluster/consumer-groups/index.ts";
+import type { JoinGroupInput, OffsetCommitInput } from "../../src/cluster/groups/index.ts";
+import {
+  encodePartitionRecord,
+  PartitionGroups,
+  type PartitionRecord,
+} from "../../src/cluster/partition-groups.ts";
+
+const topicId = new Uint8Array(16).fill(7).toBase64({ alphabet: "base64url", omitPadding: true });
+const topics = (name: string) => (name === "orders" ? { topicId, partitionCount: 4 } : undefined);
+
+class Partition {
+  readonly records: PartitionRecord[] = [];
+  nowMs = 10_000;
+  groups = new PartitionGroups({ newUuid: () => crypto.randomUUID(), topics });
+
+  keep<T extends { records: PartitionRecord[] }>(step: T): T {
+    this.records.push(...step.records);
+    return step;
+  }
+
+  consumerJoin(groupId: string, memberId: string) {
+    return this.keep(
+      this.groups.consumerGroupHeartbeat(heartbeatInput({ groupId, memberId, memberEpoch: 0 }), this.nowMs),
+    ).response;
+  }
+
+  classicJoin(groupId: string, memberId = "") {
+    return this.keep(this.groups.joinGroup(joinInput(groupId, memberId), this.nowMs)).response;
+  }
+
+  commit(input: Partial<OffsetCommitInput> & { groupId: string }) {
+    const full: OffsetCommitInput = {
+      apiVersion: 9,
+      generationId: -1,
+      memberId: "",
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      topics: [
+        { name: "orders", partitions: [{ partition: 0, offset: 42, leaderEpoch: -1, metadata: null }] },
+      ],
+      ...input,
+    };
+    return this.keep(this.groups.commitOffsets(full, this.nowMs)).response.topics[0]?.partitions[0]?.error;
+  }
+
+  /** A fresh PartitionGroups fed the encoded records, as a new partition leader loads them. */
+  reloaded(): PartitionGroups {
+    const fresh = new PartitionGroups({ newUuid: () => crypto.randomUUID(), topics });
+    for (const record of this.records) {
+      const { key, value } = encodePartitionRecord(record);
+      expect(fresh.replay(key, value)).toBe(true);
+    }
+    fresh.onLoadComplete(this.nowMs);
+    return fresh;
+  }
+}
+
+function heartbeatInput(input: Partial<ConsumerGroupHeartbeatInput>): ConsumerGroupHeartbeatInput {
+  return {
+    groupId: "g",
+    memberId: "m",
+    memberEpoch: 0,
+    instanceId: null,
+    rackId: null,
+    rebalanceTimeoutMs: 30_000,
+    subscribedTopicNames: ["orders"],
+    subscribedTopicRegex: null,
+    serverAssignor: null,
+    topicPartitions: [],
+    clientId: "c",
+    clientHost: "/127.0.0.1",
+    ...input,
+  };
+}
+
+function joinInput(groupId: string, memberId: string): JoinGroupInput {
+  return {
+    requestToken: 1,
+    apiVersion: 9,
+    groupId,
+    memberId,
+    groupInstanceId: null,
+    clientId: "c",
+    clientHost: "/127.0.0.1",
+    sessionTimeoutMs: 10_000,
+    rebalanceTimeoutMs: 10_000,
+    protocolType: "consumer",
+    protocols: [{ name: "range", metadata: new Uint8Array(0) }],
+  };
+}
+
+describe("classic requests to a consumer group", () => {
+  test("JoinGroup gets INCONSISTENT_GROUP_PROTOCOL, SyncGroup, Heartbeat and LeaveGroup UNKNOWN_MEMBER_ID", () => {
+    const partition = new Partition();
+    expect(partition.consumerJoin("g", "m").error).toBe("NONE");
+    expect(partition.classicJoin("g")?.error).toBe("INCONSISTENT_GROUP_PROTOCOL");
+    const { groups, nowMs } = partition;
+    const sync = groups.syncGroup(
+      {
+        requestToken: 2,
+        groupId: "g",
+        generationId: 1,
+        memberId: "m",
+        groupInstanceId: null,
+        protocolType: null,
+        protocolName: null,
+        assignments: [],
+      },
+      nowMs,
+    );
+    expect(sync.response?.error).toBe("UNKNOWN_MEMBER_ID");
+    const beat = groups.heartbeat(
+      { groupId: "g", generationId: 1, memberId: "m", groupInstanceId: null },
+      nowMs,
+    );
+    expect(beat.response.error).toBe("UNKNOWN_MEMBER_ID");
+    const leave = groups.leaveGroup(
+      { groupId: "g", members: [{ memberId: "m", groupInstanceId: null }] },
+      nowMs,
+    );
+    expect(leave.response.members.map((member) => member.error)).toEqual(["UNKNOWN_MEMBER_ID"]);
+    expect(groups.consumerGroupDescribe(["g"])[0]?.members.map((member) => member.memberId)).toEqual(["m"]);
+  });
+
+  test("a JoinGroup takes over an Empty consumer group: its records are tombstoned, the id becomes classic", () => {
+    const partition = new Partition();
+    partition.consumerJoin("g", "m");
+    partition.keep(
+      partition.groups.consumerGroupHeartbeat(
+        heartbeatInput({ memberId: "m", memberEpoch: -1 }),
+        partition.nowMs,
+      ),
+    );
+    const before = partition.records.length;
+    expect(partition.classicJoin("g", "")?.error).toBe("MEMBER_ID_REQUIRED");
+    const written = partition.records.slice(before);
+    expect(
+      written.filter((record) => "type" in record && record.value === null).map((r) => "type" in r && r.type),
+    ).toEqual(["TargetAssignmentMetadata", "PartitionMetadata", "GroupMetadata"]);
+    expect(partition.groups.consumer.hasGroup("g")).toBe(false);
+    expect(partition.groups.listGroups().map((group) => group.groupType)).toEqual(["classic"]);
+    expect(partition.reloaded().consumer.hasGroup("g")).toBe(false);
+  });
+});
+
+describe("ConsumerGroupHeartbeat to a classic group", () => {
+  test("a classic group with members keeps its id: GROUP_ID_NOT_FOUND", () => {
+    const partition = new Partition();
+    const memberId = partition.classicJoin("classic")?.memberId ?? "";
+    partition.classicJoin("classic", memberId);
+    const response = partition.consumerJoin("classic", "m");
+    expect(response.error).toBe("GROUP_ID_NOT_FOUND");
+    expect(partition.groups.consumer.hasGroup("classic")).toBe(false);
+  });
+
+  test("an Empty classic group holding only offsets becomes a consumer group, and keeps its offsets", () => {
+    const partition = new Partition();
+    expect(partition.commit({ groupId: "g" })).toBe("NONE");
+    expect(partition.groups.listGroups().map((group) => group.groupType)).toEqual(["classic"]);
+    expect(partition.consumerJoin("g", "m").error).toBe("NONE");
+    expect(partition.groups.listGroups()).toEqual([
+      { groupId: "g", protocolType: "consumer", state: "Stable", groupType: "consumer" },
+    ]);
+    expect(
+      partition.groups.fetchOffsets({ groupId: "g", topics: null }).topics[0]?.partitions[0]?.offset,
+    ).toBe(42);
+    const reloaded = partition.reloaded();
+    expect(reloaded.listGroups().map((group) => group.groupType)).toEqual(["consumer"]);
+    expect(reloaded.fetchOffsets({ groupId: "g", topics: null }).topics[0]?.partitions[0]?.offset).toBe(42);
+  });
+
+  test("a rejected heartbeat leaves the Empty classic group where it was", () => {
+    const partition = new Partition();
+    partition.commit({ groupId: "g" });
+    const rejected = partition.groups.consumerGroupHeartbeat(
+      heartbeatInput({ subscribedTopicRegex: "ord.*" }),
+      partition.nowMs,
+    );
+    expect(rejected.response.error).toBe("INVALID_REQUEST");
+    expect(rejected.records).toEqual([]);
+    expect(partition.groups.listGroups().map((group) => group.groupType)).toEqual(["classic"]);
+  });
+});
+
+describe("offsets of a consumer group", () => {
+  test("commits are validated by member id and epoch, and need OffsetCommit v9", () => {
+    const partition = new Partition();
+    const { memberEpoch } = partition.consumerJoin("g", "m");
+    expect(memberEpoch).toBeGreaterThan(0);
+    expect(partition.commit({ groupId: "g", memberId: "m", generationId: memberEpoch })).toBe("NONE");
+    expect(partition.commit({ groupId: "g", memberId: "m", generationId: memberEpoch - 1 })).toBe(
+      "STALE_MEMBER_EPOCH",
+    );
+    expect(partition.commit({ groupId: "g", memberId: "x", generationId: memberEpoch })).toBe(
+      "UNKNOWN_MEMBER_ID",
+    );
+    expect(partition.commit({ groupId: "g", memberId: "m", generationId: memberEpoch, apiVersion: 8 })).toBe(
+      "UNSUPPORTED_VERSION",
+    );
+    // Epoch -1 (admin, manual assignment) only while the group has no members.
+    expect(partition.commit({ groupId: "g" })).toBe("UNKNOWN_MEMBER_ID");
+    // The one accepted commit did not create a classic group of the same id.
+    expect(partition.groups.classic.inspectGroup("g")).toBeNull();
+  });
+
+  test("OffsetFetch v9 checks the member and its epoch when it names them", () => {
+    const partition = new Partition();
+    const { memberEpoch } = partition.consumerJoin("g", "m");
+    partition.commit({ groupId: "g", memberId: "m", generationId: memberEpoch });
+    const fetch = (memberId: string | null, epoch: number) =>
+      partition.groups.fetchOffsets({ groupId: "g", topics: null, memberId, memberEpoch: epoch });
+    expect(fetch("m", memberEpoch).topics[0]?.partitions[0]?.offset).toBe(42);
+    expect(fetch(null, -1).topics[0]?.partitions[0]?.offset).toBe(42);
+    expect(fetch("m", memberEpoch + 1).error).toBe("STALE_MEMBER_EPOCH");
+    expect(fetch("nobody", memberEpoch).error).toBe("UNKNOWN_MEMBER_ID");
+  });
+
+  test("OffsetDelete keeps offsets of subscribed topics; DeleteGroups needs an Empty group and takes its offsets", () => {
+    const partition = new Partition();
+    const { memberEpoch } = partition.consumerJoin("g", "m");
+    partition.commit({ groupId: "g", memberId: "m", generationId: memberEpoch });
+    const deleted = partition.groups.deleteOffsets(
+      { groupId: "g", topics: [{ name: "orders", partitions: [0] }] },
+      0,
+    );
+    expect(deleted.response.topics[0]?.partitions[0]?.error).toBe("GROUP_SUBSCRIBED_TO_TOPIC");
+    expect(partition.keep(partition.groups.deleteGroups(["g"], partition.nowMs)).response[0]?.error).toBe(
+      "NON_EMPTY_GROUP",
+    );
+    partition.keep(
+      partition.groups.consumerGroupHeartbeat(
+        heartbeatInput({ memberId: "m", memberEpoch: -1 }),
+        partition.nowMs,
+      ),
+    );
+    expect(partition.keep(partition.groups.deleteGroups(["g"], partition.nowMs)).response[0]?.error).toBe(
+      "NONE",
+    );
+    expect(partition.groups.listGroups()).toEqual([]);
+    expect(partition.groups.fetchOffsets({ groupId: "g", topics: null }).topics).toEqual([]);
+    const reloaded = partition.reloaded();
+    expect(reloaded.listGroups()).toEqual([]);
+    expect(reloaded.fetchOffsets({ groupId: "g", topics: null }).topics).toEqual([]);
+  });
+});
+
+describe("both kinds side by side", () => {
+  test("ListGroups filters by type and state; DescribeGroups calls a consumer group Dead", () => {
+    const partition = new Partition();
+    partition.consumerJoin("modern", "m");
+    partition.commit({ groupId: "simple" });
+    const ids = (filter: { states?: string[]; types?: string[] }) =>
+      partition.groups.listGroups(filter).map((group) => group.groupId);
+    expect(ids({})).toEqual(["simple", "modern"]);
+    expect(ids({ types: ["consumer"] })).toEqual(["modern"]);
+    expect(ids({ types: ["classic"] })).toEqual(["simple"]);
+    expect(ids({ states: ["stable"] })).toEqual(["modern"]);
+    expect(partition.groups.describeGroups(["modern"])[0]).toMatchObject({
+      state: "Dead",
+      error: "GROUP_ID_NOT_FOUND",
+    });
+    expect(partition.groups.consumerGroupDescribe(["simple"])[0]?.errorMessage).toBe(
+      "Group simple is not a consumer group.",
+    );
+  });
+
+  test("the tick fires at the consumer member's session deadline and its removal is recorded", () => {
+    const partition = new Partition();
+    partition.consumerJoin("g", "m");
+    const deadline = partition.groups.nextDeadlineMs();
+    expect(deadline).toBe(partition.nowMs + 45_000);
+    expect(partition.keep(partition.groups.tick(deadline! - 1)).records).toEqual([]);
+    expect(partition.keep(partition.groups.tick(deadline!)).records.length).toBeGreaterThan(0);
+    expect(partition.groups.listGroups()[0]?.state).toBe("Empty");
+    expect(partition.groups.nextDeadlineMs()).toBeNull();
+    expect(partition.reloaded().listGroups()[0]?.state).toBe("Empty");
+  });
+});
