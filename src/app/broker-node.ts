@@ -73,6 +73,8 @@ function brokerStaticConfigs(config: ServerConfig): BrokerStaticConfigs {
     ["num.partitions", String(config.broker.numPartitions)],
     ["default.replication.factor", String(config.broker.defaultReplicationFactor)],
     ["message.max.bytes", String(config.broker.messageMaxBytes)],
+    ["group.consumer.heartbeat.interval.ms", String(config.broker.groupConsumerHeartbeatIntervalMs)],
+    ["group.consumer.session.timeout.ms", String(config.broker.groupConsumerSessionTimeoutMs)],
   ]);
 }
 
@@ -227,6 +229,7 @@ async function startMetadata(
 }
 
 function createGroupService(
+  config: ServerConfig,
   replicas: HostedReplicas,
   metadata: RaftMetadataService,
   logger: Logger,
@@ -234,6 +237,10 @@ function createGroupService(
   return new GroupService({
     offsetsPartitions: offsetsPartitionsDefault,
     replicaOf: (partition) => replicas.byName(offsetsTopicName, partition),
+    consumerConfig: {
+      heartbeatIntervalMs: config.broker.groupConsumerHeartbeatIntervalMs,
+      sessionTimeoutMs: config.broker.groupConsumerSessionTimeoutMs,
+    },
     topics: (name) => {
       const topic = metadata.state.topicByName(name);
       return topic && { topicId: topic.topicId, partitionCount: topic.partitions.length };
@@ -292,7 +299,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     topics: [...metadata.state.topics()].length,
     partitionsHosted: replicas.size,
   });
-  const groups = createGroupService(replicas, metadata, logger);
+  const groups = createGroupService(config, replicas, metadata, logger);
   const context = brokerContext(config, { metadata, replicas, brokerStatic, logger });
   const listener = startKafkaListener(config, context, groups, deps);
   return {

@@ -20,6 +20,10 @@ export interface BrokerDefaults {
   defaultReplicationFactor: number;
   /** message.max.bytes: the largest record batch a topic accepts, unless the topic says otherwise. */
   messageMaxBytes: number;
+  /** group.consumer.heartbeat.interval.ms: the heartbeat pace given to KIP-848 consumers. */
+  groupConsumerHeartbeatIntervalMs: number;
+  /** group.consumer.session.timeout.ms: a KIP-848 consumer silent this long leaves its group. */
+  groupConsumerSessionTimeoutMs: number;
 }
 
 export interface ServerConfig {

@@ -116,6 +116,14 @@ function buildConfig(mode: ServerMode, values: ReturnType<typeof resolveAll>): S
       numPartitions: required(values.numPartitions, "numPartitions"),
       defaultReplicationFactor: required(values.defaultReplicationFactor, "defaultReplicationFactor"),
       messageMaxBytes: required(values.messageMaxBytes, "messageMaxBytes"),
+      groupConsumerHeartbeatIntervalMs: required(
+        values.groupConsumerHeartbeatIntervalMs,
+        "groupConsumerHeartbeatIntervalMs",
+      ),
+      groupConsumerSessionTimeoutMs: required(
+        values.groupConsumerSessionTimeoutMs,
+        "groupConsumerSessionTimeoutMs",
+      ),
     },
     raft: mode === "raft-cluster" ? buildRaftConfig(nodeId, values) : null,
   };

@@ -32,6 +32,8 @@ describe("parseCommandLine", () => {
       numPartitions: 1,
       defaultReplicationFactor: 1,
       messageMaxBytes: 1048588,
+      groupConsumerHeartbeatIntervalMs: 5000,
+      groupConsumerSessionTimeoutMs: 45000,
     });
     expect(config.raft).toBeNull();
   });
@@ -47,6 +49,17 @@ describe("parseCommandLine", () => {
     expect(config.dataDir).toBe("/tmp/x");
     expect(config.nodeId).toBe(7);
     expect(config.broker.autoCreateTopics).toBe(false);
+  });
+
+  test("the KIP-848 group timings take Kafka's defaults and can be set", () => {
+    const config = run(["--group-consumer-heartbeat-interval-ms", "500", "standalone"], {
+      CHRONIK_GROUP_CONSUMER_SESSION_TIMEOUT_MS: "6000",
+    });
+    expect(config.broker.groupConsumerHeartbeatIntervalMs).toBe(500);
+    expect(config.broker.groupConsumerSessionTimeoutMs).toBe(6000);
+    expect(errorOf(["--group-consumer-heartbeat-interval-ms", "5", "standalone"])).toBe(
+      '--group-consumer-heartbeat-interval-ms: "5" is not allowed; expected an integer from 100 to 3600000',
+    );
   });
 
   test("raft-cluster reads its address, peers and bootstrap switch", () => {

@@ -28,6 +28,8 @@ const perPhase = 60;
 const dataDir = mkdtempSync(join(tmpdir(), "chronik-kip848-"));
 let server: ServerProcess;
 let ports: { kafka: number; http: number };
+/** Members heartbeat every 500 ms (Kafka's default is 5 s), so each phase settles in about a second. */
+const serverArgs = ["--group-consumer-heartbeat-interval-ms", "500"];
 const address = () => `127.0.0.1:${ports.kafka}`;
 
 interface Read {
@@ -161,7 +163,7 @@ async function describeGroup() {
 
 beforeAll(async () => {
   ports = { kafka: await freePort(), http: await freePort() };
-  server = await startServer({ dataDir, ports });
+  server = await startServer({ dataDir, ports, args: serverArgs });
   const admin = new Admin({ clientId: "kip848-admin", bootstrapBrokers: [address()] });
   await admin.createTopics({ topics: [topic], partitions: partitionCount, replicas: 1 });
   await admin.close();
@@ -210,7 +212,7 @@ test("consumer-protocol members share a topic through joins, a leave and a broke
     const before = await describeGroup();
     expect(before.members.map((member) => member.clientId)).toEqual(["b", "c"]);
     await server.stop();
-    server = await startServer({ dataDir, ports });
+    server = await startServer({ dataDir, ports, args: serverArgs });
     // Loaded from __consumer_offsets: the same epochs, members and assignments.
     expect(await describeGroup()).toEqual(before);
     await phase();
