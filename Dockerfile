@@ -9,7 +9,11 @@ RUN npm ci --omit=dev --no-audit --no-fund
 
 FROM oven/bun:1.4.5-slim AS runtime
 WORKDIR /app
+# MIMALLOC_PURGE_DELAY: Bun's allocator keeps freed memory for 1 s before returning it to the kernel (default
+# 10 ms), so the buffers of a steady produce stream are reused instead of page-faulted anew: ~20% less broker
+# CPU at 1 KiB acks=all (bench/RESULTS.md), and an idle broker still shrinks back within a second.
 ENV NODE_ENV=production \
+    MIMALLOC_PURGE_DELAY=1000 \
     CHRONIK_DATA_DIR=/var/lib/chronik \
     CHRONIK_KAFKA_PORT=9092 \
     CHRONIK_HTTP_PORT=8080

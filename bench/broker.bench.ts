@@ -4,6 +4,7 @@
 // cross-checks the bytes against the broker's /metrics. Figures are printed against issue 4's targets.
 //
 //   node_modules/.bin/bun bench/broker.bench.ts [--seconds 5] [--partitions 1,3] [--rate 20000] [--profile DIR]
+//                                               [--purge-delay MS|default]
 //
 // --profile runs the broker under Bun's CPU profiler (--cpu-prof --cpu-prof-md) and writes the profile to DIR.
 
@@ -18,6 +19,8 @@ const loadPath = join(import.meta.dir, "load", "produce_consume.py");
 const python = "/usr/bin/python3";
 const clockTicksPerSecond = 100; // Linux USER_HZ, the unit of utime/stime in /proc/PID/stat
 const megabyte = 1_000_000;
+/** The allocator setting the broker ships with; `--purge-delay default` measures without it. */
+let purgeDelayMs: string | null = "1000";
 /** The ceiling loop syncs every 4 MiB: about what the broker's group commit covers per sync under full load. */
 const ceilingChunkBytes = 4 * 1024 * 1024;
 /** A 1 KiB value as stored: the value plus the record's own framing (lengths, deltas, key, header count). */
@@ -33,6 +36,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === "--partitions") options.partitions = value.split(",").map(Number);
     else if (flag === "--rate") options.rate = Number(value);
     else if (flag === "--profile") options.profileDir = value;
+    else if (flag === "--purge-delay") purgeDelayMs = value === "default" ? null : value;
     else throw new Error(`unknown flag ${flag}`);
   }
   return options;
@@ -47,6 +51,14 @@ type Broker = {
   stop(): Promise<number>;
 };
 
+/** The environment `npm start` and the Dockerfile give the broker (see the Dockerfile for why). */
+function brokerEnv(): Record<string, string | undefined> {
+  const env = { ...process.env };
+  if (purgeDelayMs === null) delete env.MIMALLOC_PURGE_DELAY;
+  else env.MIMALLOC_PURGE_DELAY = purgeDelayMs;
+  return env;
+}
+
 async function startBroker(profileDir: string | null): Promise<Broker> {
   const [kafkaPort, httpPort] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), "chronik-bench-"));
@@ -60,7 +72,7 @@ async function startBroker(profileDir: string | null): Promise<Broker> {
       ...["--bind-addr", "127.0.0.1", "--advertised-addr", "127.0.0.1", "--data-dir", dataDir],
       "standalone",
     ],
-    { stdout: "ignore", stderr: "pipe" },
+    { stdout: "ignore", stderr: "pipe", env: brokerEnv() },
   );
   const stderr = new Response(proc.stderr).text();
   const deadline = performance.now() + 15_000;
@@ -419,7 +431,8 @@ function printPreamble(options: Options, fsyncProbe: LoadResult) {
     `chronik-server standalone, Bun ${Bun.version}, ${navigator.hardwareConcurrency} cores shared by the broker ` +
       `AND the librdkafka load generator (confluent-kafka, its own process). fdatasync before every ack ` +
       `(flush.messages=1). ~${options.seconds} s per produce run, linger.ms=5, batch.size=1 MB, no compression. ` +
-      `MB = 10^6 payload bytes. CPU: 100% = one core.${options.profileDir ? " BROKER UNDER CPU PROFILER." : ""}`,
+      `MB = 10^6 payload bytes. CPU: 100% = one core. MIMALLOC_PURGE_DELAY=${purgeDelayMs ?? "(Bun's default)"}.` +
+      `${options.profileDir ? " BROKER UNDER CPU PROFILER." : ""}`,
   );
   console.log(
     `This disk (${tmpdir()}): 4 KiB write + fdatasync p50 ${fmt(fsyncProbe.p50_ms ?? 0, 3)} ms, ` +
