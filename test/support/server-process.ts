@@ -23,6 +23,7 @@ export function freePort(): Promise<number> {
 }
 
 export interface ServerProcess {
+  pid: number;
   kafkaPort: number;
   httpPort: number;
   dataDir: string;
@@ -35,7 +36,13 @@ export interface ServerProcess {
 }
 
 export async function startServer(
-  options: { args?: string[]; dataDir?: string; ports?: { kafka: number; http: number } } = {},
+  options: {
+    args?: string[];
+    dataDir?: string;
+    ports?: { kafka: number; http: number };
+    /** The process environment (default: this one's). */
+    env?: Record<string, string | undefined>;
+  } = {},
 ): Promise<ServerProcess> {
   // Given ports let a restarted broker come back where its clients expect it.
   const kafkaPort = options.ports?.kafka ?? (await freePort());
@@ -58,7 +65,7 @@ export async function startServer(
       ...(options.args ?? []),
       "standalone",
     ],
-    { stdout: "ignore", stderr: "pipe" },
+    { stdout: "ignore", stderr: "pipe", env: options.env ?? process.env },
   );
   let stderr = "";
   void (async () => {
@@ -86,6 +93,7 @@ export async function startServer(
     return exitCode;
   };
   return {
+    pid: proc.pid,
     kafkaPort,
     httpPort,
     dataDir,
