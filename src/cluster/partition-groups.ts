@@ -19,6 +19,7 @@ import {
 import {
   type Completion,
   type DescribedGroup,
+  deadGroup,
   decodeGroupRecord,
   encodeGroupRecord,
   GroupCoordinator,
@@ -229,14 +230,7 @@ export class PartitionGroups {
   describeGroups(groupIds: readonly string[]): DescribedGroup[] {
     return groupIds.map((groupId) => {
       if (!this.consumer.hasGroup(groupId)) return this.classic.describeGroups([groupId])[0]!;
-      return {
-        groupId,
-        error: "GROUP_ID_NOT_FOUND",
-        state: "Dead",
-        protocolType: "",
-        protocolName: "",
-        members: [],
-      };
+      return deadGroup(groupId);
     });
   }
 

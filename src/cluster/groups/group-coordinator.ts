@@ -33,6 +33,7 @@ import type {
   SyncGroupInput,
   SyncGroupResponse,
 } from "./group-types.ts";
+import { deadGroup } from "./group-types.ts";
 import {
   acceptsJoiningMember,
   answerJoin,
@@ -314,16 +315,7 @@ export class GroupCoordinator {
 
   private describe(groupId: string): DescribedGroup {
     const group = this.groups.get(groupId);
-    if (group === undefined) {
-      return {
-        groupId,
-        error: "GROUP_ID_NOT_FOUND",
-        state: "Dead",
-        protocolType: "",
-        protocolName: "",
-        members: [],
-      };
-    }
+    if (group === undefined) return deadGroup(groupId);
     const stable = group.state === "Stable";
     return {
       groupId,

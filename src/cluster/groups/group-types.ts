@@ -201,6 +201,18 @@ export interface DescribedGroup {
   members: DescribedMember[];
 }
 
+/** How DescribeGroups describes an id that names no classic group. */
+export function deadGroup(groupId: string): DescribedGroup {
+  return {
+    groupId,
+    error: "GROUP_ID_NOT_FOUND",
+    state: "Dead",
+    protocolType: "",
+    protocolName: "",
+    members: [],
+  };
+}
+
 export interface ListedGroup {
   groupId: string;
   protocolType: string;

@@ -17,3 +17,4 @@ export {
   type OffsetCommitValue,
 } from "./group-records.ts";
 export type * from "./group-types.ts";
+export { deadGroup } from "./group-types.ts";
