@@ -134,9 +134,13 @@ export class HistogramChild {
   }
 }
 
-/** Latency buckets in seconds, 50 µs to 10 s: a produce with fsync sits in the sub-millisecond ones. */
+/**
+ * Latency buckets in seconds, 50 µs to 10 s: a produce with fsync sits in the sub-millisecond ones, and its tail
+ * in the 1-5 ms ones, finer there so a p99 near a 2 ms goal can be read off.
+ */
 export const latencySecondsBuckets: readonly number[] = [
-  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
+  0.00005, 0.0001, 0.00025, 0.0005, 0.00075, 0.001, 0.0015, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.025, 0.05,
+  0.1, 0.25, 0.5, 1, 2.5, 10,
 ];
 
 export class Histogram extends Family<HistogramChild> {
