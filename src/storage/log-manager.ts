@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { FilePool } from "./file-pool.ts";
 import {
   checkpointIntervalMsDefault,
+  checkpointsPerTickMax,
   openFileHandlesMax,
   retentionCheckIntervalMsDefault,
 } from "./limits.ts";
@@ -28,6 +29,8 @@ export interface LogManagerOptions {
   /** The topic's settings (topic configs live in cluster metadata); defaults to Kafka's. */
   configFor?: (topic: string) => LogConfig;
   checkpointIntervalMs?: number;
+  /** At most this many checkpoints per tick; a round over more partitions continues at the next ticks. */
+  checkpointsPerTickMax?: number;
   retentionCheckIntervalMs?: number;
 }
 
@@ -39,6 +42,8 @@ export class LogManager {
   private timer: ReturnType<typeof setInterval> | null = null;
   private lastCheckpointMs: number;
   private lastRetentionMs: number;
+  /** Partitions the current checkpoint round has yet to write, in order. */
+  private checkpointsDue: string[] = [];
 
   constructor(private readonly options: LogManagerOptions) {
     this.pool = new FilePool(
@@ -99,23 +104,37 @@ export class LogManager {
     return this.partitions.size;
   }
 
-  /** Interval flushes every tick; checkpoints and retention at their own intervals. */
+  /**
+   * Interval flushes every tick; retention at its own interval; checkpoints in rounds at their interval, a few
+   * partitions per tick (checkpointsPerTickMax), a new round starting only once the last one is done.
+   */
   tick(): void {
     const nowMs = this.clock.nowMs();
-    const checkpointDue =
-      nowMs - this.lastCheckpointMs >= (this.options.checkpointIntervalMs ?? checkpointIntervalMsDefault);
     const retentionDue =
       nowMs - this.lastRetentionMs >=
       (this.options.retentionCheckIntervalMs ?? retentionCheckIntervalMsDefault);
-    if (checkpointDue) this.lastCheckpointMs = nowMs;
     if (retentionDue) this.lastRetentionMs = nowMs;
     for (const state of this.partitions.values()) {
       if (state.kind === "offline" || state.log.offlineError) continue;
       this.guard(state.log, () => {
         state.log.flushIfDue();
-        if (checkpointDue) state.log.checkpoint();
         if (retentionDue) state.log.applyRetention();
       });
+    }
+    this.checkpointSome(nowMs);
+  }
+
+  private checkpointSome(nowMs: number): void {
+    const intervalMs = this.options.checkpointIntervalMs ?? checkpointIntervalMsDefault;
+    if (this.checkpointsDue.length === 0 && nowMs - this.lastCheckpointMs >= intervalMs) {
+      this.lastCheckpointMs = nowMs;
+      this.checkpointsDue = [...this.partitions.keys()];
+    }
+    const batch = this.checkpointsDue.splice(0, this.options.checkpointsPerTickMax ?? checkpointsPerTickMax);
+    for (const name of batch) {
+      const state = this.partitions.get(name);
+      if (state === undefined || state.kind === "offline" || state.log.offlineError) continue;
+      this.guard(state.log, () => state.log.checkpoint());
     }
   }
 

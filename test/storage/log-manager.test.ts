@@ -1,6 +1,6 @@
 // Proves the log manager serves many partitions through a small descriptor pool (the bound holds while
-// every partition appends and reads), that its tick drives interval flushes and checkpoints, and that a removed
-// partition is gone for good.
+// every partition appends and reads), that its tick drives interval flushes and checkpoints (a round spread
+// over ticks), and that a removed partition is gone for good.
 
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -80,6 +80,37 @@ test("tick flushes logs with the interval policy once flush.ms has passed, and c
   clock.now = 5000;
   manager.tick();
   expect(log.recoveryPoint).toBe(1);
+  await manager.close();
+});
+
+test("a checkpoint round is spread over ticks, a few partitions each, and the next waits for the interval", async () => {
+  const clock = { now: 0, nowMs: () => clock.now };
+  const manager = new LogManager({
+    dataDir: join(temp.path, "data"),
+    clock,
+    checkpointIntervalMs: 5000,
+    checkpointsPerTickMax: 4,
+    log: () => {},
+  });
+  const logs = Array.from({ length: 10 }, (_, partition) => manager.logOf("spread", partition));
+  for (const log of logs) await log.append(makeBatch(), { leaderEpoch: 0 });
+  const checkpointed = () => logs.filter((log) => log.recoveryPoint === 1).length;
+  manager.tick();
+  expect(checkpointed()).toBe(0);
+  clock.now = 5000;
+  manager.tick();
+  expect(checkpointed()).toBe(4);
+  manager.tick();
+  expect(checkpointed()).toBe(8);
+  manager.tick();
+  expect(checkpointed()).toBe(10);
+  // Round done: more appends wait for the next interval.
+  for (const log of logs) await log.append(makeBatch(), { leaderEpoch: 0 });
+  manager.tick();
+  expect(logs.filter((log) => log.recoveryPoint === 2).length).toBe(0);
+  clock.now = 10_000;
+  manager.tick();
+  expect(logs.filter((log) => log.recoveryPoint === 2).length).toBe(4);
   await manager.close();
 });
 
