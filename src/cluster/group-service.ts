@@ -29,6 +29,8 @@ import type { PartitionReplica } from "./partition-replica.ts";
 export const offsetsTopicName = "__consumer_offsets";
 /** offsets.topic.num.partitions: Kafka's default is 50; a small broker does well with fewer Raft groups. */
 export const offsetsPartitionsDefault = 16;
+/** offsets.retention.check.interval.ms: how often expired offsets are looked for (Kafka's default, 10 minutes). */
+export const offsetsRetentionCheckIntervalMsDefault = 600_000;
 /** How much of a __consumer_offsets partition one read takes while loading. */
 const loadReadBytes = 1024 * 1024;
 
@@ -42,6 +44,8 @@ export interface GroupServiceOptions {
   replicaOf(partition: number): PartitionReplica | undefined;
   config?: Partial<GroupCoordinatorConfig>;
   consumerConfig?: Partial<ConsumerGroupConfig>;
+  /** offsets.retention.check.interval.ms; offsets.retention.ms itself is in `config`. */
+  offsetsRetentionCheckIntervalMs?: number;
   /** The cluster's topics as consumer groups see them (name → id and partition count). */
   topics: TopicLookup;
   newUuid(): string;
@@ -68,6 +72,8 @@ export class GroupService {
   private readonly coordinators = new Map<number, PartitionCoordinator>();
   private readonly pending = new Map<RequestToken, Pending>();
   private nextToken = 1;
+  private cancelRetention: (() => void) | null = null;
+  private closed = false;
 
   constructor(private readonly options: GroupServiceOptions) {}
 
@@ -209,6 +215,7 @@ export class GroupService {
         persisting: Promise.resolve(),
       };
       this.coordinators.set(partition, loaded);
+      this.armRetention();
       // What loading decided (expired sessions, oversized groups) is persisted like any other step.
       void this.persist(partition, loaded, loadOutput);
       return loaded;
@@ -251,8 +258,35 @@ export class GroupService {
     return { coordinator, loadOutput: coordinator.onLoadComplete(this.options.nowMs()) };
   }
 
+  /**
+   * Offset retention on every partition led here (Kafka's offsets.retention.ms rules; a consumer group's offsets
+   * of its subscribed topics are kept); the tombstones are persisted like any other step's records.
+   */
+  async expireOffsets(): Promise<void> {
+    const nowMs = this.options.nowMs();
+    const runs: Promise<void>[] = [];
+    for (let partition = 0; partition < this.options.offsetsPartitions; partition++) {
+      const entry = this.entryFor(partition);
+      if (entry) runs.push(this.persist(partition, entry, entry.coordinator.expireOffsets(nowMs)));
+    }
+    await Promise.all(runs);
+  }
+
+  /** One timer for the whole node, armed once a partition is led here, re-armed after each run. */
+  private armRetention(): void {
+    if (this.cancelRetention !== null || this.closed) return;
+    const intervalMs = this.options.offsetsRetentionCheckIntervalMs ?? offsetsRetentionCheckIntervalMsDefault;
+    this.cancelRetention = this.options.schedule(intervalMs, () => {
+      this.cancelRetention = null;
+      void this.expireOffsets().finally(() => this.armRetention());
+    });
+  }
+
   /** Stops every timer (shutdown). */
   close(): void {
+    this.closed = true;
+    this.cancelRetention?.();
+    this.cancelRetention = null;
     for (const entry of this.coordinators.values()) entry.cancelTick?.();
   }
 }

@@ -131,6 +131,18 @@ export class PartitionGroups {
     return { records: [...classic.records, ...this.consumer.tick(nowMs)], completions: classic.completions };
   }
 
+  /**
+   * Offset retention over both protocols' groups: a consumer group's offsets of topics its members subscribe to
+   * are kept; everything else follows the classic coordinator's rules (offsets.retention.ms).
+   */
+  expireOffsets(nowMs: number): PartitionStep {
+    return this.classic.expireOffsets(
+      nowMs,
+      (groupId, topic) =>
+        this.consumer.hasGroup(groupId) && this.consumer.subscribedTopicNames(groupId).has(topic),
+    );
+  }
+
   /** The earliest time either coordinator's tick() has work, or null. */
   nextDeadlineMs(): number | null {
     const earliest = Math.min(

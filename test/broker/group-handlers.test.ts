@@ -161,3 +161,56 @@ print(",".join(seen))
     restarted.close();
   });
 });
+
+describe("offset retention", () => {
+  test("offsets of a group without members expire after offsets.retention.ms; the tombstones are persisted", async () => {
+    const clock = { nowMs: 1_000_000 };
+    const serviceAt = () =>
+      new GroupService({
+        offsetsPartitions,
+        replicaOf: (partition) => context.replicas.byName(offsetsTopicName, partition),
+        topics: () => undefined,
+        config: { offsetsRetentionMs: 60_000 },
+        newUuid: () => crypto.randomUUID(),
+        nowMs: () => clock.nowMs,
+        schedule: () => () => {},
+        logger: silentLogger,
+      });
+    const service = serviceAt();
+    const commit = (groupId: string) =>
+      service.step(groupId, (coordinator, nowMs) =>
+        coordinator.commitOffsets(
+          {
+            groupId,
+            apiVersion: 8,
+            generationId: -1,
+            memberId: "",
+            groupInstanceId: null,
+            retentionTimeMs: -1,
+            topics: [
+              { name: "kept", partitions: [{ partition: 0, offset: 7, leaderEpoch: -1, metadata: null }] },
+            ],
+          },
+          nowMs,
+        ),
+      );
+    const offsetOf = (groups: GroupService, groupId: string) => {
+      const found = groups.lookup(groupId);
+      if (!found.ok) throw new Error(found.error);
+      return found.coordinator.fetchOffsets({ groupId, topics: null }).topics[0]?.partitions[0]?.offset;
+    };
+    await commit("old-simple-consumer");
+    clock.nowMs += 50_000;
+    await commit("recent-simple-consumer");
+    clock.nowMs += 20_000; // the first commit is now 70 s old, the second 20 s
+    await service.expireOffsets();
+    expect(offsetOf(service, "old-simple-consumer")).toBeUndefined();
+    expect(offsetOf(service, "recent-simple-consumer")).toBe(7);
+    service.close();
+    // A new coordinator replaying the partition agrees: the expiry was written as tombstones.
+    const reloaded = serviceAt();
+    expect(offsetOf(reloaded, "old-simple-consumer")).toBeUndefined();
+    expect(offsetOf(reloaded, "recent-simple-consumer")).toBe(7);
+    reloaded.close();
+  });
+});

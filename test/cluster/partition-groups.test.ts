@@ -251,6 +251,37 @@ describe("offsets of a consumer group", () => {
   });
 });
 
+describe("offset retention", () => {
+  test("a consumer group keeps offsets of subscribed topics; the rest expire by commit time, all once it is empty", () => {
+    const partition = new Partition();
+    const { memberEpoch } = partition.consumerJoin("g", "m");
+    partition.commit({ groupId: "g", memberId: "m", generationId: memberEpoch });
+    partition.commit({
+      groupId: "g",
+      memberId: "m",
+      generationId: memberEpoch,
+      topics: [{ name: "audit", partitions: [{ partition: 0, offset: 5, leaderEpoch: -1, metadata: null }] }],
+    });
+    const retentionMs = partition.groups.classic.config.offsetsRetentionMs;
+    const committedTopics = (groups: PartitionGroups) =>
+      groups.fetchOffsets({ groupId: "g", topics: null }).topics.map((topic) => topic.name);
+    partition.nowMs += retentionMs + 1;
+    partition.consumerJoin("g", "m"); // heartbeat: the member stays
+    partition.keep(partition.groups.expireOffsets(partition.nowMs));
+    expect(committedTopics(partition.groups)).toEqual(["orders"]);
+    expect(committedTopics(partition.reloaded())).toEqual(["orders"]);
+    partition.keep(
+      partition.groups.consumerGroupHeartbeat(
+        heartbeatInput({ memberId: "m", memberEpoch: -1 }),
+        partition.nowMs,
+      ),
+    );
+    partition.keep(partition.groups.expireOffsets(partition.nowMs));
+    expect(committedTopics(partition.groups)).toEqual([]);
+    expect(committedTopics(partition.reloaded())).toEqual([]);
+  });
+});
+
 describe("both kinds side by side", () => {
   test("ListGroups filters by type and state; DescribeGroups calls a consumer group Dead", () => {
     const partition = new Partition();

@@ -176,10 +176,13 @@ export class GroupCoordinator {
     return { response, records: step.records, completions: step.completions };
   }
 
-  /** Runs offset retention (Kafka does so every offsets.retention.check.interval.ms). */
-  expireOffsets(nowMs: number): StepOutput {
+  /**
+   * Runs offset retention (Kafka does so every offsets.retention.check.interval.ms); `keep` spares offsets the
+   * caller knows to be in use (a consumer group's subscribed topics).
+   */
+  expireOffsets(nowMs: number, keep?: (groupId: string, topic: string) => boolean): StepOutput {
     const step = newStep(nowMs);
-    expireOffsets(this.offsetContext(step));
+    expireOffsets(this.offsetContext(step), keep);
     return { records: step.records, completions: step.completions };
   }
 

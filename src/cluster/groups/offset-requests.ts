@@ -184,7 +184,15 @@ function removeGroup(context: OffsetContext, group: ClassicGroup): void {
  * offsets starts when it became Empty; a simple group's (and an orphan offset's) at each commit; a Stable
  * consumer group only loses offsets of topics it no longer subscribes to.
  */
-export function expireOffsets(context: OffsetContext): void {
+/**
+ * `keep(groupId, topic)`: offsets that must not expire whatever their age — a consumer (KIP-848) group's offsets
+ * of the topics its members subscribe to, as Kafka's OffsetMetadataManager keeps them; a consumer group's other
+ * offsets expire by their commit time, like those of a group this coordinator does not hold.
+ */
+export function expireOffsets(
+  context: OffsetContext,
+  keep: (groupId: string, topic: string) => boolean = () => false,
+): void {
   const groupIds = new Set([...context.groups.keys(), ...context.offsets.groupIds()]);
   for (const groupId of groupIds) {
     const group = context.groups.get(groupId);
@@ -192,6 +200,7 @@ export function expireOffsets(context: OffsetContext): void {
     if (baseTimestamp === null) continue;
     for (const entry of context.offsets.entries(groupId)) {
       if (group?.subscribedTopics?.has(entry.topic) && group.state !== "Empty") continue;
+      if (keep(groupId, entry.topic)) continue;
       if (isExpired(entry.committed, baseTimestamp(entry.committed), context)) {
         deleteOffset(context, groupId, entry.topic, entry.partition);
       }
