@@ -116,6 +116,26 @@ describe("append and read", () => {
     await log.close();
   });
 
+  test("a sync writes what is staged first: one sync covers a flush() of unwritten appends", async () => {
+    const syncStarts: number[] = [];
+    const countingFs = {
+      ...nodeStorageFs,
+      datasync: (fd: number) => {
+        syncStarts.push(fd);
+        return nodeStorageFs.datasync(fd);
+      },
+    };
+    const log = makeHarness(join(temp.path, "flushed"), { storageFs: countingFs }).open({
+      flushPolicy: "never",
+    });
+    const appended = log.append(makeBatch({ recordCount: 3 }), { leaderEpoch: 0 });
+    await log.flush();
+    expect(log.flushedOffset).toBe(3);
+    expect(syncStarts.length).toBe(1);
+    await appended;
+    await log.close();
+  });
+
   test("concurrent appends share fdatasyncs (group commit) and each resolves after its sync", async () => {
     const log = harness.open();
     const appends = Array.from({ length: 64 }, (_, i) =>
