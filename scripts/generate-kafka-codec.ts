@@ -1,15 +1,16 @@
 // Generates src/protocol/messages/ from Apache Kafka's JSON message specs (../shared/kafka-message-spec,
-// relative to the repository root): one kebab-case file per request/response pair or other message, plus
-// registry.ts. Run: node_modules/.bin/bun scripts/generate-kafka-codec.ts
+// relative to the repository root, or the committed copy; see kafka-codec/spec-directory.ts): one kebab-case
+// file per request/response pair or other message, plus registry.ts.
+// Run: node_modules/.bin/bun scripts/generate-kafka-codec.ts
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { emitFile } from "./kafka-codec/emit-file.ts";
 import { type ApiPair, emitRegistry, type GeneratedFile } from "./kafka-codec/emit-registry.ts";
+import { specDirectory } from "./kafka-codec/spec-directory.ts";
 import { type MessageSpec, readMessageSpecs } from "./kafka-codec/spec-reader.ts";
 
 const repoRoot = resolve(import.meta.dir, "..");
-export const specDirectory = resolve(repoRoot, "../shared/kafka-message-spec");
 const outputDirectory = join(repoRoot, "src/protocol/messages");
 
 export function kebabCase(name: string): string {

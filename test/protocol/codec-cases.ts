@@ -1,12 +1,10 @@
 // Shared by the codec tests and scripts/fuzz-codec.ts: every message spec paired with its generated codec.
 
+import { specDirectory } from "../../scripts/kafka-codec/spec-directory.ts";
 import { type MessageSpec, readMessageSpecs } from "../../scripts/kafka-codec/spec-reader.ts";
 import type { MessageCodec } from "../../src/protocol/codec-runtime.ts";
 import { apiDefinitions, otherCodecs } from "../../src/protocol/messages/registry.ts";
 import { ByteWriter } from "../../src/protocol/primitives/byte-writer.ts";
-
-/** Where the Kafka message specs are: ../shared beside the repository root. */
-export const specDirectory = new URL("../../../shared/kafka-message-spec", import.meta.url).pathname;
 
 export interface CodecCase {
   readonly spec: MessageSpec;
