@@ -5,12 +5,10 @@
 //
 //   node_modules/.bin/bun bench/allocator.bench.ts [--rounds 3] [--seconds 4]
 
-import { readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { startServer } from "../test/support/server-process.ts";
+import { cpuSecondsOf, runLoadGenerator } from "./load/load-generator.ts";
 
-const loadPath = join(import.meta.dir, "load", "produce_consume.py");
-const clockTicksPerSecond = 100; // Linux USER_HZ, the unit of utime/stime in /proc/PID/stat
 const argValue = (flag: string, fallback: number) => {
   const at = process.argv.indexOf(flag);
   return at < 0 ? fallback : Number(process.argv[at + 1]);
@@ -22,24 +20,6 @@ const settings = [
   { name: "MIMALLOC_PURGE_DELAY=1000", purgeDelay: "1000" },
 ] as const;
 
-/** User and system CPU seconds the process has used so far. */
-function cpuSeconds(pid: number): { user: number; system: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return { user: Number(fields[11]) / clockTicksPerSecond, system: Number(fields[12]) / clockTicksPerSecond };
-}
-
-async function load(args: string[]): Promise<Record<string, number>> {
-  const proc = Bun.spawn(["/usr/bin/python3", loadPath, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [exitCode, stdout, stderr] = await Promise.all([
-    proc.exited,
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-  ]);
-  if (exitCode !== 0) throw new Error(`load generator ${args[0]} exited ${exitCode}:\n${stderr}`);
-  return JSON.parse(stdout.trim().split("\n").at(-1) ?? "");
-}
-
 async function run(purgeDelay: string | null) {
   const env = { ...process.env };
   if (purgeDelay === null) delete env.MIMALLOC_PURGE_DELAY;
@@ -47,10 +27,10 @@ async function run(purgeDelay: string | null) {
   const server = await startServer({ env });
   const bootstrap = `127.0.0.1:${server.kafkaPort}`;
   try {
-    await load(["create", bootstrap, "allocator", "1"]);
-    const before = cpuSeconds(server.pid);
-    const result = await load(["produce", bootstrap, "allocator", "1024", "-1", String(seconds)]);
-    const after = cpuSeconds(server.pid);
+    await runLoadGenerator(["create", bootstrap, "allocator", "1"]);
+    const before = cpuSecondsOf(server.pid);
+    const result = await runLoadGenerator(["produce", bootstrap, "allocator", "1024", "-1", String(seconds)]);
+    const after = cpuSecondsOf(server.pid);
     const gigabytes = (result.value_bytes ?? 0) / 1e9;
     return {
       megabytesPerSecond: (gigabytes * 1000) / (result.seconds ?? 1),

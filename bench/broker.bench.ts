@@ -8,16 +8,14 @@
 //
 // --profile runs the broker under Bun's CPU profiler (--cpu-prof --cpu-prof-md) and writes the profile to DIR.
 
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../test/support/server-process.ts";
 import { groupCommitCeiling, type LatencyQuantiles, syncedWriteCeiling } from "./disk-ceilings.ts";
+import { cpuSecondsOf, type LoadResult, runLoadGenerator } from "./load/load-generator.ts";
 
 const mainPath = join(import.meta.dir, "..", "src", "main.ts");
-const loadPath = join(import.meta.dir, "load", "produce_consume.py");
-const python = "/usr/bin/python3";
-const clockTicksPerSecond = 100; // Linux USER_HZ, the unit of utime/stime in /proc/PID/stat
 const megabyte = 1_000_000;
 /** The allocator setting the broker ships with; `--purge-delay default` measures without it. */
 let purgeDelayMs: string | null = "1000";
@@ -104,10 +102,8 @@ async function startBroker(profileDir: string | null): Promise<Broker> {
 
 /** CPU seconds (user + system) the process has used so far. */
 function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  // Fields after the command name start at field 3 (state); utime and stime are fields 14 and 15.
-  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+  const { user, system } = cpuSecondsOf(pid);
+  return user + system;
 }
 
 async function scrape(metricsUrl: string): Promise<Map<string, number>> {
@@ -123,23 +119,10 @@ async function scrape(metricsUrl: string): Promise<Map<string, number>> {
 
 // ---------------------------------------------------------------- load generator process
 
-type LoadResult = Record<string, number>;
-
-async function load(args: string[]): Promise<LoadResult> {
-  const proc = Bun.spawn([python, loadPath, ...args], { stdout: "pipe", stderr: "pipe" });
-  const [exitCode, stdout, stderr] = await Promise.all([
-    proc.exited,
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-  ]);
-  if (exitCode !== 0) throw new Error(`load generator ${args.join(" ")} exited ${exitCode}:\n${stderr}`);
-  return JSON.parse(stdout.trim().split("\n").at(-1) ?? "");
-}
-
 /** Runs one load-generator job and measures the broker's CPU over the same wall-clock span. */
 async function measured(broker: Broker, args: string[]) {
   const cpuBefore = cpuSeconds(broker.pid);
-  const result = await load(args);
+  const result = await runLoadGenerator(args);
   return { result, brokerCpuSeconds: cpuSeconds(broker.pid) - cpuBefore };
 }
 
@@ -197,7 +180,7 @@ async function produceRun(
 ) {
   const { partitions, valueBytes, acks } = shape;
   const topic = `bench-p${partitions}-v${valueBytes}-acks${acks === "-1" ? "all" : acks}`;
-  await load(["create", broker.bootstrap, topic, String(partitions)]);
+  await runLoadGenerator(["create", broker.bootstrap, topic, String(partitions)]);
   const args = ["produce", broker.bootstrap, topic, String(valueBytes), acks, String(seconds)];
   // acks=-1 is bounded by the disk: take its synced-write ceiling on either side of the run (half as long each).
   const ceiling = () => syncedWriteCeiling(tmpdir(), seconds / 2, ceilingChunkBytes).megabytesPerSecond;
@@ -309,7 +292,7 @@ async function latencyRuns(broker: Broker, options: Options) {
   });
   for (const lingerMs of [0, 5]) {
     const topic = `bench-latency-linger${lingerMs}`;
-    await load(["create", broker.bootstrap, topic, "1"]);
+    await runLoadGenerator(["create", broker.bootstrap, topic, "1"]);
     const rate = String(options.rate);
     const args = [
       "latency",
@@ -448,7 +431,7 @@ async function fullRuns(broker: Broker, options: Options) {
   const latency = await latencyRuns(broker, options);
   rows.push(latency.row);
   const after = await scrape(broker.metricsUrl);
-  printPreamble(options, await load(["fsync", tmpdir(), "300"]));
+  printPreamble(options, await runLoadGenerator(["fsync", tmpdir(), "300"]));
   printThroughput(rows);
   console.log("");
   printLatency(latency.runs, latency.ceiling, options.rate);
@@ -461,7 +444,7 @@ async function profileRuns(broker: Broker, options: Options) {
   const rows: Row[] = [];
   for (const valueBytes of [1024, 100])
     rows.push((await produceRun(broker, { partitions: 1, valueBytes, acks: "-1" }, options.seconds)).row);
-  printPreamble(options, await load(["fsync", tmpdir(), "300"]));
+  printPreamble(options, await runLoadGenerator(["fsync", tmpdir(), "300"]));
   printThroughput(rows);
   console.log(`\nThe profile is written to ${options.profileDir} when the broker exits.`);
 }

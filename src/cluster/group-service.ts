@@ -90,12 +90,15 @@ export class GroupService {
 
   /** The coordinators of every __consumer_offsets partition this node leads (ListGroups). */
   coordinatorsLedHere(): PartitionGroups[] {
-    const led: PartitionGroups[] = [];
+    return [...this.ledHere()].map(([, entry]) => entry.coordinator);
+  }
+
+  /** Each __consumer_offsets partition this node leads, with its coordinators (loaded on first sight). */
+  private *ledHere(): Generator<[number, PartitionCoordinator]> {
     for (let partition = 0; partition < this.options.offsetsPartitions; partition++) {
       const entry = this.entryFor(partition);
-      if (entry) led.push(entry.coordinator);
+      if (entry) yield [partition, entry];
     }
-    return led;
   }
 
   async joinGroup(
@@ -264,12 +267,11 @@ export class GroupService {
    */
   async expireOffsets(): Promise<void> {
     const nowMs = this.options.nowMs();
-    const runs: Promise<void>[] = [];
-    for (let partition = 0; partition < this.options.offsetsPartitions; partition++) {
-      const entry = this.entryFor(partition);
-      if (entry) runs.push(this.persist(partition, entry, entry.coordinator.expireOffsets(nowMs)));
-    }
-    await Promise.all(runs);
+    await Promise.all(
+      [...this.ledHere()].map(([partition, entry]) =>
+        this.persist(partition, entry, entry.coordinator.expireOffsets(nowMs)),
+      ),
+    );
   }
 
   /** One timer for the whole node, armed once a partition is led here, re-armed after each run. */

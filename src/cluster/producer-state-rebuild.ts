@@ -5,25 +5,17 @@
 import { type BatchHeader, isControlBatch } from "../protocol/records/batch-header.ts";
 import type { PartitionLog } from "../storage/index.ts";
 import { batchesFrom } from "./log-walk.ts";
-import { lastSequenceOf, type ProducerStateTable } from "./producer-state.ts";
+import { type ProducerStateTable, producerBatchOf } from "./producer-state.ts";
 
 /** Records one stored batch if an idempotent producer wrote it; returns whether it did. */
 export function recordBatchHeader(table: ProducerStateTable, header: BatchHeader): boolean {
   if (header.producerId < 0n || isControlBatch(header.attributes)) return false;
   const baseOffset = Number(header.baseOffset);
-  table.record(
-    {
-      producerId: header.producerId,
-      producerEpoch: header.producerEpoch,
-      baseSequence: header.baseSequence,
-      lastSequence: lastSequenceOf(header.baseSequence, header.lastOffsetDelta),
-    },
-    {
-      baseOffset,
-      lastOffset: baseOffset + header.lastOffsetDelta,
-      timestampMs: Number(header.maxTimestamp),
-    },
-  );
+  table.record(producerBatchOf(header), {
+    baseOffset,
+    lastOffset: baseOffset + header.lastOffsetDelta,
+    timestampMs: Number(header.maxTimestamp),
+  });
   return true;
 }
 

@@ -45,6 +45,21 @@ export type ProducerCheck =
   | { kind: "duplicate"; placement: BatchPlacement }
   | { kind: "error"; error: "OUT_OF_ORDER_SEQUENCE_NUMBER" | "INVALID_PRODUCER_EPOCH"; message: string };
 
+/** The sequence range a batch header claims, as the producer table checks and records it. */
+export function producerBatchOf(header: {
+  producerId: bigint;
+  producerEpoch: number;
+  baseSequence: number;
+  lastOffsetDelta: number;
+}): ProducerBatch {
+  return {
+    producerId: header.producerId,
+    producerEpoch: header.producerEpoch,
+    baseSequence: header.baseSequence,
+    lastSequence: lastSequenceOf(header.baseSequence, header.lastOffsetDelta),
+  };
+}
+
 export function lastSequenceOf(baseSequence: number, lastOffsetDelta: number): number {
   const last = baseSequence + lastOffsetDelta;
   return last > sequenceMax ? last - sequenceMax - 1 : last;

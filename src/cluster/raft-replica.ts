@@ -29,7 +29,7 @@ import type {
   ReplicaError,
   TimestampedOffset,
 } from "./partition-replica.ts";
-import { lastSequenceOf, type ProducerStateTable } from "./producer-state.ts";
+import { type ProducerStateTable, producerBatchOf } from "./producer-state.ts";
 import { ProducerStateLog, type ProducerStateLogOptions } from "./producer-state-log.ts";
 
 /** What the replica needs of its Raft group (raft/node's RaftGroup). */
@@ -105,14 +105,9 @@ export class RaftReplica implements PartitionReplica {
   append(batch: { bytes: Uint8Array; header: BatchHeader }, options: { acks: 1 | -1 }): AppendTicket {
     if (!this.isLeader()) return { placement: notLeader, replicated: Promise.resolve(notLeader) };
     const { header } = batch;
-    const idempotent = header.producerId >= 0n;
-    const producerBatch = {
-      producerId: header.producerId,
-      producerEpoch: header.producerEpoch,
-      baseSequence: header.baseSequence,
-      lastSequence: lastSequenceOf(header.baseSequence, header.lastOffsetDelta),
-    };
-    if (idempotent) {
+    // Only an idempotent producer's batch has a sequence range to check and record.
+    const producerBatch = header.producerId >= 0n ? producerBatchOf(header) : null;
+    if (producerBatch !== null) {
       if (this.producersTerm !== this.group.term) {
         // Batches written under other leaders reached this log by replication, never through this table.
         this.producers = this.producerLog.copyTable();
@@ -150,7 +145,7 @@ export class RaftReplica implements PartitionReplica {
     const baseOffset = lastOffset - header.lastOffsetDelta;
     const logAppendTime = timestampTypeOf(header.attributes) === TimestampType.LogAppendTime;
     const logAppendTimeMs = logAppendTime ? Number(header.maxTimestamp) : -1;
-    if (idempotent)
+    if (producerBatch !== null)
       this.producers.record(producerBatch, {
         baseOffset,
         lastOffset,

@@ -40,7 +40,10 @@ export class HeartbeatError extends Error {
   }
 }
 
-/** Kafka's request checks (GroupCoordinatorService.throwIfConsumerGroupHeartbeatRequestIsInvalid), before any state is looked at. */
+/**
+ * Kafka's request checks (GroupCoordinatorService.throwIfConsumerGroupHeartbeatRequestIsInvalid), before any
+ * state is looked at.
+ */
 export function validateHeartbeat(input: ConsumerGroupHeartbeatInput, config: ConsumerGroupConfig): void {
   const invalid = (message: string): never => {
     throw new HeartbeatError("INVALID_REQUEST", message);
