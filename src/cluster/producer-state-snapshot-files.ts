@@ -5,14 +5,13 @@
 
 import { join } from "node:path";
 import { writeFileAtomic } from "../storage/atomic-file.ts";
-import { segmentFileStem } from "../storage/segment-name.ts";
+import { parseOffsetFileName, segmentFileStem } from "../storage/segment-name.ts";
 import { describeError } from "../storage/storage-error.ts";
 import { readFully, type StorageFs } from "../storage/storage-fs.ts";
 import type { ProducerSnapshotEntry } from "./producer-state.ts";
 import { decodeProducerSnapshot, encodeProducerSnapshot } from "./producer-state-snapshot.ts";
 
 export const producerSnapshotSuffix = ".snapshot";
-const offsetDigits = 20;
 /** A larger file is not read (about 1.4 million producers with five batches each): it is damaged. */
 export const producerSnapshotBytesMax = 256 * 1024 * 1024;
 
@@ -22,11 +21,7 @@ export function producerSnapshotFileName(offset: number): string {
 
 /** The offset a snapshot file is named for, or null if the name is not a snapshot's. */
 export function parseProducerSnapshotFileName(name: string): number | null {
-  if (!name.endsWith(producerSnapshotSuffix)) return null;
-  const stem = name.slice(0, -producerSnapshotSuffix.length);
-  if (stem.length !== offsetDigits || !/^[0-9]+$/.test(stem)) return null;
-  const offset = Number(stem);
-  return Number.isSafeInteger(offset) ? offset : null;
+  return parseOffsetFileName(name, producerSnapshotSuffix);
 }
 
 export interface LoadedProducerSnapshot {

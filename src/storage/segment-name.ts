@@ -31,8 +31,13 @@ export function timeIndexFileName(baseOffset: number): string {
 
 /** The base offset a segment log file is named for, or null if the name is not a segment's. */
 export function parseLogFileName(name: string): number | null {
-  if (!name.endsWith(logFileSuffix)) return null;
-  const stem = name.slice(0, -logFileSuffix.length);
+  return parseOffsetFileName(name, logFileSuffix);
+}
+
+/** The offset in a `<20-digit offset><suffix>` file name, or null if the name is not one of those. */
+export function parseOffsetFileName(name: string, suffix: string): number | null {
+  if (!name.endsWith(suffix)) return null;
+  const stem = name.slice(0, -suffix.length);
   if (stem.length !== offsetDigits || !/^[0-9]+$/.test(stem)) return null;
   const offset = Number(stem);
   return Number.isSafeInteger(offset) ? offset : null;

@@ -13,6 +13,19 @@ import { makeTempDir } from "./temp-dir.ts";
 
 let temp: ReturnType<typeof makeTempDir>;
 
+/** node:fs with every fdatasync it starts counted (the fd of each, in order). */
+function syncCountingFs() {
+  const syncStarts: number[] = [];
+  const countingFs = {
+    ...nodeStorageFs,
+    datasync: (fd: number) => {
+      syncStarts.push(fd);
+      return nodeStorageFs.datasync(fd);
+    },
+  };
+  return { syncStarts, countingFs };
+}
+
 /** A copy of `batch` as a leader stored it: at `baseOffset`, in epoch 0 (neither field is under the CRC). */
 function stampedAt(batch: Uint8Array, baseOffset: number): Uint8Array {
   const copy = batch.slice();
@@ -87,14 +100,7 @@ describe("append and read", () => {
   });
 
   test("writeStaged writes a turn's appends at once; their sync starts before the event loop turns", async () => {
-    const syncStarts: number[] = [];
-    const countingFs = {
-      ...nodeStorageFs,
-      datasync: (fd: number) => {
-        syncStarts.push(fd);
-        return nodeStorageFs.datasync(fd);
-      },
-    };
+    const { syncStarts, countingFs } = syncCountingFs();
     const log = makeHarness(join(temp.path, "counted"), { storageFs: countingFs }).open();
     const dir = join(temp.path, "counted", "topic-0");
     const segmentPath = join(dir, readdirSync(dir).find((name) => name.endsWith(".log"))!);
@@ -117,14 +123,7 @@ describe("append and read", () => {
   });
 
   test("a sync writes what is staged first: one sync covers a flush() of unwritten appends", async () => {
-    const syncStarts: number[] = [];
-    const countingFs = {
-      ...nodeStorageFs,
-      datasync: (fd: number) => {
-        syncStarts.push(fd);
-        return nodeStorageFs.datasync(fd);
-      },
-    };
+    const { syncStarts, countingFs } = syncCountingFs();
     const log = makeHarness(join(temp.path, "flushed"), { storageFs: countingFs }).open({
       flushPolicy: "never",
     });
