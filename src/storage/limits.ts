@@ -36,6 +36,19 @@ export const checkpointIntervalMsDefault = 60_000;
  * seconds, so a round is spread over ticks instead — 40 partitions a second, 2,400 a minute.
  */
 export const checkpointsPerTickMax = 4;
+/**
+ * A segment's file is kept written with zeros up to this far past its last batch (PostgreSQL's wal_init_zero):
+ * an fdatasync of appends that land in blocks already allocated and written flushes only their pages, while
+ * one that grows the file must also commit the file system's journal for the new size and blocks — on this
+ * machine's ext4 that took a small sync from ~0.5 to ~0.3 ms at the median (bench/RESULTS.md).
+ */
+export const zeroAheadBytes = 512 * 1024;
+/**
+ * Zeros are written ahead only after drains of at most this many bytes. Small drains mean small syncs, where
+ * the journal commit is most of the cost; under full load a sync carries megabytes, its one commit is a small
+ * share, and writing every byte twice would take throughput from a disk that is then the limit.
+ */
+export const zeroAheadDrainBytesMax = 64 * 1024;
 /** Appends of one event-loop turn are written together (one pwritev); at most this many bytes wait. */
 export const stagedBytesMax = 1024 * 1024;
 /** ...and at most this many chunks (IOV_MAX is 1024 on Linux). */

@@ -176,8 +176,11 @@ function recoverSegment(
       throw new CorruptLogError(`${segment.logPath}: ${what} in a segment before the last; refusing to open`);
     }
     const droppedBytes = fileBytes - result.validBytes;
+    // Zeros past the last batch are what the log writes ahead of its appends (limits.ts zeroAheadBytes):
+    // expected after any crash, and no sign of damage.
+    const why = segment.zerosAfterLastBatch(fileBytes) ? "zeros written ahead of the appends" : what;
     context.log(
-      `${segment.logPath}: dropping ${droppedBytes} bytes from position ${result.validBytes}: ${what}; ` +
+      `${segment.logPath}: dropping ${droppedBytes} bytes from position ${result.validBytes}: ${why}; ` +
         `log ends at offset ${segment.endOffset}`,
     );
     segment.truncateFile(result.validBytes);

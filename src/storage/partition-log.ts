@@ -307,6 +307,14 @@ export class PartitionLog {
     const old = this.active;
     if (old.sizeBytes === 0) return;
     try {
+      // An inactive segment is trusted at its file's length by the next open, so no zeros may follow it.
+      old.trimZeroAhead();
+    } catch (error) {
+      throw new StorageError(`${this.dir}: cannot trim ${old.logPath} to roll: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+    try {
       old.datasyncSync();
     } catch (error) {
       throw this.failWith(error);
@@ -370,10 +378,21 @@ export class PartitionLog {
     this.drainWrites();
     if (this.failure === null) {
       await this.commit.waitFor(this.logEndOffset);
+      this.trimActiveForClose();
       this.checkpoint();
       this.listener?.onClose(this.logEndOffset);
     }
     for (const segment of this.segments) segment.close();
+  }
+
+  /** The file then ends at its last batch, so the checkpoint lets the next open trust it unscanned. */
+  private trimActiveForClose(): void {
+    try {
+      this.active.trimZeroAhead();
+    } catch (error) {
+      // Harmless: the checkpoint then names a length the file does not have, and the next open scans it.
+      this.logLine(`${this.dir}: cannot trim the active segment at close: ${describeError(error)}`);
+    }
   }
 
   private get active(): Segment {
@@ -490,7 +509,7 @@ export class PartitionLog {
     this.drainGroup = null;
     const segment = this.active;
     try {
-      segment.drain();
+      segment.drain(this.config.segmentBytes);
       group?.resolve();
     } catch (cause) {
       const stagedBytes = segment.sizeBytes - segment.writtenBytes;

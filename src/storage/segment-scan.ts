@@ -134,3 +134,14 @@ export function readBatchInfo(storageFs: StorageFs, fd: number, position: number
   if (readFully(storageFs, fd, header, position) < batchHeaderBytes) return null;
   return batchInfoAt(header, 0, position);
 }
+
+/** Whether the file holds only zero bytes from `from` to `to` (zeros written ahead of the last batch). */
+export function isZeroFilled(storageFs: StorageFs, fd: number, from: number, to: number): boolean {
+  const buffer = new Uint8Array(Math.min(scanChunkBytes, Math.max(0, to - from)));
+  for (let position = from; position < to; position += buffer.length) {
+    const chunk = buffer.subarray(0, Math.min(buffer.length, to - position));
+    const got = readFully(storageFs, fd, chunk, position);
+    for (let i = 0; i < got; i++) if (chunk[i] !== 0) return false;
+  }
+  return true;
+}

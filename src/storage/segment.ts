@@ -5,10 +5,19 @@ import { join } from "node:path";
 import { assert } from "../base/assert.ts";
 import type { FilePool } from "./file-pool.ts";
 import { type IndexEntry, IndexFile, offsetIndexLayout, timeIndexLayout } from "./index-file.ts";
-import { segmentRelativeOffsetMax, stagedBytesMax, stagedChunksMax } from "./limits.ts";
+import {
+  segmentRelativeOffsetMax,
+  stagedBytesMax,
+  stagedChunksMax,
+  zeroAheadBytes,
+  zeroAheadDrainBytesMax,
+} from "./limits.ts";
 import { logFileName, offsetIndexFileName, timeIndexFileName } from "./segment-name.ts";
-import { type BatchInfo, readBatchInfo, scanSegmentFile, seekBatch } from "./segment-scan.ts";
+import { type BatchInfo, isZeroFilled, readBatchInfo, scanSegmentFile, seekBatch } from "./segment-scan.ts";
 import { CorruptLogError } from "./storage-error.ts";
+
+/** What zeroAhead writes; never written into, so one buffer serves every segment. */
+const zeros = new Uint8Array(zeroAheadBytes);
 
 export class Segment {
   readonly logPath: string;
@@ -16,6 +25,8 @@ export class Segment {
   readonly timeIndex: IndexFile;
   /** Bytes of whole batches in the segment, including those staged but not yet written to the file. */
   sizeBytes = 0;
+  /** The file's length: the batches written, then at most zeroAheadBytes of zeros written ahead of them. */
+  private fileBytes = 0;
   /** Batches appended this event-loop turn, written together by drain() (one pwritev). */
   private staged: Uint8Array[] = [];
   private stagedBytes = 0;
@@ -108,6 +119,7 @@ export class Segment {
   /** Adopts a segment before the recovery point without scanning it; false if its indexes look wrong. */
   adoptTrusted(fileBytes: number, endOffset: number): boolean {
     this.sizeBytes = fileBytes;
+    this.fileBytes = fileBytes;
     this.endOffset = endOffset;
     const first =
       fileBytes > 0 ? this.pool.use(this.logPath, (fd) => readBatchInfo(this.pool.storageFs, fd, 0)) : null;
@@ -148,6 +160,7 @@ export class Segment {
       }),
     );
     this.sizeBytes = result.validBytes;
+    this.fileBytes = fileBytes;
     return result;
   }
 
@@ -177,25 +190,60 @@ export class Segment {
     this.sizeBytes += bytes.length;
   }
 
-  /** Writes the staged batches; on failure cuts any partial bytes (best effort) and throws. */
-  drain(): void {
+  /**
+   * Writes the staged batches, then after a small drain keeps zeros written ahead of them (zeroAheadBytes),
+   * never past `segmentBytes`, where the segment rolls. On failure cuts any partial bytes (best effort) and
+   * throws.
+   */
+  drain(segmentBytes: number): void {
     if (this.stagedBytes === 0) return;
     const storageFs = this.pool.storageFs;
     const position = this.writtenBytes;
+    const drainedBytes = this.stagedBytes;
     this.pool.use(this.logPath, (fd) => {
       try {
         storageFs.writeAllv(fd, this.staged, position);
       } catch (error) {
         try {
           storageFs.truncate(fd, position);
+          this.fileBytes = position;
         } catch {
           // The next write overwrites from this position anyway, and recovery drops a torn tail.
         }
         throw error;
       }
+      this.fileBytes = Math.max(this.fileBytes, this.sizeBytes);
+      if (drainedBytes <= zeroAheadDrainBytesMax) this.zeroAhead(fd, segmentBytes);
     });
     this.staged = [];
     this.stagedBytes = 0;
+  }
+
+  /**
+   * Tops the zeros past the last batch up to zeroAheadBytes once fewer than half are left, so the syncs of
+   * the appends that follow need no journal commit (limits.ts). Best effort: zeros that cannot be written
+   * (a full disk) only leave the next appends to grow the file themselves.
+   */
+  private zeroAhead(fd: number, segmentBytes: number): void {
+    const target = Math.min(this.sizeBytes + zeroAheadBytes, segmentBytes);
+    if (this.fileBytes - this.sizeBytes >= zeroAheadBytes / 2 || this.fileBytes >= target) return;
+    try {
+      this.pool.storageFs.writeAll(fd, zeros.subarray(0, target - this.fileBytes), this.fileBytes);
+      this.fileBytes = target;
+    } catch {
+      // Part of them may be written: still zeros past the last batch, which recovery and trimming drop.
+    }
+  }
+
+  /**
+   * Cuts the zeros written ahead, so the file ends at its last batch: when the segment stops being active
+   * (a roll, a close), before the sync and the checkpoint that let the next open trust the file's length.
+   */
+  trimZeroAhead(): void {
+    this.assertDrained();
+    if (this.fileBytes === this.sizeBytes) return;
+    this.pool.use(this.logPath, (fd) => this.pool.storageFs.truncate(fd, this.sizeBytes));
+    this.fileBytes = this.sizeBytes;
   }
 
   /** After a failed drain: forgets the staged batches; returns the end offset the segment is back at. */
@@ -276,6 +324,7 @@ export class Segment {
     const batch = this.locate(offset);
     if (batch === null) return this.endOffset;
     this.pool.use(this.logPath, (fd) => this.pool.storageFs.truncate(fd, batch.position));
+    this.fileBytes = batch.position;
     this.cutState(batch.position, batch.baseOffset);
     return this.endOffset;
   }
@@ -293,10 +342,18 @@ export class Segment {
     this.bytesSinceIndexEntry = this.sizeBytes - (this.offsetIndex.last()?.value ?? 0);
   }
 
+  /** Whether the file past its last batch up to `fileBytes` is all zeros: only zeros written ahead. */
+  zerosAfterLastBatch(fileBytes: number): boolean {
+    return this.pool.use(this.logPath, (fd) =>
+      isZeroFilled(this.pool.storageFs, fd, this.sizeBytes, fileBytes),
+    );
+  }
+
   /** Cuts the file to `sizeBytes` (recovery dropping a torn tail past the scanned batches). */
   truncateFile(sizeBytes: number): void {
     assert(sizeBytes === this.sizeBytes, `truncateFile ${sizeBytes} vs ${this.sizeBytes}`);
     this.pool.use(this.logPath, (fd) => this.pool.storageFs.truncate(fd, sizeBytes));
+    this.fileBytes = sizeBytes;
   }
 
   /** The segment stops being active: its final time-index entry and pending entries go to disk. */

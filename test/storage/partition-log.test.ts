@@ -2,7 +2,7 @@
 // commit, truncation, restart, DeleteRecords, retention, checkpoints and the leader-epoch cache.
 
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
-import { appendFileSync, existsSync, readdirSync, rmSync, statSync } from "node:fs";
+import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { batchOffsets, readBatchHeader } from "../../src/protocol/records/batch-header.ts";
 import { OffsetOutOfRangeError } from "../../src/storage/storage-error.ts";
@@ -109,10 +109,12 @@ describe("append and read", () => {
     setImmediate(() => {
       turned = true;
     });
-    const appended = Promise.all(batches.map((batch, i) => log.appendReplicated(stampedAt(batch, 2 * i))));
+    const stamped = batches.map((batch, i) => stampedAt(batch, 2 * i));
+    const appended = Promise.all(stamped.map((batch) => log.appendReplicated(batch)));
     expect(statSync(segmentPath).size).toBe(0);
     log.writeStaged();
-    expect(statSync(segmentPath).size).toBe(batches[0]!.length + batches[1]!.length);
+    const written = concatBytes(stamped);
+    expect(readFileSync(segmentPath).subarray(0, written.length)).toEqual(Buffer.from(written));
     for (let i = 0; i < 4; i++) await Promise.resolve();
     expect(syncStarts.length).toBe(1);
     expect(turned).toBe(false);
