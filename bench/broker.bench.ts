@@ -382,7 +382,8 @@ function printLatency(runs: readonly LatencyRun[], ceiling: LatencyQuantiles, ra
       "1 partition. Broker Produce = its request-latency histogram over the run (bucket upper bounds). " +
       "'gen behind' = how far the Python generator fell behind its send schedule at worst. Ceiling: an " +
       "in-process loop with no network or broker, messages arriving at the same rate in 1 ms slices, each " +
-      "covered by the next single fdatasync (bench/disk-ceilings.ts), measured just before the runs.",
+      "covered by the next single fdatasync, zeros written ahead as the broker does " +
+      "(bench/disk-ceilings.ts), measured just before the runs.",
   );
 }
 

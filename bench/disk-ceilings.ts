@@ -5,6 +5,7 @@
 
 import * as fs from "node:fs";
 import { join } from "node:path";
+import { zeroAheadBytes } from "../src/storage/limits.ts";
 
 const megabyte = 1_000_000;
 
@@ -37,8 +38,9 @@ export type LatencyQuantiles = { p50Ms: number; p99Ms: number; p999Ms: number; m
 /**
  * An ideal group commit at a steady rate: messages of `messageBytes` arrive every millisecond in equal slices;
  * whatever arrived while a sync ran is written in one write and covered by the next single fdatasync (on the
- * thread pool, as the broker does); a message's latency runs from its arrival to the end of the sync covering
- * it. No network, no parsing, no Raft: the floor under an acks=all produce latency on this disk.
+ * thread pool, as the broker does), with zeros kept written ahead of the writes as a segment keeps them
+ * (limits.ts zeroAheadBytes); a message's latency runs from its arrival to the end of the sync covering it.
+ * No network, no parsing, no Raft: the floor under an acks=all produce latency on this disk.
  */
 export async function groupCommitCeiling(
   directory: string,
@@ -47,6 +49,8 @@ export async function groupCommitCeiling(
   const path = join(directory, "ceiling-group-commit");
   const fd = fs.openSync(path, "w");
   const total = Math.round(options.messagesPerSecond * options.seconds);
+  const zeros = new Uint8Array(zeroAheadBytes);
+  let zeroedTo = 0;
   const latenciesMs: number[] = [];
   let arrivedAtMs: number[] = [];
   let syncing = false;
@@ -62,6 +66,11 @@ export async function groupCommitCeiling(
     const bytes = new Uint8Array(batch.length * options.messageBytes).fill(120);
     fs.writeSync(fd, bytes, 0, bytes.length, position);
     position += bytes.length;
+    if (zeroedTo - position < zeroAheadBytes / 2) {
+      const from = Math.max(zeroedTo, position);
+      fs.writeSync(fd, zeros, 0, position + zeroAheadBytes - from, from);
+      zeroedTo = position + zeroAheadBytes;
+    }
     syncing = true;
     fs.fdatasync(fd, (error) => {
       if (error) throw error;
