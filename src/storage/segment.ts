@@ -25,7 +25,10 @@ export class Segment {
   readonly timeIndex: IndexFile;
   /** Bytes of whole batches in the segment, including those staged but not yet written to the file. */
   sizeBytes = 0;
-  /** The file's length: the batches written, then at most zeroAheadBytes of zeros written ahead of them. */
+  /**
+   * At least the file's length: the batches written, then the zeros written ahead of them, or whatever a
+   * failed write may have left there. Trimming cuts the file back to the batches whenever it is larger.
+   */
   private fileBytes = 0;
   /** Batches appended this event-loop turn, written together by drain() (one pwritev). */
   private staged: Uint8Array[] = [];
@@ -208,7 +211,9 @@ export class Segment {
           storageFs.truncate(fd, position);
           this.fileBytes = position;
         } catch {
-          // The next write overwrites from this position anyway, and recovery drops a torn tail.
+          // The next write overwrites from this position anyway, recovery drops a torn tail, and a roll
+          // trims what the failed write may have left.
+          this.fileBytes = Math.max(this.fileBytes, position + drainedBytes);
         }
         throw error;
       }
@@ -229,10 +234,10 @@ export class Segment {
     if (this.fileBytes - this.sizeBytes >= zeroAheadBytes / 2 || this.fileBytes >= target) return;
     try {
       this.pool.storageFs.writeAll(fd, zeros.subarray(0, target - this.fileBytes), this.fileBytes);
-      this.fileBytes = target;
     } catch {
       // Part of them may be written: still zeros past the last batch, which recovery and trimming drop.
     }
+    this.fileBytes = target;
   }
 
   /**

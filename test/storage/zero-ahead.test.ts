@@ -143,7 +143,7 @@ test("a truncation cuts the zeros with the batches it drops", async () => {
   await log.close();
 });
 
-test("a full disk that refuses the zeros fails no append", async () => {
+test("a full disk that refuses the zeros fails no append, and the part it took is trimmed at the roll", async () => {
   const faults = new FaultInjectingFs(nodeStorageFs);
   const full = makeHarness(join(temp.path, "full"), { storageFs: faults });
   const log = full.open();
@@ -152,7 +152,12 @@ test("a full disk that refuses the zeros fails no append", async () => {
   expect(await log.append(batch, { leaderEpoch: 0 })).toEqual({ baseOffset: 0, lastOffset: 0 });
   expect(log.flushedOffset).toBe(1);
   expect(log.read(0, { maxBytes: 1 << 20 }).bytes).toEqual(batch);
+  const segmentPath = join(full.dir, readdirSync(full.dir).find((name) => name.endsWith(".log"))!);
+  expect(statSync(segmentPath).size).toBe(batch.length + 100);
   faults.writeBytesLeft = null;
+  log.roll();
+  // The rolled segment is trusted at its length by the next open: the 100 bytes of zeros must be gone.
+  expect(statSync(segmentPath).size).toBe(batch.length);
   await log.close();
   expect(full.open().logEndOffset).toBe(1);
 });
