@@ -49,6 +49,12 @@ export const zeroAheadBytes = 512 * 1024;
  * share, and writing every byte twice would take throughput from a disk that is then the limit.
  */
 export const zeroAheadDrainBytesMax = 64 * 1024;
+/**
+ * ...and only in a log whose drains come at most this far apart (about 100 small syncs a second or more): only
+ * there do the journal commits saved add up, and a broker with thousands of quiet partitions does not keep
+ * half a megabyte of zeros on disk for each of them.
+ */
+export const zeroAheadDrainGapMsMax = 10;
 /** Appends of one event-loop turn are written together (one pwritev); at most this many bytes wait. */
 export const stagedBytesMax = 1024 * 1024;
 /** ...and at most this many chunks (IOV_MAX is 1024 on Linux). */

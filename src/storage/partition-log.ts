@@ -16,6 +16,7 @@ import { encodeCheckpoint } from "./checkpoint-format.ts";
 import type { FilePool } from "./file-pool.ts";
 import { GroupCommit, type SyncStart } from "./group-commit.ts";
 import { encodeEpochEntries, type LeaderEpochCache } from "./leader-epoch-cache.ts";
+import { zeroAheadDrainGapMsMax } from "./limits.ts";
 import { lastOffsetDeltaAt, type ReadResult, readWholeBatches, validSpans } from "./log-batches.ts";
 import type { LogConfig } from "./log-config.ts";
 import type { LogListener } from "./log-listener.ts";
@@ -68,6 +69,8 @@ export class PartitionLog {
   private failure: StorageError | null = null;
   private readCursor: ReadCursor | null = null;
   private lastFlushMs: number;
+  /** When the last drain wrote; -Infinity before the first. */
+  private lastDrainMs = Number.NEGATIVE_INFINITY;
   /** Settles when this turn's staged appends are written (or failed); null when nothing is staged. */
   private drainGroup: PromiseWithResolvers<void> | null = null;
   private closed = false;
@@ -509,7 +512,8 @@ export class PartitionLog {
     this.drainGroup = null;
     const segment = this.active;
     try {
-      segment.drain(this.config.segmentBytes);
+      const staged = segment.sizeBytes > segment.writtenBytes;
+      segment.drain(staged && this.drainsAreFrequent() ? this.config.segmentBytes : 0);
       group?.resolve();
     } catch (cause) {
       const stagedBytes = segment.sizeBytes - segment.writtenBytes;
@@ -524,6 +528,14 @@ export class PartitionLog {
       if (this.epochs.truncateFromEnd(endOffset)) this.writeEpochsQuietly();
       group?.reject(error);
     }
+  }
+
+  /** Whether this drain follows the last closely enough for zeros written ahead to pay (limits.ts). */
+  private drainsAreFrequent(): boolean {
+    const nowMs = this.clock.nowMs();
+    const frequent = nowMs - this.lastDrainMs <= zeroAheadDrainGapMsMax;
+    this.lastDrainMs = nowMs;
+    return frequent;
   }
 
   private maybeRoll(incomingBytes: number, lastOffset: number): void {

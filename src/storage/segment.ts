@@ -195,10 +195,10 @@ export class Segment {
 
   /**
    * Writes the staged batches, then after a small drain keeps zeros written ahead of them (zeroAheadBytes),
-   * never past `segmentBytes`, where the segment rolls. On failure cuts any partial bytes (best effort) and
-   * throws.
+   * never past `zeroAheadLimitBytes` (segment.bytes, where the segment rolls; 0 writes none). On failure cuts
+   * any partial bytes (best effort) and throws.
    */
-  drain(segmentBytes: number): void {
+  drain(zeroAheadLimitBytes: number): void {
     if (this.stagedBytes === 0) return;
     const storageFs = this.pool.storageFs;
     const position = this.writtenBytes;
@@ -218,7 +218,7 @@ export class Segment {
         throw error;
       }
       this.fileBytes = Math.max(this.fileBytes, this.sizeBytes);
-      if (drainedBytes <= zeroAheadDrainBytesMax) this.zeroAhead(fd, segmentBytes);
+      if (drainedBytes <= zeroAheadDrainBytesMax) this.zeroAhead(fd, zeroAheadLimitBytes);
     });
     this.staged = [];
     this.stagedBytes = 0;
@@ -229,8 +229,8 @@ export class Segment {
    * the appends that follow need no journal commit (limits.ts). Best effort: zeros that cannot be written
    * (a full disk) only leave the next appends to grow the file themselves.
    */
-  private zeroAhead(fd: number, segmentBytes: number): void {
-    const target = Math.min(this.sizeBytes + zeroAheadBytes, segmentBytes);
+  private zeroAhead(fd: number, limitBytes: number): void {
+    const target = Math.min(this.sizeBytes + zeroAheadBytes, limitBytes);
     if (this.fileBytes - this.sizeBytes >= zeroAheadBytes / 2 || this.fileBytes >= target) return;
     try {
       this.pool.storageFs.writeAll(fd, zeros.subarray(0, target - this.fileBytes), this.fileBytes);
