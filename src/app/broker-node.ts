@@ -29,7 +29,7 @@ import { bootstrapRecords } from "../cluster/metadata/bootstrap.ts";
 import { RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
 import { ProducerIdAllocator } from "../cluster/producer-ids.ts";
 import { RaftReplica } from "../cluster/raft-replica.ts";
-import { topicLogConfig } from "../cluster/topic-log-config.ts";
+import { TopicConfigFollower, topicLogConfig } from "../cluster/topic-log-config.ts";
 import type { MembershipConfig, RaftConfig } from "../raft/core/index.ts";
 import { raftConfigDefaults } from "../raft/core/index.ts";
 import {
@@ -284,15 +284,24 @@ function brokerContext(
 export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps): Promise<BrokerNode> {
   const { logger } = deps;
   const brokerStatic = brokerStaticConfigs(config);
-  let metadata: RaftMetadataService | undefined;
+  // The metadata as last applied, start-up's replay included: the logs' topic configs are read from it.
+  let applied: RaftMetadataService | undefined;
   const raft = startStorageAndRaft(config, logger, (topic) =>
     topic === metadataTopicName
       ? logConfigOf()
-      : topicLogConfig(metadata?.state.topicByName(topic)?.configs ?? new Map(), brokerStatic),
+      : topicLogConfig(applied?.state.topicByName(topic)?.configs ?? new Map(), brokerStatic),
   );
   const replicas = createReplicas(config.nodeId, raft, logger);
-  metadata = await startMetadata(config, raft, (applied) => replicas.reconcile(applied.state));
-  replicas.reconcile(metadata.state);
+  const topicConfigs = new TopicConfigFollower((topic, partitions) =>
+    raft.logs.reconfigure(topic, partitions),
+  );
+  const follow = (service: RaftMetadataService) => {
+    applied = service;
+    replicas.reconcile(service.state);
+    topicConfigs.follow(service.state);
+  };
+  const metadata = await startMetadata(config, raft, follow);
+  follow(metadata);
   registerPartitionMetrics(deps.metrics, () => replicas.all());
   logger.info("metadata ready", {
     clusterId: metadata.state.clusterId,

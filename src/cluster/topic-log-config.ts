@@ -5,6 +5,7 @@
 
 import { type LogConfig, logConfigOf } from "../storage/index.ts";
 import { type BrokerStaticConfigs, topicConfigValue } from "./config-view.ts";
+import type { MetadataState } from "./metadata/metadata-state.ts";
 import { longConfigValue, topicConfigDefinition } from "./topic-config-definitions.ts";
 
 function value(
@@ -33,4 +34,25 @@ export function topicLogConfig(
     flushPolicy,
     flushIntervalMs: flushPolicy === "interval" ? Math.max(1, flushMs) : 1000,
   });
+}
+
+/**
+ * Tells the open logs of each topic whose configs changed — by AlterConfigs, or at start-up, where the logs open
+ * before the metadata holding their configs is replayed — so a config takes effect without a restart (Kafka's
+ * LogManager.updateTopicConfig). Metadata replaces a topic's config map on every change and never edits it in
+ * place, so a map not seen before is a change.
+ */
+export class TopicConfigFollower {
+  private seen = new Map<string, ReadonlyMap<string, string>>();
+
+  constructor(private readonly reconfigure: (topic: string, partitionCount: number) => void) {}
+
+  follow(state: MetadataState): void {
+    const next = new Map<string, ReadonlyMap<string, string>>();
+    for (const topic of state.topics()) {
+      next.set(topic.name, topic.configs);
+      if (this.seen.get(topic.name) !== topic.configs) this.reconfigure(topic.name, topic.partitions.length);
+    }
+    this.seen = next;
+  }
 }

@@ -100,6 +100,15 @@ export class LogManager {
     this.pool.storageFs.syncDir(this.options.dataDir);
   }
 
+  /** A topic's configs changed: its open logs (partitions 0 to partitionCount - 1) take them at once. */
+  reconfigure(topic: string, partitionCount: number): void {
+    const config = this.options.configFor?.(topic) ?? logConfigDefault;
+    for (let partition = 0; partition < partitionCount; partition++) {
+      const state = this.get(topic, partition);
+      if (state?.kind === "online") state.log.reconfigure(config);
+    }
+  }
+
   get partitionCount(): number {
     return this.partitions.size;
   }

@@ -54,7 +54,12 @@ const systemClock: Clock = { nowMs: () => Date.now() };
 
 export class PartitionLog {
   readonly dir: string;
-  config: LogConfig;
+  /** The topic's settings; reconfigure() changes them. */
+  private settings: LogConfig;
+
+  get config(): LogConfig {
+    return this.settings;
+  }
   logStartOffset: number;
   /** Set by the caller (the Raft commit index); reads for consumers stop here. */
   highWatermark: number;
@@ -81,7 +86,7 @@ export class PartitionLog {
 
   private constructor(options: PartitionLogOptions) {
     this.dir = options.dir;
-    this.config = options.config;
+    this.settings = options.config;
     this.pool = options.pool;
     this.clock = options.clock ?? systemClock;
     this.logLine = options.log ?? ((line) => console.warn(line));
@@ -301,6 +306,15 @@ export class PartitionLog {
     this.logLine(`${this.dir}: deleted ${decision.deleteCount} segment(s) (${decision.reason})`);
     this.listener?.onStartAdvance(this.logStartOffset);
     return decision;
+  }
+
+  /**
+   * The topic's configs changed (AlterConfigs, or the metadata replayed after the log opened with defaults):
+   * the next appends, rolls, flushes and retention checks follow `config`, as Kafka's updateConfig.
+   */
+  reconfigure(config: LogConfig): void {
+    this.settings = config;
+    this.active.indexIntervalBytes = config.indexIntervalBytes;
   }
 
   /** Rolls to a new segment now (also done automatically at segment.bytes and segment.ms). */

@@ -322,6 +322,19 @@ describe("truncation, restart, deletion and retention", () => {
     await reopened.close();
   });
 
+  test("reconfigure takes effect at the next append: segment.bytes lowered rolls, as AlterConfigs wants", async () => {
+    const log = harness.open();
+    for (let i = 0; i < 4; i++)
+      await log.append(makeBatch({ payloadBytes: 300, seed: i }), { leaderEpoch: 0 });
+    expect(log.segmentCount).toBe(1);
+    log.reconfigure({ ...log.config, segmentBytes: 1000 });
+    for (let i = 4; i < 10; i++)
+      await log.append(makeBatch({ payloadBytes: 300, seed: i }), { leaderEpoch: 0 });
+    expect(log.segmentCount).toBeGreaterThanOrEqual(3);
+    expect(log.config.segmentBytes).toBe(1000);
+    await log.close();
+  });
+
   test("retention by size and by time deletes whole segments below the high watermark only", async () => {
     const log = harness.open({ segmentBytes: 1000, retentionBytes: 2500, retentionMs: -1 });
     for (let i = 0; i < 20; i++)
@@ -333,7 +346,7 @@ describe("truncation, restart, deletion and retention", () => {
     expect(log.sizeBytes).toBeGreaterThanOrEqual(2500 - 1000);
     expect(log.sizeBytes).toBeLessThan(2500 + 1000);
     expect(log.logStartOffset).toBe(log.segmentBaseOffsets()[0]!);
-    log.config = { ...log.config, retentionBytes: -1, retentionMs: 1000 };
+    log.reconfigure({ ...log.config, retentionBytes: -1, retentionMs: 1000 });
     harness.clock.now = 1000 + 19 + 1000 + 1;
     const byTime = log.applyRetention();
     expect(byTime.reason).toBe("retention-ms");

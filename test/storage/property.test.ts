@@ -165,9 +165,9 @@ async function step(
     model.batches = model.batches.filter((batch) => batch.last >= model.logStart);
   } else if (dice < 87) {
     log.highWatermark = model.logEnd;
-    log.config = { ...log.config, retentionBytes: randomInt(random, 0, 8000) };
+    log.reconfigure({ ...log.config, retentionBytes: randomInt(random, 0, 8000) });
     log.applyRetention();
-    log.config = { ...log.config, retentionBytes: -1 };
+    log.reconfigure({ ...log.config, retentionBytes: -1 });
     expect(log.logStartOffset).toBeGreaterThanOrEqual(model.logStart);
     model.logStart = log.logStartOffset;
     model.batches = model.batches.filter((batch) => batch.last >= model.logStart);

@@ -1,0 +1,86 @@
+// Proves a topic's configs reach its partition logs while the broker runs and after a restart: kafkajs lowers
+// segment.bytes on a topic holding one segment, and the next produce rolls segments at the new size at once;
+// after a restart, where the logs open before the metadata holding their configs is replayed, they still do.
+// kcat then reads every message back.
+
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
+import { runClient } from "../support/in-process-broker.ts";
+import { type ServerProcess, startServer } from "../support/server-process.ts";
+
+const dataDir = mkdtempSync(join(tmpdir(), "chronik-topic-configs-"));
+const topic = "rolled";
+/** segment.bytes' smallest allowed value (Kafka 4's too). */
+const segmentBytes = 1024 * 1024;
+let server: ServerProcess;
+const address = () => `127.0.0.1:${server.kafkaPort}`;
+
+beforeAll(async () => {
+  server = await startServer({ dataDir });
+});
+
+afterAll(async () => {
+  await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const segmentCount = () =>
+  readdirSync(join(dataDir, `${topic}-0`)).filter((name) => name.endsWith(".log")).length;
+
+/** kcat produces `count` values of ~1 KiB with acks=all. */
+async function produce(count: number, from: number): Promise<void> {
+  const lines = Array.from({ length: count }, (_, i) => `${from + i}-${"v".repeat(1000)}`).join("\n");
+  await runClient(["kcat", "-b", address(), "-P", "-t", topic, "-X", "acks=all"], `${lines}\n`);
+}
+
+async function alterSegmentBytes(value: number): Promise<void> {
+  const admin = new Kafka({ clientId: "configs", brokers: [address()], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{ type: 2, name: topic, configEntries: [{ name: "segment.bytes", value: String(value) }] }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+test("segment.bytes lowered by AlterConfigs rolls segments at once, and again after a restart", async () => {
+  await runClient(["kcat", "-b", address(), "-L", "-t", topic]);
+  await produce(1500, 0);
+  expect(segmentCount()).toBe(1);
+
+  await alterSegmentBytes(segmentBytes);
+  await produce(3000, 1500);
+  // ~3 MB more at 1 MiB a segment, without a restart.
+  const afterAlter = segmentCount();
+  expect(afterAlter).toBeGreaterThanOrEqual(3);
+
+  await server.stop();
+  server = await startServer({ dataDir });
+  await produce(3000, 4500);
+  expect(segmentCount()).toBeGreaterThanOrEqual(afterAlter + 2);
+
+  const offsets = await runClient([
+    "kcat",
+    "-b",
+    address(),
+    "-C",
+    "-t",
+    topic,
+    "-o",
+    "beginning",
+    "-e",
+    "-f",
+    "%s\n",
+  ]);
+  const values = offsets.split("\n").filter((line) => line !== "");
+  expect(values).toHaveLength(7500);
+  expect(values.map((value) => Number(value.split("-")[0]))).toEqual(
+    Array.from({ length: 7500 }, (_, i) => i),
+  );
+}, 60_000);
