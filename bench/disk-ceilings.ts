@@ -5,7 +5,7 @@
 
 import * as fs from "node:fs";
 import { join } from "node:path";
-import { zeroAheadBytes } from "../src/storage/limits.ts";
+import { zeroAheadBytes, zeroAheadDrainBytesMax } from "../src/storage/limits.ts";
 
 const megabyte = 1_000_000;
 
@@ -33,6 +33,24 @@ export function syncedWriteCeiling(directory: string, seconds: number, chunkByte
   return { megabytesPerSecond: written / elapsedSeconds / megabyte, chunkBytes };
 }
 
+const zeros = new Uint8Array(zeroAheadBytes);
+
+/**
+ * What a busy segment does after each write (src/storage/segment.ts): after a small write, zeros are kept written
+ * up to zeroAheadBytes past it, topped up once fewer than half are left. A ceiling loop calls this so that it
+ * syncs into the same kind of file region as the log it bounds.
+ */
+export function keepZerosAhead(
+  fd: number,
+  file: { endBytes: number; zeroedTo: number },
+  writtenBytes: number,
+) {
+  if (writtenBytes > zeroAheadDrainBytesMax || file.zeroedTo - file.endBytes >= zeroAheadBytes / 2) return;
+  const from = Math.max(file.zeroedTo, file.endBytes);
+  fs.writeSync(fd, zeros, 0, file.endBytes + zeroAheadBytes - from, from);
+  file.zeroedTo = file.endBytes + zeroAheadBytes;
+}
+
 export type LatencyQuantiles = { p50Ms: number; p99Ms: number; p999Ms: number; maxMs: number };
 
 /**
@@ -49,12 +67,10 @@ export async function groupCommitCeiling(
   const path = join(directory, "ceiling-group-commit");
   const fd = fs.openSync(path, "w");
   const total = Math.round(options.messagesPerSecond * options.seconds);
-  const zeros = new Uint8Array(zeroAheadBytes);
-  let zeroedTo = 0;
+  const file = { endBytes: 0, zeroedTo: 0 };
   const latenciesMs: number[] = [];
   let arrivedAtMs: number[] = [];
   let syncing = false;
-  let position = 0;
   const startedMs = performance.now();
   let arrived = 0;
   const { promise: finished, resolve: finish } = Promise.withResolvers<void>();
@@ -64,13 +80,9 @@ export async function groupCommitCeiling(
     const batch = arrivedAtMs;
     arrivedAtMs = [];
     const bytes = new Uint8Array(batch.length * options.messageBytes).fill(120);
-    fs.writeSync(fd, bytes, 0, bytes.length, position);
-    position += bytes.length;
-    if (zeroedTo - position < zeroAheadBytes / 2) {
-      const from = Math.max(zeroedTo, position);
-      fs.writeSync(fd, zeros, 0, position + zeroAheadBytes - from, from);
-      zeroedTo = position + zeroAheadBytes;
-    }
+    fs.writeSync(fd, bytes, 0, bytes.length, file.endBytes);
+    file.endBytes += bytes.length;
+    keepZerosAhead(fd, file, bytes.length);
     syncing = true;
     fs.fdatasync(fd, (error) => {
       if (error) throw error;
