@@ -32,7 +32,10 @@ export interface AppendTicket {
 export interface ReadOutcome {
   /** Whole batches as stored, from the one holding the fetch offset; empty when nothing is there yet. */
   records: Uint8Array;
+  /** The committed end when read: what a long poll waits to see move. */
   highWatermark: number;
+  /** The high watermark consumers are told (PartitionReplica.consumerHighWatermark). */
+  consumerHighWatermark: number;
   logStartOffset: number;
 }
 
@@ -42,6 +45,12 @@ export interface PartitionReplica {
   readonly partition: number;
   /** Produce (acks=-1) and Fetch (long poll) wait on this one notifier. */
   readonly highWatermark: HighWatermark;
+  /**
+   * The high watermark as consumers are told it (Fetch, ListOffsets latest): the committed end less the
+   * control batches that end it. Fetch leaves control batches out, so a consumer can never step past one
+   * that ends the log; told the full high watermark it would never reach the end of the partition.
+   */
+  consumerHighWatermark(): number;
   isLeader(): boolean;
   leaderEpoch(): number;
   logStartOffset(): number;

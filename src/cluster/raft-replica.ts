@@ -12,6 +12,7 @@ import { ErrorCode, errorCodeByName } from "../protocol/error-codes.ts";
 import {
   type BatchHeader,
   isControlBatch,
+  readBatchHeader,
   TimestampType,
   timestampTypeOf,
 } from "../protocol/records/batch-header.ts";
@@ -61,6 +62,8 @@ export class RaftReplica implements PartitionReplica {
   private producers: ProducerStateTable;
   /** The term `producers` was copied from the log in. */
   private producersTerm: number;
+  /** consumerHighWatermark() as last computed, and the high watermark and log start it was computed for. */
+  private consumerEnd = { highWatermark: -1, logStartOffset: -1, value: 0 };
 
   constructor(
     readonly topicId: string,
@@ -100,6 +103,40 @@ export class RaftReplica implements PartitionReplica {
     if (highWatermark <= this.highWatermark.value) return;
     this.log.highWatermark = highWatermark;
     this.highWatermark.advance(highWatermark);
+  }
+
+  /**
+   * The committed end less the LeaderChange control batches that end it. Each is the first batch of its leader
+   * epoch and holds one offset, so only an epoch starting just below the end can be one: the epoch cache says
+   * where to look, and a read of that one batch confirms it. Recomputed only when the end or the start moves.
+   */
+  consumerHighWatermark(): number {
+    const highWatermark = this.highWatermark.value;
+    const logStartOffset = this.log.logStartOffset;
+    const cached = this.consumerEnd;
+    if (cached.highWatermark === highWatermark && cached.logStartOffset === logStartOffset)
+      return cached.value;
+    let end = highWatermark;
+    const epochs = this.log.epochs.all();
+    for (let i = epochs.length - 1; i >= 0 && end > logStartOffset; i--) {
+      const start = epochs[i]!.startOffset;
+      if (start >= end) continue;
+      if (start !== end - 1 || !this.isSingleControlBatchAt(start)) break;
+      end = start;
+    }
+    this.consumerEnd = { highWatermark, logStartOffset, value: end };
+    return end;
+  }
+
+  private isSingleControlBatchAt(offset: number): boolean {
+    const { bytes } = this.log.read(offset, { maxBytes: 1, maxOffset: offset + 1 });
+    if (bytes.length === 0) return false;
+    const header = readBatchHeader(bytes);
+    return (
+      isControlBatch(header.attributes) &&
+      header.baseOffset === BigInt(offset) &&
+      header.lastOffsetDelta === 0
+    );
   }
 
   append(batch: { bytes: Uint8Array; header: BatchHeader }, options: { acks: 1 | -1 }): AppendTicket {
@@ -175,6 +212,7 @@ export class RaftReplica implements PartitionReplica {
       return {
         records: result.bytes,
         highWatermark: this.highWatermark.value,
+        consumerHighWatermark: this.consumerHighWatermark(),
         logStartOffset: this.log.logStartOffset,
       };
     } catch (error) {

@@ -53,6 +53,11 @@ export class InMemoryReplica implements PartitionReplica {
     return this.leader;
   }
 
+  /** This replica holds no control batches: consumers see the high watermark itself. */
+  consumerHighWatermark(): number {
+    return this.highWatermark.value;
+  }
+
   leaderEpoch(): number {
     return this.epochs[this.epochs.length - 1]!.epoch;
   }
@@ -142,7 +147,12 @@ export class InMemoryReplica implements PartitionReplica {
       records.set(part, position);
       position += part.length;
     }
-    return { records, highWatermark: this.highWatermark.value, logStartOffset: this.startOffset };
+    return {
+      records,
+      highWatermark: this.highWatermark.value,
+      consumerHighWatermark: this.consumerHighWatermark(),
+      logStartOffset: this.startOffset,
+    };
   }
 
   offsetForTimestamp(timestampMs: number): TimestampedOffset | null {

@@ -104,6 +104,7 @@ function readPartitions(
         ? {
             records: new Uint8Array(0),
             highWatermark: found.highWatermark.value,
+            consumerHighWatermark: found.consumerHighWatermark(),
             logStartOffset: found.logStartOffset(),
           }
         : readForConsumer(found, request.fetchOffset, Math.max(maxBytes, 1));
@@ -146,7 +147,7 @@ function sessionPartitions(request: FetchRequest, byId: boolean): SessionPartiti
 function toPartitionData(read: PartitionRead, apiVersion: number): PartitionData {
   const outcome = read.outcome;
   const failed = isError(outcome);
-  const hw = failed ? -1n : BigInt(outcome.highWatermark);
+  const hw = failed ? -1n : BigInt(outcome.consumerHighWatermark);
   let records = failed ? new Uint8Array(0) : outcome.records;
   let errorCode = failed ? outcome.errorCode : 0;
   if (!failed && apiVersion <= 3 && records.length > 0) {
@@ -186,8 +187,8 @@ function outcomesOf(reads: readonly PartitionRead[]): Map<string, PartitionOutco
         read.key,
         {
           errorCode: failed ? outcome.errorCode : 0,
-          highWatermark: failed ? -1 : outcome.highWatermark,
-          lastStableOffset: failed ? -1 : outcome.highWatermark,
+          highWatermark: failed ? -1 : outcome.consumerHighWatermark,
+          lastStableOffset: failed ? -1 : outcome.consumerHighWatermark,
           logStartOffset: failed ? -1 : outcome.logStartOffset,
           recordBytes: failed ? 0 : outcome.records.length,
         },

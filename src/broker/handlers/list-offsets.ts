@@ -15,7 +15,7 @@ const earliestTimestamp = -2n;
 const maxTimestamp = -3n;
 
 function lookup(replica: PartitionReplica, timestamp: bigint): TimestampedOffset | null {
-  if (timestamp === latestTimestamp) return { offset: replica.highWatermark.value, timestampMs: -1 };
+  if (timestamp === latestTimestamp) return { offset: replica.consumerHighWatermark(), timestampMs: -1 };
   if (timestamp === earliestTimestamp) return { offset: replica.logStartOffset(), timestampMs: -1 };
   if (timestamp === maxTimestamp) return replica.maxTimestamp();
   return replica.offsetForTimestamp(Number(timestamp));

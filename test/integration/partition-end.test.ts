@@ -1,0 +1,69 @@
+// Proves consumers can reach the end of a partition although each leader's LeaderChange control batch sits in
+// the log (offset 0 of a new topic, and one more after every restart): Fetch leaves those batches out, so the
+// broker tells consumers the high watermark less the control batches that end the log. Against a real broker
+// process, kcat's -e (exit at the end) and kafka-python's end offsets and position: a new topic's end is 0,
+// and after a restart the end is where the last message ends, with no lag left to a consumer that read it all.
+
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runClient } from "../support/in-process-broker.ts";
+import { type ServerProcess, startServer } from "../support/server-process.ts";
+
+const dataDir = mkdtempSync(join(tmpdir(), "chronik-partition-end-"));
+let server: ServerProcess;
+const address = () => `127.0.0.1:${server.kafkaPort}`;
+
+beforeAll(async () => {
+  server = await startServer({ dataDir });
+});
+
+afterAll(async () => {
+  await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** kcat reads the topic from the start and exits at its end; `timeout` turns a never-reached end into a failure. */
+async function readToEnd(topic: string): Promise<string[]> {
+  const out = await runClient([
+    ..."timeout 20 kcat -C -q -e -o beginning -f %o:%s\\n".split(" "),
+    ...["-b", address(), "-t", topic],
+  ]);
+  return out.split("\n").filter((line) => line !== "");
+}
+
+/** kafka-python: the partition's end offset, and a consumer's position after reading everything. */
+const endScript = `
+import sys
+from kafka import KafkaConsumer, TopicPartition
+broker, topic = sys.argv[1], sys.argv[2]
+partition = TopicPartition(topic, 0)
+consumer = KafkaConsumer(bootstrap_servers=broker, consumer_timeout_ms=2000)
+consumer.assign([partition])
+consumer.seek_to_beginning(partition)
+values = [m.value.decode() for m in consumer]
+end = consumer.end_offsets([partition])[partition]
+print(end, consumer.position(partition), ",".join(values))
+`;
+
+test("a new topic ends at 0, and after a restart the end is where the last message ends", async () => {
+  await runClient(["kcat", "-b", address(), "-L", "-t", "ends"]);
+  expect(await readToEnd("ends")).toEqual([]);
+  expect((await runClient(["/usr/bin/python3", "-c", endScript, address(), "ends"])).trim()).toBe("0 0");
+
+  await runClient(["kcat", "-b", address(), "-P", "-t", "ends"], "a\nb\nc\n");
+  // Offset 0 is the first leader's LeaderChange batch: the messages take 1-3.
+  expect(await readToEnd("ends")).toEqual(["1:a", "2:b", "3:c"]);
+
+  await server.stop();
+  server = await startServer({ dataDir });
+  // The new leader's LeaderChange batch now takes offset 4, after the last message.
+  expect(await readToEnd("ends")).toEqual(["1:a", "2:b", "3:c"]);
+  expect((await runClient(["/usr/bin/python3", "-c", endScript, address(), "ends"])).trim()).toBe(
+    "4 4 a,b,c",
+  );
+
+  await runClient(["kcat", "-b", address(), "-P", "-t", "ends"], "d\n");
+  expect(await readToEnd("ends")).toEqual(["1:a", "2:b", "3:c", "5:d"]);
+}, 60_000);
