@@ -4,34 +4,13 @@
 // process, kcat's -e (exit at the end) and kafka-python's end offsets and position: a new topic's end is 0,
 // and after a restart the end is where the last message ends, with no lag left to a consumer that read it all.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { expect, test } from "bun:test";
 import { runClient } from "../support/in-process-broker.ts";
-import { type ServerProcess, startServer } from "../support/server-process.ts";
+import { kcatReadToEnd } from "../support/kcat.ts";
+import { brokerForFile } from "../support/server-process.ts";
 
-const dataDir = mkdtempSync(join(tmpdir(), "chronik-partition-end-"));
-let server: ServerProcess;
-const address = () => `127.0.0.1:${server.kafkaPort}`;
-
-beforeAll(async () => {
-  server = await startServer({ dataDir });
-});
-
-afterAll(async () => {
-  await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-/** kcat reads the topic from the start and exits at its end; `timeout` turns a never-reached end into a failure. */
-async function readToEnd(topic: string): Promise<string[]> {
-  const out = await runClient([
-    ..."timeout 20 kcat -C -q -e -o beginning -f %o:%s\\n".split(" "),
-    ...["-b", address(), "-t", topic],
-  ]);
-  return out.split("\n").filter((line) => line !== "");
-}
+const broker = brokerForFile("partition-end");
+const readToEnd = (topic: string) => kcatReadToEnd(broker.address(), topic, "%o:%s\\n");
 
 /** kafka-python: the partition's end offset, and a consumer's position after reading everything. */
 const endScript = `
@@ -48,22 +27,23 @@ print(end, consumer.position(partition), ",".join(values))
 `;
 
 test("a new topic ends at 0, and after a restart the end is where the last message ends", async () => {
-  await runClient(["kcat", "-b", address(), "-L", "-t", "ends"]);
+  await runClient(["kcat", "-b", broker.address(), "-L", "-t", "ends"]);
   expect(await readToEnd("ends")).toEqual([]);
-  expect((await runClient(["/usr/bin/python3", "-c", endScript, address(), "ends"])).trim()).toBe("0 0");
+  expect((await runClient(["/usr/bin/python3", "-c", endScript, broker.address(), "ends"])).trim()).toBe(
+    "0 0",
+  );
 
-  await runClient(["kcat", "-b", address(), "-P", "-t", "ends"], "a\nb\nc\n");
+  await runClient(["kcat", "-b", broker.address(), "-P", "-t", "ends"], "a\nb\nc\n");
   // Offset 0 is the first leader's LeaderChange batch: the messages take 1-3.
   expect(await readToEnd("ends")).toEqual(["1:a", "2:b", "3:c"]);
 
-  await server.stop();
-  server = await startServer({ dataDir });
+  await broker.restart();
   // The new leader's LeaderChange batch now takes offset 4, after the last message.
   expect(await readToEnd("ends")).toEqual(["1:a", "2:b", "3:c"]);
-  expect((await runClient(["/usr/bin/python3", "-c", endScript, address(), "ends"])).trim()).toBe(
+  expect((await runClient(["/usr/bin/python3", "-c", endScript, broker.address(), "ends"])).trim()).toBe(
     "4 4 a,b,c",
   );
 
-  await runClient(["kcat", "-b", address(), "-P", "-t", "ends"], "d\n");
+  await runClient(["kcat", "-b", broker.address(), "-P", "-t", "ends"], "d\n");
   expect(await readToEnd("ends")).toEqual(["1:a", "2:b", "3:c", "5:d"]);
 }, 60_000);

@@ -4,26 +4,13 @@
 // nothing acknowledged lost across a clean restart and a SIGKILL; and records deleted with kafkajs's admin, after
 // which kcat reading from offset 0 gets only the rest.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { describe, expect, test } from "bun:test";
 import { Kafka, logLevel } from "kafkajs";
 import { runClient } from "../support/in-process-broker.ts";
-import { type ServerProcess, startServer } from "../support/server-process.ts";
+import { brokerForFile } from "../support/server-process.ts";
 
-const dataDir = mkdtempSync(join(tmpdir(), "chronik-standalone-"));
-let server: ServerProcess;
-const address = () => `127.0.0.1:${server.kafkaPort}`;
-
-beforeAll(async () => {
-  server = await startServer({ dataDir });
-});
-
-afterAll(async () => {
-  await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const broker = brokerForFile("standalone");
+const address = () => broker.address();
 
 /** confluent-kafka produces `count` keyed messages with a header, acks=all, and prints the acknowledged count. */
 const produceScript = `
@@ -128,15 +115,13 @@ describe("chronik-server standalone with real clients", () => {
         await runClient(["/usr/bin/python3", "-c", produceScript, address(), topic, "lz4", "3000", "0"])
       ).trim(),
     ).toBe("3000");
-    expect(await server.stop()).toBe(0);
-    server = await startServer({ dataDir });
+    expect(await broker.restart()).toBe(0);
     expect(
       (
         await runClient(["/usr/bin/python3", "-c", produceScript, address(), topic, "none", "3000", "3000"])
       ).trim(),
     ).toBe("3000");
-    await server.kill();
-    server = await startServer({ dataDir });
+    await broker.restart({ crash: true });
     const rows = await runClient(["/usr/bin/python3", "-c", consumeScript, address(), topic, "1", "6000"]);
     expect(rows.trimEnd().split("\n")).toEqual(expectedRows(0, 6000));
     // Topics created before the restarts are still there, with their configs.

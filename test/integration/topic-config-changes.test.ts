@@ -3,32 +3,22 @@
 // after a restart, where the logs open before the metadata holding their configs is replayed, they still do.
 // kcat then reads every message back.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { runClient } from "../support/in-process-broker.ts";
-import { type ServerProcess, startServer } from "../support/server-process.ts";
+import { kcatReadToEnd } from "../support/kcat.ts";
+import { brokerForFile } from "../support/server-process.ts";
 
-const dataDir = mkdtempSync(join(tmpdir(), "chronik-topic-configs-"));
 const topic = "rolled";
 /** segment.bytes' smallest allowed value (Kafka 4's too). */
 const segmentBytes = 1024 * 1024;
-let server: ServerProcess;
-const address = () => `127.0.0.1:${server.kafkaPort}`;
-
-beforeAll(async () => {
-  server = await startServer({ dataDir });
-});
-
-afterAll(async () => {
-  await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const broker = brokerForFile("topic-configs");
+const address = () => broker.address();
 
 const segmentCount = () =>
-  readdirSync(join(dataDir, `${topic}-0`)).filter((name) => name.endsWith(".log")).length;
+  readdirSync(join(broker.dataDir, `${topic}-0`)).filter((name) => name.endsWith(".log")).length;
 
 /** kcat produces `count` values of ~1 KiB with acks=all. */
 async function produce(count: number, from: number): Promise<void> {
@@ -60,25 +50,11 @@ test("segment.bytes lowered by AlterConfigs rolls segments at once, and again af
   const afterAlter = segmentCount();
   expect(afterAlter).toBeGreaterThanOrEqual(3);
 
-  await server.stop();
-  server = await startServer({ dataDir });
+  await broker.restart();
   await produce(3000, 4500);
   expect(segmentCount()).toBeGreaterThanOrEqual(afterAlter + 2);
 
-  const offsets = await runClient([
-    "kcat",
-    "-b",
-    address(),
-    "-C",
-    "-t",
-    topic,
-    "-o",
-    "beginning",
-    "-e",
-    "-f",
-    "%s\n",
-  ]);
-  const values = offsets.split("\n").filter((line) => line !== "");
+  const values = await kcatReadToEnd(address(), topic);
   expect(values).toHaveLength(7500);
   expect(values.map((value) => Number(value.split("-")[0]))).toEqual(
     Array.from({ length: 7500 }, (_, i) => i),

@@ -1,6 +1,7 @@
 // Starts the real chronik-server as a child process on free ports, waits until its HTTP port answers, and
 // stops it with a signal (or SIGKILL) — the harness every integration test uses.
 
+import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -122,4 +123,38 @@ export async function runServerCommand(args: string[], env: Record<string, strin
     new Response(proc.stderr).text(),
   ]);
   return { exitCode, stdout, stderr };
+}
+
+/**
+ * One broker process for a whole test file, over a data directory of its own: started before the file's tests,
+ * stopped and its data removed after them. `restart` stops it (SIGTERM, or SIGKILL with `crash`) and starts it
+ * again over the same data, as a test of durability wants.
+ */
+export function brokerForFile(prefix: string) {
+  const dataDir = mkdtempSync(join(tmpdir(), `chronik-${prefix}-`));
+  let current: ServerProcess | undefined;
+  const server = () => {
+    if (current === undefined) throw new Error("the broker is not running: use it inside a test");
+    return current;
+  };
+  beforeAll(async () => {
+    current = await startServer({ dataDir });
+  });
+  afterAll(async () => {
+    await current?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+  return {
+    dataDir,
+    server,
+    /** "127.0.0.1:port" of the running broker, for clients' bootstrap servers. */
+    address: () => `127.0.0.1:${server().kafkaPort}`,
+    /** Stops the broker and starts it again over the same data; resolves to the old process's exit code. */
+    async restart(options: { crash?: boolean } = {}): Promise<number> {
+      const old = server();
+      const exitCode = options.crash ? await old.kill() : await old.stop();
+      current = await startServer({ dataDir });
+      return exitCode;
+    },
+  };
 }
