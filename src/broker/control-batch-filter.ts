@@ -2,8 +2,10 @@
 // batch at every leader election (the Raft log is the Kafka log, DESIGN.md decision 1), but Apache Kafka keeps
 // those only in its metadata log, so clients never meet them in data partitions — and some (kafka-python 2.0)
 // do not skip control batches and would hand them to applications as records. Offsets simply skip the gap, as
-// after compaction. Without transactions there are no other control batches; transaction markers, once they
-// exist, must stay in responses for READ_COMMITTED consumers.
+// after compaction; and the high watermark consumers are told stops short of control batches that end the log
+// (PartitionReplica.consumerHighWatermark), since no consumer could step past those. Without transactions there
+// are no other control batches; transaction markers, once they exist, must stay in responses for
+// READ_COMMITTED consumers.
 
 import { batchOffsets, isControlBatch, scanBatches } from "../protocol/records/batch-header.ts";
 
