@@ -4,6 +4,7 @@
 // synced when they rolled), so the partition refuses to open rather than drop acknowledged data.
 
 import { join } from "node:path";
+import { batchHeaderBytes } from "../protocol/records/batch-header.ts";
 import { readFileIfExists } from "./atomic-file.ts";
 import { decodeCheckpoint, type LogCheckpoint } from "./checkpoint-format.ts";
 import type { FilePool } from "./file-pool.ts";
@@ -56,13 +57,18 @@ export function loadLog(pool: FilePool, dir: string, log: LogLine, indexInterval
     const nextBase = bases[i + 1];
     const segment = openSegment(pool, dir, bases[i]!, indexIntervalBytes);
     segments.push(segment.segment);
-    const trustedEnd = trustedEndOffset(segment.segment.baseOffset, segment.fileBytes, {
+    const trusted = trustedExtent(segment.segment, segment.fileBytes, {
       nextBase,
       recoveryPoint,
       activeSegmentBytes: checkpoint.activeSegmentBytes,
     });
-    if (trustedEnd !== null) {
-      if (!segment.indexMissing && segment.segment.adoptTrusted(segment.fileBytes, trustedEnd)) continue;
+    const trustedEnd = trusted?.endOffset ?? null;
+    if (trusted !== null) {
+      if (!segment.indexMissing && segment.segment.adoptTrusted(trusted.bytes, trusted.endOffset)) {
+        // Zeros written ahead past the checkpointed length go: the file ends at its last batch again.
+        if (trusted.bytes < segment.fileBytes) segment.segment.truncateFile(trusted.bytes);
+        continue;
+      }
       log(`${segment.segment.logPath}: index missing or stale; rebuilding it`);
     }
     // A trusted segment whose index is merely stale keeps its epochs: the checkpointed cache already holds
@@ -93,18 +99,29 @@ export function loadLog(pool: FilePool, dir: string, log: LogLine, indexInterval
 }
 
 /**
- * The end offset of a segment that needs no scan, or null: a segment wholly below the recovery point, or
- * the last one when the checkpoint says everything was synced and the file has not changed size since.
+ * The end offset and length in bytes of a segment that needs no scan, or null: a segment wholly below the
+ * recovery point, or the last one when the checkpoint says everything was synced at a length the file still
+ * has — or still has followed only by zeros written ahead (limits.ts zeroAheadBytes). A batch appended after
+ * the checkpoint would begin right at that length, and no batch header is zeros, so zeros there mean none
+ * reached the disk whole, let alone acknowledged.
  */
-function trustedEndOffset(
-  baseOffset: number,
+function trustedExtent(
+  segment: Segment,
   fileBytes: number,
   context: { nextBase: number | undefined; recoveryPoint: number; activeSegmentBytes: number },
-): number | null {
-  if (context.nextBase !== undefined)
-    return context.nextBase <= context.recoveryPoint ? context.nextBase : null;
-  const unchanged = context.activeSegmentBytes === fileBytes && fileBytes > 0;
-  return unchanged && context.recoveryPoint > baseOffset ? context.recoveryPoint : null;
+): { endOffset: number; bytes: number } | null {
+  if (context.nextBase !== undefined) {
+    return context.nextBase <= context.recoveryPoint
+      ? { endOffset: context.nextBase, bytes: fileBytes }
+      : null;
+  }
+  const checkpointed = context.activeSegmentBytes;
+  if (checkpointed <= 0 || context.recoveryPoint <= segment.baseOffset) return null;
+  const unchanged = checkpointed === fileBytes;
+  const zerosAfter =
+    fileBytes > checkpointed &&
+    segment.zeroFilled(checkpointed, Math.min(fileBytes, checkpointed + batchHeaderBytes));
+  return unchanged || zerosAfter ? { endOffset: context.recoveryPoint, bytes: checkpointed } : null;
 }
 
 function listSegmentBases(pool: FilePool, dir: string): number[] {

@@ -119,30 +119,33 @@ export class Segment {
     return { segment, fileBytes, indexMissing };
   }
 
-  /** Adopts a segment before the recovery point without scanning it; false if its indexes look wrong. */
-  adoptTrusted(fileBytes: number, endOffset: number): boolean {
-    this.sizeBytes = fileBytes;
-    this.fileBytes = fileBytes;
+  /**
+   * Adopts a segment before the recovery point without scanning it, its batches ending at `sizeBytes` (the
+   * caller trims zeros written ahead past it); false if its indexes look wrong.
+   */
+  adoptTrusted(sizeBytes: number, endOffset: number): boolean {
+    this.sizeBytes = sizeBytes;
+    this.fileBytes = sizeBytes;
     this.endOffset = endOffset;
     const first =
-      fileBytes > 0 ? this.pool.use(this.logPath, (fd) => readBatchInfo(this.pool.storageFs, fd, 0)) : null;
+      sizeBytes > 0 ? this.pool.use(this.logPath, (fd) => readBatchInfo(this.pool.storageFs, fd, 0)) : null;
     const firstLooksWrong =
       first === null ||
       first.magic !== 2 ||
-      first.size > fileBytes ||
+      first.size > sizeBytes ||
       first.baseOffset < this.baseOffset ||
       first.lastOffset >= endOffset;
-    if (fileBytes > 0 && firstLooksWrong) return false;
+    if (sizeBytes > 0 && firstLooksWrong) return false;
     const lastOffsetEntry = this.offsetIndex.last();
-    if (lastOffsetEntry && (lastOffsetEntry.value >= fileBytes || !this.indexEntryMatches(lastOffsetEntry))) {
+    if (lastOffsetEntry && (lastOffsetEntry.value >= sizeBytes || !this.indexEntryMatches(lastOffsetEntry))) {
       return false;
     }
     const lastTimeEntry = this.timeIndex.last();
-    if (fileBytes > 0 && lastTimeEntry === undefined) return false;
+    if (sizeBytes > 0 && lastTimeEntry === undefined) return false;
     if (lastTimeEntry && lastTimeEntry.value > endOffset - this.baseOffset) return false;
     this.maxTimestampMs = lastTimeEntry?.key ?? -1;
     this.offsetOfMaxTimestamp = lastTimeEntry ? this.baseOffset + lastTimeEntry.value : -1;
-    this.bytesSinceIndexEntry = fileBytes - (lastOffsetEntry?.value ?? 0);
+    this.bytesSinceIndexEntry = sizeBytes - (lastOffsetEntry?.value ?? 0);
     return true;
   }
 
@@ -349,9 +352,12 @@ export class Segment {
 
   /** Whether the file past its last batch up to `fileBytes` is all zeros: only zeros written ahead. */
   zerosAfterLastBatch(fileBytes: number): boolean {
-    return this.pool.use(this.logPath, (fd) =>
-      isZeroFilled(this.pool.storageFs, fd, this.sizeBytes, fileBytes),
-    );
+    return this.zeroFilled(this.sizeBytes, fileBytes);
+  }
+
+  /** Whether the file holds only zeros from `from` to `to`. */
+  zeroFilled(from: number, to: number): boolean {
+    return this.pool.use(this.logPath, (fd) => isZeroFilled(this.pool.storageFs, fd, from, to));
   }
 
   /** Cuts the file to `sizeBytes` (recovery dropping a torn tail past the scanned batches). */

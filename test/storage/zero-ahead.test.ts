@@ -148,6 +148,38 @@ test("after a crash recovery drops the zeros as such and keeps every synced batc
   await recovered.close();
 });
 
+test("after a crash with nothing appended since the checkpoint, its length is trusted unscanned", async () => {
+  const log = harness.open();
+  const batches = smallBatches(12);
+  await appendEach(log, batches);
+  log.checkpoint();
+  const dataBytes = concatBytes(batches).length;
+  expect(statSync(segmentFiles()[0]!).size).toBeGreaterThan(dataBytes);
+  // No close: the process died here, with zeros past the checkpointed length.
+  const afterCrash = makeHarness(temp.path);
+  const recovered = afterCrash.open();
+  expect(afterCrash.lines).toEqual([]);
+  expect(recovered.logEndOffset).toBe(12);
+  expect(statSync(segmentFiles()[0]!).size).toBe(dataBytes);
+  expect(recovered.read(11, { maxBytes: 1 }).bytes).toEqual(batches[11]!);
+  await recovered.close();
+});
+
+test("a batch appended after the checkpoint is not hidden by that trust: recovery scans and keeps it", async () => {
+  const log = harness.open();
+  const batches = smallBatches(13);
+  await appendEach(log, batches.slice(0, 12));
+  log.checkpoint();
+  await log.append(batches[12]!, { leaderEpoch: 0 });
+  expect(log.flushedOffset).toBe(13);
+  const afterCrash = makeHarness(temp.path);
+  const recovered = afterCrash.open();
+  expect(afterCrash.lines.join("\n")).toContain("zeros written ahead of the appends; log ends at offset 13");
+  expect(recovered.logEndOffset).toBe(13);
+  expect(recovered.read(12, { maxBytes: 1 }).bytes).toEqual(batches[12]!);
+  await recovered.close();
+});
+
 test("a truncation cuts the zeros with the batches it drops", async () => {
   const log = harness.open();
   const batches = smallBatches(6);
