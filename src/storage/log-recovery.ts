@@ -62,18 +62,18 @@ export function loadLog(pool: FilePool, dir: string, log: LogLine, indexInterval
       recoveryPoint,
       activeSegmentBytes: checkpoint.activeSegmentBytes,
     });
-    const trustedEnd = trusted?.endOffset ?? null;
     if (trusted !== null) {
-      if (!segment.indexMissing && segment.segment.adoptTrusted(trusted.bytes, trusted.endOffset)) {
+      const { bytes, endOffset } = trusted;
+      if (!segment.indexMissing && segment.segment.adoptTrusted(bytes, endOffset, segment.fileBytes)) {
         // Zeros written ahead past the checkpointed length go: the file ends at its last batch again.
-        if (trusted.bytes < segment.fileBytes) segment.segment.truncateFile(trusted.bytes);
+        segment.segment.trimZeroAhead();
         continue;
       }
       log(`${segment.segment.logPath}: index missing or stale; rebuilding it`);
     }
     // A trusted segment whose index is merely stale keeps its epochs: the checkpointed cache already holds
     // them, and those of the trusted segments after it, which are not scanned again.
-    const trackEpochs = trustedEnd === null;
+    const trackEpochs = trusted === null;
     if (trackEpochs && epochs.truncateFromEnd(segment.segment.baseOffset)) epochsChanged = true;
     scanned.push(segment.segment);
     const changed = recoverSegment(segment.segment, segment.fileBytes, {
@@ -195,7 +195,9 @@ function recoverSegment(
     const droppedBytes = fileBytes - result.validBytes;
     // Zeros past the last batch are what the log writes ahead of its appends (limits.ts zeroAheadBytes):
     // expected after any crash, and no sign of damage.
-    const why = segment.zerosAfterLastBatch(fileBytes) ? "zeros written ahead of the appends" : what;
+    const why = segment.zeroFilled(result.validBytes, fileBytes)
+      ? "zeros written ahead of the appends"
+      : what;
     context.log(
       `${segment.logPath}: dropping ${droppedBytes} bytes from position ${result.validBytes}: ${why}; ` +
         `log ends at offset ${segment.endOffset}`,

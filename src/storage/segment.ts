@@ -120,12 +120,13 @@ export class Segment {
   }
 
   /**
-   * Adopts a segment before the recovery point without scanning it, its batches ending at `sizeBytes` (the
-   * caller trims zeros written ahead past it); false if its indexes look wrong.
+   * Adopts a segment before the recovery point without scanning it, its batches ending at `sizeBytes` in a
+   * file of `fileBytes` (zeros written ahead may follow them: trimZeroAhead cuts them); false if its indexes
+   * look wrong.
    */
-  adoptTrusted(sizeBytes: number, endOffset: number): boolean {
+  adoptTrusted(sizeBytes: number, endOffset: number, fileBytes = sizeBytes): boolean {
     this.sizeBytes = sizeBytes;
-    this.fileBytes = sizeBytes;
+    this.fileBytes = fileBytes;
     this.endOffset = endOffset;
     const first =
       sizeBytes > 0 ? this.pool.use(this.logPath, (fd) => readBatchInfo(this.pool.storageFs, fd, 0)) : null;
@@ -348,11 +349,6 @@ export class Segment {
     this.offsetOfMaxTimestamp = lastTime ? this.baseOffset + lastTime.value : -1;
     if (this.sizeBytes === 0) this.rollStartMs = null;
     this.bytesSinceIndexEntry = this.sizeBytes - (this.offsetIndex.last()?.value ?? 0);
-  }
-
-  /** Whether the file past its last batch up to `fileBytes` is all zeros: only zeros written ahead. */
-  zerosAfterLastBatch(fileBytes: number): boolean {
-    return this.zeroFilled(this.sizeBytes, fileBytes);
   }
 
   /** Whether the file holds only zeros from `from` to `to`. */
