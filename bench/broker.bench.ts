@@ -4,9 +4,11 @@
 // cross-checks the bytes against the broker's /metrics. Figures are printed against issue 4's targets.
 //
 //   node_modules/.bin/bun bench/broker.bench.ts [--seconds 5] [--partitions 1,3] [--rate 20000] [--profile DIR]
-//                                               [--purge-delay MS|default]
+//                                               [--purge-delay MS|default] [--latency-rounds N]
 //
 // --profile runs the broker under Bun's CPU profiler (--cpu-prof --cpu-prof-md) and writes the profile to DIR.
+// --latency-rounds measures only the latency at --rate, N rounds after a warm-up, each beside its two ceilings:
+// the disk's (an ideal group commit) and the client's (the same generator against bench/null-broker.ts).
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,11 +25,25 @@ let purgeDelayMs: string | null = "1000";
 const ceilingChunkBytes = 4 * 1024 * 1024;
 /** A 1 KiB value as stored: the value plus the record's own framing (lengths, deltas, key, header count). */
 const latencyMessageBytes = 1024 + 16;
+/** Unmeasured load before latency runs: with less, the JIT still compiles through the next run (RESULTS.md). */
+const warmUpSeconds = 12;
 
-type Options = { seconds: number; partitions: number[]; rate: number; profileDir: string | null };
+type Options = {
+  seconds: number;
+  partitions: number[];
+  rate: number;
+  profileDir: string | null;
+  latencyRounds: number;
+};
 
 function parseOptions(argv: string[]): Options {
-  const options: Options = { seconds: 5, partitions: [1, 3], rate: 20_000, profileDir: null };
+  const options: Options = {
+    seconds: 5,
+    partitions: [1, 3],
+    rate: 20_000,
+    profileDir: null,
+    latencyRounds: 0,
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1] ?? ""];
     if (flag === "--seconds") options.seconds = Number(value);
@@ -35,6 +51,7 @@ function parseOptions(argv: string[]): Options {
     else if (flag === "--rate") options.rate = Number(value);
     else if (flag === "--profile") options.profileDir = value;
     else if (flag === "--purge-delay") purgeDelayMs = value === "default" ? null : value;
+    else if (flag === "--latency-rounds") options.latencyRounds = Number(value);
     else throw new Error(`unknown flag ${flag}`);
   }
   return options;
@@ -96,6 +113,31 @@ async function startBroker(profileDir: string | null): Promise<Broker> {
       const exitCode = await proc.exited;
       rmSync(dataDir, { recursive: true, force: true });
       return exitCode;
+    },
+  };
+}
+
+const nullBrokerPath = join(import.meta.dir, "null-broker.ts");
+
+/** bench/null-broker.ts as its own process: the listener and codec with nothing behind them. */
+async function startNullBroker(): Promise<Broker> {
+  const port = await freePort();
+  const proc = Bun.spawn([process.execPath, nullBrokerPath, String(port)], {
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  const reader = proc.stdout.getReader();
+  const { value } = await reader.read();
+  reader.releaseLock();
+  const line = new TextDecoder().decode(value);
+  if (!line.startsWith("ready")) throw new Error(`null broker did not start: ${line}`);
+  return {
+    pid: proc.pid,
+    bootstrap: `127.0.0.1:${port}`,
+    metricsUrl: "",
+    stop: async () => {
+      proc.kill("SIGTERM");
+      return await proc.exited;
     },
   };
 }
@@ -279,35 +321,59 @@ function produceQuantilesMs(before: Map<string, number>, after: Map<string, numb
   return { p50: quantile(0.5), p99: quantile(0.99) };
 }
 
+/** The generator's latency mode: 1 KiB values, acks=-1, at a steady rate. */
+function latencyArgs(bootstrap: string, topic: string, rate: number, seconds: number, lingerMs: number) {
+  return ["latency", bootstrap, topic, "1024", "-1", String(rate), String(seconds), String(lingerMs)];
+}
+
+/** One latency run against the broker, with its own Produce histogram over the same span. */
+async function brokerLatencyRun(broker: Broker, topic: string, options: Options, lingerMs: number) {
+  const before = await scrape(broker.metricsUrl);
+  const outcome = await measured(
+    broker,
+    latencyArgs(broker.bootstrap, topic, options.rate, options.seconds, lingerMs),
+  );
+  const after = await scrape(broker.metricsUrl);
+  return { lingerMs, outcome, brokerProduceMs: produceQuantilesMs(before, after) };
+}
+
+/** The disk's ceiling at the latency run's rate: an ideal in-process group commit, no client or network. */
+function diskLatencyCeiling(options: Options): Promise<LatencyQuantiles> {
+  return groupCommitCeiling(tmpdir(), {
+    messagesPerSecond: options.rate,
+    seconds: options.seconds,
+    messageBytes: latencyMessageBytes,
+  });
+}
+
+/**
+ * The client's floor: the same generator against bench/null-broker.ts, which answers every Produce at once.
+ * It is warmed up first (JIT), as the broker is by the runs before it.
+ */
+async function withNullBroker<T>(options: Options, use: (floor: () => Promise<Measured>) => Promise<T>) {
+  const nullBroker = await startNullBroker();
+  try {
+    await runLoadGenerator(latencyArgs(nullBroker.bootstrap, "warm-up", options.rate, warmUpSeconds, 0));
+    return await use(() =>
+      measured(nullBroker, latencyArgs(nullBroker.bootstrap, "floor", options.rate, options.seconds, 0)),
+    );
+  } finally {
+    await nullBroker.stop();
+  }
+}
+
 /**
  * 1 KiB at a steady rate with acks=-1 on one partition, with linger.ms 0 and 5 (linger alone adds up to 5 ms),
  * then the first topic read back: it holds many small batches, unlike the throughput topics.
  */
 async function latencyRuns(broker: Broker, options: Options) {
   const runs: LatencyRun[] = [];
-  const ceiling = await groupCommitCeiling(tmpdir(), {
-    messagesPerSecond: options.rate,
-    seconds: options.seconds,
-    messageBytes: latencyMessageBytes,
-  });
+  const ceiling = await diskLatencyCeiling(options);
+  const floor = await withNullBroker(options, (floor) => floor());
   for (const lingerMs of [0, 5]) {
     const topic = `bench-latency-linger${lingerMs}`;
     await runLoadGenerator(["create", broker.bootstrap, topic, "1"]);
-    const rate = String(options.rate);
-    const args = [
-      "latency",
-      broker.bootstrap,
-      topic,
-      "1024",
-      "-1",
-      rate,
-      String(options.seconds),
-      String(lingerMs),
-    ];
-    const before = await scrape(broker.metricsUrl);
-    const outcome = await measured(broker, args);
-    const after = await scrape(broker.metricsUrl);
-    runs.push({ lingerMs, outcome, brokerProduceMs: produceQuantilesMs(before, after) });
+    runs.push(await brokerLatencyRun(broker, topic, options, lingerMs));
   }
   const delivered = String(runs[0]?.outcome.result.delivered ?? 0);
   const consumed = await measured(broker, [
@@ -322,6 +388,7 @@ async function latencyRuns(broker: Broker, options: Options) {
   return {
     runs,
     ceiling,
+    floor,
     row: row("consume (small batches)", { partitions: 1, valueBytes: 1024, acks: "" }, consumed, target),
   };
 }
@@ -356,7 +423,7 @@ function printThroughput(rows: readonly Row[]) {
   );
 }
 
-function printLatency(runs: readonly LatencyRun[], ceiling: LatencyQuantiles, rate: number) {
+function printLatency(runs: readonly LatencyRun[], ceiling: LatencyQuantiles, floor: Measured, rate: number) {
   console.log(
     "| linger.ms | offered msgs/s | achieved msgs/s | delivered | p50 ms | p99 ms | p99.9 ms | max ms | " +
       "broker Produce p50/p99 ms | gen behind ms | broker CPU | load-gen CPU | target |",
@@ -377,13 +444,22 @@ function printLatency(runs: readonly LatencyRun[], ceiling: LatencyQuantiles, ra
     `| ceiling | ${fmt(rate)} | | | ${fmt(ceiling.p50Ms, 2)} | ${fmt(ceiling.p99Ms, 2)} | ` +
       `${fmt(ceiling.p999Ms, 2)} | ${fmt(ceiling.maxMs, 2)} | | | | | ideal group commit, same disk |`,
   );
+  const f = floor.result;
+  const floorCpu = (cpuSeconds: number) => `${fmt((100 * cpuSeconds) / (f.seconds ?? 1))}%`;
+  console.log(
+    `| floor | ${fmt(rate)} | ${fmt(f.achieved_rate ?? 0)} | ${fmt(f.delivered ?? 0)} | ${fmt(f.p50_ms ?? 0, 2)} | ` +
+      `${fmt(f.p99_ms ?? 0, 2)} | ${fmt(f.p999_ms ?? 0, 2)} | ${fmt(f.max_ms ?? 0, 2)} | | ` +
+      `${fmt(f.generator_behind_max_ms ?? 0, 1)} | ${floorCpu(floor.brokerCpuSeconds)} | ` +
+      `${floorCpu(f.cpu_seconds ?? 0)} | client + loopback, null broker |`,
+  );
   console.log(
     "\nLatency: produce() → delivery callback (time.perf_counter per message), 1 KiB values, acks=all, " +
       "1 partition. Broker Produce = its request-latency histogram over the run (bucket upper bounds). " +
       "'gen behind' = how far the Python generator fell behind its send schedule at worst. Ceiling: an " +
       "in-process loop with no network or broker, messages arriving at the same rate in 1 ms slices, each " +
       "covered by the next single fdatasync, zeros written ahead as the broker does " +
-      "(bench/disk-ceilings.ts), measured just before the runs.",
+      "(bench/disk-ceilings.ts), measured just before the runs. Floor: the same generator and linger.ms 0 " +
+      "against bench/null-broker.ts (real listener and codec, answers each Produce at once: no log, no fsync).",
   );
 }
 
@@ -435,7 +511,7 @@ async function fullRuns(broker: Broker, options: Options) {
   printPreamble(options, await runLoadGenerator(["fsync", tmpdir(), "300"]));
   printThroughput(rows);
   console.log("");
-  printLatency(latency.runs, latency.ceiling, options.rate);
+  printLatency(latency.runs, latency.ceiling, latency.floor, options.rate);
   console.log("");
   printMetrics(before, after, rows);
 }
@@ -450,12 +526,54 @@ async function profileRuns(broker: Broker, options: Options) {
   console.log(`\nThe profile is written to ${options.profileDir} when the broker exits.`);
 }
 
+/**
+ * Latency only, in rounds: the disk's ceiling, the client's floor and the broker (linger.ms 0) one after the
+ * other, so each round's three figures saw the same minute of this machine's disk and CPU.
+ */
+async function latencyRoundRuns(broker: Broker, options: Options) {
+  const topic = "bench-latency-rounds";
+  await runLoadGenerator(["create", broker.bootstrap, topic, "1"]);
+  await runLoadGenerator(latencyArgs(broker.bootstrap, topic, options.rate, warmUpSeconds, 0));
+  const rounds = await withNullBroker(options, async (floor) => {
+    const measuredRounds = [];
+    for (let round = 1; round <= options.latencyRounds; round++) {
+      const ceiling = await diskLatencyCeiling(options);
+      const nullBroker = await floor();
+      const run = await brokerLatencyRun(broker, topic, options, 0);
+      measuredRounds.push({ round, ceiling, floor: nullBroker.result, run });
+    }
+    return measuredRounds;
+  });
+  console.log(
+    `chronik-server standalone, Bun ${Bun.version}, ${navigator.hardwareConcurrency} cores shared with the ` +
+      `generator; ${fmt(options.rate)} msgs/s of 1 KiB, acks=all, linger.ms 0, one partition, ` +
+      `${options.seconds} s per run after ${warmUpSeconds} s of warm-up. Milliseconds, p50 / p99 / p99.9.\n`,
+  );
+  console.log(
+    "| round | disk ceiling | client floor | broker | broker Produce p50/p99 | broker CPU | target |",
+  );
+  console.log("|---:|---:|---:|---:|---:|---:|---|");
+  const quantiles = (p50: number, p99: number, p999: number) =>
+    `${fmt(p50, 2)} / ${fmt(p99, 2)} / ${fmt(p999, 2)}`;
+  for (const { round, ceiling, floor, run } of rounds) {
+    const r = run.outcome.result;
+    console.log(
+      `| ${round} | ${quantiles(ceiling.p50Ms, ceiling.p99Ms, ceiling.p999Ms)} | ` +
+        `${quantiles(floor.p50_ms ?? 0, floor.p99_ms ?? 0, floor.p999_ms ?? 0)} | ` +
+        `${quantiles(r.p50_ms ?? 0, r.p99_ms ?? 0, r.p999_ms ?? 0)} | ` +
+        `≤ ${fmt(run.brokerProduceMs.p50, 2)} / ≤ ${fmt(run.brokerProduceMs.p99, 2)} | ` +
+        `${fmt((100 * run.outcome.brokerCpuSeconds) / (r.seconds ?? 1))}% | ${verdict(r.p99_ms ?? 0, 2, "ms", false)} |`,
+    );
+  }
+}
+
 const options = parseOptions(process.argv.slice(2));
 const startedMs = performance.now();
 const broker = await startBroker(options.profileDir);
 let exitCode = 0;
 try {
   if (options.profileDir) await profileRuns(broker, options);
+  else if (options.latencyRounds > 0) await latencyRoundRuns(broker, options);
   else await fullRuns(broker, options);
 } catch (error) {
   console.error(error);
