@@ -1,7 +1,8 @@
 // Proves Produce, Fetch and ListOffsets serve real clients: kcat produces with every codec and reads back every
 // key and value; kafkajs produces with acks=-1 and headers; kafka-python speaking the 0.10 protocol produces
 // magic-1 message sets and fetches them converted back down; a consumer waiting on an empty partition is woken by
-// a later produce through the high-watermark notifier. The broker runs in-process over in-memory replicas.
+// a later produce through the high-watermark notifier; kcat reports Produce's refusals (internal topic, too few in-sync
+// replicas) as Kafka's errors. The broker runs in-process over in-memory replicas.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Kafka, logLevel } from "kafkajs";
@@ -84,6 +85,37 @@ describe("librdkafka (kcat)", () => {
     await Bun.sleep(300);
     await run(["kcat", "-b", broker, "-P", "-t", "late"], "a\nb\nc\n");
     expect((await consumer).trimEnd().split("\n")).toEqual(["a", "b", "c"]);
+  });
+});
+
+describe("refusals as librdkafka (kcat) reports them", () => {
+  const produceFails = async (topic: string, extra: string[] = []) => {
+    const args = ["kcat", "-b", broker, "-P", "-t", topic, "-X", "acks=all", "-X", "message.timeout.ms=3000"];
+    return await run([...args, ...extra], "v\n").then(
+      () => "delivered",
+      (error: Error) => error.message,
+    );
+  };
+
+  test("appending to an internal topic fails with Invalid topic", async () => {
+    expect(await produceFails("__consumer_offsets")).toContain("Broker: Invalid topic");
+  });
+
+  test("acks=all below min.insync.replicas fails with Not enough in-sync replicas", async () => {
+    context.metadata.apply([
+      {
+        type: "topic",
+        name: "needs-two-in-sync",
+        topicId: context.newTopicId(),
+        partitions: [{ replicas: [1] }],
+        configs: { "min.insync.replicas": "2" },
+      },
+    ]);
+    // librdkafka retries this retriable error until the message times out; without retries it reports it.
+    expect(await produceFails("needs-two-in-sync", ["-X", "retries=0"])).toContain(
+      "Not enough in-sync replicas",
+    );
+    expect(context.replicas.byName("needs-two-in-sync", 0)!.logEndOffset()).toBe(0);
   });
 });
 

@@ -4,13 +4,14 @@
 // connection when something failed, since that is the only way such a client can learn of it.
 
 import { topicConfigValue } from "../../cluster/config-view.ts";
+import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
 import type { AppendTicket, ReplicaError } from "../../cluster/partition-replica.ts";
 import { topicConfigDefinition } from "../../cluster/topic-config-definitions.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { TimestampType } from "../../protocol/records/batch-header.ts";
 import { defineHandler } from "../api-handler.ts";
-import type { BrokerContext } from "../broker-context.ts";
+import { type BrokerContext, internalTopicNames } from "../broker-context.ts";
 import { closeConnection } from "../dispatcher.ts";
 import { timestampAfterMaxMsDefault, validateProducedRecords } from "../produce-validation.ts";
 
@@ -19,6 +20,7 @@ type PartitionResponse = ApiMessages[0]["response"]["responses"][number]["partit
 
 const maxMessageBytesDefinition = topicConfigDefinition("max.message.bytes")!;
 const timestampTypeDefinition = topicConfigDefinition("message.timestamp.type")!;
+const minInsyncReplicasDefinition = topicConfigDefinition("min.insync.replicas")!;
 
 /** The most a compressed batch may inflate to when the broker must read its records. */
 export const produceDecompressedBytesMax = 64 * 1024 * 1024;
@@ -42,6 +44,38 @@ function partitionResponse(index: number, error: ReplicaError | null): Partition
   };
 }
 
+/**
+ * What Kafka's ReplicaManager and Partition.appendRecordsToLeader refuse before touching the log: clients may
+ * not append to internal topics (only the broker's own coordinators write __consumer_offsets, and one record
+ * it cannot read would break every group of that partition), and acks=all needs at least min.insync.replicas
+ * replicas in sync.
+ */
+function refuseForTopic(
+  context: BrokerContext,
+  topic: TopicMetadata,
+  partitionIndex: number,
+  acks: 1 | -1,
+): ReplicaError | null {
+  if (internalTopicNames.has(topic.name)) {
+    return {
+      errorCode: ErrorCode.InvalidTopicException,
+      errorMessage: `Cannot append to internal topic ${topic.name}`,
+    };
+  }
+  if (acks !== -1) return null;
+  const minInsync = Number(
+    topicConfigValue(topic.configs, context.brokerStatic, minInsyncReplicasDefinition),
+  );
+  const isr = context.partitions.leadership(topic.topicId, partitionIndex)?.isr ?? [];
+  if (isr.length >= minInsync) return null;
+  return {
+    errorCode: ErrorCode.NotEnoughReplicas,
+    errorMessage:
+      `The size of the current ISR [${isr.join(", ")}] is insufficient to satisfy the min.isr requirement ` +
+      `of ${minInsync} for partition ${topic.name}-${partitionIndex}`,
+  };
+}
+
 function placeOne(
   context: BrokerContext,
   topicName: string,
@@ -61,6 +95,8 @@ function placeOne(
     const error = { errorCode: ErrorCode.NotLeaderOrFollower, errorMessage: "this server is not the leader" };
     return { response: partitionResponse(partition.index, error), ticket: null };
   }
+  const refusal = refuseForTopic(context, topic, partition.index, options.acks);
+  if (refusal) return { response: partitionResponse(partition.index, refusal), ticket: null };
   const validated = validateProducedRecords(partition.records, {
     apiVersion: options.apiVersion,
     maxMessageBytes: Number(topicConfigValue(topic.configs, context.brokerStatic, maxMessageBytesDefinition)),
