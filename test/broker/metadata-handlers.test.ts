@@ -1,9 +1,11 @@
 // Proves the metadata and admin APIs behave as Kafka's for real clients: kafkajs's admin creates topics (and is
 // refused as Kafka refuses), grows partitions, describes and alters configs with sources, and deletes topics;
-// kcat lists what was created; Metadata auto-creates when allowed. The broker runs in-process on a real
-// socket with an in-memory metadata service (the durable one is the metadata Raft group).
+// kcat lists what was created; Metadata auto-creates when allowed; @platformatic/kafka sees malformed config
+// changes refused as Kafka refuses them. The broker runs in-process on a real socket with an in-memory metadata
+// service (the durable one is the metadata Raft group).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { alterConfigsV2, Connection, incrementalAlterConfigsV1 } from "@platformatic/kafka";
 import { Kafka, logLevel } from "kafkajs";
 import { metadataHandlers } from "../../src/broker/handlers/index.ts";
 import {
@@ -142,6 +144,68 @@ describe("metadata and admin APIs with kafkajs", () => {
       expect(await client.listTopics()).toEqual(["orders"]);
     } finally {
       await client.disconnect();
+    }
+  });
+});
+
+describe("@platformatic/kafka", () => {
+  /** The per-resource answers; @platformatic/kafka rejects with them when any carries an error. */
+  async function answers(request: Promise<{ responses: unknown[] }>) {
+    const response = await request.catch((error: { response: { responses: unknown[] } }) => error.response);
+    return response.responses as { errorCode: number; errorMessage: string | null; resourceName: string }[];
+  }
+
+  test("altering configs refuses what Kafka's preprocess refuses, and applies none of it", async () => {
+    context.metadata.apply([
+      {
+        type: "topic",
+        name: "shapes",
+        topicId: context.newTopicId(),
+        partitions: [{ replicas: [1] }],
+        configs: { "retention.ms": "1000" },
+      },
+    ]);
+    const topic = { resourceType: 2 as const, resourceName: "shapes" };
+    const set = (value: string) => ({ name: "retention.ms", configOperation: 0 as const, value });
+    const connection = new Connection("config-shapes");
+    await connection.connect("127.0.0.1", port);
+    try {
+      const incremental = (resources: unknown[]) =>
+        answers(incrementalAlterConfigsV1.api.async(connection, resources as never, false));
+      expect(await incremental([{ ...topic, configs: [set("7"), set("8")] }])).toMatchObject([
+        { errorCode: 42, errorMessage: "Error due to duplicate config keys" },
+      ]);
+      expect(
+        await incremental([
+          { ...topic, configs: [set("7")] },
+          { ...topic, configs: [set("8")] },
+        ]),
+      ).toMatchObject([
+        { errorCode: 42, errorMessage: "Each resource must appear at most once." },
+        { errorCode: 42, errorMessage: "Each resource must appear at most once." },
+      ]);
+      expect(await incremental([{ ...topic, configs: [{ ...set("7"), value: null }] }])).toMatchObject([
+        { errorCode: 42, errorMessage: "Null value not supported for : retention.ms" },
+      ]);
+      const legacy = (configs: { name: string; value: string | null }[]) =>
+        answers(alterConfigsV2.api.async(connection, [{ ...topic, configs }], false));
+      expect(
+        await legacy([
+          { name: "retention.ms", value: "7" },
+          { name: "retention.ms", value: "8" },
+        ]),
+      ).toMatchObject([{ errorCode: 42, errorMessage: "Error due to duplicate config keys" }]);
+      expect(await legacy([{ name: "retention.ms", value: null }])).toMatchObject([
+        { errorCode: 42, errorMessage: "Null value not supported for : retention.ms" },
+      ]);
+      expect(Object.fromEntries(context.metadata.state.topicByName("shapes")!.configs)).toEqual({
+        "retention.ms": "1000",
+      });
+      // A well-formed change still goes through.
+      expect(await incremental([{ ...topic, configs: [set("7")] }])).toMatchObject([{ errorCode: 0 }]);
+      expect(context.metadata.state.topicByName("shapes")!.configs.get("retention.ms")).toBe("7");
+    } finally {
+      await connection.close();
     }
   });
 });

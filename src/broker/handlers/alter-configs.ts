@@ -68,21 +68,67 @@ function answer(
   };
 }
 
-/** Legacy AlterConfigs: the given configs become the topic's only overrides. */
+interface ResourceShape {
+  resourceType: number;
+  resourceName: string;
+  configs: readonly { name: string; value: string | null }[];
+}
+
+/**
+ * The shape checks Kafka's ConfigAdminManager.preprocess runs before anything is applied, with its messages:
+ * a resource named twice in one request (both refused), a key named twice within one resource (which value
+ * would win?), a null value where the operation needs one (`needsValue`).
+ */
+function shapeRefusals<R extends ResourceShape>(
+  resources: readonly R[],
+  needsValue: (config: R["configs"][number]) => boolean,
+): Map<R, ResourceError> {
+  const refusals = new Map<R, ResourceError>();
+  const byId = new Map<string, R>();
+  for (const resource of resources) {
+    const id = `${resource.resourceType}/${resource.resourceName}`;
+    const earlier = byId.get(id);
+    byId.set(id, resource);
+    if (earlier === undefined) continue;
+    const refusal = {
+      errorCode: ErrorCode.InvalidRequest,
+      errorMessage: "Each resource must appear at most once.",
+    };
+    refusals.set(earlier, refusal).set(resource, refusal);
+  }
+  for (const resource of resources) {
+    if (refusals.has(resource)) continue;
+    const names = resource.configs.map((config) => config.name);
+    const nullUpdates = resource.configs.filter((config) => needsValue(config) && config.value === null);
+    if (new Set(names).size !== names.length) {
+      refusals.set(resource, {
+        errorCode: ErrorCode.InvalidRequest,
+        errorMessage: "Error due to duplicate config keys",
+      });
+    } else if (nullUpdates.length > 0) {
+      const listed = nullUpdates.map((config) => config.name).join(", ");
+      refusals.set(resource, {
+        errorCode: ErrorCode.InvalidRequest,
+        errorMessage: `Null value not supported for : ${listed}`,
+      });
+    }
+  }
+  return refusals;
+}
+
+/** Legacy AlterConfigs: the given configs become the topic's only overrides (values checked non-null). */
 function replacementChanges(resource: ApiMessages[33]["request"]["resources"][number]): ChangesFor {
   return (topic) => {
     const changes: ConfigChange[] = [...topic.configs.keys()]
       .filter((name) => !resource.configs.some((config) => config.name === name))
       .map((name) => ({ operation: "delete", name }));
-    for (const config of resource.configs) {
-      if (config.value === null)
-        return { errorCode: ErrorCode.InvalidConfig, errorMessage: `null value for ${config.name}` };
-      changes.push({ operation: "set", name: config.name, value: config.value });
-    }
+    for (const config of resource.configs)
+      changes.push({ operation: "set", name: config.name, value: config.value! });
     return changes;
   };
 }
 
+/** IncrementalAlterConfigs' operations as changes (values checked non-null for all but delete). */
 function incrementalChanges(
   resource: ApiMessages[44]["request"]["resources"][number],
 ): ConfigChange[] | ResourceError {
@@ -96,9 +142,7 @@ function incrementalChanges(
       };
     }
     if (operation === "delete") changes.push({ operation, name: config.name });
-    else if (config.value === null) {
-      return { errorCode: ErrorCode.InvalidConfig, errorMessage: `null value for ${config.name}` };
-    } else changes.push({ operation, name: config.name, value: config.value });
+    else changes.push({ operation, name: config.name, value: config.value! });
   }
   return changes;
 }
@@ -110,7 +154,13 @@ export function alterConfigsHandler(context: BrokerContext) {
     maxVersion: 2,
     async handle(request) {
       const responses: AlterResult[] = [];
+      const refusals = shapeRefusals(request.resources, () => true);
       for (const resource of request.resources) {
+        const refusal = refusals.get(resource);
+        if (refusal) {
+          responses.push(answer(resource, refusal));
+          continue;
+        }
         const changes = replacementChanges(resource);
         responses.push(answer(resource, await alterTopic(context, resource, changes, request.validateOnly)));
       }
@@ -126,7 +176,16 @@ export function incrementalAlterConfigsHandler(context: BrokerContext) {
     maxVersion: 1,
     async handle(request) {
       const responses: AlterResult[] = [];
+      const refusals = shapeRefusals(
+        request.resources,
+        (config) => operations[config.configOperation] !== "delete",
+      );
       for (const resource of request.resources) {
+        const refusal = refusals.get(resource);
+        if (refusal) {
+          responses.push(answer(resource, refusal));
+          continue;
+        }
         const changes = incrementalChanges(resource);
         responses.push(
           answer(resource, await alterTopic(context, resource, () => changes, request.validateOnly)),
