@@ -1,13 +1,15 @@
-// Proves OffsetForLeaderEpoch, DeleteRecords and DescribeLogDirs: epoch end offsets by Kafka's rules with
+// Proves OffsetForLeaderEpoch, DeleteRecords, DescribeLogDirs and ListOffsets: epoch end offsets by Kafka's rules with
 // fencing and per-partition errors; DeleteRecords with -1 meaning the high watermark and offsets past it
 // refused, after which kafkajs sees the new low watermark and kcat reading from offset 0 resets and gets only
-// the remaining records; the log directory's partitions, sizes and space, to @platformatic/kafka as well.
+// the remaining records; the log directory's partitions, sizes and space, to @platformatic/kafka as well; and
+// ListOffsets' tiered-storage timestamps (KIP-405/KIP-1005) answered as Kafka does with nothing tiered.
 // The broker runs in-process over in-memory replicas.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   Connection,
   describeLogDirsV4,
+  listOffsetsV9,
   offsetForLeaderEpochV2,
   offsetForLeaderEpochV4,
 } from "@platformatic/kafka";
@@ -286,6 +288,35 @@ describe("DeleteRecords", () => {
       "-q",
     ]);
     expect(consumed.trimEnd().split("\n")).toEqual(["m6", "m7", "m8", "m9"]);
+  });
+});
+
+describe("ListOffsets", () => {
+  test("@platformatic/kafka at v9: earliest local is the log start, latest tiered is -1 (nothing tiered)", async () => {
+    const topic = "special-timestamps";
+    await produce(topic, 6);
+    await deleteBefore(topic, 0, 2n);
+    const connection = new Connection("list-offsets-test");
+    await connection.connect("127.0.0.1", server.port);
+    try {
+      const ask = async (timestamp: bigint) => {
+        const partitions = [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp }];
+        const response = await listOffsetsV9.api
+          .async(connection, -1, 0, [{ name: topic, partitions }])
+          .catch(
+            (error: { response: Awaited<ReturnType<typeof listOffsetsV9.api.async>> }) => error.response,
+          );
+        const { errorCode, offset, leaderEpoch } = response.topics[0]!.partitions[0]!;
+        return { errorCode, offset: Number(offset), leaderEpoch };
+      };
+      expect(await ask(-2n)).toEqual({ errorCode: 0, offset: 2, leaderEpoch: 0 });
+      expect(await ask(-4n)).toEqual({ errorCode: 0, offset: 2, leaderEpoch: 0 });
+      expect(await ask(-5n)).toEqual({ errorCode: 0, offset: -1, leaderEpoch: -1 });
+      expect(await ask(-1n)).toEqual({ errorCode: 0, offset: 6, leaderEpoch: 0 });
+      expect((await ask(-6n)).errorCode).toBe(ErrorCode.InvalidRequest);
+    } finally {
+      await connection.close();
+    }
   });
 });
 

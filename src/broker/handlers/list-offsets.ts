@@ -1,5 +1,6 @@
 // ListOffsets v0–9: the earliest (-2) and latest (-1) offsets, the offset with the largest timestamp (-3, v7+),
-// and the first offset at or after a timestamp. v0 answers in the old "offsets" list.
+// the earliest local (-4, v8+) and latest tiered (-5, v9+) offsets of KIP-405/KIP-1005, and the first offset at
+// or after a timestamp. v0 answers in the old "offsets" list.
 
 import type { PartitionReplica, TimestampedOffset } from "../../cluster/partition-replica.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
@@ -13,10 +14,15 @@ type PartitionResponse = ApiMessages[2]["response"]["topics"][number]["partition
 const latestTimestamp = -1n;
 const earliestTimestamp = -2n;
 const maxTimestamp = -3n;
+const earliestLocalTimestamp = -4n;
+const latestTieredTimestamp = -5n;
 
 function lookup(replica: PartitionReplica, timestamp: bigint): TimestampedOffset | null {
   if (timestamp === latestTimestamp) return { offset: replica.consumerHighWatermark(), timestampMs: -1 };
-  if (timestamp === earliestTimestamp) return { offset: replica.logStartOffset(), timestampMs: -1 };
+  // Nothing is tiered to remote storage: the whole log is local, so its earliest local offset is its start.
+  if (timestamp === earliestTimestamp || timestamp === earliestLocalTimestamp) {
+    return { offset: replica.logStartOffset(), timestampMs: -1 };
+  }
   if (timestamp === maxTimestamp) return replica.maxTimestamp();
   return replica.offsetForTimestamp(Number(timestamp));
 }
@@ -43,7 +49,10 @@ function answerPartition(
     const stale = partition.currentLeaderEpoch < replica.leaderEpoch();
     return { ...response, errorCode: stale ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch };
   }
-  if (partition.timestamp < maxTimestamp) return { ...response, errorCode: ErrorCode.InvalidRequest };
+  if (partition.timestamp < latestTieredTimestamp)
+    return { ...response, errorCode: ErrorCode.InvalidRequest };
+  // With remote storage off Kafka's UnifiedLog answers offset -1, leader epoch -1: nothing was tiered.
+  if (partition.timestamp === latestTieredTimestamp) return response;
   const found = lookup(replica, partition.timestamp);
   if (apiVersion === 0) return { ...response, oldStyleOffsets: found ? [BigInt(found.offset)] : [] };
   if (!found) return response;
