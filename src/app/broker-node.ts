@@ -29,6 +29,7 @@ import { bootstrapRecords } from "../cluster/metadata/bootstrap.ts";
 import { RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
 import { ProducerIdAllocator } from "../cluster/producer-ids.ts";
 import { RaftReplica } from "../cluster/raft-replica.ts";
+import { topicConfigDefinition } from "../cluster/topic-config-definitions.ts";
 import { TopicConfigFollower, topicLogConfig } from "../cluster/topic-log-config.ts";
 import type { MembershipConfig, RaftConfig } from "../raft/core/index.ts";
 import { raftConfigDefaults } from "../raft/core/index.ts";
@@ -63,19 +64,26 @@ export interface BrokerNodeDeps {
   metrics: MetricsRegistry;
 }
 
+const maxMessageBytesDefinition = topicConfigDefinition("max.message.bytes")!;
+
 /** Broker-level settings given at start-up, under Kafka's names, for DescribeConfigs and topic defaults. */
 function brokerStaticConfigs(config: ServerConfig): BrokerStaticConfigs {
-  return new Map([
+  const configs = new Map([
     ["node.id", String(config.nodeId)],
     ["broker.id", String(config.nodeId)],
     ["advertised.listeners", `PLAINTEXT://${config.advertisedHost}:${config.advertisedPort}`],
     ["auto.create.topics.enable", String(config.broker.autoCreateTopics)],
     ["num.partitions", String(config.broker.numPartitions)],
     ["default.replication.factor", String(config.broker.defaultReplicationFactor)],
-    ["message.max.bytes", String(config.broker.messageMaxBytes)],
     ["group.consumer.heartbeat.interval.ms", String(config.broker.groupConsumerHeartbeatIntervalMs)],
     ["group.consumer.session.timeout.ms", String(config.broker.groupConsumerSessionTimeoutMs)],
   ]);
+  // A topic config's broker synonym is static only when set: at Kafka's default, max.message.bytes is
+  // described as DEFAULT_CONFIG, as Kafka describes it when message.max.bytes is not in server.properties.
+  const messageMaxBytes = String(config.broker.messageMaxBytes);
+  if (messageMaxBytes !== maxMessageBytesDefinition.defaultValue)
+    configs.set("message.max.bytes", messageMaxBytes);
+  return configs;
 }
 
 function randomTopicId(): string {

@@ -45,17 +45,14 @@ function topicEntry(
       source: ConfigSource.StaticBrokerConfig,
     });
   }
-  synonyms.push({
-    name: definition.name,
-    value: definition.defaultValue,
-    source: ConfigSource.DefaultConfig,
-  });
-  const effective = synonyms[0]!;
+  synonyms.push({ ...definition.defaultSynonym, source: ConfigSource.DefaultConfig });
+  // Kafka names every synonym after the config that sets it; the entry's own value is the effective one
+  // (604800000 for a retention.ms that defaults to log.retention.hours=168).
   return {
     name: definition.name,
-    value: effective.value,
+    value: override ?? staticValue ?? definition.defaultValue,
     readOnly: false,
-    source: effective.source,
+    source: synonyms[0]!.source,
     type: definition.type,
     synonyms,
   };

@@ -35,6 +35,12 @@ export interface TopicConfigDefinition {
   defaultValue: string;
   /** The broker config that supplies this topic config's default (e.g. log.retention.ms). */
   brokerSynonym: string;
+  /**
+   * The synonym DescribeConfigs names as the source of the default. Usually brokerSynonym at defaultValue;
+   * where Kafka's default is set on a coarser broker config it is that one (retention.ms's default comes from
+   * log.retention.hours=168, since log.retention.ms is unset), as Kafka reports it.
+   */
+  defaultSynonym: { name: string; value: string };
   /** A one-line reason when `value` is not allowed, else null. */
   check(value: string): string | null;
 }
@@ -69,9 +75,13 @@ function define(
   defaultValue: string,
   brokerSynonym: string,
   check: (value: string) => string | null,
+  defaultSynonym = { name: brokerSynonym, value: defaultValue },
 ): TopicConfigDefinition {
-  return { name, type, defaultValue, brokerSynonym, check };
+  return { name, type, defaultValue, brokerSynonym, check, defaultSynonym };
 }
+
+/** Kafka's default of log.retention.hours and log.roll.hours: a week. */
+const weekHours = { value: "168" };
 
 /**
  * Chronik differs from Kafka in one default on purpose: flush.messages is 1 (fsync before every
@@ -107,9 +117,15 @@ export const topicConfigDefinitions: readonly TopicConfigDefinition[] = [
   ),
   define("min.insync.replicas", ConfigType.Int, "1", "min.insync.replicas", integerCheck(1n, intMax)),
   define("retention.bytes", ConfigType.Long, "-1", "log.retention.bytes", integerCheck(-1n, longMax)),
-  define("retention.ms", ConfigType.Long, "604800000", "log.retention.ms", integerCheck(-1n, longMax)),
+  define("retention.ms", ConfigType.Long, "604800000", "log.retention.ms", integerCheck(-1n, longMax), {
+    name: "log.retention.hours",
+    ...weekHours,
+  }),
   define("segment.bytes", ConfigType.Int, "1073741824", "log.segment.bytes", integerCheck(1048576n, intMax)),
-  define("segment.ms", ConfigType.Long, "604800000", "log.roll.ms", integerCheck(1n, longMax)),
+  define("segment.ms", ConfigType.Long, "604800000", "log.roll.ms", integerCheck(1n, longMax), {
+    name: "log.roll.hours",
+    ...weekHours,
+  }),
   define(
     "segment.index.bytes",
     ConfigType.Int,

@@ -98,15 +98,23 @@ describe("metadata and admin APIs with kafkajs", () => {
         return new Map(result.resources[0]!.configEntries.map((entry) => [entry.configName, entry]));
       };
       let configs = await describe();
+      // Synonyms, most specific first, each named after the config that sets it (Kafka's ConfigHelper): the
+      // default of retention.ms comes from log.retention.hours.
+      const retentionDefault = { configName: "log.retention.hours", configValue: "168", configSource: 5 };
       expect(configs.get("retention.ms")).toMatchObject({
         configValue: "60000",
         configSource: 1,
         isDefault: false,
+        configSynonyms: [
+          { configName: "retention.ms", configValue: "60000", configSource: 1 },
+          retentionDefault,
+        ],
       });
       expect(configs.get("cleanup.policy")).toMatchObject({
         configValue: "delete",
         configSource: 5,
         isDefault: true,
+        configSynonyms: [{ configName: "log.cleanup.policy", configValue: "delete", configSource: 5 }],
       });
 
       await client.alterConfigs({
@@ -117,7 +125,11 @@ describe("metadata and admin APIs with kafkajs", () => {
       });
       configs = await describe();
       // AlterConfigs replaces every override: retention.ms is back to its default.
-      expect(configs.get("retention.ms")).toMatchObject({ configValue: "604800000", configSource: 5 });
+      expect(configs.get("retention.ms")).toMatchObject({
+        configValue: "604800000",
+        configSource: 5,
+        configSynonyms: [retentionDefault],
+      });
       expect(configs.get("cleanup.policy")).toMatchObject({ configValue: "delete", configSource: 1 });
       const compact = await rejection(
         client.alterConfigs({

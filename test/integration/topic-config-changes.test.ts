@@ -1,7 +1,8 @@
 // Proves a topic's configs reach its partition logs while the broker runs and after a restart: kafkajs lowers
 // segment.bytes on a topic holding one segment, and the next produce rolls segments at the new size at once;
 // after a restart, where the logs open before the metadata holding their configs is replayed, they still do.
-// kcat then reads every message back.
+// kcat then reads every message back. DescribeConfigs of the real broker reports a broker default not given at
+// start-up (message.max.bytes) as Kafka's DEFAULT_CONFIG.
 
 import { expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
@@ -60,3 +61,23 @@ test("segment.bytes lowered by AlterConfigs rolls segments at once, and again af
     Array.from({ length: 7500 }, (_, i) => i),
   );
 }, 60_000);
+
+test("a broker synonym left at Kafka's default is described as DEFAULT_CONFIG, not as set at start-up", async () => {
+  const admin = new Kafka({ clientId: "configs", brokers: [address()], logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  try {
+    const described = await admin.describeConfigs({
+      resources: [{ type: 2, name: topic, configNames: ["max.message.bytes"] }],
+      includeSynonyms: true,
+    });
+    expect(described.resources[0]!.configEntries[0]).toMatchObject({
+      configName: "max.message.bytes",
+      configValue: "1048588",
+      configSource: 5,
+      isDefault: true,
+      configSynonyms: [{ configName: "message.max.bytes", configValue: "1048588", configSource: 5 }],
+    });
+  } finally {
+    await admin.disconnect();
+  }
+});
