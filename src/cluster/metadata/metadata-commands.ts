@@ -3,6 +3,7 @@
 // out. Only the metadata leader plans, and it proposes the records; every node then applies them.
 
 import { assignReplicas } from "../assignment-policy.ts";
+import { metadataTopicName } from "../internal-topics.ts";
 import { checkTopicConfigs, topicConfigDefinition } from "../topic-config-definitions.ts";
 import type { MetadataRecord, PartitionAssignment } from "./metadata-records.ts";
 import type { MetadataState, TopicMetadata } from "./metadata-state.ts";
@@ -73,6 +74,11 @@ export interface CreateTopicCommand {
 export function planCreateTopic(context: PlanningContext, command: CreateTopicCommand): CommandResult {
   const nameProblem = checkTopicName(command.name);
   if (nameProblem) return fail("INVALID_TOPIC_EXCEPTION", nameProblem);
+  // Kafka's ControllerApis.createTopics refuses this one name before anything else (KAFKA-14358; INVALID_REQUEST
+  // since KAFKA-16975). Here a topic of that name would also share the metadata log's Raft group and directory.
+  if (command.name === metadataTopicName) {
+    return fail("INVALID_REQUEST", `creation of internal topic ${metadataTopicName} is prohibited`);
+  }
   if (context.state.topicByName(command.name)) {
     return fail("TOPIC_ALREADY_EXISTS", `topic '${command.name}' already exists`);
   }

@@ -1,7 +1,9 @@
-// Proves admin commands are validated against the metadata the way Kafka validates them, and that the records
-// they produce, applied in order, give the expected state and survive a snapshot round trip.
+// Proves admin commands are validated against the metadata the way Kafka validates them, that they refuse to
+// create a `__cluster_metadata` topic, and that the records they produce, applied in order, give the expected
+// state and survive a snapshot round trip.
 
 import { describe, expect, test } from "bun:test";
+import { bootstrapRecords } from "../../../src/cluster/metadata/bootstrap.ts";
 import {
   type CreateTopicCommand,
   type PlanningContext,
@@ -163,5 +165,44 @@ describe("other commands", () => {
   test("applying a record that does not fit the state is a bug", () => {
     const state = new MetadataState();
     expect(() => state.apply({ type: "remove-topic", topicId: "nope" })).toThrow("no topic with id");
+  });
+});
+
+describe("internal topics", () => {
+  /** A node's metadata after its first start: bootstrap created __consumer_offsets, as broker-node does. */
+  function bootstrapped(): PlanningContext {
+    const context = contextWithBrokers([1]);
+    const records = bootstrapRecords(context.state, {
+      nodeId: 1,
+      advertisedHost: "localhost",
+      advertisedPort: 9092,
+      offsetsTopicName: "__consumer_offsets",
+      offsetsPartitions: 4,
+      newClusterId: () => "cluster",
+      newTopicId: () => "offsets-id",
+    });
+    for (const record of records) context.state.apply(record);
+    return context;
+  }
+
+  test("__cluster_metadata is never created: the metadata log's Raft group already has its name", () => {
+    const context = bootstrapped();
+    const result = create(context, { name: "__cluster_metadata", numPartitions: 1 });
+    expect(result).toMatchObject({ ok: false, error: "INVALID_REQUEST" });
+    if (!result.ok) expect(result.message).toContain("__cluster_metadata");
+    expect(context.state.topicByName("__cluster_metadata")).toBeUndefined();
+  });
+
+  test("a __cluster_metadata topic an older version let in can still be deleted", () => {
+    const context = bootstrapped();
+    context.state.apply({
+      type: "topic",
+      name: "__cluster_metadata",
+      topicId: "bad-id",
+      partitions: [{ replicas: [1] }],
+      configs: {},
+    });
+    const result = planDeleteTopic(context.state, context.state.topicByName("__cluster_metadata"));
+    expect(result).toEqual({ ok: true, records: [{ type: "remove-topic", topicId: "bad-id" }] });
   });
 });
