@@ -1,9 +1,12 @@
-// Proves the topic admin APIs refuse a `__cluster_metadata` topic at every entrance, as Kafka does: CreateTopics
-// (validateOnly too) with INVALID_REQUEST, and Metadata auto-creation with UNKNOWN_TOPIC_OR_PARTITION.
+// Proves the topic admin APIs guard the topics the broker keeps for itself at every entrance: CreateTopics
+// (validateOnly too) and Metadata auto-creation refuse `__cluster_metadata` as Kafka does, CreateTopics refuses
+// `__transaction_state`, and DeleteTopics and CreatePartitions refuse `__consumer_offsets`.
 
 import { beforeEach, describe, expect, test } from "bun:test";
 import type { RequestContext } from "../../src/broker/api-handler.ts";
+import { createPartitionsHandler } from "../../src/broker/handlers/create-partitions.ts";
 import { createTopicsHandler } from "../../src/broker/handlers/create-topics.ts";
+import { deleteTopicsHandler } from "../../src/broker/handlers/delete-topics.ts";
 import { metadataHandler } from "../../src/broker/handlers/metadata.ts";
 import { zeroUuid } from "../../src/protocol/codec-runtime.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
@@ -11,6 +14,8 @@ import type { ApiMessages } from "../../src/protocol/messages/registry.ts";
 import { singleNodeContext } from "../support/in-memory-metadata.ts";
 
 type CreateResponse = ApiMessages[19]["response"];
+type DeleteResponse = ApiMessages[20]["response"];
+type PartitionsResponse = ApiMessages[37]["response"];
 type MetadataResponse = ApiMessages[3]["response"];
 
 let context: ReturnType<typeof singleNodeContext>;
@@ -53,6 +58,36 @@ function createTopics(names: string[], validateOnly = false) {
   ) as Promise<CreateResponse>;
 }
 
+function deleteTopics(topics: Array<{ name: string | null; topicId?: string }>) {
+  return deleteTopicsHandler(context).handle(
+    {
+      topics: topics.map((entry) => ({
+        name: entry.name,
+        topicId: entry.topicId ?? zeroUuid,
+        unknownTaggedFields: [],
+      })),
+      topicNames: [],
+      timeoutMs: 1000,
+      unknownTaggedFields: [],
+    },
+    requestContext(6),
+  ) as Promise<DeleteResponse>;
+}
+
+function deleteTopicsByName(names: string[], apiVersion: number) {
+  return deleteTopicsHandler(context).handle(
+    { topics: [], topicNames: names, timeoutMs: 1000, unknownTaggedFields: [] },
+    requestContext(apiVersion),
+  ) as Promise<DeleteResponse>;
+}
+
+/** The response's entries as [name, topicId, error code, message], sorted (their order means nothing). */
+function entries(response: DeleteResponse) {
+  return response.responses
+    .map((entry) => [entry.name, entry.topicId, entry.errorCode, entry.errorMessage])
+    .sort((a, b) => String(a).localeCompare(String(b)));
+}
+
 beforeEach(() => {
   context = singleNodeContext({ port: 9092 });
   topic("__consumer_offsets", 4);
@@ -72,6 +107,12 @@ describe("internal topics", () => {
     expect(context.metadata.state.topicByName("fine")).toBeDefined();
   });
 
+  test("CreateTopics refuses __transaction_state, which only the broker may create", async () => {
+    const response = await createTopics(["__transaction_state"]);
+    expect(response.topics[0]!.errorCode).toBe(ErrorCode.InvalidRequest);
+    expect(context.metadata.state.topicByName("__transaction_state")).toBeUndefined();
+  });
+
   test("Metadata does not auto-create __cluster_metadata: UNKNOWN_TOPIC_OR_PARTITION, as a KRaft broker answers", async () => {
     for (const apiVersion of [1, 12]) {
       const response = (await metadataHandler(context).handle(
@@ -89,5 +130,37 @@ describe("internal topics", () => {
       ]);
     }
     expect(context.metadata.state.topicByName("__cluster_metadata")).toBeUndefined();
+  });
+
+  test("DeleteTopics refuses __consumer_offsets, by name (v0–5) and by id (v6): it stays", async () => {
+    const offsetsId = context.metadata.state.topicByName("__consumer_offsets")!.topicId;
+    const byName = await deleteTopicsByName(["__consumer_offsets"], 4);
+    expect(entries(byName)).toEqual([
+      [
+        "__consumer_offsets",
+        offsetsId,
+        ErrorCode.InvalidRequest,
+        "topic __consumer_offsets is a kafka internal topic and is not allowed to be marked for deletion",
+      ],
+    ]);
+    const byId = await deleteTopics([{ name: null, topicId: offsetsId }]);
+    expect(byId.responses.map((entry) => entry.errorCode)).toEqual([ErrorCode.InvalidRequest]);
+    expect(context.metadata.state.topicByName("__consumer_offsets")!.partitions).toHaveLength(4);
+  });
+
+  test("CreatePartitions refuses __consumer_offsets, validateOnly too", async () => {
+    for (const validateOnly of [false, true]) {
+      const response = (await createPartitionsHandler(context).handle(
+        {
+          topics: [{ name: "__consumer_offsets", count: 8, assignments: null, unknownTaggedFields: [] }],
+          timeoutMs: 1000,
+          validateOnly,
+          unknownTaggedFields: [],
+        },
+        requestContext(3),
+      )) as PartitionsResponse;
+      expect(response.results.map((entry) => entry.errorCode)).toEqual([ErrorCode.InvalidRequest]);
+    }
+    expect(context.metadata.state.topicByName("__consumer_offsets")!.partitions).toHaveLength(4);
   });
 });

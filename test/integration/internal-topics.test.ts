@@ -1,12 +1,15 @@
-// Proves, on the real process with real clients, that a `__cluster_metadata` topic cannot hurt the broker:
-// kcat asking for it (auto-create on) and kafka-python creating it get an error and the broker stays up; and a
-// data directory whose metadata already holds one (as an older version let in) starts with one ERROR line
-// instead of crash-looping, and deleting that topic leaves the metadata log whole.
+// Proves, on the real process with real clients, that admin requests cannot hurt the topics the broker keeps
+// for itself: kcat asking for `__cluster_metadata` (auto-create on) and kafka-python creating it get an error
+// and the broker stays up; deleting `__consumer_offsets` (kafkajs, kafka-python) is refused and an offset
+// committed with confluent-kafka is still there, after a restart too; and a data directory whose metadata
+// already holds a `__cluster_metadata` topic (as an older version let in) starts with one ERROR line instead
+// of crash-looping, and deleting that topic leaves the metadata log whole.
 
 import { expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Kafka, logLevel } from "kafkajs";
 import { startMetadata, startStorageAndRaft } from "../../src/app/broker-node.ts";
 import { silentLogger } from "../../src/base/logger.ts";
 import { parseCommandLine } from "../../src/cli/parse-command-line.ts";
@@ -16,6 +19,10 @@ import { runClient } from "../support/in-process-broker.ts";
 import { brokerForFile, startServer } from "../support/server-process.ts";
 
 const broker = brokerForFile("internal-topics");
+
+function admin(address: string) {
+  return new Kafka({ clientId: "internal-topics", brokers: [address], logLevel: logLevel.NOTHING }).admin();
+}
 
 /** kcat's JSON listing of `topics` (all when none), with a 5 s metadata timeout. */
 async function listing(address: string, ...topics: string[]) {
@@ -33,6 +40,7 @@ admin = KafkaAdminClient(bootstrap_servers=sys.argv[1])
 calls = {
     "create-metadata": lambda: admin.create_topics([NewTopic("__cluster_metadata", 1, 1)]),
     "validate-metadata": lambda: admin.create_topics([NewTopic("__cluster_metadata", 1, 1)], validate_only=True),
+    "delete-offsets": lambda: admin.delete_topics(["__consumer_offsets"]),
     "delete-metadata": lambda: admin.delete_topics(["__cluster_metadata"]),
 }
 for name in sys.argv[2:]:
@@ -61,6 +69,41 @@ test("kcat -L -t __cluster_metadata and kafka-python's create_topics get errors;
   expect((await fetch(`http://127.0.0.1:${broker.server().httpPort}/ready`)).ok).toBe(true);
   expect((await listing(broker.address())).map((topic) => topic.topic)).toEqual(["__consumer_offsets"]);
 }, 30_000);
+
+/** librdkafka (confluent-kafka) commits offset 3 for group "keeper" on ledger/0 ("commit"); prints the committed one. */
+const keeperOffsets = `
+import sys
+from confluent_kafka import Consumer, TopicPartition
+consumer = Consumer({"bootstrap.servers": sys.argv[1], "group.id": "keeper", "enable.auto.commit": False})
+if sys.argv[2] == "commit":
+    consumer.commit(offsets=[TopicPartition("ledger", 0, 3)], asynchronous=False)
+print(consumer.committed([TopicPartition("ledger", 0)], timeout=10)[0].offset)
+consumer.close()
+`;
+
+function keeperOffset(address: string, action: "commit" | "read"): Promise<string> {
+  return runClient(["/usr/bin/python3", "-c", keeperOffsets, address, action]).then((out) => out.trim());
+}
+
+test("deleting __consumer_offsets is refused; a committed offset survives it and a restart", async () => {
+  await runClient(["kcat", "-b", broker.address(), "-P", "-t", "ledger"], "a\nb\nc\n");
+  expect(await keeperOffset(broker.address(), "commit")).toBe("3");
+  const client = admin(broker.address());
+  await client.connect();
+  try {
+    const refused = await client.deleteTopics({ topics: ["__consumer_offsets"], timeout: 5000 }).then(
+      () => null,
+      (error: { type?: string }) => error,
+    );
+    expect(refused?.type).toBe("INVALID_REQUEST");
+  } finally {
+    await client.disconnect();
+  }
+  expect(await kafkaPython(broker.address(), "delete-offsets")).toEqual(["InvalidRequestError"]);
+  expect(await keeperOffset(broker.address(), "read")).toBe("3");
+  await broker.restart();
+  expect(await keeperOffset(broker.address(), "read")).toBe("3");
+}, 60_000);
 
 /**
  * Commits `records` to a stopped broker's metadata log without the command checks, as a version that did not

@@ -1,6 +1,6 @@
 // Proves admin commands are validated against the metadata the way Kafka validates them, that they refuse to
-// create a `__cluster_metadata` topic, and that the records they produce, applied in order, give the expected
-// state and survive a snapshot round trip.
+// create, delete or grow the topics the broker keeps for itself, and that the records they produce, applied in
+// order, give the expected state and survive a snapshot round trip.
 
 import { describe, expect, test } from "bun:test";
 import { bootstrapRecords } from "../../../src/cluster/metadata/bootstrap.ts";
@@ -191,6 +191,38 @@ describe("internal topics", () => {
     expect(result).toMatchObject({ ok: false, error: "INVALID_REQUEST" });
     if (!result.ok) expect(result.message).toContain("__cluster_metadata");
     expect(context.state.topicByName("__cluster_metadata")).toBeUndefined();
+  });
+
+  test("coordinator topics are created by the broker only; a user's request is refused", () => {
+    const context = bootstrapped();
+    // The broker's own creation (bootstrap) still works, with its partition count.
+    expect(context.state.topicByName("__consumer_offsets")!.partitions).toHaveLength(4);
+    expect(create(context, { name: "__consumer_offsets", numPartitions: 1 })).toMatchObject({
+      ok: false,
+      error: "TOPIC_ALREADY_EXISTS",
+    });
+    expect(create(context, { name: "__transaction_state", numPartitions: 1 })).toMatchObject({
+      ok: false,
+      error: "INVALID_REQUEST",
+    });
+    expect(context.state.topicByName("__transaction_state")).toBeUndefined();
+    // Absent (never bootstrapped here), __consumer_offsets is refused too, not created with a user's count.
+    expect(create(contextWithBrokers([1]), { name: "__consumer_offsets" })).toMatchObject({
+      ok: false,
+      error: "INVALID_REQUEST",
+    });
+  });
+
+  test("__consumer_offsets can be neither deleted nor grown", () => {
+    const context = bootstrapped();
+    const offsets = context.state.topicByName("__consumer_offsets");
+    const deleted = planDeleteTopic(context.state, offsets);
+    expect(deleted).toMatchObject({ ok: false, error: "INVALID_REQUEST" });
+    if (!deleted.ok) expect(deleted.message).toContain("internal topic");
+    expect(
+      planCreatePartitions(context, { name: "__consumer_offsets", totalCount: 8, assignments: null }),
+    ).toMatchObject({ ok: false, error: "INVALID_REQUEST" });
+    expect(context.state.topicByName("__consumer_offsets")!.partitions).toHaveLength(4);
   });
 
   test("a __cluster_metadata topic an older version let in can still be deleted", () => {
