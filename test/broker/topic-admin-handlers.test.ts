@@ -1,6 +1,7 @@
 // Proves the topic admin APIs guard the topics the broker keeps for itself at every entrance: CreateTopics
-// (validateOnly too) and Metadata auto-creation refuse `__cluster_metadata` as Kafka does, CreateTopics refuses
-// `__transaction_state`, and DeleteTopics and CreatePartitions refuse `__consumer_offsets`.
+// (validateOnly too) and Metadata auto-creation refuse `__cluster_metadata` as Kafka does, DeleteTopics and
+// CreatePartitions refuse `__consumer_offsets`; and DeleteTopics answers a name or id given twice with
+// INVALID_REQUEST and deletes nothing for it, as Kafka's ControllerApis.deleteTopics does.
 
 import { beforeEach, describe, expect, test } from "bun:test";
 import type { RequestContext } from "../../src/broker/api-handler.ts";
@@ -162,5 +163,56 @@ describe("internal topics", () => {
       expect(response.results.map((entry) => entry.errorCode)).toEqual([ErrorCode.InvalidRequest]);
     }
     expect(context.metadata.state.topicByName("__consumer_offsets")!.partitions).toHaveLength(4);
+  });
+});
+
+describe("DeleteTopics with a topic given twice", () => {
+  test("a name given twice is answered once with INVALID_REQUEST and not deleted; the rest proceed", async () => {
+    const twiceId = topic("twice", 1);
+    const onceId = topic("once", 1);
+    for (const apiVersion of [1, 5]) {
+      const response = await deleteTopicsByName(["twice", "once", "twice"], apiVersion);
+      expect(entries(response)).toEqual(
+        apiVersion === 1
+          ? [
+              ["once", onceId, 0, null],
+              ["twice", zeroUuid, ErrorCode.InvalidRequest, "Duplicate topic name."],
+            ]
+          : [
+              ["once", zeroUuid, ErrorCode.UnknownTopicOrPartition, null],
+              ["twice", zeroUuid, ErrorCode.InvalidRequest, "Duplicate topic name."],
+            ],
+      );
+      expect(context.metadata.state.topicById(twiceId)).toBeDefined();
+    }
+    expect(context.metadata.state.topicByName("once")).toBeUndefined();
+  });
+
+  test("an id given twice, or a name together with its own id, is refused and nothing is deleted", async () => {
+    const twiceId = topic("twice", 1);
+    const pairedId = topic("paired", 1);
+    const response = await deleteTopics([
+      { name: null, topicId: twiceId },
+      { name: null, topicId: twiceId },
+      { name: null, topicId: pairedId },
+      { name: "paired" },
+      { name: "both", topicId: pairedId },
+      { name: null },
+    ]);
+    expect(entries(response)).toEqual(
+      [
+        [null, twiceId, ErrorCode.InvalidRequest, "Duplicate topic id."],
+        [
+          "paired",
+          pairedId,
+          ErrorCode.InvalidRequest,
+          "The provided topic name maps to an ID that was already supplied.",
+        ],
+        ["both", pairedId, ErrorCode.InvalidRequest, "You may not specify both topic name and topic id."],
+        [null, zeroUuid, ErrorCode.InvalidRequest, "Neither topic name nor id were specified."],
+      ].sort((a, b) => String(a).localeCompare(String(b))),
+    );
+    expect(context.metadata.state.topicById(twiceId)).toBeDefined();
+    expect(context.metadata.state.topicById(pairedId)).toBeDefined();
   });
 });
