@@ -23,8 +23,9 @@ import { produceHandler } from "../broker/handlers/produce.ts";
 import { type KafkaListener, startListener } from "../broker/listener.ts";
 import { RequestDispatcher } from "../broker/request-dispatcher.ts";
 import type { BrokerStaticConfigs } from "../cluster/config-view.ts";
-import { GroupService, offsetsPartitionsDefault, offsetsTopicName } from "../cluster/group-service.ts";
+import { GroupService, offsetsPartitionsDefault } from "../cluster/group-service.ts";
 import { type HostedReplica, HostedReplicas } from "../cluster/hosted-replicas.ts";
+import { metadataTopicName, offsetsTopicName, partitionGroupId } from "../cluster/internal-topics.ts";
 import { bootstrapRecords } from "../cluster/metadata/bootstrap.ts";
 import { RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
 import { ProducerIdAllocator } from "../cluster/producer-ids.ts";
@@ -45,8 +46,6 @@ import { createConnectionMetrics } from "./connection-metrics.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
 
-/** The cluster metadata's log, as KRaft names it: one partition, its own Raft group. */
-export const metadataTopicName = "__cluster_metadata";
 /** Milliseconds per Raft tick: a 10-tick election timeout is 1–2 s. */
 const raftTickMs = 100;
 /** How long start-up may take to elect the metadata leader and replay the metadata log. */
@@ -99,7 +98,7 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
 }
 
 /** The node's logs and its Raft groups, one per hosted partition, all ticked by one GroupManager. */
-interface NodeRaft {
+export interface NodeRaft {
   logs: LogManager;
   manager: GroupManager;
   openGroup(
@@ -112,7 +111,7 @@ interface NodeRaft {
   ): { group: RaftGroup; log: PartitionLog };
 }
 
-function startStorageAndRaft(
+export function startStorageAndRaft(
   config: ServerConfig,
   logger: Logger,
   configFor: (topic: string) => LogConfig,
@@ -151,7 +150,7 @@ function startStorageAndRaft(
         randomInt: (bound) => Math.floor(Math.random() * bound),
       };
       const group = manager.addGroup({
-        groupId: `${topic}-${partition}`,
+        groupId: partitionGroupId(topic, partition),
         config: raftConfig,
         store: new PartitionLogStore({ log: state.log, nodeId: config.nodeId, membership: () => membership }),
         hardState: new FileHardStateStore({
@@ -197,9 +196,10 @@ function createReplicas(nodeId: number, raft: NodeRaft, logger: Logger): HostedR
 
 /**
  * Starts the metadata group, waits until it leads and has applied everything its log holds, then fills in
- * what a fresh or moved node lacks (cluster id, its registration, __consumer_offsets).
+ * what a fresh or moved node lacks (cluster id, its registration, __consumer_offsets). Exported with
+ * startStorageAndRaft for tests that write a data directory as an older version would have.
  */
-async function startMetadata(
+export async function startMetadata(
   config: ServerConfig,
   raft: NodeRaft,
   onApplied: (metadata: RaftMetadataService) => void,

@@ -36,8 +36,5 @@ export function planningContext(context: BrokerContext, state = context.metadata
   };
 }
 
-/** Names of Kafka's internal topics, reported with isInternal. */
-export const internalTopicNames: ReadonlySet<string> = new Set(["__consumer_offsets", "__transaction_state"]);
-
 /** Kafka's "authorized operations not requested" marker (Integer.MIN_VALUE) in Metadata, DescribeCluster and DescribeGroups. */
 export const authorizedOperationsNotRequested = -2147483648;

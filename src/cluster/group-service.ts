@@ -26,7 +26,7 @@ import {
 } from "./partition-groups.ts";
 import type { PartitionReplica } from "./partition-replica.ts";
 
-export const offsetsTopicName = "__consumer_offsets";
+export { offsetsTopicName } from "./internal-topics.ts";
 /** offsets.topic.num.partitions: Kafka's default is 50; a small broker does well with fewer Raft groups. */
 export const offsetsPartitionsDefault = 16;
 /** offsets.retention.check.interval.ms: how often expired offsets are looked for (Kafka's default, 10 minutes). */

@@ -3,6 +3,7 @@
 // It answers the handlers' look-ups by name or id, and who leads each hosted partition.
 
 import type { Logger } from "../base/logger.ts";
+import { nodeGroupIds, partitionGroupId } from "./internal-topics.ts";
 import type { PartitionDirectory, PartitionLeadership } from "./metadata/metadata-service.ts";
 import type { MetadataState, TopicMetadata } from "./metadata/metadata-state.ts";
 import type { PartitionReplica, ReplicaDirectory } from "./partition-replica.ts";
@@ -20,6 +21,8 @@ export class HostedReplicas implements ReplicaDirectory, PartitionDirectory {
   /** By `${topicId}/${partition}`, and by `${topicName}/${partition}`: Produce and Fetch look up by name. */
   private readonly byKey = new Map<string, HostedReplica>();
   private readonly byNameKey = new Map<string, HostedReplica>();
+  /** Topic-partitions never opened because their Raft group is one of the node's own (logged once each). */
+  private readonly refused = new Set<string>();
 
   constructor(
     private readonly nodeId: number,
@@ -43,6 +46,7 @@ export class HostedReplicas implements ReplicaDirectory, PartitionDirectory {
       topic.partitions.forEach((assignment, partition) => {
         if (!assignment.replicas.includes(this.nodeId)) return;
         const key = `${topic.topicId}/${partition}`;
+        if (this.collidesWithNodeGroup(topic, partition, key)) return;
         wanted.add(key);
         if (this.byKey.has(key)) return;
         const replica = this.open(topic, partition);
@@ -57,6 +61,25 @@ export class HostedReplicas implements ReplicaDirectory, PartitionDirectory {
       if (this.byNameKey.get(nameKey) === replica) this.byNameKey.delete(nameKey);
       void replica.delete().catch((error) => this.logger.error("deleting a replica failed", { key, error }));
     }
+  }
+
+  /**
+   * Metadata written before topic names were checked may hold a topic named like one of the node's own groups
+   * (a `__cluster_metadata` topic). Opening it would collide with the metadata group at every start, and
+   * deleting it would delete the metadata log: such a partition is never opened, and so never deleted.
+   */
+  private collidesWithNodeGroup(topic: TopicMetadata, partition: number, key: string): boolean {
+    const groupId = partitionGroupId(topic.name, partition);
+    if (!nodeGroupIds.has(groupId)) return false;
+    if (!this.refused.has(key)) {
+      this.refused.add(key);
+      this.logger.error("not hosting a partition: its raft group is the node's own; delete the topic", {
+        topic: topic.name,
+        partition,
+        groupId,
+      });
+    }
+    return true;
   }
 
   byId(topicId: string, partition: number): PartitionReplica | undefined {

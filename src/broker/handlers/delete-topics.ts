@@ -1,7 +1,9 @@
-// DeleteTopics v0–6: by name (every version) or by topic id (v6+), through the metadata log.
+// DeleteTopics v0–6: by name (every version) or by topic id (v6+), through the metadata log. The request is
+// checked first as Kafka's ControllerApis.deleteTopics checks it: a name or id given twice, both or neither
+// given, or a name whose id is also given, is answered INVALID_REQUEST and nothing is deleted for it.
 
 import { planDeleteTopic } from "../../cluster/metadata/metadata-commands.ts";
-import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
+import type { MetadataState, TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
 import { zeroUuid } from "../../protocol/codec-runtime.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
@@ -10,34 +12,93 @@ import type { BrokerContext } from "../broker-context.ts";
 
 type DeleteResult = ApiMessages[20]["response"]["responses"][number];
 
-async function deleteOne(
-  context: BrokerContext,
-  requested: { name: string | null; topicId: string },
-): Promise<DeleteResult> {
-  const state = context.metadata.state;
-  const byId = requested.name === null;
-  const topic: TopicMetadata | undefined = byId
-    ? state.topicById(requested.topicId)
-    : state.topicByName(requested.name!);
-  const answer: DeleteResult = {
-    name: topic?.name ?? requested.name,
-    topicId: topic?.topicId ?? requested.topicId,
-    errorCode: 0,
-    errorMessage: null,
-    unknownTaggedFields: [],
-  };
-  if (!topic) {
-    answer.errorCode = byId ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
-    return answer;
+interface RequestedTopic {
+  name: string | null;
+  topicId: string;
+}
+
+function deleteResult(
+  name: string | null,
+  topicId: string,
+  error: { code: number; message: string | null } = { code: 0, message: null },
+): DeleteResult {
+  return { name, topicId, errorCode: error.code, errorMessage: error.message, unknownTaggedFields: [] };
+}
+
+function invalid(name: string | null, topicId: string, message: string): DeleteResult {
+  return deleteResult(name, topicId, { code: ErrorCode.InvalidRequest, message });
+}
+
+function countInto(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+/**
+ * Splits the request into the topics to delete and the answers known without deleting anything, with Kafka's
+ * messages. Kafka answers a duplicated name or id once, whatever the number of its copies; the answers' order
+ * means nothing (Kafka shuffles them so that positions reveal nothing).
+ */
+function checkDeleteRequest(
+  state: MetadataState,
+  requested: readonly RequestedTopic[],
+): { toDelete: TopicMetadata[]; answers: DeleteResult[] } {
+  const answers: DeleteResult[] = [];
+  const nameCounts = new Map<string, number>();
+  const idCounts = new Map<string, number>();
+  for (const { name, topicId } of requested) {
+    if (name === null && topicId === zeroUuid) {
+      answers.push(invalid(null, zeroUuid, "Neither topic name nor id were specified."));
+    } else if (name === null) {
+      countInto(idCounts, topicId);
+    } else if (topicId !== zeroUuid) {
+      answers.push(invalid(name, topicId, "You may not specify both topic name and topic id."));
+    } else {
+      countInto(nameCounts, name);
+    }
   }
+  const toDelete = new Map<string, TopicMetadata>();
+  for (const [topicId, count] of idCounts) {
+    const topic = state.topicById(topicId);
+    if (count > 1) {
+      answers.push(invalid(null, topicId, "Duplicate topic id."));
+    } else if (!topic) {
+      answers.push(deleteResult(null, topicId, { code: ErrorCode.UnknownTopicId, message: null }));
+    } else {
+      toDelete.set(topicId, topic);
+    }
+  }
+  for (const [name, count] of nameCounts) {
+    const topic = state.topicByName(name);
+    if (count > 1) {
+      answers.push(invalid(name, zeroUuid, "Duplicate topic name."));
+    } else if (!topic) {
+      answers.push(deleteResult(name, zeroUuid, { code: ErrorCode.UnknownTopicOrPartition, message: null }));
+    } else if (idCounts.has(topic.topicId)) {
+      // Named and given by id: neither copy is deleted (Kafka: the id counts as a duplicate).
+      toDelete.delete(topic.topicId);
+      answers.push(
+        invalid(name, topic.topicId, "The provided topic name maps to an ID that was already supplied."),
+      );
+    } else {
+      toDelete.set(topic.topicId, topic);
+    }
+  }
+  return { toDelete: [...toDelete.values()], answers };
+}
+
+async function deleteOne(context: BrokerContext, topic: TopicMetadata): Promise<DeleteResult> {
   // Planned by id against the state when its turn comes: a concurrent delete finds it gone.
   const result = await context.metadata.execute((current) =>
     planDeleteTopic(current, current.topicById(topic.topicId)),
   );
-  if (!result.ok)
-    return { ...answer, errorCode: errorCodeByName(result.error), errorMessage: result.message };
+  if (!result.ok) {
+    return deleteResult(topic.name, topic.topicId, {
+      code: errorCodeByName(result.error),
+      message: result.message,
+    });
+  }
   context.logger.info("deleted topic", { topic: topic.name });
-  return answer;
+  return deleteResult(topic.name, topic.topicId);
 }
 
 export function deleteTopicsHandler(context: BrokerContext) {
@@ -48,8 +109,9 @@ export function deleteTopicsHandler(context: BrokerContext) {
     async handle(request, { apiVersion }) {
       const requested =
         apiVersion >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: zeroUuid }));
-      const responses: DeleteResult[] = [];
-      for (const topic of requested) responses.push(await deleteOne(context, topic));
+      const { toDelete, answers } = checkDeleteRequest(context.metadata.state, requested);
+      const responses = [...answers];
+      for (const topic of toDelete) responses.push(await deleteOne(context, topic));
       return { throttleTimeMs: 0, responses, unknownTaggedFields: [] };
     },
   });

@@ -1,18 +1,14 @@
 // Metadata v0–12: brokers, the cluster id, and each topic's partitions with their leaders. Unknown topics are
 // created when the client allows it (v4+) and auto.create.topics.enable is on, as Kafka does.
 
+import { internalTopicNames } from "../../cluster/internal-topics.ts";
 import { checkTopicName, planCreateTopic } from "../../cluster/metadata/metadata-commands.ts";
 import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
 import { zeroUuid } from "../../protocol/codec-runtime.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
-import {
-  authorizedOperationsNotRequested,
-  type BrokerContext,
-  internalTopicNames,
-  planningContext,
-} from "../broker-context.ts";
+import { authorizedOperationsNotRequested, type BrokerContext, planningContext } from "../broker-context.ts";
 
 type MetadataResponse = ApiMessages[3]["response"];
 type TopicResult = MetadataResponse["topics"][number];
@@ -64,8 +60,17 @@ async function autoCreate(context: BrokerContext, name: string): Promise<number>
     const result = await context.metadata.execute((state) =>
       planCreateTopic(planningContext(context, state), command),
     );
-    // Another request may have created it first: that is success too.
-    if (!result.ok) return result.error === "TOPIC_ALREADY_EXISTS" ? 0 : ErrorCode.InvalidTopicException;
+    // Another request may have created it first: that is success too. Other refusals are answered as a KRaft
+    // broker's AutoTopicCreationManager answers them: too few brokers is INVALID_REPLICATION_FACTOR (checked
+    // before forwarding); the rest (an internal name, a colliding one) the controller refuses after the broker
+    // has answered UNKNOWN_TOPIC_OR_PARTITION. Malformed names were answered before this.
+    if (!result.ok) {
+      if (result.error === "TOPIC_ALREADY_EXISTS") return 0;
+      context.logger.info("auto-creating a topic was refused", { topic: name, reason: result.message });
+      return result.error === "INVALID_REPLICATION_FACTOR"
+        ? ErrorCode.InvalidReplicationFactor
+        : ErrorCode.UnknownTopicOrPartition;
+    }
     context.logger.info("auto-created topic", { topic: name });
     return 0;
   } catch (error) {

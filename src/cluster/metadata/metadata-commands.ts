@@ -3,6 +3,7 @@
 // out. Only the metadata leader plans, and it proposes the records; every node then applies them.
 
 import { assignReplicas } from "../assignment-policy.ts";
+import { internalTopicNames, metadataTopicName } from "../internal-topics.ts";
 import { checkTopicConfigs, topicConfigDefinition } from "../topic-config-definitions.ts";
 import type { MetadataRecord, PartitionAssignment } from "./metadata-records.ts";
 import type { MetadataState, TopicMetadata } from "./metadata-state.ts";
@@ -73,8 +74,19 @@ export interface CreateTopicCommand {
 export function planCreateTopic(context: PlanningContext, command: CreateTopicCommand): CommandResult {
   const nameProblem = checkTopicName(command.name);
   if (nameProblem) return fail("INVALID_TOPIC_EXCEPTION", nameProblem);
+  // Kafka's ControllerApis.createTopics refuses this one name before anything else (KAFKA-14358; INVALID_REQUEST
+  // since KAFKA-16975). Here a topic of that name would also share the metadata log's Raft group and directory.
+  if (command.name === metadataTopicName) {
+    return fail("INVALID_REQUEST", `creation of internal topic ${metadataTopicName} is prohibited`);
+  }
   if (context.state.topicByName(command.name)) {
     return fail("TOPIC_ALREADY_EXISTS", `topic '${command.name}' already exists`);
+  }
+  // Kafka (ReplicationControlManager.createTopics) lets a user create these before its coordinators do; groups
+  // (or transactions) whose partition the user's copy lacks then wait forever. The broker creates them itself
+  // (bootstrap.ts), so no request needs to.
+  if (internalTopicNames.has(command.name)) {
+    return fail("INVALID_REQUEST", `topic '${command.name}' is internal: only the broker creates it`);
   }
   const collision = collidingTopic(context.state, command.name);
   if (collision) {
@@ -174,6 +186,15 @@ function checkReplicaLists(
 export function planDeleteTopic(state: MetadataState, topic: TopicMetadata | undefined): CommandResult {
   if (!topic) return fail("UNKNOWN_TOPIC_OR_PARTITION", "this server does not host this topic");
   if (!state.topicById(topic.topicId)) return fail("UNKNOWN_TOPIC_ID", "no topic with this id");
+  // Kafka's broker does not check (ControllerApis.deleteTopics, ReplicationControlManager.deleteTopic: the id
+  // must exist, nothing more); its kafka-topics tool refuses client-side with this message. One DeleteTopics
+  // would wipe every group's state and committed offsets, which no user wants: the broker refuses too.
+  if (internalTopicNames.has(topic.name)) {
+    return fail(
+      "INVALID_REQUEST",
+      `topic ${topic.name} is a kafka internal topic and is not allowed to be marked for deletion`,
+    );
+  }
   return { ok: true, records: [{ type: "remove-topic", topicId: topic.topicId }] };
 }
 
@@ -183,6 +204,14 @@ export function planCreatePartitions(
 ): CommandResult {
   const topic = context.state.topicByName(command.name);
   if (!topic) return fail("UNKNOWN_TOPIC_OR_PARTITION", `topic '${command.name}' does not exist`);
+  // Kafka's controller (ReplicationControlManager.createPartitions) does not check; its kafka-topics tool refuses
+  // to change the offsets topic's partition count. A coordinator's partitions are its hash modulus: refuse here.
+  if (internalTopicNames.has(topic.name)) {
+    return fail(
+      "INVALID_REQUEST",
+      `the number of partitions of internal topic ${topic.name} cannot be changed`,
+    );
+  }
   const current = topic.partitions.length;
   if (command.totalCount <= current) {
     return fail("INVALID_PARTITIONS", `topic has ${current} partitions; the new count must be larger`);

@@ -1,7 +1,9 @@
-// Proves admin commands are validated against the metadata the way Kafka validates them, and that the records
-// they produce, applied in order, give the expected state and survive a snapshot round trip.
+// Proves admin commands are validated against the metadata the way Kafka validates them, that they refuse to
+// create, delete or grow the topics the broker keeps for itself, and that the records they produce, applied in
+// order, give the expected state and survive a snapshot round trip.
 
 import { describe, expect, test } from "bun:test";
+import { bootstrapRecords } from "../../../src/cluster/metadata/bootstrap.ts";
 import {
   type CreateTopicCommand,
   type PlanningContext,
@@ -163,5 +165,76 @@ describe("other commands", () => {
   test("applying a record that does not fit the state is a bug", () => {
     const state = new MetadataState();
     expect(() => state.apply({ type: "remove-topic", topicId: "nope" })).toThrow("no topic with id");
+  });
+});
+
+describe("internal topics", () => {
+  /** A node's metadata after its first start: bootstrap created __consumer_offsets, as broker-node does. */
+  function bootstrapped(): PlanningContext {
+    const context = contextWithBrokers([1]);
+    const records = bootstrapRecords(context.state, {
+      nodeId: 1,
+      advertisedHost: "localhost",
+      advertisedPort: 9092,
+      offsetsTopicName: "__consumer_offsets",
+      offsetsPartitions: 4,
+      newClusterId: () => "cluster",
+      newTopicId: () => "offsets-id",
+    });
+    for (const record of records) context.state.apply(record);
+    return context;
+  }
+
+  test("__cluster_metadata is never created: the metadata log's Raft group already has its name", () => {
+    const context = bootstrapped();
+    const result = create(context, { name: "__cluster_metadata", numPartitions: 1 });
+    expect(result).toMatchObject({ ok: false, error: "INVALID_REQUEST" });
+    if (!result.ok) expect(result.message).toContain("__cluster_metadata");
+    expect(context.state.topicByName("__cluster_metadata")).toBeUndefined();
+  });
+
+  test("coordinator topics are created by the broker only; a user's request is refused", () => {
+    const context = bootstrapped();
+    // The broker's own creation (bootstrap) still works, with its partition count.
+    expect(context.state.topicByName("__consumer_offsets")!.partitions).toHaveLength(4);
+    expect(create(context, { name: "__consumer_offsets", numPartitions: 1 })).toMatchObject({
+      ok: false,
+      error: "TOPIC_ALREADY_EXISTS",
+    });
+    expect(create(context, { name: "__transaction_state", numPartitions: 1 })).toMatchObject({
+      ok: false,
+      error: "INVALID_REQUEST",
+    });
+    expect(context.state.topicByName("__transaction_state")).toBeUndefined();
+    // Absent (never bootstrapped here), __consumer_offsets is refused too, not created with a user's count.
+    expect(create(contextWithBrokers([1]), { name: "__consumer_offsets" })).toMatchObject({
+      ok: false,
+      error: "INVALID_REQUEST",
+    });
+  });
+
+  test("__consumer_offsets can be neither deleted nor grown", () => {
+    const context = bootstrapped();
+    const offsets = context.state.topicByName("__consumer_offsets");
+    const deleted = planDeleteTopic(context.state, offsets);
+    expect(deleted).toMatchObject({ ok: false, error: "INVALID_REQUEST" });
+    if (!deleted.ok) expect(deleted.message).toContain("internal topic");
+    expect(
+      planCreatePartitions(context, { name: "__consumer_offsets", totalCount: 8, assignments: null }),
+    ).toMatchObject({ ok: false, error: "INVALID_REQUEST" });
+    expect(context.state.topicByName("__consumer_offsets")!.partitions).toHaveLength(4);
+  });
+
+  test("a __cluster_metadata topic an older version let in can still be deleted", () => {
+    const context = bootstrapped();
+    context.state.apply({
+      type: "topic",
+      name: "__cluster_metadata",
+      topicId: "bad-id",
+      partitions: [{ replicas: [1] }],
+      configs: {},
+    });
+    const result = planDeleteTopic(context.state, context.state.topicByName("__cluster_metadata"));
+    expect(result).toEqual({ ok: true, records: [{ type: "remove-topic", topicId: "bad-id" }] });
   });
 });
