@@ -4,6 +4,7 @@
 // connection when something failed, since that is the only way such a client can learn of it.
 
 import { topicConfigValue } from "../../cluster/config-view.ts";
+import { internalTopicNames } from "../../cluster/internal-topics.ts";
 import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
 import type { AppendTicket, ReplicaError } from "../../cluster/partition-replica.ts";
 import { topicConfigDefinition } from "../../cluster/topic-config-definitions.ts";
@@ -11,7 +12,7 @@ import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { TimestampType } from "../../protocol/records/batch-header.ts";
 import { defineHandler } from "../api-handler.ts";
-import { type BrokerContext, internalTopicNames } from "../broker-context.ts";
+import type { BrokerContext } from "../broker-context.ts";
 import { closeConnection } from "../dispatcher.ts";
 import { timestampAfterMaxMsDefault, validateProducedRecords } from "../produce-validation.ts";
 
