@@ -31,7 +31,7 @@ import { RaftMetadataService } from "../cluster/metadata/raft-metadata-service.t
 import { ProducerIdAllocator } from "../cluster/producer-ids.ts";
 import { RaftReplica } from "../cluster/raft-replica.ts";
 import { topicConfigDefinition } from "../cluster/topic-config-definitions.ts";
-import { TopicConfigFollower, topicLogConfig } from "../cluster/topic-log-config.ts";
+import { logConfigFor, TopicConfigFollower } from "../cluster/topic-log-config.ts";
 import type { MembershipConfig, RaftConfig } from "../raft/core/index.ts";
 import { raftConfigDefaults } from "../raft/core/index.ts";
 import {
@@ -41,7 +41,7 @@ import {
   PartitionLogStore,
   type RaftGroup,
 } from "../raft/node/index.ts";
-import { type LogConfig, LogManager, logConfigOf, type PartitionLog } from "../storage/index.ts";
+import { type LogConfig, LogManager, type PartitionLog } from "../storage/index.ts";
 import { createConnectionMetrics } from "./connection-metrics.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
@@ -295,9 +295,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   // The metadata as last applied, start-up's replay included: the logs' topic configs are read from it.
   let applied: RaftMetadataService | undefined;
   const raft = startStorageAndRaft(config, logger, (topic) =>
-    topic === metadataTopicName
-      ? logConfigOf()
-      : topicLogConfig(applied?.state.topicByName(topic)?.configs ?? new Map(), brokerStatic),
+    logConfigFor(topic, applied?.state.topicByName(topic)?.configs ?? new Map(), brokerStatic),
   );
   const replicas = createReplicas(config.nodeId, raft, logger);
   const topicConfigs = new TopicConfigFollower((topic, partitions) =>

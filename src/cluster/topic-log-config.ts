@@ -5,6 +5,7 @@
 
 import { type LogConfig, logConfigOf } from "../storage/index.ts";
 import { type BrokerStaticConfigs, topicConfigValue } from "./config-view.ts";
+import { internalTopicNames, metadataTopicName } from "./internal-topics.ts";
 import type { MetadataState } from "./metadata/metadata-state.ts";
 import { longConfigValue, topicConfigDefinition } from "./topic-config-definitions.ts";
 
@@ -34,6 +35,26 @@ export function topicLogConfig(
     flushPolicy,
     flushIntervalMs: flushPolicy === "interval" ? Math.max(1, flushMs) : 1000,
   });
+}
+
+/** retention.ms and retention.bytes at -1: no segment is ever deleted for its age or the log's size. */
+const keptForever = { retentionMs: -1, retentionBytes: -1 } as const;
+
+/**
+ * The config of any log a node keeps, by its topic. Logs that hold state rather than a stream never delete
+ * segments by age or size, whatever their topic configs say: the metadata log, because with no metadata
+ * snapshots yet a replay from its start is the only copy of the cluster's topics; and the coordinators' topics
+ * (__consumer_offsets), which Kafka compacts — until Chronik compacts, deleting an old segment would drop the
+ * latest commit of every group that has not committed since (an idle consumer's position).
+ */
+export function logConfigFor(
+  topic: string,
+  overrides: ReadonlyMap<string, string>,
+  brokerStatic: BrokerStaticConfigs,
+): LogConfig {
+  if (topic === metadataTopicName) return logConfigOf(keptForever);
+  const config = topicLogConfig(overrides, brokerStatic);
+  return internalTopicNames.has(topic) ? { ...config, ...keptForever } : config;
 }
 
 /**
