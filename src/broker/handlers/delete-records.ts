@@ -1,7 +1,10 @@
 // DeleteRecords v0–2: moves each partition's log start offset up (AdminClient.deleteRecords, kafka-delete-
 // records.sh). Offset -1 means the high watermark; one above it is OFFSET_OUT_OF_RANGE. The answer's
 // lowWatermark is the new log start offset; consumers below it then get OFFSET_OUT_OF_RANGE and reset.
+// Internal topics are refused, as Kafka's ReplicaManager refuses them: cutting __consumer_offsets would drop
+// every group's committed offsets below the cut.
 
+import { internalTopicNames } from "../../cluster/internal-topics.ts";
 import type { PartitionReplica } from "../../cluster/partition-replica.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
@@ -18,6 +21,9 @@ async function deleteBefore(
   requested: bigint,
 ): Promise<{ errorCode: number; lowWatermark: bigint }> {
   if (!replica) return { errorCode: ErrorCode.UnknownTopicOrPartition, lowWatermark: -1n };
+  if (internalTopicNames.has(replica.topicName)) {
+    return { errorCode: ErrorCode.InvalidTopicException, lowWatermark: -1n };
+  }
   if (!replica.isLeader()) return { errorCode: ErrorCode.NotLeaderOrFollower, lowWatermark: -1n };
   if (requested < highWatermarkOffset || requested > BigInt(Number.MAX_SAFE_INTEGER)) {
     return { errorCode: ErrorCode.OffsetOutOfRange, lowWatermark: -1n };
