@@ -41,7 +41,26 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.exit(0);
   });
 }
-server = await startServer(parsed.config, logger);
+/**
+ * An operating-system refusal at start-up (a port in use, a data directory it may not write) in one line, as
+ * bad options get; anything else is a bug and keeps its stack trace.
+ */
+function systemRefusal(error: unknown): string | null {
+  if (!(error instanceof Error) || !("code" in error) || typeof error.code !== "string") return null;
+  const { code, syscall, address, port, path } = error as unknown as Partial<Record<string, unknown>>;
+  const target = address !== undefined ? `${address}:${port}` : path !== undefined ? String(path) : null;
+  const what = [syscall, target].filter((part) => part !== undefined && part !== null).join(" ");
+  return `cannot start: ${what ? `${what}: ` : ""}${code} (${error.message})`;
+}
+
+try {
+  server = await startServer(parsed.config, logger);
+} catch (error) {
+  const refusal = systemRefusal(error);
+  if (refusal === null) throw error;
+  console.error(`chronik-server: ${refusal}`);
+  process.exit(1);
+}
 if (stopping) {
   await server.stop();
   process.exit(0);

@@ -1,9 +1,12 @@
 // Proves the real chronik-server process starts on the ports it is given, answers HTTP health and readiness and
-// a real client's metadata request, refuses bad configuration with one line and exit code 2, and stops cleanly
-// on SIGTERM.
+// a real client's metadata request, refuses bad configuration with one line and exit code 2, refuses a port
+// already in use with one line and exit code 1, and stops cleanly on SIGTERM.
 
 import { describe, expect, test } from "bun:test";
-import { runServerCommand, startServer } from "../support/server-process.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, runServerCommand, startServer } from "../support/server-process.ts";
 
 describe("chronik-server process", () => {
   test("bad options stop startup with one line naming the problem", async () => {
@@ -24,6 +27,34 @@ describe("chronik-server process", () => {
     expect(result.stderr.trim()).toBe(
       "chronik-server: raft-cluster is not available yet (no Raft peer transport); use standalone",
     );
+  });
+
+  test("a port already in use stops startup with one line naming the address and the error", async () => {
+    const taken = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const dataDir = mkdtempSync(join(tmpdir(), "chronik-port-taken-"));
+    try {
+      const common = ["--bind-addr", "127.0.0.1", "--advertised-addr", "127.0.0.1", "--data-dir", dataDir];
+      const kafka = await runServerCommand([
+        ...["--kafka-port", String(taken.port), "--http-port", String(await freePort())],
+        ...common,
+        "standalone",
+      ]);
+      expect(kafka.exitCode).toBe(1);
+      expect(kafka.stderr.trim().split("\n").at(-1)).toBe(
+        `chronik-server: cannot start: listen 127.0.0.1:${taken.port}: EADDRINUSE (Failed to listen at 127.0.0.1)`,
+      );
+      const http = await runServerCommand([
+        ...["--kafka-port", String(await freePort()), "--http-port", String(taken.port)],
+        ...common,
+        "standalone",
+      ]);
+      expect(http.exitCode).toBe(1);
+      expect(http.stderr.trim().split("\n")).toHaveLength(1);
+      expect(http.stderr).toStartWith("chronik-server: cannot start: listen: EADDRINUSE");
+    } finally {
+      taken.stop(true);
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 
   test("--help lists the options and exits 0", async () => {
