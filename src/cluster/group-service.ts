@@ -19,6 +19,7 @@ import {
   type SyncGroupResponse,
 } from "./groups/index.ts";
 import {
+  decodePartitionRecord,
   encodePartitionRecord,
   type PartitionAnswer,
   PartitionGroups,
@@ -33,6 +34,12 @@ export const offsetsPartitionsDefault = 16;
 export const offsetsRetentionCheckIntervalMsDefault = 600_000;
 /** How much of a __consumer_offsets partition one read takes while loading. */
 const loadReadBytes = 1024 * 1024;
+/**
+ * After a load that failed, how long the partition answers COORDINATOR_NOT_AVAILABLE before loading is tried
+ * again: clients retry FindCoordinator every few hundred ms, and a failure that repeats must not re-read the
+ * whole partition each time.
+ */
+const loadRetryBackoffMs = 5_000;
 
 /** Schedules `run` after `delayMs`; returns a function that cancels it. Injected so tests control time. */
 export type Scheduler = (delayMs: number, run: () => void) => () => void;
@@ -54,9 +61,12 @@ export interface GroupServiceOptions {
   logger: Logger;
 }
 
+/** NOT_COORDINATOR: not the leader here (or not caught up yet); COORDINATOR_NOT_AVAILABLE: loading failed. */
+type CoordinatorUnavailable = "NOT_COORDINATOR" | "COORDINATOR_NOT_AVAILABLE";
+
 export type CoordinatorLookup =
   | { ok: true; partition: number; coordinator: PartitionGroups }
-  | { ok: false; error: "NOT_COORDINATOR" | "COORDINATOR_NOT_AVAILABLE" };
+  | { ok: false; error: CoordinatorUnavailable };
 
 interface PartitionCoordinator {
   coordinator: PartitionGroups;
@@ -70,6 +80,8 @@ type Pending = { resolve: (response: JoinGroupResponse | SyncGroupResponse) => v
 
 export class GroupService {
   private readonly coordinators = new Map<number, PartitionCoordinator>();
+  /** Partitions whose last load failed, with the replica it was tried on and when to try again. */
+  private readonly failedLoads = new Map<number, { replica: PartitionReplica; retryAtMs: number }>();
   private readonly pending = new Map<RequestToken, Pending>();
   private nextToken = 1;
   private cancelRetention: (() => void) | null = null;
@@ -84,7 +96,7 @@ export class GroupService {
   lookup(groupId: string): CoordinatorLookup {
     const partition = this.partitionOf(groupId);
     const entry = this.entryFor(partition);
-    if (!entry) return { ok: false, error: "NOT_COORDINATOR" };
+    if (typeof entry === "string") return { ok: false, error: entry };
     return { ok: true, partition, coordinator: entry.coordinator };
   }
 
@@ -97,7 +109,7 @@ export class GroupService {
   private *ledHere(): Generator<[number, PartitionCoordinator]> {
     for (let partition = 0; partition < this.options.offsetsPartitions; partition++) {
       const entry = this.entryFor(partition);
-      if (entry) yield [partition, entry];
+      if (typeof entry !== "string") yield [partition, entry];
     }
   }
 
@@ -124,7 +136,7 @@ export class GroupService {
   ) {
     const partition = this.partitionOf(groupId);
     const entry = this.entryFor(partition);
-    if (!entry) return "NOT_COORDINATOR" as const;
+    if (typeof entry === "string") return "NOT_COORDINATOR" as const;
     const output = run(entry.coordinator, this.options.nowMs());
     await this.persist(partition, entry, output);
     return output.response;
@@ -140,7 +152,7 @@ export class GroupService {
   ): Promise<JoinGroupResponse | SyncGroupResponse | "NOT_COORDINATOR"> {
     const partition = this.partitionOf(groupId);
     const entry = this.entryFor(partition);
-    if (!entry) return "NOT_COORDINATOR";
+    if (typeof entry === "string") return "NOT_COORDINATOR";
     const token = this.nextToken++;
     const parked = new Promise<JoinGroupResponse | SyncGroupResponse>((resolve) =>
       this.pending.set(token, { resolve }),
@@ -202,27 +214,48 @@ export class GroupService {
     });
   }
 
-  private entryFor(partition: number): PartitionCoordinator | undefined {
+  private entryFor(partition: number): PartitionCoordinator | CoordinatorUnavailable {
     const replica = this.options.replicaOf(partition);
-    if (!replica?.isLeader()) return undefined;
+    if (!replica?.isLeader()) return "NOT_COORDINATOR";
     const entry = this.coordinators.get(partition);
-    if (!entry || entry.replica !== replica) {
-      // A new leader has not yet committed everything its log holds: loading now would miss groups.
-      if (replica.highWatermark.value < replica.logEndOffset()) return undefined;
-      // Becoming the leader of this partition (or starting up): rebuild its groups from its records.
-      const { coordinator, loadOutput } = this.load(partition, replica);
-      const loaded: PartitionCoordinator = {
-        coordinator,
-        replica,
-        cancelTick: null,
-        persisting: Promise.resolve(),
-      };
-      this.coordinators.set(partition, loaded);
-      this.armRetention();
-      // What loading decided (expired sessions, oversized groups) is persisted like any other step.
-      void this.persist(partition, loaded, loadOutput);
-      return loaded;
+    if (entry && entry.replica === replica) return entry;
+    // A new leader has not yet committed everything its log holds: loading now would miss groups.
+    if (replica.highWatermark.value < replica.logEndOffset()) return "NOT_COORDINATOR";
+    return this.loadEntry(partition, replica);
+  }
+
+  /**
+   * Becoming the leader of this partition (or starting up): rebuilds its groups from its records. A load that
+   * fails is logged and answered COORDINATOR_NOT_AVAILABLE (group requests then get NOT_COORDINATOR, as
+   * Kafka answers for a coordinator whose load failed): a client retries that, where an exception would close
+   * its connection.
+   */
+  private loadEntry(
+    partition: number,
+    replica: PartitionReplica,
+  ): PartitionCoordinator | "COORDINATOR_NOT_AVAILABLE" {
+    const nowMs = this.options.nowMs();
+    const failed = this.failedLoads.get(partition);
+    if (failed?.replica === replica && nowMs < failed.retryAtMs) return "COORDINATOR_NOT_AVAILABLE";
+    let loaded: ReturnType<GroupService["load"]>;
+    try {
+      loaded = this.load(partition, replica);
+    } catch (error) {
+      this.options.logger.error("loading groups failed", { partition, retryInMs: loadRetryBackoffMs, error });
+      this.failedLoads.set(partition, { replica, retryAtMs: nowMs + loadRetryBackoffMs });
+      return "COORDINATOR_NOT_AVAILABLE";
     }
+    this.failedLoads.delete(partition);
+    const entry: PartitionCoordinator = {
+      coordinator: loaded.coordinator,
+      replica,
+      cancelTick: null,
+      persisting: Promise.resolve(),
+    };
+    this.coordinators.set(partition, entry);
+    this.armRetention();
+    // What loading decided (expired sessions, oversized groups) is persisted like any other step.
+    void this.persist(partition, entry, loaded.loadOutput);
     return entry;
   }
 
@@ -250,15 +283,37 @@ export class GroupService {
         const batch = read.records.subarray(span.position, span.position + span.size);
         const header = readBatchHeader(batch);
         offset = Number(header.baseOffset) + header.lastOffsetDelta + 1;
-        if (isControlBatch(header.attributes)) continue;
-        for (const record of readAllRecords(batch, { decompressedBytesMax: loadReadBytes * 64 })) {
-          if (record.key) coordinator.replay(record.key, record.value);
-          recordCount++;
-        }
+        if (!isControlBatch(header.attributes))
+          recordCount += this.replayBatch(partition, batch, coordinator);
       }
     }
     this.options.logger.debug("loaded groups", { partition, records: recordCount, upTo: highWatermark });
     return { coordinator, loadOutput: coordinator.onLoadComplete(this.options.nowMs()) };
+  }
+
+  /**
+   * Replays one batch's records; returns how many it held. A record that does not decode, or of a key type
+   * not known here, is skipped with a warning. Kafka's loader (CoordinatorLoaderImpl) skips unknown key types
+   * the same way but fails the whole load on a record that does not deserialize — and a partition that never
+   * loads again takes every group on it down until someone edits the log by hand. Skipping loses only what
+   * that one record said (an offset or a group's state, which later records usually restate), so skip.
+   */
+  private replayBatch(partition: number, batch: Uint8Array, coordinator: PartitionGroups): number {
+    const baseOffset = Number(readBatchHeader(batch).baseOffset);
+    const records = readAllRecords(batch, { decompressedBytesMax: loadReadBytes * 64 });
+    for (const record of records) {
+      const decoded = decodePartitionRecord(record.key, record.value);
+      if (decoded.ok) {
+        coordinator.replayRecord(decoded.record);
+        continue;
+      }
+      this.options.logger.warn("skipping a __consumer_offsets record that does not decode", {
+        partition,
+        offset: baseOffset + record.offsetDelta,
+        reason: decoded.reason,
+      });
+    }
+    return records.length;
   }
 
   /**
