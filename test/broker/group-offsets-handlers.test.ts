@@ -1,6 +1,8 @@
-// Proves on the wire that a __consumer_offsets partition holding a record that does not decode still serves its
-// groups, while one that cannot load at all answers a retryable error instead of closing the client's
-// connection. The broker runs in-process over in-memory replicas.
+// Proves on the wire that OffsetCommit answers UNKNOWN_TOPIC_OR_PARTITION, at every version, for a topic the
+// metadata does not have or a partition past its count, and commits the rest — for classic and consumer
+// (KIP-848) groups alike, as Kafka's KafkaApis does; and that a __consumer_offsets partition holding a record
+// that does not decode still serves its groups, while one that cannot load at all answers a retryable error
+// instead of closing the client's connection. The broker runs in-process over in-memory replicas.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { silentLogger } from "../../src/base/logger.ts";
@@ -8,6 +10,7 @@ import { groupHandlers } from "../../src/broker/handlers/groups.ts";
 import { GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
 import { groupPartition } from "../../src/cluster/groups/index.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
+import { createConsumerGroupHeartbeatRequest } from "../../src/protocol/messages/consumer-group-heartbeat.ts";
 import { createFindCoordinatorRequest } from "../../src/protocol/messages/find-coordinator.ts";
 import { createOffsetCommitRequest } from "../../src/protocol/messages/offset-commit.ts";
 import { createOffsetFetchRequest } from "../../src/protocol/messages/offset-fetch.ts";
@@ -144,6 +147,68 @@ function findCoordinator(groupId: string, on = client) {
     "FindCoordinator",
   );
 }
+
+describe("OffsetCommit to topics and partitions that do not exist", () => {
+  test("every version answers UNKNOWN_TOPIC_OR_PARTITION for them, and commits the partitions that exist", async () => {
+    const unknown = ErrorCode.UnknownTopicOrPartition;
+    for (let apiVersion = 0; apiVersion <= 9; apiVersion++) {
+      const groupId = `strays-v${apiVersion}`;
+      expect(
+        await commit(apiVersion, groupId, [
+          ["no-such-topic", 0],
+          ["orders", 4],
+          ["orders", -1],
+          ["orders", 2],
+        ]),
+      ).toEqual([
+        ["no-such-topic", 0, unknown],
+        ["orders", 4, unknown],
+        ["orders", -1, unknown],
+        ["orders", 2, 0],
+      ]);
+      expect(await committed(groupId)).toEqual([["orders", 2, 11n]]);
+    }
+  });
+
+  test("a commit naming only missing partitions is answered without the coordinator, and creates no group", async () => {
+    expect(await commit(9, "nothing-real", [["no-such-topic", 3]])).toEqual([
+      ["no-such-topic", 3, ErrorCode.UnknownTopicOrPartition],
+    ]);
+    expect(await committed("nothing-real")).toEqual([]);
+  });
+
+  test("a consumer (KIP-848) group member's commit is checked the same way", async () => {
+    const memberId = crypto.randomUUID();
+    const joined = await within(
+      client.request(ApiKey.ConsumerGroupHeartbeat, 1, {
+        ...createConsumerGroupHeartbeatRequest(),
+        groupId: "modern",
+        memberId,
+        memberEpoch: 0,
+        rebalanceTimeoutMs: 30_000,
+        subscribedTopicNames: ["orders"],
+        topicPartitions: [],
+      }),
+      "ConsumerGroupHeartbeat",
+    );
+    expect(joined.errorCode).toBe(0);
+    const member = { memberId, epoch: joined.memberEpoch };
+    expect(
+      await commit(
+        9,
+        "modern",
+        [
+          ["gone", 0],
+          ["orders", 1],
+        ],
+        member,
+      ),
+    ).toEqual([
+      ["gone", 0, ErrorCode.UnknownTopicOrPartition],
+      ["orders", 1, 0],
+    ]);
+  });
+});
 
 describe("loading a __consumer_offsets partition (each test on a broker of its own: no partition loaded yet)", () => {
   const offsetsReplica = (on: TestContext, groupId: string) =>
