@@ -10,6 +10,7 @@ import { isControlBatch, readBatchHeader, scanBatches } from "../protocol/record
 import { readAllRecords } from "../protocol/records/batch-records.ts";
 import type { ConsumerGroupConfig, TopicLookup } from "./consumer-groups/index.ts";
 import {
+  type DeletedPartitions,
   type GroupCoordinatorConfig,
   groupPartition,
   type JoinGroupInput,
@@ -82,6 +83,14 @@ export class GroupService {
   private readonly coordinators = new Map<number, PartitionCoordinator>();
   /** Partitions whose last load failed, with the replica it was tried on and when to try again. */
   private readonly failedLoads = new Map<number, { replica: PartitionReplica; retryAtMs: number }>();
+  /**
+   * Deleted partitions (topic → partitions) to drop from a partition led here that could not be loaded when
+   * they were deleted; applied when it loads. Bounded by the names of the topics deleted meanwhile.
+   */
+  private readonly deferredDeletions = new Map<
+    number,
+    { replica: PartitionReplica; partitionsByTopic: Map<string, Set<number>> }
+  >();
   private readonly pending = new Map<RequestToken, Pending>();
   private nextToken = 1;
   private cancelRetention: (() => void) | null = null;
@@ -256,6 +265,10 @@ export class GroupService {
     this.armRetention();
     // What loading decided (expired sessions, oversized groups) is persisted like any other step.
     void this.persist(partition, entry, loaded.loadOutput);
+    const deferred = this.takeDeferredDeletions(partition, replica);
+    if (deferred.length > 0) {
+      void this.persist(partition, entry, entry.coordinator.deletePartitionOffsets(deferred, nowMs));
+    }
     return entry;
   }
 
@@ -314,6 +327,65 @@ export class GroupService {
       });
     }
     return records.length;
+  }
+
+  /**
+   * Deletes every group's offsets of partitions the metadata no longer has, as Kafka's onPartitionsDeleted
+   * does, on every __consumer_offsets partition led here — loading those not loaded yet — and writes the
+   * tombstones, so the deletion survives a restart. A partition led here that cannot load now gets the
+   * deletion when it does; partitions led elsewhere are their leaders' to clean.
+   *
+   * Offsets are keyed by topic name (Kafka's OffsetCommitKey has no topic id), so these tombstones would
+   * also delete offsets committed to a topic created again under the same name — were there any yet. There
+   * cannot be: OffsetCommit accepts only partitions this node's metadata shows, and this runs in the same
+   * synchronous turn that applied the metadata records (the node's metadata follower), before any request can
+   * see the new topic. The coordinator drops the offsets from memory at once, and the tombstones join the
+   * partition's append queue ahead of every later step's records. So even when deletion and re-creation are
+   * applied together (the follower sees the old topic id replaced by a new one), each commit to the new topic
+   * is made, and appended, after the old topic's tombstones. A partition not loaded here holds no commit to
+   * the new topic either, since only a loaded coordinator accepts commits. What is left: a restart after the
+   * metadata change but before the tombstones are durable (or a deferred deletion applied) keeps the old
+   * offsets — Kafka has the same window, and deletes only on coordinators loaded at the time.
+   */
+  onPartitionsDeleted(deleted: readonly DeletedPartitions[]): void {
+    if (deleted.length === 0 || this.closed) return;
+    const nowMs = this.options.nowMs();
+    for (let partition = 0; partition < this.options.offsetsPartitions; partition++) {
+      const entry = this.entryFor(partition);
+      if (typeof entry !== "string") {
+        void this.persist(partition, entry, entry.coordinator.deletePartitionOffsets(deleted, nowMs));
+        continue;
+      }
+      const replica = this.options.replicaOf(partition);
+      if (replica?.isLeader()) this.deferDeletions(partition, replica, deleted);
+    }
+  }
+
+  private deferDeletions(
+    partition: number,
+    replica: PartitionReplica,
+    deleted: readonly DeletedPartitions[],
+  ): void {
+    let deferred = this.deferredDeletions.get(partition);
+    if (deferred?.replica !== replica) {
+      deferred = { replica, partitionsByTopic: new Map() };
+      this.deferredDeletions.set(partition, deferred);
+    }
+    for (const { topic, partitions } of deleted) {
+      const known = deferred.partitionsByTopic.get(topic) ?? new Set();
+      for (const index of partitions) known.add(index);
+      deferred.partitionsByTopic.set(topic, known);
+    }
+  }
+
+  private takeDeferredDeletions(partition: number, replica: PartitionReplica): DeletedPartitions[] {
+    const deferred = this.deferredDeletions.get(partition);
+    this.deferredDeletions.delete(partition);
+    if (deferred?.replica !== replica) return [];
+    return [...deferred.partitionsByTopic].map(([topic, partitions]) => ({
+      topic,
+      partitions: [...partitions],
+    }));
   }
 
   /**

@@ -19,6 +19,7 @@ import {
 } from "./consumer-groups/index.ts";
 import {
   type Completion,
+  type DeletedPartitions,
   type DescribedGroup,
   deadGroup,
   decodeGroupRecord,
@@ -169,6 +170,11 @@ export class PartitionGroups {
       (groupId, topic) =>
         this.consumer.hasGroup(groupId) && this.consumer.subscribedTopicNames(groupId).has(topic),
     );
+  }
+
+  /** Every group's offsets of deleted partitions go, consumer groups' too: they share one offset store. */
+  deletePartitionOffsets(deleted: readonly DeletedPartitions[], nowMs: number): PartitionStep {
+    return this.classic.deletePartitionOffsets(deleted, nowMs);
   }
 
   /** The earliest time either coordinator's tick() has work, or null. */

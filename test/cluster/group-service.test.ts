@@ -1,11 +1,13 @@
-// Proves the group service over in-memory __consumer_offsets replicas: a record that does not decode is
-// skipped with one warning and the rest loads; and a load that fails answers retryable errors instead of
-// throwing.
+// Proves the group service over in-memory __consumer_offsets replicas: a deleted topic's offsets are deleted
+// as tombstones on every partition led here — loaded or not yet, or not yet caught up — while commits to a
+// topic created again under the name right after are kept; a record that does not decode is skipped with one
+// warning and the rest loads; and a load that fails answers retryable errors instead of throwing.
 
 import { describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/base/logger.ts";
 import { GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
 import { groupPartition } from "../../src/cluster/groups/index.ts";
+import { encodePartitionRecord } from "../../src/cluster/partition-groups.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
 import { readBatchHeader } from "../../src/protocol/records/batch-header.ts";
 import { InMemoryReplica } from "../support/in-memory-replica.ts";
@@ -85,6 +87,59 @@ function offsetsOf(service: GroupService, groupId: string) {
 
 /** Lets every queued append reach the in-memory log (its high watermark moves a microtask later). */
 const settle = () => Bun.sleep(1);
+
+describe("offsets of deleted topics", () => {
+  test("a coordinator not loaded yet is loaded to delete them; the tombstones outlive the service", async () => {
+    const node = new Node();
+    const first = node.service();
+    await commit(first, "g", "dt", 0, 8);
+    await commit(first, "g", "kept", 0, 3);
+    first.close();
+    const second = node.service();
+    second.onPartitionsDeleted([{ topic: "dt", partitions: [0, 1, 2, 3] }]);
+    await settle();
+    second.close();
+    expect(offsetsOf(node.service(), "g")).toEqual([["kept", [3]]]);
+  });
+
+  test("a commit to the topic created again, right after the deletion, is kept", async () => {
+    const node = new Node();
+    const service = node.service();
+    await commit(service, "g", "dt", 0, 8);
+    service.onPartitionsDeleted([{ topic: "dt", partitions: [0] }]);
+    await commit(service, "g", "dt", 0, 2);
+    await settle();
+    expect(offsetsOf(service, "g")).toEqual([["dt", [2]]]);
+    expect(offsetsOf(node.service(), "g")).toEqual([["dt", [2]]]);
+  });
+
+  test("a partition led here but not caught up gets the deletion when it loads", async () => {
+    const node = new Node();
+    const first = node.service();
+    await commit(first, "g", "dt", 0, 8);
+    first.close();
+    // An append not committed yet: the partition cannot load until its high watermark catches up.
+    const other = encodePartitionRecord({
+      kind: "offset-commit",
+      key: { groupId: "g", topic: "kept", partition: 0 },
+      value: {
+        offset: 3,
+        leaderEpoch: -1,
+        metadata: "",
+        commitTimestampMs: node.nowMs,
+        expireTimestampMs: -1,
+      },
+    });
+    node.appendRaw("g", [other]);
+    const second = node.service();
+    second.onPartitionsDeleted([{ topic: "dt", partitions: [0] }]);
+    expect(second.lookup("g")).toEqual({ ok: false, error: "NOT_COORDINATOR" });
+    await settle();
+    expect(offsetsOf(second, "g")).toEqual([["kept", [3]]]);
+    await settle();
+    expect(offsetsOf(node.service(), "g")).toEqual([["kept", [3]]]);
+  });
+});
 
 describe("loading", () => {
   test("records that do not decode are skipped with one warning each; the rest loads", async () => {

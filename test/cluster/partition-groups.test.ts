@@ -252,6 +252,29 @@ describe("offsets of a consumer group", () => {
   });
 });
 
+describe("offsets of a deleted topic", () => {
+  test("a consumer group's offsets go like a classic group's, and stay gone on replay", () => {
+    const partition = new Partition();
+    const { memberEpoch } = partition.consumerJoin("g", "m");
+    partition.commit({ groupId: "g", memberId: "m", generationId: memberEpoch });
+    partition.commit({ groupId: "simple" });
+    const deleted = partition.keep(
+      partition.groups.deletePartitionOffsets(
+        [{ topic: "orders", partitions: [0, 1, 2, 3] }],
+        partition.nowMs,
+      ),
+    );
+    expect(deleted.records).toEqual([
+      { kind: "offset-commit", key: { groupId: "g", topic: "orders", partition: 0 }, value: null },
+      { kind: "offset-commit", key: { groupId: "simple", topic: "orders", partition: 0 }, value: null },
+    ]);
+    const reloaded = partition.reloaded();
+    for (const groupId of ["g", "simple"])
+      expect(reloaded.fetchOffsets({ groupId, topics: null }).topics).toEqual([]);
+    expect(reloaded.consumerGroupDescribe(["g"])[0]?.members.map((member) => member.memberId)).toEqual(["m"]);
+  });
+});
+
 describe("decoding records for replay", () => {
   test("a record without a key, of an unknown key type, or that does not decode is reported, not thrown", () => {
     const key = (...bytes: number[]) => new Uint8Array(bytes);

@@ -261,7 +261,7 @@ function offsetCommitHandler({ context, groups }: GroupHandlerDeps) {
           metadata: partition.committedMetadata,
         })),
       }));
-      // Checked in the same turn as the commit below, so the topic cannot go in between.
+      // Checked in the same turn as the commit below: GroupService.onPartitionsDeleted relies on it.
       const existing = existingPartitions(context, topics);
       const result =
         existing.length === 0
