@@ -23,6 +23,7 @@ import { produceHandler } from "../broker/handlers/produce.ts";
 import { type KafkaListener, startListener } from "../broker/listener.ts";
 import { RequestDispatcher } from "../broker/request-dispatcher.ts";
 import type { BrokerStaticConfigs } from "../cluster/config-view.ts";
+import { DeletedPartitionsFollower } from "../cluster/deleted-partitions.ts";
 import { GroupService, offsetsPartitionsDefault } from "../cluster/group-service.ts";
 import { type HostedReplica, HostedReplicas } from "../cluster/hosted-replicas.ts";
 import { metadataTopicName, offsetsTopicName, partitionGroupId } from "../cluster/internal-topics.ts";
@@ -301,10 +302,16 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   const topicConfigs = new TopicConfigFollower((topic, partitions) =>
     raft.logs.reconfigure(topic, partitions),
   );
+  const deletedPartitions = new DeletedPartitionsFollower();
+  let groups: GroupService | undefined;
   const follow = (service: RaftMetadataService) => {
     applied = service;
     replicas.reconcile(service.state);
     topicConfigs.follow(service.state);
+    // Runs in the turn that applied the records, before any request sees them: GroupService.onPartitionsDeleted
+    // relies on it. Deletions replayed at start-up (no group service yet) had their tombstones written before.
+    const deleted = deletedPartitions.follow(service.state);
+    groups?.onPartitionsDeleted(deleted);
   };
   const metadata = await startMetadata(config, raft, follow);
   follow(metadata);
@@ -314,14 +321,15 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     topics: [...metadata.state.topics()].length,
     partitionsHosted: replicas.size,
   });
-  const groups = createGroupService(config, replicas, metadata, logger);
+  const groupService = createGroupService(config, replicas, metadata, logger);
+  groups = groupService;
   const context = brokerContext(config, { metadata, replicas, brokerStatic, logger });
-  const listener = startKafkaListener(config, context, groups, deps);
+  const listener = startKafkaListener(config, context, groupService, deps);
   return {
     kafkaPort: listener.port,
     async stop() {
       await listener.stop();
-      groups.close();
+      groupService.close();
       await replicas.stopAll();
       raft.manager.stop();
       await raft.logs.close();

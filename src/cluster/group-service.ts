@@ -10,6 +10,7 @@ import { isControlBatch, readBatchHeader, scanBatches } from "../protocol/record
 import { readAllRecords } from "../protocol/records/batch-records.ts";
 import type { ConsumerGroupConfig, TopicLookup } from "./consumer-groups/index.ts";
 import {
+  type DeletedPartitions,
   type GroupCoordinatorConfig,
   groupPartition,
   type JoinGroupInput,
@@ -19,6 +20,7 @@ import {
   type SyncGroupResponse,
 } from "./groups/index.ts";
 import {
+  decodePartitionRecord,
   encodePartitionRecord,
   type PartitionAnswer,
   PartitionGroups,
@@ -33,6 +35,12 @@ export const offsetsPartitionsDefault = 16;
 export const offsetsRetentionCheckIntervalMsDefault = 600_000;
 /** How much of a __consumer_offsets partition one read takes while loading. */
 const loadReadBytes = 1024 * 1024;
+/**
+ * After a load that failed, how long the partition answers COORDINATOR_NOT_AVAILABLE before loading is tried
+ * again: clients retry FindCoordinator every few hundred ms, and a failure that repeats must not re-read the
+ * whole partition each time.
+ */
+const loadRetryBackoffMs = 5_000;
 
 /** Schedules `run` after `delayMs`; returns a function that cancels it. Injected so tests control time. */
 export type Scheduler = (delayMs: number, run: () => void) => () => void;
@@ -54,9 +62,12 @@ export interface GroupServiceOptions {
   logger: Logger;
 }
 
+/** NOT_COORDINATOR: not the leader here (or not caught up yet); COORDINATOR_NOT_AVAILABLE: loading failed. */
+type CoordinatorUnavailable = "NOT_COORDINATOR" | "COORDINATOR_NOT_AVAILABLE";
+
 export type CoordinatorLookup =
   | { ok: true; partition: number; coordinator: PartitionGroups }
-  | { ok: false; error: "NOT_COORDINATOR" | "COORDINATOR_NOT_AVAILABLE" };
+  | { ok: false; error: CoordinatorUnavailable };
 
 interface PartitionCoordinator {
   coordinator: PartitionGroups;
@@ -70,6 +81,16 @@ type Pending = { resolve: (response: JoinGroupResponse | SyncGroupResponse) => v
 
 export class GroupService {
   private readonly coordinators = new Map<number, PartitionCoordinator>();
+  /** Partitions whose last load failed, with the replica it was tried on and when to try again. */
+  private readonly failedLoads = new Map<number, { replica: PartitionReplica; retryAtMs: number }>();
+  /**
+   * Deleted partitions (topic → partitions) to drop from a partition led here that could not be loaded when
+   * they were deleted; applied when it loads. Bounded by the names of the topics deleted meanwhile.
+   */
+  private readonly deferredDeletions = new Map<
+    number,
+    { replica: PartitionReplica; partitionsByTopic: Map<string, Set<number>> }
+  >();
   private readonly pending = new Map<RequestToken, Pending>();
   private nextToken = 1;
   private cancelRetention: (() => void) | null = null;
@@ -84,7 +105,7 @@ export class GroupService {
   lookup(groupId: string): CoordinatorLookup {
     const partition = this.partitionOf(groupId);
     const entry = this.entryFor(partition);
-    if (!entry) return { ok: false, error: "NOT_COORDINATOR" };
+    if (typeof entry === "string") return { ok: false, error: entry };
     return { ok: true, partition, coordinator: entry.coordinator };
   }
 
@@ -97,7 +118,7 @@ export class GroupService {
   private *ledHere(): Generator<[number, PartitionCoordinator]> {
     for (let partition = 0; partition < this.options.offsetsPartitions; partition++) {
       const entry = this.entryFor(partition);
-      if (entry) yield [partition, entry];
+      if (typeof entry !== "string") yield [partition, entry];
     }
   }
 
@@ -124,7 +145,7 @@ export class GroupService {
   ) {
     const partition = this.partitionOf(groupId);
     const entry = this.entryFor(partition);
-    if (!entry) return "NOT_COORDINATOR" as const;
+    if (typeof entry === "string") return "NOT_COORDINATOR" as const;
     const output = run(entry.coordinator, this.options.nowMs());
     await this.persist(partition, entry, output);
     return output.response;
@@ -140,7 +161,7 @@ export class GroupService {
   ): Promise<JoinGroupResponse | SyncGroupResponse | "NOT_COORDINATOR"> {
     const partition = this.partitionOf(groupId);
     const entry = this.entryFor(partition);
-    if (!entry) return "NOT_COORDINATOR";
+    if (typeof entry === "string") return "NOT_COORDINATOR";
     const token = this.nextToken++;
     const parked = new Promise<JoinGroupResponse | SyncGroupResponse>((resolve) =>
       this.pending.set(token, { resolve }),
@@ -202,26 +223,51 @@ export class GroupService {
     });
   }
 
-  private entryFor(partition: number): PartitionCoordinator | undefined {
+  private entryFor(partition: number): PartitionCoordinator | CoordinatorUnavailable {
     const replica = this.options.replicaOf(partition);
-    if (!replica?.isLeader()) return undefined;
+    if (!replica?.isLeader()) return "NOT_COORDINATOR";
     const entry = this.coordinators.get(partition);
-    if (!entry || entry.replica !== replica) {
-      // A new leader has not yet committed everything its log holds: loading now would miss groups.
-      if (replica.highWatermark.value < replica.logEndOffset()) return undefined;
-      // Becoming the leader of this partition (or starting up): rebuild its groups from its records.
-      const { coordinator, loadOutput } = this.load(partition, replica);
-      const loaded: PartitionCoordinator = {
-        coordinator,
-        replica,
-        cancelTick: null,
-        persisting: Promise.resolve(),
-      };
-      this.coordinators.set(partition, loaded);
-      this.armRetention();
-      // What loading decided (expired sessions, oversized groups) is persisted like any other step.
-      void this.persist(partition, loaded, loadOutput);
-      return loaded;
+    if (entry && entry.replica === replica) return entry;
+    // A new leader has not yet committed everything its log holds: loading now would miss groups.
+    if (replica.highWatermark.value < replica.logEndOffset()) return "NOT_COORDINATOR";
+    return this.loadEntry(partition, replica);
+  }
+
+  /**
+   * Becoming the leader of this partition (or starting up): rebuilds its groups from its records. A load that
+   * fails is logged and answered COORDINATOR_NOT_AVAILABLE (group requests then get NOT_COORDINATOR, as
+   * Kafka answers for a coordinator whose load failed): a client retries that, where an exception would close
+   * its connection.
+   */
+  private loadEntry(
+    partition: number,
+    replica: PartitionReplica,
+  ): PartitionCoordinator | "COORDINATOR_NOT_AVAILABLE" {
+    const nowMs = this.options.nowMs();
+    const failed = this.failedLoads.get(partition);
+    if (failed?.replica === replica && nowMs < failed.retryAtMs) return "COORDINATOR_NOT_AVAILABLE";
+    let loaded: ReturnType<GroupService["load"]>;
+    try {
+      loaded = this.load(partition, replica);
+    } catch (error) {
+      this.options.logger.error("loading groups failed", { partition, retryInMs: loadRetryBackoffMs, error });
+      this.failedLoads.set(partition, { replica, retryAtMs: nowMs + loadRetryBackoffMs });
+      return "COORDINATOR_NOT_AVAILABLE";
+    }
+    this.failedLoads.delete(partition);
+    const entry: PartitionCoordinator = {
+      coordinator: loaded.coordinator,
+      replica,
+      cancelTick: null,
+      persisting: Promise.resolve(),
+    };
+    this.coordinators.set(partition, entry);
+    this.armRetention();
+    // What loading decided (expired sessions, oversized groups) is persisted like any other step.
+    void this.persist(partition, entry, loaded.loadOutput);
+    const deferred = this.takeDeferredDeletions(partition, replica);
+    if (deferred.length > 0) {
+      void this.persist(partition, entry, entry.coordinator.deletePartitionOffsets(deferred, nowMs));
     }
     return entry;
   }
@@ -250,15 +296,96 @@ export class GroupService {
         const batch = read.records.subarray(span.position, span.position + span.size);
         const header = readBatchHeader(batch);
         offset = Number(header.baseOffset) + header.lastOffsetDelta + 1;
-        if (isControlBatch(header.attributes)) continue;
-        for (const record of readAllRecords(batch, { decompressedBytesMax: loadReadBytes * 64 })) {
-          if (record.key) coordinator.replay(record.key, record.value);
-          recordCount++;
-        }
+        if (!isControlBatch(header.attributes))
+          recordCount += this.replayBatch(partition, batch, coordinator);
       }
     }
     this.options.logger.debug("loaded groups", { partition, records: recordCount, upTo: highWatermark });
     return { coordinator, loadOutput: coordinator.onLoadComplete(this.options.nowMs()) };
+  }
+
+  /**
+   * Replays one batch's records; returns how many it held. A record that does not decode, or of a key type
+   * not known here, is skipped with a warning. Kafka's loader (CoordinatorLoaderImpl) skips unknown key types
+   * the same way but fails the whole load on a record that does not deserialize — and a partition that never
+   * loads again takes every group on it down until someone edits the log by hand. Skipping loses only what
+   * that one record said (an offset or a group's state, which later records usually restate), so skip.
+   */
+  private replayBatch(partition: number, batch: Uint8Array, coordinator: PartitionGroups): number {
+    const baseOffset = Number(readBatchHeader(batch).baseOffset);
+    const records = readAllRecords(batch, { decompressedBytesMax: loadReadBytes * 64 });
+    for (const record of records) {
+      const decoded = decodePartitionRecord(record.key, record.value);
+      if (decoded.ok) {
+        coordinator.replayRecord(decoded.record);
+        continue;
+      }
+      this.options.logger.warn("skipping a __consumer_offsets record that does not decode", {
+        partition,
+        offset: baseOffset + record.offsetDelta,
+        reason: decoded.reason,
+      });
+    }
+    return records.length;
+  }
+
+  /**
+   * Deletes every group's offsets of partitions the metadata no longer has, as Kafka's onPartitionsDeleted
+   * does, on every __consumer_offsets partition led here — loading those not loaded yet — and writes the
+   * tombstones, so the deletion survives a restart. A partition led here that cannot load now gets the
+   * deletion when it does; partitions led elsewhere are their leaders' to clean.
+   *
+   * Offsets are keyed by topic name (Kafka's OffsetCommitKey has no topic id), so these tombstones would
+   * also delete offsets committed to a topic created again under the same name — were there any yet. There
+   * cannot be: OffsetCommit accepts only partitions this node's metadata shows, and this runs in the same
+   * synchronous turn that applied the metadata records (the node's metadata follower), before any request can
+   * see the new topic. The coordinator drops the offsets from memory at once, and the tombstones join the
+   * partition's append queue ahead of every later step's records. So even when deletion and re-creation are
+   * applied together (the follower sees the old topic id replaced by a new one), each commit to the new topic
+   * is made, and appended, after the old topic's tombstones. A partition not loaded here holds no commit to
+   * the new topic either, since only a loaded coordinator accepts commits. What is left: a restart after the
+   * metadata change but before the tombstones are durable (or a deferred deletion applied) keeps the old
+   * offsets — Kafka has the same window, and deletes only on coordinators loaded at the time.
+   */
+  onPartitionsDeleted(deleted: readonly DeletedPartitions[]): void {
+    if (deleted.length === 0 || this.closed) return;
+    const nowMs = this.options.nowMs();
+    for (let partition = 0; partition < this.options.offsetsPartitions; partition++) {
+      const entry = this.entryFor(partition);
+      if (typeof entry !== "string") {
+        void this.persist(partition, entry, entry.coordinator.deletePartitionOffsets(deleted, nowMs));
+        continue;
+      }
+      const replica = this.options.replicaOf(partition);
+      if (replica?.isLeader()) this.deferDeletions(partition, replica, deleted);
+    }
+  }
+
+  private deferDeletions(
+    partition: number,
+    replica: PartitionReplica,
+    deleted: readonly DeletedPartitions[],
+  ): void {
+    let deferred = this.deferredDeletions.get(partition);
+    if (deferred?.replica !== replica) {
+      deferred = { replica, partitionsByTopic: new Map() };
+      this.deferredDeletions.set(partition, deferred);
+    }
+    for (const { topic, partitions } of deleted) {
+      const known = deferred.partitionsByTopic.get(topic) ?? new Set();
+      for (const index of partitions) known.add(index);
+      deferred.partitionsByTopic.set(topic, known);
+    }
+  }
+
+  private takeDeferredDeletions(partition: number, replica: PartitionReplica): DeletedPartitions[] {
+    const deferred = this.deferredDeletions.get(partition);
+    this.deferredDeletions.delete(partition);
+    if (deferred?.replica !== replica) return [];
+    return [...deferred.partitionsByTopic].map(([topic, partitions]) => ({
+      topic,
+      partitions: [...partitions],
+    }));
   }
 
   /**

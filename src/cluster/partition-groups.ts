@@ -5,6 +5,7 @@
 // to a consumer group are refused; offsets of a consumer group are validated with member id and epoch.
 // Pure: time comes in as nowMs, and every durable change leaves as a record, in the order made.
 
+import { ProtocolError } from "../protocol/protocol-error.ts";
 import {
   type ConsumerGroupConfig,
   ConsumerGroupCoordinator,
@@ -18,6 +19,7 @@ import {
 } from "./consumer-groups/index.ts";
 import {
   type Completion,
+  type DeletedPartitions,
   type DescribedGroup,
   deadGroup,
   decodeGroupRecord,
@@ -80,6 +82,30 @@ export function encodePartitionRecord(record: PartitionRecord): {
   return "kind" in record ? encodeGroupRecord(record) : encodeConsumerGroupRecord(record);
 }
 
+/** A record read back from the partition, or why it cannot be replayed. */
+export type DecodedPartitionRecord = { ok: true; record: PartitionRecord } | { ok: false; reason: string };
+
+/**
+ * Decodes one __consumer_offsets record for replay. A record without a key, of a key type neither coordinator
+ * knows (share or streams groups, a later Kafka), or whose bytes do not decode is reported, not thrown: the
+ * caller decides what a bad record costs.
+ */
+export function decodePartitionRecord(
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+): DecodedPartitionRecord {
+  if (key === null) return { ok: false, reason: "the record has no key" };
+  try {
+    const record = decodeGroupRecord(key, value) ?? decodeConsumerGroupRecord(key, value);
+    if (record !== null) return { ok: true, record };
+    const keyType = new DataView(key.buffer, key.byteOffset, key.byteLength).getInt16(0);
+    return { ok: false, reason: `unknown key type ${keyType}` };
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error;
+    return { ok: false, reason: error.message };
+  }
+}
+
 const noStep = (): PartitionStep => ({ records: [], completions: [] });
 
 export class PartitionGroups {
@@ -95,19 +121,22 @@ export class PartitionGroups {
     });
   }
 
-  /** Applies one record read back from the partition; false for record types nobody here owns. */
+  /** Decodes and applies one record read back from the partition; false for one that does not decode. */
   replay(key: Uint8Array, value: Uint8Array | null): boolean {
-    const classic = decodeGroupRecord(key, value);
-    if (classic !== null) {
-      this.classic.replay(classic);
-      this.dropClassicShadow(classic.kind === "offset-commit" ? classic.key.groupId : classic.groupId);
-      return true;
+    const decoded = decodePartitionRecord(key, value);
+    if (decoded.ok) this.replayRecord(decoded.record);
+    return decoded.ok;
+  }
+
+  /** Applies one decoded record read back from the partition (on becoming its leader). */
+  replayRecord(record: PartitionRecord): void {
+    if ("kind" in record) {
+      this.classic.replay(record);
+      this.dropClassicShadow(record.kind === "offset-commit" ? record.key.groupId : record.groupId);
+      return;
     }
-    const consumer = decodeConsumerGroupRecord(key, value);
-    if (consumer === null) return false;
-    this.consumer.replay(consumer);
-    this.dropClassicShadow(consumer.groupId);
-    return true;
+    this.consumer.replay(record);
+    this.dropClassicShadow(record.groupId);
   }
 
   /**
@@ -141,6 +170,11 @@ export class PartitionGroups {
       (groupId, topic) =>
         this.consumer.hasGroup(groupId) && this.consumer.subscribedTopicNames(groupId).has(topic),
     );
+  }
+
+  /** Every group's offsets of deleted partitions go, consumer groups' too: they share one offset store. */
+  deletePartitionOffsets(deleted: readonly DeletedPartitions[], nowMs: number): PartitionStep {
+    return this.classic.deletePartitionOffsets(deleted, nowMs);
   }
 
   /** The earliest time either coordinator's tick() has work, or null. */

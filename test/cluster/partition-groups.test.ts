@@ -7,6 +7,7 @@ import { describe, expect, test } from "bun:test";
 import type { ConsumerGroupHeartbeatInput } from "../../src/cluster/consumer-groups/index.ts";
 import type { JoinGroupInput, OffsetCommitInput } from "../../src/cluster/groups/index.ts";
 import {
+  decodePartitionRecord,
   encodePartitionRecord,
   PartitionGroups,
   type PartitionRecord,
@@ -248,6 +249,48 @@ describe("offsets of a consumer group", () => {
     const reloaded = partition.reloaded();
     expect(reloaded.listGroups()).toEqual([]);
     expect(reloaded.fetchOffsets({ groupId: "g", topics: null }).topics).toEqual([]);
+  });
+});
+
+describe("offsets of a deleted topic", () => {
+  test("a consumer group's offsets go like a classic group's, and stay gone on replay", () => {
+    const partition = new Partition();
+    const { memberEpoch } = partition.consumerJoin("g", "m");
+    partition.commit({ groupId: "g", memberId: "m", generationId: memberEpoch });
+    partition.commit({ groupId: "simple" });
+    const deleted = partition.keep(
+      partition.groups.deletePartitionOffsets(
+        [{ topic: "orders", partitions: [0, 1, 2, 3] }],
+        partition.nowMs,
+      ),
+    );
+    expect(deleted.records).toEqual([
+      { kind: "offset-commit", key: { groupId: "g", topic: "orders", partition: 0 }, value: null },
+      { kind: "offset-commit", key: { groupId: "simple", topic: "orders", partition: 0 }, value: null },
+    ]);
+    const reloaded = partition.reloaded();
+    for (const groupId of ["g", "simple"])
+      expect(reloaded.fetchOffsets({ groupId, topics: null }).topics).toEqual([]);
+    expect(reloaded.consumerGroupDescribe(["g"])[0]?.members.map((member) => member.memberId)).toEqual(["m"]);
+  });
+});
+
+describe("decoding records for replay", () => {
+  test("a record without a key, of an unknown key type, or that does not decode is reported, not thrown", () => {
+    const key = (...bytes: number[]) => new Uint8Array(bytes);
+    expect(decodePartitionRecord(null, null)).toEqual({ ok: false, reason: "the record has no key" });
+    // Key type 1 (an offset commit) for group "abc", then nothing where the topic should be.
+    expect(decodePartitionRecord(key(0, 1, 0, 3, 97, 98, 99), null)).toEqual({
+      ok: false,
+      reason: "key.topic: needs 2 bytes, 0 remain",
+    });
+    expect(decodePartitionRecord(key(0, 42, 0, 0), null)).toEqual({
+      ok: false,
+      reason: "unknown key type 42",
+    });
+    const groups = new PartitionGroups({ newUuid: () => crypto.randomUUID(), topics });
+    expect(groups.replay(key(0, 1, 0, 3, 97, 98, 99), null)).toBe(false);
+    expect(groups.listGroups()).toEqual([]);
   });
 });
 

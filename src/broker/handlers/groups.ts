@@ -224,7 +224,29 @@ function leaveGroupHandler({ groups }: GroupHandlerDeps) {
   });
 }
 
-function offsetCommitHandler({ groups }: GroupHandlerDeps) {
+type CommitTopic = {
+  name: string;
+  partitions: { partition: number; offset: number; leaderEpoch: number; metadata: string | null }[];
+};
+
+/**
+ * The partitions of `topics` the metadata has, as Kafka's KafkaApis.handleOffsetCommitRequest keeps them: a
+ * topic it does not know, or a partition past the topic's count, is answered UNKNOWN_TOPIC_OR_PARTITION and
+ * never reaches the coordinator (an offset for it would be applied to a topic created later under that name).
+ */
+function existingPartitions(context: BrokerContext, topics: readonly CommitTopic[]): CommitTopic[] {
+  const existing: CommitTopic[] = [];
+  for (const topic of topics) {
+    const partitionCount = context.metadata.state.topicByName(topic.name)?.partitions.length ?? 0;
+    const partitions = topic.partitions.filter(
+      (partition) => partition.partition >= 0 && partition.partition < partitionCount,
+    );
+    if (partitions.length > 0) existing.push({ name: topic.name, partitions });
+  }
+  return existing;
+}
+
+function offsetCommitHandler({ context, groups }: GroupHandlerDeps) {
   return defineHandler({
     apiKey: ApiKey.OffsetCommit,
     minVersion: 0,
@@ -239,30 +261,43 @@ function offsetCommitHandler({ groups }: GroupHandlerDeps) {
           metadata: partition.committedMetadata,
         })),
       }));
-      const result = await groups.step(request.groupId, (coordinator, nowMs) =>
-        coordinator.commitOffsets(
-          {
-            apiVersion,
-            groupId: request.groupId,
-            generationId: request.generationIdOrMemberEpoch,
-            memberId: request.memberId,
-            groupInstanceId: request.groupInstanceId,
-            retentionTimeMs: Number(request.retentionTimeMs),
-            topics,
-          },
-          nowMs,
-        ),
-      );
+      // Checked in the same turn as the commit below: GroupService.onPartitionsDeleted relies on it.
+      const existing = existingPartitions(context, topics);
+      const result =
+        existing.length === 0
+          ? { topics: [] }
+          : await groups.step(request.groupId, (coordinator, nowMs) =>
+              coordinator.commitOffsets(
+                {
+                  apiVersion,
+                  groupId: request.groupId,
+                  generationId: request.generationIdOrMemberEpoch,
+                  memberId: request.memberId,
+                  groupInstanceId: request.groupInstanceId,
+                  retentionTimeMs: Number(request.retentionTimeMs),
+                  topics: existing,
+                },
+                nowMs,
+              ),
+            );
+      const errors = new Map<string, number>();
+      if (result !== "NOT_COORDINATOR") {
+        for (const topic of result.topics) {
+          for (const partition of topic.partitions)
+            errors.set(`${topic.name}/${partition.partition}`, code(partition.error));
+        }
+      }
+      const errorOf = (name: string, partition: number) =>
+        result === "NOT_COORDINATOR"
+          ? ErrorCode.NotCoordinator
+          : (errors.get(`${name}/${partition}`) ?? ErrorCode.UnknownTopicOrPartition);
       return {
         throttleTimeMs: 0,
-        topics: topics.map((topic, topicIndex) => ({
+        topics: topics.map((topic) => ({
           name: topic.name,
-          partitions: topic.partitions.map((partition, partitionIndex) => ({
+          partitions: topic.partitions.map((partition) => ({
             partitionIndex: partition.partition,
-            errorCode:
-              result === "NOT_COORDINATOR"
-                ? ErrorCode.NotCoordinator
-                : code(result.topics[topicIndex]!.partitions[partitionIndex]!.error),
+            errorCode: errorOf(topic.name, partition.partition),
             unknownTaggedFields: [],
           })),
           unknownTaggedFields: [],

@@ -10,6 +10,7 @@ import { defaultGroupCoordinatorConfig, type GroupCoordinatorConfig } from "./gr
 import type { GroupMetadataValue, GroupRecord } from "./group-records.ts";
 import {
   type Answer,
+  type DeletedPartitions,
   type DescribedGroup,
   deadGroup,
   type GroupErrorName,
@@ -47,6 +48,7 @@ import {
   deleteAllOffsets,
   deleteGroup,
   deleteOffsets,
+  deleteOffsetsOfPartitions,
   deleteUnsubscribedOffsets,
   expireOffsets,
   fetchOffsets,
@@ -135,6 +137,13 @@ export class GroupCoordinator {
   deleteAllOffsets(groupId: string, nowMs: number): StepOutput {
     const step = newStep(nowMs);
     deleteAllOffsets(this.offsetContext(step), groupId);
+    return { records: step.records, completions: step.completions };
+  }
+
+  /** Deletes every group's offsets of partitions the metadata no longer has (a topic was deleted). */
+  deletePartitionOffsets(deleted: readonly DeletedPartitions[], nowMs: number): StepOutput {
+    const step = newStep(nowMs);
+    deleteOffsetsOfPartitions(this.offsetContext(step), deleted);
     return { records: step.records, completions: step.completions };
   }
 

@@ -169,6 +169,12 @@ export interface OffsetFetchResponse {
   topics: { name: string; partitions: FetchedOffset[] }[];
 }
 
+/** Partitions of a topic the metadata no longer has (deleted, or deleted and created again under its name). */
+export interface DeletedPartitions {
+  topic: string;
+  partitions: readonly number[];
+}
+
 export interface OffsetDeleteInput {
   groupId: string;
   topics: readonly { name: string; partitions: readonly number[] }[];

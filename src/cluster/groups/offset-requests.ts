@@ -7,6 +7,7 @@ import { consumerProtocolType } from "./consumer-protocol.ts";
 import { ClassicGroup, type Step } from "./group.ts";
 import type { GroupCoordinatorConfig } from "./group-config.ts";
 import type {
+  DeletedPartitions,
   FetchedOffset,
   GroupErrorName,
   OffsetCommitInput,
@@ -155,6 +156,21 @@ export function deleteUnsubscribedOffsets(
 export function deleteAllOffsets(context: OffsetContext, groupId: string): void {
   for (const entry of context.offsets.entries(groupId))
     deleteOffset(context, groupId, entry.topic, entry.partition);
+}
+
+/**
+ * Deletes every group's offsets of partitions that no longer exist, as Kafka's
+ * OffsetMetadataManager.onPartitionsDeleted does: by topic name, since an offset's key has no topic id.
+ */
+export function deleteOffsetsOfPartitions(
+  context: OffsetContext,
+  deleted: readonly DeletedPartitions[],
+): void {
+  for (const groupId of [...context.offsets.groupIds()]) {
+    for (const { topic, partitions } of deleted) {
+      for (const partition of partitions) deleteOffset(context, groupId, topic, partition);
+    }
+  }
 }
 
 function deleteOffset(context: OffsetContext, groupId: string, topic: string, partition: number): void {

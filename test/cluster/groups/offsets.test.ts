@@ -1,6 +1,6 @@
 // Proves committed offsets follow Kafka's rules: who may commit (group members at their generation, simple
 // consumers to Empty groups), fetch of listed and all partitions, OffsetDelete and DeleteGroups limits,
-// offset retention, and the ListGroups/DescribeGroups views.
+// offsets of deleted partitions, offset retention, and the ListGroups/DescribeGroups views.
 
 import { describe, expect, test } from "bun:test";
 import type { OffsetCommitInput } from "../../../src/cluster/groups/group-types.ts";
@@ -197,6 +197,39 @@ describe("OffsetDelete and DeleteGroups", () => {
     ]);
     expect(harness.coordinator.inspectGroup("g")).toBeNull();
     expect(harness.coordinator.fetchOffsets({ groupId: "g", topics: null }).topics).toEqual([]);
+  });
+});
+
+describe("offsets of deleted partitions", () => {
+  test("every group's offsets of the deleted partitions get tombstones, subscribed or not; the rest stay", () => {
+    const harness = new Harness();
+    const memberId = stableMember(harness, ["t"]);
+    commit(harness, { generationId: 1, memberId });
+    commit(harness, {
+      groupId: "simple",
+      topics: [
+        { name: "t", partitions: [{ partition: 1, offset: 7, leaderEpoch: -1, metadata: null }] },
+        { name: "other", partitions: [{ partition: 0, offset: 9, leaderEpoch: -1, metadata: null }] },
+      ],
+    });
+    const deleted = harness.coordinator.deletePartitionOffsets(
+      [
+        { topic: "t", partitions: [1, 2] },
+        { topic: "never-committed", partitions: [0] },
+      ],
+      harness.nowMs,
+    );
+    expect(deleted.records).toEqual([
+      { kind: "offset-commit", key: { groupId: "g", topic: "t", partition: 1 }, value: null },
+      { kind: "offset-commit", key: { groupId: "simple", topic: "t", partition: 1 }, value: null },
+    ]);
+    const offsetsOf = (groupId: string) =>
+      harness.coordinator
+        .fetchOffsets({ groupId, topics: null })
+        .topics.map((topic) => [topic.name, topic.partitions.map((partition) => partition.offset)]);
+    expect(offsetsOf("g")).toEqual([["t", [10]]]);
+    expect(offsetsOf("simple")).toEqual([["other", [9]]]);
+    expect(harness.state("g")).toBe("Stable");
   });
 });
 
