@@ -98,7 +98,18 @@ describe("refusals as librdkafka (kcat) reports them", () => {
   };
 
   test("appending to an internal topic fails with Invalid topic", async () => {
+    // As the broker creates it at start-up: clients may not create it themselves.
+    context.metadata.apply([
+      {
+        type: "topic",
+        name: "__consumer_offsets",
+        topicId: context.newTopicId(),
+        partitions: [{ replicas: [1] }],
+        configs: {},
+      },
+    ]);
     expect(await produceFails("__consumer_offsets")).toContain("Broker: Invalid topic");
+    expect(context.replicas.byName("__consumer_offsets", 0)!.logEndOffset()).toBe(0);
   });
 
   test("acks=all below min.insync.replicas fails with Not enough in-sync replicas", async () => {
