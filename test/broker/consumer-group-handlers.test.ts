@@ -20,6 +20,7 @@ import { createListGroupsRequest } from "../../src/protocol/messages/list-groups
 import { createOffsetCommitRequest } from "../../src/protocol/messages/offset-commit.ts";
 import { createOffsetFetchRequest } from "../../src/protocol/messages/offset-fetch.ts";
 import { ApiKey } from "../../src/protocol/messages/registry.ts";
+import { addTopic } from "../support/in-memory-metadata.ts";
 import {
   type InProcessBroker,
   startInProcessBroker,
@@ -55,17 +56,7 @@ function newGroupService(options: { leads: boolean; sessionTimeoutMs?: number; o
 }
 
 function createTopic(name: string, partitionCount: number, on = context): string {
-  const topicId = on.newTopicId();
-  on.metadata.apply([
-    {
-      type: "topic",
-      name,
-      topicId,
-      partitions: Array.from({ length: partitionCount }, () => ({ replicas: [1] })),
-      configs: {},
-    },
-  ]);
-  return topicId;
+  return addTopic(on, name, { partitions: partitionCount });
 }
 
 beforeAll(async () => {

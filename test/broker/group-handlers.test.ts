@@ -12,6 +12,7 @@ import { metadataHandlers } from "../../src/broker/handlers/index.ts";
 import { listOffsetsHandler } from "../../src/broker/handlers/list-offsets.ts";
 import { produceHandler } from "../../src/broker/handlers/produce.ts";
 import { GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
+import { addTopic } from "../support/in-memory-metadata.ts";
 import {
   type InProcessBroker,
   runClient as run,
@@ -65,15 +66,7 @@ beforeAll(async () => {
     ];
   });
   broker = server.address;
-  context.metadata.apply([
-    {
-      type: "topic",
-      name: offsetsTopicName,
-      topicId: context.newTopicId(),
-      partitions: Array.from({ length: offsetsPartitions }, () => ({ replicas: [1] })),
-      configs: {},
-    },
-  ]);
+  addTopic(context, offsetsTopicName, { partitions: offsetsPartitions });
 });
 
 afterAll(() => server.stop());

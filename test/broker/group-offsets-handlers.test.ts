@@ -17,6 +17,7 @@ import { createOffsetFetchRequest } from "../../src/protocol/messages/offset-fet
 import { ApiKey } from "../../src/protocol/messages/registry.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
 import { readBatchHeader } from "../../src/protocol/records/batch-header.ts";
+import { addTopic } from "../support/in-memory-metadata.ts";
 import {
   type InProcessBroker,
   startInProcessBroker,
@@ -55,15 +56,7 @@ async function startBroker(): Promise<{
     [offsetsTopicName, offsetsPartitions],
     ["orders", 4],
   ] as const) {
-    started.context.metadata.apply([
-      {
-        type: "topic",
-        name,
-        topicId: started.context.newTopicId(),
-        partitions: Array.from({ length: partitionCount }, () => ({ replicas: [1] })),
-        configs: {},
-      },
-    ]);
+    addTopic(started.context, name, { partitions: partitionCount });
   }
   return { server: started, context: started.context, client: await RawKafkaClient.connect(started.port) };
 }

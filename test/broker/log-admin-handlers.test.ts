@@ -27,6 +27,7 @@ import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import type { ApiMessages } from "../../src/protocol/messages/registry.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
 import { readBatchHeader } from "../../src/protocol/records/batch-header.ts";
+import { addTopic } from "../support/in-memory-metadata.ts";
 import type { InMemoryReplica } from "../support/in-memory-replica.ts";
 import { type InProcessBroker, runClient, startInProcessBroker } from "../support/in-process-broker.ts";
 
@@ -248,15 +249,7 @@ describe("DeleteRecords", () => {
 
   test("an internal topic is refused with INVALID_TOPIC_EXCEPTION and keeps its records", async () => {
     const topic = "__consumer_offsets";
-    server.context.metadata.apply([
-      {
-        type: "topic",
-        name: topic,
-        topicId: server.context.newTopicId(),
-        partitions: [{ replicas: [1] }],
-        configs: {},
-      },
-    ]);
+    addTopic(server.context, topic);
     const bytes = buildBatch([1, 2, 3].map((n) => ({ key: null, value: new Uint8Array([n]), timestamp: n })));
     await replicaOf(topic).append({ bytes, header: readBatchHeader(bytes) }, { acks: -1 }).replicated;
     expect(await deleteBefore(topic, 0, -1n)).toEqual({

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { alterConfigsV2, Connection, incrementalAlterConfigsV1 } from "@platformatic/kafka";
 import { Kafka, logLevel } from "kafkajs";
 import { metadataHandlers } from "../../src/broker/handlers/index.ts";
+import { addTopic } from "../support/in-memory-metadata.ts";
 import {
   type InProcessBroker,
   runClient,
@@ -168,15 +169,7 @@ describe("@platformatic/kafka", () => {
   }
 
   test("altering configs refuses what Kafka's preprocess refuses, and applies none of it", async () => {
-    context.metadata.apply([
-      {
-        type: "topic",
-        name: "shapes",
-        topicId: context.newTopicId(),
-        partitions: [{ replicas: [1] }],
-        configs: { "retention.ms": "1000" },
-      },
-    ]);
+    addTopic(context, "shapes", { configs: { "retention.ms": "1000" } });
     const topic = { resourceType: 2 as const, resourceName: "shapes" };
     const set = (value: string) => ({ name: "retention.ms", configOperation: 0 as const, value });
     const connection = new Connection("config-shapes");

@@ -11,6 +11,7 @@ import { fetchHandler } from "../../src/broker/handlers/fetch.ts";
 import { metadataHandlers } from "../../src/broker/handlers/index.ts";
 import { listOffsetsHandler } from "../../src/broker/handlers/list-offsets.ts";
 import { produceHandler } from "../../src/broker/handlers/produce.ts";
+import { addTopic } from "../support/in-memory-metadata.ts";
 import {
   type InProcessBroker,
   runClient as run,
@@ -99,29 +100,13 @@ describe("refusals as librdkafka (kcat) reports them", () => {
 
   test("appending to an internal topic fails with Invalid topic", async () => {
     // As the broker creates it at start-up: clients may not create it themselves.
-    context.metadata.apply([
-      {
-        type: "topic",
-        name: "__consumer_offsets",
-        topicId: context.newTopicId(),
-        partitions: [{ replicas: [1] }],
-        configs: {},
-      },
-    ]);
+    addTopic(context, "__consumer_offsets");
     expect(await produceFails("__consumer_offsets")).toContain("Broker: Invalid topic");
     expect(context.replicas.byName("__consumer_offsets", 0)!.logEndOffset()).toBe(0);
   });
 
   test("acks=all below min.insync.replicas fails with Not enough in-sync replicas", async () => {
-    context.metadata.apply([
-      {
-        type: "topic",
-        name: "needs-two-in-sync",
-        topicId: context.newTopicId(),
-        partitions: [{ replicas: [1] }],
-        configs: { "min.insync.replicas": "2" },
-      },
-    ]);
+    addTopic(context, "needs-two-in-sync", { configs: { "min.insync.replicas": "2" } });
     // librdkafka retries this retriable error until the message times out; without retries it reports it.
     expect(await produceFails("needs-two-in-sync", ["-X", "retries=0"])).toContain(
       "Not enough in-sync replicas",

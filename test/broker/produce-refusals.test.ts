@@ -8,7 +8,7 @@ import { produceHandler } from "../../src/broker/handlers/produce.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
-import { singleNodeContext } from "../support/in-memory-metadata.ts";
+import { addTopic, singleNodeContext } from "../support/in-memory-metadata.ts";
 
 const connection: ConnectionInfo = {
   id: 1,
@@ -26,15 +26,7 @@ type ProduceAnswer = {
 
 function setUp(topics: { name: string; configs: Record<string, string> }[]) {
   const context = singleNodeContext({ port: 9092 });
-  context.metadata.apply(
-    topics.map((topic, index) => ({
-      type: "topic" as const,
-      name: topic.name,
-      topicId: `AAAAAAAAAAAAAAAAAAAAA${"QRSTU"[index]}`,
-      partitions: [{ replicas: [1] }],
-      configs: topic.configs,
-    })),
-  );
+  for (const topic of topics) addTopic(context, topic.name, { configs: topic.configs });
   return { context, handler: produceHandler(context, () => Date.now()) };
 }
 

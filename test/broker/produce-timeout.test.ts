@@ -7,7 +7,7 @@ import { produceHandler } from "../../src/broker/handlers/produce.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
-import { singleNodeContext } from "../support/in-memory-metadata.ts";
+import { addTopic, singleNodeContext } from "../support/in-memory-metadata.ts";
 
 const connection: ConnectionInfo = {
   id: 1,
@@ -18,15 +18,7 @@ const connection: ConnectionInfo = {
 
 function setUp(options: { replicates: boolean }) {
   const context = singleNodeContext({ port: 9092 });
-  context.metadata.apply([
-    {
-      type: "topic",
-      name: "slow",
-      topicId: "AAAAAAAAAAAAAAAAAAAAAQ",
-      partitions: [{ replicas: [1] }],
-      configs: {},
-    },
-  ]);
+  addTopic(context, "slow");
   const replica = context.replicas.byName("slow", 0)!;
   if (!options.replicates) {
     const append = replica.append.bind(replica);

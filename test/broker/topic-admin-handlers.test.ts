@@ -12,7 +12,7 @@ import { metadataHandler } from "../../src/broker/handlers/metadata.ts";
 import { zeroUuid } from "../../src/protocol/codec-runtime.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import type { ApiMessages } from "../../src/protocol/messages/registry.ts";
-import { singleNodeContext } from "../support/in-memory-metadata.ts";
+import { addTopic, singleNodeContext } from "../support/in-memory-metadata.ts";
 
 type CreateResponse = ApiMessages[19]["response"];
 type DeleteResponse = ApiMessages[20]["response"];
@@ -31,17 +31,7 @@ function requestContext(apiVersion: number): RequestContext {
 }
 
 function topic(name: string, partitionCount: number): string {
-  const topicId = context.newTopicId();
-  context.metadata.apply([
-    {
-      type: "topic",
-      name,
-      topicId,
-      partitions: Array.from({ length: partitionCount }, () => ({ replicas: [1] })),
-      configs: {},
-    },
-  ]);
-  return topicId;
+  return addTopic(context, name, { partitions: partitionCount });
 }
 
 function createTopics(names: string[], validateOnly = false) {

@@ -54,3 +54,18 @@ export function singleNodeContext(options: {
     logger: silentLogger,
   };
 }
+
+/**
+ * Adds a topic to the in-memory metadata, every partition on this node, as a CreateTopics (or the broker's own
+ * start-up, for internal topics) would leave it; returns its id.
+ */
+export function addTopic(
+  context: { nodeId: number; metadata: InMemoryMetadata; newTopicId(): string },
+  name: string,
+  options: { partitions?: number; configs?: Record<string, string> } = {},
+): string {
+  const topicId = context.newTopicId();
+  const partitions = Array.from({ length: options.partitions ?? 1 }, () => ({ replicas: [context.nodeId] }));
+  context.metadata.apply([{ type: "topic", name, topicId, partitions, configs: options.configs ?? {} }]);
+  return topicId;
+}
