@@ -67,6 +67,8 @@ function refuseForTopic(
   const minInsync = Number(
     topicConfigValue(topic.configs, context.brokerStatic, minInsyncReplicasDefinition),
   );
+  // A leader is always in its own ISR: the default of 1 needs no look-up on the hot path.
+  if (minInsync <= 1) return null;
   const isr = context.partitions.leadership(topic.topicId, partitionIndex)?.isr ?? [];
   if (isr.length >= minInsync) return null;
   return {
