@@ -14,7 +14,6 @@ import {
   offsetForLeaderEpochV4,
 } from "@platformatic/kafka";
 import { Kafka, logLevel } from "kafkajs";
-import type { RequestContext } from "../../src/broker/api-handler.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../../src/broker/fetch-sessions.ts";
 import { deleteRecordsHandler } from "../../src/broker/handlers/delete-records.ts";
 import { describeLogDirsHandler } from "../../src/broker/handlers/describe-log-dirs.ts";
@@ -27,7 +26,7 @@ import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import type { ApiMessages } from "../../src/protocol/messages/registry.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
 import { readBatchHeader } from "../../src/protocol/records/batch-header.ts";
-import { addTopic } from "../support/in-memory-metadata.ts";
+import { addTopic, handlerRequestContext } from "../support/in-memory-metadata.ts";
 import type { InMemoryReplica } from "../support/in-memory-replica.ts";
 import { type InProcessBroker, runClient, startInProcessBroker } from "../support/in-process-broker.ts";
 
@@ -64,14 +63,7 @@ beforeAll(async () => {
 
 afterAll(() => server.stop());
 
-function requestContext(apiVersion: number): RequestContext {
-  return {
-    apiVersion,
-    correlationId: 1,
-    clientId: "test",
-    connection: { id: 1, remoteAddress: "127.0.0.1", remotePort: 1, closed: new AbortController().signal },
-  };
-}
+const requestContext = handlerRequestContext;
 
 /** kcat produces `count` values "v0".."v{count-1}" with acks=all; the topic is created on first use. */
 async function produce(topic: string, count: number, from = 0): Promise<void> {

@@ -3,20 +3,13 @@
 // are in sync than the topic's min.insync.replicas (NOT_ENOUGH_REPLICAS; acks=1 still goes through).
 
 import { expect, test } from "bun:test";
-import type { ConnectionInfo } from "../../src/broker/dispatcher.ts";
 import { produceHandler } from "../../src/broker/handlers/produce.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
-import { addTopic, singleNodeContext } from "../support/in-memory-metadata.ts";
+import { addTopic, handlerRequestContext, singleNodeContext } from "../support/in-memory-metadata.ts";
 
-const connection: ConnectionInfo = {
-  id: 1,
-  remoteAddress: "127.0.0.1",
-  remotePort: 1,
-  closed: new AbortController().signal,
-};
-const requestContext = { apiVersion: 9, correlationId: 1, clientId: "test", connection };
+const requestContext = handlerRequestContext(9);
 
 type ProduceAnswer = {
   responses: {

@@ -2,19 +2,11 @@
 // the request's timeout passes, and that one replicated in time is answered at once with no error.
 
 import { expect, test } from "bun:test";
-import type { ConnectionInfo } from "../../src/broker/dispatcher.ts";
 import { produceHandler } from "../../src/broker/handlers/produce.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
-import { addTopic, singleNodeContext } from "../support/in-memory-metadata.ts";
-
-const connection: ConnectionInfo = {
-  id: 1,
-  remoteAddress: "127.0.0.1",
-  remotePort: 1,
-  closed: new AbortController().signal,
-};
+import { addTopic, handlerRequestContext, singleNodeContext } from "../support/in-memory-metadata.ts";
 
 function setUp(options: { replicates: boolean }) {
   const context = singleNodeContext({ port: 9092 });
@@ -47,7 +39,7 @@ function produceRequest(timeoutMs: number) {
   };
 }
 
-const requestContext = { apiVersion: 9, correlationId: 1, clientId: "test", connection };
+const requestContext = handlerRequestContext(9);
 
 test("a batch not replicated within timeoutMs is answered REQUEST_TIMED_OUT after that time", async () => {
   const handler = setUp({ replicates: false });

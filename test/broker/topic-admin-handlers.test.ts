@@ -4,7 +4,6 @@
 // INVALID_REQUEST and deletes nothing for it, as Kafka's ControllerApis.deleteTopics does.
 
 import { beforeEach, describe, expect, test } from "bun:test";
-import type { RequestContext } from "../../src/broker/api-handler.ts";
 import { createPartitionsHandler } from "../../src/broker/handlers/create-partitions.ts";
 import { createTopicsHandler } from "../../src/broker/handlers/create-topics.ts";
 import { deleteTopicsHandler } from "../../src/broker/handlers/delete-topics.ts";
@@ -12,7 +11,7 @@ import { metadataHandler } from "../../src/broker/handlers/metadata.ts";
 import { zeroUuid } from "../../src/protocol/codec-runtime.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import type { ApiMessages } from "../../src/protocol/messages/registry.ts";
-import { addTopic, singleNodeContext } from "../support/in-memory-metadata.ts";
+import { addTopic, handlerRequestContext, singleNodeContext } from "../support/in-memory-metadata.ts";
 
 type CreateResponse = ApiMessages[19]["response"];
 type DeleteResponse = ApiMessages[20]["response"];
@@ -21,14 +20,7 @@ type MetadataResponse = ApiMessages[3]["response"];
 
 let context: ReturnType<typeof singleNodeContext>;
 
-function requestContext(apiVersion: number): RequestContext {
-  return {
-    apiVersion,
-    correlationId: 1,
-    clientId: "test",
-    connection: { id: 1, remoteAddress: "127.0.0.1", remotePort: 1, closed: new AbortController().signal },
-  };
-}
+const requestContext = handlerRequestContext;
 
 function topic(name: string, partitionCount: number): string {
   return addTopic(context, name, { partitions: partitionCount });

@@ -2,6 +2,7 @@
 // one broker. The real service is the metadata Raft group; this stands in only where durability is not tested.
 
 import { silentLogger } from "../../src/base/logger.ts";
+import type { RequestContext } from "../../src/broker/api-handler.ts";
 import type { BrokerContext } from "../../src/broker/broker-context.ts";
 import type { CommandResult } from "../../src/cluster/metadata/metadata-commands.ts";
 import type { MetadataRecord } from "../../src/cluster/metadata/metadata-records.ts";
@@ -68,4 +69,14 @@ export function addTopic(
   const partitions = Array.from({ length: options.partitions ?? 1 }, () => ({ replicas: [context.nodeId] }));
   context.metadata.apply([{ type: "topic", name, topicId, partitions, configs: options.configs ?? {} }]);
   return topicId;
+}
+
+/** What a handler is told of the request it serves, for calling handlers directly: one fixed connection. */
+export function handlerRequestContext(apiVersion: number): RequestContext {
+  return {
+    apiVersion,
+    correlationId: 1,
+    clientId: "test",
+    connection: { id: 1, remoteAddress: "127.0.0.1", remotePort: 1, closed: new AbortController().signal },
+  };
 }
