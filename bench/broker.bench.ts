@@ -120,7 +120,7 @@ async function startBroker(profileDir: string | null): Promise<Broker> {
 const nullBrokerPath = join(import.meta.dir, "null-broker.ts");
 
 /** bench/null-broker.ts as its own process: the listener and codec with nothing behind them. */
-async function startNullBroker(): Promise<Broker> {
+async function startNullBroker(): Promise<Omit<Broker, "metricsUrl">> {
   const port = await freePort();
   const proc = Bun.spawn([process.execPath, nullBrokerPath, String(port)], {
     stdout: "pipe",
@@ -134,7 +134,6 @@ async function startNullBroker(): Promise<Broker> {
   return {
     pid: proc.pid,
     bootstrap: `127.0.0.1:${port}`,
-    metricsUrl: "",
     stop: async () => {
       proc.kill("SIGTERM");
       return await proc.exited;
@@ -162,7 +161,7 @@ async function scrape(metricsUrl: string): Promise<Map<string, number>> {
 // ---------------------------------------------------------------- load generator process
 
 /** Runs one load-generator job and measures the broker's CPU over the same wall-clock span. */
-async function measured(broker: Broker, args: string[]) {
+async function measured(broker: Pick<Broker, "pid">, args: string[]) {
   const cpuBefore = cpuSeconds(broker.pid);
   const result = await runLoadGenerator(args);
   return { result, brokerCpuSeconds: cpuSeconds(broker.pid) - cpuBefore };
