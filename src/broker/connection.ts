@@ -5,6 +5,7 @@
 // that does not read its responses cannot make the broker buffer without bound.
 
 import { assert } from "../base/assert.ts";
+import { writeInt32 } from "../protocol/primitives/big-endian.ts";
 import type { BrokerLogFields, BrokerLogger } from "./broker-logger.ts";
 import type { ConnectionMetrics } from "./connection-metrics.ts";
 import type { ConnectionInfo, Dispatcher, DispatchResult, KafkaRequest } from "./dispatcher.ts";
@@ -381,14 +382,13 @@ export function frameResponses(responses: readonly Uint8Array[], bodyBytes: numb
 function copyFramed(run: readonly Uint8Array[], runBytes: number, nextSizeBytes: number | null): Uint8Array {
   const trailerBytes = nextSizeBytes === null ? 0 : sizePrefixBytes;
   const out = new Uint8Array(runBytes + run.length * sizePrefixBytes + trailerBytes);
-  const view = new DataView(out.buffer);
   let at = 0;
   for (const response of run) {
-    view.setInt32(at, response.length);
+    writeInt32(out, at, response.length);
     out.set(response, at + sizePrefixBytes);
     at += sizePrefixBytes + response.length;
   }
-  if (nextSizeBytes !== null) view.setInt32(at, nextSizeBytes);
+  if (nextSizeBytes !== null) writeInt32(out, at, nextSizeBytes);
   assert(at + trailerBytes === out.length, "copied every byte");
   return out;
 }

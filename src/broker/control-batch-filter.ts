@@ -7,6 +7,7 @@
 // are no other control batches; transaction markers, once they exist, must stay in responses for
 // READ_COMMITTED consumers.
 
+import { readInt16, readInt32, readInt64AsNumber } from "../protocol/primitives/big-endian.ts";
 import { batchOffsets, isControlBatch, scanBatches } from "../protocol/records/batch-header.ts";
 
 /**
@@ -17,17 +18,16 @@ export function withoutControlBatches(records: Uint8Array): {
   records: Uint8Array;
   nextOffset: number | null;
 } {
-  const view = new DataView(records.buffer, records.byteOffset, records.byteLength);
   const { spans } = scanBatches(records, { verifyCrc: false });
   const last = spans.at(-1);
   const nextOffset =
     last === undefined
       ? null
-      : Number(view.getBigInt64(last.position + batchOffsets.baseOffset)) +
-        view.getInt32(last.position + batchOffsets.lastOffsetDelta) +
+      : readInt64AsNumber(records, last.position + batchOffsets.baseOffset) +
+        readInt32(records, last.position + batchOffsets.lastOffsetDelta) +
         1;
   const kept = spans.filter(
-    (span) => !isControlBatch(view.getInt16(span.position + batchOffsets.attributes)),
+    (span) => !isControlBatch(readInt16(records, span.position + batchOffsets.attributes)),
   );
   if (kept.length === spans.length) return { records, nextOffset };
   const out = new Uint8Array(kept.reduce((sum, span) => sum + span.size, 0));

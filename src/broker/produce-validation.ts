@@ -4,6 +4,7 @@
 // do). Old clients' magic 0/1 message sets become one magic-2 batch first. Pure: time comes in as nowMs.
 
 import { ErrorCode } from "../protocol/error-codes.ts";
+import { readInt16, writeInt16, writeInt64 } from "../protocol/primitives/big-endian.ts";
 import { ProtocolError } from "../protocol/protocol-error.ts";
 import {
   type BatchHeader,
@@ -164,8 +165,7 @@ function checkTimestamps(
 
 /** LogAppendTime: the broker's clock becomes the batch's max timestamp; both fields lie inside the CRC. */
 function stampLogAppendTime(batch: Uint8Array, size: number, nowMs: number): void {
-  const view = new DataView(batch.buffer, batch.byteOffset, batch.byteLength);
-  view.setInt16(batchOffsets.attributes, view.getInt16(batchOffsets.attributes) | timestampTypeMask);
-  view.setBigInt64(batchOffsets.maxTimestamp, BigInt(nowMs));
+  writeInt16(batch, batchOffsets.attributes, readInt16(batch, batchOffsets.attributes) | timestampTypeMask);
+  writeInt64(batch, batchOffsets.maxTimestamp, BigInt(nowMs));
   writeBatchCrc(batch, 0, size);
 }

@@ -13,6 +13,7 @@
 // latest snapshot at its next use, outside the log's own write path.
 
 import { assert } from "../base/assert.ts";
+import { readInt32, readInt64AsNumber } from "../protocol/primitives/big-endian.ts";
 import { batchOffsets, readBatchHeader, scanBatches } from "../protocol/records/batch-header.ts";
 import type { PartitionLog } from "../storage/index.ts";
 import type { LogListener } from "../storage/log-listener.ts";
@@ -67,18 +68,18 @@ export class ProducerStateLog implements LogListener {
 
   onAppend(bytes: Uint8Array): void {
     if (this.stale) return;
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     for (const { position } of scanBatches(bytes, { verifyCrc: false }).spans) {
-      const baseOffset = Number(view.getBigInt64(position + batchOffsets.baseOffset));
+      const baseOffset = readInt64AsNumber(bytes, position + batchOffsets.baseOffset);
       assert(
         baseOffset === this.endOffset,
         `producer state at ${this.endOffset} saw a batch at ${baseOffset}`,
       );
-      // Most batches are no idempotent producer's: only the offsets are read from them.
-      if (view.getBigInt64(position + batchOffsets.producerId) >= 0n) {
+      // Most batches are no idempotent producer's: only the offsets are read from them. The int64
+      // producerId's sign is its high word's.
+      if (readInt32(bytes, position + batchOffsets.producerId) >= 0) {
         recordBatchHeader(this.table, readBatchHeader(bytes, position));
       }
-      this.endOffset = baseOffset + view.getInt32(position + batchOffsets.lastOffsetDelta) + 1;
+      this.endOffset = baseOffset + readInt32(bytes, position + batchOffsets.lastOffsetDelta) + 1;
     }
   }
 

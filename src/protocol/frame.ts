@@ -11,6 +11,7 @@ import {
   type RequestHeader,
 } from "./headers.ts";
 import { type ApiDefinition, apiDefinition } from "./messages/registry.ts";
+import { readInt32 } from "./primitives/big-endian.ts";
 import { ByteReader } from "./primitives/byte-reader.ts";
 import { ByteWriter } from "./primitives/byte-writer.ts";
 import { ProtocolError } from "./protocol-error.ts";
@@ -115,7 +116,7 @@ export function encodeResponseFrame(
 /** The size a frame announces in its first 4 bytes, or null if fewer than 4 bytes are there yet. */
 export function readFrameSize(bytes: Uint8Array, offset = 0): number | null {
   if (bytes.length - offset < frameSizeBytes) return null;
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(offset);
+  return readInt32(bytes, offset);
 }
 
 /** Decodes a request from the bytes after the size prefix (header + body). */

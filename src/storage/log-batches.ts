@@ -2,6 +2,7 @@
 // the last whole batch that fits.
 
 import { assert } from "../base/assert.ts";
+import { readInt32 } from "../protocol/primitives/big-endian.ts";
 import {
   type BatchSpan,
   batchHeaderBytes,
@@ -61,7 +62,5 @@ export function validSpans(bytes: Uint8Array): BatchSpan[] {
 }
 
 export function lastOffsetDeltaAt(bytes: Uint8Array, position: number): number {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(
-    position + batchOffsets.lastOffsetDelta,
-  );
+  return readInt32(bytes, position + batchOffsets.lastOffsetDelta);
 }

@@ -1,6 +1,7 @@
 // Walking the batches of a segment file in bounded chunks: recovery verifies lengths, magic and CRC; reads
 // seek from an index entry to the batch holding an offset. Never buffers a whole segment.
 
+import { readInt8, readInt32, readInt64AsNumber } from "../protocol/primitives/big-endian.ts";
 import {
   batchHeaderBytes,
   batchLengthPrefixBytes,
@@ -29,16 +30,15 @@ export interface ScanProblem {
 }
 
 export function batchInfoAt(bytes: Uint8Array, at: number, filePosition: number): BatchInfo {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const baseOffset = Number(view.getBigInt64(at + batchOffsets.baseOffset));
+  const baseOffset = readInt64AsNumber(bytes, at + batchOffsets.baseOffset);
   return {
     position: filePosition,
-    size: view.getInt32(at + batchOffsets.batchLength) + batchLengthPrefixBytes,
+    size: readInt32(bytes, at + batchOffsets.batchLength) + batchLengthPrefixBytes,
     baseOffset,
-    lastOffset: baseOffset + view.getInt32(at + batchOffsets.lastOffsetDelta),
-    leaderEpoch: view.getInt32(at + batchOffsets.partitionLeaderEpoch),
-    maxTimestampMs: Number(view.getBigInt64(at + batchOffsets.maxTimestamp)),
-    magic: view.getInt8(at + batchOffsets.magic),
+    lastOffset: baseOffset + readInt32(bytes, at + batchOffsets.lastOffsetDelta),
+    leaderEpoch: readInt32(bytes, at + batchOffsets.partitionLeaderEpoch),
+    maxTimestampMs: readInt64AsNumber(bytes, at + batchOffsets.maxTimestamp),
+    magic: readInt8(bytes, at + batchOffsets.magic),
   };
 }
 

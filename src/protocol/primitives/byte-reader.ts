@@ -3,6 +3,15 @@
 // Field names passed in are used only to word a ProtocolError; they cost nothing on the good path.
 
 import { ProtocolError } from "../protocol-error.ts";
+import {
+  readFloat64,
+  readInt8,
+  readInt16,
+  readInt32,
+  readInt64,
+  readUint16,
+  readUint32,
+} from "./big-endian.ts";
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true });
 
@@ -26,14 +35,13 @@ function zigzagToSafeInteger(high: number, low: number, field: string): number {
 }
 
 export class ByteReader {
+  // No DataView: one per request costs more than reading the few fixed-width fields by hand (big-endian.ts).
   readonly bytes: Uint8Array;
-  private readonly view: DataView;
   offset: number;
   private readonly end: number;
 
   constructor(bytes: Uint8Array, offset = 0, end = bytes.length) {
     this.bytes = bytes;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.offset = offset;
     this.end = end;
   }
@@ -51,7 +59,7 @@ export class ByteReader {
 
   int8(field = "int8"): number {
     this.need(1, field);
-    return this.view.getInt8(this.offset++);
+    return readInt8(this.bytes, this.offset++);
   }
 
   uint8(field = "uint8"): number {
@@ -65,42 +73,42 @@ export class ByteReader {
 
   int16(field = "int16"): number {
     this.need(2, field);
-    const value = this.view.getInt16(this.offset);
+    const value = readInt16(this.bytes, this.offset);
     this.offset += 2;
     return value;
   }
 
   uint16(field = "uint16"): number {
     this.need(2, field);
-    const value = this.view.getUint16(this.offset);
+    const value = readUint16(this.bytes, this.offset);
     this.offset += 2;
     return value;
   }
 
   int32(field = "int32"): number {
     this.need(4, field);
-    const value = this.view.getInt32(this.offset);
+    const value = readInt32(this.bytes, this.offset);
     this.offset += 4;
     return value;
   }
 
   uint32(field = "uint32"): number {
     this.need(4, field);
-    const value = this.view.getUint32(this.offset);
+    const value = readUint32(this.bytes, this.offset);
     this.offset += 4;
     return value;
   }
 
   int64(field = "int64"): bigint {
     this.need(8, field);
-    const value = this.view.getBigInt64(this.offset);
+    const value = readInt64(this.bytes, this.offset);
     this.offset += 8;
     return value;
   }
 
   float64(field = "float64"): number {
     this.need(8, field);
-    const value = this.view.getFloat64(this.offset);
+    const value = readFloat64(this.bytes, this.offset);
     this.offset += 8;
     return value;
   }

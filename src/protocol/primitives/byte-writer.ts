@@ -2,19 +2,19 @@
 // out of its type's range is a bug (assert), not bad input.
 
 import { assert } from "../../base/assert.ts";
+import { writeFloat64, writeInt16, writeInt32, writeInt64 } from "./big-endian.ts";
 
 const textEncoder = new TextEncoder();
 
 const initialCapacityBytes = 256;
 
 export class ByteWriter {
+  // No DataView: making one for a fresh small array costs more than the array (see big-endian.ts).
   private buffer: Uint8Array;
-  private view: DataView;
   offset = 0;
 
   constructor(capacityBytes = initialCapacityBytes) {
     this.buffer = new Uint8Array(Math.max(capacityBytes, 16));
-    this.view = new DataView(this.buffer.buffer);
   }
 
   /** The bytes written so far, as a view (valid until the next write). */
@@ -36,12 +36,11 @@ export class ByteWriter {
     const grown = new Uint8Array(capacity);
     grown.set(this.buffer.subarray(0, this.offset));
     this.buffer = grown;
-    this.view = new DataView(grown.buffer);
   }
 
   int8(value: number): void {
     this.reserve(1);
-    this.view.setInt8(this.offset++, value);
+    this.buffer[this.offset++] = value;
   }
 
   uint8(value: number): void {
@@ -55,37 +54,37 @@ export class ByteWriter {
 
   int16(value: number): void {
     this.reserve(2);
-    this.view.setInt16(this.offset, value);
+    writeInt16(this.buffer, this.offset, value);
     this.offset += 2;
   }
 
   uint16(value: number): void {
     this.reserve(2);
-    this.view.setUint16(this.offset, value);
+    writeInt16(this.buffer, this.offset, value);
     this.offset += 2;
   }
 
   int32(value: number): void {
     this.reserve(4);
-    this.view.setInt32(this.offset, value);
+    writeInt32(this.buffer, this.offset, value);
     this.offset += 4;
   }
 
   uint32(value: number): void {
     this.reserve(4);
-    this.view.setUint32(this.offset, value);
+    writeInt32(this.buffer, this.offset, value);
     this.offset += 4;
   }
 
   int64(value: bigint): void {
     this.reserve(8);
-    this.view.setBigInt64(this.offset, value);
+    writeInt64(this.buffer, this.offset, value);
     this.offset += 8;
   }
 
   float64(value: number): void {
     this.reserve(8);
-    this.view.setFloat64(this.offset, value);
+    writeFloat64(this.buffer, this.offset, value);
     this.offset += 8;
   }
 
@@ -192,6 +191,6 @@ export class ByteWriter {
   /** Writes `value` as big-endian int32 at an earlier position (size prefixes, lengths known afterwards). */
   patchInt32(position: number, value: number): void {
     assert(position + 4 <= this.offset, "patch past the written bytes");
-    this.view.setInt32(position, value);
+    writeInt32(this.buffer, position, value);
   }
 }

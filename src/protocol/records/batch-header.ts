@@ -7,6 +7,15 @@
 // baseOffset and partitionLeaderEpoch lie outside the CRC, so the broker stamps them without recomputing it.
 
 import { crc32c } from "../crc32c.ts";
+import {
+  readInt8,
+  readInt16,
+  readInt32,
+  readInt64,
+  readUint32,
+  writeInt32,
+  writeInt64,
+} from "../primitives/big-endian.ts";
 import { ProtocolError } from "../protocol-error.ts";
 
 export const batchOffsets = {
@@ -69,10 +78,6 @@ export interface BatchHeader {
   recordCount: number;
 }
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
 /** Reads the header of the batch at `position`; the caller has checked that 61 bytes are there. */
 export function readBatchHeader(bytes: Uint8Array, position = 0): BatchHeader {
   if (bytes.length - position < batchHeaderBytes) {
@@ -80,21 +85,20 @@ export function readBatchHeader(bytes: Uint8Array, position = 0): BatchHeader {
       `batch header needs ${batchHeaderBytes} bytes, ${bytes.length - position} remain`,
     );
   }
-  const view = viewOf(bytes);
   return {
-    baseOffset: view.getBigInt64(position + batchOffsets.baseOffset),
-    batchLength: view.getInt32(position + batchOffsets.batchLength),
-    partitionLeaderEpoch: view.getInt32(position + batchOffsets.partitionLeaderEpoch),
-    magic: view.getInt8(position + batchOffsets.magic),
-    crc: view.getUint32(position + batchOffsets.crc),
-    attributes: view.getInt16(position + batchOffsets.attributes),
-    lastOffsetDelta: view.getInt32(position + batchOffsets.lastOffsetDelta),
-    baseTimestamp: view.getBigInt64(position + batchOffsets.baseTimestamp),
-    maxTimestamp: view.getBigInt64(position + batchOffsets.maxTimestamp),
-    producerId: view.getBigInt64(position + batchOffsets.producerId),
-    producerEpoch: view.getInt16(position + batchOffsets.producerEpoch),
-    baseSequence: view.getInt32(position + batchOffsets.baseSequence),
-    recordCount: view.getInt32(position + batchOffsets.recordCount),
+    baseOffset: readInt64(bytes, position + batchOffsets.baseOffset),
+    batchLength: readInt32(bytes, position + batchOffsets.batchLength),
+    partitionLeaderEpoch: readInt32(bytes, position + batchOffsets.partitionLeaderEpoch),
+    magic: readInt8(bytes, position + batchOffsets.magic),
+    crc: readUint32(bytes, position + batchOffsets.crc),
+    attributes: readInt16(bytes, position + batchOffsets.attributes),
+    lastOffsetDelta: readInt32(bytes, position + batchOffsets.lastOffsetDelta),
+    baseTimestamp: readInt64(bytes, position + batchOffsets.baseTimestamp),
+    maxTimestamp: readInt64(bytes, position + batchOffsets.maxTimestamp),
+    producerId: readInt64(bytes, position + batchOffsets.producerId),
+    producerEpoch: readInt16(bytes, position + batchOffsets.producerEpoch),
+    baseSequence: readInt32(bytes, position + batchOffsets.baseSequence),
+    recordCount: readInt32(bytes, position + batchOffsets.recordCount),
   };
 }
 
@@ -116,7 +120,7 @@ export function timestampTypeOf(attributes: number): TimestampType {
 
 /** Whole size in bytes of the batch (any magic) at `position`, from its length field. */
 export function batchSizeAt(bytes: Uint8Array, position: number): number {
-  return viewOf(bytes).getInt32(position + batchOffsets.batchLength) + batchLengthPrefixBytes;
+  return readInt32(bytes, position + batchOffsets.batchLength) + batchLengthPrefixBytes;
 }
 
 /** CRC-32C over attributes..end of the batch at `position` spanning `size` bytes. */
@@ -125,12 +129,12 @@ export function computeBatchCrc(bytes: Uint8Array, position: number, size: numbe
 }
 
 export function batchCrcMatches(bytes: Uint8Array, position: number, size: number): boolean {
-  return viewOf(bytes).getUint32(position + batchOffsets.crc) === computeBatchCrc(bytes, position, size);
+  return readUint32(bytes, position + batchOffsets.crc) === computeBatchCrc(bytes, position, size);
 }
 
 /** Writes a fresh CRC into the batch after its covered bytes changed (building batches, LogAppendTime). */
 export function writeBatchCrc(bytes: Uint8Array, position: number, size: number): void {
-  viewOf(bytes).setUint32(position + batchOffsets.crc, computeBatchCrc(bytes, position, size));
+  writeInt32(bytes, position + batchOffsets.crc, computeBatchCrc(bytes, position, size));
 }
 
 /** Stamps the offset and leader epoch the log gives a batch; neither is covered by the CRC. */
@@ -140,9 +144,8 @@ export function stampBatch(
   baseOffset: bigint,
   leaderEpoch: number,
 ): void {
-  const view = viewOf(bytes);
-  view.setBigInt64(position + batchOffsets.baseOffset, baseOffset);
-  view.setInt32(position + batchOffsets.partitionLeaderEpoch, leaderEpoch);
+  writeInt64(bytes, position + batchOffsets.baseOffset, baseOffset);
+  writeInt32(bytes, position + batchOffsets.partitionLeaderEpoch, leaderEpoch);
 }
 
 export type BatchProblem =
@@ -164,7 +167,6 @@ export function scanBatches(
   options: { verifyCrc: boolean; batchCountMax?: number },
 ): { spans: BatchSpan[]; problem: BatchProblem | null } {
   const spans: BatchSpan[] = [];
-  const view = viewOf(bytes);
   const batchCountMax = options.batchCountMax ?? Number.POSITIVE_INFINITY;
   let position = 0;
   while (position < bytes.length) {
@@ -172,8 +174,8 @@ export function scanBatches(
     if (left < batchHeaderBytes) {
       return { spans, problem: { kind: "truncated", position, reason: `${left} bytes, less than a header` } };
     }
-    const size = view.getInt32(position + batchOffsets.batchLength) + batchLengthPrefixBytes;
-    const magic = view.getInt8(position + batchOffsets.magic);
+    const size = readInt32(bytes, position + batchOffsets.batchLength) + batchLengthPrefixBytes;
+    const magic = readInt8(bytes, position + batchOffsets.magic);
     if (magic !== 2) {
       return { spans, problem: { kind: "corrupt", position, reason: `magic ${magic}, expected 2` } };
     }

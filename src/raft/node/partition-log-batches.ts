@@ -7,6 +7,7 @@ import {
   createLeaderChangeMessageVoter,
   type LeaderChangeMessage,
 } from "../../protocol/messages/leader-change-message.ts";
+import { readInt16, readInt32, readInt64AsNumber } from "../../protocol/primitives/big-endian.ts";
 import {
   batchHeaderBytes,
   batchOffsets,
@@ -28,17 +29,16 @@ export interface StoredBatchMeta {
 /** The Raft view of the magic-2 batch header at position (the caller knows a whole header is there). */
 export function batchMetaAt(bytes: Uint8Array, position: number): StoredBatchMeta {
   assert(bytes.length - position >= batchHeaderBytes, `no batch header at byte ${position}`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const baseOffset = Number(view.getBigInt64(position + batchOffsets.baseOffset));
-  const lastOffsetDelta = view.getInt32(position + batchOffsets.lastOffsetDelta);
+  const baseOffset = readInt64AsNumber(bytes, position + batchOffsets.baseOffset);
+  const lastOffsetDelta = readInt32(bytes, position + batchOffsets.lastOffsetDelta);
   assert(Number.isSafeInteger(baseOffset) && baseOffset >= 0, `batch base offset ${baseOffset}`);
   assert(lastOffsetDelta >= 0, `batch lastOffsetDelta ${lastOffsetDelta}`);
   return {
     baseOffset,
     lastOffset: baseOffset + lastOffsetDelta,
-    epoch: view.getInt32(position + batchOffsets.partitionLeaderEpoch),
+    epoch: readInt32(bytes, position + batchOffsets.partitionLeaderEpoch),
     size: batchSizeAt(bytes, position),
-    control: isControlBatch(view.getInt16(position + batchOffsets.attributes)),
+    control: isControlBatch(readInt16(bytes, position + batchOffsets.attributes)),
   };
 }
 
