@@ -6,7 +6,7 @@
 import type { Logger } from "../base/logger.ts";
 import type { Counter, CounterChild, Histogram, HistogramChild, MetricsRegistry } from "../base/metrics.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
-import { decodeRequestPayload, encodeResponseFrame, frameSizeBytes } from "../protocol/frame.ts";
+import { decodeRequestPayload, encodeResponsePayload } from "../protocol/frame.ts";
 import { ApiKey, apiCodecs, apiDefinition } from "../protocol/messages/registry.ts";
 import { ProtocolError } from "../protocol/protocol-error.ts";
 import type { HandlerResult, RequestContext } from "./api-handler.ts";
@@ -94,7 +94,7 @@ export class RequestDispatcher implements Dispatcher {
     metrics.latency.observe((this.nowMs() - startedMs) / 1000);
     if (body === null) return null;
     if (isCloseConnection(body as DispatchResult)) return body as DispatchResult;
-    return encodeResponseFrame(request, body).subarray(frameSizeBytes);
+    return encodeResponsePayload(request, body);
   }
 
   /** An API or version not served: ApiVersions answers UNSUPPORTED_VERSION in v0; anything else closes. */
@@ -116,7 +116,7 @@ export class RequestDispatcher implements Dispatcher {
     response.errorCode = ErrorCode.UnsupportedVersion;
     response.apiKeys = served ? [{ ...served, unknownTaggedFields: [] }] : [];
     const v0 = { apiKey: request.apiKey, apiVersion: 0, correlationId: request.correlationId };
-    return encodeResponseFrame(v0, response).subarray(frameSizeBytes);
+    return encodeResponsePayload(v0, response);
   }
 
   private metricsFor(apiKey: number, apiVersion: number): ApiMetrics {

@@ -98,6 +98,30 @@ export function encodeRequestFrame(header: RequestHeader, body: unknown, capacit
   return finishFrame(writer);
 }
 
+/**
+ * Response header + body without the size prefix (the connection frames responses as it writes them). A small
+ * payload is copied out of the writer: a copy under ~1 KB stays a cheap GC-heap array, while a view
+ * (subarray) of the writer's fresh buffer would make JSC give that buffer an ArrayBuffer of its own — a
+ * malloc and a copy, several times the cost. A large payload is returned as a view: copying megabytes costs
+ * more than the view.
+ */
+export function encodeResponsePayload(
+  request: { apiKey: number; apiVersion: number; correlationId: number },
+  body: unknown,
+  capacityBytes = 256,
+): Uint8Array {
+  const api = apiDefinition(request.apiKey);
+  assert(api !== undefined, `unknown api key ${request.apiKey}`);
+  supportedCodec(api.response, request.apiVersion);
+  const writer = new ByteWriter(capacityBytes);
+  encodeResponseHeader(writer, request.correlationId, request.apiKey, request.apiVersion);
+  api.response.encode(writer, body, request.apiVersion);
+  return writer.offset <= copiedPayloadBytesMax ? writer.finish() : writer.written();
+}
+
+/** Below JSC's limit for typed arrays kept inside the GC heap (1,000 elements). */
+const copiedPayloadBytesMax = 960;
+
 /** size + response header + body, for the API and version of the request being answered. */
 export function encodeResponseFrame(
   request: { apiKey: number; apiVersion: number; correlationId: number },

@@ -134,34 +134,56 @@ function placeOne(
   return { response, ticket: "errorCode" in ticket.placement ? null : ticket };
 }
 
-/** Waits for every placed batch to be replicated as asked, marking those that fail or outlast the timeout. */
 /**
- * Waits until every placed batch is replicated or the request's timeout passes. The timer is cleared as soon
- * as replication completes: an uncancellable one (AbortSignal.timeout) per request kept ~30 s of requests'
- * closures alive at 4,000 requests/s, and the garbage collector's pauses over them were the produce
- * latency's tail (bench/RESULTS.md).
+ * Waits until every placed batch is replicated or the request's timeout passes, marking those that fail or
+ * outlast it. One promise and one timer per request, whatever its partition count: this runs for every
+ * produce, and each promise, closure and race it saves is garbage the collector's pauses would add to the
+ * latency's tail (bench/RESULTS.md). The timer is cleared as soon as replication completes: an
+ * uncancellable one per request (AbortSignal.timeout) kept ~30 s of requests' closures alive.
  */
-async function awaitReplication(outcomes: readonly PartitionOutcome[], timeoutMs: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), Math.max(timeoutMs, 0));
-  });
-  try {
-    await Promise.all(
-      outcomes.map(async (outcome) => {
-        if (!outcome.ticket) return;
-        const result = await Promise.race([outcome.ticket.replicated, timedOut]);
-        if (result === null) return;
-        const error =
-          result === "timeout"
-            ? { errorCode: ErrorCode.RequestTimedOut, errorMessage: `not replicated within ${timeoutMs} ms` }
-            : result;
-        Object.assign(outcome.response, { errorCode: error.errorCode, errorMessage: error.errorMessage });
-      }),
+function awaitReplication(outcomes: readonly PartitionOutcome[], timeoutMs: number): Promise<void> {
+  const placed = outcomes.filter((outcome) => outcome.ticket !== null);
+  if (placed.length === 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    let waiting = placed.length;
+    const timer = setTimeout(
+      () => {
+        waiting = 0;
+        const timedOut = {
+          errorCode: ErrorCode.RequestTimedOut,
+          errorMessage: `not replicated within ${timeoutMs} ms`,
+        };
+        for (const outcome of placed) if (outcome.ticket !== null) markFailed(outcome, timedOut);
+        resolve();
+      },
+      Math.max(timeoutMs, 0),
     );
-  } finally {
-    clearTimeout(timer);
-  }
+    for (const outcome of placed) {
+      outcome.ticket!.replicated.then(
+        (error) => {
+          if (waiting === 0) return; // answered already, by the timeout
+          outcome.ticket = null;
+          if (error !== null) markFailed(outcome, error);
+          waiting -= 1;
+          if (waiting > 0) return;
+          clearTimeout(timer);
+          resolve();
+        },
+        (bug: unknown) => {
+          // Replicas answer failures as values; a rejection is a bug, and fails the request (and its connection).
+          if (waiting === 0) return;
+          waiting = 0;
+          clearTimeout(timer);
+          reject(bug);
+        },
+      );
+    }
+  });
+}
+
+function markFailed(outcome: PartitionOutcome, error: ReplicaError): void {
+  outcome.response.errorCode = error.errorCode;
+  outcome.response.errorMessage = error.errorMessage;
 }
 
 function topicsOf(request: ProduceRequest, outcomes: PartitionOutcome[][]) {
