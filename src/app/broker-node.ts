@@ -150,10 +150,20 @@ export function startStorageAndRaft(
         deliverCommittedEntries: options.deliverCommittedEntries,
         randomInt: (bound) => Math.floor(Math.random() * bound),
       };
+      // A sole voter has no follower to serve from memory, and a group that applies nothing (a data
+      // partition) reads no committed entries back: its store keeps only the last batch, which Raft's own
+      // look-ups need, instead of a megabyte of payload copies that outlive young-generation collections
+      // and feed the full ones (bench/RESULTS.md).
+      const recentCache = options.deliverCommittedEntries ? {} : { recentBytesMax: 0, recentCountMax: 1 };
       const group = manager.addGroup({
         groupId: partitionGroupId(topic, partition),
         config: raftConfig,
-        store: new PartitionLogStore({ log: state.log, nodeId: config.nodeId, membership: () => membership }),
+        store: new PartitionLogStore({
+          log: state.log,
+          nodeId: config.nodeId,
+          membership: () => membership,
+          ...recentCache,
+        }),
         hardState: new FileHardStateStore({
           path: join(state.log.dir, hardStateFileName),
           initial: { term: 0, votedFor: null, commitOffset: -1, config: membership },

@@ -132,7 +132,10 @@ export class PartitionLogStore implements RaftLogStore {
       first.baseOffset === this.log.logEndOffset,
       `entry at ${first.baseOffset} where the log ends at ${this.log.logEndOffset}`,
     );
-    const stored = entries.map((entry) => withOwnedPayload(this.batchOf(entry)));
+    // With only the last batch kept, a payload pins at most one socket chunk until the next append: no copy.
+    const stored = entries.map((entry) =>
+      this.recentCountMax === 1 ? this.batchOf(entry) : withOwnedPayload(this.batchOf(entry)),
+    );
     // A Ready's batches go out in one pwritev and share one fdatasync: no need to join them first. The Ready
     // already gathered the turn's proposals, so they are written at once rather than at the end of the turn.
     const appending = Promise.all(stored.map((entry) => this.log.appendReplicated(entry.payload)));

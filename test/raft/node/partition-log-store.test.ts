@@ -147,6 +147,34 @@ describe("PartitionLogStore", () => {
     expectSampleLog(reopened.store);
   });
 
+  test("a view into a larger buffer is copied for the cache, unless only the last batch is kept", async () => {
+    // A produce request's batch arrives as a view into its socket chunk: a cache of many entries must not
+    // pin a chunk per entry; a cache of one (a sole voter's data partition) pins one at most, uncopied.
+    const viewEntries = () =>
+      sampleEntries().map((entry) => {
+        const chunk = new Uint8Array(entry.payload.length * 4);
+        chunk.set(entry.payload, 8);
+        return { ...entry, payload: chunk.subarray(8, 8 + entry.payload.length) };
+      });
+    const cached = openStore();
+    const given = viewEntries();
+    await cached.store.persist({ snapshot: undefined, entries: given });
+    const last = cached.store.reader.entries(9, 1_000_000)[0]!;
+    expect(last.payload.buffer).not.toBe(given[3]!.payload.buffer);
+
+    await cached.log.close();
+    opened.splice(opened.indexOf(cached.log), 1);
+    temp.remove();
+    temp = makeTempDir("chronik-raft-node-");
+    harness = makeHarness(temp.path);
+    const lastOnly = openStore({}, { recentCountMax: 1, recentBytesMax: 0 });
+    const views = viewEntries();
+    await lastOnly.store.persist({ snapshot: undefined, entries: views });
+    expect(lastOnly.store.reader.entries(9, 1_000_000)[0]!.payload.buffer).toBe(views[3]!.payload.buffer);
+    // Older batches come back from the log, whole and in order.
+    expectSampleLog(lastOnly.store);
+  });
+
   test("entries respect the byte limit but always return one whole batch", async () => {
     const { log, store } = openStore();
     const entries = sampleEntries();
