@@ -98,6 +98,21 @@ export function encodeRequestFrame(header: RequestHeader, body: unknown, capacit
   return finishFrame(writer);
 }
 
+interface AnsweredRequest {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+}
+
+/** Writes the response header and body for the API and version of the request being answered. */
+function writeResponse(writer: ByteWriter, request: AnsweredRequest, body: unknown): void {
+  const api = apiDefinition(request.apiKey);
+  assert(api !== undefined, `unknown api key ${request.apiKey}`);
+  supportedCodec(api.response, request.apiVersion);
+  encodeResponseHeader(writer, request.correlationId, request.apiKey, request.apiVersion);
+  api.response.encode(writer, body, request.apiVersion);
+}
+
 /**
  * Response header + body without the size prefix (the connection frames responses as it writes them). A small
  * payload is copied out of the writer: a copy under ~1 KB stays a cheap GC-heap array, while a view
@@ -106,16 +121,12 @@ export function encodeRequestFrame(header: RequestHeader, body: unknown, capacit
  * more than the view.
  */
 export function encodeResponsePayload(
-  request: { apiKey: number; apiVersion: number; correlationId: number },
+  request: AnsweredRequest,
   body: unknown,
   capacityBytes = 256,
 ): Uint8Array {
-  const api = apiDefinition(request.apiKey);
-  assert(api !== undefined, `unknown api key ${request.apiKey}`);
-  supportedCodec(api.response, request.apiVersion);
   const writer = new ByteWriter(capacityBytes);
-  encodeResponseHeader(writer, request.correlationId, request.apiKey, request.apiVersion);
-  api.response.encode(writer, body, request.apiVersion);
+  writeResponse(writer, request, body);
   return writer.offset <= copiedPayloadBytesMax ? writer.finish() : writer.written();
 }
 
@@ -124,16 +135,12 @@ const copiedPayloadBytesMax = 960;
 
 /** size + response header + body, for the API and version of the request being answered. */
 export function encodeResponseFrame(
-  request: { apiKey: number; apiVersion: number; correlationId: number },
+  request: AnsweredRequest,
   body: unknown,
   capacityBytes = 256,
 ): Uint8Array {
-  const api = apiDefinition(request.apiKey);
-  assert(api !== undefined, `unknown api key ${request.apiKey}`);
-  supportedCodec(api.response, request.apiVersion);
   const writer = frameWriter(capacityBytes);
-  encodeResponseHeader(writer, request.correlationId, request.apiKey, request.apiVersion);
-  api.response.encode(writer, body, request.apiVersion);
+  writeResponse(writer, request, body);
   return finishFrame(writer);
 }
 

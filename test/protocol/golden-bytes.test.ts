@@ -9,6 +9,7 @@ import {
   decodeResponseFrame,
   encodeRequestFrame,
   encodeResponseFrame,
+  encodeResponsePayload,
 } from "../../src/protocol/frame.ts";
 import { requestHeader, requestHeaderVersion, responseHeaderVersion } from "../../src/protocol/headers.ts";
 import type { ApiVersionsRequest, ApiVersionsResponse } from "../../src/protocol/messages/api-versions.ts";
@@ -139,6 +140,17 @@ describe("header version rules", () => {
     const body = { throttleTimeMs: 0, errorCode: 0, unknownTaggedFields: noTaggedFields };
     // size 12 | correlation 9 | header tags 00 | throttle 0 | error 0 | tags 00
     expect(encodeResponseFrame(request, body)).toEqual(hex("0000000c 00000009 00 00000000 0000 00"));
+  });
+
+  test("a response payload is its frame without the size prefix, small (copied) or large (a view)", () => {
+    const request = { apiKey: ApiKey.Heartbeat, apiVersion: 4, correlationId: 9 };
+    const body = { throttleTimeMs: 0, errorCode: 0, unknownTaggedFields: noTaggedFields };
+    expect(encodeResponsePayload(request, body)).toEqual(hex("00000009 00 00000000 0000 00"));
+    // Past the copy limit the payload is returned as a view of the encoder's buffer; the bytes are the same.
+    const large = { ...body, unknownTaggedFields: [{ tag: 7, data: new Uint8Array(5000).fill(0xab) }] };
+    const payload = encodeResponsePayload(request, large);
+    expect(payload.length).toBeGreaterThan(5000);
+    expect(payload).toEqual(encodeResponseFrame(request, large).subarray(4));
   });
 });
 
