@@ -123,6 +123,11 @@ function checkHeader(header: BatchHeader): string | null {
   return null;
 }
 
+/** -1 is "no timestamp" (records up-converted from magic 0), always accepted. */
+function timestampInRange(timestamp: number, earliest: number, latest: number): boolean {
+  return timestamp === -1 || (timestamp >= earliest && timestamp <= latest);
+}
+
 /**
  * CreateTime must lie within [now - before, now + after]. The header's max timestamp answers for the common
  * case; only when it (or the base timestamp) is out of range are records read to name each offender.
@@ -140,8 +145,13 @@ function checkTimestamps(
   if (options.timestampType !== TimestampType.CreateTime) return null;
   const earliest = options.nowMs - options.timestampBeforeMaxMs;
   const latest = options.nowMs + options.timestampAfterMaxMs;
-  const inRange = (timestamp: number) => timestamp === -1 || (timestamp >= earliest && timestamp <= latest);
-  if (inRange(Number(header.maxTimestamp)) && inRange(Number(header.baseTimestamp))) return null;
+  if (
+    timestampInRange(Number(header.maxTimestamp), earliest, latest) &&
+    timestampInRange(Number(header.baseTimestamp), earliest, latest)
+  ) {
+    return null;
+  }
+  const inRange = (timestamp: number) => timestampInRange(timestamp, earliest, latest);
   let recordErrors: RecordError[];
   try {
     recordErrors = readAllRecords(batch, { decompressedBytesMax: options.decompressedBytesMax })

@@ -120,18 +120,21 @@ function writeResponse(writer: ByteWriter, request: AnsweredRequest, body: unkno
  * malloc and a copy, several times the cost. A large payload is returned as a view: copying megabytes costs
  * more than the view.
  */
-export function encodeResponsePayload(
-  request: AnsweredRequest,
-  body: unknown,
-  capacityBytes = 256,
-): Uint8Array {
-  const writer = new ByteWriter(capacityBytes);
+export function encodeResponsePayload(request: AnsweredRequest, body: unknown): Uint8Array {
+  // Small answers are encoded in one reused writer (every produce makes one); a large one keeps the writer's
+  // buffer as its payload, and the next answer starts a new writer.
+  const writer = spareResponseWriter ?? new ByteWriter(copiedPayloadBytesMax);
+  spareResponseWriter = null;
+  writer.offset = 0;
   writeResponse(writer, request, body);
-  return writer.offset <= copiedPayloadBytesMax ? writer.finish() : writer.written();
+  if (writer.offset > copiedPayloadBytesMax) return writer.written();
+  spareResponseWriter = writer;
+  return writer.finish();
 }
 
 /** Below JSC's limit for typed arrays kept inside the GC heap (1,000 elements). */
 const copiedPayloadBytesMax = 960;
+let spareResponseWriter: ByteWriter | null = null;
 
 /** size + response header + body, for the API and version of the request being answered. */
 export function encodeResponseFrame(
