@@ -44,25 +44,31 @@ function messageLabel(api: ApiDefinition, version: number, kind: "request" | "re
   return `${api.name} v${version} ${kind}`;
 }
 
-/** Decodes a message body, naming API, version and kind in any error, and checking what is left after it. */
-export function decodeBody<T>(
+const noDecodeOptions: DecodeOptions = {};
+
+/**
+ * Decodes a message body, naming API, version and kind in any error, and checking what is left after it.
+ * The name is put together only for an error: every request passes through here.
+ */
+function decodeBody<T>(
   codec: MessageCodec<T>,
   reader: ByteReader,
   version: number,
-  label: string,
-  options: DecodeOptions = {},
-): { body: T; trailingBytes: number } {
+  api: ApiDefinition,
+  kind: "request" | "response",
+  options: DecodeOptions,
+): T {
   let body: T;
   try {
     body = codec.decode(reader, version);
   } catch (error) {
-    throw within(error, label);
+    throw within(error, messageLabel(api, version, kind));
   }
   const trailingBytes = reader.remaining;
   if (trailingBytes > 0 && options.allowTrailingBytes !== true) {
-    throw new ProtocolError(`${trailingBytes} bytes left after the body`, [label]);
+    throw new ProtocolError(`${trailingBytes} bytes left after the body`, [messageLabel(api, version, kind)]);
   }
-  return { body, trailingBytes };
+  return body;
 }
 
 function frameWriter(capacityBytes: number): ByteWriter {
@@ -156,7 +162,7 @@ export function readFrameSize(bytes: Uint8Array, offset = 0): number | null {
 /** Decodes a request from the bytes after the size prefix (header + body). */
 export function decodeRequestPayload(
   payload: Uint8Array,
-  options: DecodeOptions = {},
+  options: DecodeOptions = noDecodeOptions,
 ): DecodedRequest | UnsupportedRequest {
   const reader = new ByteReader(payload);
   const header = decodeRequestHeader(reader);
@@ -166,9 +172,8 @@ export function decodeRequestPayload(
   if (version < api.request.minVersion || version > api.request.maxVersion) {
     return { kind: "unsupported", header, reason: "unsupported version" };
   }
-  const label = messageLabel(api, version, "request");
-  const { body, trailingBytes } = decodeBody(api.request, reader, version, label, options);
-  return { kind: "request", header, api, body, trailingBytes };
+  const body = decodeBody(api.request, reader, version, api, "request", options);
+  return { kind: "request", header, api, body, trailingBytes: reader.remaining };
 }
 
 /** Decodes a whole request frame, size prefix included; the size must match the bytes given. */
@@ -201,15 +206,14 @@ export function decodeResponsePayload(
   payload: Uint8Array,
   apiKey: number,
   apiVersion: number,
-  options: DecodeOptions = {},
+  options: DecodeOptions = noDecodeOptions,
 ): { correlationId: number; body: unknown; trailingBytes: number } {
   const api = apiDefinition(apiKey);
   assert(api !== undefined, `unknown api key ${apiKey}`);
   const reader = new ByteReader(payload);
   const header = decodeResponseHeader(reader, apiKey, apiVersion);
-  const label = messageLabel(api, apiVersion, "response");
-  const { body, trailingBytes } = decodeBody(api.response, reader, apiVersion, label, options);
-  return { correlationId: header.correlationId, body, trailingBytes };
+  const body = decodeBody(api.response, reader, apiVersion, api, "response", options);
+  return { correlationId: header.correlationId, body, trailingBytes: reader.remaining };
 }
 
 export function decodeResponseFrame(
