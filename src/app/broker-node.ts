@@ -154,7 +154,7 @@ export function startStorageAndRaft(
       // partition) reads no committed entries back: its store keeps only the last batch, which Raft's own
       // look-ups need, instead of a megabyte of payload copies that outlive young-generation collections
       // and feed the full ones (bench/RESULTS.md).
-      const recentCache = options.deliverCommittedEntries ? {} : { recentBytesMax: 0, recentCountMax: 1 };
+      const recentCache = options.deliverCommittedEntries ? {} : { recentCountMax: 1 };
       const group = manager.addGroup({
         groupId: partitionGroupId(topic, partition),
         config: raftConfig,

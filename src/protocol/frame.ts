@@ -50,17 +50,16 @@ const noDecodeOptions: DecodeOptions = {};
  * Decodes a message body, naming API, version and kind in any error, and checking what is left after it.
  * The name is put together only for an error: every request passes through here.
  */
-function decodeBody<T>(
-  codec: MessageCodec<T>,
-  reader: ByteReader,
-  version: number,
+function decodeBody(
   api: ApiDefinition,
   kind: "request" | "response",
+  reader: ByteReader,
+  version: number,
   options: DecodeOptions,
-): T {
-  let body: T;
+): unknown {
+  let body: unknown;
   try {
-    body = codec.decode(reader, version);
+    body = api[kind].decode(reader, version);
   } catch (error) {
     throw within(error, messageLabel(api, version, kind));
   }
@@ -172,7 +171,7 @@ export function decodeRequestPayload(
   if (version < api.request.minVersion || version > api.request.maxVersion) {
     return { kind: "unsupported", header, reason: "unsupported version" };
   }
-  const body = decodeBody(api.request, reader, version, api, "request", options);
+  const body = decodeBody(api, "request", reader, version, options);
   return { kind: "request", header, api, body, trailingBytes: reader.remaining };
 }
 
@@ -212,7 +211,7 @@ export function decodeResponsePayload(
   assert(api !== undefined, `unknown api key ${apiKey}`);
   const reader = new ByteReader(payload);
   const header = decodeResponseHeader(reader, apiKey, apiVersion);
-  const body = decodeBody(api.response, reader, apiVersion, api, "response", options);
+  const body = decodeBody(api, "response", reader, apiVersion, options);
   return { correlationId: header.correlationId, body, trailingBytes: reader.remaining };
 }
 
