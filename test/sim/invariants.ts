@@ -159,11 +159,8 @@ export class Checker {
     epoch: number,
   ): void {
     this.commitsChecked += 1;
-    const holds = (id: NodeId): boolean => {
-      const log = nodes.find((candidate) => candidate.id === id)?.durable.log;
-      if (log === undefined) return false;
-      return log.snapshotMeta().lastOffset >= offset || log.batchAt(offset)?.epoch === epoch;
-    };
+    const holds = (id: NodeId): boolean =>
+      nodes.find((candidate) => candidate.id === id)?.holdsDurably(offset, epoch) ?? false;
     const configs = [node.raft!.config.voters, this.votersBeforeStep.get(node.id) ?? []];
     const majorityOf = (voters: readonly NodeId[]) =>
       voters.length > 0 && voters.filter(holds).length >= Math.floor(voters.length / 2) + 1;

@@ -1,5 +1,7 @@
 // One simulated member: a RaftNode, its durable storage (what survives a crash), its state machine, and the
 // driver loop that persists, then sends, then applies, then advances — and can crash in the middle of it.
+// Like RaftGroup, a leader may write ahead: write a Ready, send and advance it, and report it durable later
+// (entriesDurable); a crash before that loses a random suffix of such writes.
 import type { RaftConfig, TestingOnlyBug } from "../../src/raft/core/config.ts";
 import { raftConfigDefaults } from "../../src/raft/core/config.ts";
 import { MemoryLog } from "../../src/raft/core/memory-log.ts";
@@ -20,6 +22,13 @@ export interface Durable {
   hardState: HardState;
 }
 
+/** A leader's write not yet synced: readable, but a crash may lose it and everything written after it. */
+interface PendingWrite {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly epoch: number;
+}
+
 /** What the cluster learns from one processed Ready. */
 export interface ReadyOutcome {
   readonly ready: Ready;
@@ -33,6 +42,10 @@ export class SimNode {
   appliedOffset = -1;
   appliedHash = 0;
   incarnation = 0;
+  /** The chance that a Ready the core allows to be advanced before it is durable is so advanced. */
+  writeAheadChance = 0;
+  writeAheads = 0;
+  private pendingWrites: PendingWrite[] = [];
 
   constructor(
     readonly id: NodeId,
@@ -80,6 +93,39 @@ export class SimNode {
 
   crash(): void {
     this.raft = undefined;
+    this.losePendingWrites();
+  }
+
+  /** The page cache is gone: writes not yet synced survive only up to a random one of them. */
+  private losePendingWrites(): void {
+    const lost = this.pendingWrites[this.rng.int(this.pendingWrites.length + 1)];
+    if (lost !== undefined) this.durable.log.truncateFrom(lost.baseOffset);
+    this.pendingWrites = [];
+  }
+
+  /** Whether offset, in epoch, would survive a crash now. */
+  holdsDurably(offset: number, epoch: number): boolean {
+    const log = this.durable.log;
+    if (log.snapshotMeta().lastOffset >= offset) return true;
+    const firstPending = this.pendingWrites[0];
+    if (firstPending !== undefined && offset >= firstPending.baseOffset) return false;
+    return log.batchAt(offset)?.epoch === epoch;
+  }
+
+  /** An fdatasync returns: the oldest pending writes (a random number of them) become durable. */
+  syncSomeWrites(): void {
+    if (this.raft === undefined || this.pendingWrites.length === 0) return;
+    const count = this.rng.between(1, this.pendingWrites.length);
+    const last = this.pendingWrites[count - 1]!;
+    this.pendingWrites = this.pendingWrites.slice(count);
+    this.raft.entriesDurable(last.lastOffset, last.epoch);
+  }
+
+  /** Waits out every pending write, as the driver does before a Ready that must be durable. */
+  private syncAllWrites(): PendingWrite | undefined {
+    const last = this.pendingWrites.at(-1);
+    this.pendingWrites = [];
+    return last;
   }
 
   /** Runs one Ready; with crashMidway, writes a random prefix of it and dies before sending anything. */
@@ -95,13 +141,28 @@ export class SimNode {
   ): ReadyOutcome {
     const raft = this.raft!;
     if (crashMidway) {
-      this.persistTorn(ready);
+      // With writes pending the crash comes before this Ready's (a torn write after lost ones leaves a gap).
+      if (this.pendingWrites.length === 0) this.persistTorn(ready);
       this.crash();
       return { ready, crashed: true };
     }
+    const writeAhead =
+      this.writeAheadChance > 0 && raft.mayAdvanceWritten(ready) && this.rng.chance(this.writeAheadChance);
+    const synced = writeAhead ? undefined : this.syncAllWrites();
     if (ready.snapshotToPersist !== undefined) this.durable.log.installSnapshot(ready.snapshotToPersist);
     this.durable.log.append(ready.entriesToPersist);
-    if (ready.hardState !== undefined) this.durable.hardState = ready.hardState;
+    const first = ready.entriesToPersist[0];
+    const last = ready.entriesToPersist.at(-1);
+    if (writeAhead && first !== undefined && last !== undefined) {
+      this.pendingWrites.push({
+        baseOffset: first.baseOffset,
+        lastOffset: last.lastOffset,
+        epoch: last.epoch,
+      });
+      this.writeAheads += 1;
+    }
+    // A written-ahead Ready moved only the commit offset, which RaftGroup does not save either.
+    if (ready.hardState !== undefined && !writeAhead) this.durable.hardState = ready.hardState;
     if (ready.snapshotToPersist !== undefined) {
       this.appliedOffset = ready.snapshotToPersist.meta.lastOffset;
       this.appliedHash = snapshotHash(ready.snapshotToPersist);
@@ -111,7 +172,9 @@ export class SimNode {
       this.appliedOffset = entry.lastOffset;
       this.appliedHash = chainHash(this.appliedHash, entry);
     }
-    raft.advance(ready);
+    raft.advance(ready, writeAhead ? "written" : "durable");
+    // The earlier writes' report reached the driver during this Ready: it goes in right after advance.
+    if (synced !== undefined) raft.entriesDurable(synced.lastOffset, synced.epoch);
     return { ready, crashed: false };
   }
 
@@ -138,6 +201,7 @@ export class SimNode {
     const raft = this.raft;
     if (
       raft === undefined ||
+      this.pendingWrites.length > 0 ||
       raft.log.unstableEntries().length > 0 ||
       raft.log.pendingSnapshot() !== undefined
     ) {

@@ -36,6 +36,7 @@ describe("simulator", () => {
     expect(total((result) => result.stats.partitions)).toBeGreaterThan(1000);
     expect(total((result) => result.stats.compactions)).toBeGreaterThan(100);
     expect(total((result) => result.stats.configChanges)).toBeGreaterThan(100);
+    expect(total((result) => result.stats.writeAheads)).toBeGreaterThan(10_000);
     expect(total((result) => (result.stats.committedOffset > 100 ? 1 : 0))).toBeGreaterThan(200);
   });
 

@@ -36,6 +36,7 @@ export interface SimulationStats {
   compactions: number;
   leaders: number;
   configChanges: number;
+  writeAheads: number;
 }
 
 /** Chances per time unit (or per Ready, for crashMidReady). */
@@ -84,6 +85,7 @@ class Simulation {
     compactions: 0,
     leaders: 0,
     configChanges: 0,
+    writeAheads: 0,
   };
   now = 0;
   private readonly tickPeriod = new Map<NodeId, number>();
@@ -125,6 +127,9 @@ class Simulation {
       this.tickPeriod.set(id, rng.between(8, 12));
       this.nextTickAt.set(id, rng.between(0, 12));
     }
+    // Leaders write ahead of their fdatasync (RaftGroup) never, sometimes, or whenever the core allows.
+    const writeAheadChance = rng.pick([0, 0.5, 1]);
+    for (const node of this.nodes) node.writeAheadChance = writeAheadChance;
   }
 
   chaos(): void {
@@ -187,6 +192,7 @@ class Simulation {
     if (this.faultsOn) this.injectFaults();
     this.tickNodes();
     this.deliverMessages();
+    this.syncWrites();
     this.proposeFromClients();
     this.processReadies();
     this.checker.afterStep(this.nodes);
@@ -209,6 +215,11 @@ class Simulation {
       node.raft.step(message);
       this.stats.messages += 1;
     }
+  }
+
+  /** Pending fdatasyncs return now and then: a few steps after the write, as a disk would. */
+  private syncWrites(): void {
+    for (const node of this.nodes) if (this.rng.chance(0.3)) node.syncSomeWrites();
   }
 
   private proposeFromClients(): void {
@@ -245,6 +256,7 @@ class Simulation {
       if (ready.role === "leader") this.stats.leaders = Math.max(this.stats.leaders, ready.term);
       for (const message of ready.messages) this.network.send(this.now, message);
     }
+    this.stats.writeAheads = this.nodes.reduce((sum, node) => sum + node.writeAheads, 0);
   }
 
   private injectFaults(): void {

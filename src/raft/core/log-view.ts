@@ -153,6 +153,11 @@ export class LogView {
     this.unstableOffset = snapshot.meta.lastOffset + 1;
   }
 
+  /** The first offset not yet handed to storage: everything below it the storage reader serves. */
+  unstableStart(): number {
+    return this.unstableOffset;
+  }
+
   unstableEntries(): readonly Entry[] {
     return this.unstable;
   }

@@ -310,16 +310,26 @@ export class RaftNode {
     };
   }
 
-  /** The driver has persisted, sent and applied everything in ready. */
-  advance(ready: Ready): void {
+  /**
+   * The driver has persisted, sent and applied everything in ready. With "written", the Ready's entries are
+   * written where the storage reader sees them but not yet durable: the driver reports that later through
+   * entriesDurable(). Only a leader's Ready that changes no term, vote or membership may be advanced so
+   * (see mayAdvanceWritten): its messages claim nothing about its own log, and its own vote toward a commit
+   * waits for entriesDurable (Raft thesis §10.2.1, etcd's asynchronous storage writes).
+   */
+  advance(ready: Ready, persisted: "durable" | "written" = "durable"): void {
     assert(this.inReady, "advance() without ready()");
     this.inReady = false;
+    if (persisted === "written")
+      assert(this.mayAdvanceWritten(ready), "advance(written) of a Ready that must be durable");
     this.log.stableTo({
       snapshot: ready.snapshotToPersist !== undefined,
       entryCount: ready.entriesToPersist.length,
     });
     const lastEntry = ready.entriesToPersist[ready.entriesToPersist.length - 1];
-    if (lastEntry !== undefined) this.durableOffset = lastEntry.lastOffset;
+    if (persisted === "written") {
+      // Nothing becomes durable here.
+    } else if (lastEntry !== undefined) this.durableOffset = lastEntry.lastOffset;
     else if (ready.snapshotToPersist !== undefined)
       this.durableOffset = ready.snapshotToPersist.meta.lastOffset;
     if (ready.hardState !== undefined) this.persisted = ready.hardState;
@@ -328,6 +338,38 @@ export class RaftNode {
     if (!this.cfg.deliverCommittedEntries) this.applied = Math.max(this.applied, this.persisted.commitOffset);
     if (this.currentRole === "leader") {
       this.replicator.get(this.id)!.maybeUpdate(Math.min(this.durableOffset, this.log.lastOffset()));
+      if (this.maybeCommit()) this.replicator.broadcastAppend(true);
+    }
+  }
+
+  /**
+   * Whether the driver may send and advance ready before its entries are durable: a leader's Ready with no
+   * snapshot whose hard state, if any, moved only the commit offset (which need not be durable).
+   */
+  mayAdvanceWritten(ready: Ready): boolean {
+    const state = ready.hardState;
+    return (
+      ready.role === "leader" &&
+      ready.snapshotToPersist === undefined &&
+      (state === undefined ||
+        (state.term === this.persisted.term &&
+          state.votedFor === this.persisted.votedFor &&
+          state.config === this.persisted.config))
+    );
+  }
+
+  /**
+   * The driver's write of the entry ending at offset, in epoch, has reached the disk, and with it everything
+   * written before it. Ignored when the log no longer holds that entry (a leader since cut it away): a stale
+   * report must never vouch for entries written after it.
+   */
+  entriesDurable(offset: number, epoch: number): void {
+    assert(!this.inReady, "entriesDurable between ready() and advance()");
+    if (offset <= this.durableOffset || offset >= this.log.unstableStart()) return;
+    if (!this.log.matches(offset, epoch)) return;
+    this.durableOffset = offset;
+    if (this.currentRole === "leader") {
+      this.replicator.get(this.id)?.maybeUpdate(this.durableOffset);
       if (this.maybeCommit()) this.replicator.broadcastAppend(true);
     }
   }

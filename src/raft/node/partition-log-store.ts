@@ -13,7 +13,7 @@ import { assert } from "../../base/assert.ts";
 import { stampBatch } from "../../protocol/records/batch-header.ts";
 import { buildLeaderChangeBatch } from "../../protocol/records/control-record.ts";
 import { readFileIfExists, writeFileAtomic } from "../../storage/atomic-file.ts";
-import type { Clock, PartitionLog } from "../../storage/index.ts";
+import type { AppendResult, Clock, PartitionLog } from "../../storage/index.ts";
 import { nodeStorageFs, type StorageFs } from "../../storage/storage-fs.ts";
 import type {
   BatchMeta,
@@ -70,7 +70,7 @@ export class PartitionLogStore implements RaftLogStore {
   private readonly markPath: string;
   private readonly recentBytesMax: number;
   private readonly recentCountMax: number;
-  /** Durable batches at the end of the log, oldest first, contiguous up to the durable end. */
+  /** Written batches at the end of the log, oldest first, contiguous up to the log end. */
   private recent: Entry[] = [];
   private recentBytes = 0;
   /** The mark as last computed, for the log start it was computed at. */
@@ -79,7 +79,8 @@ export class PartitionLogStore implements RaftLogStore {
   /** The mark remembered on disk: its epoch answers when the batch before the log start is gone. */
   private savedMark: Mark | null;
   private durableOffset: number;
-  private persisting = false;
+  /** Appends written whose fdatasync has not returned: no truncation or snapshot may come meanwhile. */
+  private writesInFlight = 0;
 
   constructor(options: PartitionLogStoreOptions) {
     this.log = options.log;
@@ -102,15 +103,13 @@ export class PartitionLogStore implements RaftLogStore {
     return this.durableOffset;
   }
 
-  async persist(input: { snapshot: Snapshot | undefined; entries: readonly Entry[] }): Promise<void> {
-    assert(!this.persisting, "persist while another persist is running");
-    this.persisting = true;
-    try {
-      if (input.snapshot !== undefined) this.restartAt(input.snapshot.meta);
-      if (input.entries.length > 0) await this.appendEntries(input.entries);
-    } finally {
-      this.persisting = false;
+  write(input: { snapshot: Snapshot | undefined; entries: readonly Entry[] }): Promise<void> {
+    if (input.snapshot !== undefined) {
+      assert(this.writesInFlight === 0, "a snapshot while writes are in flight");
+      this.restartAt(input.snapshot.meta);
     }
+    if (input.entries.length === 0) return Promise.resolve();
+    return this.appendEntries(input.entries);
   }
 
   // ---- writes -------------------------------------------------------------------------------------------
@@ -125,9 +124,13 @@ export class PartitionLogStore implements RaftLogStore {
     this.durableOffset = meta.lastOffset;
   }
 
-  private async appendEntries(entries: readonly Entry[]): Promise<void> {
+  /** Writes the entries now (one pwritev) and returns the wait for the fdatasync that covers them. */
+  private appendEntries(entries: readonly Entry[]): Promise<void> {
     const first = entries[0]!;
-    if (first.baseOffset <= this.lastOffset()) this.truncate(first.baseOffset);
+    if (first.baseOffset <= this.lastOffset()) {
+      assert(this.writesInFlight === 0, `truncating at ${first.baseOffset} while writes are in flight`);
+      this.truncate(first.baseOffset);
+    }
     assert(
       first.baseOffset === this.log.logEndOffset,
       `entry at ${first.baseOffset} where the log ends at ${this.log.logEndOffset}`,
@@ -140,16 +143,38 @@ export class PartitionLogStore implements RaftLogStore {
     // already gathered the turn's proposals, so they are written at once rather than at the end of the turn.
     const appending = Promise.all(stored.map((entry) => this.log.appendReplicated(entry.payload)));
     this.log.writeStaged();
-    const appended = await appending;
-    // Persist before send holds whatever the topic's flush policy: the Raft log is synced here regardless.
-    if (this.log.config.flushPolicy !== "every") await this.log.flush();
-    const last = stored[stored.length - 1]!;
+    // Written: the reader serves them from now on, durable or not (the core counts them only once durable).
+    for (const entry of stored) this.remember(entry);
+    this.writesInFlight += 1;
+    return this.untilDurable(appending, stored[stored.length - 1]!);
+  }
+
+  private async untilDurable(appending: Promise<AppendResult[]>, last: Entry): Promise<void> {
+    let appended: AppendResult[];
+    try {
+      appended = await appending;
+      // Persist before send holds whatever the topic's flush policy: the Raft log is synced here regardless.
+      if (this.log.config.flushPolicy !== "every") await this.log.flush();
+    } catch (error) {
+      // A failed write undid its batches in the log: the cache must not serve them either.
+      this.forgetAbove(this.log.logEndOffset - 1);
+      throw error;
+    } finally {
+      this.writesInFlight -= 1;
+    }
     assert(
       appended.at(-1)!.lastOffset === last.lastOffset,
       `appended to ${appended.at(-1)!.lastOffset}, not ${last.lastOffset}`,
     );
-    for (const entry of stored) this.remember(entry);
+    // Syncs complete in log order, so this only moves forward.
+    assert(last.lastOffset > this.durableOffset, `durable ${last.lastOffset} after ${this.durableOffset}`);
     this.durableOffset = last.lastOffset;
+  }
+
+  private forgetAbove(lastOffset: number): void {
+    while (this.recent.length > 0 && this.recent[this.recent.length - 1]!.lastOffset > lastOffset) {
+      this.recentBytes -= this.recent.pop()!.byteSize;
+    }
   }
 
   /** Drops the stored suffix from offset (a batch base above the mark) on; the log syncs the cut. */

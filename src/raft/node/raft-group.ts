@@ -9,9 +9,13 @@
 // Both reject with a RaftGroupError when leadership is lost or the group stops; error.kafkaError names the
 // Kafka error to answer with. tick() and step() come from the GroupManager.
 //
-// The core refuses input between ready() and advance(), and this loop awaits the disk in between, so input
-// arriving meanwhile is buffered and fed to the core right after advance(). A proposal buffered that way still
-// gets its offsets at once: they are predicted from the log end, and the core assigns exactly those (asserted).
+// A leader's Ready is written and advanced at once, and its fdatasync reported to the core when it returns
+// (write-ahead: the next Ready is written while the previous sync is in flight, and the leader counts its own
+// log toward a commit only once durable). Any other Ready (votes, a follower's appends, snapshots) waits out
+// the writes in flight and its own sync before anything of it leaves. The core refuses input between ready()
+// and advance(), so input arriving during such a wait is buffered and fed to the core right after advance().
+// A proposal buffered that way still gets its offsets at once: they are predicted from the log end, and the
+// core assigns exactly those (asserted).
 import { assert } from "../../base/assert.ts";
 import type { Logger } from "../../base/logger.ts";
 import type {
@@ -88,6 +92,11 @@ export class RaftGroup {
   private bufferedProposals: BufferedProposal[] = [];
   private bufferedSteps: Message[] = [];
   private bufferedTicks = 0;
+  /** The newest write reported durable while the core was in a Ready: fed to it right after advance. */
+  private bufferedDurable: Entry | undefined;
+  /** Leader writes whose fdatasync has not returned yet, and the settling of the newest of them. */
+  private writesInFlight = 0;
+  private lastWrite: Promise<void> | undefined;
   private campaignRequested = false;
   private persisted: number;
   private applied: number;
@@ -285,10 +294,46 @@ export class RaftGroup {
 
   private async handleReady(ready: Ready): Promise<void> {
     this.inReady = true;
+    if (this.core.mayAdvanceWritten(ready)) {
+      this.writeAhead(ready);
+    } else {
+      // Votes, appends acknowledged to a leader, truncations and snapshots: durable before anything leaves,
+      // and after every earlier write, so no report of an older write arrives once the log has been cut.
+      if (!(await this.persistReady(ready))) return;
+      this.finishReady(ready, "durable");
+    }
+  }
+
+  /**
+   * A leader's Ready: written at once, sent and advanced without waiting for the disk. The next Ready is
+   * written while this one's fdatasync is in flight, and the two share the log's next sync (group commit), so
+   * a proposal arriving during a sync waits for one sync, not for the one in flight and then its own. The
+   * leader counts its own log toward a commit only once entriesDurable says so.
+   */
+  private writeAhead(ready: Ready): void {
+    const last = ready.entriesToPersist.at(-1);
+    if (last !== undefined) {
+      const durable = this.options.store.write({ snapshot: undefined, entries: ready.entriesToPersist });
+      this.writesInFlight += 1;
+      this.lastWrite = durable.then(
+        () => this.onWriteDurable(last),
+        (error: unknown) => this.onWriteFailed(error),
+      );
+    }
+    this.finishReady(ready, "written");
+  }
+
+  /** Waits out earlier writes, then writes this Ready and its hard state durably. False if the group stopped. */
+  private async persistReady(ready: Ready): Promise<boolean> {
+    // Outside the try: a write's failure already stopped the group, and anything else thrown is a bug.
+    if (this.lastWrite !== undefined) await this.lastWrite;
+    if (this.stopReason !== undefined) return false;
     try {
       if (ready.snapshotToPersist !== undefined || ready.entriesToPersist.length > 0) {
-        const input = { snapshot: ready.snapshotToPersist, entries: ready.entriesToPersist };
-        await this.options.store.persist(input);
+        await this.options.store.write({
+          snapshot: ready.snapshotToPersist,
+          entries: ready.entriesToPersist,
+        });
       }
       if (ready.hardState !== undefined && this.mustSave(ready.hardState)) {
         await this.options.hardState.save(ready.hardState);
@@ -297,19 +342,46 @@ export class RaftGroup {
     } catch (error) {
       // Disk full or offline: what this Ready promised is not durable, so nothing of it may be sent or
       // applied, and the core cannot be advanced past it. The group stops for good.
-      this.logger.error("persist failed: stopping the raft group", { error });
-      this.stop(new RaftGroupError("storageFailed", this.groupId, String(error)));
-      return;
+      this.failStorage(error);
+      return false;
     }
     // stop() during the write: the promises are already rejected, and nothing may leave after it.
-    if (this.stopReason !== undefined) return;
+    return this.stopReason === undefined;
+  }
+
+  private finishReady(ready: Ready, persisted: "durable" | "written"): void {
     this.persisted = this.options.store.persistedOffset;
     if (ready.messages.length > 0) this.options.send(ready.messages);
     this.apply(ready.committedEntries);
-    this.core.advance(ready);
+    this.core.advance(ready, persisted);
     this.inReady = false;
     this.feedBuffered();
     this.afterInput();
+  }
+
+  private onWriteDurable(last: Entry): void {
+    this.writesInFlight -= 1;
+    if (this.writesInFlight === 0) this.lastWrite = undefined;
+    if (this.stopReason !== undefined) return;
+    this.persisted = this.options.store.persistedOffset;
+    if (this.inReady) {
+      this.bufferedDurable = last;
+      return;
+    }
+    this.core.entriesDurable(last.lastOffset, last.epoch);
+    this.afterInput();
+  }
+
+  private onWriteFailed(error: unknown): void {
+    this.writesInFlight -= 1;
+    if (this.writesInFlight === 0) this.lastWrite = undefined;
+    this.failStorage(error);
+  }
+
+  private failStorage(error: unknown): void {
+    if (this.stopReason !== undefined) return;
+    this.logger.error("persist failed: stopping the raft group", { error });
+    this.stop(new RaftGroupError("storageFailed", this.groupId, String(error)));
   }
 
   private apply(entries: readonly Entry[]): void {
@@ -334,6 +406,9 @@ export class RaftGroup {
       }
       assert(result.lastOffset === buffered.lastOffset, "buffered proposal got other offsets than promised");
     }
+    const durable = this.bufferedDurable;
+    this.bufferedDurable = undefined;
+    if (durable !== undefined) this.core.entriesDurable(durable.lastOffset, durable.epoch);
     const steps = this.bufferedSteps;
     this.bufferedSteps = [];
     for (const message of steps) this.core.step(message);

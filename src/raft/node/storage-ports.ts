@@ -9,12 +9,15 @@ export interface RaftLogStore {
   /** What the core reads: durable entries only (the core keeps the unpersisted tail itself). */
   readonly reader: LogReader;
   /**
-   * Persists one Ready's snapshot (if any) then entries: a stored suffix from the first entry's baseOffset on
-   * is dropped first (a follower overwriting a divergent tail); each entry's payload gets its baseOffset and
-   * epoch stamped into the batch header; a control entry with an empty payload gets a LeaderChange control
-   * batch built for it. Resolves once everything is durable (fdatasync).
+   * Writes one Ready's snapshot (if any) then entries before it returns, so the reader serves them at once: a
+   * stored suffix from the first entry's baseOffset on is dropped first (a follower overwriting a divergent
+   * tail); each entry's payload gets its baseOffset and epoch stamped into the batch header; a control entry
+   * with an empty payload gets a LeaderChange control batch built for it. The promise resolves once all of it
+   * is durable (fdatasync), and rejects if it never will be. Writes of entries that extend the log may follow
+   * one another before the first is durable (they share syncs); one that drops a suffix or carries a snapshot
+   * may not (asserted).
    */
-  persist(input: { snapshot: Snapshot | undefined; entries: readonly Entry[] }): Promise<void>;
+  write(input: { snapshot: Snapshot | undefined; entries: readonly Entry[] }): Promise<void>;
   /** The last durable offset (-1 for an empty log): what the leader may count toward its own quorum. */
   readonly persistedOffset: number;
 }

@@ -1,5 +1,5 @@
 // In-memory storage ports for the driver's tests, on the core's MemoryLog: they count calls, can be made to
-// fail, and can hold a write open until the test releases it.
+// fail, and can hold a write's durability open until the test releases it.
 import type {
   Entry,
   HardState,
@@ -12,14 +12,16 @@ import type { RaftHardStateStore, RaftLogStore } from "../../../src/raft/node/st
 
 export class FakeLogStore implements RaftLogStore {
   readonly log: MemoryLog;
-  persistCalls = 0;
-  /** When set, persist rejects with it (a full or offline disk). */
+  writeCalls = 0;
+  /** When set, a write's durability promise rejects with it (a full or offline disk). */
   failWith: Error | undefined;
-  /** When set, persist waits on it before writing (a slow fdatasync). */
+  /** When set, writes stay not durable until it resolves (a slow fdatasync). */
   gate: Promise<void> | undefined;
+  private durableOffset: number;
 
   constructor(config: MembershipConfig) {
     this.log = new MemoryLog(config);
+    this.durableOffset = this.log.lastOffset();
   }
 
   get reader(): MemoryLog {
@@ -27,15 +29,23 @@ export class FakeLogStore implements RaftLogStore {
   }
 
   get persistedOffset(): number {
-    return this.log.lastOffset();
+    return this.durableOffset;
   }
 
-  async persist(input: { snapshot: Snapshot | undefined; entries: readonly Entry[] }): Promise<void> {
-    this.persistCalls += 1;
-    if (this.gate !== undefined) await this.gate;
-    if (this.failWith !== undefined) throw this.failWith;
+  write(input: { snapshot: Snapshot | undefined; entries: readonly Entry[] }): Promise<void> {
+    this.writeCalls += 1;
     if (input.snapshot !== undefined) this.log.installSnapshot(input.snapshot);
+    const firstOffset = input.entries[0]?.baseOffset ?? this.log.lastOffset() + 1;
+    this.durableOffset = Math.min(this.durableOffset, firstOffset - 1);
     this.log.append(input.entries);
+    return this.untilDurable(this.log.lastOffset());
+  }
+
+  private async untilDurable(lastOffset: number): Promise<void> {
+    const gate = this.gate;
+    if (gate !== undefined) await gate;
+    if (this.failWith !== undefined) throw this.failWith;
+    this.durableOffset = Math.max(this.durableOffset, lastOffset);
   }
 }
 

@@ -137,7 +137,7 @@ describe("PartitionLogStore", () => {
   test("persisted entries are stamped, synced in one append, and read back from cache and from disk", async () => {
     const { log, store } = openStore();
     const syncsBefore = log.syncCount;
-    await store.persist({ snapshot: undefined, entries: sampleEntries() });
+    await store.write({ snapshot: undefined, entries: sampleEntries() });
     expect(store.persistedOffset).toBe(9);
     expect(log.flushedOffset).toBe(10);
     expect(log.syncCount - syncsBefore).toBe(1);
@@ -158,7 +158,7 @@ describe("PartitionLogStore", () => {
       });
     const cached = openStore();
     const given = viewEntries();
-    await cached.store.persist({ snapshot: undefined, entries: given });
+    await cached.store.write({ snapshot: undefined, entries: given });
     const last = cached.store.reader.entries(9, 1_000_000)[0]!;
     expect(last.payload.buffer).not.toBe(given[3]!.payload.buffer);
 
@@ -169,7 +169,7 @@ describe("PartitionLogStore", () => {
     harness = makeHarness(temp.path);
     const lastOnly = openStore({}, { recentCountMax: 1, recentBytesMax: 0 });
     const views = viewEntries();
-    await lastOnly.store.persist({ snapshot: undefined, entries: views });
+    await lastOnly.store.write({ snapshot: undefined, entries: views });
     expect(lastOnly.store.reader.entries(9, 1_000_000)[0]!.payload.buffer).toBe(views[3]!.payload.buffer);
     // Older batches come back from the log, whole and in order.
     expectSampleLog(lastOnly.store);
@@ -178,7 +178,7 @@ describe("PartitionLogStore", () => {
   test("entries respect the byte limit but always return one whole batch", async () => {
     const { log, store } = openStore();
     const entries = sampleEntries();
-    await store.persist({ snapshot: undefined, entries });
+    await store.write({ snapshot: undefined, entries });
     const sizes = entries.map((entry) => entry.payload.length);
     const check = (reader: PartitionLogStore["reader"]) => {
       expect(reader.entries(0, 1).length).toBe(1);
@@ -194,16 +194,16 @@ describe("PartitionLogStore", () => {
 
   test("a flush policy other than every still syncs before persist resolves", async () => {
     const { log, store } = openStore({ flushPolicy: "never" });
-    await store.persist({ snapshot: undefined, entries: sampleEntries() });
+    await store.write({ snapshot: undefined, entries: sampleEntries() });
     expect(log.flushedOffset).toBe(10);
     expect(store.persistedOffset).toBe(9);
   });
 
   test("a divergent suffix is truncated before the new entries are written", async () => {
     const { log, store } = openStore();
-    await store.persist({ snapshot: undefined, entries: sampleEntries() });
+    await store.write({ snapshot: undefined, entries: sampleEntries() });
     const replacement = [dataEntry(4, 2, 4, 100), dataEntry(6, 1, 4, 101)];
-    await store.persist({ snapshot: undefined, entries: replacement });
+    await store.write({ snapshot: undefined, entries: replacement });
     const check = (reopened: PartitionLogStore) => {
       const reader = reopened.reader;
       expect(reader.lastOffset()).toBe(6);
@@ -226,11 +226,11 @@ describe("PartitionLogStore", () => {
 
   test("truncating every batch keeps the mark and its epoch", async () => {
     const { log, store } = openStore();
-    await store.persist({
+    await store.write({
       snapshot: { meta: { lastOffset: 19, lastEpoch: 5, config }, data: new Uint8Array(0) },
       entries: [dataEntry(20, 2, 6)],
     });
-    await store.persist({ snapshot: undefined, entries: [dataEntry(20, 1, 7)] });
+    await store.write({ snapshot: undefined, entries: [dataEntry(20, 1, 7)] });
     expect(store.reader.snapshotMeta()).toEqual({ lastOffset: 19, lastEpoch: 5, config });
     expect(store.reader.batchAt(20)).toMatchObject({ baseOffset: 20, lastOffset: 20, epoch: 7 });
     const reopened = (await reopen(log)).store;
@@ -240,9 +240,9 @@ describe("PartitionLogStore", () => {
 
   test("a snapshot restarts the log after its mark, and the mark's epoch survives a reopen", async () => {
     const { log, store } = openStore();
-    await store.persist({ snapshot: undefined, entries: sampleEntries() });
+    await store.write({ snapshot: undefined, entries: sampleEntries() });
     const snapshot = { meta: { lastOffset: 99, lastEpoch: 6, config }, data: new Uint8Array(0) };
-    await store.persist({ snapshot, entries: [] });
+    await store.write({ snapshot, entries: [] });
     expect(log.logStartOffset).toBe(100);
     expect(store.persistedOffset).toBe(99);
     const checkEmpty = (reopened: PartitionLogStore) => {
@@ -256,7 +256,7 @@ describe("PartitionLogStore", () => {
     checkEmpty(store);
     const second = await reopen(log);
     checkEmpty(second.store);
-    await second.store.persist({ snapshot: undefined, entries: [dataEntry(100, 2, 7)] });
+    await second.store.write({ snapshot: undefined, entries: [dataEntry(100, 2, 7)] });
     expect(second.store.reader.lastOffset()).toBe(101);
     expect(second.store.reader.firstOffsetOfEpoch(7)).toBe(100);
     expect(second.store.reader.entries(100, 1)[0]!.epoch).toBe(7);
@@ -265,7 +265,7 @@ describe("PartitionLogStore", () => {
   test("a bare control entry becomes a LeaderChange control batch naming this node", async () => {
     const { log, store } = openStore();
     const bare = controlEntry(2, 2);
-    await store.persist({ snapshot: undefined, entries: [dataEntry(0, 2, 1), bare] });
+    await store.write({ snapshot: undefined, entries: [dataEntry(0, 2, 1), bare] });
     // The core's own entry object now carries the batch, so append messages sent after persist carry it too.
     expect(bare.payload).toEqual(store.reader.entries(2, 1000)[0]!.payload);
     const check = (reopened: PartitionLogStore) => {
@@ -288,12 +288,12 @@ describe("PartitionLogStore", () => {
   test("a config entry is refused: partition logs do not store membership", async () => {
     const { store } = openStore();
     const entry: Entry = { ...controlEntry(0, 1), kind: "config", config };
-    await expect(store.persist({ snapshot: undefined, entries: [entry] })).rejects.toThrow(/config entries/);
+    expect(() => store.write({ snapshot: undefined, entries: [entry] })).toThrow(/config entries/);
   });
 
   test("retention past the first batches moves the mark to the first batch still held", async () => {
     const { log, store } = openStore({ segmentBytes: 200 });
-    for (const entry of sampleEntries()) await store.persist({ snapshot: undefined, entries: [entry] });
+    for (const entry of sampleEntries()) await store.write({ snapshot: undefined, entries: [entry] });
     expect(log.segmentCount).toBeGreaterThan(1);
     log.highWatermark = 10;
     const start = log.deleteRecords(5);
@@ -338,7 +338,7 @@ async function runReadyLoop(
   let cycles = 0;
   while (node.hasReady()) {
     const ready: Ready = node.ready();
-    await store.persist({ snapshot: ready.snapshotToPersist, entries: ready.entriesToPersist });
+    await store.write({ snapshot: ready.snapshotToPersist, entries: ready.entriesToPersist });
     if (ready.hardState !== undefined) await hard.save(ready.hardState);
     expect(ready.messages).toEqual([]);
     node.advance(ready);
@@ -407,7 +407,7 @@ describe("a single-voter RaftNode over PartitionLogStore", () => {
 
 test("the mark file lives beside the segments", async () => {
   const { store } = openStore();
-  await store.persist({
+  await store.write({
     snapshot: { meta: { lastOffset: 4, lastEpoch: 2, config }, data: new Uint8Array(0) },
     entries: [],
   });
@@ -461,12 +461,12 @@ for (const seed of [1, 2, 3, 7, 18, 20, 24, 26, 27]) {
 test("epochs of trusted segments survive a reopen that rebuilds an older segment's index", async () => {
   let { log, store } = openStore({ segmentBytes: 600 });
   const snapshot = { meta: { lastOffset: 3, lastEpoch: 1, config }, data: new Uint8Array(0) };
-  await store.persist({ snapshot, entries: [dataEntry(4, 2, 2), dataEntry(6, 4, 2), dataEntry(10, 1, 2)] });
-  await store.persist({
+  await store.write({ snapshot, entries: [dataEntry(4, 2, 2), dataEntry(6, 4, 2), dataEntry(10, 1, 2)] });
+  await store.write({
     snapshot: undefined,
     entries: [dataEntry(10, 4, 3), dataEntry(14, 4, 3), dataEntry(18, 4, 3)],
   });
-  await store.persist({ snapshot: undefined, entries: [dataEntry(22, 1, 3)] });
+  await store.write({ snapshot: undefined, entries: [dataEntry(22, 1, 3)] });
   expect(store.reader.firstOffsetOfEpoch(3)).toBe(10);
   ({ log, store } = await reopenWith(log, { segmentBytes: 600 }, {}));
   expect(store.reader.firstOffsetOfEpoch(3)).toBe(10);
@@ -483,7 +483,7 @@ async function randomHistory(seedValue: number): Promise<void> {
     if (choice === 0) {
       const lastOffset = model.lastOffset() + 1 + (random() % 5);
       const snapshot = { meta: { lastOffset, lastEpoch: epoch, config }, data: new Uint8Array(0) };
-      await store.persist({ snapshot, entries: [] });
+      await store.write({ snapshot, entries: [] });
       model.installSnapshot(snapshot);
     } else if (choice === 1) {
       ({ log, store } = await reopenWith(log, { segmentBytes: 600 }, { recentCountMax: 2 }));
@@ -500,7 +500,7 @@ async function randomHistory(seedValue: number): Promise<void> {
         entries.push(entry);
         next = entry.lastOffset + 1;
       }
-      await store.persist({ snapshot: undefined, entries });
+      await store.write({ snapshot: undefined, entries });
       model.append(entries);
     }
     expectSameAnswers(store, model, random);
@@ -519,7 +519,7 @@ async function reopenWith(
 
 test("a damaged mark file is an error naming it, not a silent epoch 0", async () => {
   const { log, store } = openStore();
-  await store.persist({
+  await store.write({
     snapshot: { meta: { lastOffset: 4, lastEpoch: 2, config }, data: new Uint8Array(0) },
     entries: [],
   });

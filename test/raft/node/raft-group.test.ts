@@ -64,6 +64,22 @@ async function twoVoterLeader(): Promise<Harness> {
   return h;
 }
 
+function dataEntry(offset: number, epoch: number): Entry {
+  return {
+    baseOffset: offset,
+    lastOffset: offset,
+    epoch,
+    kind: "data",
+    byteSize: 64,
+    payload: payloadOf(offset),
+  };
+}
+
+/** An append from node 2 as leader of `term` to node 1, starting the log. */
+function appendFromNode2(term: number, entries: Entry[]): Message {
+  return { type: "append", from: 2, to: 1, term, prevOffset: -1, prevEpoch: 0, entries, commitOffset: -1 };
+}
+
 describe("single voter", () => {
   test("elects itself at start without ticks and commits its epoch's control batch", async () => {
     const h = await standaloneLeader();
@@ -93,7 +109,7 @@ describe("single voter", () => {
 
   test("proposals of one turn get offsets at once, share one persist, and apply once in order", async () => {
     const h = await standaloneLeader();
-    const before = h.store.persistCalls;
+    const before = h.store.writeCalls;
     const results = [1, 2, 3, 4, 5].map((value) => h.group.propose([proposal(value, value)]));
     expect(results.map((result) => (result.ok ? result.lastOffset : -1))).toEqual([1, 3, 6, 10, 15]);
     expect(h.group.commitOffset).toBe(0);
@@ -101,7 +117,7 @@ describe("single voter", () => {
     const committed = h.group.waitForCommit(15);
     await persisted;
     await committed;
-    expect(h.store.persistCalls - before).toBe(1);
+    expect(h.store.writeCalls - before).toBe(1);
     expect(h.group.commitOffset).toBe(15);
     expect(h.applied.map((entry) => entry.baseOffset)).toEqual([0, 1, 2, 4, 7, 11]);
     expect(h.applied.slice(1).map(payloadValue)).toEqual([1, 2, 3, 4, 5]);
@@ -115,10 +131,10 @@ describe("single voter", () => {
     h.store.gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const callsBefore = h.store.persistCalls;
+    const callsBefore = h.store.writeCalls;
     const first = h.group.propose([proposal(10, 2)]);
     await turns(2);
-    expect(h.store.persistCalls).toBe(callsBefore + 1);
+    expect(h.store.writeCalls).toBe(callsBefore + 1);
     const during = [h.group.propose([proposal(11)]), h.group.propose([proposal(12, 3)])];
     expect(first).toEqual({ ok: true, lastOffset: 2 });
     expect(during).toEqual([
@@ -129,12 +145,37 @@ describe("single voter", () => {
     h.store.gate = undefined;
     release();
     await committed;
-    expect(h.store.persistCalls).toBe(callsBefore + 2);
+    expect(h.store.writeCalls).toBe(callsBefore + 2);
     expect(h.applied.slice(1).map((entry) => [entry.baseOffset, payloadValue(entry)])).toEqual([
       [1, 10],
       [3, 11],
       [4, 12],
     ]);
+  });
+
+  test("a leader writes the next proposals while the previous write is not yet durable", async () => {
+    const h = await standaloneLeader();
+    const gate = Promise.withResolvers<void>();
+    h.store.gate = gate.promise;
+    const callsBefore = h.store.writeCalls;
+    const first = h.group.propose([proposal(20)]);
+    await turns(2);
+    const second = h.group.propose([proposal(21)]);
+    await turns(2);
+    // Both written (the reader serves them), neither durable, nothing committed.
+    expect(h.store.writeCalls).toBe(callsBefore + 2);
+    expect(h.store.log.lastOffset()).toBe(2);
+    expect(h.group.persistedOffset).toBe(0);
+    expect(h.group.commitOffset).toBe(0);
+    expect([first, second]).toEqual([
+      { ok: true, lastOffset: 1 },
+      { ok: true, lastOffset: 2 },
+    ]);
+    h.store.gate = undefined;
+    gate.resolve();
+    await h.group.waitForCommit(2);
+    expect(h.group.persistedOffset).toBe(2);
+    expect(h.applied.slice(1).map(payloadValue)).toEqual([20, 21]);
   });
 
   test("a failed persist stops the group, rejects waiters with a storage error, applies nothing", async () => {
@@ -157,17 +198,52 @@ describe("single voter", () => {
 });
 
 describe("with a peer", () => {
-  test("a failed persist sends nothing of its Ready", async () => {
+  test("a leader sends its appends before its own write is durable, and commits only once it is", async () => {
     const h = await twoVoterLeader();
+    await turns(3);
+    const acknowledge = (matchOffset: number): void =>
+      h.group.step({
+        type: "appendResponse",
+        from: 2,
+        to: 1,
+        term: h.group.term,
+        reject: false,
+        matchOffset,
+        hintOffset: -1,
+        hintEpoch: 0,
+      });
+    acknowledge(0); // the control batch: the follower's progress leaves probing
+    await h.group.waitForCommit(0);
+    const gate = Promise.withResolvers<void>();
+    h.store.gate = gate.promise;
+    const result = h.group.propose([proposal(1)]);
+    const offset = result.ok ? result.lastOffset : -1;
+    await turns(3);
+    const carries = (message: Message): boolean =>
+      message.type === "append" && message.entries.at(-1)?.lastOffset === offset;
+    expect(h.sent.some(carries)).toBe(true);
+    expect(h.group.persistedOffset).toBeLessThan(offset);
+    acknowledge(offset);
+    await turns(3);
+    // The follower alone is not a quorum of two: the leader's own copy must be durable too.
+    expect(h.group.commitOffset).toBeLessThan(offset);
+    h.store.gate = undefined;
+    gate.resolve();
+    await h.group.waitForCommit(offset);
+    expect(h.group.persistedOffset).toBe(offset);
+  });
+
+  test("a follower's failed write sends nothing of its Ready", async () => {
+    const h = harness([1, 2], { preVote: false });
+    h.group.start();
     h.store.failWith = new Error("EIO");
-    const sentBefore = h.sent.length;
-    h.group.propose([proposal(1)]);
+    h.group.step(appendFromNode2(1, [dataEntry(0, 1)]));
     await turns(5);
     expect(h.group.stopped?.reason).toBe("storageFailed");
-    expect(h.sent.length).toBe(sentBefore);
+    expect(h.sent).toEqual([]);
     h.group.tick();
     await turns(3);
-    expect(h.sent.length).toBe(sentBefore);
+    expect(h.sent).toEqual([]);
   });
 
   test("losing leadership rejects waiters with NOT_LEADER_OR_FOLLOWER", async () => {
@@ -192,27 +268,24 @@ describe("with a peer", () => {
     expect(h.group.propose([proposal(2)])).toMatchObject({ ok: false, refusal: "notLeader" });
   });
 
-  test("peer messages and ticks arriving during a write wait for it, then take effect", async () => {
-    const h = await twoVoterLeader();
-    await turns(3);
-    let release = (): void => {};
-    h.store.gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const result = h.group.propose([proposal(1)]);
-    const committed = h.group.waitForCommit(result.ok ? result.lastOffset : 0);
+  test("peer messages and ticks arriving during a follower's write wait for it, then take effect", async () => {
+    const h = harness([1, 2], { preVote: false });
+    h.group.start();
+    const gate = Promise.withResolvers<void>();
+    h.store.gate = gate.promise;
+    h.group.step(appendFromNode2(1, [dataEntry(0, 1)]));
     await turns(2);
-    const term = h.group.term;
-    h.group.step({ type: "heartbeat", from: 2, to: 1, term: term + 1, commitOffset: -1, readRequestId: -1 });
+    expect(h.store.writeCalls).toBe(1);
+    h.group.step({ type: "heartbeat", from: 2, to: 1, term: 2, commitOffset: -1, readRequestId: -1 });
     h.group.tick();
-    expect(h.group.role).toBe("leader");
-    expect(h.group.term).toBe(term);
+    expect(h.group.term).toBe(1);
+    expect(h.sent).toEqual([]);
     h.store.gate = undefined;
-    release();
-    const error = (await committed.catch((caught: unknown) => caught)) as RaftGroupError;
-    expect(error.reason).toBe("notLeader");
-    expect(h.group.role).toBe("follower");
-    expect(h.group.term).toBe(term + 1);
+    gate.resolve();
+    await turns(5);
+    expect(h.group.term).toBe(2);
+    const answer = h.sent.find((message) => message.type === "appendResponse");
+    expect(answer).toMatchObject({ to: 2, term: 1, reject: false, matchOffset: 0 });
   });
 
   test("commit waits for the follower's acknowledgement, then settles", async () => {

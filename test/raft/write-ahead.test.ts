@@ -1,0 +1,90 @@
+// Proves the core's write-ahead contract (advance(ready, "written") then entriesDurable): a leader's own log
+// counts toward a commit only once reported durable, a stale report cannot vouch for entries that replaced the
+// ones it was about, and a Ready that must be durable first cannot be advanced as merely written.
+import { describe, expect, test } from "bun:test";
+import { raftConfigDefaults } from "../../src/raft/core/config.ts";
+import { MemoryLog } from "../../src/raft/core/memory-log.ts";
+import { RaftNode } from "../../src/raft/core/raft-node.ts";
+import type { MembershipConfig, Ready } from "../../src/raft/core/types.ts";
+
+const solo: MembershipConfig = { voters: [1], learners: [] };
+
+/** A lone voter over a MemoryLog, elected and with its control batch durable and committed. */
+function soloLeader(): { node: RaftNode; log: MemoryLog } {
+  const log = new MemoryLog(solo);
+  const node = new RaftNode({
+    config: { ...raftConfigDefaults, id: 1, randomInt: () => 0 },
+    storage: log,
+    hardState: { term: 0, votedFor: null, commitOffset: -1, config: solo },
+  });
+  node.campaign();
+  while (node.hasReady()) persistDurably(node, log);
+  expect(node.role).toBe("leader");
+  expect(node.commitOffset).toBe(0);
+  return { node, log };
+}
+
+function persistDurably(node: RaftNode, log: MemoryLog): void {
+  const ready = node.ready();
+  log.append(ready.entriesToPersist);
+  node.advance(ready);
+}
+
+function writeAhead(node: RaftNode, log: MemoryLog): Ready {
+  const ready = node.ready();
+  expect(node.mayAdvanceWritten(ready)).toBe(true);
+  log.append(ready.entriesToPersist);
+  node.advance(ready, "written");
+  return ready;
+}
+
+function propose(node: RaftNode, value: number): number {
+  const result = node.propose([{ recordCount: 1, byteSize: 8, payload: new Uint8Array([value]) }]);
+  if (!result.ok) throw new Error(result.refusal);
+  return result.lastOffset;
+}
+
+describe("write-ahead", () => {
+  test("a leader commits its written entries only once they are reported durable, in order", () => {
+    const { node, log } = soloLeader();
+    const first = propose(node, 1);
+    writeAhead(node, log);
+    const second = propose(node, 2);
+    writeAhead(node, log);
+    expect(node.commitOffset).toBe(0);
+    expect(node.hasReady()).toBe(false);
+    node.entriesDurable(first, node.term);
+    expect(node.commitOffset).toBe(first);
+    node.entriesDurable(second, node.term);
+    expect(node.commitOffset).toBe(second);
+    // A repeated or older report changes nothing.
+    node.entriesDurable(first, node.term);
+    expect(node.commitOffset).toBe(second);
+  });
+
+  test("a report naming an entry the log no longer holds (other epoch) is ignored", () => {
+    const { node, log } = soloLeader();
+    const offset = propose(node, 1);
+    writeAhead(node, log);
+    node.entriesDurable(offset, node.term + 1);
+    expect(node.commitOffset).toBe(0);
+    node.entriesDurable(offset + 5, node.term);
+    expect(node.commitOffset).toBe(0);
+    node.entriesDurable(offset, node.term);
+    expect(node.commitOffset).toBe(offset);
+  });
+
+  test("a Ready that changes the term or vote must be durable before it is advanced", () => {
+    const log = new MemoryLog(solo);
+    const node = new RaftNode({
+      config: { ...raftConfigDefaults, id: 1, randomInt: () => 0 },
+      storage: log,
+      hardState: { term: 0, votedFor: null, commitOffset: -1, config: solo },
+    });
+    node.campaign();
+    const ready = node.ready();
+    expect(ready.hardState?.term).toBe(1);
+    expect(node.mayAdvanceWritten(ready)).toBe(false);
+    expect(() => node.advance(ready, "written")).toThrow(/must be durable/);
+  });
+});
