@@ -9,14 +9,20 @@ import type { MembershipConfig, Ready } from "../../src/raft/core/types.ts";
 
 const solo: MembershipConfig = { voters: [1], learners: [] };
 
-/** A lone voter over a MemoryLog, elected and with its control batch durable and committed. */
-function soloLeader(): { node: RaftNode; log: MemoryLog } {
+/** A fresh lone voter over an empty MemoryLog. */
+function soloNode(): { node: RaftNode; log: MemoryLog } {
   const log = new MemoryLog(solo);
   const node = new RaftNode({
     config: { ...raftConfigDefaults, id: 1, randomInt: () => 0 },
     storage: log,
     hardState: { term: 0, votedFor: null, commitOffset: -1, config: solo },
   });
+  return { node, log };
+}
+
+/** A lone voter, elected and with its control batch durable and committed. */
+function soloLeader(): { node: RaftNode; log: MemoryLog } {
+  const { node, log } = soloNode();
   node.campaign();
   while (node.hasReady()) persistDurably(node, log);
   expect(node.role).toBe("leader");
@@ -75,12 +81,7 @@ describe("write-ahead", () => {
   });
 
   test("a Ready that changes the term or vote must be durable before it is advanced", () => {
-    const log = new MemoryLog(solo);
-    const node = new RaftNode({
-      config: { ...raftConfigDefaults, id: 1, randomInt: () => 0 },
-      storage: log,
-      hardState: { term: 0, votedFor: null, commitOffset: -1, config: solo },
-    });
+    const { node } = soloNode();
     node.campaign();
     const ready = node.ready();
     expect(ready.hardState?.term).toBe(1);

@@ -64,6 +64,20 @@ async function twoVoterLeader(): Promise<Harness> {
   return h;
 }
 
+/** Node 2, as follower in the leader's term, reports its log matching through matchOffset. */
+function acknowledgeFromNode2(h: Harness, matchOffset: number): void {
+  h.group.step({
+    type: "appendResponse",
+    from: 2,
+    to: 1,
+    term: h.group.term,
+    reject: false,
+    matchOffset,
+    hintOffset: -1,
+    hintEpoch: 0,
+  });
+}
+
 function dataEntry(offset: number, epoch: number): Entry {
   return {
     baseOffset: offset,
@@ -201,18 +215,7 @@ describe("with a peer", () => {
   test("a leader sends its appends before its own write is durable, and commits only once it is", async () => {
     const h = await twoVoterLeader();
     await turns(3);
-    const acknowledge = (matchOffset: number): void =>
-      h.group.step({
-        type: "appendResponse",
-        from: 2,
-        to: 1,
-        term: h.group.term,
-        reject: false,
-        matchOffset,
-        hintOffset: -1,
-        hintEpoch: 0,
-      });
-    acknowledge(0); // the control batch: the follower's progress leaves probing
+    acknowledgeFromNode2(h, 0); // the control batch: the follower's progress leaves probing
     await h.group.waitForCommit(0);
     const gate = Promise.withResolvers<void>();
     h.store.gate = gate.promise;
@@ -223,7 +226,7 @@ describe("with a peer", () => {
       message.type === "append" && message.entries.at(-1)?.lastOffset === offset;
     expect(h.sent.some(carries)).toBe(true);
     expect(h.group.persistedOffset).toBeLessThan(offset);
-    acknowledge(offset);
+    acknowledgeFromNode2(h, offset);
     await turns(3);
     // The follower alone is not a quorum of two: the leader's own copy must be durable too.
     expect(h.group.commitOffset).toBeLessThan(offset);
@@ -300,16 +303,7 @@ describe("with a peer", () => {
     await h.group.waitForPersisted(offset);
     await turns(3);
     expect(committed).toBe(false);
-    h.group.step({
-      type: "appendResponse",
-      from: 2,
-      to: 1,
-      term: h.group.term,
-      reject: false,
-      matchOffset: offset,
-      hintOffset: -1,
-      hintEpoch: 0,
-    });
+    acknowledgeFromNode2(h, offset);
     await waiting;
     expect(h.group.highWatermark).toBe(offset + 1);
   });
@@ -321,16 +315,7 @@ describe("with a peer", () => {
     const other = h.group.waitForCommit(0);
     controller.abort(new Error("request timed out"));
     await expect(aborted).rejects.toThrow("request timed out");
-    h.group.step({
-      type: "appendResponse",
-      from: 2,
-      to: 1,
-      term: h.group.term,
-      reject: false,
-      matchOffset: 0,
-      hintOffset: -1,
-      hintEpoch: 0,
-    });
+    acknowledgeFromNode2(h, 0);
     await other;
     expect(h.group.commitOffset).toBe(0);
   });
