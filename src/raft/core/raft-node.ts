@@ -327,11 +327,11 @@ export class RaftNode {
       entryCount: ready.entriesToPersist.length,
     });
     const lastEntry = ready.entriesToPersist[ready.entriesToPersist.length - 1];
-    if (persisted === "written") {
-      // Nothing becomes durable here.
-    } else if (lastEntry !== undefined) this.durableOffset = lastEntry.lastOffset;
-    else if (ready.snapshotToPersist !== undefined)
-      this.durableOffset = ready.snapshotToPersist.meta.lastOffset;
+    if (persisted === "durable") {
+      if (lastEntry !== undefined) this.durableOffset = lastEntry.lastOffset;
+      else if (ready.snapshotToPersist !== undefined)
+        this.durableOffset = ready.snapshotToPersist.meta.lastOffset;
+    }
     if (ready.hardState !== undefined) this.persisted = ready.hardState;
     const lastApplied = ready.committedEntries[ready.committedEntries.length - 1];
     if (lastApplied !== undefined) this.applied = Math.max(this.applied, lastApplied.lastOffset);

@@ -6,7 +6,7 @@
 import type { Entry, HardState, LogReader, Snapshot } from "../core/index.ts";
 
 export interface RaftLogStore {
-  /** What the core reads: durable entries only (the core keeps the unpersisted tail itself). */
+  /** What the core reads: written entries, durable or not (the core keeps the unwritten tail itself). */
   readonly reader: LogReader;
   /**
    * Writes one Ready's snapshot (if any) then entries before it returns, so the reader serves them at once: a
