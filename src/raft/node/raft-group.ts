@@ -94,8 +94,10 @@ export class RaftGroup {
   private bufferedTicks = 0;
   /** The newest write reported durable while the core was in a Ready: fed to it right after advance. */
   private bufferedDurable: Entry | undefined;
-  /** Leader writes whose fdatasync has not returned yet, and the settling of the newest of them. */
-  private writesInFlight = 0;
+  /**
+   * The settling of the newest leader write (its fdatasync returned, or it failed): syncs return in log order,
+   * so once it settles every earlier write has. Kept after it settles; awaiting it then costs a microtask.
+   */
   private lastWrite: Promise<void> | undefined;
   private campaignRequested = false;
   private persisted: number;
@@ -314,10 +316,9 @@ export class RaftGroup {
     const last = ready.entriesToPersist.at(-1);
     if (last !== undefined) {
       const durable = this.options.store.write({ snapshot: undefined, entries: ready.entriesToPersist });
-      this.writesInFlight += 1;
       this.lastWrite = durable.then(
         () => this.onWriteDurable(last),
-        (error: unknown) => this.onWriteFailed(error),
+        (error: unknown) => this.failStorage(error),
       );
     }
     this.finishReady(ready, "written");
@@ -360,8 +361,6 @@ export class RaftGroup {
   }
 
   private onWriteDurable(last: Entry): void {
-    this.writesInFlight -= 1;
-    if (this.writesInFlight === 0) this.lastWrite = undefined;
     if (this.stopReason !== undefined) return;
     this.persisted = this.options.store.persistedOffset;
     if (this.inReady) {
@@ -370,12 +369,6 @@ export class RaftGroup {
     }
     this.core.entriesDurable(last.lastOffset, last.epoch);
     this.afterInput();
-  }
-
-  private onWriteFailed(error: unknown): void {
-    this.writesInFlight -= 1;
-    if (this.writesInFlight === 0) this.lastWrite = undefined;
-    this.failStorage(error);
   }
 
   private failStorage(error: unknown): void {
