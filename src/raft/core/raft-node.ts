@@ -366,7 +366,7 @@ export class RaftNode {
   entriesDurable(offset: number, epoch: number): void {
     assert(!this.inReady, "entriesDurable between ready() and advance()");
     if (offset <= this.durableOffset || offset >= this.log.unstableStart()) return;
-    if (!this.log.matches(offset, epoch)) return;
+    if (!this.holds(offset, epoch)) return;
     this.durableOffset = offset;
     if (this.currentRole === "leader") {
       this.replicator.get(this.id)?.maybeUpdate(this.durableOffset);
@@ -801,14 +801,24 @@ export class RaftNode {
     if (drop > 0) this.uncommittedTail = this.uncommittedTail.slice(drop);
   }
 
+  /**
+   * Whether the log holds `offset` in `epoch`. A leader's own epoch starts at termStartOffset and is never
+   * truncated, so it answers for those entries itself; others ask the log, which may have to read the disk.
+   */
+  private holds(offset: number, epoch: number): boolean {
+    if (epoch === this.currentTerm && offset >= this.termStartOffset) return offset <= this.log.lastOffset();
+    return this.log.matches(offset, epoch);
+  }
+
   private maybeCommit(): boolean {
     const candidate = quorumMatchOffset(
       this.membership.voters,
       (id) => this.replicator.get(id)?.matchOffset ?? -1,
     );
     if (candidate <= this.commit) return false;
-    // Figure 8: counting replicas commits only entries of the leader's own epoch.
-    if (this.bug !== "commitOldTermByCount" && this.log.epochOf(candidate) !== this.currentTerm) return false;
+    // Figure 8: counting replicas commits only entries of the leader's own epoch, which are those from its
+    // control batch on (termStartOffset): known without asking the log, which may have to read the disk.
+    if (this.bug !== "commitOldTermByCount" && candidate < this.termStartOffset) return false;
     this.commitTo(candidate);
     if (this.currentRole === "leader") this.maybeCommit();
     return true;
