@@ -7,8 +7,9 @@
 //                                               [--purge-delay MS|default] [--latency-rounds N]
 //
 // --profile runs the broker under Bun's CPU profiler (--cpu-prof --cpu-prof-md) and writes the profile to DIR.
-// --latency-rounds measures only the latency at --rate, N rounds after a warm-up, each beside its two ceilings:
-// the disk's (an ideal group commit) and the client's (the same generator against bench/null-broker.ts).
+// --latency-rounds measures only the latency at --rate, N rounds after a warm-up, each beside three ceilings:
+// the disk's (an ideal group commit), the client's (the same generator against bench/null-broker.ts) and both
+// together (the generator against the null broker syncing each Produce before it answers).
 
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -119,10 +120,14 @@ async function startBroker(profileDir: string | null): Promise<Broker> {
 
 const nullBrokerPath = join(import.meta.dir, "null-broker.ts");
 
-/** bench/null-broker.ts as its own process: the listener and codec with nothing behind them. */
-async function startNullBroker(): Promise<Omit<Broker, "metricsUrl">> {
+/**
+ * bench/null-broker.ts as its own process: the listener and codec with nothing behind them, or, given a
+ * directory, with only a group-committed file behind them.
+ */
+async function startNullBroker(syncDirectory: string | null): Promise<Omit<Broker, "metricsUrl">> {
   const port = await freePort();
-  const proc = Bun.spawn([process.execPath, nullBrokerPath, String(port)], {
+  const sync = syncDirectory === null ? [] : ["--sync-dir", syncDirectory];
+  const proc = Bun.spawn([process.execPath, nullBrokerPath, String(port), ...sync], {
     stdout: "pipe",
     stderr: "inherit",
   });
@@ -346,11 +351,16 @@ function diskLatencyCeiling(options: Options): Promise<LatencyQuantiles> {
 }
 
 /**
- * The client's floor: the same generator against bench/null-broker.ts, which answers every Produce at once.
- * It is warmed up first (JIT), as the broker is by the runs before it.
+ * The client's floor: the same generator against bench/null-broker.ts, which answers every Produce at once
+ * (syncDirectory null) or once it is fdatasynced to a file there. It is warmed up first (JIT), as the broker is
+ * by the runs before it.
  */
-async function withNullBroker<T>(options: Options, use: (floor: () => Promise<Measured>) => Promise<T>) {
-  const nullBroker = await startNullBroker();
+async function withNullBroker<T>(
+  options: Options,
+  use: (floor: () => Promise<Measured>) => Promise<T>,
+  syncDirectory: string | null = null,
+) {
+  const nullBroker = await startNullBroker(syncDirectory);
   try {
     await runLoadGenerator(latencyArgs(nullBroker.bootstrap, "warm-up", options.rate, warmUpSeconds, 0));
     return await use(() =>
@@ -526,39 +536,56 @@ async function profileRuns(broker: Broker, options: Options) {
 }
 
 /**
- * Latency only, in rounds: the disk's ceiling, the client's floor and the broker (linger.ms 0) one after the
- * other, so each round's three figures saw the same minute of this machine's disk and CPU.
+ * Latency only, in rounds: the disk's ceiling, the client's floor, the client's floor with a synced file
+ * behind it and the broker (linger.ms 0) one after the other, so each round's figures saw the same minute of
+ * this machine's disk and CPU.
  */
 async function latencyRoundRuns(broker: Broker, options: Options) {
   const topic = "bench-latency-rounds";
   await runLoadGenerator(["create", broker.bootstrap, topic, "1"]);
   await runLoadGenerator(latencyArgs(broker.bootstrap, topic, options.rate, warmUpSeconds, 0));
-  const rounds = await withNullBroker(options, async (floor) => {
-    const measuredRounds = [];
-    for (let round = 1; round <= options.latencyRounds; round++) {
-      const ceiling = await diskLatencyCeiling(options);
-      const nullBroker = await floor();
-      const run = await brokerLatencyRun(broker, topic, options, 0);
-      measuredRounds.push({ round, ceiling, floor: nullBroker.result, run });
-    }
-    return measuredRounds;
-  });
+  const syncDirectory = mkdtempSync(join(tmpdir(), "chronik-null-sync-"));
+  const rounds = await withNullBroker(options, (floor) =>
+    withNullBroker(
+      options,
+      async (syncedFloor) => {
+        const measuredRounds = [];
+        for (let round = 1; round <= options.latencyRounds; round++) {
+          const ceiling = await diskLatencyCeiling(options);
+          const nullBroker = await floor();
+          const syncedNullBroker = await syncedFloor();
+          const run = await brokerLatencyRun(broker, topic, options, 0);
+          measuredRounds.push({
+            round,
+            ceiling,
+            floor: nullBroker.result,
+            synced: syncedNullBroker.result,
+            run,
+          });
+        }
+        return measuredRounds;
+      },
+      syncDirectory,
+    ),
+  ).finally(() => rmSync(syncDirectory, { recursive: true, force: true }));
   console.log(
     `chronik-server standalone, Bun ${Bun.version}, ${navigator.hardwareConcurrency} cores shared with the ` +
       `generator; ${fmt(options.rate)} msgs/s of 1 KiB, acks=all, linger.ms 0, one partition, ` +
       `${options.seconds} s per run after ${warmUpSeconds} s of warm-up. Milliseconds, p50 / p99 / p99.9.\n`,
   );
   console.log(
-    "| round | disk ceiling | client floor | broker | broker Produce p50/p99 | broker CPU | target |",
+    "| round | disk ceiling | client floor | client + fsync floor | broker | broker Produce p50/p99 | " +
+      "broker CPU | target |",
   );
-  console.log("|---:|---:|---:|---:|---:|---:|---|");
+  console.log("|---:|---:|---:|---:|---:|---:|---:|---|");
   const quantiles = (p50: number, p99: number, p999: number) =>
     `${fmt(p50, 2)} / ${fmt(p99, 2)} / ${fmt(p999, 2)}`;
-  for (const { round, ceiling, floor, run } of rounds) {
+  for (const { round, ceiling, floor, synced, run } of rounds) {
     const r = run.outcome.result;
     console.log(
       `| ${round} | ${quantiles(ceiling.p50Ms, ceiling.p99Ms, ceiling.p999Ms)} | ` +
         `${quantiles(floor.p50_ms ?? 0, floor.p99_ms ?? 0, floor.p999_ms ?? 0)} | ` +
+        `${quantiles(synced.p50_ms ?? 0, synced.p99_ms ?? 0, synced.p999_ms ?? 0)} | ` +
         `${quantiles(r.p50_ms ?? 0, r.p99_ms ?? 0, r.p999_ms ?? 0)} | ` +
         `≤ ${fmt(run.brokerProduceMs.p50, 2)} / ≤ ${fmt(run.brokerProduceMs.p99, 2)} | ` +
         `${fmt((100 * run.outcome.brokerCpuSeconds) / (r.seconds ?? 1))}% | ${verdict(r.p99_ms ?? 0, 2, "ms", false)} |`,

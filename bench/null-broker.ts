@@ -4,8 +4,15 @@
 // It is the latency ceiling for broker.bench.ts: what the client, loopback and the runtime cost on this machine
 // before the broker does any work of its own.
 //
-//   node_modules/.bin/bun bench/null-broker.ts PORT      prints "ready PORT" once listening
+// With --sync-dir it also keeps the one promise a broker must: each Produce is answered only after its records
+// are written to a file in that directory and fdatasynced, by a group commit with one sync at a time covering
+// everything written before it started, and zeros kept ahead as a segment keeps them (disk-ceilings.ts). That is
+// the ceiling for acks=all latency: the client, the runtime and the disk, with no validation, log or Raft.
+//
+//   node_modules/.bin/bun bench/null-broker.ts PORT [--sync-dir DIR]   prints "ready PORT" once listening
 
+import * as fs from "node:fs";
+import { join } from "node:path";
 import { silentLogger } from "../src/base/logger.ts";
 import { MetricsRegistry } from "../src/base/metrics.ts";
 import { defineHandler } from "../src/broker/api-handler.ts";
@@ -14,12 +21,45 @@ import { apiVersionsHandler } from "../src/broker/handlers/api-versions.ts";
 import { type KafkaListener, startListener } from "../src/broker/listener.ts";
 import { RequestDispatcher } from "../src/broker/request-dispatcher.ts";
 import { ApiKey } from "../src/protocol/messages/registry.ts";
+import { keepZerosAhead } from "./disk-ceilings.ts";
 
 const nodeId = 1;
 /** Byte position of a record batch's lastOffsetDelta (int32): after baseOffset, length, epoch, magic, crc, attributes. */
 const lastOffsetDeltaPosition = 23;
 
-export function startNullBroker(port: number): KafkaListener {
+/** Written bytes made durable one fdatasync at a time; `written()` settles once the sync covering it has ended. */
+function groupCommitFile(directory: string) {
+  const fd = fs.openSync(join(directory, "null-broker.log"), "w");
+  const file = { endBytes: 0, zeroedTo: 0 };
+  let waiting: (() => void)[] = [];
+  let syncing = false;
+  const sync = () => {
+    if (syncing || waiting.length === 0) return;
+    const covered = waiting;
+    waiting = [];
+    syncing = true;
+    fs.fdatasync(fd, (error) => {
+      if (error) throw error;
+      syncing = false;
+      for (const settle of covered) settle();
+      sync();
+    });
+  };
+  return {
+    written(bytes: Uint8Array): Promise<void> {
+      fs.writeSync(fd, bytes, 0, bytes.length, file.endBytes);
+      file.endBytes += bytes.length;
+      keepZerosAhead(fd, file, bytes.length);
+      const { promise, resolve } = Promise.withResolvers<void>();
+      waiting.push(resolve);
+      sync();
+      return promise;
+    },
+  };
+}
+
+export function startNullBroker(port: number, syncDirectory: string | null = null): KafkaListener {
+  const log = syncDirectory === null ? null : groupCommitFile(syncDirectory);
   const nextOffsets = new Map<string, bigint>();
   const metadata = defineHandler({
     apiKey: ApiKey.Metadata,
@@ -60,7 +100,13 @@ export function startNullBroker(port: number): KafkaListener {
     apiKey: ApiKey.Produce,
     minVersion: 3,
     maxVersion: 11,
-    handle(request) {
+    async handle(request) {
+      if (log !== null) {
+        const written = request.topicData.flatMap((topic) =>
+          topic.partitionData.map((partition) => log.written(partition.records ?? new Uint8Array(0))),
+        );
+        await Promise.all(written);
+      }
       if (request.acks === 0) return null;
       return {
         responses: request.topicData.map((topic) => ({
@@ -114,7 +160,9 @@ export function startNullBroker(port: number): KafkaListener {
 }
 
 if (import.meta.main) {
-  const listener = startNullBroker(Number(process.argv[2] ?? 0));
+  const syncAt = process.argv.indexOf("--sync-dir");
+  const syncDirectory = syncAt === -1 ? null : (process.argv[syncAt + 1] ?? null);
+  const listener = startNullBroker(Number(process.argv[2] ?? 0), syncDirectory);
   console.log(`ready ${listener.port}`);
   process.on("SIGTERM", () => listener.stop().then(() => process.exit(0)));
 }
