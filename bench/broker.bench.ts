@@ -14,7 +14,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "../test/support/server-process.ts";
+import { brokerPorts, freePort } from "../test/support/server-process.ts";
 import { groupCommitCeiling, type LatencyQuantiles, syncedWriteCeiling } from "./disk-ceilings.ts";
 import { cpuSecondsOf, type LoadResult, runLoadGenerator } from "./load/load-generator.ts";
 
@@ -76,7 +76,7 @@ function brokerEnv(): Record<string, string | undefined> {
 }
 
 async function startBroker(profileDir: string | null): Promise<Broker> {
-  const [kafkaPort, httpPort] = [await freePort(), await freePort()];
+  const { kafka: kafkaPort, http: httpPort } = await brokerPorts();
   const dataDir = mkdtempSync(join(tmpdir(), "chronik-bench-"));
   const profile = profileDir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${profileDir}`] : [];
   const proc = Bun.spawn(

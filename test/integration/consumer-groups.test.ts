@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runClient } from "../support/in-process-broker.ts";
-import { freePort, type ServerProcess, startServer } from "../support/server-process.ts";
+import { brokerPorts, type ServerProcess, startServer } from "../support/server-process.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "chronik-groups-"));
 let server: ServerProcess;
@@ -15,7 +15,7 @@ let ports: { kafka: number; http: number };
 const address = () => `127.0.0.1:${ports.kafka}`;
 
 beforeAll(async () => {
-  ports = { kafka: await freePort(), http: await freePort() };
+  ports = await brokerPorts();
   server = await startServer({ dataDir, ports });
 });
 

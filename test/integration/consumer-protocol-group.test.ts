@@ -19,7 +19,7 @@ import {
 import { createConsumerGroupDescribeRequest } from "../../src/protocol/messages/consumer-group-describe.ts";
 import { ApiKey } from "../../src/protocol/messages/registry.ts";
 import { RawKafkaClient } from "../support/raw-kafka-client.ts";
-import { freePort, type ServerProcess, startServer } from "../support/server-process.ts";
+import { brokerPorts, type ServerProcess, startServer } from "../support/server-process.ts";
 
 const topic = "kip848";
 const partitionCount = 6;
@@ -162,7 +162,7 @@ async function describeGroup() {
 }
 
 beforeAll(async () => {
-  ports = { kafka: await freePort(), http: await freePort() };
+  ports = await brokerPorts();
   server = await startServer({ dataDir, ports, args: serverArgs });
   const admin = new Admin({ clientId: "kip848-admin", bootstrapBrokers: [address()] });
   await admin.createTopics({ topics: [topic], partitions: partitionCount, replicas: 1 });

@@ -11,14 +11,14 @@ import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
 import { runClient } from "../support/in-process-broker.ts";
 import { RawKafkaClient } from "../support/raw-kafka-client.ts";
-import { freePort, type ServerProcess, startServer } from "../support/server-process.ts";
+import { brokerPorts, type ServerProcess, startServer } from "../support/server-process.ts";
 
 const dataDir = mkdtempSync(join(tmpdir(), "chronik-idempotence-"));
 let server: ServerProcess;
 let ports: { kafka: number; http: number };
 
 beforeAll(async () => {
-  ports = { kafka: await freePort(), http: await freePort() };
+  ports = await brokerPorts();
   server = await startServer({ dataDir, ports });
 });
 

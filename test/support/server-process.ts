@@ -3,7 +3,7 @@
 
 import { afterAll, beforeAll } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -11,16 +11,40 @@ const mainPath = join(import.meta.dir, "..", "..", "src", "main.ts");
 const startupMsMax = 15_000;
 
 /** A port the kernel just handed out and released: free at the moment of asking. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
+/** A port nothing listens on now (another process may still take it before the caller binds it). */
+export async function freePort(): Promise<number> {
+  const [port] = await freePorts(1);
+  return port!;
+}
+
+/**
+ * `count` distinct free ports. Each probe stays open until all are taken: probing one at a time, the kernel
+ * may hand the port just released to the next probe, and a broker given it twice fails with EADDRINUSE.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<Server>((resolve, reject) => {
+          const server = createServer();
+          server.once("error", reject);
+          server.listen(0, "127.0.0.1", () => resolve(server));
+        }),
+    ),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    return typeof address === "object" && address ? address.port : 0;
   });
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
+
+/** Two distinct free ports for a broker's Kafka and HTTP listeners. */
+export async function brokerPorts(): Promise<{ kafka: number; http: number }> {
+  const [kafka, http] = (await freePorts(2)) as [number, number];
+  return { kafka, http };
 }
 
 export interface ServerProcess {
@@ -36,18 +60,32 @@ export interface ServerProcess {
   kill(): Promise<number>;
 }
 
-export async function startServer(
-  options: {
-    args?: string[];
-    dataDir?: string;
-    ports?: { kafka: number; http: number };
-    /** The process environment (default: this one's). */
-    env?: Record<string, string | undefined>;
-  } = {},
-): Promise<ServerProcess> {
+type StartOptions = {
+  args?: string[];
+  dataDir?: string;
+  ports?: { kafka: number; http: number };
+  /** The process environment (default: this one's). */
+  env?: Record<string, string | undefined>;
+};
+
+/** Tries at startup when the ports were picked here and another process took one first. */
+const portPickAttemptsMax = 3;
+
+export async function startServer(options: StartOptions = {}): Promise<ServerProcess> {
   // Given ports let a restarted broker come back where its clients expect it.
-  const kafkaPort = options.ports?.kafka ?? (await freePort());
-  const httpPort = options.ports?.http ?? (await freePort());
+  if (options.ports) return await startOn(options.ports.kafka, options.ports.http, options);
+  for (let attempt = 1; ; attempt++) {
+    const ports = await brokerPorts();
+    try {
+      return await startOn(ports.kafka, ports.http, options);
+    } catch (error) {
+      // A failed start leaves no data behind that a retry could trip over: startOn removes a directory it made.
+      if (attempt >= portPickAttemptsMax || !String(error).includes("EADDRINUSE")) throw error;
+    }
+  }
+}
+
+async function startOn(kafkaPort: number, httpPort: number, options: StartOptions): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "chronik-test-"));
   const proc = Bun.spawn(
     [
@@ -69,14 +107,21 @@ export async function startServer(
     { stdout: "ignore", stderr: "pipe", env: options.env ?? process.env },
   );
   let stderr = "";
-  void (async () => {
+  const stderrRead = (async () => {
     const decoder = new TextDecoder();
     for await (const chunk of proc.stderr) stderr += decoder.decode(chunk, { stream: true });
   })();
+  const cleanUp = (exitCode: number) => {
+    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    return exitCode;
+  };
   const deadline = performance.now() + startupMsMax;
   for (;;) {
-    if (proc.exitCode !== null)
+    if (proc.exitCode !== null) {
+      cleanUp(proc.exitCode);
+      await stderrRead; // the line naming the problem may still be in the pipe
       throw new Error(`chronik-server exited ${proc.exitCode} during startup:\n${stderr}`);
+    }
     try {
       // /ready, not /health: HTTP answers before the broker has elected, replayed and opened its partitions.
       if ((await fetch(`http://127.0.0.1:${httpPort}/ready`)).ok) break;
@@ -89,10 +134,6 @@ export async function startServer(
     }
     await Bun.sleep(50);
   }
-  const cleanUp = (exitCode: number) => {
-    if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
-    return exitCode;
-  };
   return {
     pid: proc.pid,
     kafkaPort,
