@@ -117,7 +117,7 @@ async function standalone(inflight: number, fd: number): Promise<string[]> {
     store,
     hardState: new MemoryHardState({ term: 0, votedFor: null, commitOffset: -1, config: membership }),
   });
-  while (group.commitOffset < 0) await Bun.sleep(1);
+  while (group.role !== "leader") await Bun.sleep(1);
   const before = store.syncCalls;
   const perSecond = await drive(() => [group], inflight, "-1");
   const persists = store.syncCalls - before;

@@ -1,8 +1,9 @@
-// Proves consumers can reach the end of a partition although each leader's LeaderChange control batch sits in
-// the log (offset 0 of a new topic, and one more after every restart): Fetch leaves those batches out, so the
-// broker tells consumers the high watermark less the control batches that end the log. Against a real broker
-// process, kcat's -e (exit at the end) and kafka-python's end offsets and position: a new topic's end is 0,
-// and after a restart the end is where the last message ends, with no lag left to a consumer that read it all.
+// Proves consumers can reach the end of a partition although each new leader's LeaderChange control batch sits
+// in the log (one after every restart; a new topic's first leader has an empty log and writes none, so its first
+// record takes offset 0): Fetch leaves those batches out, so the broker tells consumers the high watermark less
+// the control batches that end the log. Against a real broker process, kcat's -e (exit at the end) and
+// kafka-python's end offsets and position: a new topic's end is 0, and after a restart the end is where the last
+// message ends, with no lag left to a consumer that read it all.
 
 import { expect, test } from "bun:test";
 import { runClient } from "../support/in-process-broker.ts";
@@ -34,16 +35,16 @@ test("a new topic ends at 0, and after a restart the end is where the last messa
   );
 
   await runClient(["kcat", "-b", broker.address(), "-P", "-t", "ends"], "a\nb\nc\n");
-  // Offset 0 is the first leader's LeaderChange batch: the messages take 1-3.
-  expect(await readToEnd("ends")).toEqual(["1:a", "2:b", "3:c"]);
+  // The first leader had an empty log and wrote no LeaderChange batch: the messages take 0-2, as in Kafka.
+  expect(await readToEnd("ends")).toEqual(["0:a", "1:b", "2:c"]);
 
   await broker.restart();
-  // The new leader's LeaderChange batch now takes offset 4, after the last message.
-  expect(await readToEnd("ends")).toEqual(["1:a", "2:b", "3:c"]);
+  // The new leader's LeaderChange batch now takes offset 3, after the last message.
+  expect(await readToEnd("ends")).toEqual(["0:a", "1:b", "2:c"]);
   expect((await runClient(["/usr/bin/python3", "-c", endScript, broker.address(), "ends"])).trim()).toBe(
-    "4 4 a,b,c",
+    "3 3 a,b,c",
   );
 
   await runClient(["kcat", "-b", broker.address(), "-P", "-t", "ends"], "d\n");
-  expect(await readToEnd("ends")).toEqual(["1:a", "2:b", "3:c", "5:d"]);
+  expect(await readToEnd("ends")).toEqual(["0:a", "1:b", "2:c", "4:d"]);
 }, 60_000);

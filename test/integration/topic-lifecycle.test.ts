@@ -68,6 +68,6 @@ for ts in [2_000_000, 2_500_000, 5_000_000]:
 consumer.close()
 `;
   const rows = (await runClient(["/usr/bin/python3", "-c", script, address()])).trim().split("\n");
-  // Offset 0 is the partition leader's control batch; m0..m3 are offsets 1..4. Past the end: -1 (end).
-  expect(rows).toEqual(["2000000 2", "2500000 3", "5000000 -1"]);
+  // m0..m3 are offsets 0..3 (a new partition's first record takes offset 0). Past the end: -1 (end).
+  expect(rows).toEqual(["2000000 1", "2500000 2", "5000000 -1"]);
 }, 30_000);

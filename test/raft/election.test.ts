@@ -31,14 +31,25 @@ describe("elections", () => {
     const cluster = new TestCluster({ voters: [1] });
     cluster.node(1).campaign();
     expect(cluster.node(1).role).toBe("leader");
-    expect(cluster.node(1).commitOffset).toBe(-1); // its control batch is not durable yet
-    cluster.stabilize();
-    expect(cluster.node(1).commitOffset).toBe(0);
+    // An empty log has no earlier epoch to commit: no control batch, so the first record takes offset 0.
+    expect(cluster.node(1).log.lastOffset()).toBe(-1);
     const result = cluster.node(1).propose([{ recordCount: 5, byteSize: 50, payload: new Uint8Array(4) }]);
-    expect(result).toEqual({ ok: true, lastOffset: 5 });
-    expect(cluster.node(1).commitOffset).toBe(0);
+    expect(result).toEqual({ ok: true, lastOffset: 4 });
+    expect(cluster.node(1).commitOffset).toBe(-1); // not durable yet
     cluster.stabilize();
-    expect(cluster.node(1).highWatermark).toBe(6);
+    expect(cluster.node(1).highWatermark).toBe(5);
+  });
+
+  test("a leader over a log with entries appends its epoch's control batch, and commits through it", () => {
+    const cluster = new TestCluster({ voters: [1] });
+    cluster.elect(1);
+    expect(cluster.propose(1, 2)).toBe(1);
+    cluster.crash(1);
+    cluster.restart(1);
+    cluster.elect(1);
+    expect(cluster.node(1).log.lastOffset()).toBe(2);
+    expect(cluster.node(1).log.epochOf(2)).toBe(cluster.node(1).term);
+    expect(cluster.node(1).commitOffset).toBe(2);
   });
 
   test("the vote and term are in the same Ready as the vote reply, and survive a crash", () => {

@@ -50,12 +50,25 @@ describe("membership", () => {
 
   test("a new leader changes membership only after committing in its own epoch", () => {
     const cluster = new TestCluster({ voters: [1, 2, 3], spares: [4] });
-    cluster.dropIf = (message) => message.type === "append";
     cluster.elect(1);
-    expect(cluster.node(1).role).toBe("leader");
-    expect(cluster.node(1).proposeConfigChange({ type: "addLearner", node: 4 })).toEqual({
+    cluster.propose(1);
+    // Node 2's log has an earlier epoch's entry, so it appends a control batch that cannot commit here.
+    cluster.dropIf = (message) => message.type === "append";
+    cluster.elect(2);
+    expect(cluster.node(2).role).toBe("leader");
+    expect(cluster.node(2).proposeConfigChange({ type: "addLearner", node: 4 })).toEqual({
       ok: false,
       refusal: "notCommittedInTerm",
+    });
+  });
+
+  test("a leader over an empty log may change membership at once: no earlier epoch can hold a change", () => {
+    const cluster = new TestCluster({ voters: [1, 2, 3], spares: [4] });
+    cluster.dropIf = (message) => message.type === "append";
+    cluster.elect(1);
+    expect(cluster.node(1).proposeConfigChange({ type: "addLearner", node: 4 })).toEqual({
+      ok: true,
+      lastOffset: 0,
     });
   });
 

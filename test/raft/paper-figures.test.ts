@@ -56,7 +56,9 @@ describe("figure 7: the leader brings every follower's log to its own", () => {
 });
 
 /**
- * Figure 8 with five servers. (a) S1 leads epoch 1 and gets entry E (offset 1) onto S2 only. (b) S5 leads
+ * Figure 8 with five servers. (a) S1 leads epoch 1 (over empty logs, so with no control batch; its first entry,
+ * at offset 0, reaches everyone, so that every later leader has an earlier epoch to commit and appends its
+ * control batch) and gets entry E (offset 1) onto S2 only. (b) S5 leads
  * epoch 2 and writes its control batch at offset 1 locally. (c) S1 leads epoch 3 and copies E onto S3: E is on a
  * majority, but S1's own control batch is not. (d) S5 can still win and overwrite E.
  */
@@ -68,6 +70,7 @@ function figure8(bug: "commitOldTermByCount" | undefined) {
     ...(bug === undefined ? {} : { testingOnlyBug: bug }),
   });
   cluster.elect(1);
+  cluster.propose(1, 1, 100);
   // (a)
   for (const other of [3, 4, 5]) cluster.cutOneWay(1, other);
   const entryOffset = cluster.propose(1, 1, 100);
@@ -120,6 +123,7 @@ describe("figure 8: a leader does not commit an earlier epoch's entry by countin
   test("once S1's own control batch reaches a majority, E commits with it and S5 can no longer win", () => {
     const cluster = new TestCluster({ voters: [1, 2, 3, 4, 5], overrides: { appendBytesMax: 100 } });
     cluster.elect(1);
+    cluster.propose(1, 1, 100);
     for (const other of [3, 4, 5]) cluster.cutOneWay(1, other);
     const entryOffset = cluster.propose(1, 1, 100);
     cluster.heal();

@@ -45,10 +45,12 @@ describe("read index", () => {
 
   test("followers and leaders that have not committed in their epoch refuse reads", () => {
     const cluster = new TestCluster({ voters: [1, 2, 3] });
-    cluster.dropIf = (message) => message.type === "append";
     cluster.elect(1);
-    expect(cluster.node(1).readIndex(1)).toEqual({ ok: false, refusal: "notCommittedInTerm" });
-    expect(cluster.node(2).readIndex(1)).toEqual({ ok: false, refusal: "notLeader" });
+    cluster.propose(1);
+    cluster.dropIf = (message) => message.type === "append";
+    cluster.elect(2);
+    expect(cluster.node(2).readIndex(1)).toEqual({ ok: false, refusal: "notCommittedInTerm" });
+    expect(cluster.node(1).readIndex(1)).toEqual({ ok: false, refusal: "notLeader" });
   });
 
   test("a single voter answers at once", () => {
@@ -57,6 +59,7 @@ describe("read index", () => {
     const seen = watchReads(cluster, 1);
     expect(cluster.node(1).readIndex(3)).toEqual({ ok: true });
     cluster.stabilize();
-    expect(seen).toEqual([{ commitOffset: 0, requestId: 3 }]);
+    // An empty log: nothing was ever committed, so the read is served at -1 at once.
+    expect(seen).toEqual([{ commitOffset: -1, requestId: 3 }]);
   });
 });

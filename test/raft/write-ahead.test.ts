@@ -20,13 +20,13 @@ function soloNode(): { node: RaftNode; log: MemoryLog } {
   return { node, log };
 }
 
-/** A lone voter, elected and with its control batch durable and committed. */
+/** A lone voter, elected over its empty log (so with no control batch) and with nothing in flight. */
 function soloLeader(): { node: RaftNode; log: MemoryLog } {
   const { node, log } = soloNode();
   node.campaign();
   while (node.hasReady()) persistDurably(node, log);
   expect(node.role).toBe("leader");
-  expect(node.commitOffset).toBe(0);
+  expect(node.commitOffset).toBe(-1);
   return { node, log };
 }
 
@@ -57,7 +57,7 @@ describe("write-ahead", () => {
     writeAhead(node, log);
     const second = propose(node, 2);
     writeAhead(node, log);
-    expect(node.commitOffset).toBe(0);
+    expect(node.commitOffset).toBe(-1);
     expect(node.hasReady()).toBe(false);
     node.entriesDurable(first, node.term);
     expect(node.commitOffset).toBe(first);
@@ -92,9 +92,9 @@ describe("write-ahead", () => {
     const offset = propose(node, 1);
     writeAhead(node, log);
     node.entriesDurable(offset, node.term + 1);
-    expect(node.commitOffset).toBe(0);
+    expect(node.commitOffset).toBe(-1);
     node.entriesDurable(offset + 5, node.term);
-    expect(node.commitOffset).toBe(0);
+    expect(node.commitOffset).toBe(-1);
     node.entriesDurable(offset, node.term);
     expect(node.commitOffset).toBe(offset);
   });

@@ -89,7 +89,10 @@ export class RaftNode {
   private heartbeatElapsed = 0;
   private randomizedElectionTicks = 0;
   private transferTarget: NodeId | null = null;
-  /** The offset of this leader's control batch: reads and config changes wait until it commits. */
+  /**
+   * The offset of this leader's control batch: reads and config changes wait until it commits. -1 for a
+   * leader elected over an empty log, which has no earlier epoch to commit and appends none.
+   */
   private termStartOffset = Number.MAX_SAFE_INTEGER;
   private uncommittedBytes = 0;
   private uncommittedTail: Array<{ lastOffset: number; byteSize: number }> = [];
@@ -519,6 +522,14 @@ export class RaftNode {
     if (self !== undefined) {
       self.maybeUpdate(Math.min(this.durableOffset, this.log.lastOffset()));
       self.becomeReplicate();
+    }
+    if (next === 0) {
+      // A virgin log: nothing was ever committed (a majority granted a vote to an empty log, so theirs were
+      // empty too), so there is no earlier epoch to commit and no control batch is needed: a new partition's
+      // first record gets offset 0, as in Kafka. The followers still hear of their leader at once.
+      this.termStartOffset = -1;
+      this.replicator.broadcastAppend(true);
+      return;
     }
     // The control batch of this epoch: committing it commits every earlier epoch's entries (figure 8).
     this.termStartOffset = next;

@@ -124,7 +124,10 @@ export class Replicator {
 
   /** An accepted append: moves the follower's match and its state. False when the answer was stale. */
   accepted(progress: Progress, matchOffset: number): boolean {
-    if (!progress.maybeUpdate(matchOffset)) return false;
+    const probedAtMatch = progress.state === "probe" && matchOffset === progress.matchOffset;
+    // A probe answered at the match already known (the first append of a leader over an empty log, say) has
+    // found where the logs agree just as well as one that moved it (etcd does the same).
+    if (!progress.maybeUpdate(matchOffset) && !probedAtMatch) return false;
     if (progress.state === "probe") progress.becomeReplicate();
     else if (progress.state === "snapshot" && progress.matchOffset >= progress.snapshotLastOffset) {
       progress.becomeReplicate();

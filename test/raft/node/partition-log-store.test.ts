@@ -357,7 +357,7 @@ describe("a single-voter RaftNode over PartitionLogStore", () => {
     node.campaign();
     expect(node.role).toBe("leader");
     await runReadyLoop(node, store, hard);
-    expect(node.commitOffset).toBe(0);
+    expect(node.commitOffset).toBe(-1); // an empty log: no control batch, the first record takes offset 0
     for (let round = 0; round < 3; round++) {
       const payloads = [
         makeBatch({ recordCount: 2, seed: round }),
@@ -368,24 +368,23 @@ describe("a single-voter RaftNode over PartitionLogStore", () => {
       );
       expect(result.ok).toBe(true);
       await runReadyLoop(node, store, hard);
-      expect(node.commitOffset).toBe(5 * (round + 1));
+      expect(node.commitOffset).toBe(5 * (round + 1) - 1);
     }
-    expect(store.persistedOffset).toBe(15);
-    expect(hard.load()).toMatchObject({ term: 1, votedFor: 1, commitOffset: 15 });
+    expect(store.persistedOffset).toBe(14);
+    expect(hard.load()).toMatchObject({ term: 1, votedFor: 1, commitOffset: 14 });
     const stored = allEntries(store).map((entry) => [
       entry.baseOffset,
       entry.lastOffset,
       entry.epoch,
       entry.kind,
     ]);
-    expect(stored[0]).toEqual([0, 0, 1, "control"]);
-    expect(stored.slice(1, 3)).toEqual([[1, 2, 1, "data"] as const, [3, 5, 1, "data"] as const]);
-    expect(stored.length).toBe(7);
+    expect(stored.slice(0, 2)).toEqual([[0, 1, 1, "data"] as const, [2, 4, 1, "data"] as const]);
+    expect(stored.length).toBe(6);
 
     const again = await reopen(log);
     const restarted = makeNode(again.store, hard.load());
-    expect(restarted.commitOffset).toBe(15);
-    expect(restarted.log.lastOffset()).toBe(15);
+    expect(restarted.commitOffset).toBe(14);
+    expect(restarted.log.lastOffset()).toBe(14);
     for (let tick = 0; tick < 10 && restarted.role !== "leader"; tick++) {
       restarted.tick();
       await runReadyLoop(restarted, again.store, hard);
@@ -393,15 +392,16 @@ describe("a single-voter RaftNode over PartitionLogStore", () => {
     expect(restarted.role).toBe("leader");
     expect(restarted.term).toBe(2);
     await runReadyLoop(restarted, again.store, hard);
-    expect(restarted.commitOffset).toBe(16);
-    expect(again.store.reader.batchAt(16)).toMatchObject({ baseOffset: 16, lastOffset: 16, epoch: 2 });
-    expect(again.store.reader.firstOffsetOfEpoch(2)).toBe(16);
+    // Now the log holds an earlier epoch's entries: the new leader appends and commits its control batch.
+    expect(restarted.commitOffset).toBe(15);
+    expect(again.store.reader.batchAt(15)).toMatchObject({ baseOffset: 15, lastOffset: 15, epoch: 2 });
+    expect(again.store.reader.firstOffsetOfEpoch(2)).toBe(15);
     expect(
       allEntries(again.store)
-        .slice(0, 7)
+        .slice(0, 6)
         .map((entry) => [entry.baseOffset, entry.epoch]),
     ).toEqual(stored.map((row) => [row[0] as number, row[2] as number]));
-    expect(hard.load()).toMatchObject({ term: 2, votedFor: 1, commitOffset: 16 });
+    expect(hard.load()).toMatchObject({ term: 2, votedFor: 1, commitOffset: 15 });
   });
 });
 

@@ -47,7 +47,8 @@ function proposal(value: number, recordCount = 1): Proposal {
 async function standaloneLeader(): Promise<Harness> {
   const h = harness([1]);
   h.group.start();
-  for (let turn = 0; turn < 10 && h.group.commitOffset < 0; turn++) await turns(1);
+  for (let turn = 0; turn < 10 && h.group.role !== "leader"; turn++) await turns(1);
+  await turns(2);
   return h;
 }
 
@@ -95,18 +96,21 @@ function appendFromNode2(term: number, entries: Entry[]): Message {
 }
 
 describe("single voter", () => {
-  test("elects itself at start without ticks and commits its epoch's control batch", async () => {
+  test("elects itself at start without ticks; over an empty log it appends no control batch", async () => {
     const h = await standaloneLeader();
     expect(h.group.role).toBe("leader");
     expect(h.group.leaderId).toBe(1);
     expect(h.group.term).toBe(1);
-    expect(h.group.highWatermark).toBe(1);
-    expect(h.applied.map((entry) => entry.kind)).toEqual(["control"]);
+    expect(h.group.highWatermark).toBe(0);
+    expect(h.store.log.lastOffset()).toBe(-1);
+    expect(h.applied).toEqual([]);
     expect(h.leadership.at(-1)).toEqual({ role: "leader", leaderId: 1, term: 1 });
     // Term and vote are durable; the commit offset is saved only with them, so it may lag (a lower bound).
     expect(h.hardState.state).toMatchObject({ term: 1, votedFor: 1 });
-    expect(h.hardState.state.commitOffset).toBeLessThanOrEqual(0);
+    expect(h.hardState.state.commitOffset).toBe(-1);
     expect(h.sent).toEqual([]);
+    const first = h.group.propose([proposal(1)]);
+    expect(first).toEqual({ ok: true, lastOffset: 0 }); // a new partition's first record, as in Kafka
   });
 
   test("appends that only move the commit offset do not rewrite the hard state", async () => {
@@ -117,7 +121,7 @@ describe("single voter", () => {
       if (!result.ok) throw new Error(result.refusal);
       await h.group.waitForCommit(result.lastOffset);
     }
-    expect(h.group.highWatermark).toBe(6);
+    expect(h.group.highWatermark).toBe(5);
     expect(h.hardState.saveCalls).toBe(savesAfterElection);
   });
 
@@ -125,18 +129,18 @@ describe("single voter", () => {
     const h = await standaloneLeader();
     const before = h.store.writeCalls;
     const results = [1, 2, 3, 4, 5].map((value) => h.group.propose([proposal(value, value)]));
-    expect(results.map((result) => (result.ok ? result.lastOffset : -1))).toEqual([1, 3, 6, 10, 15]);
-    expect(h.group.commitOffset).toBe(0);
-    const persisted = h.group.waitForPersisted(15);
-    const committed = h.group.waitForCommit(15);
+    expect(results.map((result) => (result.ok ? result.lastOffset : -1))).toEqual([0, 2, 5, 9, 14]);
+    expect(h.group.commitOffset).toBe(-1);
+    const persisted = h.group.waitForPersisted(14);
+    const committed = h.group.waitForCommit(14);
     await persisted;
     await committed;
     expect(h.store.writeCalls - before).toBe(1);
-    expect(h.group.commitOffset).toBe(15);
-    expect(h.applied.map((entry) => entry.baseOffset)).toEqual([0, 1, 2, 4, 7, 11]);
-    expect(h.applied.slice(1).map(payloadValue)).toEqual([1, 2, 3, 4, 5]);
+    expect(h.group.commitOffset).toBe(14);
+    expect(h.applied.map((entry) => entry.baseOffset)).toEqual([0, 1, 3, 6, 10]);
+    expect(h.applied.map(payloadValue)).toEqual([1, 2, 3, 4, 5]);
     await turns(5);
-    expect(h.applied.length).toBe(6);
+    expect(h.applied.length).toBe(5);
   });
 
   test("proposals made while a write is in flight keep their promised offsets", async () => {
@@ -150,20 +154,20 @@ describe("single voter", () => {
     await turns(2);
     expect(h.store.writeCalls).toBe(callsBefore + 1);
     const during = [h.group.propose([proposal(11)]), h.group.propose([proposal(12, 3)])];
-    expect(first).toEqual({ ok: true, lastOffset: 2 });
+    expect(first).toEqual({ ok: true, lastOffset: 1 });
     expect(during).toEqual([
-      { ok: true, lastOffset: 3 },
-      { ok: true, lastOffset: 6 },
+      { ok: true, lastOffset: 2 },
+      { ok: true, lastOffset: 5 },
     ]);
-    const committed = h.group.waitForCommit(6);
+    const committed = h.group.waitForCommit(5);
     h.store.gate = undefined;
     release();
     await committed;
     expect(h.store.writeCalls).toBe(callsBefore + 2);
-    expect(h.applied.slice(1).map((entry) => [entry.baseOffset, payloadValue(entry)])).toEqual([
-      [1, 10],
-      [3, 11],
-      [4, 12],
+    expect(h.applied.map((entry) => [entry.baseOffset, payloadValue(entry)])).toEqual([
+      [0, 10],
+      [2, 11],
+      [3, 12],
     ]);
   });
 
@@ -178,18 +182,18 @@ describe("single voter", () => {
     await turns(2);
     // Both written (the reader serves them), neither durable, nothing committed.
     expect(h.store.writeCalls).toBe(callsBefore + 2);
-    expect(h.store.log.lastOffset()).toBe(2);
-    expect(h.group.persistedOffset).toBe(0);
-    expect(h.group.commitOffset).toBe(0);
+    expect(h.store.log.lastOffset()).toBe(1);
+    expect(h.group.persistedOffset).toBe(-1);
+    expect(h.group.commitOffset).toBe(-1);
     expect([first, second]).toEqual([
+      { ok: true, lastOffset: 0 },
       { ok: true, lastOffset: 1 },
-      { ok: true, lastOffset: 2 },
     ]);
     h.store.gate = undefined;
     gate.resolve();
-    await h.group.waitForCommit(2);
-    expect(h.group.persistedOffset).toBe(2);
-    expect(h.applied.slice(1).map(payloadValue)).toEqual([20, 21]);
+    await h.group.waitForCommit(1);
+    expect(h.group.persistedOffset).toBe(1);
+    expect(h.applied.map(payloadValue)).toEqual([20, 21]);
   });
 
   test("a failed persist stops the group, rejects waiters with a storage error, applies nothing", async () => {
@@ -197,15 +201,15 @@ describe("single voter", () => {
     h.store.failWith = new Error("ENOSPC: no space left on device");
     const result = h.group.propose([proposal(1)]);
     expect(result.ok).toBe(true);
-    const persisted = h.group.waitForPersisted(1);
-    const committed = h.group.waitForCommit(1);
+    const persisted = h.group.waitForPersisted(0);
+    const committed = h.group.waitForCommit(0);
     const error = await committed.catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(RaftGroupError);
     expect((error as RaftGroupError).reason).toBe("storageFailed");
     expect((error as RaftGroupError).kafkaError).toBe("KAFKA_STORAGE_ERROR");
     await expect(persisted).rejects.toBeInstanceOf(RaftGroupError);
     expect(h.group.stopped?.reason).toBe("storageFailed");
-    expect(h.applied.map((entry) => entry.kind)).toEqual(["control"]);
+    expect(h.applied).toEqual([]);
     expect(h.group.propose([proposal(2)]).ok).toBe(false);
     await expect(h.group.waitForCommit(5)).rejects.toBeInstanceOf(RaftGroupError);
   });
@@ -215,8 +219,7 @@ describe("with a peer", () => {
   test("a leader sends its appends before its own write is durable, and commits only once it is", async () => {
     const h = await twoVoterLeader();
     await turns(3);
-    acknowledgeFromNode2(h, 0); // the control batch: the follower's progress leaves probing
-    await h.group.waitForCommit(0);
+    acknowledgeFromNode2(h, -1); // the leader's first (empty) append: the follower's progress leaves probing
     const gate = Promise.withResolvers<void>();
     h.store.gate = gate.promise;
     const result = h.group.propose([proposal(1)]);
@@ -295,7 +298,7 @@ describe("with a peer", () => {
     const h = await twoVoterLeader();
     const result = h.group.propose([proposal(1)]);
     const offset = result.ok ? result.lastOffset : -1;
-    expect(offset).toBe(1);
+    expect(offset).toBe(0);
     let committed = false;
     const waiting = h.group.waitForCommit(offset).then(() => {
       committed = true;
@@ -310,6 +313,7 @@ describe("with a peer", () => {
 
   test("an aborted wait rejects with the signal's reason and others still settle", async () => {
     const h = await twoVoterLeader();
+    expect(h.group.propose([proposal(1)])).toEqual({ ok: true, lastOffset: 0 });
     const controller = new AbortController();
     const aborted = h.group.waitForCommit(0, controller.signal);
     const other = h.group.waitForCommit(0);
