@@ -42,6 +42,7 @@ class Member {
   readonly consumer: Consumer<string, string, string, string>;
   private stream: MessagesStream<string, string, string, string> | null = null;
   commitFailures = 0;
+  lastCommitError = "none";
   readonly streamErrors: unknown[] = [];
 
   constructor(
@@ -70,7 +71,10 @@ class Member {
     this.stream.on("error", (error) => this.streamErrors.push(error));
     this.stream.on("data", (message) => {
       this.reads.push({ member: this.name, value: message.value });
-      Promise.resolve(message.commit()).catch(() => this.commitFailures++);
+      Promise.resolve(message.commit()).catch((error: unknown) => {
+        this.commitFailures++;
+        this.lastCommitError = String(error);
+      });
     });
   }
 
@@ -177,6 +181,8 @@ afterAll(async () => {
 test("consumer-protocol members share a topic through joins, a leave and a broker restart", async () => {
   const reads: Read[] = [];
   const live: Member[] = [];
+  /** Every member that ever joined, departed ones too: a repeat after a leave is explained by their commits. */
+  const joined: Member[] = [];
   const watch = new OwnershipWatch(() => live);
   const producer = new Producer({
     clientId: "kip848-producer",
@@ -188,6 +194,7 @@ test("consumer-protocol members share a topic through joins, a leave and a broke
   const join = async (name: string) => {
     const member = new Member(name, reads);
     live.push(member);
+    joined.push(member);
     await member.start();
   };
   /** Produces a phase's messages and waits until each was read; a read beyond that would be a repeat. */
@@ -196,7 +203,10 @@ test("consumer-protocol members share a topic through joins, a leave and a broke
     await producePhase(producer);
     await waitFor(() => reads.length >= produced, `${produced} reads (have ${reads.length})`);
     await Bun.sleep(300);
-    expect(reads.length).toBe(produced);
+    if (reads.length !== produced) {
+      const commits = joined.map((m) => `${m.name}: ${m.commitFailures} failed, last ${m.lastCommitError}`);
+      throw new Error(`${reads.length} reads of ${produced} produced; commits ${commits.join("; ")}`);
+    }
   };
   try {
     await join("a");
