@@ -357,8 +357,8 @@ function diskLatencyCeiling(options: Options): Promise<LatencyQuantiles> {
  */
 async function withNullBroker<T>(
   options: Options,
+  syncDirectory: string | null,
   use: (floor: () => Promise<Measured>) => Promise<T>,
-  syncDirectory: string | null = null,
 ) {
   const nullBroker = await startNullBroker(syncDirectory);
   try {
@@ -378,7 +378,7 @@ async function withNullBroker<T>(
 async function latencyRuns(broker: Broker, options: Options) {
   const runs: LatencyRun[] = [];
   const ceiling = await diskLatencyCeiling(options);
-  const floor = await withNullBroker(options, (floor) => floor());
+  const floor = await withNullBroker(options, null, (floor) => floor());
   for (const lingerMs of [0, 5]) {
     const topic = `bench-latency-linger${lingerMs}`;
     await runLoadGenerator(["create", broker.bootstrap, topic, "1"]);
@@ -545,28 +545,24 @@ async function latencyRoundRuns(broker: Broker, options: Options) {
   await runLoadGenerator(["create", broker.bootstrap, topic, "1"]);
   await runLoadGenerator(latencyArgs(broker.bootstrap, topic, options.rate, warmUpSeconds, 0));
   const syncDirectory = mkdtempSync(join(tmpdir(), "chronik-null-sync-"));
-  const rounds = await withNullBroker(options, (floor) =>
-    withNullBroker(
-      options,
-      async (syncedFloor) => {
-        const measuredRounds = [];
-        for (let round = 1; round <= options.latencyRounds; round++) {
-          const ceiling = await diskLatencyCeiling(options);
-          const nullBroker = await floor();
-          const syncedNullBroker = await syncedFloor();
-          const run = await brokerLatencyRun(broker, topic, options, 0);
-          measuredRounds.push({
-            round,
-            ceiling,
-            floor: nullBroker.result,
-            synced: syncedNullBroker.result,
-            run,
-          });
-        }
-        return measuredRounds;
-      },
-      syncDirectory,
-    ),
+  const rounds = await withNullBroker(options, null, (floor) =>
+    withNullBroker(options, syncDirectory, async (syncedFloor) => {
+      const measuredRounds = [];
+      for (let round = 1; round <= options.latencyRounds; round++) {
+        const ceiling = await diskLatencyCeiling(options);
+        const nullBroker = await floor();
+        const syncedNullBroker = await syncedFloor();
+        const run = await brokerLatencyRun(broker, topic, options, 0);
+        measuredRounds.push({
+          round,
+          ceiling,
+          floor: nullBroker.result,
+          synced: syncedNullBroker.result,
+          run,
+        });
+      }
+      return measuredRounds;
+    }),
   ).finally(() => rmSync(syncDirectory, { recursive: true, force: true }));
   console.log(
     `chronik-server standalone, Bun ${Bun.version}, ${navigator.hardwareConcurrency} cores shared with the ` +

@@ -5,9 +5,10 @@
 // before the broker does any work of its own.
 //
 // With --sync-dir it also keeps the one promise a broker must: each Produce is answered only after its records
-// are written to a file in that directory and fdatasynced, by a group commit with one sync at a time covering
-// everything written before it started, and zeros kept ahead as a segment keeps them (disk-ceilings.ts). That is
-// the ceiling for acks=all latency: the client, the runtime and the disk, with no validation, log or Raft.
+// are written to a file in that directory and fdatasynced, by the broker's own GroupCommit (one sync at a time
+// covering everything written before it started), with zeros kept ahead as a segment keeps them
+// (disk-ceilings.ts). That is the ceiling for acks=all latency: the client, the runtime and the disk, with no
+// validation, log or Raft.
 //
 //   node_modules/.bin/bun bench/null-broker.ts PORT [--sync-dir DIR]   prints "ready PORT" once listening
 
@@ -21,39 +22,29 @@ import { apiVersionsHandler } from "../src/broker/handlers/api-versions.ts";
 import { type KafkaListener, startListener } from "../src/broker/listener.ts";
 import { RequestDispatcher } from "../src/broker/request-dispatcher.ts";
 import { ApiKey } from "../src/protocol/messages/registry.ts";
+import { GroupCommit } from "../src/storage/group-commit.ts";
+import { nodeStorageFs } from "../src/storage/storage-fs.ts";
 import { keepZerosAhead } from "./disk-ceilings.ts";
 
 const nodeId = 1;
 /** Byte position of a record batch's lastOffsetDelta (int32): after baseOffset, length, epoch, magic, crc, attributes. */
 const lastOffsetDeltaPosition = 23;
 
-/** Written bytes made durable one fdatasync at a time; `written()` settles once the sync covering it has ended. */
+/** An append-only file whose `written()` settles once the group-committed fdatasync covering the bytes ends. */
 function groupCommitFile(directory: string) {
   const fd = fs.openSync(join(directory, "null-broker.log"), "w");
   const file = { endBytes: 0, zeroedTo: 0 };
-  let waiting: (() => void)[] = [];
-  let syncing = false;
-  const sync = () => {
-    if (syncing || waiting.length === 0) return;
-    const covered = waiting;
-    waiting = [];
-    syncing = true;
-    fs.fdatasync(fd, (error) => {
-      if (error) throw error;
-      syncing = false;
-      for (const settle of covered) settle();
-      sync();
-    });
-  };
+  const commit = new GroupCommit(
+    0,
+    () => ({ upTo: file.endBytes, done: nodeStorageFs.datasync(fd) }),
+    (error) => (error instanceof Error ? error : new Error(String(error))),
+  );
   return {
     written(bytes: Uint8Array): Promise<void> {
-      fs.writeSync(fd, bytes, 0, bytes.length, file.endBytes);
+      nodeStorageFs.writeAll(fd, bytes, file.endBytes);
       file.endBytes += bytes.length;
       keepZerosAhead(fd, file, bytes.length);
-      const { promise, resolve } = Promise.withResolvers<void>();
-      waiting.push(resolve);
-      sync();
-      return promise;
+      return commit.waitFor(file.endBytes);
     },
   };
 }

@@ -10,7 +10,6 @@ import { join } from "node:path";
 const mainPath = join(import.meta.dir, "..", "..", "src", "main.ts");
 const startupMsMax = 15_000;
 
-/** A port the kernel just handed out and released: free at the moment of asking. */
 /** A port nothing listens on now (another process may still take it before the caller binds it). */
 export async function freePort(): Promise<number> {
   const [port] = await freePorts(1);
