@@ -225,6 +225,7 @@ export class PartitionGroups {
     const verdict = this.consumer.validateOffsetCommit(groupId, memberId, generationId, apiVersion);
     if (verdict === null) return this.classic.commitOffsets(input, nowMs);
     if (verdict === "NONE") return this.classic.storeOffsets(input, nowMs);
+    if (typeof verdict === "function") return this.classic.storeOffsets(input, nowMs, verdict);
     const topics = input.topics.map((topic) => ({
       name: topic.name,
       partitions: topic.partitions.map((partition) => ({ partition: partition.partition, error: verdict })),

@@ -211,6 +211,51 @@ describe("offsets of a consumer group", () => {
     expect(partition.groups.classic.inspectGroup("g")).toBeNull();
   });
 
+  test("a commit from a member's older epoch stores the partitions it kept and refuses the ones it lost", () => {
+    const partition = new Partition();
+    const first = partition.consumerJoin("g", "m").memberEpoch;
+    partition.consumerJoin("g", "n");
+    // m learns of n and is told to give up half its partitions; once it has, it moves to the new epoch.
+    const heartbeat = () =>
+      partition.keep(
+        partition.groups.consumerGroupHeartbeat(heartbeatInput({ memberId: "m", memberEpoch: first }), 0),
+      ).response;
+    expect(heartbeat().memberEpoch).toBe(first);
+    const moved = heartbeat();
+    expect(moved.memberEpoch).toBeGreaterThan(first);
+    const kept = moved.assignment!.flatMap((entry) => entry.partitions);
+    const lost = [0, 1, 2, 3].filter((p) => !kept.includes(p));
+    expect(kept.length).toBeGreaterThan(0);
+    expect(lost.length).toBeGreaterThan(0);
+    // Commits m sent before it heard of the new epoch arrive now, with the old one.
+    const offsets = [kept[0]!, lost[0]!].map((p) => ({
+      partition: p,
+      offset: 7,
+      leaderEpoch: -1,
+      metadata: "",
+    }));
+    const response = partition.keep(
+      partition.groups.commitOffsets(
+        {
+          apiVersion: 9,
+          groupId: "g",
+          memberId: "m",
+          generationId: first,
+          groupInstanceId: null,
+          retentionTimeMs: -1,
+          topics: [{ name: "orders", partitions: offsets }],
+        },
+        partition.nowMs,
+      ),
+    ).response;
+    expect(response.topics[0]!.partitions).toEqual([
+      { partition: kept[0]!, error: "NONE" },
+      { partition: lost[0]!, error: "STALE_MEMBER_EPOCH" },
+    ]);
+    const fetched = partition.groups.fetchOffsets({ groupId: "g", topics: null });
+    expect(fetched.topics[0]!.partitions.map((p) => [p.partition, p.offset])).toEqual([[kept[0]!, 7]]);
+  });
+
   test("OffsetFetch v9 checks the member and its epoch when it names them", () => {
     const partition = new Partition();
     const { memberEpoch } = partition.consumerJoin("g", "m");

@@ -1,11 +1,22 @@
 // A set of topic partitions in one canonical form (topic id → sorted, distinct partition numbers, no empty
 // topics), with the set operations reconciliation needs. Canonical form makes equality a plain comparison.
+// Also the per-partition assignment epochs a member's held partitions carry (KIP-1251) and their record form.
+
+import { assert } from "../../base/assert.ts";
 
 export type Assignment = ReadonlyMap<string, readonly number[]>;
 
 export interface TopicPartitions {
   topicId: string;
   partitions: number[];
+}
+
+/**
+ * A CurrentMemberAssignment entry: Kafka's TopicPartitions with its tagged AssignmentEpochs (KIP-1251), the
+ * epoch at which each partition was assigned, aligned with `partitions`; null in records written before it.
+ */
+export interface EpochedTopicPartitions extends TopicPartitions {
+  assignmentEpochs: number[] | null;
 }
 
 export const emptyAssignment: Assignment = new Map();
@@ -76,4 +87,72 @@ export function assignmentsEqual(a: Assignment, b: Assignment): boolean {
     if (partitions.some((partition, i) => other[i] !== partition)) return false;
   }
   return true;
+}
+
+/**
+ * KIP-1251: the member epoch at which each partition a member holds (assigned or pending revocation) was
+ * assigned to it, keyed by partitionKey. A commit from an older epoch is still the member's own for a
+ * partition it held since then.
+ */
+export type AssignmentEpochs = ReadonlyMap<string, number>;
+
+export const noAssignmentEpochs: AssignmentEpochs = new Map();
+
+export const partitionKey = (topicId: string, partition: number): string => `${topicId}:${partition}`;
+
+/**
+ * The epochs of `held` (every partition the member will hold): a partition it held before keeps its epoch,
+ * one it gains takes `gainedEpoch`.
+ */
+export function carryAssignmentEpochs(
+  previous: AssignmentEpochs,
+  held: readonly Assignment[],
+  gainedEpoch: number,
+): AssignmentEpochs {
+  const epochs = new Map<string, number>();
+  for (const assignment of held) {
+    for (const [topicId, partitions] of assignment) {
+      for (const partition of partitions) {
+        const key = partitionKey(topicId, partition);
+        epochs.set(key, previous.get(key) ?? gainedEpoch);
+      }
+    }
+  }
+  return epochs;
+}
+
+/** `assignment` as record entries, each partition with its epoch from `epochs`. */
+export function withAssignmentEpochs(
+  assignment: Assignment,
+  epochs: AssignmentEpochs,
+): EpochedTopicPartitions[] {
+  return [...assignment].map(([topicId, partitions]) => {
+    const assignmentEpochs = partitions.map((partition) => {
+      const epoch = epochs.get(partitionKey(topicId, partition));
+      assert(epoch !== undefined, `partition ${topicId}-${partition} held without an assignment epoch`);
+      return epoch;
+    });
+    return { topicId, partitions: [...partitions], assignmentEpochs };
+  });
+}
+
+/**
+ * The epochs a CurrentMemberAssignment record gives its partitions. Records written before KIP-1251 carry
+ * none: their partitions take the member's epoch (at least 0), which accepts only commits of that epoch, as
+ * before.
+ */
+export function assignmentEpochsOf(
+  lists: readonly (readonly EpochedTopicPartitions[])[],
+  memberEpoch: number,
+): AssignmentEpochs {
+  const fallback = Math.max(memberEpoch, 0);
+  const epochs = new Map<string, number>();
+  for (const list of lists) {
+    for (const { topicId, partitions, assignmentEpochs } of list) {
+      partitions.forEach((partition, index) => {
+        epochs.set(partitionKey(topicId, partition), assignmentEpochs?.[index] ?? fallback);
+      });
+    }
+  }
+  return epochs;
 }

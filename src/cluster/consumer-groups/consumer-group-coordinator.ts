@@ -4,6 +4,7 @@
 // deadline passed; replay() rebuilds the groups from the partition after a failover.
 
 import { assert } from "../../base/assert.ts";
+import { partitionKey } from "./assignment.ts";
 import { ConsumerGroup, type ConsumerGroupMember } from "./consumer-group.ts";
 import { type ConsumerGroupConfig, defaultConsumerGroupConfig } from "./consumer-group-config.ts";
 import type {
@@ -28,6 +29,11 @@ export type OffsetValidationError =
   | "UNKNOWN_MEMBER_ID"
   | "STALE_MEMBER_EPOCH"
   | "UNSUPPORTED_VERSION";
+
+/** One answer for every partition of a commit, or an answer per partition (a member with an older epoch). */
+export type OffsetCommitValidation =
+  | OffsetValidationError
+  | ((topicName: string, partition: number) => OffsetValidationError);
 
 export interface ListedConsumerGroup {
   groupId: string;
@@ -161,14 +167,16 @@ export class ConsumerGroupCoordinator {
    * Whether an OffsetCommit (v9+ sends the member epoch as its generation) may commit for this consumer
    * group, as Kafka's ConsumerGroup.validateOffsetCommit decides; null when no consumer group has this id,
    * so the classic coordinator handles it. Epoch -1 is an admin or manual-assignment commit, allowed only
-   * while the group has no members.
+   * while the group has no members. The member's own epoch commits anything and a newer one nothing; an
+   * older one (its epoch was bumped while the commit was on its way) is judged per partition (KIP-1251):
+   * the member must still hold the partition, and have held it since that epoch.
    */
   validateOffsetCommit(
     groupId: string,
     memberId: string,
     memberEpoch: number,
     apiVersion = offsetCommitMemberEpochVersionMin,
-  ): OffsetValidationError | null {
+  ): OffsetCommitValidation | null {
     const group = this.groups.get(groupId);
     if (group === undefined) return null;
     if (memberEpoch < 0 && group.members.size === 0) return "NONE";
@@ -176,7 +184,14 @@ export class ConsumerGroupCoordinator {
     if (member === undefined) return "UNKNOWN_MEMBER_ID";
     // Members of the consumer protocol commit with their epoch, which OffsetCommit carries from v9.
     if (apiVersion < offsetCommitMemberEpochVersionMin) return "UNSUPPORTED_VERSION";
-    return member.memberEpoch === memberEpoch ? "NONE" : "STALE_MEMBER_EPOCH";
+    if (memberEpoch === member.memberEpoch) return "NONE";
+    if (memberEpoch > member.memberEpoch) return "STALE_MEMBER_EPOCH";
+    return (topicName, partition) => {
+      const topicId = this.topics(topicName)?.topicId;
+      const assignedAt =
+        topicId === undefined ? undefined : member.assignmentEpochs.get(partitionKey(topicId, partition));
+      return assignedAt !== undefined && assignedAt <= memberEpoch ? "NONE" : "STALE_MEMBER_EPOCH";
+    };
   }
 
   /**

@@ -4,12 +4,14 @@
 // 7 target assignment member, 8 current member assignment) followed by its non-flexible fields; a value is
 // an int16 version (0) followed by flexible fields and tagged fields; a tombstone (null value) deletes.
 // Later Kafka versions only add tagged fields (MetadataHash, AssignmentEpochs, ClassicMemberMetadata...),
-// so any version is read as version 0 and unknown tagged fields are skipped.
+// so any version is read as version 0 and unknown tagged fields are skipped. AssignmentEpochs (KIP-1251,
+// tag 0 of a current assignment's TopicPartitions) is written and read: offset commits depend on it.
 
+import { assert } from "../../base/assert.ts";
 import { ByteReader } from "../../protocol/primitives/byte-reader.ts";
 import { ByteWriter } from "../../protocol/primitives/byte-writer.ts";
 import { ProtocolError } from "../../protocol/protocol-error.ts";
-import type { TopicPartitions } from "./assignment.ts";
+import type { EpochedTopicPartitions, TopicPartitions } from "./assignment.ts";
 import type {
   ConsumerGroupRecord,
   CurrentAssignmentValue,
@@ -46,6 +48,8 @@ const memberStateOfCode = new Map(
 );
 
 const valueVersion = 0;
+/** ConsumerGroupCurrentMemberAssignmentValue.TopicPartitions.AssignmentEpochs (KIP-1251). */
+const assignmentEpochsTag = 0;
 
 export function encodeConsumerGroupRecord(record: ConsumerGroupRecord): EncodedConsumerGroupRecord {
   const key = new ByteWriter(64);
@@ -118,12 +122,36 @@ function writeTopicPartitions(writer: ByteWriter, list: readonly TopicPartitions
   }
 }
 
+/** A CurrentMemberAssignment's TopicPartitions: AssignmentEpochs is tagged field 0, when known. */
+function writeEpochedTopicPartitions(writer: ByteWriter, list: readonly EpochedTopicPartitions[]): void {
+  writer.compactArrayLength(list.length);
+  for (const entry of list) {
+    writer.uuid(entry.topicId);
+    writer.compactArrayLength(entry.partitions.length);
+    for (const partition of entry.partitions) writer.int32(partition);
+    const epochs = entry.assignmentEpochs;
+    if (epochs === null) {
+      writer.unsignedVarint(0);
+      continue;
+    }
+    assert(epochs.length === entry.partitions.length, "an assignment epoch for every partition");
+    const field = new ByteWriter(8 + 4 * epochs.length);
+    field.compactArrayLength(epochs.length);
+    for (const epoch of epochs) field.int32(epoch);
+    const bytes = field.finish();
+    writer.unsignedVarint(1);
+    writer.unsignedVarint(assignmentEpochsTag);
+    writer.unsignedVarint(bytes.length);
+    writer.rawBytes(bytes);
+  }
+}
+
 function writeCurrentAssignment(writer: ByteWriter, value: CurrentAssignmentValue): void {
   writer.int32(value.memberEpoch);
   writer.int32(value.previousMemberEpoch);
   writer.int8(memberStateCodes[value.state]);
-  writeTopicPartitions(writer, value.assignedPartitions);
-  writeTopicPartitions(writer, value.partitionsPendingRevocation);
+  writeEpochedTopicPartitions(writer, value.assignedPartitions);
+  writeEpochedTopicPartitions(writer, value.partitionsPendingRevocation);
 }
 
 /** Null for record types the consumer group coordinator does not own (classic, share, streams groups). */
@@ -217,18 +245,41 @@ function readMemberMetadata(reader: ByteReader): MemberMetadataValue {
 }
 
 function readTopicPartitions(reader: ByteReader, field: string): TopicPartitions[] {
+  return readEpochedTopicPartitions(reader, field).map(({ topicId, partitions }) => ({
+    topicId,
+    partitions,
+  }));
+}
+
+function readEpochedTopicPartitions(reader: ByteReader, field: string): EpochedTopicPartitions[] {
   // An entry takes at least its uuid, an empty partition array and its tagged-field count.
   const count = reader.compactArrayLength(16 + 1 + 1, field);
-  const list: TopicPartitions[] = [];
+  const list: EpochedTopicPartitions[] = [];
   for (let index = 0; index < count; index++) {
     const topicId = reader.uuid(`${field}.topicId`);
     const partitionCount = reader.compactArrayLength(4, `${field}.partitions`);
     const partitions: number[] = [];
     for (let p = 0; p < partitionCount; p++) partitions.push(reader.int32(`${field}.partitions`));
-    skipTaggedFields(reader, field);
-    list.push({ topicId, partitions });
+    let assignmentEpochs: number[] | null = null;
+    readTaggedFields(reader, field, (tag, data) => {
+      if (tag !== assignmentEpochsTag) return;
+      assignmentEpochs = readAssignmentEpochs(data, partitions.length, `${field}.assignmentEpochs`);
+    });
+    list.push({ topicId, partitions, assignmentEpochs });
   }
   return list;
+}
+
+function readAssignmentEpochs(data: Uint8Array, partitionCount: number, field: string): number[] | null {
+  const reader = new ByteReader(data);
+  const count = reader.nullableCompactArrayLength(4, field);
+  if (count === null) return null;
+  if (count !== partitionCount) {
+    throw new ProtocolError(`${count} assignment epochs for ${partitionCount} partitions`, [field]);
+  }
+  const epochs: number[] = [];
+  for (let index = 0; index < count; index++) epochs.push(reader.int32(field));
+  return epochs;
 }
 
 function readCurrentAssignment(reader: ByteReader): CurrentAssignmentValue {
@@ -241,17 +292,26 @@ function readCurrentAssignment(reader: ByteReader): CurrentAssignmentValue {
     memberEpoch,
     previousMemberEpoch,
     state,
-    assignedPartitions: readTopicPartitions(reader, "assignedPartitions"),
-    partitionsPendingRevocation: readTopicPartitions(reader, "partitionsPendingRevocation"),
+    assignedPartitions: readEpochedTopicPartitions(reader, "assignedPartitions"),
+    partitionsPendingRevocation: readEpochedTopicPartitions(reader, "partitionsPendingRevocation"),
   };
 }
 
 /** Skips a flexible struct's tagged fields: none written by later Kafka versions matter here. */
 function skipTaggedFields(reader: ByteReader, field: string): void {
+  readTaggedFields(reader, field, () => {});
+}
+
+/** Hands each tagged field's tag and bytes to `use`; the fields it does not know it ignores. */
+function readTaggedFields(
+  reader: ByteReader,
+  field: string,
+  use: (tag: number, data: Uint8Array) => void,
+): void {
   const count = reader.unsignedVarint(`${field}.taggedFields`);
   for (let index = 0; index < count; index++) {
-    reader.unsignedVarint(`${field}.tag`);
+    const tag = reader.unsignedVarint(`${field}.tag`);
     const size = reader.unsignedVarint(`${field}.tagSize`);
-    reader.rawBytes(size, `${field}.tagData`);
+    use(tag, reader.rawBytes(size, `${field}.tagData`));
   }
 }

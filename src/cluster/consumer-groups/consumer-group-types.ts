@@ -2,7 +2,7 @@
 // ConsumerGroupHeartbeat / ConsumerGroupDescribe into these and back, so nothing here depends on the
 // generated codec. Topic ids are UUID strings; errors are Kafka error names.
 
-import type { TopicPartitions } from "./assignment.ts";
+import type { EpochedTopicPartitions, TopicPartitions } from "./assignment.ts";
 
 export type ConsumerGroupErrorName =
   | "NONE"
@@ -98,8 +98,8 @@ export interface CurrentAssignmentValue {
   memberEpoch: number;
   previousMemberEpoch: number;
   state: MemberState;
-  assignedPartitions: TopicPartitions[];
-  partitionsPendingRevocation: TopicPartitions[];
+  assignedPartitions: EpochedTopicPartitions[];
+  partitionsPendingRevocation: EpochedTopicPartitions[];
 }
 
 export interface SubscribedTopic {

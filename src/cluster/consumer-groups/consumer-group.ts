@@ -3,7 +3,14 @@
 // coordinator emitted rebuilds exactly the same group. Deadlines are volatile and not in any record.
 
 import { assert } from "../../base/assert.ts";
-import { type Assignment, emptyAssignment, fromTopicPartitions } from "./assignment.ts";
+import {
+  type Assignment,
+  assignmentEpochsOf,
+  emptyAssignment,
+  fromTopicPartitions,
+  noAssignmentEpochs,
+  partitionKey,
+} from "./assignment.ts";
 import type {
   ConsumerGroupRecord,
   ConsumerGroupState,
@@ -19,8 +26,6 @@ export interface ConsumerGroupMember extends MemberMetadataValue, MemberAssignme
   /** Volatile: when a member still revoking partitions is removed; null when it is not revoking. */
   revocationDeadlineMs: number | null;
 }
-
-const keyOf = (topicId: string, partition: number): string => `${topicId}:${partition}`;
 
 export class ConsumerGroup {
   groupEpoch = 0;
@@ -44,7 +49,7 @@ export class ConsumerGroup {
   }
 
   holderOf(topicId: string, partition: number): string | undefined {
-    return this.holders.get(keyOf(topicId, partition));
+    return this.holders.get(partitionKey(topicId, partition));
   }
 
   memberByInstanceId(instanceId: string): ConsumerGroupMember | undefined {
@@ -101,6 +106,10 @@ export class ConsumerGroup {
     member.state = value?.state ?? "STABLE";
     member.assigned = fromTopicPartitions(value?.assignedPartitions ?? []);
     member.pendingRevocation = fromTopicPartitions(value?.partitionsPendingRevocation ?? []);
+    member.assignmentEpochs = assignmentEpochsOf(
+      [value?.assignedPartitions ?? [], value?.partitionsPendingRevocation ?? []],
+      member.memberEpoch,
+    );
     this.hold(member);
   }
 
@@ -108,9 +117,9 @@ export class ConsumerGroup {
     for (const held of [member.assigned, member.pendingRevocation]) {
       for (const [topicId, partitions] of held) {
         for (const partition of partitions) {
-          const holder = this.holders.get(keyOf(topicId, partition));
+          const holder = this.holders.get(partitionKey(topicId, partition));
           assert(holder === undefined, `partition ${topicId}-${partition} held by ${holder} already`);
-          this.holders.set(keyOf(topicId, partition), member.memberId);
+          this.holders.set(partitionKey(topicId, partition), member.memberId);
         }
       }
     }
@@ -120,8 +129,11 @@ export class ConsumerGroup {
     for (const held of [member.assigned, member.pendingRevocation]) {
       for (const [topicId, partitions] of held) {
         for (const partition of partitions) {
-          assert(this.holders.get(keyOf(topicId, partition)) === member.memberId, "holder map out of sync");
-          this.holders.delete(keyOf(topicId, partition));
+          assert(
+            this.holders.get(partitionKey(topicId, partition)) === member.memberId,
+            "holder map out of sync",
+          );
+          this.holders.delete(partitionKey(topicId, partition));
         }
       }
     }
@@ -143,6 +155,7 @@ function newMember(memberId: string): ConsumerGroupMember {
     state: "STABLE",
     assigned: emptyAssignment,
     pendingRevocation: emptyAssignment,
+    assignmentEpochs: noAssignmentEpochs,
     sessionDeadlineMs: Number.POSITIVE_INFINITY,
     revocationDeadlineMs: null,
   };

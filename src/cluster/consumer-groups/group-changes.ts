@@ -2,7 +2,13 @@
 // the group (so live state equals replayed state): epoch bumps, subscription refresh, target assignment,
 // member updates and removal.
 
-import { type Assignment, assignmentsEqual, emptyAssignment, toTopicPartitions } from "./assignment.ts";
+import {
+  type Assignment,
+  assignmentsEqual,
+  emptyAssignment,
+  toTopicPartitions,
+  withAssignmentEpochs,
+} from "./assignment.ts";
 import type { Assignor, AssignorName } from "./assignor.ts";
 import type { ConsumerGroup, ConsumerGroupMember } from "./consumer-group.ts";
 import type { ConsumerGroupConfig } from "./consumer-group-config.ts";
@@ -40,8 +46,8 @@ export function writeCurrentAssignment(ctx: ChangeContext, memberId: string, nex
       memberEpoch: next.memberEpoch,
       previousMemberEpoch: next.previousMemberEpoch,
       state: next.state,
-      assignedPartitions: toTopicPartitions(next.assigned),
-      partitionsPendingRevocation: toTopicPartitions(next.pendingRevocation),
+      assignedPartitions: withAssignmentEpochs(next.assigned, next.assignmentEpochs),
+      partitionsPendingRevocation: withAssignmentEpochs(next.pendingRevocation, next.assignmentEpochs),
     },
   });
 }

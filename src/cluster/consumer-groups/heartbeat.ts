@@ -9,6 +9,7 @@ import {
   emptyAssignment,
   fromTopicPartitions,
   intersect,
+  noAssignmentEpochs,
   partitionCount,
   toTopicPartitions,
 } from "./assignment.ts";
@@ -121,6 +122,7 @@ function joiningMember(ctx: HeartbeatContext, input: ConsumerGroupHeartbeatInput
       state: "STABLE",
       assigned: emptyAssignment,
       pendingRevocation: emptyAssignment,
+      assignmentEpochs: noAssignmentEpochs,
     });
     return existing;
   }

@@ -8,6 +8,7 @@ export {
   ConsumerGroupCoordinator,
   type ConsumerGroupCoordinatorOptions,
   type ListedConsumerGroup,
+  type OffsetCommitValidation,
   type OffsetValidationError,
 } from "./consumer-group-coordinator.ts";
 export {

@@ -53,6 +53,7 @@ import {
   expireOffsets,
   fetchOffsets,
   type OffsetContext,
+  type PartitionCommitCheck,
 } from "./offset-requests.ts";
 import { OffsetStore } from "./offsets.ts";
 import { fireDeadlines, prepareRebalance, scheduleHeartbeat } from "./rebalance.ts";
@@ -116,9 +117,13 @@ export class GroupCoordinator {
    * Commits offsets of a consumer (KIP-848) group, which its own coordinator has validated: they live in
    * the same store as every other group's, and no classic group is created for them.
    */
-  storeOffsets(input: OffsetCommitInput, nowMs: number): Result<OffsetCommitResponse> {
+  storeOffsets(
+    input: OffsetCommitInput,
+    nowMs: number,
+    partitionError?: PartitionCommitCheck,
+  ): Result<OffsetCommitResponse> {
     const step = newStep(nowMs);
-    const response = commitOffsets(this.offsetContext(step), input, { ownedElsewhere: true });
+    const response = commitOffsets(this.offsetContext(step), input, { ownedElsewhere: true, partitionError });
     return { response, records: step.records, completions: step.completions };
   }
 

@@ -30,11 +30,17 @@ export interface OffsetContext {
 const groupIdNotFoundVersionMin = 9;
 const noRetentionTimeMs = -1;
 
-/** `ownedElsewhere`: the group is a consumer (KIP-848) group whose coordinator validated the commit. */
+/** Refuses one partition of a commit (with an error other than NONE), or lets it through. */
+export type PartitionCommitCheck = (topicName: string, partition: number) => GroupErrorName;
+
+/**
+ * `ownedElsewhere`: the group is a consumer (KIP-848) group whose coordinator validated the commit, and
+ * `partitionError`, when given, what it says of each partition.
+ */
 export function commitOffsets(
   context: OffsetContext,
   input: OffsetCommitInput,
-  options: { ownedElsewhere?: boolean } = {},
+  options: { ownedElsewhere?: boolean; partitionError?: PartitionCommitCheck } = {},
 ): OffsetCommitResponse {
   const error = options.ownedElsewhere ? null : validateCommit(context, input);
   const expireTimestampMs =
@@ -48,6 +54,8 @@ export function commitOffsets(
       if (metadata.length > context.config.offsetMetadataBytesMax) {
         return { partition: partition.partition, error: "OFFSET_METADATA_TOO_LARGE" as const };
       }
+      const refused = options.partitionError?.(topic.name, partition.partition) ?? "NONE";
+      if (refused !== "NONE") return { partition: partition.partition, error: refused };
       const committed: CommittedOffset = {
         offset: partition.offset,
         leaderEpoch: partition.leaderEpoch,

@@ -14,7 +14,8 @@ import { Client, groupId, Harness, settle } from "./consumer-group-harness.ts";
 
 const topicIdBytes = Uint8Array.from({ length: 16 }, (_, index) => index + 1);
 const topicId = topicIdBytes.toBase64({ alphabet: "base64url", omitPadding: true });
-const otherTopicId = new Uint8Array(16).fill(0xab).toBase64({ alphabet: "base64url", omitPadding: true });
+const otherTopicIdBytes = new Uint8Array(16).fill(0xab);
+const otherTopicId = otherTopicIdBytes.toBase64({ alphabet: "base64url", omitPadding: true });
 
 const everyRecord: ConsumerGroupRecord[] = [
   { type: "GroupMetadata", groupId: "g", value: { epoch: 7 } },
@@ -57,8 +58,8 @@ const everyRecord: ConsumerGroupRecord[] = [
       memberEpoch: 7,
       previousMemberEpoch: 6,
       state: "UNREVOKED_PARTITIONS",
-      assignedPartitions: [{ topicId, partitions: [0, 2] }],
-      partitionsPendingRevocation: [{ topicId: otherTopicId, partitions: [0] }],
+      assignedPartitions: [{ topicId, partitions: [0, 2], assignmentEpochs: [5, 7] }],
+      partitionsPendingRevocation: [{ topicId: otherTopicId, partitions: [0], assignmentEpochs: null }],
     },
   },
 ];
@@ -108,8 +109,53 @@ describe("consumer group records", () => {
       0, // the value's tagged fields
     ]);
     const current = encodeConsumerGroupRecord(everyRecord[5]!);
-    // MemberState UNREVOKED_PARTITIONS is the byte 1, after the two int32 epochs.
-    expect(current.value?.[10]).toBe(1);
+    expect([...(current.value ?? [])]).toEqual([
+      ...[0, 0], // version
+      ...[0, 0, 0, 7, 0, 0, 0, 6], // member epoch, previous member epoch
+      1, // MemberState UNREVOKED_PARTITIONS
+      2, // assigned: compact array of 1 topic
+      ...topicIdBytes,
+      3, // compact array of 2 partitions
+      ...[0, 0, 0, 0, 0, 0, 0, 2],
+      1, // one tagged field:
+      0, // tag 0, AssignmentEpochs (KIP-1251)
+      9, // of 9 bytes: a compact array of 2 int32
+      ...[3, 0, 0, 0, 5, 0, 0, 0, 7],
+      2, // pending revocation: compact array of 1 topic
+      ...otherTopicIdBytes,
+      2, // compact array of 1 partition
+      ...[0, 0, 0, 0],
+      0, // no epochs known: no tagged field
+      0, // the value's tagged fields
+    ]);
+  });
+
+  test("a current assignment written before KIP-1251 reads with no epochs; one with a wrong count is refused", () => {
+    const record = everyRecord[5]!;
+    const { key } = encodeConsumerGroupRecord(record);
+    const legacy = encodeConsumerGroupRecord({
+      type: "CurrentMemberAssignment",
+      groupId: "g",
+      memberId: "m-1",
+      value: {
+        memberEpoch: 3,
+        previousMemberEpoch: 2,
+        state: "STABLE",
+        assignedPartitions: [{ topicId, partitions: [1], assignmentEpochs: null }],
+        partitionsPendingRevocation: [],
+      },
+    });
+    const decoded = decodeConsumerGroupRecord(key, legacy.value);
+    expect(decoded?.type === "CurrentMemberAssignment" && decoded.value?.assignedPartitions).toEqual([
+      { topicId, partitions: [1], assignmentEpochs: null },
+    ]);
+    const { value } = encodeConsumerGroupRecord(record);
+    const wrongCount = new Uint8Array(value!);
+    // The epochs array's compact length (3, two epochs) becomes 2 (one epoch) for two partitions.
+    const at = 2 + 8 + 1 + 1 + 16 + 1 + 8 + 3;
+    expect(wrongCount[at]).toBe(3);
+    wrongCount[at] = 2;
+    expect(() => decodeConsumerGroupRecord(key, wrongCount)).toThrow("1 assignment epochs for 2 partitions");
   });
 
   test("tagged fields written by later Kafka versions are skipped", () => {

@@ -2,6 +2,7 @@
 // timeouts, epoch fencing and request validation, never letting two members own one partition.
 
 import { describe, expect, test } from "bun:test";
+import { ConsumerGroupCoordinator } from "../../../src/cluster/consumer-groups/index.ts";
 import { Client, expectNoDoubleOwnership, Harness, settle } from "./consumer-group-harness.ts";
 
 function setup() {
@@ -191,18 +192,57 @@ describe("consumer group heartbeat", () => {
     expect(new Client(harness, "b", { topics: ["orders"] }).join().error).toBe("GROUP_MAX_SIZE_REACHED");
   });
 
-  test("offset commits must carry the member's current epoch", () => {
+  test("an offset commit carries the member's epoch: a newer one, or another member's, is refused", () => {
     const { harness } = setup();
     const a = new Client(harness, "a", { topics: ["orders"] });
     a.join();
     const { coordinator } = harness;
     expect(coordinator.validateOffsetCommit("other", "a", 1)).toBeNull();
     expect(coordinator.validateOffsetCommit("g", "a", a.memberEpoch)).toBe("NONE");
-    expect(coordinator.validateOffsetCommit("g", "a", a.memberEpoch - 1)).toBe("STALE_MEMBER_EPOCH");
+    expect(coordinator.validateOffsetCommit("g", "a", a.memberEpoch + 1)).toBe("STALE_MEMBER_EPOCH");
     expect(coordinator.validateOffsetCommit("g", "x", a.memberEpoch)).toBe("UNKNOWN_MEMBER_ID");
     expect(coordinator.validateOffsetCommit("g", "", -1)).toBe("UNKNOWN_MEMBER_ID");
+    expect(coordinator.validateOffsetCommit("g", "a", a.memberEpoch, 8)).toBe("UNSUPPORTED_VERSION");
     a.heartbeat({ memberEpoch: -1 });
     expect(coordinator.validateOffsetCommit("g", "", -1)).toBe("NONE");
+  });
+
+  test("a commit from an older epoch counts for partitions held since that epoch (KIP-1251), also after replay", () => {
+    const { harness } = setup();
+    const a = new Client(harness, "a", { topics: ["orders"] });
+    a.join();
+    const firstEpoch = a.memberEpoch;
+    const b = new Client(harness, "b", { topics: ["orders"] });
+    b.join();
+    settle([a, b]);
+    expect(a.memberEpoch).toBeGreaterThan(firstEpoch);
+    const kept = a.owned[0]!.partitions;
+    const lost = b.owned[0]!.partitions;
+    expect(kept.length).toBe(3);
+    expect(lost.length).toBe(3);
+    const verdicts = (coordinator: typeof harness.coordinator, member: string, epoch: number) => {
+      const check = coordinator.validateOffsetCommit("g", member, epoch);
+      if (typeof check !== "function") throw new Error(`expected a per-partition check, got ${check}`);
+      return [0, 1, 2, 3, 4, 5].map((partition) => check("orders", partition));
+    };
+    const expected = [0, 1, 2, 3, 4, 5].map((partition) =>
+      kept.includes(partition) ? "NONE" : "STALE_MEMBER_EPOCH",
+    );
+    // a's commits sent before its epoch moved on: fine for the partitions it kept, not for those now b's.
+    expect(verdicts(harness.coordinator, "a", firstEpoch)).toEqual(expected);
+    // b gained its partitions at its current epoch: an older epoch of b's never held them.
+    expect(verdicts(harness.coordinator, "b", b.memberEpoch - 1)).toEqual(
+      [0, 1, 2, 3, 4, 5].map(() => "STALE_MEMBER_EPOCH"),
+    );
+    const unknownTopic = harness.coordinator.validateOffsetCommit("g", "a", firstEpoch);
+    expect(typeof unknownTopic === "function" && unknownTopic("nope", kept[0]!)).toBe("STALE_MEMBER_EPOCH");
+    // The epochs are in the records: a coordinator rebuilt from them answers the same.
+    const rebuilt = new ConsumerGroupCoordinator({
+      newUuid: () => "x",
+      topics: (n) => harness.topics.get(n),
+    });
+    for (const record of harness.records) rebuilt.replay(record);
+    expect(verdicts(rebuilt, "a", firstEpoch)).toEqual(expected);
   });
 
   test("the group uses the assignor its members ask for", () => {

@@ -174,7 +174,7 @@ describe("replay", () => {
         memberEpoch: 1,
         previousMemberEpoch: 0,
         state: "STABLE",
-        assignedPartitions: [{ topicId, partitions: [0, 1] }],
+        assignedPartitions: [{ topicId, partitions: [0, 1], assignmentEpochs: [1, 1] }],
         partitionsPendingRevocation: [],
       },
     });
