@@ -103,4 +103,7 @@ export class FaultInjectingFs implements StorageFs {
   syncDir(path: string): void {
     this.inner.syncDir(path);
   }
+  syncDirAsync(path: string): Promise<void> {
+    return this.inner.syncDirAsync(path);
+  }
 }

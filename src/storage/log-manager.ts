@@ -143,7 +143,8 @@ export class LogManager {
     for (const name of batch) {
       const state = this.partitions.get(name);
       if (state === undefined || state.kind === "offline" || state.log.offlineError) continue;
-      this.guard(state.log, () => state.log.checkpoint());
+      // The write and its fsyncs run on the thread pool; failures are logged by the log itself.
+      this.guard(state.log, () => void state.log.checkpointInBackground());
     }
   }
 

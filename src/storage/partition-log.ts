@@ -11,7 +11,7 @@
 import { join } from "node:path";
 import { assert } from "../base/assert.ts";
 import { type BatchSpan, stampBatch } from "../protocol/records/batch-header.ts";
-import { writeFileAtomic } from "./atomic-file.ts";
+import { writeFileAtomic, writeFileAtomicInBackground } from "./atomic-file.ts";
 import { encodeCheckpoint } from "./checkpoint-format.ts";
 import type { FilePool } from "./file-pool.ts";
 import { GroupCommit, type SyncStart } from "./group-commit.ts";
@@ -81,7 +81,10 @@ export class PartitionLog {
   private closed = false;
   /** The leader-epoch file lags memory after a failed write; see writeEpochs. */
   private epochsFileStale = false;
+  /** What the checkpoint file holds (the last write that landed). */
   private lastCheckpointText: string | null = null;
+  /** Bumped by every checkpoint write: a background one lands only if none began after it. */
+  private checkpointGeneration = 0;
   private listener: LogListener | null = null;
 
   private constructor(options: PartitionLogOptions) {
@@ -361,12 +364,43 @@ export class PartitionLog {
     this.listener?.onRoll(this.logEndOffset);
   }
 
-  /** Writes the recovery point (what is flushed) and log start offset atomically; the manager ticks this. */
+  /** Writes the recovery point (what is flushed) and log start offset atomically and durably. */
   checkpoint(): void {
+    this.prepareCheckpoint();
+    this.writeCheckpoint();
+  }
+
+  /**
+   * checkpoint() for the manager's periodic round: the file is written and fsynced on the thread pool, so
+   * the partitions' produces never wait for it. Resolves once it is durable, dropped (a newer checkpoint
+   * overtook it) or failed (logged: the older checkpoint only means a longer scan at the next open).
+   */
+  checkpointInBackground(): Promise<void> {
+    this.prepareCheckpoint();
+    const text = this.checkpointText();
+    if (text === this.lastCheckpointText) return Promise.resolve();
+    this.checkpointGeneration += 1;
+    return this.writeCheckpointInBackground(text, this.checkpointGeneration);
+  }
+
+  private async writeCheckpointInBackground(text: string, generation: number): Promise<void> {
+    try {
+      const landed = await writeFileAtomicInBackground(
+        this.pool.storageFs,
+        join(this.dir, checkpointFileName),
+        text,
+        { tag: String(generation), isCurrent: () => generation === this.checkpointGeneration },
+      );
+      if (landed) this.lastCheckpointText = text;
+    } catch (error) {
+      if (!this.closed) this.logLine(`${this.dir}: cannot write the checkpoint: ${describeError(error)}`);
+    }
+  }
+
+  private prepareCheckpoint(): void {
     this.drainWrites();
     for (const segment of this.segments) segment.writeIndexes();
     this.recoveryPoint = this.commit.flushedOffset;
-    this.writeCheckpoint();
   }
 
   /** Offset of the first batch whose max timestamp is ≥ `timestampMs`, or null (ListOffsets by time). */
@@ -614,14 +648,24 @@ export class PartitionLog {
     if (this.closed) throw new StorageError(`${this.dir}: log is closed`);
   }
 
-  private writeCheckpoint(): void {
+  private checkpointText(): string {
     const active = this.active;
     const allSynced = this.recoveryPoint === this.logEndOffset && active.writtenBytes === active.sizeBytes;
-    const text = encodeCheckpoint({
+    return encodeCheckpoint({
       recoveryPoint: this.recoveryPoint,
       logStartOffset: this.logStartOffset,
       activeSegmentBytes: allSynced ? active.sizeBytes : -1,
     });
+  }
+
+  /**
+   * Durable on return. Any background checkpoint still in flight is dropped, even when this one has
+   * nothing new to write: the file then holds lastCheckpointText, which the caller's change (a truncation,
+   * say) may need it to keep.
+   */
+  private writeCheckpoint(): void {
+    this.checkpointGeneration += 1;
+    const text = this.checkpointText();
     // The manager checkpoints every log each minute: an idle partition costs no fsync.
     if (text === this.lastCheckpointText) return;
     writeFileAtomic(this.pool.storageFs, join(this.dir, checkpointFileName), text);

@@ -1,7 +1,8 @@
 // The small file interface all storage I/O goes through, so tests can inject a full disk or an I/O error.
 // The real implementation uses node:fs descriptors with explicit positions: on Bun only node:fs can
 // fdatasync, and Bun's own writers misbehave on append-mode files (DESIGN.md). Everything is synchronous
-// except fdatasync, which runs on the thread pool so appends keep being written while a sync is in flight.
+// except fdatasync (and a directory's fsync for background checkpoints), which run on the thread pool so
+// appends keep being written while a sync is in flight.
 
 import * as fs from "node:fs";
 
@@ -33,6 +34,8 @@ export interface StorageFs {
   readdir(path: string): string[];
   /** fsyncs a directory so created, renamed and deleted names in it survive a crash. */
   syncDir(path: string): void;
+  /** syncDir with the fsync on the thread pool. */
+  syncDirAsync(path: string): Promise<void>;
 }
 
 export const nodeStorageFs: StorageFs = {
@@ -80,6 +83,16 @@ export const nodeStorageFs: StorageFs = {
     const fd = fs.openSync(path, "r");
     try {
       fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  },
+  async syncDirAsync(path) {
+    const fd = fs.openSync(path, "r");
+    try {
+      await new Promise<void>((resolve, reject) =>
+        fs.fsync(fd, (error) => (error ? reject(error) : resolve())),
+      );
     } finally {
       fs.closeSync(fd);
     }

@@ -5,8 +5,9 @@ import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { appendFileSync, existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { batchOffsets, readBatchHeader } from "../../src/protocol/records/batch-header.ts";
+import { decodeCheckpoint } from "../../src/storage/checkpoint-format.ts";
 import { OffsetOutOfRangeError } from "../../src/storage/storage-error.ts";
-import { nodeStorageFs } from "../../src/storage/storage-fs.ts";
+import { nodeStorageFs, type StorageFs } from "../../src/storage/storage-fs.ts";
 import { baseOffsetOf, concatBytes, makeBatch } from "./batch-fixture.ts";
 import { type Harness, makeHarness } from "./log-harness.ts";
 import { makeTempDir } from "./temp-dir.ts";
@@ -258,6 +259,82 @@ describe("segments", () => {
     expect(log.offsetForTimestamp(1095)).toBe(10);
     expect(log.offsetForTimestamp(1190)).toBe(19);
     expect(log.offsetForTimestamp(5000)).toBeNull();
+    await log.close();
+  });
+});
+
+/**
+ * node:fs that records every call that makes the event loop wait for the disk, and can hold back the
+ * fdatasync of checkpoint temporaries until `release` is called.
+ */
+function blockingCallsFs(options: { holdCheckpointSyncs?: boolean } = {}) {
+  const blockingCalls: string[] = [];
+  const checkpointTemporaries = new Set<number>();
+  const held: (() => void)[] = [];
+  const spyFs: StorageFs = {
+    ...nodeStorageFs,
+    create(path) {
+      const fd = nodeStorageFs.create(path);
+      if (path.endsWith(".tmp")) checkpointTemporaries.add(fd);
+      return fd;
+    },
+    datasync(fd) {
+      if (!options.holdCheckpointSyncs || !checkpointTemporaries.has(fd)) return nodeStorageFs.datasync(fd);
+      return new Promise<void>((resolve) => held.push(resolve)).then(() => nodeStorageFs.datasync(fd));
+    },
+    datasyncSync(fd) {
+      blockingCalls.push("datasyncSync");
+      nodeStorageFs.datasyncSync(fd);
+    },
+    writeFileSynced(path, bytes) {
+      blockingCalls.push(`writeFileSynced ${path.split("/").at(-1)}`);
+      nodeStorageFs.writeFileSynced(path, bytes);
+    },
+    syncDir(path) {
+      blockingCalls.push("syncDir");
+      nodeStorageFs.syncDir(path);
+    },
+  };
+  const release = () => {
+    for (const resolve of held.splice(0)) resolve();
+  };
+  return { spyFs, blockingCalls, release, heldCount: () => held.length };
+}
+
+const checkpointOf = (dir: string) => decodeCheckpoint(readFileSync(join(dir, "log-checkpoint"), "utf8"));
+const temporariesIn = (dir: string) => readdirSync(dir).filter((name) => name.endsWith(".tmp"));
+
+describe("background checkpoints", () => {
+  test("the manager's checkpoint writes and fsyncs on the thread pool, never on the event loop", async () => {
+    const { spyFs, blockingCalls } = blockingCallsFs();
+    harness = makeHarness(temp.path, { storageFs: spyFs });
+    const log = harness.open();
+    for (let i = 0; i < 3; i++) await log.append(makeBatch({ seed: i }), { leaderEpoch: 0 });
+    blockingCalls.length = 0;
+    await log.checkpointInBackground();
+    expect(blockingCalls).toEqual([]);
+    expect(checkpointOf(harness.dir)).toMatchObject({ recoveryPoint: 3, logStartOffset: 0 });
+    expect(temporariesIn(harness.dir)).toEqual([]);
+    // It counts as written: the same checkpoint is not written again.
+    log.checkpoint();
+    expect(blockingCalls).toEqual([]);
+    await log.close();
+  });
+
+  test("one overtaken by a synchronous checkpoint (a truncation) never lands over it", async () => {
+    const { spyFs, release, heldCount } = blockingCallsFs({ holdCheckpointSyncs: true });
+    harness = makeHarness(temp.path, { storageFs: spyFs });
+    const log = harness.open();
+    for (let i = 0; i < 20; i++) await log.append(makeBatch({ seed: i }), { leaderEpoch: i < 10 ? 1 : 2 });
+    const background = log.checkpointInBackground();
+    expect(heldCount()).toBe(1);
+    // The background write holds recovery point 20; the truncation lowers it to 10 and writes that at once.
+    expect(log.truncate(10)).toBe(10);
+    expect(checkpointOf(harness.dir)).toMatchObject({ recoveryPoint: 10 });
+    release();
+    await background;
+    expect(checkpointOf(harness.dir)).toMatchObject({ recoveryPoint: 10 });
+    expect(temporariesIn(harness.dir)).toEqual([]);
     await log.close();
   });
 });
