@@ -2,13 +2,20 @@
 // __consumer_offsets partition this node leads: every step's records are appended to that partition
 // (acks=-1) before any response of the step is released, parked JoinGroup/SyncGroup requests are answered
 // when a later step completes them, and tick() runs at the earlier of the two coordinators' deadlines.
-// Groups are thereby as durable and as replicated as any partition (DESIGN.md 6).
+// Groups are thereby as durable and as replicated as any partition (DESIGN.md 6). A partition whose log
+// has grown well past the state it holds is compacted (group-log-compaction.ts).
 
 import type { Logger } from "../base/logger.ts";
 import { buildBatch } from "../protocol/records/batch-builder.ts";
 import { isControlBatch, readBatchHeader, scanBatches } from "../protocol/records/batch-header.ts";
 import { readAllRecords } from "../protocol/records/batch-records.ts";
 import type { ConsumerGroupConfig, TopicLookup } from "./consumer-groups/index.ts";
+import {
+  type CompactionPolicy,
+  compactionDue,
+  compactionPolicyDefault,
+  LatestRecords,
+} from "./group-log-compaction.ts";
 import {
   type DeletedPartitions,
   type GroupCoordinatorConfig,
@@ -24,6 +31,7 @@ import {
   encodePartitionRecord,
   type PartitionAnswer,
   PartitionGroups,
+  type PartitionRecord,
   type PartitionStep,
 } from "./partition-groups.ts";
 import type { PartitionReplica } from "./partition-replica.ts";
@@ -41,6 +49,8 @@ const loadReadBytes = 1024 * 1024;
  * whole partition each time.
  */
 const loadRetryBackoffMs = 5_000;
+/** A compaction restates the partition's state in batches of about this size. */
+const compactionBatchBytes = 1024 * 1024;
 
 /** Schedules `run` after `delayMs`; returns a function that cancels it. Injected so tests control time. */
 export type Scheduler = (delayMs: number, run: () => void) => () => void;
@@ -56,6 +66,8 @@ export interface GroupServiceOptions {
   offsetsRetentionCheckIntervalMs?: number;
   /** The cluster's topics as consumer groups see them (name → id and partition count). */
   topics: TopicLookup;
+  /** When a partition's log is compacted; defaults to compactionPolicyDefault. */
+  compaction?: CompactionPolicy;
   newUuid(): string;
   nowMs(): number;
   schedule: Scheduler;
@@ -75,6 +87,13 @@ interface PartitionCoordinator {
   cancelTick: (() => void) | null;
   /** Steps persist one after another, so records reach the log in the order the coordinator made them. */
   persisting: Promise<unknown>;
+  /** The last record of every live key, as of the last step made: what a compaction restates. */
+  latest: LatestRecords;
+  /** What a load would replay now: the log from its start (the last compaction's records on). */
+  replayBytes: number;
+  /** Bytes the last compaction restated. */
+  restatedBytes: number;
+  compacting: boolean;
 }
 
 type Pending = { resolve: (response: JoinGroupResponse | SyncGroupResponse) => void };
@@ -178,7 +197,8 @@ export class GroupService {
     entry: PartitionCoordinator,
     output: PartitionStep,
   ): Promise<void> {
-    const appended = entry.persisting.then(() => this.append(entry.replica, output));
+    for (const record of output.records) entry.latest.note(record);
+    const appended = entry.persisting.then(() => this.append(entry, output.records));
     entry.persisting = appended.catch(() => {});
     try {
       await appended;
@@ -187,18 +207,75 @@ export class GroupService {
     }
     this.complete(output.completions);
     this.armTick(partition, entry);
+    this.compactIfDue(partition, entry);
   }
 
-  private async append(replica: PartitionReplica, output: PartitionStep): Promise<void> {
-    if (output.records.length === 0) return;
+  /** Appends the records as one batch and waits until it is committed; resolves with its base offset. */
+  private async append(entry: PartitionCoordinator, records: readonly PartitionRecord[]): Promise<number> {
+    const { replica } = entry;
+    if (records.length === 0) return replica.logEndOffset();
     const nowMs = this.options.nowMs();
     const bytes = buildBatch(
-      output.records.map((record) => ({ ...encodePartitionRecord(record), timestamp: nowMs })),
+      records.map((record) => ({ ...encodePartitionRecord(record), timestamp: nowMs })),
     );
+    entry.replayBytes += bytes.length;
     const ticket = replica.append({ bytes, header: readBatchHeader(bytes) }, { acks: -1 });
     if ("errorCode" in ticket.placement) throw new Error(ticket.placement.errorMessage);
     const failure = await ticket.replicated;
     if (failure) throw new Error(failure.errorMessage);
+    return ticket.placement.baseOffset;
+  }
+
+  /**
+   * Restates the partition's live records at the end of its log, then moves the log start to the first of
+   * them. Queued behind every step made so far, and ahead of every later one, so the restated state is the
+   * state at that point of the log. Until the log start moves, a reload replays the old records and then
+   * the restated ones, which is the same state again; a failure leaves just that.
+   */
+  private compactIfDue(partition: number, entry: PartitionCoordinator): void {
+    const policy = this.options.compaction ?? compactionPolicyDefault;
+    if (entry.compacting || this.closed) return;
+    if (!compactionDue(entry.replayBytes, entry.restatedBytes, policy)) return;
+    entry.compacting = true;
+    const records = entry.latest.snapshot();
+    const compacted = entry.persisting.then(() => this.restate(entry, records));
+    entry.persisting = compacted.catch(() => {});
+    void compacted
+      .then(
+        (logStart) =>
+          this.options.logger.info("compacted group records", {
+            partition,
+            records: records.length,
+            bytes: entry.restatedBytes,
+            logStart,
+          }),
+        (error: unknown) => {
+          // Tried again once as much more is to replay, not after every step.
+          entry.restatedBytes = entry.replayBytes;
+          this.options.logger.warn("compacting group records failed", { partition, error });
+        },
+      )
+      .finally(() => {
+        entry.compacting = false;
+      });
+  }
+
+  /** Appends `records` again, then moves the log start to the first of them; resolves with the new start. */
+  private async restate(entry: PartitionCoordinator, records: readonly PartitionRecord[]): Promise<number> {
+    const replayBytesBefore = entry.replayBytes;
+    let firstOffset: number | null = null;
+    for (const batch of batchesOf(records)) {
+      const baseOffset = await this.append(entry, batch);
+      firstOffset ??= baseOffset;
+    }
+    // Runs alone in the partition's append queue: every byte appended meanwhile is restated state.
+    entry.restatedBytes = entry.replayBytes - replayBytesBefore;
+    entry.replayBytes = entry.restatedBytes;
+    // No live record at all: everything before the end can go.
+    const logStart = firstOffset ?? entry.replica.highWatermark.value;
+    const moved = await entry.replica.deleteRecordsBefore(logStart);
+    if (typeof moved !== "number") throw new Error(moved.errorMessage);
+    return moved;
   }
 
   private complete(completions: PartitionStep["completions"]): void {
@@ -260,6 +337,10 @@ export class GroupService {
       replica,
       cancelTick: null,
       persisting: Promise.resolve(),
+      latest: loaded.latest,
+      replayBytes: replica.sizeBytes(),
+      restatedBytes: 0,
+      compacting: false,
     };
     this.coordinators.set(partition, entry);
     this.armRetention();
@@ -276,7 +357,8 @@ export class GroupService {
   private load(
     partition: number,
     replica: PartitionReplica,
-  ): { coordinator: PartitionGroups; loadOutput: PartitionStep } {
+  ): { coordinator: PartitionGroups; latest: LatestRecords; loadOutput: PartitionStep } {
+    const latest = new LatestRecords();
     const coordinator = new PartitionGroups({
       classicConfig: this.options.config,
       consumerConfig: this.options.consumerConfig,
@@ -297,11 +379,11 @@ export class GroupService {
         const header = readBatchHeader(batch);
         offset = Number(header.baseOffset) + header.lastOffsetDelta + 1;
         if (!isControlBatch(header.attributes))
-          recordCount += this.replayBatch(partition, batch, coordinator);
+          recordCount += this.replayBatch(partition, batch, coordinator, latest);
       }
     }
     this.options.logger.debug("loaded groups", { partition, records: recordCount, upTo: highWatermark });
-    return { coordinator, loadOutput: coordinator.onLoadComplete(this.options.nowMs()) };
+    return { coordinator, latest, loadOutput: coordinator.onLoadComplete(this.options.nowMs()) };
   }
 
   /**
@@ -311,13 +393,19 @@ export class GroupService {
    * loads again takes every group on it down until someone edits the log by hand. Skipping loses only what
    * that one record said (an offset or a group's state, which later records usually restate), so skip.
    */
-  private replayBatch(partition: number, batch: Uint8Array, coordinator: PartitionGroups): number {
+  private replayBatch(
+    partition: number,
+    batch: Uint8Array,
+    coordinator: PartitionGroups,
+    latest: LatestRecords,
+  ): number {
     const baseOffset = Number(readBatchHeader(batch).baseOffset);
     const records = readAllRecords(batch, { decompressedBytesMax: loadReadBytes * 64 });
     for (const record of records) {
       const decoded = decodePartitionRecord(record.key, record.value);
       if (decoded.ok) {
         coordinator.replayRecord(decoded.record);
+        latest.note(decoded.record);
         continue;
       }
       this.options.logger.warn("skipping a __consumer_offsets record that does not decode", {
@@ -418,4 +506,20 @@ export class GroupService {
     this.cancelRetention = null;
     for (const entry of this.coordinators.values()) entry.cancelTick?.();
   }
+}
+
+/** Records in consecutive groups of about compactionBatchBytes encoded bytes each. */
+function* batchesOf(records: readonly PartitionRecord[]): Generator<PartitionRecord[]> {
+  let batch: PartitionRecord[] = [];
+  let batchBytes = 0;
+  for (const record of records) {
+    const { key, value } = encodePartitionRecord(record);
+    batch.push(record);
+    batchBytes += key.length + (value?.length ?? 0);
+    if (batchBytes < compactionBatchBytes) continue;
+    yield batch;
+    batch = [];
+    batchBytes = 0;
+  }
+  if (batch.length > 0) yield batch;
 }

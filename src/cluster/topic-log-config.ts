@@ -41,11 +41,18 @@ export function topicLogConfig(
 const keptForever = { retentionMs: -1, retentionBytes: -1 } as const;
 
 /**
+ * offsets.topic.segment.bytes (Kafka's default): a compacted __consumer_offsets log gives its old records back
+ * to the disk a whole segment at a time.
+ */
+export const offsetsSegmentBytesDefault = 100 * 1024 * 1024;
+
+/**
  * The config of any log a node keeps, by its topic. Logs that hold state rather than a stream never delete
  * segments by age or size, whatever their topic configs say: the metadata log, because with no metadata
  * snapshots yet a replay from its start is the only copy of the cluster's topics; and the coordinators' topics
- * (__consumer_offsets), which Kafka compacts — until Chronik compacts, deleting an old segment would drop the
- * latest commit of every group that has not committed since (an idle consumer's position).
+ * (__consumer_offsets), whose old records only their compaction (group-log-compaction.ts) may drop — by age,
+ * it would drop the latest commit of every group that has not committed since (an idle consumer's position).
+ * Their segments are at most offsets.topic.segment.bytes, so what compaction leaves behind is deleted soon.
  */
 export function logConfigFor(
   topic: string,
@@ -54,7 +61,12 @@ export function logConfigFor(
 ): LogConfig {
   if (topic === metadataTopicName) return logConfigOf(keptForever);
   const config = topicLogConfig(overrides, brokerStatic);
-  return internalTopicNames.has(topic) ? { ...config, ...keptForever } : config;
+  if (!internalTopicNames.has(topic)) return config;
+  return {
+    ...config,
+    ...keptForever,
+    segmentBytes: Math.min(config.segmentBytes, offsetsSegmentBytesDefault),
+  };
 }
 
 /**

@@ -1,11 +1,12 @@
 // Proves the group service over in-memory __consumer_offsets replicas: a deleted topic's offsets are deleted
 // as tombstones on every partition led here — loaded or not yet, or not yet caught up — while commits to a
 // topic created again under the name right after are kept; a record that does not decode is skipped with one
-// warning and the rest loads; and a load that fails answers retryable errors instead of throwing.
+// warning and the rest loads; a load that fails answers retryable errors instead of throwing; and a log that
+// outgrows its state is compacted, a reload then finding every group and offset as before.
 
 import { describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/base/logger.ts";
-import { GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
+import { GroupService, type GroupServiceOptions, offsetsTopicName } from "../../src/cluster/group-service.ts";
 import { groupPartition } from "../../src/cluster/groups/index.ts";
 import { encodePartitionRecord } from "../../src/cluster/partition-groups.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
@@ -13,7 +14,8 @@ import { readBatchHeader } from "../../src/protocol/records/batch-header.ts";
 import { InMemoryReplica } from "../support/in-memory-replica.ts";
 
 const offsetsPartitions = 4;
-const topicId = "topic-id";
+/** A topic id as the metadata hands them out (consumer group records hold its 16 bytes). */
+const topicId = "AAAAAAAAAAAAAAAAAAAAAQ";
 
 /** The __consumer_offsets replicas, all led here, outliving the services started over them. */
 class Node {
@@ -24,7 +26,7 @@ class Node {
   readonly logLines: string[] = [];
   nowMs = 1_000_000;
 
-  service(): GroupService {
+  service(options: Partial<GroupServiceOptions> = {}): GroupService {
     return new GroupService({
       offsetsPartitions,
       replicaOf: (partition) => this.replicas[partition],
@@ -38,6 +40,7 @@ class Node {
         sink: (line) => this.logLines.push(line),
         now: () => new Date(0),
       }),
+      ...options,
     });
   }
 
@@ -183,5 +186,63 @@ describe("loading", () => {
     expect(second.lookup("g")).toEqual({ ok: false, error: "COORDINATOR_NOT_AVAILABLE" });
     node.nowMs += 5_000;
     expect(offsetsOf(second, "g")).toEqual([["t", [5]]]);
+  });
+});
+
+describe("compaction", () => {
+  test("a log that outgrows its state is restated and trimmed; a reload finds every group and offset", async () => {
+    const node = new Node();
+    const compaction = { replayBytesMin: 4096, growthFactor: 2 };
+    const service = node.service({
+      compaction,
+      logger: createLogger({
+        level: "info",
+        format: "text",
+        sink: (line) => node.logLines.push(line),
+        now: () => new Date(0),
+      }),
+    });
+    // An old commit of another group on the same partition, never repeated: it must survive every compaction.
+    const samePartition = (ids: string[]) =>
+      ids.find((id) => groupPartition(id, offsetsPartitions) === groupPartition("g", offsetsPartitions))!;
+    const other = samePartition(["h", "i", "j", "k", "l", "m", "n"]);
+    const consumerGroup = samePartition(["cg", "cg1", "cg2", "cg3", "cg4", "cg5", "cg6"]);
+    await commit(service, other, "quiet", 0, 7);
+    const joined = await service.step(consumerGroup, (coordinator, nowMs) =>
+      coordinator.consumerGroupHeartbeat(
+        {
+          groupId: consumerGroup,
+          memberId: "m",
+          memberEpoch: 0,
+          instanceId: null,
+          rackId: null,
+          rebalanceTimeoutMs: 30_000,
+          subscribedTopicNames: ["orders"],
+          subscribedTopicRegex: null,
+          serverAssignor: null,
+          topicPartitions: [],
+          clientId: "c",
+          clientHost: "/127.0.0.1",
+        },
+        nowMs,
+      ),
+    );
+    if (joined === "NOT_COORDINATOR") throw new Error("not the coordinator");
+    for (let round = 1; round <= 300; round++) await commit(service, "g", "busy", round % 4, round);
+    await settle();
+    const replica = node.replicaOf("g");
+    expect(replica.logStartOffset()).toBeGreaterThan(0);
+    expect(node.logLines.some((line) => line.includes("compacted group records"))).toBe(true);
+    // 302 batches were appended; what is left is the restated state and the commits since.
+    expect(replica.sizeBytes()).toBeLessThan(3 * 4096 + 2048);
+    const reloaded = node.service();
+    expect(offsetsOf(reloaded, "g")).toEqual([["busy", [300, 297, 298, 299]]]);
+    expect(offsetsOf(reloaded, other)).toEqual([["quiet", [7]]]);
+    const described = (from: GroupService) => {
+      const found = from.lookup(consumerGroup);
+      if (!found.ok) throw new Error(found.error);
+      return found.coordinator.consumerGroupDescribe([consumerGroup]);
+    };
+    expect(described(reloaded)).toEqual(described(service));
   });
 });

@@ -59,6 +59,8 @@ test("__consumer_offsets keeps every segment, even with a retention.ms set on it
   expect(logConfigFor("__consumer_offsets", overrides, noBrokerSettings)).toMatchObject({
     retentionMs: -1,
     retentionBytes: -1,
+    // offsets.topic.segment.bytes: what compaction leaves behind goes a 100 MiB segment at a time.
+    segmentBytes: 100 * 1024 * 1024,
   });
   // Everything else of the topic's configs still applies.
   expect(
