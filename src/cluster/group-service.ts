@@ -338,7 +338,7 @@ export class GroupService {
       cancelTick: null,
       persisting: Promise.resolve(),
       latest: loaded.latest,
-      replayBytes: replica.sizeBytes(),
+      replayBytes: loaded.replayedBytes,
       restatedBytes: 0,
       compacting: false,
     };
@@ -357,7 +357,12 @@ export class GroupService {
   private load(
     partition: number,
     replica: PartitionReplica,
-  ): { coordinator: PartitionGroups; latest: LatestRecords; loadOutput: PartitionStep } {
+  ): {
+    coordinator: PartitionGroups;
+    latest: LatestRecords;
+    replayedBytes: number;
+    loadOutput: PartitionStep;
+  } {
     const latest = new LatestRecords();
     const coordinator = new PartitionGroups({
       classicConfig: this.options.config,
@@ -368,6 +373,7 @@ export class GroupService {
     const highWatermark = replica.highWatermark.value;
     let offset = replica.logStartOffset();
     let recordCount = 0;
+    let replayedBytes = 0;
     while (offset < highWatermark) {
       const read = replica.read(offset, { maxBytes: loadReadBytes, maxOffset: highWatermark });
       if ("errorCode" in read)
@@ -375,6 +381,7 @@ export class GroupService {
       if (read.records.length === 0) break;
       const { spans } = scanBatches(read.records, { verifyCrc: false });
       for (const span of spans) {
+        replayedBytes += span.size;
         const batch = read.records.subarray(span.position, span.position + span.size);
         const header = readBatchHeader(batch);
         offset = Number(header.baseOffset) + header.lastOffsetDelta + 1;
@@ -383,7 +390,8 @@ export class GroupService {
       }
     }
     this.options.logger.debug("loaded groups", { partition, records: recordCount, upTo: highWatermark });
-    return { coordinator, latest, loadOutput: coordinator.onLoadComplete(this.options.nowMs()) };
+    const loadOutput = coordinator.onLoadComplete(this.options.nowMs());
+    return { coordinator, latest, replayedBytes, loadOutput };
   }
 
   /**
