@@ -112,24 +112,20 @@ function writeMemberMetadata(writer: ByteWriter, value: MemberMetadataValue): vo
   writer.nullableCompactString(value.serverAssignor);
 }
 
-function writeTopicPartitions(writer: ByteWriter, list: readonly TopicPartitions[]): void {
+/**
+ * Kafka's TopicPartitions. A current assignment's entries also carry AssignmentEpochs, tagged field 0, when
+ * they are known; a target assignment's never do.
+ */
+function writeTopicPartitions(
+  writer: ByteWriter,
+  list: readonly (TopicPartitions & { assignmentEpochs?: number[] | null })[],
+): void {
   writer.compactArrayLength(list.length);
   for (const entry of list) {
     writer.uuid(entry.topicId);
     writer.compactArrayLength(entry.partitions.length);
     for (const partition of entry.partitions) writer.int32(partition);
-    writer.unsignedVarint(0);
-  }
-}
-
-/** A CurrentMemberAssignment's TopicPartitions: AssignmentEpochs is tagged field 0, when known. */
-function writeEpochedTopicPartitions(writer: ByteWriter, list: readonly EpochedTopicPartitions[]): void {
-  writer.compactArrayLength(list.length);
-  for (const entry of list) {
-    writer.uuid(entry.topicId);
-    writer.compactArrayLength(entry.partitions.length);
-    for (const partition of entry.partitions) writer.int32(partition);
-    const epochs = entry.assignmentEpochs;
+    const epochs = entry.assignmentEpochs ?? null;
     if (epochs === null) {
       writer.unsignedVarint(0);
       continue;
@@ -150,8 +146,8 @@ function writeCurrentAssignment(writer: ByteWriter, value: CurrentAssignmentValu
   writer.int32(value.memberEpoch);
   writer.int32(value.previousMemberEpoch);
   writer.int8(memberStateCodes[value.state]);
-  writeEpochedTopicPartitions(writer, value.assignedPartitions);
-  writeEpochedTopicPartitions(writer, value.partitionsPendingRevocation);
+  writeTopicPartitions(writer, value.assignedPartitions);
+  writeTopicPartitions(writer, value.partitionsPendingRevocation);
 }
 
 /** Null for record types the consumer group coordinator does not own (classic, share, streams groups). */
