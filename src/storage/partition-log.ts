@@ -355,12 +355,8 @@ export class PartitionLog {
     segment.indexIntervalBytes = this.config.indexIntervalBytes;
     this.segments.push(segment);
     this.recoveryPoint = this.logEndOffset;
-    try {
-      this.writeCheckpoint();
-    } catch (error) {
-      // The roll stands; an older checkpoint only means a longer scan at the next open.
-      this.logLine(`${this.dir}: cannot write the checkpoint after a roll: ${describeError(error)}`);
-    }
+    // Off the event loop, like the manager's: an older checkpoint only means a longer scan at the next open.
+    void this.startBackgroundCheckpoint();
     this.listener?.onRoll(this.logEndOffset);
   }
 
@@ -377,6 +373,10 @@ export class PartitionLog {
    */
   checkpointInBackground(): Promise<void> {
     this.prepareCheckpoint();
+    return this.startBackgroundCheckpoint();
+  }
+
+  private startBackgroundCheckpoint(): Promise<void> {
     const text = this.checkpointText();
     if (text === this.lastCheckpointText) return Promise.resolve();
     this.checkpointGeneration += 1;

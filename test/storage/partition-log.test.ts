@@ -321,6 +321,21 @@ describe("background checkpoints", () => {
     await log.close();
   });
 
+  test("a roll's checkpoint is written in the background too", async () => {
+    const { spyFs, blockingCalls } = blockingCallsFs();
+    harness = makeHarness(temp.path, { storageFs: spyFs });
+    const log = harness.open();
+    for (let i = 0; i < 3; i++) await log.append(makeBatch({ seed: i }), { leaderEpoch: 0 });
+    blockingCalls.length = 0;
+    log.roll();
+    // The old segment's last fdatasync and the new file's directory entry stay synchronous; the checkpoint not.
+    expect(blockingCalls).toEqual(["datasyncSync", "syncDir"]);
+    const landed = () => (checkpointOf(harness.dir) as { recoveryPoint?: number }).recoveryPoint === 3;
+    for (let i = 0; i < 100 && !landed(); i++) await Bun.sleep(2);
+    expect(checkpointOf(harness.dir)).toMatchObject({ recoveryPoint: 3 });
+    await log.close();
+  });
+
   test("one overtaken by a synchronous checkpoint (a truncation) never lands over it", async () => {
     const { spyFs, release, heldCount } = blockingCallsFs({ holdCheckpointSyncs: true });
     harness = makeHarness(temp.path, { storageFs: spyFs });
