@@ -6,6 +6,11 @@
 export const metadataTopicName = "__cluster_metadata";
 /** Group metadata and committed offsets (DESIGN.md decision 6); the broker creates it at start. */
 export const offsetsTopicName = "__consumer_offsets";
+/**
+ * offsets.topic.segment.bytes, Kafka's default: __consumer_offsets is compacted (group-log-compaction.ts), and
+ * what compaction leaves behind goes back to the disk a whole segment at a time.
+ */
+export const offsetsSegmentBytes = 100 * 1024 * 1024;
 /** Kafka's transaction coordinator's log: reserved now so that no user topic holds the name later. */
 export const transactionStateTopicName = "__transaction_state";
 

@@ -5,7 +5,7 @@
 
 import { type LogConfig, logConfigOf } from "../storage/index.ts";
 import { type BrokerStaticConfigs, topicConfigValue } from "./config-view.ts";
-import { internalTopicNames, metadataTopicName } from "./internal-topics.ts";
+import { internalTopicNames, metadataTopicName, offsetsSegmentBytes } from "./internal-topics.ts";
 import type { MetadataState } from "./metadata/metadata-state.ts";
 import { longConfigValue, topicConfigDefinition } from "./topic-config-definitions.ts";
 
@@ -41,18 +41,13 @@ export function topicLogConfig(
 const keptForever = { retentionMs: -1, retentionBytes: -1 } as const;
 
 /**
- * offsets.topic.segment.bytes (Kafka's default): a compacted __consumer_offsets log gives its old records back
- * to the disk a whole segment at a time.
- */
-export const offsetsSegmentBytesDefault = 100 * 1024 * 1024;
-
-/**
  * The config of any log a node keeps, by its topic. Logs that hold state rather than a stream never delete
  * segments by age or size, whatever their topic configs say: the metadata log, because with no metadata
  * snapshots yet a replay from its start is the only copy of the cluster's topics; and the coordinators' topics
  * (__consumer_offsets), whose old records only their compaction (group-log-compaction.ts) may drop — by age,
  * it would drop the latest commit of every group that has not committed since (an idle consumer's position).
- * Their segments are at most offsets.topic.segment.bytes, so what compaction leaves behind is deleted soon.
+ * Their segments are at most offsets.topic.segment.bytes (also for a topic created before it was set on it),
+ * so what compaction leaves behind is deleted soon.
  */
 export function logConfigFor(
   topic: string,
@@ -65,7 +60,7 @@ export function logConfigFor(
   return {
     ...config,
     ...keptForever,
-    segmentBytes: Math.min(config.segmentBytes, offsetsSegmentBytesDefault),
+    segmentBytes: Math.min(config.segmentBytes, offsetsSegmentBytes),
   };
 }
 

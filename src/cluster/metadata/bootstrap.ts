@@ -2,6 +2,7 @@
 // broker registration (when new or its address changed), and the internal __consumer_offsets topic. Pure: the
 // caller supplies the fresh ids; an already complete metadata yields no records.
 
+import { offsetsSegmentBytes } from "../internal-topics.ts";
 import type { MetadataRecord } from "./metadata-records.ts";
 import type { MetadataState } from "./metadata-state.ts";
 
@@ -34,7 +35,8 @@ export function bootstrapRecords(state: MetadataState, input: BootstrapInput): M
       name: input.offsetsTopicName,
       topicId: input.newTopicId(),
       partitions: Array.from({ length: input.offsetsPartitions }, () => ({ replicas: [input.nodeId] })),
-      configs: { "cleanup.policy": "delete" },
+      // Kafka's own: the group coordinators compact it (group-log-compaction.ts).
+      configs: { "cleanup.policy": "compact", "segment.bytes": String(offsetsSegmentBytes) },
     });
   }
   return records;

@@ -21,6 +21,11 @@ test("a fresh metadata gets the cluster id, the broker and the offsets topic; th
   expect(records.map((record) => record.type)).toEqual(["cluster-id", "broker", "topic"]);
   for (const record of records) state.apply(record);
   expect(state.topicByName("__consumer_offsets")!.partitions.map((p) => p.replicas)).toEqual([[1], [1], [1]]);
+  // Kafka's configs for it: compacted (by the group coordinators), 100 MiB segments.
+  expect(Object.fromEntries(state.topicByName("__consumer_offsets")!.configs)).toEqual({
+    "cleanup.policy": "compact",
+    "segment.bytes": "104857600",
+  });
   expect(bootstrapRecords(state, input)).toEqual([]);
 });
 
