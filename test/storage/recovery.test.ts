@@ -1,5 +1,6 @@
 // Proves recovery at open: a torn or scribbled tail is truncated with a log line, damage before the tail
-// refuses to open with a clear error, and the log manager keeps every other partition online.
+// refuses to open with a clear error, a background checkpoint's temporary left by a crash is removed, and the
+// log manager keeps every other partition online.
 
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { closeSync, openSync, readdirSync, rmSync, statSync, truncateSync, writeSync } from "node:fs";
@@ -147,3 +148,16 @@ test("the log manager opens every partition it can and reports the one it cannot
   expect(lines.some((line) => line.startsWith("orders-1: offline"))).toBe(true);
   await manager.close();
 }, 30_000);
+
+test("a checkpoint's temporary left by a crash mid-write is removed at open; the checkpoint before it holds", async () => {
+  const batches = await writeLog(3);
+  // A background checkpoint killed between its write and its rename leaves its own temporary behind.
+  const leftover = join(harness.dir, "log-checkpoint.7.tmp");
+  const fd = openSync(leftover, "w");
+  writeSync(fd, new TextEncoder().encode("1 999 0 -1 12345\n"));
+  closeSync(fd);
+  const log = harness.open();
+  expect(readdirSync(harness.dir).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+  expect(log.logEndOffset).toBe(batches.length);
+  await log.close();
+});
