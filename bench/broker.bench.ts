@@ -9,9 +9,11 @@
 // --profile runs the broker under Bun's CPU profiler (--cpu-prof --cpu-prof-md) and writes the profile to DIR.
 // --latency-rounds measures only the latency at --rate, N rounds after a warm-up, each beside three ceilings:
 // the disk's (an ideal group commit), the client's (the same generator against bench/null-broker.ts) and both
-// together (the generator against the null broker syncing each Produce before it answers).
+// together (the generator against the null broker syncing each Produce before it answers); and, where
+// /dev/shm is a tmpfs, a second broker whose log lives there — the same broker with a flush that costs nothing,
+// which tells the broker's own share of the tail from the disk's.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { brokerPorts, freePort } from "../test/support/server-process.ts";
@@ -75,9 +77,12 @@ function brokerEnv(): Record<string, string | undefined> {
   return env;
 }
 
-async function startBroker(profileDir: string | null): Promise<Broker> {
+/** A tmpfs (fdatasync costs nothing there), for the broker run that leaves the disk out. */
+const memoryDiskRoot = "/dev/shm";
+
+async function startBroker(profileDir: string | null, dataRoot = tmpdir()): Promise<Broker> {
   const { kafka: kafkaPort, http: httpPort } = await brokerPorts();
-  const dataDir = mkdtempSync(join(tmpdir(), "chronik-bench-"));
+  const dataDir = mkdtempSync(join(dataRoot, "chronik-bench-"));
   const profile = profileDir ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${profileDir}`] : [];
   const proc = Bun.spawn(
     [
@@ -544,6 +549,11 @@ async function latencyRoundRuns(broker: Broker, options: Options) {
   const topic = "bench-latency-rounds";
   await runLoadGenerator(["create", broker.bootstrap, topic, "1"]);
   await runLoadGenerator(latencyArgs(broker.bootstrap, topic, options.rate, warmUpSeconds, 0));
+  const memoryBroker = existsSync(memoryDiskRoot) ? await startBroker(null, memoryDiskRoot) : null;
+  if (memoryBroker !== null) {
+    await runLoadGenerator(["create", memoryBroker.bootstrap, topic, "1"]);
+    await runLoadGenerator(latencyArgs(memoryBroker.bootstrap, topic, options.rate, warmUpSeconds, 0));
+  }
   const syncDirectory = mkdtempSync(join(tmpdir(), "chronik-null-sync-"));
   const rounds = await withNullBroker(options, null, (floor) =>
     withNullBroker(options, syncDirectory, async (syncedFloor) => {
@@ -553,38 +563,50 @@ async function latencyRoundRuns(broker: Broker, options: Options) {
         const nullBroker = await floor();
         const syncedNullBroker = await syncedFloor();
         const run = await brokerLatencyRun(broker, topic, options, 0);
+        const inMemory =
+          memoryBroker === null ? null : await brokerLatencyRun(memoryBroker, topic, options, 0);
         measuredRounds.push({
           round,
           ceiling,
           floor: nullBroker.result,
           synced: syncedNullBroker.result,
           run,
+          inMemory,
         });
       }
       return measuredRounds;
     }),
-  ).finally(() => rmSync(syncDirectory, { recursive: true, force: true }));
+  ).finally(async () => {
+    rmSync(syncDirectory, { recursive: true, force: true });
+    await memoryBroker?.stop();
+  });
   console.log(
     `chronik-server standalone, Bun ${Bun.version}, ${navigator.hardwareConcurrency} cores shared with the ` +
       `generator; ${fmt(options.rate)} msgs/s of 1 KiB, acks=all, linger.ms 0, one partition, ` +
-      `${options.seconds} s per run after ${warmUpSeconds} s of warm-up. Milliseconds, p50 / p99 / p99.9.\n`,
+      `${options.seconds} s per run after ${warmUpSeconds} s of warm-up. Milliseconds, p50 / p99 / p99.9. ` +
+      `"broker, log on tmpfs": a second broker whose data dir is in ${memoryDiskRoot} (its fdatasync costs ` +
+      "nothing), measured right after the first.\n",
   );
   console.log(
     "| round | disk ceiling | client floor | client + fsync floor | broker | broker Produce p50/p99 | " +
-      "broker CPU | target |",
+      "broker CPU | broker, log on tmpfs | its CPU | target |",
   );
-  console.log("|---:|---:|---:|---:|---:|---:|---:|---|");
+  console.log("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
   const quantiles = (p50: number, p99: number, p999: number) =>
     `${fmt(p50, 2)} / ${fmt(p99, 2)} / ${fmt(p999, 2)}`;
-  for (const { round, ceiling, floor, synced, run } of rounds) {
+  const cpu = (run: { outcome: { brokerCpuSeconds: number; result: LoadResult } }) =>
+    `${fmt((100 * run.outcome.brokerCpuSeconds) / (run.outcome.result.seconds ?? 1))}%`;
+  for (const { round, ceiling, floor, synced, run, inMemory } of rounds) {
     const r = run.outcome.result;
+    const m = inMemory?.outcome.result;
     console.log(
       `| ${round} | ${quantiles(ceiling.p50Ms, ceiling.p99Ms, ceiling.p999Ms)} | ` +
         `${quantiles(floor.p50_ms ?? 0, floor.p99_ms ?? 0, floor.p999_ms ?? 0)} | ` +
         `${quantiles(synced.p50_ms ?? 0, synced.p99_ms ?? 0, synced.p999_ms ?? 0)} | ` +
         `${quantiles(r.p50_ms ?? 0, r.p99_ms ?? 0, r.p999_ms ?? 0)} | ` +
-        `≤ ${fmt(run.brokerProduceMs.p50, 2)} / ≤ ${fmt(run.brokerProduceMs.p99, 2)} | ` +
-        `${fmt((100 * run.outcome.brokerCpuSeconds) / (r.seconds ?? 1))}% | ${verdict(r.p99_ms ?? 0, 2, "ms", false)} |`,
+        `≤ ${fmt(run.brokerProduceMs.p50, 2)} / ≤ ${fmt(run.brokerProduceMs.p99, 2)} | ${cpu(run)} | ` +
+        `${m === undefined || inMemory === null ? "—" : quantiles(m.p50_ms ?? 0, m.p99_ms ?? 0, m.p999_ms ?? 0)} | ` +
+        `${inMemory === null ? "—" : cpu(inMemory)} | ${verdict(r.p99_ms ?? 0, 2, "ms", false)} |`,
     );
   }
 }
