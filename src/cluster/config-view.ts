@@ -69,49 +69,57 @@ export function describeTopicConfigs(
     .map((definition) => topicEntry(definition, overrides.get(definition.name), brokerStatic));
 }
 
-/** Broker configs that are not synonyms of a topic config, with their types. */
-const brokerOnlyTypes: ReadonlyMap<string, ConfigType> = new Map([
-  ["node.id", ConfigType.Int],
-  ["broker.id", ConfigType.Int],
-  ["advertised.listeners", ConfigType.String],
-  ["auto.create.topics.enable", ConfigType.Boolean],
-  ["num.partitions", ConfigType.Int],
-  ["default.replication.factor", ConfigType.Int],
+/**
+ * Broker configs that are not synonyms of a topic config, with their types and Kafka's defaults (null: always
+ * set, never defaulted).
+ */
+const brokerOnlyConfigs: ReadonlyMap<string, { type: ConfigType; defaultValue: string | null }> = new Map([
+  ["node.id", { type: ConfigType.Int, defaultValue: null }],
+  ["broker.id", { type: ConfigType.Int, defaultValue: null }],
+  ["advertised.listeners", { type: ConfigType.String, defaultValue: null }],
+  ["auto.create.topics.enable", { type: ConfigType.Boolean, defaultValue: "true" }],
+  ["num.partitions", { type: ConfigType.Int, defaultValue: "1" }],
+  ["default.replication.factor", { type: ConfigType.Int, defaultValue: "1" }],
+  ["group.consumer.heartbeat.interval.ms", { type: ConfigType.Int, defaultValue: "5000" }],
+  ["group.consumer.session.timeout.ms", { type: ConfigType.Int, defaultValue: "45000" }],
 ]);
 
-/** The broker's configs: its static settings, and every topic config's broker synonym at its value. */
+/**
+ * The broker's configs: each broker-only config and each topic config's broker synonym, at its static setting
+ * (STATIC_BROKER_CONFIG) or, when the broker was not given one, at Kafka's default (DEFAULT_CONFIG) — as
+ * Kafka describes a config missing from server.properties. A static setting equal to the default counts as
+ * not given: the start-up options do not say which were typed.
+ */
 export function describeBrokerConfigs(
   brokerStatic: BrokerStaticConfigs,
   keys: readonly string[] | null,
 ): ConfigEntry[] {
   const entries: ConfigEntry[] = [];
-  for (const [name, type] of brokerOnlyTypes) {
+  for (const [name, { type, defaultValue }] of brokerOnlyConfigs) {
     const value = brokerStatic.get(name);
-    if (value === undefined) continue;
-    entries.push(staticEntry(name, value, type));
+    if (value !== undefined && value !== defaultValue) entries.push(staticEntry(name, value, type));
+    else if (defaultValue !== null) entries.push(defaultEntry(name, defaultValue, type));
   }
   for (const definition of topicConfigDefinitions) {
     const value = brokerStatic.get(definition.brokerSynonym);
     entries.push(
       value === undefined
-        ? {
-            name: definition.brokerSynonym,
-            value: definition.defaultValue,
-            readOnly: true,
-            source: ConfigSource.DefaultConfig,
-            type: definition.type,
-            synonyms: [
-              {
-                name: definition.brokerSynonym,
-                value: definition.defaultValue,
-                source: ConfigSource.DefaultConfig,
-              },
-            ],
-          }
+        ? defaultEntry(definition.brokerSynonym, definition.defaultValue, definition.type)
         : staticEntry(definition.brokerSynonym, value, definition.type),
     );
   }
   return entries.filter((entry) => keys === null || keys.includes(entry.name));
+}
+
+function defaultEntry(name: string, value: string, type: ConfigType): ConfigEntry {
+  return {
+    name,
+    value,
+    readOnly: true,
+    source: ConfigSource.DefaultConfig,
+    type,
+    synonyms: [{ name, value, source: ConfigSource.DefaultConfig }],
+  };
 }
 
 function staticEntry(name: string, value: string, type: ConfigType): ConfigEntry {
