@@ -97,40 +97,22 @@ export function describeBrokerConfigs(
   const entries: ConfigEntry[] = [];
   for (const [name, { type, defaultValue }] of brokerOnlyConfigs) {
     const value = brokerStatic.get(name);
-    if (value !== undefined && value !== defaultValue) entries.push(staticEntry(name, value, type));
-    else if (defaultValue !== null) entries.push(defaultEntry(name, defaultValue, type));
+    if (value !== undefined && value !== defaultValue)
+      entries.push(brokerEntry(name, value, type, ConfigSource.StaticBrokerConfig));
+    else if (defaultValue !== null)
+      entries.push(brokerEntry(name, defaultValue, type, ConfigSource.DefaultConfig));
   }
-  for (const definition of topicConfigDefinitions) {
-    const value = brokerStatic.get(definition.brokerSynonym);
-    entries.push(
-      value === undefined
-        ? defaultEntry(definition.brokerSynonym, definition.defaultValue, definition.type)
-        : staticEntry(definition.brokerSynonym, value, definition.type),
-    );
+  for (const { brokerSynonym: name, type, defaultValue } of topicConfigDefinitions) {
+    const value = brokerStatic.get(name);
+    if (value === undefined) entries.push(brokerEntry(name, defaultValue, type, ConfigSource.DefaultConfig));
+    else entries.push(brokerEntry(name, value, type, ConfigSource.StaticBrokerConfig));
   }
   return entries.filter((entry) => keys === null || keys.includes(entry.name));
 }
 
-function defaultEntry(name: string, value: string, type: ConfigType): ConfigEntry {
-  return {
-    name,
-    value,
-    readOnly: true,
-    source: ConfigSource.DefaultConfig,
-    type,
-    synonyms: [{ name, value, source: ConfigSource.DefaultConfig }],
-  };
-}
-
-function staticEntry(name: string, value: string, type: ConfigType): ConfigEntry {
-  return {
-    name,
-    value,
-    readOnly: true,
-    source: ConfigSource.StaticBrokerConfig,
-    type,
-    synonyms: [{ name, value, source: ConfigSource.StaticBrokerConfig }],
-  };
+/** A broker config at `value`, read-only, with itself as its one synonym. */
+function brokerEntry(name: string, value: string, type: ConfigType, source: ConfigSource): ConfigEntry {
+  return { name, value, readOnly: true, source, type, synonyms: [{ name, value, source }] };
 }
 
 /** A topic config's effective value: the override, else the broker's static synonym, else Kafka's default. */

@@ -38,10 +38,6 @@ export class LatestRecords {
   /** Live keys only: a tombstone removes its key, since nothing older of it will be left to delete. */
   private readonly byKey = new Map<string, PartitionRecord>();
 
-  get size(): number {
-    return this.byKey.size;
-  }
-
   /** Kept in the order of their last writes, as a compacted log keeps them. */
   note(record: PartitionRecord): void {
     const key = recordKey(record);

@@ -52,6 +52,8 @@ const loadRetryBackoffMs = 5_000;
 /** A compaction restates the partition's state in batches of about this size. */
 const compactionBatchBytes = 1024 * 1024;
 
+type EncodedRecord = ReturnType<typeof encodePartitionRecord>;
+
 /** Schedules `run` after `delayMs`; returns a function that cancels it. Injected so tests control time. */
 export type Scheduler = (delayMs: number, run: () => void) => () => void;
 
@@ -198,7 +200,9 @@ export class GroupService {
     output: PartitionStep,
   ): Promise<void> {
     for (const record of output.records) entry.latest.note(record);
-    const appended = entry.persisting.then(() => this.append(entry, output.records));
+    const appended = entry.persisting.then(() =>
+      this.append(entry, output.records.map(encodePartitionRecord)),
+    );
     entry.persisting = appended.catch(() => {});
     try {
       await appended;
@@ -211,13 +215,11 @@ export class GroupService {
   }
 
   /** Appends the records as one batch and waits until it is committed; resolves with its base offset. */
-  private async append(entry: PartitionCoordinator, records: readonly PartitionRecord[]): Promise<number> {
+  private async append(entry: PartitionCoordinator, records: readonly EncodedRecord[]): Promise<number> {
     const { replica } = entry;
     if (records.length === 0) return replica.logEndOffset();
     const nowMs = this.options.nowMs();
-    const bytes = buildBatch(
-      records.map((record) => ({ ...encodePartitionRecord(record), timestamp: nowMs })),
-    );
+    const bytes = buildBatch(records.map((record) => ({ ...record, timestamp: nowMs })));
     entry.replayBytes += bytes.length;
     const ticket = replica.append({ bytes, header: readBatchHeader(bytes) }, { acks: -1 });
     if ("errorCode" in ticket.placement) throw new Error(ticket.placement.errorMessage);
@@ -516,14 +518,14 @@ export class GroupService {
   }
 }
 
-/** Records in consecutive groups of about compactionBatchBytes encoded bytes each. */
-function* batchesOf(records: readonly PartitionRecord[]): Generator<PartitionRecord[]> {
-  let batch: PartitionRecord[] = [];
+/** The records encoded, in consecutive groups of about compactionBatchBytes each. */
+function* batchesOf(records: readonly PartitionRecord[]): Generator<EncodedRecord[]> {
+  let batch: EncodedRecord[] = [];
   let batchBytes = 0;
   for (const record of records) {
-    const { key, value } = encodePartitionRecord(record);
-    batch.push(record);
-    batchBytes += key.length + (value?.length ?? 0);
+    const encoded = encodePartitionRecord(record);
+    batch.push(encoded);
+    batchBytes += encoded.key.length + (encoded.value?.length ?? 0);
     if (batchBytes < compactionBatchBytes) continue;
     yield batch;
     batch = [];

@@ -17,7 +17,15 @@ import {
   type PartitionRecord,
   type PartitionStep,
 } from "../../src/cluster/partition-groups.ts";
-import { Client, groupId, Harness, settle } from "./consumer-groups/consumer-group-harness.ts";
+import { seededRandom } from "../protocol/sample-values.ts";
+import {
+  Client,
+  fullHeartbeatInput,
+  groupId,
+  Harness,
+  settle,
+} from "./consumer-groups/consumer-group-harness.ts";
+import { joinGroupInput } from "./groups/group-harness.ts";
 
 function restated(records: readonly PartitionRecord[]): PartitionRecord[] {
   const latest = new LatestRecords();
@@ -118,18 +126,6 @@ describe("restated group records", () => {
   });
 });
 
-/** A seeded generator (mulberry32), so a failing sequence can be replayed from its seed. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const topicLookup = (name: string) =>
   name === "orders" ? { topicId: "AAAAAAAAAAAAAAAAAAAAAQ", partitionCount: 4 } : undefined;
 const groupIds = ["s0", "s1", "c0", "c1", "k0"];
@@ -139,7 +135,7 @@ const groupIds = ["s0", "s1", "c0", "c1", "k0"];
  * and leaves, classic joins, group deletions, session expiry and offset retention — returning every record.
  */
 function traffic(seed: number, steps: number): PartitionRecord[] {
-  const next = random(seed);
+  const next = seededRandom(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const groups = new PartitionGroups({
     newUuid: () => `u${Math.floor(next() * 1e9)}`,
@@ -182,44 +178,19 @@ function traffic(seed: number, steps: number): PartitionRecord[] {
       const memberKey = `${groupId}/${memberId}`;
       const leaving = next() < 0.2;
       const answer = groups.consumerGroupHeartbeat(
-        {
+        fullHeartbeatInput({
           groupId,
           memberId,
           memberEpoch: leaving ? -1 : (epochs.get(memberKey) ?? 0),
-          instanceId: null,
           rackId: next() < 0.1 ? "rack" : null,
-          rebalanceTimeoutMs: 30_000,
-          subscribedTopicNames: ["orders"],
-          subscribedTopicRegex: null,
-          serverAssignor: null,
-          topicPartitions: [],
-          clientId: "c",
-          clientHost: "/127.0.0.1",
-        },
+        }),
         nowMs,
       );
       keep(answer);
       if (leaving || answer.response.error !== "NONE") epochs.delete(memberKey);
       else epochs.set(memberKey, answer.response.memberEpoch);
     } else if (roll < 0.75) {
-      keep(
-        groups.joinGroup(
-          {
-            requestToken: index,
-            apiVersion: 3,
-            groupId,
-            memberId: "",
-            groupInstanceId: null,
-            clientId: "c",
-            clientHost: "/127.0.0.1",
-            sessionTimeoutMs: 10_000,
-            rebalanceTimeoutMs: 10_000,
-            protocolType: "consumer",
-            protocols: [{ name: "range", metadata: new Uint8Array(0) }],
-          },
-          nowMs,
-        ),
-      );
+      keep(groups.joinGroup(joinGroupInput({ requestToken: index, apiVersion: 3, groupId }), nowMs));
     } else if (roll < 0.8) {
       keep(
         groups.deleteOffsets({ groupId, topics: [{ name: "orders", partitions: [pick([0, 1])] }] }, nowMs),

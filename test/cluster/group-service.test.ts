@@ -12,6 +12,7 @@ import { encodePartitionRecord } from "../../src/cluster/partition-groups.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
 import { readBatchHeader } from "../../src/protocol/records/batch-header.ts";
 import { InMemoryReplica } from "../support/in-memory-replica.ts";
+import { fullHeartbeatInput } from "./consumer-groups/consumer-group-harness.ts";
 
 const offsetsPartitions = 4;
 /** A topic id as the metadata hands them out (consumer group records hold its 16 bytes). */
@@ -209,23 +210,7 @@ describe("compaction", () => {
     const consumerGroup = samePartition(["cg", "cg1", "cg2", "cg3", "cg4", "cg5", "cg6"]);
     await commit(service, other, "quiet", 0, 7);
     const joined = await service.step(consumerGroup, (coordinator, nowMs) =>
-      coordinator.consumerGroupHeartbeat(
-        {
-          groupId: consumerGroup,
-          memberId: "m",
-          memberEpoch: 0,
-          instanceId: null,
-          rackId: null,
-          rebalanceTimeoutMs: 30_000,
-          subscribedTopicNames: ["orders"],
-          subscribedTopicRegex: null,
-          serverAssignor: null,
-          topicPartitions: [],
-          clientId: "c",
-          clientHost: "/127.0.0.1",
-        },
-        nowMs,
-      ),
+      coordinator.consumerGroupHeartbeat(fullHeartbeatInput({ groupId: consumerGroup }), nowMs),
     );
     if (joined === "NOT_COORDINATOR") throw new Error("not the coordinator");
     for (let round = 1; round <= 300; round++) await commit(service, "g", "busy", round % 4, round);

@@ -4,14 +4,15 @@
 // and stored, and that replaying the encoded records rebuilds both kinds of group and their offsets.
 
 import { describe, expect, test } from "bun:test";
-import type { ConsumerGroupHeartbeatInput } from "../../src/cluster/consumer-groups/index.ts";
-import type { JoinGroupInput, OffsetCommitInput } from "../../src/cluster/groups/index.ts";
+import type { OffsetCommitInput } from "../../src/cluster/groups/index.ts";
 import {
   decodePartitionRecord,
   encodePartitionRecord,
   PartitionGroups,
   type PartitionRecord,
 } from "../../src/cluster/partition-groups.ts";
+import { fullHeartbeatInput } from "./consumer-groups/consumer-group-harness.ts";
+import { joinGroupInput } from "./groups/group-harness.ts";
 
 const topicId = new Uint8Array(16).fill(7).toBase64({ alphabet: "base64url", omitPadding: true });
 const topics = (name: string) => (name === "orders" ? { topicId, partitionCount: 4 } : undefined);
@@ -28,12 +29,15 @@ class Partition {
 
   consumerJoin(groupId: string, memberId: string) {
     return this.keep(
-      this.groups.consumerGroupHeartbeat(heartbeatInput({ groupId, memberId, memberEpoch: 0 }), this.nowMs),
+      this.groups.consumerGroupHeartbeat(
+        fullHeartbeatInput({ groupId, memberId, memberEpoch: 0 }),
+        this.nowMs,
+      ),
     ).response;
   }
 
   classicJoin(groupId: string, memberId = "") {
-    return this.keep(this.groups.joinGroup(joinInput(groupId, memberId), this.nowMs)).response;
+    return this.keep(this.groups.joinGroup(joinGroupInput({ groupId, memberId }), this.nowMs)).response;
   }
 
   commit(input: Partial<OffsetCommitInput> & { groupId: string }) {
@@ -61,40 +65,6 @@ class Partition {
     fresh.onLoadComplete(this.nowMs);
     return fresh;
   }
-}
-
-function heartbeatInput(input: Partial<ConsumerGroupHeartbeatInput>): ConsumerGroupHeartbeatInput {
-  return {
-    groupId: "g",
-    memberId: "m",
-    memberEpoch: 0,
-    instanceId: null,
-    rackId: null,
-    rebalanceTimeoutMs: 30_000,
-    subscribedTopicNames: ["orders"],
-    subscribedTopicRegex: null,
-    serverAssignor: null,
-    topicPartitions: [],
-    clientId: "c",
-    clientHost: "/127.0.0.1",
-    ...input,
-  };
-}
-
-function joinInput(groupId: string, memberId: string): JoinGroupInput {
-  return {
-    requestToken: 1,
-    apiVersion: 9,
-    groupId,
-    memberId,
-    groupInstanceId: null,
-    clientId: "c",
-    clientHost: "/127.0.0.1",
-    sessionTimeoutMs: 10_000,
-    rebalanceTimeoutMs: 10_000,
-    protocolType: "consumer",
-    protocols: [{ name: "range", metadata: new Uint8Array(0) }],
-  };
 }
 
 describe("classic requests to a consumer group", () => {
@@ -135,7 +105,7 @@ describe("classic requests to a consumer group", () => {
     partition.consumerJoin("g", "m");
     partition.keep(
       partition.groups.consumerGroupHeartbeat(
-        heartbeatInput({ memberId: "m", memberEpoch: -1 }),
+        fullHeartbeatInput({ memberId: "m", memberEpoch: -1 }),
         partition.nowMs,
       ),
     );
@@ -181,7 +151,7 @@ describe("ConsumerGroupHeartbeat to a classic group", () => {
     const partition = new Partition();
     partition.commit({ groupId: "g" });
     const rejected = partition.groups.consumerGroupHeartbeat(
-      heartbeatInput({ subscribedTopicRegex: "ord.*" }),
+      fullHeartbeatInput({ subscribedTopicRegex: "ord.*" }),
       partition.nowMs,
     );
     expect(rejected.response.error).toBe("INVALID_REQUEST");
@@ -218,7 +188,7 @@ describe("offsets of a consumer group", () => {
     // m learns of n and is told to give up half its partitions; once it has, it moves to the new epoch.
     const heartbeat = () =>
       partition.keep(
-        partition.groups.consumerGroupHeartbeat(heartbeatInput({ memberId: "m", memberEpoch: first }), 0),
+        partition.groups.consumerGroupHeartbeat(fullHeartbeatInput({ memberId: "m", memberEpoch: first }), 0),
       ).response;
     expect(heartbeat().memberEpoch).toBe(first);
     const moved = heartbeat();
@@ -282,7 +252,7 @@ describe("offsets of a consumer group", () => {
     );
     partition.keep(
       partition.groups.consumerGroupHeartbeat(
-        heartbeatInput({ memberId: "m", memberEpoch: -1 }),
+        fullHeartbeatInput({ memberId: "m", memberEpoch: -1 }),
         partition.nowMs,
       ),
     );
@@ -360,7 +330,7 @@ describe("offset retention", () => {
     expect(committedTopics(partition.reloaded())).toEqual(["orders"]);
     partition.keep(
       partition.groups.consumerGroupHeartbeat(
-        heartbeatInput({ memberId: "m", memberEpoch: -1 }),
+        fullHeartbeatInput({ memberId: "m", memberEpoch: -1 }),
         partition.nowMs,
       ),
     );

@@ -67,6 +67,30 @@ const baseInput: ConsumerGroupHeartbeatInput = {
   clientHost: "/127.0.0.1",
 };
 
+/**
+ * A whole ConsumerGroupHeartbeat of member "m" of group "g" joining with nothing owned, subscribed to
+ * "orders": the request a Kafka 4 consumer sends first. Tests override what they need.
+ */
+export function fullHeartbeatInput(
+  input: Partial<ConsumerGroupHeartbeatInput> = {},
+): ConsumerGroupHeartbeatInput {
+  return {
+    groupId: "g",
+    memberId: "m",
+    memberEpoch: 0,
+    instanceId: null,
+    rackId: null,
+    rebalanceTimeoutMs: 30_000,
+    subscribedTopicNames: ["orders"],
+    subscribedTopicRegex: null,
+    serverAssignor: null,
+    topicPartitions: [],
+    clientId: "c",
+    clientHost: "/127.0.0.1",
+    ...input,
+  };
+}
+
 /** A consumer: joins, heartbeats with what it owns, adopts any assignment it is sent. */
 export class Client {
   memberId: string;

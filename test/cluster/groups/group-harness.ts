@@ -30,6 +30,24 @@ export function protocols(names: readonly string[], topics: readonly string[] = 
 
 export const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
+/** A JoinGroup of group "g" by a new member, with one "range" protocol and no subscription: tests override. */
+export function joinGroupInput(overrides: Partial<JoinGroupInput> = {}): JoinGroupInput {
+  return {
+    requestToken: 1,
+    apiVersion: 9,
+    groupId: "g",
+    memberId: "",
+    groupInstanceId: null,
+    clientId: "c",
+    clientHost: "/127.0.0.1",
+    sessionTimeoutMs: 10_000,
+    rebalanceTimeoutMs: 10_000,
+    protocolType: "consumer",
+    protocols: [{ name: "range", metadata: new Uint8Array(0) }],
+    ...overrides,
+  };
+}
+
 export class Harness {
   readonly coordinator: GroupCoordinator;
   readonly log: GroupRecord[] = [];
