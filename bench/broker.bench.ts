@@ -378,7 +378,9 @@ async function withNullBroker<T>(
 
 /**
  * 1 KiB at a steady rate with acks=-1 on one partition, with linger.ms 0 and 5 (linger alone adds up to 5 ms),
- * then the first topic read back: it holds many small batches, unlike the throughput topics.
+ * then the first topic read back: it holds many small batches, unlike the throughput topics. The rate runs
+ * unmeasured for warmUpSeconds first, as in the latency rounds: the target is for a steady rate, and in the
+ * first ~10–20 s after the throughput runs p99 is 1–2 ms higher (RESULTS.md, 2026-12-02 evening).
  */
 async function latencyRuns(broker: Broker, options: Options) {
   const runs: LatencyRun[] = [];
@@ -387,6 +389,9 @@ async function latencyRuns(broker: Broker, options: Options) {
   for (const lingerMs of [0, 5]) {
     const topic = `bench-latency-linger${lingerMs}`;
     await runLoadGenerator(["create", broker.bootstrap, topic, "1"]);
+    if (lingerMs === 0) {
+      await runLoadGenerator(latencyArgs(broker.bootstrap, topic, options.rate, warmUpSeconds, lingerMs));
+    }
     runs.push(await brokerLatencyRun(broker, topic, options, lingerMs));
   }
   const delivered = String(runs[0]?.outcome.result.delivered ?? 0);
@@ -468,7 +473,8 @@ function printLatency(runs: readonly LatencyRun[], ceiling: LatencyQuantiles, fl
   );
   console.log(
     "\nLatency: produce() → delivery callback (time.perf_counter per message), 1 KiB values, acks=all, " +
-      "1 partition. Broker Produce = its request-latency histogram over the run (bucket upper bounds). " +
+      `1 partition, after ${warmUpSeconds} s at the same rate unmeasured. Broker Produce = its request-latency ` +
+      "histogram over the run (bucket upper bounds). " +
       "'gen behind' = how far the Python generator fell behind its send schedule at worst. Ceiling: an " +
       "in-process loop with no network or broker, messages arriving at the same rate in 1 ms slices, each " +
       "covered by the next single fdatasync, zeros written ahead as the broker does " +
