@@ -94,7 +94,7 @@ export class FrameSplitter {
       this.#consume(length);
       return chunk.subarray(at, at + length);
     }
-    const out = new Uint8Array(length);
+    const out = uninitializedBytes(length);
     let filled = 0;
     while (filled < length) {
       const current = this.#chunks[this.#head]!;
@@ -124,4 +124,15 @@ export class FrameSplitter {
       this.#head = 0;
     }
   }
+}
+
+/**
+ * A buffer for a frame every byte of which is about to be copied in: taken from the allocator without zeroing
+ * (Bun's allocUnsafeSlow: memory it recycles, already faulted in), where `new Uint8Array` asks for zeroed memory
+ * and at large sizes gets fresh pages from the kernel, each faulted and cleared as the copy first touches it.
+ * A plain Uint8Array over it, not the Buffer: Buffer.slice makes a view where Uint8Array.slice copies.
+ */
+function uninitializedBytes(length: number): Uint8Array {
+  const buffer = Buffer.allocUnsafeSlow(length);
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, length);
 }

@@ -85,6 +85,24 @@ describe("FrameSplitter", () => {
     expect(splitter.next()).toBeNull();
   });
 
+  test("a frame assembled from chunks is a plain Uint8Array of its own, whose slice() copies", () => {
+    // Its memory comes from Buffer.allocUnsafeSlow; a Buffer would leak through slice(), which for a Buffer is
+    // a view: the Raft store copies small payloads with slice() so they do not pin their request's bytes.
+    const body = bodyOf(70_000, 11);
+    const bytes = framed(body);
+    const splitter = new FrameSplitter({ frameBytesMax: 1 << 20 });
+    splitter.push(bytes.subarray(0, 40_000));
+    splitter.push(bytes.subarray(40_000));
+    const frame = splitter.next() as Uint8Array;
+    expect(Object.getPrototypeOf(frame)).toBe(Uint8Array.prototype);
+    expect(frame.byteOffset).toBe(0);
+    expect(frame.buffer.byteLength).toBe(body.length);
+    const copy = frame.slice(0, 10);
+    copy[0] = frame[0]! ^ 0xff;
+    expect(frame[0]).toBe(body[0]!);
+    expect(frame).toEqual(body);
+  });
+
   test("takes frames only on demand, keeping the rest buffered", () => {
     const splitter = new FrameSplitter({ frameBytesMax: 1024 });
     splitter.push(stream);
