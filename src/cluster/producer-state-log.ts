@@ -11,6 +11,10 @@
 // A truncation (a divergent suffix cut, a failed write undone) deletes the snapshots above the new end at once
 // (a reopen must never start from batches the log lost) and marks the table stale; it is rebuilt from the
 // latest snapshot at its next use, outside the log's own write path.
+//
+// A roll's snapshot is written and fsynced on the thread pool (as Kafka flushes it from its scheduler), not on
+// the event loop every produce waits on. Losing it to a crash costs only a longer replay at the next open. A
+// truncation, restart or close drops any still in flight, so none lands over what they changed.
 
 import { assert } from "../base/assert.ts";
 import { readInt32, readInt64AsNumber } from "../protocol/primitives/big-endian.ts";
@@ -34,6 +38,10 @@ export class ProducerStateLog implements LogListener {
   /** The table holds the producers of the log below this offset (unless stale). */
   private endOffset: number;
   private stale = true;
+  /** Bumped by whatever may make an in-flight background snapshot wrong (truncation, restart, close). */
+  private generation = 0;
+  private backgroundWrites = 0;
+  private readonly inFlight = new Set<Promise<void>>();
   private readonly files: ProducerSnapshotFiles;
   private readonly logLine: (line: string) => void;
 
@@ -66,6 +74,11 @@ export class ProducerStateLog implements LogListener {
     return this.files.snapshotOffsets;
   }
 
+  /** Resolves once every background snapshot begun so far has landed, been dropped or failed (logged). */
+  async settled(): Promise<void> {
+    while (this.inFlight.size > 0) await Promise.all(this.inFlight);
+  }
+
   onAppend(bytes: Uint8Array): void {
     if (this.stale) return;
     for (const { position } of scanBatches(bytes, { verifyCrc: false }).spans) {
@@ -86,10 +99,11 @@ export class ProducerStateLog implements LogListener {
   onRoll(baseOffset: number): void {
     this.refresh();
     assert(this.endOffset === baseOffset, `producer state at ${this.endOffset}, roll at ${baseOffset}`);
-    this.writeSnapshot();
+    this.writeSnapshotInBackground();
   }
 
   onTruncate(endOffset: number): void {
+    this.generation += 1;
     if (endOffset < this.endOffset) this.stale = true;
     try {
       this.files.deleteAbove(endOffset);
@@ -103,6 +117,7 @@ export class ProducerStateLog implements LogListener {
 
   onRestart(offset: number): void {
     // What producers wrote below the new start is unknown here (Kafka's truncateFullyAndStartAt).
+    this.generation += 1;
     this.files.deleteAll();
     this.table = new ProducerStateTable();
     this.endOffset = offset;
@@ -121,6 +136,7 @@ export class ProducerStateLog implements LogListener {
   }
 
   onClose(endOffset: number): void {
+    this.generation += 1;
     // Kafka snapshots at a clean shutdown too: the next open then loads it and replays nothing.
     if (this.stale || this.files.latestOffset === endOffset) return;
     assert(this.endOffset === endOffset, `producer state at ${this.endOffset}, log closed at ${endOffset}`);
@@ -137,6 +153,32 @@ export class ProducerStateLog implements LogListener {
     rebuildProducerState(this.log, this.table, Math.max(loaded?.offset ?? start, start));
     this.endOffset = end;
     this.stale = false;
+  }
+
+  /**
+   * writeSnapshot() off the event loop. The table is encoded now; the file lands only if nothing that bumps
+   * the generation came meanwhile, and only at or above the log start (a reopen replays from the start).
+   */
+  private writeSnapshotInBackground(): void {
+    const offset = this.endOffset;
+    const generation = this.generation;
+    this.backgroundWrites += 1;
+    const written = this.files
+      .writeInBackground(offset, this.table.toSnapshot(), {
+        tag: String(this.backgroundWrites),
+        isCurrent: () => generation === this.generation && offset >= this.log.logStartOffset,
+      })
+      .then(
+        () => {},
+        (error: unknown) => {
+          if (generation !== this.generation) return; // closed or cut back meanwhile: it no longer matters
+          this.logLine(
+            `${this.log.dir}: cannot write the producer snapshot at ${offset}: ${describeError(error)}`,
+          );
+        },
+      )
+      .finally(() => this.inFlight.delete(written));
+    this.inFlight.add(written);
   }
 
   /** A snapshot at the table's end; failing to write one only makes a later reopen replay more. */

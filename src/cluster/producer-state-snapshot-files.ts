@@ -4,7 +4,7 @@
 // the next older one is tried. The offsets present are listed once at open and then tracked in memory.
 
 import { join } from "node:path";
-import { writeFileAtomic } from "../storage/atomic-file.ts";
+import { writeFileAtomic, writeFileAtomicInBackground } from "../storage/atomic-file.ts";
 import { parseOffsetFileName, segmentFileStem } from "../storage/segment-name.ts";
 import { describeError } from "../storage/storage-error.ts";
 import { readFully, type StorageFs } from "../storage/storage-fs.ts";
@@ -55,10 +55,39 @@ export class ProducerSnapshotFiles {
 
   write(offset: number, entries: readonly ProducerSnapshotEntry[]): void {
     writeFileAtomic(this.storageFs, this.pathOf(offset), encodeProducerSnapshot(offset, entries));
-    if (!this.offsets.includes(offset)) {
-      this.offsets.push(offset);
-      this.offsets.sort((a, b) => a - b);
-    }
+    this.list(offset);
+  }
+
+  /**
+   * write() with both fsyncs on the thread pool. `isCurrent` is asked just before the rename, and the offset
+   * is listed in that same turn, so a deletion that comes later always finds the landed file (one whose rename
+   * then fails is listed without a file: the next load skips it as unreadable). Resolves true once the
+   * snapshot is durable, false if `isCurrent` dropped it; rejects if it could not be written.
+   */
+  writeInBackground(
+    offset: number,
+    entries: readonly ProducerSnapshotEntry[],
+    options: { tag: string; isCurrent: () => boolean },
+  ): Promise<boolean> {
+    return writeFileAtomicInBackground(
+      this.storageFs,
+      this.pathOf(offset),
+      encodeProducerSnapshot(offset, entries),
+      {
+        tag: options.tag,
+        isCurrent: () => {
+          if (!options.isCurrent()) return false;
+          this.list(offset);
+          return true;
+        },
+      },
+    );
+  }
+
+  private list(offset: number): void {
+    if (this.offsets.includes(offset)) return;
+    this.offsets.push(offset);
+    this.offsets.sort((a, b) => a - b);
   }
 
   /** The newest snapshot at or below `offsetMax` that reads back whole; damaged ones are deleted on the way. */

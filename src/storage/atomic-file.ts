@@ -24,13 +24,13 @@ export function writeFileAtomic(storageFs: StorageFs, path: string, content: str
 export async function writeFileAtomicInBackground(
   storageFs: StorageFs,
   path: string,
-  content: string,
+  content: string | Uint8Array,
   options: { tag: string; isCurrent: () => boolean },
 ): Promise<boolean> {
   const temporary = `${path}.${options.tag}${temporaryFileSuffix}`;
   const fd = storageFs.create(temporary);
   try {
-    storageFs.writeAll(fd, new TextEncoder().encode(content), 0);
+    storageFs.writeAll(fd, typeof content === "string" ? new TextEncoder().encode(content) : content, 0);
     await storageFs.datasync(fd);
   } catch (error) {
     // A full disk fails every minute: leave no temporary behind each time (the next open would remove it).

@@ -21,6 +21,7 @@ import {
   logConfigOf,
   nodeStorageFs,
   type PartitionLog,
+  type StorageFs,
 } from "../../src/storage/index.ts";
 import { makeTempDir } from "../storage/temp-dir.ts";
 
@@ -86,6 +87,37 @@ async function writeHistory(log: PartitionLog, plainCount: number): Promise<void
   for (let index = 0; index < plainCount; index++) await log.append(plainBatch(), { leaderEpoch: 0 });
 }
 
+/** Snapshot storage that records the calls that block the event loop, and can hold the background fsyncs. */
+function snapshotFs(options: { holdSyncs?: boolean } = {}) {
+  const blockingCalls: string[] = [];
+  const held: (() => void)[] = [];
+  const spyFs: StorageFs = {
+    ...nodeStorageFs,
+    datasync(fd) {
+      if (!options.holdSyncs) return nodeStorageFs.datasync(fd);
+      return new Promise<void>((resolve) => held.push(resolve)).then(() => nodeStorageFs.datasync(fd));
+    },
+    datasyncSync(fd) {
+      blockingCalls.push("datasyncSync");
+      nodeStorageFs.datasyncSync(fd);
+    },
+    writeFileSynced(path, bytes) {
+      blockingCalls.push("writeFileSynced");
+      nodeStorageFs.writeFileSynced(path, bytes);
+    },
+    syncDir(path) {
+      blockingCalls.push("syncDir");
+      nodeStorageFs.syncDir(path);
+    },
+  };
+  const release = () => {
+    for (const resolve of held.splice(0)) resolve();
+  };
+  return { spyFs, blockingCalls, release, heldCount: () => held.length };
+}
+
+const temporariesIn = (dir: string) => readdirSync(join(dir, "t-0")).filter((name) => name.endsWith(".tmp"));
+
 function snapshotFiles(dir: string): string[] {
   return readdirSync(join(dir, "t-0"))
     .filter((name) => name.endsWith(".snapshot"))
@@ -118,9 +150,10 @@ describe("producer state snapshots", () => {
   test("a retry of a batch in a sealed segment is a duplicate with its original offsets after a restart", async () => {
     const dir = dataDir();
     const log = openLog(dir);
-    ProducerStateLog.open(log);
+    const state = ProducerStateLog.open(log);
     await writeHistory(log, 3);
     expect(log.segmentCount).toBeGreaterThanOrEqual(5);
+    await state.settled();
     expect(snapshotFiles(dir)).toContain(producerSnapshotFileName(9));
 
     const reopened = await reopen(dir);
@@ -172,8 +205,9 @@ describe("producer state snapshots", () => {
   test("a damaged latest snapshot is skipped with a log line; an older one and the log fill in", async () => {
     const dir = dataDir();
     const log = openLog(dir);
-    ProducerStateLog.open(log);
+    const writing = ProducerStateLog.open(log);
     await writeHistory(log, 2);
+    await writing.settled();
     await closeLogs();
     // The rolls' snapshots and the one written at the clean close.
     const files = snapshotFiles(dir);
@@ -204,6 +238,7 @@ describe("producer state snapshots", () => {
     const log = openLog(dir);
     const state = ProducerStateLog.open(log);
     await writeHistory(log, 1);
+    await state.settled();
     expect(snapshotFiles(dir)).toContain(producerSnapshotFileName(9));
     log.truncate(6);
     expect(snapshotFiles(dir).every((name) => Number(name.slice(0, 20)) <= 6)).toBe(true);
@@ -253,13 +288,64 @@ describe("producer state snapshots", () => {
     const fullDisk = new FaultInjectingFs(nodeStorageFs);
     fullDisk.writeBytesLeft = 0;
     const lines: string[] = [];
-    ProducerStateLog.open(log, { storageFs: fullDisk, logLine: (line) => lines.push(line) });
+    const state = ProducerStateLog.open(log, { storageFs: fullDisk, logLine: (line) => lines.push(line) });
     await writeHistory(log, 1);
+    await state.settled();
     expect(log.segmentCount).toBeGreaterThanOrEqual(4);
     expect(snapshotFiles(dir)).toEqual([]);
     expect(lines.some((line) => line.includes("cannot write the producer snapshot"))).toBe(true);
     const table = ProducerStateLog.open(await reopen(dir)).copyTable();
     expect(table.check(retryOf(0, 3))).toMatchObject({ kind: "duplicate", placement: { baseOffset: 0 } });
+  });
+
+  test("a roll's snapshot is written and fsynced on the thread pool, not on the event loop", async () => {
+    const dir = dataDir();
+    const log = openLog(dir);
+    const { spyFs, blockingCalls } = snapshotFs();
+    const state = ProducerStateLog.open(log, { storageFs: spyFs });
+    await writeHistory(log, 1);
+    expect(log.segmentCount).toBeGreaterThanOrEqual(4);
+    expect(blockingCalls).toEqual([]);
+    await state.settled();
+    expect(snapshotFiles(dir)).toEqual([3, 6, 9].map(producerSnapshotFileName));
+    expect(temporariesIn(dir)).toEqual([]);
+    // And they are what a reopen starts from.
+    const table = ProducerStateLog.open(await reopen(dir)).copyTable();
+    expect(table.check(retryOf(6, 3))).toMatchObject({ kind: "duplicate", placement: { baseOffset: 6 } });
+  });
+
+  test("a truncation while a roll's snapshot is in flight keeps it from landing", async () => {
+    const dir = dataDir();
+    const log = openLog(dir);
+    const { spyFs, heldCount, release } = snapshotFs({ holdSyncs: true });
+    const state = ProducerStateLog.open(log, { storageFs: spyFs });
+    await writeHistory(log, 1);
+    expect(heldCount()).toBe(3);
+    log.truncate(6);
+    release();
+    await state.settled();
+    // The snapshot at 9 describes batches the truncation cut: it must not appear once its sync returns.
+    expect(snapshotFiles(dir).every((name) => Number(name.slice(0, 20)) <= 6)).toBe(true);
+    expect(temporariesIn(dir)).toEqual([]);
+    await log.append(producerBatch(0, 3, 1), { leaderEpoch: 1 });
+    const reopened = ProducerStateLog.open(await reopen(dir)).copyTable();
+    expect(reopened.check(retryOf(6, 3, 0)).kind).toBe("error");
+  });
+
+  test("a roll's snapshot that the log start passed while it was in flight does not land", async () => {
+    const dir = dataDir();
+    const log = openLog(dir);
+    const { spyFs, heldCount, release } = snapshotFs({ holdSyncs: true });
+    const state = ProducerStateLog.open(log, { storageFs: spyFs });
+    await writeHistory(log, 2);
+    expect(heldCount()).toBe(4);
+    log.highWatermark = log.logEndOffset;
+    log.deleteRecords(log.logEndOffset);
+    release();
+    await state.settled();
+    // Only the snapshot the start's advance wrote at once: older ones would sit below the start, unused.
+    expect(snapshotFiles(dir)).toEqual([producerSnapshotFileName(log.logEndOffset)]);
+    expect(temporariesIn(dir)).toEqual([]);
   });
 
   test("a replica that starts leading a new term knows the batches it received as a follower", async () => {
