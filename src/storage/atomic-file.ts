@@ -15,8 +15,9 @@ export function writeFileAtomic(storageFs: StorageFs, path: string, content: str
 }
 
 /**
- * writeFileAtomic with both fsyncs on the thread pool, so the event loop never waits for the disk. Such
- * writes may overlap each other and synchronous ones; each has a temporary name of its own (`tag`), and
+ * writeFileAtomic with the temporary's creation and both fsyncs on the thread pool, so the event loop never
+ * waits for the disk. Such writes may overlap each other and synchronous ones; each has a temporary name of
+ * its own (`tag`), and
  * `isCurrent`, asked just before the rename, lets the caller drop one that a newer write has overtaken, so
  * an older content never lands over a newer one. Resolves true once the content is durable under `path`,
  * false if it was dropped.
@@ -28,7 +29,7 @@ export async function writeFileAtomicInBackground(
   options: { tag: string; isCurrent: () => boolean },
 ): Promise<boolean> {
   const temporary = `${path}.${options.tag}${temporaryFileSuffix}`;
-  const fd = storageFs.create(temporary);
+  const fd = await storageFs.createAsync(temporary);
   try {
     storageFs.writeAll(fd, typeof content === "string" ? new TextEncoder().encode(content) : content, 0);
     await storageFs.datasync(fd);

@@ -13,7 +13,7 @@ export class FaultInjectingFs implements StorageFs {
   /** Makes the next write or sync fail with this code (once each). */
   failNextWrite: string | null = null;
   failNextSync: string | null = null;
-  /** Makes every create() fail with this code while set. */
+  /** Makes every create() and createAsync() fail with this code while set. */
   failCreate: string | null = null;
 
   constructor(private readonly inner: StorageFs) {}
@@ -24,6 +24,10 @@ export class FaultInjectingFs implements StorageFs {
   create(path: string): number {
     if (this.failCreate) throw errnoError(this.failCreate, "create");
     return this.inner.create(path);
+  }
+  createAsync(path: string): Promise<number> {
+    if (this.failCreate) return Promise.reject(errnoError(this.failCreate, "create"));
+    return this.inner.createAsync(path);
   }
   close(fd: number): void {
     this.inner.close(fd);

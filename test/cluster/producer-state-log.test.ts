@@ -93,6 +93,10 @@ function snapshotFs(options: { holdSyncs?: boolean } = {}) {
   const held: (() => void)[] = [];
   const spyFs: StorageFs = {
     ...nodeStorageFs,
+    create(path) {
+      blockingCalls.push("create");
+      return nodeStorageFs.create(path);
+    },
     datasync(fd) {
       if (!options.holdSyncs) return nodeStorageFs.datasync(fd);
       return new Promise<void>((resolve) => held.push(resolve)).then(() => nodeStorageFs.datasync(fd));
@@ -320,6 +324,7 @@ describe("producer state snapshots", () => {
     const { spyFs, heldCount, release } = snapshotFs({ holdSyncs: true });
     const state = ProducerStateLog.open(log, { storageFs: spyFs });
     await writeHistory(log, 1);
+    for (let i = 0; i < 100 && heldCount() < 3; i++) await Bun.sleep(1);
     expect(heldCount()).toBe(3);
     log.truncate(6);
     release();
@@ -338,6 +343,7 @@ describe("producer state snapshots", () => {
     const { spyFs, heldCount, release } = snapshotFs({ holdSyncs: true });
     const state = ProducerStateLog.open(log, { storageFs: spyFs });
     await writeHistory(log, 2);
+    for (let i = 0; i < 100 && heldCount() < 4; i++) await Bun.sleep(1);
     expect(heldCount()).toBe(4);
     log.highWatermark = log.logEndOffset;
     log.deleteRecords(log.logEndOffset);

@@ -274,7 +274,11 @@ function blockingCallsFs(options: { holdCheckpointSyncs?: boolean } = {}) {
   const spyFs: StorageFs = {
     ...nodeStorageFs,
     create(path) {
-      const fd = nodeStorageFs.create(path);
+      blockingCalls.push(`create ${path.split("/").at(-1)}`);
+      return nodeStorageFs.create(path);
+    },
+    async createAsync(path) {
+      const fd = await nodeStorageFs.createAsync(path);
       if (path.endsWith(".tmp")) checkpointTemporaries.add(fd);
       return fd;
     },
@@ -328,8 +332,15 @@ describe("background checkpoints", () => {
     for (let i = 0; i < 3; i++) await log.append(makeBatch({ seed: i }), { leaderEpoch: 0 });
     blockingCalls.length = 0;
     log.roll();
-    // The old segment's last fdatasync and the new file's directory entry stay synchronous; the checkpoint not.
-    expect(blockingCalls).toEqual(["datasyncSync", "syncDir"]);
+    // The old segment's last fdatasync, the new segment's files and their directory entries stay synchronous;
+    // the checkpoint, its temporary's creation included, does not.
+    expect(blockingCalls).toEqual([
+      "datasyncSync",
+      "create 00000000000000000003.log",
+      "create 00000000000000000003.index",
+      "create 00000000000000000003.timeindex",
+      "syncDir",
+    ]);
     const landed = () => (checkpointOf(harness.dir) as { recoveryPoint?: number }).recoveryPoint === 3;
     for (let i = 0; i < 100 && !landed(); i++) await Bun.sleep(2);
     expect(checkpointOf(harness.dir)).toMatchObject({ recoveryPoint: 3 });
@@ -342,6 +353,7 @@ describe("background checkpoints", () => {
     const log = harness.open();
     for (let i = 0; i < 20; i++) await log.append(makeBatch({ seed: i }), { leaderEpoch: i < 10 ? 1 : 2 });
     const background = log.checkpointInBackground();
+    for (let i = 0; i < 100 && heldCount() === 0; i++) await Bun.sleep(1);
     expect(heldCount()).toBe(1);
     // The background write holds recovery point 20; the truncation lowers it to 10 and writes that at once.
     expect(log.truncate(10)).toBe(10);
