@@ -1,5 +1,6 @@
 // Storage engine benchmark: group-committed append throughput (1 KiB and 16 KiB batches, 1/8/64 concurrent
-// appenders, flush policy "every"), fdatasync latency, and sequential read throughput from the page cache.
+// appenders, flush policy "every"), fdatasync latency, sequential read throughput from the page cache, and
+// how long a segment roll holds the event loop.
 // The ceiling is measured in the same run: a plain loop of the same writes with one fdatasync per group of
 // as many batches as there are appenders, keeping zeros written ahead as the log does. Run:
 // bun bench/storage.bench.ts
@@ -8,6 +9,8 @@ import * as fs from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ProducerStateLog } from "../src/cluster/producer-state-log.ts";
+import { buildBatch } from "../src/protocol/records/batch-builder.ts";
 import { batchHeaderBytes, batchOffsets, writeBatchCrc } from "../src/protocol/records/batch-header.ts";
 import { FilePool } from "../src/storage/file-pool.ts";
 import { logConfigOf } from "../src/storage/log-config.ts";
@@ -170,6 +173,69 @@ async function readRun() {
   return results;
 }
 
+const rollSegmentBytes = 256 * 1024;
+const rollsMeasured = 100;
+
+/**
+ * The event-loop time of each roll of a partition's log as the broker opens it (with its producer-state
+ * listener, which snapshots at every roll), idempotent 8 KiB batches into 256 KiB segments.
+ */
+async function rollRun(): Promise<number[]> {
+  const dir = join(root, "rolls");
+  const log = PartitionLog.open({
+    dir,
+    config: logConfigOf({ segmentBytes: rollSegmentBytes }),
+    pool: new FilePool(nodeStorageFs, 16),
+    log: () => {},
+  });
+  const producers = ProducerStateLog.open(log, { logLine: () => {} });
+  const roll = log.roll.bind(log);
+  const rollMs: number[] = [];
+  log.roll = () => {
+    const started = performance.now();
+    roll();
+    rollMs.push(performance.now() - started);
+  };
+  const value = new Uint8Array(1024).fill(7);
+  for (let sequence = 0; rollMs.length < rollsMeasured; sequence += 8) {
+    const records = Array.from({ length: 8 }, () => ({ key: null, value, timestamp: Date.now() }));
+    const batch = buildBatch(records, { producerId: 1n, producerEpoch: 0, baseSequence: sequence });
+    await log.append(batch, { leaderEpoch: 0 });
+  }
+  await producers.settled();
+  await log.close();
+  return rollMs.sort((a, b) => a - b);
+}
+
+/**
+ * The ceiling: the file-system calls a roll cannot leave to the thread pool, in a plain loop — cut the zeros
+ * after the last batch, fdatasync the sealed file, create the next segment's three files, fsync the directory.
+ */
+function rollCeiling(): number[] {
+  const dir = join(root, "roll-ceiling");
+  fs.mkdirSync(dir);
+  const zeros = new Uint8Array(rollSegmentBytes);
+  const rollMs: number[] = [];
+  let fd = fs.openSync(join(dir, "0.log"), "w+");
+  for (let index = 1; index <= rollsMeasured; index++) {
+    fs.writeSync(fd, zeros, 0, zeros.length, 0);
+    fs.fdatasyncSync(fd);
+    const started = performance.now();
+    fs.ftruncateSync(fd, zeros.length / 2);
+    fs.fdatasyncSync(fd);
+    fs.closeSync(fd);
+    fd = fs.openSync(join(dir, `${index}.log`), "w+");
+    fs.closeSync(fs.openSync(join(dir, `${index}.index`), "w+"));
+    fs.closeSync(fs.openSync(join(dir, `${index}.timeindex`), "w+"));
+    const dirFd = fs.openSync(dir, "r");
+    fs.fsyncSync(dirFd);
+    fs.closeSync(dirFd);
+    rollMs.push(performance.now() - started);
+  }
+  fs.closeSync(fd);
+  return rollMs.sort((a, b) => a - b);
+}
+
 // Rows print as they are measured: the whole run takes ~20 s.
 console.log("Appends (flush policy every):");
 console.log(
@@ -190,4 +256,17 @@ for (const batchBytes of [1024, 16 * 1024]) {
 console.log("\nSequential reads from the page cache (256 MiB of 16 KiB batches, 3 passes):");
 for (const result of await readRun())
   console.log(`| ${result.label} | ${result.gbPerSecond.toFixed(2)} GB/s |`);
+console.log(
+  `\nSegment rolls: event-loop time of each of ${rollsMeasured} rolls (idempotent 8 KiB batches, ` +
+    `${rollSegmentBytes / 1024} KiB segments, producer snapshots on):`,
+);
+console.log("| roll | p50 ms | p90 ms | max ms |");
+console.log("|---|---|---|---|");
+const rollQuantiles = (label: string, sorted: number[]) =>
+  console.log(
+    `| ${label} | ${percentile(sorted, 0.5).toFixed(3)} | ${percentile(sorted, 0.9).toFixed(3)} | ` +
+      `${sorted.at(-1)!.toFixed(3)} |`,
+  );
+rollQuantiles("PartitionLog.roll()", await rollRun());
+rollQuantiles("ceiling: truncate, fdatasync, 3 creates, directory fsync", rollCeiling());
 rmSync(root, { recursive: true, force: true });
