@@ -21,8 +21,8 @@ import {
   logConfigOf,
   nodeStorageFs,
   type PartitionLog,
-  type StorageFs,
 } from "../../src/storage/index.ts";
+import { blockingCallsFs } from "../storage/blocking-calls-fs.ts";
 import { makeTempDir } from "../storage/temp-dir.ts";
 
 const producerId = 7n;
@@ -85,39 +85,6 @@ function retryOf(sequence: number, count: number, producerEpoch = 0): ProducerBa
 async function writeHistory(log: PartitionLog, plainCount: number): Promise<void> {
   for (const sequence of [0, 3, 6]) await log.append(producerBatch(sequence, 3), { leaderEpoch: 0 });
   for (let index = 0; index < plainCount; index++) await log.append(plainBatch(), { leaderEpoch: 0 });
-}
-
-/** Snapshot storage that records the calls that block the event loop, and can hold the background fsyncs. */
-function snapshotFs(options: { holdSyncs?: boolean } = {}) {
-  const blockingCalls: string[] = [];
-  const held: (() => void)[] = [];
-  const spyFs: StorageFs = {
-    ...nodeStorageFs,
-    create(path) {
-      blockingCalls.push("create");
-      return nodeStorageFs.create(path);
-    },
-    datasync(fd) {
-      if (!options.holdSyncs) return nodeStorageFs.datasync(fd);
-      return new Promise<void>((resolve) => held.push(resolve)).then(() => nodeStorageFs.datasync(fd));
-    },
-    datasyncSync(fd) {
-      blockingCalls.push("datasyncSync");
-      nodeStorageFs.datasyncSync(fd);
-    },
-    writeFileSynced(path, bytes) {
-      blockingCalls.push("writeFileSynced");
-      nodeStorageFs.writeFileSynced(path, bytes);
-    },
-    syncDir(path) {
-      blockingCalls.push("syncDir");
-      nodeStorageFs.syncDir(path);
-    },
-  };
-  const release = () => {
-    for (const resolve of held.splice(0)) resolve();
-  };
-  return { spyFs, blockingCalls, release, heldCount: () => held.length };
 }
 
 const temporariesIn = (dir: string) => readdirSync(join(dir, "t-0")).filter((name) => name.endsWith(".tmp"));
@@ -305,7 +272,7 @@ describe("producer state snapshots", () => {
   test("a roll's snapshot is written and fsynced on the thread pool, not on the event loop", async () => {
     const dir = dataDir();
     const log = openLog(dir);
-    const { spyFs, blockingCalls } = snapshotFs();
+    const { spyFs, blockingCalls } = blockingCallsFs();
     const state = ProducerStateLog.open(log, { storageFs: spyFs });
     await writeHistory(log, 1);
     expect(log.segmentCount).toBeGreaterThanOrEqual(4);
@@ -321,11 +288,10 @@ describe("producer state snapshots", () => {
   test("a truncation while a roll's snapshot is in flight keeps it from landing", async () => {
     const dir = dataDir();
     const log = openLog(dir);
-    const { spyFs, heldCount, release } = snapshotFs({ holdSyncs: true });
+    const { spyFs, untilHeld, release } = blockingCallsFs({ holdBackgroundSyncs: true });
     const state = ProducerStateLog.open(log, { storageFs: spyFs });
     await writeHistory(log, 1);
-    for (let i = 0; i < 100 && heldCount() < 3; i++) await Bun.sleep(1);
-    expect(heldCount()).toBe(3);
+    expect(await untilHeld(3)).toBe(3);
     log.truncate(6);
     release();
     await state.settled();
@@ -340,11 +306,10 @@ describe("producer state snapshots", () => {
   test("a roll's snapshot that the log start passed while it was in flight does not land", async () => {
     const dir = dataDir();
     const log = openLog(dir);
-    const { spyFs, heldCount, release } = snapshotFs({ holdSyncs: true });
+    const { spyFs, untilHeld, release } = blockingCallsFs({ holdBackgroundSyncs: true });
     const state = ProducerStateLog.open(log, { storageFs: spyFs });
     await writeHistory(log, 2);
-    for (let i = 0; i < 100 && heldCount() < 4; i++) await Bun.sleep(1);
-    expect(heldCount()).toBe(4);
+    expect(await untilHeld(4)).toBe(4);
     log.highWatermark = log.logEndOffset;
     log.deleteRecords(log.logEndOffset);
     release();

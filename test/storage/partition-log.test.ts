@@ -7,8 +7,9 @@ import { join } from "node:path";
 import { batchOffsets, readBatchHeader } from "../../src/protocol/records/batch-header.ts";
 import { decodeCheckpoint } from "../../src/storage/checkpoint-format.ts";
 import { OffsetOutOfRangeError } from "../../src/storage/storage-error.ts";
-import { nodeStorageFs, type StorageFs } from "../../src/storage/storage-fs.ts";
+import { nodeStorageFs } from "../../src/storage/storage-fs.ts";
 import { baseOffsetOf, concatBytes, makeBatch } from "./batch-fixture.ts";
+import { blockingCallsFs } from "./blocking-calls-fs.ts";
 import { type Harness, makeHarness } from "./log-harness.ts";
 import { makeTempDir } from "./temp-dir.ts";
 
@@ -267,44 +268,6 @@ describe("segments", () => {
  * node:fs that records every call that makes the event loop wait for the disk, and can hold back the
  * fdatasync of checkpoint temporaries until `release` is called.
  */
-function blockingCallsFs(options: { holdCheckpointSyncs?: boolean } = {}) {
-  const blockingCalls: string[] = [];
-  const checkpointTemporaries = new Set<number>();
-  const held: (() => void)[] = [];
-  const spyFs: StorageFs = {
-    ...nodeStorageFs,
-    create(path) {
-      blockingCalls.push(`create ${path.split("/").at(-1)}`);
-      return nodeStorageFs.create(path);
-    },
-    async createAsync(path) {
-      const fd = await nodeStorageFs.createAsync(path);
-      if (path.endsWith(".tmp")) checkpointTemporaries.add(fd);
-      return fd;
-    },
-    datasync(fd) {
-      if (!options.holdCheckpointSyncs || !checkpointTemporaries.has(fd)) return nodeStorageFs.datasync(fd);
-      return new Promise<void>((resolve) => held.push(resolve)).then(() => nodeStorageFs.datasync(fd));
-    },
-    datasyncSync(fd) {
-      blockingCalls.push("datasyncSync");
-      nodeStorageFs.datasyncSync(fd);
-    },
-    writeFileSynced(path, bytes) {
-      blockingCalls.push(`writeFileSynced ${path.split("/").at(-1)}`);
-      nodeStorageFs.writeFileSynced(path, bytes);
-    },
-    syncDir(path) {
-      blockingCalls.push("syncDir");
-      nodeStorageFs.syncDir(path);
-    },
-  };
-  const release = () => {
-    for (const resolve of held.splice(0)) resolve();
-  };
-  return { spyFs, blockingCalls, release, heldCount: () => held.length };
-}
-
 const checkpointOf = (dir: string) => decodeCheckpoint(readFileSync(join(dir, "log-checkpoint"), "utf8"));
 const temporariesIn = (dir: string) => readdirSync(dir).filter((name) => name.endsWith(".tmp"));
 
@@ -348,13 +311,12 @@ describe("background checkpoints", () => {
   });
 
   test("one overtaken by a synchronous checkpoint (a truncation) never lands over it", async () => {
-    const { spyFs, release, heldCount } = blockingCallsFs({ holdCheckpointSyncs: true });
+    const { spyFs, release, untilHeld } = blockingCallsFs({ holdBackgroundSyncs: true });
     harness = makeHarness(temp.path, { storageFs: spyFs });
     const log = harness.open();
     for (let i = 0; i < 20; i++) await log.append(makeBatch({ seed: i }), { leaderEpoch: i < 10 ? 1 : 2 });
     const background = log.checkpointInBackground();
-    for (let i = 0; i < 100 && heldCount() === 0; i++) await Bun.sleep(1);
-    expect(heldCount()).toBe(1);
+    expect(await untilHeld(1)).toBe(1);
     // The background write holds recovery point 20; the truncation lowers it to 10 and writes that at once.
     expect(log.truncate(10)).toBe(10);
     expect(checkpointOf(harness.dir)).toMatchObject({ recoveryPoint: 10 });
