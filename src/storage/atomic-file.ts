@@ -17,10 +17,9 @@ export function writeFileAtomic(storageFs: StorageFs, path: string, content: str
 /**
  * writeFileAtomic with the temporary's creation and both fsyncs on the thread pool, so the event loop never
  * waits for the disk. Such writes may overlap each other and synchronous ones; each has a temporary name of
- * its own (`tag`), and
- * `isCurrent`, asked just before the rename, lets the caller drop one that a newer write has overtaken, so
- * an older content never lands over a newer one. Resolves true once the content is durable under `path`,
- * false if it was dropped.
+ * its own (`tag`), and `isCurrent`, asked just before the rename, lets the caller drop one that a newer write
+ * has overtaken, so an older content never lands over a newer one. Resolves true once the content is durable
+ * under `path`, false if it was dropped.
  */
 export async function writeFileAtomicInBackground(
   storageFs: StorageFs,

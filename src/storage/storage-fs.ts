@@ -40,6 +40,8 @@ export interface StorageFs {
   syncDirAsync(path: string): Promise<void>;
 }
 
+const removeTreeAttempts = 3;
+
 export const nodeStorageFs: StorageFs = {
   openExisting: (path) => fs.openSync(path, "r+"),
   create: (path) => fs.openSync(path, "w+"),
@@ -80,7 +82,19 @@ export const nodeStorageFs: StorageFs = {
   },
   rename: (from, to) => fs.renameSync(from, to),
   unlink: (path) => fs.unlinkSync(path),
-  removeTree: (path) => fs.rmSync(path, { recursive: true, force: true }),
+  removeTree(path) {
+    // A background write's temporary created on the thread pool while the tree is being removed makes the
+    // final rmdir fail with ENOTEMPTY (the write then fails quietly, its directory gone): another pass takes it.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        fs.rmSync(path, { recursive: true, force: true });
+        return;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ENOTEMPTY" || attempt === removeTreeAttempts)
+          throw error;
+      }
+    }
+  },
   mkdirs: (path) => {
     fs.mkdirSync(path, { recursive: true });
   },
