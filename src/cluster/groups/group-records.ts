@@ -7,6 +7,7 @@
 // are read as 4, since KIP-915 only lets later versions add tagged fields.
 
 import { assert } from "../../base/assert.ts";
+import { copyBytes } from "../../base/bytes.ts";
 import { ByteReader } from "../../protocol/primitives/byte-reader.ts";
 import { ByteWriter } from "../../protocol/primitives/byte-writer.ts";
 import { ProtocolError } from "../../protocol/protocol-error.ts";
@@ -177,8 +178,8 @@ function decodeMember(reader: FieldReader, version: number): GroupMetadataMember
   const clientHost = reader.string("members.clientHost");
   const rebalanceTimeoutMs = version >= 1 ? reader.int32("members.rebalanceTimeout") : -1;
   const sessionTimeoutMs = reader.int32("members.sessionTimeout");
-  const subscription = reader.bytes("members.subscription").slice();
-  const assignment = reader.bytes("members.assignment").slice();
+  const subscription = copyBytes(reader.bytes("members.subscription"));
+  const assignment = copyBytes(reader.bytes("members.assignment"));
   reader.taggedFields("members");
   return {
     memberId,

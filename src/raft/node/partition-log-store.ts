@@ -10,6 +10,7 @@
 
 import { join } from "node:path";
 import { assert } from "../../base/assert.ts";
+import { copyBytes } from "../../base/bytes.ts";
 import { stampBatch } from "../../protocol/records/batch-header.ts";
 import { buildLeaderChangeBatch } from "../../protocol/records/control-record.ts";
 import { readFileIfExists, writeFileAtomic } from "../../storage/atomic-file.ts";
@@ -417,5 +418,5 @@ export class PartitionLogStore implements RaftLogStore {
  */
 function withOwnedPayload(entry: Entry): Entry {
   if (entry.payload.buffer.byteLength <= 2 * entry.payload.byteLength) return entry;
-  return { ...entry, payload: entry.payload.slice() };
+  return { ...entry, payload: copyBytes(entry.payload) };
 }

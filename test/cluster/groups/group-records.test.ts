@@ -96,6 +96,22 @@ describe("round trips", () => {
   });
 });
 
+describe("ownership", () => {
+  test("a member's subscription and assignment are copies, also when the record was read into a Buffer", () => {
+    // The log reads into Buffers, whose slice() is a view: a group kept in memory must not pin the read.
+    const encoded = encodeGroupRecord(groupRecord);
+    const value = Buffer.from(encoded.value!);
+    const decoded = decodeGroupRecord(encoded.key, value);
+    if (decoded?.kind !== "group-metadata" || decoded.value === null) throw new Error("not group metadata");
+    const member = decoded.value.members[0]!;
+    expect(member.subscription).toEqual(new Uint8Array([0, 1, 2]));
+    expect(member.subscription.buffer).not.toBe(value.buffer);
+    expect(member.assignment.buffer).not.toBe(value.buffer);
+    value.fill(0xee);
+    expect(member.assignment).toEqual(new Uint8Array([9, 8]));
+  });
+});
+
 describe("golden bytes", () => {
   test("offset commit key and v3 value", () => {
     const encoded = encodeGroupRecord(offsetRecord);

@@ -150,9 +150,10 @@ describe("PartitionLogStore", () => {
   test("a view into a larger buffer is copied for the cache, unless only the last batch is kept", async () => {
     // A produce request's batch arrives as a view into its socket chunk: a cache of many entries must not
     // pin a chunk per entry; a cache of one (a sole voter's data partition) pins one at most, uncopied.
+    // Bun's socket chunks are Buffers, whose slice() is a view: the copy must not rely on it.
     const viewEntries = () =>
       sampleEntries().map((entry) => {
-        const chunk = new Uint8Array(entry.payload.length * 4);
+        const chunk = Buffer.alloc(entry.payload.length * 4);
         chunk.set(entry.payload, 8);
         return { ...entry, payload: chunk.subarray(8, 8 + entry.payload.length) };
       });
