@@ -4,6 +4,7 @@
 // the caller's request token and is answered by a later step.
 
 import { assert } from "../../base/assert.ts";
+import { copyBytes } from "../../base/bytes.ts";
 import { type ClassicGroup, type GroupMember, joinError, type Step } from "./group.ts";
 import type { GroupCoordinatorConfig } from "./group-config.ts";
 import type { GroupErrorName, JoinGroupInput, JoinGroupResponse, Protocol } from "./group-types.ts";
@@ -117,7 +118,7 @@ function newMember(input: JoinGroupInput, memberId: string): GroupMember {
     rebalanceTimeoutMs: input.rebalanceTimeoutMs,
     sessionTimeoutMs: input.sessionTimeoutMs,
     protocolType: input.protocolType,
-    protocols: [...input.protocols],
+    protocols: ownedProtocols(input.protocols),
     assignment: new Uint8Array(0),
     awaitingJoin: input.requestToken,
     awaitingSync: null,
@@ -142,7 +143,7 @@ function updateMember(
   context: JoinContext,
 ): void {
   group.updateMember(member, {
-    protocols: [...input.protocols],
+    protocols: ownedProtocols(input.protocols),
     rebalanceTimeoutMs: input.rebalanceTimeoutMs,
     sessionTimeoutMs: input.sessionTimeoutMs,
   });
@@ -173,7 +174,7 @@ function updateStaticMember(
   const member = group.replaceStaticMember(input.groupInstanceId, ids.oldMemberId, ids.newMemberId, step);
   scheduleHeartbeat(member, step);
   group.updateMember(member, {
-    protocols: [...input.protocols],
+    protocols: ownedProtocols(input.protocols),
     rebalanceTimeoutMs: input.rebalanceTimeoutMs,
     sessionTimeoutMs: input.sessionTimeoutMs,
   });
@@ -199,6 +200,14 @@ function updateStaticMember(
     assert(group.state === "PreparingRebalance", `static member replaced in state ${group.state}`);
     maybeCompleteJoinPhase(group, step);
   }
+}
+
+/**
+ * The protocols as the group keeps them, for as long as the member lives: each metadata copied, since the
+ * input's may be a view into the request's socket read (a Buffer, which the group would otherwise pin).
+ */
+function ownedProtocols(protocols: readonly Protocol[]): Protocol[] {
+  return protocols.map((protocol) => ({ name: protocol.name, metadata: copyBytes(protocol.metadata) }));
 }
 
 export function protocolsEqual(left: readonly Protocol[], right: readonly Protocol[]): boolean {

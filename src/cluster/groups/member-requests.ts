@@ -2,6 +2,7 @@
 // (classicGroupSync, classicGroupHeartbeat, classicGroupLeave). The group exists; the coordinator answers
 // for missing groups before calling in here.
 
+import { copyBytes } from "../../base/bytes.ts";
 import { type ClassicGroup, emptyAssignment, joinError, type Step, syncError } from "./group.ts";
 import type { GroupCoordinatorConfig } from "./group-config.ts";
 import type {
@@ -66,7 +67,8 @@ export function syncGroup(group: ClassicGroup, input: SyncGroupInput, step: Step
   group.completeSync(member, syncError("UNKNOWN_MEMBER_ID"), step);
   member.awaitingSync = input.requestToken;
   if (!group.isLeader(member.memberId)) return;
-  const assigned = new Map(input.assignments.map((entry) => [entry.memberId, entry.assignment]));
+  // Copied: the group keeps them, and the input's may be views into the request's socket read.
+  const assigned = new Map(input.assignments.map((entry) => [entry.memberId, copyBytes(entry.assignment)]));
   for (const each of group.members.values()) each.assignment = assigned.get(each.memberId) ?? emptyAssignment;
   groupMetadataRecord(group, step);
   propagateAssignment(group, "NONE", step);

@@ -76,6 +76,28 @@ describe("a single member", () => {
   });
 });
 
+describe("what the group keeps", () => {
+  test("copies of the protocol metadata and assignments it was given, not views into the request", () => {
+    const harness = new Harness();
+    // Decoded requests hold views into the socket read, a Buffer whose memory the group must not keep.
+    const request = Buffer.from("sub1asg1");
+    const joined = harness.join({
+      apiVersion: 3,
+      protocols: [{ name: "range", metadata: request.subarray(0, 4) }],
+    });
+    const memberId = joined.response!.memberId;
+    harness.sync({
+      memberId,
+      generationId: 1,
+      assignments: [{ memberId, assignment: request.subarray(4, 8) }],
+    });
+    request.fill(0x21);
+    const [described] = harness.coordinator.describeGroups(["g"]);
+    expect(described!.members[0]).toMatchObject({ metadata: bytes("sub1"), assignment: bytes("asg1") });
+    expect(harness.sync({ memberId, generationId: 1 }).response?.assignment).toEqual(bytes("asg1"));
+  });
+});
+
 describe("a second member", () => {
   test("forces a rebalance; both get the new generation and followers receive the leader's assignment", () => {
     const harness = new Harness();
