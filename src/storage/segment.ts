@@ -3,6 +3,7 @@
 
 import { join } from "node:path";
 import { assert } from "../base/assert.ts";
+import { uninitializedBytes } from "../base/bytes.ts";
 import type { FilePool } from "./file-pool.ts";
 import { type IndexEntry, IndexFile, offsetIndexLayout, timeIndexLayout } from "./index-file.ts";
 import {
@@ -312,7 +313,7 @@ export class Segment {
       `read ${position}+${length} of ${this.sizeBytes}`,
     );
     // Unzeroed and unpooled: every byte is overwritten by the read, and the caller may keep the buffer.
-    const bytes: Uint8Array = Buffer.allocUnsafeSlow(length);
+    const bytes = uninitializedBytes(length);
     const storageFs = this.pool.storageFs;
     const got = this.pool.use(this.logPath, (fd) => storageFs.read(fd, bytes, position));
     if (got === length) return bytes;

@@ -62,6 +62,17 @@ describe("append and read", () => {
     await log.close();
   });
 
+  test("a read is a plain Uint8Array of its own, whose slice() copies", async () => {
+    // Read into memory taken without zeroing (a Buffer underneath): a Buffer's slice() would be a view, and a
+    // caller keeping a slice of a record (a group's subscription, say) would pin the whole read.
+    const log = harness.open();
+    await log.append(makeBatch({ recordCount: 2, seed: 3 }), { leaderEpoch: 0 });
+    const { bytes } = log.read(0, { maxBytes: 1 << 20 });
+    expect(Object.getPrototypeOf(bytes)).toBe(Uint8Array.prototype);
+    expect(bytes.slice(0, 8).buffer).not.toBe(bytes.buffer);
+    await log.close();
+  });
+
   test("reads from the batch holding the offset, whole batches only, at least one", async () => {
     const log = harness.open();
     const batches = [0, 1, 2, 3].map((seed) => makeBatch({ recordCount: 10, payloadBytes: 500, seed }));
