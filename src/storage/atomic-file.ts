@@ -7,9 +7,8 @@ import type { StorageFs } from "./storage-fs.ts";
 
 /** Written synchronously: on return the new content is durable under `path`. */
 export function writeFileAtomic(storageFs: StorageFs, path: string, content: string | Uint8Array): void {
-  const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
   const temporary = path + temporaryFileSuffix;
-  storageFs.writeFileSynced(temporary, bytes);
+  storageFs.writeFileSynced(temporary, bytesOf(content));
   storageFs.rename(temporary, path);
   storageFs.syncDir(dirname(path));
 }
@@ -30,7 +29,7 @@ export async function writeFileAtomicInBackground(
   const temporary = `${path}.${options.tag}${temporaryFileSuffix}`;
   const fd = await storageFs.createAsync(temporary);
   try {
-    storageFs.writeAll(fd, typeof content === "string" ? new TextEncoder().encode(content) : content, 0);
+    storageFs.writeAll(fd, bytesOf(content), 0);
     await storageFs.datasync(fd);
   } catch (error) {
     // A full disk fails every minute: leave no temporary behind each time (the next open would remove it).
@@ -47,6 +46,10 @@ export async function writeFileAtomicInBackground(
   storageFs.rename(temporary, path);
   await storageFs.syncDirAsync(dirname(path));
   return true;
+}
+
+function bytesOf(content: string | Uint8Array): Uint8Array {
+  return typeof content === "string" ? new TextEncoder().encode(content) : content;
 }
 
 function unlinkQuietly(storageFs: StorageFs, path: string): void {

@@ -89,6 +89,17 @@ async function writeHistory(log: PartitionLog, plainCount: number): Promise<void
 
 const temporariesIn = (dir: string) => readdirSync(join(dir, "t-0")).filter((name) => name.endsWith(".tmp"));
 
+/** writeHistory with the rolls' snapshots held at their fsync: `rolls` of them, in flight until release(). */
+async function historyWithSnapshotsHeld(plainCount: number, rolls: number) {
+  const dir = dataDir();
+  const log = openLog(dir);
+  const { spyFs, untilHeld, release } = blockingCallsFs({ holdBackgroundSyncs: true });
+  const state = ProducerStateLog.open(log, { storageFs: spyFs });
+  await writeHistory(log, plainCount);
+  expect(await untilHeld(rolls)).toBe(rolls);
+  return { dir, log, state, release };
+}
+
 function snapshotFiles(dir: string): string[] {
   return readdirSync(join(dir, "t-0"))
     .filter((name) => name.endsWith(".snapshot"))
@@ -286,12 +297,7 @@ describe("producer state snapshots", () => {
   });
 
   test("a truncation while a roll's snapshot is in flight keeps it from landing", async () => {
-    const dir = dataDir();
-    const log = openLog(dir);
-    const { spyFs, untilHeld, release } = blockingCallsFs({ holdBackgroundSyncs: true });
-    const state = ProducerStateLog.open(log, { storageFs: spyFs });
-    await writeHistory(log, 1);
-    expect(await untilHeld(3)).toBe(3);
+    const { dir, log, state, release } = await historyWithSnapshotsHeld(1, 3);
     log.truncate(6);
     release();
     await state.settled();
@@ -304,12 +310,7 @@ describe("producer state snapshots", () => {
   });
 
   test("a roll's snapshot that the log start passed while it was in flight does not land", async () => {
-    const dir = dataDir();
-    const log = openLog(dir);
-    const { spyFs, untilHeld, release } = blockingCallsFs({ holdBackgroundSyncs: true });
-    const state = ProducerStateLog.open(log, { storageFs: spyFs });
-    await writeHistory(log, 2);
-    expect(await untilHeld(4)).toBe(4);
+    const { dir, log, state, release } = await historyWithSnapshotsHeld(2, 4);
     log.highWatermark = log.logEndOffset;
     log.deleteRecords(log.logEndOffset);
     release();
