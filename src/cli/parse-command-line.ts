@@ -107,6 +107,8 @@ function buildConfig(mode: ServerMode, values: ReturnType<typeof resolveAll>): S
     kafkaPort,
     advertisedHost: required(values.advertisedAddr, "advertisedAddr"),
     advertisedPort: values.advertisedPort ?? kafkaPort,
+    rack: values.rack ?? null,
+    fetchFromFollowers: required(values.fetchFromFollowers, "fetchFromFollowers"),
     httpBindHost: bindHost,
     httpPort: required(values.httpPort, "httpPort"),
     logLevel: required(values.logLevel, "logLevel"),
