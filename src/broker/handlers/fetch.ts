@@ -13,6 +13,7 @@ import { batchesToMessageSet } from "../../protocol/records/legacy-convert.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import { withoutControlBatches } from "../control-batch-filter.ts";
+import { type CurrentLeader, LeaderHints, noLeader, notLeaderHere, partitionExists } from "../leader-hints.ts";
 import {
   type FetchSessionCache,
   type PartitionOutcome,
@@ -34,6 +35,13 @@ interface PartitionRead {
   request: SessionPartition;
   replica: PartitionReplica | null;
   outcome: ReadOutcome | ReplicaError;
+  /** NOT_LEADER_OR_FOLLOWER: the leader to move to (KIP-951). */
+  currentLeader: CurrentLeader;
+}
+
+/** A refusal that names the leader to move to. */
+interface Redirect extends ReplicaError {
+  currentLeader: CurrentLeader;
 }
 
 function isError(outcome: ReadOutcome | ReplicaError): outcome is ReplicaError {
@@ -43,21 +51,27 @@ function isError(outcome: ReadOutcome | ReplicaError): outcome is ReplicaError {
 function findReplica(
   context: BrokerContext,
   partition: SessionPartition,
-  byId: boolean,
-): PartitionReplica | ReplicaError {
-  const replica = byId
+  options: { byId: boolean; hints: LeaderHints },
+): PartitionReplica | Redirect {
+  const replica = options.byId
     ? context.replicas.byId(partition.topicKey, partition.partition)
     : context.replicas.byName(partition.topicKey, partition.partition);
-  if (!replica) {
-    const errorCode = byId ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
-    return { errorCode, errorMessage: "this server does not host this topic-partition" };
+  // A follower serves what it has committed (its own high watermark), unless only leaders may answer.
+  const servesHere = replica !== undefined && (replica.isLeader() || context.fetchFromFollowers);
+  if (!servesHere) {
+    const state = context.metadata.state;
+    const topic = options.byId ? state.topicById(partition.topicKey) : state.topicByName(partition.topicKey);
+    if (!partitionExists(topic, partition.partition)) {
+      const errorCode = options.byId ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
+      return { errorCode, errorMessage: "this server does not host this topic-partition", currentLeader: noLeader };
+    }
+    return { ...notLeaderHere, currentLeader: options.hints.currentLeader(topic, partition.partition) };
   }
-  if (!replica.isLeader())
-    return { errorCode: ErrorCode.NotLeaderOrFollower, errorMessage: "not the leader" };
   const epoch = partition.currentLeaderEpoch;
   if (epoch >= 0 && epoch < replica.leaderEpoch())
-    return { errorCode: ErrorCode.FencedLeaderEpoch, errorMessage: "" };
-  if (epoch > replica.leaderEpoch()) return { errorCode: ErrorCode.UnknownLeaderEpoch, errorMessage: "" };
+    return { errorCode: ErrorCode.FencedLeaderEpoch, errorMessage: "", currentLeader: noLeader };
+  if (epoch > replica.leaderEpoch())
+    return { errorCode: ErrorCode.UnknownLeaderEpoch, errorMessage: "", currentLeader: noLeader };
   return replica;
 }
 
@@ -89,14 +103,16 @@ function readForConsumer(
 function readPartitions(
   context: BrokerContext,
   partitions: readonly SessionPartition[],
-  options: { byId: boolean; maxBytes: number },
+  options: { byId: boolean; maxBytes: number; hints: LeaderHints },
 ): { reads: PartitionRead[]; bytes: number } {
   let budget = options.maxBytes;
   let bytes = 0;
   const reads = partitions.map((request): PartitionRead => {
     const key = partitionKey(request.topicKey, request.partition);
-    const found = findReplica(context, request, options.byId);
-    if ("errorCode" in found) return { key, request, replica: null, outcome: found };
+    const found = findReplica(context, request, options);
+    if ("errorCode" in found) {
+      return { key, request, replica: null, outcome: found, currentLeader: found.currentLeader };
+    }
     // KIP-74: once some data is in the response, later partitions get only what the budget has left.
     const maxBytes = bytes === 0 ? request.partitionMaxBytes : Math.min(request.partitionMaxBytes, budget);
     const outcome =
@@ -112,7 +128,7 @@ function readPartitions(
       bytes += outcome.records.length;
       budget -= outcome.records.length;
     }
-    return { key, request, replica: found, outcome };
+    return { key, request, replica: found, outcome, currentLeader: noLeader };
   });
   return { reads, bytes };
 }
@@ -169,7 +185,7 @@ function toPartitionData(read: PartitionRead, apiVersion: number): PartitionData
     lastStableOffset: hw,
     logStartOffset: failed ? -1n : BigInt(outcome.logStartOffset),
     divergingEpoch: { epoch: -1, endOffset: -1n, unknownTaggedFields: [] },
-    currentLeader: { leaderId: -1, leaderEpoch: -1, unknownTaggedFields: [] },
+    currentLeader: read.currentLeader,
     snapshotId: { endOffset: -1n, epoch: -1, unknownTaggedFields: [] },
     abortedTransactions: null,
     preferredReadReplica: -1,
@@ -257,14 +273,15 @@ export function fetchHandler(context: BrokerContext, sessions: FetchSessionCache
       const maxBytes = apiVersion >= 3 ? request.maxBytes : Number.MAX_SAFE_INTEGER;
       const waitMs = Math.min(Math.max(request.maxWaitMs, 0), fetchWaitMsMax);
       const deadline = AbortSignal.any([AbortSignal.timeout(waitMs), connection.closed]);
-      let pass = readPartitions(context, plan.partitions, { byId, maxBytes });
+      const hints = new LeaderHints(context);
+      let pass = readPartitions(context, plan.partitions, { byId, maxBytes, hints });
       while (
         pass.bytes < request.minBytes &&
         !deadline.aborted &&
         pass.reads.every((read) => !isError(read.outcome))
       ) {
         await anyCommit(pass.reads, deadline);
-        pass = readPartitions(context, plan.partitions, { byId, maxBytes });
+        pass = readPartitions(context, plan.partitions, { byId, maxBytes, hints });
       }
       const answer = plan.complete(outcomesOf(pass.reads), nowMs());
       return {
@@ -272,7 +289,7 @@ export function fetchHandler(context: BrokerContext, sessions: FetchSessionCache
         errorCode: 0,
         sessionId: answer.sessionId,
         responses: toResponseTopics(pass.reads, answer.include, { byId, apiVersion }),
-        nodeEndpoints: [],
+        nodeEndpoints: hints.nodeEndpoints(),
         unknownTaggedFields: [],
       } satisfies FetchResponse;
     },

@@ -18,6 +18,9 @@ const allTopicOperations =
   (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
 
 function topicResult(context: BrokerContext, topic: TopicMetadata, includeOperations: boolean): TopicResult {
+  const state = context.metadata.state;
+  // Replicas on a fenced (or never registered) broker are offline, as Kafka lists replicas on dead brokers.
+  const isOffline = (nodeId: number) => state.broker(nodeId)?.fenced !== false;
   return {
     errorCode: 0,
     name: topic.name,
@@ -32,7 +35,7 @@ function topicResult(context: BrokerContext, topic: TopicMetadata, includeOperat
         leaderEpoch: leadership?.leaderEpoch ?? -1,
         replicaNodes: [...assignment.replicas],
         isrNodes: [...(leadership?.isr ?? [])],
-        offlineReplicas: [],
+        offlineReplicas: assignment.replicas.filter(isOffline),
         unknownTaggedFields: [],
       };
     }),
@@ -125,9 +128,15 @@ export function metadataHandler(context: BrokerContext) {
           );
       return {
         throttleTimeMs: 0,
-        brokers: [...state.brokers()].map((broker) => ({ ...broker, unknownTaggedFields: [] })),
+        brokers: state.liveBrokers().map((broker) => ({
+          nodeId: broker.nodeId,
+          host: broker.host,
+          port: broker.port,
+          rack: broker.rack,
+          unknownTaggedFields: [],
+        })),
         clusterId: state.clusterId,
-        controllerId: context.nodeId,
+        controllerId: context.controllerId(),
         topics,
         clusterAuthorizedOperations: authorizedOperationsNotRequested,
         unknownTaggedFields: [],

@@ -14,6 +14,7 @@ import { TimestampType } from "../../protocol/records/batch-header.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import { closeConnection } from "../dispatcher.ts";
+import { LeaderHints, notLeaderHere, partitionExists, unknownPartition } from "../leader-hints.ts";
 import { timestampAfterMaxMsDefault, validateProducedRecords } from "../produce-validation.ts";
 
 type ProduceRequest = ApiMessages[0]["request"];
@@ -83,20 +84,17 @@ function placeOne(
   context: BrokerContext,
   topicName: string,
   partition: { index: number; records: Uint8Array | null },
-  options: { acks: 1 | -1; apiVersion: number; nowMs: number },
+  options: { acks: 1 | -1; apiVersion: number; nowMs: number; hints: LeaderHints },
 ): PartitionOutcome {
-  const replica = context.replicas.byName(topicName, partition.index);
   const topic = context.metadata.state.topicByName(topicName);
-  if (!replica || !topic) {
-    const error = {
-      errorCode: ErrorCode.UnknownTopicOrPartition,
-      errorMessage: "this server does not host this topic-partition",
-    };
-    return { response: partitionResponse(partition.index, error), ticket: null };
+  if (!partitionExists(topic, partition.index)) {
+    return { response: partitionResponse(partition.index, unknownPartition), ticket: null };
   }
-  if (!replica.isLeader()) {
-    const error = { errorCode: ErrorCode.NotLeaderOrFollower, errorMessage: "this server is not the leader" };
-    return { response: partitionResponse(partition.index, error), ticket: null };
+  const replica = context.replicas.byName(topicName, partition.index);
+  if (!replica?.isLeader()) {
+    const response = partitionResponse(partition.index, notLeaderHere);
+    response.currentLeader = options.hints.currentLeader(topic, partition.index);
+    return { response, ticket: null };
   }
   const refusal = refuseForTopic(context, topic, partition.index, options.acks);
   if (refusal) return { response: partitionResponse(partition.index, refusal), ticket: null };
@@ -208,6 +206,7 @@ export function produceHandler(context: BrokerContext, nowMs: () => number) {
             ? { errorCode: ErrorCode.InvalidRequest, errorMessage: "transactions are not supported" }
             : null;
       const now = nowMs();
+      const hints = new LeaderHints(context);
       const outcomes = request.topicData.map((topic) =>
         topic.partitionData.map((partition) =>
           refusal
@@ -216,6 +215,7 @@ export function produceHandler(context: BrokerContext, nowMs: () => number) {
                 acks: acks === 0 ? 1 : (acks as 1 | -1),
                 apiVersion,
                 nowMs: now,
+                hints,
               }),
         ),
       );
@@ -226,7 +226,7 @@ export function produceHandler(context: BrokerContext, nowMs: () => number) {
       return awaitReplication(outcomes.flat(), request.timeoutMs).then(() => ({
         responses: topicsOf(request, outcomes),
         throttleTimeMs: 0,
-        nodeEndpoints: [],
+        nodeEndpoints: hints.nodeEndpoints(),
         unknownTaggedFields: [],
       }));
     },
