@@ -137,6 +137,9 @@ function buildRaftConfig(nodeId: number, values: ReturnType<typeof resolveAll>):
   const peers = values.peers ?? [];
   const ids = new Set<number>([nodeId]);
   for (const peer of peers) {
+    if (peer.nodeId === nodeId) {
+      throw new UsageError(`--peers: node id ${nodeId} is this node (--node-id); list only the other nodes`);
+    }
     if (ids.has(peer.nodeId)) {
       throw new UsageError(`--peers: node id ${peer.nodeId} appears twice (this node is ${nodeId})`);
     }
