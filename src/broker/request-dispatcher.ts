@@ -1,12 +1,12 @@
 // Turns a request frame into a response frame: decode with the generated codec, route to the API's handler,
 // encode the answer at the request's version. Requests that do not decode, and APIs or versions the broker does
 // not serve, close the connection as Kafka does — except ApiVersions, which always gets an answer so a client
-// can learn what to speak (KIP-511).
+// can learn what to speak (KIP-511). Bytes after a request's body are ignored, as Kafka ignores them.
 
 import type { Logger } from "../base/logger.ts";
 import type { Counter, CounterChild, Histogram, HistogramChild, MetricsRegistry } from "../base/metrics.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
-import { decodeRequestPayload, encodeResponsePayload } from "../protocol/frame.ts";
+import { type DecodeOptions, decodeRequestPayload, encodeResponsePayload } from "../protocol/frame.ts";
 import { ApiKey, apiCodecs, apiDefinition } from "../protocol/messages/registry.ts";
 import { ProtocolError } from "../protocol/protocol-error.ts";
 import type { HandlerResult, RequestContext } from "./api-handler.ts";
@@ -18,6 +18,13 @@ import {
   type KafkaRequest,
 } from "./dispatcher.ts";
 import type { HandlerRegistry } from "./handler-registry.ts";
+
+/**
+ * Kafka parses the body a request's version defines and never looks at what follows, and clients rely on it:
+ * librdkafka 2.14's Metadata v12 request for all topics carries 3 bytes after its body (librdkafka #5049).
+ * A body cut short still fails to decode and closes the connection.
+ */
+const requestDecodeOptions: DecodeOptions = { allowTrailingBytes: true };
 
 interface ApiMetrics {
   requests: CounterChild;
@@ -61,7 +68,7 @@ export class RequestDispatcher implements Dispatcher {
     if (!this.registry.serves(request.apiKey, request.apiVersion)) return this.refuse(request);
     let decoded: ReturnType<typeof decodeRequestPayload>;
     try {
-      decoded = decodeRequestPayload(request.frame);
+      decoded = decodeRequestPayload(request.frame, requestDecodeOptions);
     } catch (error) {
       if (!(error instanceof ProtocolError)) throw error;
       this.logger.warn("closing connection: request does not decode", {

@@ -58,10 +58,14 @@ export interface PartitionReplica {
   /** A validated batch (see broker/produce-validation.ts); its header fields come along to save a re-read. */
   append(batch: { bytes: Uint8Array; header: BatchHeader }, options: { acks: 1 | -1 }): AppendTicket;
   /**
-   * Batches from `offset`, up to maxBytes but at least one whole batch, never past `maxOffset` (exclusive;
-   * the high watermark for consumers). OFFSET_OUT_OF_RANGE when offset is outside [logStart, logEnd].
+   * Batches from `offset`, up to maxBytes but at least one whole batch (none if `minOneBatch` is false and the
+   * first is larger than maxBytes), never past `maxOffset` (exclusive; the high watermark for consumers).
+   * OFFSET_OUT_OF_RANGE when offset is outside [logStart, logEnd].
    */
-  read(offset: number, options: { maxBytes: number; maxOffset: number }): ReadOutcome | ReplicaError;
+  read(
+    offset: number,
+    options: { maxBytes: number; maxOffset: number; minOneBatch?: boolean },
+  ): ReadOutcome | ReplicaError;
   /** ListOffsets by time: the first offset whose timestamp is at least timestampMs, or null past the end. */
   offsetForTimestamp(timestampMs: number): TimestampedOffset | null;
   /** ListOffsets MAX_TIMESTAMP: the offset holding the largest timestamp, or null for an empty log. */

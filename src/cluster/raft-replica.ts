@@ -206,9 +206,12 @@ export class RaftReplica implements PartitionReplica {
     );
   }
 
-  read(offset: number, options: { maxBytes: number; maxOffset: number }): ReadOutcome | ReplicaError {
+  read(
+    offset: number,
+    options: { maxBytes: number; maxOffset: number; minOneBatch?: boolean },
+  ): ReadOutcome | ReplicaError {
     try {
-      const result = this.log.read(offset, { maxBytes: options.maxBytes, maxOffset: options.maxOffset });
+      const result = this.log.read(offset, options);
       return {
         records: result.bytes,
         highWatermark: this.highWatermark.value,

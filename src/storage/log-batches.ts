@@ -21,18 +21,22 @@ export interface ReadResult {
   nextOffset: number;
 }
 
-/** Reads whole batches from `position`: up to maxBytes, at least one, never past `endPosition`. */
+/**
+ * Reads whole batches from `position`: up to maxBytes, never past `endPosition`, and at least one unless
+ * `minOneBatch` is false (then null when the first batch is larger than maxBytes, as when nothing is there).
+ */
 export function readWholeBatches(
   segment: Segment,
   position: number,
   endPosition: number,
-  maxBytes: number,
+  options: { maxBytes: number; minOneBatch: boolean },
 ): ReadResult | null {
   const available = endPosition - position;
   if (available < batchHeaderBytes) return null;
-  let bytes = segment.readBytes(position, Math.min(Math.max(maxBytes, batchHeaderBytes), available));
+  let bytes = segment.readBytes(position, Math.min(Math.max(options.maxBytes, batchHeaderBytes), available));
   const firstSize = batchSizeAt(bytes, 0);
   if (firstSize > available) return null;
+  if (firstSize > options.maxBytes && !options.minOneBatch) return null;
   if (firstSize > bytes.length) bytes = segment.readBytes(position, firstSize);
   let end = 0;
   let nextOffset = -1;

@@ -191,8 +191,11 @@ export class PartitionLog {
       .catch((error) => this.logLine(`${this.dir}: flush failed: ${describeError(error)}`));
   }
 
-  /** The batches from the one holding `offset`: at most maxBytes, but always one whole batch if any. */
-  read(offset: number, options: { maxBytes: number; maxOffset?: number }): ReadResult {
+  /**
+   * The batches from the one holding `offset`: at most maxBytes, but always one whole batch if any — unless
+   * `minOneBatch` is false, when a first batch larger than maxBytes is left for a later read (empty bytes).
+   */
+  read(offset: number, options: { maxBytes: number; maxOffset?: number; minOneBatch?: boolean }): ReadResult {
     this.drainWrites();
     if (offset < this.logStartOffset || offset > this.logEndOffset) {
       throw new OffsetOutOfRangeError(offset, this.logStartOffset, this.logEndOffset);
@@ -204,7 +207,10 @@ export class PartitionLog {
     if (start === null) return empty;
     let endPosition = start.segment.sizeBytes;
     if (upTo < start.segment.endOffset) endPosition = start.segment.locate(upTo)?.position ?? endPosition;
-    const found = readWholeBatches(start.segment, start.position, endPosition, options.maxBytes);
+    const found = readWholeBatches(start.segment, start.position, endPosition, {
+      maxBytes: options.maxBytes,
+      minOneBatch: options.minOneBatch ?? true,
+    });
     if (found === null) return empty;
     this.readCursor = {
       offset: found.nextOffset,

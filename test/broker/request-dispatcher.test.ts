@@ -1,6 +1,6 @@
 // Proves the dispatcher decodes requests, routes them to handlers, answers ApiVersions from the registry (and
-// with UNSUPPORTED_VERSION in v0 for versions it does not serve), and closes the connection for frames that do
-// not decode and APIs it does not serve.
+// with UNSUPPORTED_VERSION in v0 for versions it does not serve), ignores bytes after a request's body as Kafka
+// does, and closes the connection for frames that do not decode and APIs it does not serve.
 
 import { describe, expect, test } from "bun:test";
 import { silentLogger } from "../../src/base/logger.ts";
@@ -111,6 +111,23 @@ describe("request dispatcher", () => {
     const other = await answer(dispatcher, requestFor(ApiKey.Heartbeat, 0, { ...body, groupId: "other" }));
     expect((other.body as ApiMessages[12]["response"]).errorCode).toBe(ErrorCode.GroupIdNotFound);
     expect(metrics.render()).toContain('kafka_requests_total{api="Heartbeat",version="4"} 1');
+  });
+
+  test("bytes after a request's body are ignored: the body is decoded and answered", async () => {
+    const { dispatcher } = makeDispatcher();
+    const withTrailing = (request: KafkaRequest, extra: number[]): KafkaRequest => ({
+      ...request,
+      frame: new Uint8Array([...request.frame, ...extra]),
+    });
+    const body = { ...apiCodecs(ApiKey.Heartbeat).request.create(), groupId: "known" };
+    for (const version of [0, 4]) {
+      const heartbeat = withTrailing(requestFor(ApiKey.Heartbeat, version, body), [0, 0, 1]);
+      const answered = await answer(dispatcher, heartbeat);
+      expect((answered.body as ApiMessages[12]["response"]).errorCode).toBe(0);
+    }
+    const apiVersions = requestFor(ApiKey.ApiVersions, 3, apiCodecs(ApiKey.ApiVersions).request.create());
+    const versions = await answer(dispatcher, withTrailing(apiVersions, [0xff, 0xff, 0xff, 0xff, 0xff]));
+    expect((versions.body as ApiMessages[18]["response"]).errorCode).toBe(0);
   });
 
   test("unserved APIs and frames that do not decode close the connection", async () => {

@@ -1,14 +1,16 @@
 // Proves hostile and malformed bytes on the Kafka port cost nothing but their own connection: truncated
-// frames, size prefixes that are negative, tiny or 2 GiB, unknown API keys, unsupported versions and garbage
-// after a valid request each get Kafka's answer or a closed connection, while a well-behaved client on another
-// connection keeps producing and consuming, and the process stays up.
+// frames and bodies, size prefixes that are negative, tiny or 2 GiB, unknown API keys and unsupported versions
+// each get Kafka's answer or a closed connection, while a well-behaved client on another connection keeps
+// producing and consuming, and the process stays up; bytes after a request's body are ignored, as Kafka does.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createConnection, type Socket } from "node:net";
+import { zeroUuid } from "../../src/protocol/codec-runtime.ts";
 import { encodeRequestFrame } from "../../src/protocol/frame.ts";
 import { requestHeader } from "../../src/protocol/headers.ts";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
 import { runClient } from "../support/in-process-broker.ts";
+import { RawKafkaClient } from "../support/raw-kafka-client.ts";
 import { type ServerProcess, startServer } from "../support/server-process.ts";
 
 let server: ServerProcess;
@@ -44,6 +46,13 @@ function exchange(bytes: Uint8Array, waitMs = 1500): Promise<Exchange> {
     socket.on("error", () => finish(true));
     socket.write(bytes);
   });
+}
+
+/** `frame` with `extra` bytes appended after its body, its size prefix grown to match. */
+function withBytesAfterBody(frame: Uint8Array, extra: number[]): Uint8Array {
+  const bytes = new Uint8Array([...frame, ...extra]);
+  new DataView(bytes.buffer).setInt32(0, bytes.length - 4);
+  return bytes;
 }
 
 function sizePrefix(size: number, body: Uint8Array = new Uint8Array(0)): Uint8Array {
@@ -88,7 +97,7 @@ describe("malformed and hostile input", () => {
     await healthyClientWorks("after-sizes");
   });
 
-  test("unknown API keys, unsupported versions and trailing garbage close the connection", async () => {
+  test("unknown API keys and unsupported versions close the connection", async () => {
     const unknownKey = apiVersionsFrame(3);
     new DataView(unknownKey.buffer).setInt16(4, 999);
     const metadataV99 = encodeRequestFrame(
@@ -96,17 +105,57 @@ describe("malformed and hostile input", () => {
       apiCodecs(ApiKey.Metadata).request.create(),
     ).slice();
     new DataView(metadataV99.buffer).setInt16(6, 99);
-    const valid = apiVersionsFrame(3);
-    const withGarbage = new Uint8Array(valid.length + 5);
-    withGarbage.set(valid);
-    withGarbage.set([1, 2, 3, 4, 5], valid.length);
-    new DataView(withGarbage.buffer).setInt32(0, valid.length + 5 - 4);
-    for (const bytes of [unknownKey, metadataV99, withGarbage]) {
+    for (const bytes of [unknownKey, metadataV99]) {
       const result = await exchange(bytes);
       expect(result.closedByBroker).toBe(true);
       expect(result.received.length).toBe(0);
     }
     await healthyClientWorks("after-unknown");
+  });
+
+  test("bytes after a body are ignored: Metadata v12 with 3 more, as librdkafka 2.14 sends, is answered", async () => {
+    const client = await RawKafkaClient.connect(server.kafkaPort);
+    try {
+      // librdkafka #5049: its all-topics Metadata v12 request carries 3 bytes after the body.
+      const allTopics = { ...apiCodecs(ApiKey.Metadata).request.create(), topics: null };
+      const surplus = withBytesAfterBody(client.frame(ApiKey.Metadata, 12, allTopics), [0, 0, 0]);
+      const first = await client.send(ApiKey.Metadata, 12, surplus);
+      expect(first.brokers.map((broker) => broker.port)).toEqual([server.kafkaPort]);
+      // The connection stays open: the next request on it is answered too, and so is one with bytes after it.
+      const second = await client.request(ApiKey.Metadata, 12, allTopics);
+      expect(second.clusterId).toBe(first.clusterId);
+      const apiVersions = await client.send(
+        ApiKey.ApiVersions,
+        3,
+        withBytesAfterBody(
+          client.frame(ApiKey.ApiVersions, 3, apiCodecs(ApiKey.ApiVersions).request.create()),
+          [1, 2, 3, 4, 5],
+        ),
+      );
+      expect(apiVersions.errorCode).toBe(0);
+    } finally {
+      client.close();
+    }
+    expect(server.logs()).not.toContain("does not decode");
+  });
+
+  test("a body cut short still closes the connection, before the request behind it", async () => {
+    const header = requestHeader({
+      apiKey: ApiKey.Metadata,
+      apiVersion: 12,
+      correlationId: 7,
+      clientId: "t",
+    });
+    const full = encodeRequestFrame(header, {
+      ...apiCodecs(ApiKey.Metadata).request.create(),
+      topics: [{ name: "some-topic", topicId: zeroUuid, unknownTaggedFields: [] }],
+    });
+    const short = full.slice(0, full.length - 3);
+    new DataView(short.buffer).setInt32(0, short.length - 4);
+    const result = await exchange(new Uint8Array([...short, ...apiVersionsFrame(3)]));
+    expect(result.closedByBroker).toBe(true);
+    expect(result.received.length).toBe(0);
+    expect(server.logs()).toContain("does not decode");
   });
 
   test("ApiVersions at a version the broker does not know is answered with UNSUPPORTED_VERSION in v0", async () => {

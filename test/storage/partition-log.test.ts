@@ -89,6 +89,22 @@ describe("append and read", () => {
     await log.close();
   });
 
+  test("without minOneBatch a first batch larger than maxBytes is left for a later read", async () => {
+    const log = harness.open();
+    const batches = [0, 1, 2].map((seed) => makeBatch({ recordCount: 10, payloadBytes: 500, seed }));
+    for (const batch of batches) await log.append(batch, { leaderEpoch: 0 });
+    const size = batches[0]!.length;
+    expect(log.read(0, { maxBytes: size - 1, minOneBatch: false })).toEqual({
+      bytes: new Uint8Array(0),
+      nextOffset: 0,
+    });
+    expect(log.read(0, { maxBytes: size, minOneBatch: false }).bytes).toEqual(batches[0]!);
+    const two = log.read(10, { maxBytes: batches[1]!.length + batches[2]!.length, minOneBatch: false });
+    expect(two.bytes).toEqual(concatBytes(batches.slice(1)));
+    expect(log.read(0, { maxBytes: size - 1 }).bytes).toEqual(batches[0]!);
+    await log.close();
+  });
+
   test("rejects bytes that are not whole batches and leaves the log as it was", async () => {
     const log = harness.open();
     const batch = makeBatch();

@@ -126,7 +126,10 @@ export class InMemoryReplica implements PartitionReplica {
     };
   }
 
-  read(offset: number, options: { maxBytes: number; maxOffset: number }): ReadOutcome | ReplicaError {
+  read(
+    offset: number,
+    options: { maxBytes: number; maxOffset: number; minOneBatch?: boolean },
+  ): ReadOutcome | ReplicaError {
     if (offset < this.startOffset || offset > this.endOffset) {
       return {
         errorCode: ErrorCode.OffsetOutOfRange,
@@ -137,7 +140,8 @@ export class InMemoryReplica implements PartitionReplica {
     let bytes = 0;
     for (const batch of this.batches) {
       if (batch.lastOffset < offset || batch.baseOffset >= options.maxOffset) continue;
-      if (chosen.length > 0 && bytes + batch.bytes.length > options.maxBytes) break;
+      const mayExceed = chosen.length === 0 && options.minOneBatch !== false;
+      if (!mayExceed && bytes + batch.bytes.length > options.maxBytes) break;
       chosen.push(batch.bytes);
       bytes += batch.bytes.length;
     }

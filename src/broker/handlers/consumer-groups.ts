@@ -7,6 +7,7 @@ import type { GroupService } from "../../cluster/group-service.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { type AnyApiHandler, defineHandler } from "../api-handler.ts";
+import { allGroupOperations, authorizedOperations } from "../authorized-operations.ts";
 import { authorizedOperationsNotRequested } from "../broker-context.ts";
 
 export interface ConsumerGroupHandlerDeps {
@@ -118,8 +119,9 @@ function consumerGroupDescribeHandler({ groups }: ConsumerGroupHandlerDeps) {
           };
         }
         const group = found.coordinator.consumerGroupDescribe([groupId])[0]!;
+        const errorCode = errorCodeByName(group.error);
         return {
-          errorCode: errorCodeByName(group.error),
+          errorCode,
           errorMessage: group.errorMessage,
           groupId,
           groupState: group.state,
@@ -139,7 +141,10 @@ function consumerGroupDescribeHandler({ groups }: ConsumerGroupHandlerDeps) {
             targetAssignment: describedTopics(member.targetAssignment),
             unknownTaggedFields: [],
           })),
-          authorizedOperations: authorizedOperationsNotRequested,
+          authorizedOperations: authorizedOperations(
+            request.includeAuthorizedOperations && errorCode === 0,
+            allGroupOperations,
+          ),
           unknownTaggedFields: [],
         };
       });

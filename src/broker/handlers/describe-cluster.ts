@@ -1,9 +1,11 @@
-// DescribeCluster v0–1: the brokers, the cluster id and the controller, for admin clients.
+// DescribeCluster v0–1: the brokers, the cluster id, the controller and, when asked, the cluster operations
+// allowed, for admin clients.
 
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
-import { authorizedOperationsNotRequested, type BrokerContext } from "../broker-context.ts";
+import { allClusterOperations, authorizedOperations } from "../authorized-operations.ts";
+import type { BrokerContext } from "../broker-context.ts";
 
 /** DescribeCluster v1 endpoint types: 1 is the brokers' endpoints (2, controllers, Chronik does not expose). */
 const brokerEndpointType = 1;
@@ -29,7 +31,10 @@ export function describeClusterHandler(context: BrokerContext) {
           rack: broker.rack,
           unknownTaggedFields: [],
         })),
-        clusterAuthorizedOperations: authorizedOperationsNotRequested,
+        clusterAuthorizedOperations: authorizedOperations(
+          request.includeClusterAuthorizedOperations,
+          allClusterOperations,
+        ),
         unknownTaggedFields: [],
       };
     },

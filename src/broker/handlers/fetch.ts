@@ -1,8 +1,9 @@
 // Fetch v0–17 for consumers. Reads whole batches up to the high watermark; if fewer than minBytes are there, the
 // request waits on the partitions' high-watermark notifiers (the same ones acks=-1 produces wait on) until data
-// commits, maxWaitMs passes, or the connection closes. maxBytes is soft as in KIP-74: the first partition with
-// data always returns at least one whole batch. Incremental fetch sessions (KIP-227) trim requests and
-// responses; v13+ names topics by id; v0–3 get magic 0/1 message sets converted down.
+// commits, maxWaitMs passes, or the connection closes. maxBytes bounds the response's records as in KIP-74: only
+// the first batch of the first partition with data may exceed it (or its partition's limit), so a consumer always
+// makes progress. Incremental fetch sessions (KIP-227) trim requests and responses; v13+ names topics by id;
+// v0–3 get magic 0/1 message sets converted down.
 
 import type { PartitionReplica, ReadOutcome, ReplicaError } from "../../cluster/partition-replica.ts";
 import { zeroUuid } from "../../protocol/codec-runtime.ts";
@@ -85,11 +86,11 @@ const controlOnlyReadsMax = 16;
 function readForConsumer(
   replica: PartitionReplica,
   offset: number,
-  maxBytes: number,
+  limits: { maxBytes: number; minOneBatch: boolean },
 ): ReadOutcome | ReplicaError {
   let from = offset;
   for (let attempt = 0; ; attempt++) {
-    const outcome = replica.read(from, { maxBytes, maxOffset: replica.highWatermark.value });
+    const outcome = replica.read(from, { ...limits, maxOffset: replica.highWatermark.value });
     if (isError(outcome) || outcome.records.length === 0) return outcome;
     const filtered = withoutControlBatches(outcome.records);
     if (filtered.records.length > 0 || filtered.nextOffset === null || attempt === controlOnlyReadsMax) {
@@ -113,17 +114,19 @@ function readPartitions(
     if ("errorCode" in found) {
       return { key, request, replica: null, outcome: found, currentLeader: found.currentLeader };
     }
-    // KIP-74: once some data is in the response, later partitions get only what the budget has left.
-    const maxBytes = bytes === 0 ? request.partitionMaxBytes : Math.min(request.partitionMaxBytes, budget);
+    // KIP-74 (Kafka's ReplicaManager.readFromLog): every partition reads within what the budget has left and its
+    // own limit; only until some data is in the response may one first batch exceed both (minOneMessage).
+    const minOneBatch = bytes === 0;
+    const maxBytes = Math.min(request.partitionMaxBytes, budget);
     const outcome =
-      maxBytes <= 0 && bytes > 0
+      maxBytes <= 0 && !minOneBatch
         ? {
             records: new Uint8Array(0),
             highWatermark: found.highWatermark.value,
             consumerHighWatermark: found.consumerHighWatermark(),
             logStartOffset: found.logStartOffset(),
           }
-        : readForConsumer(found, request.fetchOffset, Math.max(maxBytes, 1));
+        : readForConsumer(found, request.fetchOffset, { maxBytes: Math.max(maxBytes, 1), minOneBatch });
     if (!isError(outcome)) {
       bytes += outcome.records.length;
       budget -= outcome.records.length;

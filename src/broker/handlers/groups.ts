@@ -9,6 +9,7 @@ import type { FetchedOffset, GroupErrorName } from "../../cluster/groups/index.t
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { type AnyApiHandler, defineHandler } from "../api-handler.ts";
+import { allGroupOperations, authorizedOperations } from "../authorized-operations.ts";
 import { authorizedOperationsNotRequested, type BrokerContext } from "../broker-context.ts";
 import { consumerGroupHandlers } from "./consumer-groups.ts";
 
@@ -426,8 +427,9 @@ function describeGroupsHandler({ groups }: GroupHandlerDeps) {
         const group = found.coordinator.describeGroups([groupId])[0]!;
         // Before v6 a missing group is described as Dead with no error.
         const missing = group.error === "GROUP_ID_NOT_FOUND" && apiVersion < 6;
+        const errorCode = missing ? 0 : code(group.error);
         return {
-          errorCode: missing ? 0 : code(group.error),
+          errorCode,
           groupId,
           groupState: group.state,
           protocolType: group.protocolType,
@@ -441,7 +443,11 @@ function describeGroupsHandler({ groups }: GroupHandlerDeps) {
             memberAssignment: member.assignment,
             unknownTaggedFields: [],
           })),
-          authorizedOperations: authorizedOperationsNotRequested,
+          // As Kafka: answered for the groups described without an error.
+          authorizedOperations: authorizedOperations(
+            request.includeAuthorizedOperations && errorCode === 0,
+            allGroupOperations,
+          ),
           unknownTaggedFields: [],
         };
       });

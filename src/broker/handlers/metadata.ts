@@ -8,14 +8,11 @@ import { zeroUuid } from "../../protocol/codec-runtime.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
+import { allClusterOperations, allTopicOperations, authorizedOperations } from "../authorized-operations.ts";
 import { authorizedOperationsNotRequested, type BrokerContext, planningContext } from "../broker-context.ts";
 
 type MetadataResponse = ApiMessages[3]["response"];
 type TopicResult = MetadataResponse["topics"][number];
-
-/** With no ACLs every topic operation is allowed: READ, WRITE, CREATE, DELETE, ALTER, DESCRIBE, DESCRIBE_CONFIGS, ALTER_CONFIGS. */
-const allTopicOperations =
-  (1 << 3) | (1 << 4) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 8) | (1 << 10) | (1 << 11);
 
 function topicResult(context: BrokerContext, topic: TopicMetadata, includeOperations: boolean): TopicResult {
   const state = context.metadata.state;
@@ -39,7 +36,7 @@ function topicResult(context: BrokerContext, topic: TopicMetadata, includeOperat
         unknownTaggedFields: [],
       };
     }),
-    topicAuthorizedOperations: includeOperations ? allTopicOperations : authorizedOperationsNotRequested,
+    topicAuthorizedOperations: authorizedOperations(includeOperations, allTopicOperations),
     unknownTaggedFields: [],
   };
 }
@@ -138,7 +135,11 @@ export function metadataHandler(context: BrokerContext) {
         clusterId: state.clusterId,
         controllerId: context.controllerId(),
         topics,
-        clusterAuthorizedOperations: authorizedOperationsNotRequested,
+        // Asked for only in v8–10 (the field decodes as false in other versions).
+        clusterAuthorizedOperations: authorizedOperations(
+          request.includeClusterAuthorizedOperations,
+          allClusterOperations,
+        ),
         unknownTaggedFields: [],
       } satisfies MetadataResponse;
     },
