@@ -64,6 +64,8 @@ const hardStateFileName = "raft-hard-state.json";
 
 export interface BrokerNode {
   readonly kafkaPort: number;
+  /** The metadata group's role, term and leader (the controller) as this node sees them. */
+  metadataStatus(): { role: string; term: number; controllerId: number };
   /** The cluster side of a raft-cluster node; undefined standalone. */
   readonly cluster: ClusterRuntime | undefined;
   stop(): Promise<void>;
@@ -452,6 +454,11 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   return {
     kafkaPort: listener.port,
     cluster,
+    metadataStatus: () => ({
+      role: metadataGroup.role,
+      term: metadataGroup.term,
+      controllerId: metadataGroup.leaderId ?? -1,
+    }),
     async stop() {
       await listener.stop();
       groupService.close();

@@ -14,6 +14,7 @@ function makeApp(notReady: string[]) {
     registry,
     logger: silentLogger,
     status: () => ({
+      peers: [],
       nodeId: 4,
       mode: "standalone",
       version: "9.9.9",
