@@ -1,6 +1,7 @@
 // Proves the partition log serves as a Raft log: entries persisted through PartitionLogStore are stamped,
 // synced and read back through the core's LogReader (also after a reopen), divergent suffixes are cut,
-// snapshots restart the log, and a single-voter RaftNode commits over it and re-elects itself after a restart.
+// snapshots restart the log, and a single-voter RaftNode commits over it and re-elects itself after a
+// restart; headers carry leader epochs (term − 1) while the reader answers terms.
 
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -119,7 +120,8 @@ function expectSampleLog(store: PartitionLogStore): void {
   for (const entry of entries) {
     const header = readBatchHeader(entry.payload);
     expect(Number(header.baseOffset)).toBe(entry.baseOffset);
-    expect(header.partitionLeaderEpoch).toBe(entry.epoch);
+    // Headers carry the leader epoch clients see: the entry's term − 1.
+    expect(header.partitionLeaderEpoch).toBe(entry.epoch - 1);
     expect(entry.byteSize).toBe(entry.payload.length);
   }
 }
@@ -142,9 +144,27 @@ describe("PartitionLogStore", () => {
     expect(log.flushedOffset).toBe(10);
     expect(log.syncCount - syncsBefore).toBe(1);
     expectSampleLog(store);
+    // The storage engine's leader-epoch cache (and its checkpoint) holds leader epochs, as Kafka's does.
+    expect(log.epochs.all()).toEqual([
+      { epoch: 0, startOffset: 0 },
+      { epoch: 1, startOffset: 4 },
+      { epoch: 2, startOffset: 9 },
+    ]);
     const reopened = await reopen(log, { recentCountMax: 1 });
     expect(reopened.store.persistedOffset).toBe(9);
     expectSampleLog(reopened.store);
+    expect(reopened.log.epochs.all().map((line) => line.epoch)).toEqual([0, 1, 2]);
+  });
+
+  test("an entry of term 0 (before any election) never reaches a header", () => {
+    const { store } = openStore();
+    expect(() => store.write({ snapshot: undefined, entries: [dataEntry(0, 1, 0)] })).toThrow(
+      /term 0 has no leader epoch/,
+    );
+    expect(() => store.write({ snapshot: undefined, entries: [controlEntry(0, 0)] })).toThrow(
+      /term 0 has no leader epoch/,
+    );
+    expect(store.reader.lastOffset()).toBe(-1);
   });
 
   test("a view into a larger buffer is copied for the cache, unless only the last batch is kept", async () => {
@@ -279,8 +299,9 @@ describe("PartitionLogStore", () => {
       if (!("leaderChange" in record)) throw new Error("not a LeaderChange record");
       expect(record.leaderChange.leaderId).toBe(1);
       expect(record.leaderChange.voters.map((voter) => voter.voterId)).toEqual([1]);
+      // Term 2's leader epoch.
       const view = new DataView(control.payload.buffer, control.payload.byteOffset);
-      expect(view.getInt32(batchOffsets.partitionLeaderEpoch)).toBe(2);
+      expect(view.getInt32(batchOffsets.partitionLeaderEpoch)).toBe(1);
     };
     check(store);
     check((await reopen(log)).store);
