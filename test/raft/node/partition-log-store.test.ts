@@ -1,7 +1,8 @@
 // Proves the partition log serves as a Raft log: entries persisted through PartitionLogStore are stamped,
 // synced and read back through the core's LogReader (also after a reopen), divergent suffixes are cut,
 // snapshots restart the log, and a single-voter RaftNode commits over it and re-elects itself after a
-// restart; headers carry leader epochs (term − 1) while the reader answers terms.
+// restart; headers carry leader epochs (term − 1) while the reader answers terms, also over a directory
+// written when headers held terms.
 
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -18,6 +19,7 @@ import type { PartitionLog } from "../../../src/storage/partition-log.ts";
 import { makeBatch, prng } from "../../storage/batch-fixture.ts";
 import { type Harness, makeHarness } from "../../storage/log-harness.ts";
 import { makeTempDir } from "../../storage/temp-dir.ts";
+import { rewriteWithTermHeaders } from "../../storage/term-headers.ts";
 
 const config: MembershipConfig = { voters: [1], learners: [] };
 
@@ -154,6 +156,20 @@ describe("PartitionLogStore", () => {
     expect(reopened.store.persistedOffset).toBe(9);
     expectSampleLog(reopened.store);
     expect(reopened.log.epochs.all().map((line) => line.epoch)).toEqual([0, 1, 2]);
+  });
+
+  test("a directory written when headers held terms reads back the same Raft log after the upgrade", async () => {
+    const { log, store } = openStore({ segmentBytes: 200 });
+    await store.write({ snapshot: undefined, entries: sampleEntries() });
+    await log.close();
+    opened.splice(opened.indexOf(log), 1);
+    rewriteWithTermHeaders(harness.dir);
+    const reopened = openStore();
+    expect(reopened.log.epochs.all().map((line) => line.epoch)).toEqual([0, 1, 2]);
+    expectSampleLog(reopened.store);
+    await reopened.store.write({ snapshot: undefined, entries: [dataEntry(10, 1, 4)] });
+    expect(readBatchHeader(reopened.store.reader.entries(10, 1)[0]!.payload).partitionLeaderEpoch).toBe(3);
+    expect(reopened.store.reader.firstOffsetOfEpoch(4)).toBe(10);
   });
 
   test("an entry of term 0 (before any election) never reaches a header", () => {
