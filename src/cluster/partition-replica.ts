@@ -52,6 +52,7 @@ export interface PartitionReplica {
    */
   consumerHighWatermark(): number;
   isLeader(): boolean;
+  /** The leader epoch as clients see it (the first is 0; a Raft replica's term − 1); asked of a leader. */
   leaderEpoch(): number;
   logStartOffset(): number;
   logEndOffset(): number;

@@ -17,7 +17,7 @@ import {
   timestampTypeOf,
 } from "../protocol/records/batch-header.ts";
 import { readAllRecords } from "../protocol/records/batch-records.ts";
-import type { Proposal, ProposeResult } from "../raft/core/index.ts";
+import { leaderEpochOfTerm, type Proposal, type ProposeResult } from "../raft/core/index.ts";
 import type { PartitionLog } from "../storage/index.ts";
 import { OffsetOutOfRangeError, StorageError } from "../storage/index.ts";
 import { type EpochEndOffset, endOffsetForEpoch } from "./epoch-end-offset.ts";
@@ -86,8 +86,9 @@ export class RaftReplica implements PartitionReplica {
     return this.group.role === "leader";
   }
 
+  /** The leader epoch clients see: the group's term − 1 (leader-epoch.ts); never asked in term 0. */
   leaderEpoch(): number {
-    return this.group.term;
+    return leaderEpochOfTerm(this.group.term);
   }
 
   logStartOffset(): number {

@@ -1,7 +1,8 @@
-// Opening a partition directory (Kafka's LogLoader): segments at or after the recovery point are scanned —
-// lengths, magic, CRC, offsets in sequence — and a torn or corrupt tail of the last segment is truncated
-// with a log line saying what was dropped. Damage anywhere else cannot be a torn write (older segments were
-// synced when they rolled), so the partition refuses to open rather than drop acknowledged data.
+// Opening a partition directory (Kafka's LogLoader): its header format is settled first (log-format.ts), then
+// segments at or after the recovery point are scanned — lengths, magic, CRC, offsets in sequence — and a torn
+// or corrupt tail of the last segment is truncated with a log line saying what was dropped. Damage anywhere
+// else cannot be a torn write (older segments were synced when they rolled), so the partition refuses to open
+// rather than drop acknowledged data.
 
 import { join } from "node:path";
 import { batchHeaderBytes } from "../protocol/records/batch-header.ts";
@@ -9,6 +10,7 @@ import { readFileIfExists } from "./atomic-file.ts";
 import { decodeCheckpoint, type LogCheckpoint } from "./checkpoint-format.ts";
 import type { FilePool } from "./file-pool.ts";
 import { decodeEpochEntries, LeaderEpochCache } from "./leader-epoch-cache.ts";
+import { settleLogFormat } from "./log-format.ts";
 import { Segment } from "./segment.ts";
 import {
   checkpointFileName,
@@ -38,6 +40,7 @@ export type LogLine = (line: string) => void;
 export function loadLog(pool: FilePool, dir: string, log: LogLine, indexIntervalBytes: number): LoadedLog {
   const storageFs = pool.storageFs;
   storageFs.mkdirs(dir);
+  settleLogFormat(storageFs, dir, log);
   const bases = listSegmentBases(pool, dir);
   const checkpoint = readCheckpoint(pool, dir, log);
   const epochText = readFileIfExists(storageFs, join(dir, leaderEpochFileName));

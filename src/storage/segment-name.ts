@@ -7,6 +7,8 @@ export const offsetIndexFileSuffix = ".index";
 export const timeIndexFileSuffix = ".timeindex";
 export const checkpointFileName = "log-checkpoint";
 export const leaderEpochFileName = "leader-epoch-checkpoint";
+/** What the batch headers' leader epochs mean (log-format.ts). */
+export const logFormatFileName = "log-format";
 export const hardStateFileName = "raft-hard-state";
 export const temporaryFileSuffix = ".tmp";
 

@@ -1,6 +1,7 @@
 // Proves the Raft-backed replica's append: offsets come from the group's proposal at once, acks=1 waits for the
 // leader's fsync and acks=-1 for the commit, an idempotent retry is answered with its original offsets without a
-// second proposal, sequence gaps are refused, and the group's refusals map to Kafka's errors.
+// second proposal, sequence gaps are refused, the group's refusals map to Kafka's errors, and its leader
+// epoch is the group's term − 1.
 
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -105,6 +106,14 @@ describe("RaftReplica.append", () => {
     group.role = "follower";
     const ticket = replica.append(batchOf(1), { acks: 1 });
     expect(await ticket.replicated).toMatchObject({ errorCode: ErrorCode.NotLeaderOrFollower });
+  });
+
+  test("the leader epoch clients see is the group's term − 1", () => {
+    const group = new ScriptedGroup();
+    const replica = new RaftReplica("id", "orders", 0, group, logStub);
+    expect(replica.leaderEpoch()).toBe(2);
+    group.term = 1;
+    expect(replica.leaderEpoch()).toBe(0);
   });
 
   test("the high watermark only moves forward and wakes waiters", async () => {

@@ -13,8 +13,9 @@ export interface MembershipConfig {
 }
 
 /**
- * One Raft entry is one record batch: it covers offsets [baseOffset, lastOffset] and its term is the batch's
- * partitionLeaderEpoch. The payload is opaque; the driver stamps offsets and epoch into it when it persists.
+ * One Raft entry is one record batch: it covers offsets [baseOffset, lastOffset] and `epoch` is its term,
+ * which the batch's partitionLeaderEpoch holds as a leader epoch (term − 1, leader-epoch.ts). The payload is
+ * opaque; the driver stamps offsets and leader epoch into it when it persists.
  */
 export interface Entry {
   readonly baseOffset: number;

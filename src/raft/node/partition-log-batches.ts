@@ -1,5 +1,6 @@
-// Record batches as Raft entries: the header fields the Raft log needs (offsets, epoch, control bit) and the
-// LeaderChange message a new leader's control batch carries. Pure; the partition log store uses it.
+// Record batches as Raft entries: the header fields the Raft log needs (offsets, term, control bit) and the
+// LeaderChange message a new leader's control batch carries. Pure; the partition log store uses it. A
+// header's partitionLeaderEpoch is the leader epoch clients see; Raft reads it as its term (leader-epoch.ts).
 
 import { assert } from "../../base/assert.ts";
 import {
@@ -15,11 +16,12 @@ import {
   isControlBatch,
   scanBatches,
 } from "../../protocol/records/batch-header.ts";
-import type { Entry, NodeId } from "../core/index.ts";
+import { type Entry, type NodeId, termOfLeaderEpoch } from "../core/index.ts";
 
 export interface StoredBatchMeta {
   readonly baseOffset: number;
   readonly lastOffset: number;
+  /** The Raft term: the header's partitionLeaderEpoch + 1. */
   readonly epoch: number;
   /** Whole bytes of the batch, header included. */
   readonly size: number;
@@ -36,7 +38,7 @@ export function batchMetaAt(bytes: Uint8Array, position: number): StoredBatchMet
   return {
     baseOffset,
     lastOffset: baseOffset + lastOffsetDelta,
-    epoch: readInt32(bytes, position + batchOffsets.partitionLeaderEpoch),
+    epoch: termOfLeaderEpoch(readInt32(bytes, position + batchOffsets.partitionLeaderEpoch)),
     size: batchSizeAt(bytes, position),
     control: isControlBatch(readInt16(bytes, position + batchOffsets.attributes)),
   };

@@ -1,8 +1,12 @@
 // A partition's Raft log is its Kafka log (DESIGN.md decision 1): this store serves the core's LogReader from
 // a storage PartitionLog and writes each Ready's entries into it as stamped record batches.
+// The store is where Raft terms meet leader epochs (leader-epoch.ts): it stamps each batch header with its
+// entry's term − 1 and reads a header's epoch + 1 back as the term, so the storage engine — headers, the
+// leader-epoch cache and its checkpoint — holds only the epochs clients see, as Kafka's does, while the core
+// compares terms. The mark file is the core's own and keeps a term.
 // Reads the core makes often (lastOffset, lastEpoch, the batch at a recent offset, recent entries for
 // followers) come from a bounded cache of the batches this store persisted last; older ones are read from
-// disk (a pread of whole batches). The compaction mark is the partition's log start; its epoch, lost when
+// disk (a pread of whole batches). The compaction mark is the partition's log start; its term, lost when
 // the log restarts or old segments go, is remembered in a small file beside the segments.
 //
 // Config entries (membership changes) are not stored in partition logs yet: persisting one is an assertion
@@ -16,14 +20,17 @@ import { buildLeaderChangeBatch } from "../../protocol/records/control-record.ts
 import { readFileIfExists, writeFileAtomic } from "../../storage/atomic-file.ts";
 import type { AppendResult, Clock, PartitionLog } from "../../storage/index.ts";
 import { nodeStorageFs, type StorageFs } from "../../storage/storage-fs.ts";
-import type {
-  BatchMeta,
-  Entry,
-  LogReader,
-  MembershipConfig,
-  NodeId,
-  Snapshot,
-  SnapshotMeta,
+import {
+  type BatchMeta,
+  type Entry,
+  firstLeaderTerm,
+  type LogReader,
+  leaderEpochOfTerm,
+  type MembershipConfig,
+  type NodeId,
+  type Snapshot,
+  type SnapshotMeta,
+  termOfLeaderEpoch,
 } from "../core/index.ts";
 import { collectEntries, findBatchIndex } from "../core/log-reader.ts";
 import { batchMetaAt, entriesOfBatches, leaderChangeMessage } from "./partition-log-batches.ts";
@@ -51,7 +58,7 @@ export interface PartitionLogStoreOptions {
 
 export const partitionLogStoreDefaults = { recentBytesMax: 1024 * 1024, recentCountMax: 1024 } as const;
 
-/** The file, in the partition directory, that remembers the epoch at the log start. */
+/** The file, in the partition directory, that remembers the term at the log start. */
 export const raftLogMarkFileName = "raft-log-mark";
 
 interface Mark {
@@ -200,9 +207,10 @@ export class PartitionLogStore implements RaftLogStore {
   }
 
   /**
-   * The entry as stored: its batch stamped with its offset and epoch. A bare control entry is this node's
-   * own no-op as a new leader (followers receive it filled in): its LeaderChange batch is built and put into
-   * the entry object itself, so the append messages of the same Ready, sent after this persist, carry it.
+   * The entry as stored: its batch stamped with its offset and its term's leader epoch. A bare control entry
+   * is this node's own no-op as a new leader (followers receive it filled in): its LeaderChange batch is
+   * built and put into the entry object itself, so the append messages of the same Ready, sent after this
+   * persist, carry it.
    */
   private batchOf(entry: Entry): Entry {
     assert(entry.kind !== "config", "config entries are not stored in partition logs");
@@ -210,13 +218,13 @@ export class PartitionLogStore implements RaftLogStore {
       assert(entry.baseOffset === entry.lastOffset, "a control entry holds one offset");
       const payload = buildLeaderChangeBatch(leaderChangeMessage(this.nodeId, this.membership().voters), {
         baseOffset: BigInt(entry.baseOffset),
-        leaderEpoch: entry.epoch,
+        leaderEpoch: leaderEpochOfTerm(entry.epoch),
         timestamp: this.clock.nowMs(),
       });
       (entry as { payload: Uint8Array }).payload = payload;
       return { ...entry, payload, byteSize: payload.length };
     }
-    stampBatch(entry.payload, 0, BigInt(entry.baseOffset), entry.epoch);
+    stampBatch(entry.payload, 0, BigInt(entry.baseOffset), leaderEpochOfTerm(entry.epoch));
     const meta = batchMetaAt(entry.payload, 0);
     assert(meta.size === entry.payload.length, `entry at ${entry.baseOffset} is not exactly one batch`);
     assert(
@@ -306,7 +314,7 @@ export class PartitionLogStore implements RaftLogStore {
     return this.mark;
   }
 
-  /** The epoch of the batch ending at offset, when this replica still knows it; 0 (never too high) if not. */
+  /** The term of the batch ending at offset, when this replica still knows it; 0 (never too high) if not. */
   private epochEndingAt(offset: number): number {
     if (offset < 0) return 0;
     // Most trusted first: a batch header, then the snapshot's own word, then the leader-epoch cache.
@@ -314,7 +322,8 @@ export class PartitionLogStore implements RaftLogStore {
     if (cached !== undefined) return cached.epoch;
     const saved = this.savedMark;
     if (saved !== null && saved.lastOffset === offset) return saved.lastEpoch;
-    return this.log.epochs.epochAt(offset) ?? 0;
+    const leaderEpoch = this.log.epochs.epochAt(offset);
+    return leaderEpoch === undefined ? 0 : termOfLeaderEpoch(leaderEpoch);
   }
 
   private lastOffset(): number {
@@ -342,9 +351,12 @@ export class PartitionLogStore implements RaftLogStore {
     return { baseOffset: meta.baseOffset, lastOffset: meta.lastOffset, epoch: meta.epoch };
   }
 
-  private firstOffsetOfEpoch(epoch: number): number | undefined {
+  private firstOffsetOfEpoch(term: number): number | undefined {
+    // No entry is written before the first election.
+    if (term < firstLeaderTerm) return undefined;
     // The leader-epoch cache holds one line per epoch, a handful: a scan is cheap.
-    const found = this.log.epochs.all().find((line) => line.epoch === epoch);
+    const leaderEpoch = leaderEpochOfTerm(term);
+    const found = this.log.epochs.all().find((line) => line.epoch === leaderEpoch);
     if (found === undefined) return undefined;
     // Retention moves the first line's start to the log start, which may lie inside the first batch held.
     const firstHeld = this.currentMark().lastOffset + 1;

@@ -1,6 +1,8 @@
 // Proves the partition log serves as a Raft log: entries persisted through PartitionLogStore are stamped,
 // synced and read back through the core's LogReader (also after a reopen), divergent suffixes are cut,
-// snapshots restart the log, and a single-voter RaftNode commits over it and re-elects itself after a restart.
+// snapshots restart the log, and a single-voter RaftNode commits over it and re-elects itself after a
+// restart; headers carry leader epochs (term − 1) while the reader answers terms, also over a directory
+// written when headers held terms.
 
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -17,6 +19,7 @@ import type { PartitionLog } from "../../../src/storage/partition-log.ts";
 import { makeBatch, prng } from "../../storage/batch-fixture.ts";
 import { type Harness, makeHarness } from "../../storage/log-harness.ts";
 import { makeTempDir } from "../../storage/temp-dir.ts";
+import { rewriteWithTermHeaders } from "../../storage/term-headers.ts";
 
 const config: MembershipConfig = { voters: [1], learners: [] };
 
@@ -119,7 +122,8 @@ function expectSampleLog(store: PartitionLogStore): void {
   for (const entry of entries) {
     const header = readBatchHeader(entry.payload);
     expect(Number(header.baseOffset)).toBe(entry.baseOffset);
-    expect(header.partitionLeaderEpoch).toBe(entry.epoch);
+    // Headers carry the leader epoch clients see: the entry's term − 1.
+    expect(header.partitionLeaderEpoch).toBe(entry.epoch - 1);
     expect(entry.byteSize).toBe(entry.payload.length);
   }
 }
@@ -142,9 +146,41 @@ describe("PartitionLogStore", () => {
     expect(log.flushedOffset).toBe(10);
     expect(log.syncCount - syncsBefore).toBe(1);
     expectSampleLog(store);
+    // The storage engine's leader-epoch cache (and its checkpoint) holds leader epochs, as Kafka's does.
+    expect(log.epochs.all()).toEqual([
+      { epoch: 0, startOffset: 0 },
+      { epoch: 1, startOffset: 4 },
+      { epoch: 2, startOffset: 9 },
+    ]);
     const reopened = await reopen(log, { recentCountMax: 1 });
     expect(reopened.store.persistedOffset).toBe(9);
     expectSampleLog(reopened.store);
+    expect(reopened.log.epochs.all().map((line) => line.epoch)).toEqual([0, 1, 2]);
+  });
+
+  test("a directory written when headers held terms reads back the same Raft log after the upgrade", async () => {
+    const { log, store } = openStore({ segmentBytes: 200 });
+    await store.write({ snapshot: undefined, entries: sampleEntries() });
+    await log.close();
+    opened.splice(opened.indexOf(log), 1);
+    rewriteWithTermHeaders(harness.dir);
+    const reopened = openStore();
+    expect(reopened.log.epochs.all().map((line) => line.epoch)).toEqual([0, 1, 2]);
+    expectSampleLog(reopened.store);
+    await reopened.store.write({ snapshot: undefined, entries: [dataEntry(10, 1, 4)] });
+    expect(readBatchHeader(reopened.store.reader.entries(10, 1)[0]!.payload).partitionLeaderEpoch).toBe(3);
+    expect(reopened.store.reader.firstOffsetOfEpoch(4)).toBe(10);
+  });
+
+  test("an entry of term 0 (before any election) never reaches a header", () => {
+    const { store } = openStore();
+    expect(() => store.write({ snapshot: undefined, entries: [dataEntry(0, 1, 0)] })).toThrow(
+      /term 0 has no leader epoch/,
+    );
+    expect(() => store.write({ snapshot: undefined, entries: [controlEntry(0, 0)] })).toThrow(
+      /term 0 has no leader epoch/,
+    );
+    expect(store.reader.lastOffset()).toBe(-1);
   });
 
   test("a view into a larger buffer is copied for the cache, unless only the last batch is kept", async () => {
@@ -279,8 +315,9 @@ describe("PartitionLogStore", () => {
       if (!("leaderChange" in record)) throw new Error("not a LeaderChange record");
       expect(record.leaderChange.leaderId).toBe(1);
       expect(record.leaderChange.voters.map((voter) => voter.voterId)).toEqual([1]);
+      // Term 2's leader epoch.
       const view = new DataView(control.payload.buffer, control.payload.byteOffset);
-      expect(view.getInt32(batchOffsets.partitionLeaderEpoch)).toBe(2);
+      expect(view.getInt32(batchOffsets.partitionLeaderEpoch)).toBe(1);
     };
     check(store);
     check((await reopen(log)).store);
