@@ -56,7 +56,11 @@ export interface ClusterParts {
   readonly replicas: HostedReplicas;
 }
 
-export function startClusterRuntime(config: ServerConfig, voters: readonly number[], logger: Logger): ClusterRuntime {
+export function startClusterRuntime(
+  config: ServerConfig,
+  voters: readonly number[],
+  logger: Logger,
+): ClusterRuntime {
   const raftConfig = config.raft;
   if (raftConfig === null) throw new Error("startClusterRuntime needs raft-cluster settings");
   const log = logger.with({ component: "cluster" });
@@ -141,7 +145,8 @@ export function startClusterRuntime(config: ServerConfig, voters: readonly numbe
     metadata
       .execute((state) => ({ ok: true, records: liveness.changes(state, performance.now()) }))
       .then((result) => {
-        if (result.ok && result.records.length > 0) log.info("broker liveness changed", { records: result.records });
+        if (result.ok && result.records.length > 0)
+          log.info("broker liveness changed", { records: result.records });
       })
       .catch((error) => log.warn("fencing brokers failed", { error }))
       .finally(() => {
@@ -176,7 +181,8 @@ export function startClusterRuntime(config: ServerConfig, voters: readonly numbe
       reportLeaders();
     },
     leadershipChanged() {
-      if (reportTimer === undefined && !stopped) reportTimer = setTimeout(reportLeaders, leadersReportDebounceMs);
+      if (reportTimer === undefined && !stopped)
+        reportTimer = setTimeout(reportLeaders, leadersReportDebounceMs);
     },
     async stop() {
       stopped = true;

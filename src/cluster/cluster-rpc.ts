@@ -7,9 +7,9 @@ import { create } from "@bufbuild/protobuf";
 import { type Client, Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
 import type { Logger } from "../base/logger.ts";
 import {
-  ClusterService,
-  ForwardMetadataResponse_Outcome as Outcome,
+  type ClusterService,
   ForwardMetadataResponseSchema,
+  ForwardMetadataResponse_Outcome as Outcome,
   type Sender,
   SenderSchema,
 } from "../gen/chronik/cluster/v1/cluster_pb.ts";

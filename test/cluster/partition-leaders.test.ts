@@ -32,7 +32,9 @@ test("a follower learns the ISR from its leader's report of the same epoch", () 
     isr: [2, 3],
   });
   // Without a report, the leader alone stands for the ISR.
-  expect(new PartitionLeaders(5_000).lookup("t", 0, { leaderId: 2, leaderEpoch: 4, isr: [] }, 0)!.isr).toEqual([2]);
+  expect(
+    new PartitionLeaders(5_000).lookup("t", 0, { leaderId: 2, leaderEpoch: 4, isr: [] }, 0)!.isr,
+  ).toEqual([2]);
 });
 
 test("the highest epoch wins; a node's reports expire after the TTL", () => {

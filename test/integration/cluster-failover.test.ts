@@ -79,7 +79,18 @@ for topic, future in admin.create_topics([NewTopic(sys.argv[2], num_partitions=i
 }
 
 async function consumeAll(topic: string): Promise<number[]> {
-  const consumed = await runClient(["kcat", "-b", cluster.bootstrap(), "-C", "-t", topic, "-o", "beginning", "-e", "-q"]);
+  const consumed = await runClient([
+    "kcat",
+    "-b",
+    cluster.bootstrap(),
+    "-C",
+    "-t",
+    topic,
+    "-o",
+    "beginning",
+    "-e",
+    "-q",
+  ]);
   return consumed
     .trim()
     .split("\n")
@@ -92,7 +103,14 @@ test("kill -9 of a partition leader mid-stream: every acknowledged message exact
   await createTopic(topic, 1);
   const leader = await leaderOf(topic, [1, 2, 3]);
   const count = 10_000;
-  const producing = runClient(["/usr/bin/python3", "-c", producerScript, cluster.bootstrap(), topic, String(count)]);
+  const producing = runClient([
+    "/usr/bin/python3",
+    "-c",
+    producerScript,
+    cluster.bootstrap(),
+    topic,
+    String(count),
+  ]);
   let finished = false;
   void producing.finally(() => {
     finished = true;
@@ -112,10 +130,13 @@ test("kill -9 of a partition leader mid-stream: every acknowledged message exact
   const deadline = performance.now() + 20_000;
   const logEnd = async (nodeId: number) => {
     const metrics = await (await fetch(`http://127.0.0.1:${cluster.node(nodeId).httpPort}/metrics`)).text();
-    const line = metrics.split("\n").find((row) => row.startsWith(`partition_log_end_offset{topic="${topic}"`));
+    const line = metrics
+      .split("\n")
+      .find((row) => row.startsWith(`partition_log_end_offset{topic="${topic}"`));
     return Number(line?.split(" ").at(-1) ?? -1);
   };
-  while ((await logEnd(leader)) !== (await logEnd(newLeader)) && performance.now() < deadline) await Bun.sleep(200);
+  while ((await logEnd(leader)) !== (await logEnd(newLeader)) && performance.now() < deadline)
+    await Bun.sleep(200);
   expect(await logEnd(leader)).toBe(await logEnd(newLeader));
 }, 120_000);
 
@@ -123,7 +144,10 @@ test("kill -9 of every node and a restart: nothing acknowledged is lost, committ
   const topic = "power-loss";
   await createTopic(topic, 2);
   const values = Array.from({ length: 400 }, (_, index) => String(index));
-  await runClient(["kcat", "-b", cluster.bootstrap(), "-P", "-t", topic, "-X", "acks=all"], `${values.join("\n")}\n`);
+  await runClient(
+    ["kcat", "-b", cluster.bootstrap(), "-P", "-t", topic, "-X", "acks=all"],
+    `${values.join("\n")}\n`,
+  );
   // A consumer group reads and commits everything.
   const groupScript = `
 import sys

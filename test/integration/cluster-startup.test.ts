@@ -65,7 +65,14 @@ test("a node whose --peers disagree with the cluster's refuses to start with one
   const peers = specs.map((spec) => `${spec.nodeId}@127.0.0.1:${spec.raftPort}`).join(",");
   const result = await runServerCommand([
     ...["--node-id", "4", "--kafka-port", String(kafka), "--http-port", String(http)],
-    ...["--bind-addr", "127.0.0.1", "--advertised-addr", "127.0.0.1", "--data-dir", `${specs[0]!.dataDir}-node4`],
+    ...[
+      "--bind-addr",
+      "127.0.0.1",
+      "--advertised-addr",
+      "127.0.0.1",
+      "--data-dir",
+      `${specs[0]!.dataDir}-node4`,
+    ],
     ...["raft-cluster", "--raft-addr", `127.0.0.1:${raft}`, "--peers", peers],
   ]);
   rmSync(`${specs[0]!.dataDir}-node4`, { recursive: true, force: true });

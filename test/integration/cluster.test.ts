@@ -28,7 +28,8 @@ async function metadataFrom(nodeId: number, topics: string[] | null) {
   try {
     return await client.request(ApiKey.Metadata, 12, {
       ...apiCodecs(ApiKey.Metadata).request.create(),
-      topics: topics?.map((name) => ({ name, topicId: "AAAAAAAAAAAAAAAAAAAAAA", unknownTaggedFields: [] })) ?? null,
+      topics:
+        topics?.map((name) => ({ name, topicId: "AAAAAAAAAAAAAAAAAAAAAA", unknownTaggedFields: [] })) ?? null,
       allowAutoTopicCreation: false,
     });
   } finally {
@@ -41,12 +42,17 @@ async function leadersOf(topic: string, timeoutMs = 15_000): Promise<number[]> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const views = await Promise.all([1, 2, 3].map((nodeId) => metadataFrom(nodeId, [topic])));
-    const leaders = views.map((view) => view.topics[0]?.partitions.map((partition) => partition.leaderId) ?? []);
+    const leaders = views.map(
+      (view) => view.topics[0]?.partitions.map((partition) => partition.leaderId) ?? [],
+    );
     const first = leaders[0]!;
     const agreed =
-      first.length > 0 && first.every((id) => id >= 1) && leaders.every((view) => view.join() === first.join());
+      first.length > 0 &&
+      first.every((id) => id >= 1) &&
+      leaders.every((view) => view.join() === first.join());
     if (agreed) return first;
-    if (performance.now() > deadline) throw new Error(`no agreed leaders for ${topic}: ${JSON.stringify(leaders)}`);
+    if (performance.now() > deadline)
+      throw new Error(`no agreed leaders for ${topic}: ${JSON.stringify(leaders)}`);
     await Bun.sleep(100);
   }
 }
@@ -91,7 +97,18 @@ describe("a three-node cluster", () => {
     const lines = Array.from({ length: 300 }, (_, index) => `key-${index % 7}:value-${index}`);
     // Through node 3 alone as bootstrap: librdkafka finds each leader from the metadata.
     await runClient(
-      ["kcat", "-b", `127.0.0.1:${cluster.node(3).kafkaPort}`, "-P", "-t", "orders", "-K", ":", "-X", "acks=all"],
+      [
+        "kcat",
+        "-b",
+        `127.0.0.1:${cluster.node(3).kafkaPort}`,
+        "-P",
+        "-t",
+        "orders",
+        "-K",
+        ":",
+        "-X",
+        "acks=all",
+      ],
       `${lines.join("\n")}\n`,
     );
     const consumed = await runClient([
@@ -117,7 +134,9 @@ describe("a three-node cluster", () => {
             partitionData: [
               {
                 index: 0,
-                records: buildBatch([{ key: null, value: new TextEncoder().encode("x"), timestamp: Date.now() }]),
+                records: buildBatch([
+                  { key: null, value: new TextEncoder().encode("x"), timestamp: Date.now() },
+                ]),
                 unknownTaggedFields: [],
               },
             ],

@@ -31,9 +31,17 @@ describe("chronik-server process", () => {
     ]);
     expect(twice.exitCode).toBe(2);
     expect(twice.stderr.trim()).toBe("chronik-server: --peers: node id 2 appears twice (this node is 1)");
-    const self = await runServerCommand(["raft-cluster", "--raft-addr", "127.0.0.1:9192", "--peers", "1@h:9292"]);
+    const self = await runServerCommand([
+      "raft-cluster",
+      "--raft-addr",
+      "127.0.0.1:9192",
+      "--peers",
+      "1@h:9292",
+    ]);
     expect(self.exitCode).toBe(2);
-    expect(self.stderr.trim()).toBe("chronik-server: --peers: node id 1 is this node (--node-id); list only the other nodes");
+    expect(self.stderr.trim()).toBe(
+      "chronik-server: --peers: node id 1 is this node (--node-id); list only the other nodes",
+    );
   });
 
   test("a port already in use stops startup with one line naming the address and the error", async () => {

@@ -9,8 +9,8 @@ import type { PartitionReplica, ReplicaError } from "../../cluster/partition-rep
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
-import { ledReplica, unknownPartition } from "../leader-hints.ts";
 import type { BrokerContext } from "../broker-context.ts";
+import { ledReplica, unknownPartition } from "../leader-hints.ts";
 
 type PartitionResponse = ApiMessages[21]["response"]["topics"][number]["partitions"][number];
 
@@ -22,7 +22,8 @@ async function deleteBefore(
   replica: PartitionReplica | ReplicaError,
   requested: bigint,
 ): Promise<{ errorCode: number; lowWatermark: bigint }> {
-  if (replica === unknownPartition) return { errorCode: ErrorCode.UnknownTopicOrPartition, lowWatermark: -1n };
+  if (replica === unknownPartition)
+    return { errorCode: ErrorCode.UnknownTopicOrPartition, lowWatermark: -1n };
   if (internalTopicNames.has(topicName)) {
     return { errorCode: ErrorCode.InvalidTopicException, lowWatermark: -1n };
   }

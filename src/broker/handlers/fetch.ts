@@ -14,13 +14,19 @@ import { batchesToMessageSet } from "../../protocol/records/legacy-convert.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import { withoutControlBatches } from "../control-batch-filter.ts";
-import { type CurrentLeader, LeaderHints, noLeader, notLeaderHere, partitionExists } from "../leader-hints.ts";
 import {
   type FetchSessionCache,
   type PartitionOutcome,
   partitionKey,
   type SessionPartition,
 } from "../fetch-sessions.ts";
+import {
+  type CurrentLeader,
+  LeaderHints,
+  noLeader,
+  notLeaderHere,
+  partitionExists,
+} from "../leader-hints.ts";
 
 type FetchRequest = ApiMessages[1]["request"];
 type FetchResponse = ApiMessages[1]["response"];
@@ -38,6 +44,28 @@ interface PartitionRead {
   outcome: ReadOutcome | ReplicaError;
   /** NOT_LEADER_OR_FOLLOWER: the leader to move to (KIP-951). */
   currentLeader: CurrentLeader;
+  /** KIP-392: a caught-up replica in the consumer's rack to read from instead of this leader; -1 for none. */
+  preferredReadReplica: number;
+}
+
+/**
+ * KIP-392 (Kafka's RackAwareReplicaSelector): a leader outside the consumer's rack names an in-sync replica on a
+ * live broker in that rack, and the consumer fetches from it from then on; -1 when the leader is as close.
+ */
+function preferredReadReplica(
+  context: BrokerContext,
+  replica: PartitionReplica,
+  consumerRack: string,
+): number {
+  if (consumerRack === "" || !replica.isLeader()) return -1;
+  const state = context.metadata.state;
+  if (state.broker(context.nodeId)?.rack === consumerRack) return -1;
+  const isr = context.partitions.leadership(replica.topicId, replica.partition)?.isr ?? [];
+  const inRack = isr.find((id) => {
+    const broker = state.broker(id);
+    return id !== context.nodeId && broker !== undefined && !broker.fenced && broker.rack === consumerRack;
+  });
+  return inRack ?? -1;
 }
 
 /** A refusal that names the leader to move to. */
@@ -64,7 +92,11 @@ function findReplica(
     const topic = options.byId ? state.topicById(partition.topicKey) : state.topicByName(partition.topicKey);
     if (!partitionExists(topic, partition.partition)) {
       const errorCode = options.byId ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
-      return { errorCode, errorMessage: "this server does not host this topic-partition", currentLeader: noLeader };
+      return {
+        errorCode,
+        errorMessage: "this server does not host this topic-partition",
+        currentLeader: noLeader,
+      };
     }
     return { ...notLeaderHere, currentLeader: options.hints.currentLeader(topic, partition.partition) };
   }
@@ -104,7 +136,7 @@ function readForConsumer(
 function readPartitions(
   context: BrokerContext,
   partitions: readonly SessionPartition[],
-  options: { byId: boolean; maxBytes: number; hints: LeaderHints },
+  options: { byId: boolean; maxBytes: number; hints: LeaderHints; consumerRack: string },
 ): { reads: PartitionRead[]; bytes: number } {
   let budget = options.maxBytes;
   let bytes = 0;
@@ -112,7 +144,27 @@ function readPartitions(
     const key = partitionKey(request.topicKey, request.partition);
     const found = findReplica(context, request, options);
     if ("errorCode" in found) {
-      return { key, request, replica: null, outcome: found, currentLeader: found.currentLeader };
+      return {
+        key,
+        request,
+        replica: null,
+        outcome: found,
+        currentLeader: found.currentLeader,
+        preferredReadReplica: -1,
+      };
+    }
+    const preferred = preferredReadReplica(context, found, options.consumerRack);
+    if (preferred !== -1) {
+      // Kafka answers such a partition without records: the consumer fetches them from the named replica.
+      const outcome = nothingRead(found);
+      return {
+        key,
+        request,
+        replica: found,
+        outcome,
+        currentLeader: noLeader,
+        preferredReadReplica: preferred,
+      };
     }
     // KIP-74 (Kafka's ReplicaManager.readFromLog): every partition reads within what the budget has left and its
     // own limit; only until some data is in the response may one first batch exceed both (minOneMessage).
@@ -120,20 +172,24 @@ function readPartitions(
     const maxBytes = Math.min(request.partitionMaxBytes, budget);
     const outcome =
       maxBytes <= 0 && !minOneBatch
-        ? {
-            records: new Uint8Array(0),
-            highWatermark: found.highWatermark.value,
-            consumerHighWatermark: found.consumerHighWatermark(),
-            logStartOffset: found.logStartOffset(),
-          }
+        ? nothingRead(found)
         : readForConsumer(found, request.fetchOffset, { maxBytes: Math.max(maxBytes, 1), minOneBatch });
     if (!isError(outcome)) {
       bytes += outcome.records.length;
       budget -= outcome.records.length;
     }
-    return { key, request, replica: found, outcome, currentLeader: noLeader };
+    return { key, request, replica: found, outcome, currentLeader: noLeader, preferredReadReplica: -1 };
   });
   return { reads, bytes };
+}
+
+function nothingRead(replica: PartitionReplica): ReadOutcome {
+  return {
+    records: new Uint8Array(0),
+    highWatermark: replica.highWatermark.value,
+    consumerHighWatermark: replica.consumerHighWatermark(),
+    logStartOffset: replica.logStartOffset(),
+  };
 }
 
 /**
@@ -191,7 +247,7 @@ function toPartitionData(read: PartitionRead, apiVersion: number): PartitionData
     currentLeader: read.currentLeader,
     snapshotId: { endOffset: -1n, epoch: -1, unknownTaggedFields: [] },
     abortedTransactions: null,
-    preferredReadReplica: -1,
+    preferredReadReplica: read.preferredReadReplica,
     records,
     unknownTaggedFields: [],
   };
@@ -277,14 +333,17 @@ export function fetchHandler(context: BrokerContext, sessions: FetchSessionCache
       const waitMs = Math.min(Math.max(request.maxWaitMs, 0), fetchWaitMsMax);
       const deadline = AbortSignal.any([AbortSignal.timeout(waitMs), connection.closed]);
       const hints = new LeaderHints(context);
-      let pass = readPartitions(context, plan.partitions, { byId, maxBytes, hints });
+      // Followers fetching for replication are Raft's business: only consumers (replicaId -1) get a preference.
+      const consumerRack = apiVersion >= 11 && request.replicaId < 0 ? request.rackId : "";
+      const readOptions = { byId, maxBytes, hints, consumerRack };
+      let pass = readPartitions(context, plan.partitions, readOptions);
       while (
         pass.bytes < request.minBytes &&
         !deadline.aborted &&
-        pass.reads.every((read) => !isError(read.outcome))
+        pass.reads.every((read) => !isError(read.outcome) && read.preferredReadReplica === -1)
       ) {
         await anyCommit(pass.reads, deadline);
-        pass = readPartitions(context, plan.partitions, { byId, maxBytes, hints });
+        pass = readPartitions(context, plan.partitions, readOptions);
       }
       const answer = plan.complete(outcomesOf(pass.reads), nowMs());
       return {

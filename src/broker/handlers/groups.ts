@@ -4,8 +4,8 @@
 // cluster/groups, cluster/consumer-groups and cluster/partition-groups.ts (which protocol owns a group id).
 
 import type { GroupService } from "../../cluster/group-service.ts";
-import { offsetsTopicName } from "../../cluster/internal-topics.ts";
 import type { FetchedOffset, GroupErrorName } from "../../cluster/groups/index.ts";
+import { offsetsTopicName } from "../../cluster/internal-topics.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { type AnyApiHandler, defineHandler } from "../api-handler.ts";
@@ -38,7 +38,9 @@ function findCoordinatorHandler({ context, groups }: GroupHandlerDeps) {
     const partition = groups.partitionOf(key);
     const offsetsTopic = state.topicByName(offsetsTopicName);
     const leaderId =
-      offsetsTopic === undefined ? -1 : (context.partitions.leadership(offsetsTopic.topicId, partition)?.leaderId ?? -1);
+      offsetsTopic === undefined
+        ? -1
+        : (context.partitions.leadership(offsetsTopic.topicId, partition)?.leaderId ?? -1);
     // Led here but not loaded yet (a new leader catching up): the client asks again shortly.
     const ready = leaderId !== context.nodeId || groups.lookup(key).ok;
     if (leaderId === -1 || !ready || state.broker(leaderId) === undefined) {

@@ -6,8 +6,8 @@ import type { PartitionReplica, TimestampedOffset } from "../../cluster/partitio
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
-import { ledReplica } from "../leader-hints.ts";
 import type { BrokerContext } from "../broker-context.ts";
+import { ledReplica } from "../leader-hints.ts";
 
 type PartitionResponse = ApiMessages[2]["response"]["topics"][number]["partitions"][number];
 

@@ -11,8 +11,8 @@
 // applied everything its log held when it was elected (its own term's first entry committed and applied): a
 // plan against a state older than that could produce a record that fails an assertion on every node.
 
-import { readAllRecords } from "../../protocol/records/batch-records.ts";
 import { buildBatch } from "../../protocol/records/batch-builder.ts";
+import { readAllRecords } from "../../protocol/records/batch-records.ts";
 import type { Entry, NodeId, Proposal, ProposeResult } from "../../raft/core/index.ts";
 import { HighWatermark } from "../high-watermark.ts";
 import type { CommandResult } from "./metadata-commands.ts";
@@ -155,9 +155,10 @@ export class RaftMetadataService implements MetadataService {
       }
       const result = plan(this.state);
       if (!result.ok || result.records.length === 0) return result;
-      const answer = await forward(leaderId, { records: result.records, basedOnOffset: this.stateOffset }).catch(
-        () => undefined,
-      );
+      const answer = await forward(leaderId, {
+        records: result.records,
+        basedOnOffset: this.stateOffset,
+      }).catch(() => undefined);
       if (answer?.outcome === "committed") {
         await this.waitForApplied(answer.offset);
         return result;

@@ -63,7 +63,8 @@ test("a fenced broker that comes back is unfenced; a fenced broker gets no offse
   const cluster = { ...input, offsetsReplicationFactor: 2 };
   for (const record of bootstrapRecords(state, { ...cluster, nodeId: 1 })) state.apply(record);
   state.apply({ type: "broker-fencing", nodeId: 1, fenced: true });
-  for (const record of bootstrapRecords(state, { ...cluster, nodeId: 2, advertisedPort: 9093 })) state.apply(record);
+  for (const record of bootstrapRecords(state, { ...cluster, nodeId: 2, advertisedPort: 9093 }))
+    state.apply(record);
   // Broker 1 is fenced: only one live broker, so no offsets topic yet.
   expect(state.topicByName("__consumer_offsets")).toBeUndefined();
   const back = bootstrapRecords(state, { ...cluster, nodeId: 1 });

@@ -32,7 +32,10 @@ test("a new controller starts every broker's session afresh", () => {
   const liveness = new BrokerLiveness(9_000);
   liveness.reset(state, 100_000);
   expect(liveness.changes(state, 105_000)).toEqual([]);
-  expect(liveness.changes(state, 109_001).map((record) => record.type)).toEqual(["broker-fencing", "broker-fencing"]);
+  expect(liveness.changes(state, 109_001).map((record) => record.type)).toEqual([
+    "broker-fencing",
+    "broker-fencing",
+  ]);
 });
 
 test("fencing survives a snapshot of the state", () => {

@@ -88,7 +88,13 @@ function cluster(nodeCount: number, options: { followerLagMs: number }) {
   };
 }
 
-const broker = (nodeId: number): MetadataRecord => ({ type: "broker", nodeId, host: "h", port: nodeId, rack: null });
+const broker = (nodeId: number): MetadataRecord => ({
+  type: "broker",
+  nodeId,
+  host: "h",
+  port: nodeId,
+  rack: null,
+});
 
 function createTopic(name: string) {
   return (state: MetadataState): CommandResult =>

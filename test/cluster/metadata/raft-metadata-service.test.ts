@@ -38,7 +38,9 @@ function asyncLog() {
     waitForCommit: (offset: number) =>
       new Promise<void>((resolve) => {
         const poll = () =>
-          offset < 0 || committed.some((entry) => entry.lastOffset >= offset) ? resolve() : setTimeout(poll, 1);
+          offset < 0 || committed.some((entry) => entry.lastOffset >= offset)
+            ? resolve()
+            : setTimeout(poll, 1);
         poll();
       }),
   };
