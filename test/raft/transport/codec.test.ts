@@ -1,5 +1,6 @@
 // Proves the Raft transport's codec: every core message type survives encode → decode with every field intact
-// (seeded random messages), size bounds hold, and a malformed batch is refused whole, naming the field.
+// (seeded random messages), the bytes are exactly protobuf-es's for raft.proto and protobuf-es's bytes decode,
+// size bounds hold, and a malformed batch is refused whole, naming the field, never with an exception.
 import { describe, expect, test } from "bun:test";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
@@ -18,6 +19,7 @@ import {
   messageBytesUpperBound,
 } from "../../../src/raft/transport/codec.ts";
 import { Prng } from "../../sim/prng.ts";
+import { referenceDecode, referenceEncode } from "./reference-codec.ts";
 
 const from = 1;
 const to = 2;
@@ -179,6 +181,19 @@ describe("round trips", () => {
     }
   });
 
+  test("the bytes are protobuf-es's own for raft.proto, and protobuf-es's bytes decode to the same messages", () => {
+    const prng = new Prng(2024);
+    for (let round = 0; round < 300; round++) {
+      const batch = randomBatch(prng, prng.int(30));
+      const ours = encodeRaftBatch(batch, from, to);
+      const theirs = referenceEncode(batch, from, to);
+      expect(ours).toEqual(theirs);
+      const decoded = referenceDecode(ours, call);
+      if (!decoded.ok) throw new Error(decoded.reason);
+      expect(decoded.batch).toEqual(batch);
+    }
+  });
+
   test("a decoded payload is a view of the received bytes, not a copy", () => {
     const payload = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]);
     const message: Message = {
@@ -237,6 +252,75 @@ describe("sizes", () => {
 });
 
 describe("malformed batches are refused whole", () => {
+  test("random corruptions of valid batches decode or are refused, never throw", () => {
+    const prng = new Prng(31337);
+    let refused = 0;
+    for (let round = 0; round < 3000; round++) {
+      const bytes = encodeRaftBatch(randomBatch(prng, 1 + prng.int(4)), from, to).slice();
+      if (bytes.length === 0) continue;
+      for (let flips = 1 + prng.int(3); flips > 0; flips--) {
+        bytes[prng.int(bytes.length)] = prng.chance(0.5) ? prng.int(256) : bytes[prng.int(bytes.length)]!;
+      }
+      const cut = prng.chance(0.3) ? bytes.subarray(0, prng.int(bytes.length)) : bytes;
+      if (!decodeRaftBatch(cut, call).ok) refused += 1;
+    }
+    expect(refused).toBeGreaterThan(1000);
+  });
+
+  test("fields of a newer sender are skipped; ids one by one instead of packed are read", () => {
+    const message: Message = { type: "heartbeat", from, to, term: 4, commitOffset: 9, readRequestId: -1 };
+    const encoded = encodeRaftBatch([{ groupId: "g", message }], from, to);
+    // An unknown varint field 15 (tag 0x78) at the end of the batch and inside the group.
+    const withUnknown = new Uint8Array([...encoded, 0x78, 0x05]);
+    expect(decodeRaftBatch(withUnknown, call)).toEqual({ ok: true, batch: [{ groupId: "g", message }] });
+    const group = encoded.subarray(2);
+    const widened = new Uint8Array([0x0a, group.length + 2, ...group, 0x78, 0x01]);
+    expect(decodeRaftBatch(widened, call)).toEqual({ ok: true, batch: [{ groupId: "g", message }] });
+
+    const config = { voters: [1, 2, 300], learners: [4] };
+    const snapshot: Message = {
+      type: "snapshot",
+      from,
+      to,
+      term: 1,
+      meta: { lastOffset: 5, lastEpoch: 1, config },
+      dataBytes: 0,
+      chunkStart: 0,
+      chunk: new Uint8Array(0),
+    };
+    const packed = encodeRaftBatch([{ groupId: "g", message: snapshot }], from, to);
+    // Rewrite the membership (voters 1, 2, 300 packed; learner 4 packed) unpacked, fixing the lengths around it.
+    const packedMembership = [0x0a, 0x04, 0x01, 0x02, 0xac, 0x02, 0x12, 0x01, 0x04];
+    const unpackedMembership = [0x08, 0x01, 0x08, 0x02, 0x08, 0xac, 0x02, 0x10, 0x04];
+    const at = indexOf(packed, packedMembership);
+    expect(at).toBeGreaterThan(0);
+    expect(unpackedMembership.length).toBe(packedMembership.length);
+    const unpacked = packed.slice();
+    unpacked.set(unpackedMembership, at);
+    expect(decodeRaftBatch(unpacked, call)).toEqual({
+      ok: true,
+      batch: [{ groupId: "g", message: snapshot }],
+    });
+  });
+
+  test("a message with two bodies, a field of the wrong wire type, a group id that is not UTF-8", () => {
+    // groups[0] { groupId "g", messages[0] { timeoutNow {}, heartbeat { commitOffset 1 } } }
+    const message = [0x52, 0x00, 0x32, 0x02, 0x08, 0x02];
+    const group = [0x0a, 0x01, 0x67, 0x12, message.length, ...message];
+    const twoBodies = [0x0a, group.length, ...group];
+    expect(decodeRaftBatch(new Uint8Array(twoBodies), call)).toEqual({
+      ok: false,
+      reason: "groups[0].messages[0]: two bodies (timeoutNow, heartbeat)",
+    });
+    const wrongType = [0x0a, 0x06, 0x0a, 0x01, 0x67, 0x12, 0x01, 0x0d];
+    expect(decodeRaftBatch(new Uint8Array(wrongType), call).ok).toBe(false);
+    const notUtf8 = [0x0a, 0x07, 0x0a, 0x01, 0xff, 0x12, 0x02, 0x52, 0x00];
+    expect(decodeRaftBatch(new Uint8Array(notUtf8), call)).toEqual({
+      ok: false,
+      reason: "groups[0].groupId: not UTF-8",
+    });
+  });
+
   type BatchInit = MessageInitShape<typeof RaftBatchSchema>;
   const refusal = (init: BatchInit, messagesMax = 1000): string => {
     const result = decodeRaftBatch(toBinary(RaftBatchSchema, create(RaftBatchSchema, init)), {
@@ -293,7 +377,7 @@ describe("malformed batches are refused whole", () => {
       body: { case: "heartbeat" as const, value: { commitOffset: -2n, readRequestId: -1n } },
     };
     expect(refusal({ groups: [{ groupId: "g", messages: [below] }] })).toContain(
-      "heartbeat.commitOffset: -2",
+      "heartbeat.commitOffset: a negative offset other than -1",
     );
   });
 
@@ -308,7 +392,7 @@ describe("malformed batches are refused whole", () => {
         { ...dataEntry, baseOffset: 5n, lastOffset: 5n },
       ]),
     ).toContain("entries[1].baseOffset: 5, expected 4");
-    expect(refuseEntries([{ ...dataEntry, baseOffset: 0n, lastOffset: -1n }])).toContain("lastOffset");
+    expect(refuseEntries([{ ...dataEntry, baseOffset: 0n, lastOffset: -1n }])).toContain("are not a batch");
     expect(refuseEntries([{ ...dataEntry, kind: EntryKindProto.UNSPECIFIED }])).toContain(
       "not a known entry kind",
     );
@@ -319,7 +403,7 @@ describe("malformed batches are refused whole", () => {
     expect(refuseEntries([{ ...dataEntry, config: { voters: [1] } }])).toContain("present on a data entry");
     expect(
       refuseEntries([{ ...dataEntry, kind: EntryKindProto.CONFIG, config: { voters: [1, -4] } }]),
-    ).toContain("node id -4");
+    ).toContain("outside [0, 2147483647]");
   });
 
   test("snapshot chunks outside their snapshot, or without meta", () => {
@@ -336,3 +420,10 @@ describe("malformed batches are refused whole", () => {
     ).toContain("snapshot.meta: missing");
   });
 });
+
+function indexOf(haystack: Uint8Array, needle: readonly number[]): number {
+  for (let at = 0; at + needle.length <= haystack.length; at++) {
+    if (needle.every((byte, index) => haystack[at + index] === byte)) return at;
+  }
+  return -1;
+}
