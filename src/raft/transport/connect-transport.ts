@@ -1,6 +1,6 @@
-// The RaftTransport between Chronik processes: a Connect-RPC client per peer over HTTP/1.1 (connect-node; DESIGN.md
-// has the measured reasons), each behind a PeerSender (one call in flight, bounded queue, backoff), and the
-// receiving end the Raft server (raft-server.ts) hands accepted batches to.
+// The RaftTransport between Chronik processes: a Connect-RPC client per peer over HTTP/1.1 (connect-node;
+// DESIGN.md has the measured reasons), each behind a PeerSender (one call in flight, bounded queue, backoff),
+// and the receiving end the Raft server (raft-server.ts) hands accepted batches to.
 //
 // Cluster ids: the transport reads this node's from a getter, since it is known only once the metadata is
 // loaded; until then it is "" (unknown). A call is refused only when both ends know their cluster id and the
