@@ -92,6 +92,7 @@ export class RaftGroup {
   private bufferedProposals: BufferedProposal[] = [];
   private bufferedSteps: Message[] = [];
   private bufferedTicks = 0;
+  private readonly bufferedUnreachable = new Set<NodeId>();
   /** The newest write reported durable while the core was in a Ready: fed to it right after advance. */
   private bufferedDurable: Entry | undefined;
   /**
@@ -215,6 +216,14 @@ export class RaftGroup {
     }
   }
 
+  /** The transport could not reach peer: appends in flight to it are presumed lost (core.reportUnreachable). */
+  reportUnreachable(peer: NodeId): void {
+    if (this.stopReason !== undefined) return;
+    if (this.inReady) this.bufferedUnreachable.add(peer);
+    else this.core.reportUnreachable(peer);
+    this.afterInput();
+  }
+
   /** Starts an election now (standalone start, or an operator asking this node to take over). */
   campaign(): void {
     if (this.stopReason !== undefined) return;
@@ -271,6 +280,7 @@ export class RaftGroup {
     this.stopReason = reason;
     this.bufferedProposals = [];
     this.bufferedSteps = [];
+    this.bufferedUnreachable.clear();
     this.commitWaiters.rejectAll(reason);
     this.persistWaiters.rejectAll(reason);
   }
@@ -443,6 +453,8 @@ export class RaftGroup {
     const steps = this.bufferedSteps;
     this.bufferedSteps = [];
     for (const message of steps) this.core.step(message);
+    for (const peer of this.bufferedUnreachable) this.core.reportUnreachable(peer);
+    this.bufferedUnreachable.clear();
     // Ticks that passed during a slow write count as one: the peers' messages of that time sat in our own
     // buffer, so replaying every tick after them would fake a silent leader and start a needless election.
     if (this.bufferedTicks > 0) this.core.tick();
