@@ -330,10 +330,20 @@ export async function startMetadata(
   return metadata;
 }
 
-/** A cluster node's metadata is usable once a leader is known and has told it what is committed. */
+/**
+ * A cluster node's metadata is usable once a leader is known: a follower knows one only from an append or a
+ * heartbeat, which carried the commit offset; a leader once its term's first entry is committed (a virgin log
+ * has none). Start-up's first change then catches this node up with the leader's state (a stale plan is planned
+ * again after catching up: raft-metadata-service.ts).
+ */
+function hasQuorum(group: RaftGroup): boolean {
+  if (group.leaderId === null) return false;
+  return !group.isLeader || group.highWatermark > group.lastOffset;
+}
+
 async function waitForQuorum(group: RaftGroup, logger: Logger): Promise<void> {
   let nextLogMs = performance.now() + quorumWaitLogIntervalMs;
-  while (group.leaderId === null || group.highWatermark < 1) {
+  while (!hasQuorum(group)) {
     if (performance.now() > nextLogMs) {
       logger.info("waiting for a metadata quorum", { voters: group.voters, term: group.term });
       nextLogMs = performance.now() + quorumWaitLogIntervalMs;

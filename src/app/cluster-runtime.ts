@@ -14,9 +14,8 @@ import { PartitionLeaders } from "../cluster/partition-leaders.ts";
 import { ClusterService } from "../gen/chronik/cluster/v1/cluster_pb.ts";
 import type { RaftGroup } from "../raft/node/index.ts";
 import type { RaftTransport } from "../raft/node/transport.ts";
-import { type ConnectRaftTransport, createConnectRaftTransport } from "../raft/transport/index.ts";
+import { ConnectRaftTransport, type RaftServer, startRaftServer } from "../raft/transport/index.ts";
 import { StartupRefusal } from "./broker-node.ts";
-import { type PeerServer, startPeerServer } from "./peer-server.ts";
 import type { ServerConfig } from "./server-config.ts";
 
 /** Kafka's broker.heartbeat.interval.ms. */
@@ -41,6 +40,8 @@ export interface ClusterRuntime {
   /** Rejects with a StartupRefusal when a peer was started with other voters (start-up races with it). */
   readonly refused: Promise<never>;
   readonly peerPort: number;
+  /** Per-peer counters of the Raft transport, for /metrics. */
+  readonly raftTransport: ConnectRaftTransport;
   /** The voters and this node's view of each peer's reachability (the admin status). */
   peerStatus(): Array<{ nodeId: number; address: string; reachable: boolean }>;
   /** Starts the node's duties once its metadata and replicas exist. */
@@ -82,9 +83,9 @@ export function startClusterRuntime(
       ]),
     ),
   );
-  const raftTransport: ConnectRaftTransport = createConnectRaftTransport({
+  const raftTransport = new ConnectRaftTransport({
     nodeId: config.nodeId,
-    peers: baseUrls,
+    peers: raftConfig.peers,
     clusterId: () => identity.clusterId() ?? "",
     logger: log,
   });
@@ -99,16 +100,13 @@ export function startClusterRuntime(
     },
     reportLeaders: (fromNodeId, reports) => leaders.received(fromNodeId, reports, performance.now()),
   };
-  const server: PeerServer = startPeerServer({
+  const server: RaftServer = startRaftServer({
     host: raftConfig.bindHost,
     port: raftConfig.port,
-    requestBytesMax: raftTransport.requestBytesMax,
-    services: [
-      (router) => raftTransport.register(router, identity),
-      (router) => router.service(ClusterService, clusterServiceImpl(identity, handlers, log)),
-    ],
+    receiver: raftTransport,
+    logger: log,
+    services: [(router) => router.service(ClusterService, clusterServiceImpl(identity, handlers, log))],
   });
-  log.info("peer server listening", { port: server.port, voters });
 
   const timers: Array<ReturnType<typeof setInterval>> = [];
   let stopped = false;
@@ -166,11 +164,12 @@ export function startClusterRuntime(
     forward: (leaderId, request) => peers.forwardMetadata(leaderId, request),
     refused,
     peerPort: server.port,
+    raftTransport,
     peerStatus: () =>
       raftConfig.peers.map((peer) => ({
         nodeId: peer.nodeId,
         address: `${peer.host}:${peer.port}`,
-        reachable: raftTransport.isReachable(peer.nodeId),
+        reachable: raftTransport.stats().find((stats) => stats.peerNodeId === peer.nodeId)?.reachable ?? false,
       })),
     attach(attached) {
       parts = attached;
@@ -188,7 +187,7 @@ export function startClusterRuntime(
       stopped = true;
       for (const timer of timers) clearInterval(timer);
       if (reportTimer !== undefined) clearTimeout(reportTimer);
-      raftTransport.close();
+      raftTransport.stop();
       await server.stop();
     },
   };

@@ -7,7 +7,7 @@
 // in it well formed (INVALID_ARGUMENT). A refused peer is logged once until one of its calls is accepted
 // again, not once per call.
 import { create } from "@bufbuild/protobuf";
-import { Code, ConnectError, createConnectRouter } from "@connectrpc/connect";
+import { Code, type ConnectRouter, ConnectError, createConnectRouter } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
 import { assert } from "../../base/assert.ts";
 import type { Logger } from "../../base/logger.ts";
@@ -36,6 +36,11 @@ export interface RaftServerOptions {
   readonly receiver: RaftReceiver;
   readonly logger: Logger;
   readonly limits?: Partial<Pick<RaftTransportLimits, "callBytesMax" | "callMessagesMax">>;
+  /**
+   * Further Connect services the node's peers call on the same port (the cluster's own: metadata forwarding,
+   * broker heartbeats, leader reports), each registering itself on a router bounded by callBytesMax.
+   */
+  readonly services?: ReadonlyArray<(router: ConnectRouter) => void>;
 }
 
 /** Calls the server answered, by outcome (for /metrics). */
@@ -114,7 +119,14 @@ export function startRaftServer(options: RaftServerOptions): RaftServer {
   router.service(RaftService, { deliver });
   const [handler] = router.handlers;
   assert(handler !== undefined && router.handlers.length === 1, "RaftService has one method");
-  const fetchHandler = createFetchHandler(handler, { httpVersion: "1.1" });
+  const handlersByPath = new Map([[handler.requestPath, createFetchHandler(handler, { httpVersion: "1.1" })]]);
+  for (const register of options.services ?? []) {
+    const serviceRouter = createConnectRouter({ readMaxBytes: callBytesMax });
+    register(serviceRouter);
+    for (const serviceHandler of serviceRouter.handlers) {
+      handlersByPath.set(serviceHandler.requestPath, createFetchHandler(serviceHandler, { httpVersion: "1.1" }));
+    }
+  }
 
   const server = Bun.serve({
     hostname: options.host,
@@ -123,8 +135,8 @@ export function startRaftServer(options: RaftServerOptions): RaftServer {
     // stops a body that lies about its length.
     maxRequestBodySize: callBytesMax + 64 * 1024,
     fetch(request) {
-      const path = new URL(request.url).pathname;
-      if (path !== handler.requestPath) return new Response("not found", { status: 404 });
+      const fetchHandler = handlersByPath.get(new URL(request.url).pathname);
+      if (fetchHandler === undefined) return new Response("not found", { status: 404 });
       return fetchHandler(request);
     },
     error(error) {
