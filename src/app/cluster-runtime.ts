@@ -169,7 +169,8 @@ export function startClusterRuntime(
       raftConfig.peers.map((peer) => ({
         nodeId: peer.nodeId,
         address: `${peer.host}:${peer.port}`,
-        reachable: raftTransport.stats().find((stats) => stats.peerNodeId === peer.nodeId)?.reachable ?? false,
+        reachable:
+          raftTransport.stats().find((stats) => stats.peerNodeId === peer.nodeId)?.reachable ?? false,
       })),
     attach(attached) {
       parts = attached;

@@ -161,7 +161,7 @@ while seen < int(sys.argv[3]):
     if message is None: break
     if message.error(): continue
     seen += 1
-consumer.commit(asynchronous=False)
+if seen > 0: consumer.commit(asynchronous=False)
 consumer.close()
 print(seen)
 `;

@@ -7,7 +7,7 @@
 // in it well formed (INVALID_ARGUMENT). A refused peer is logged once until one of its calls is accepted
 // again, not once per call.
 import { create } from "@bufbuild/protobuf";
-import { Code, type ConnectRouter, ConnectError, createConnectRouter } from "@connectrpc/connect";
+import { Code, ConnectError, type ConnectRouter, createConnectRouter } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
 import { assert } from "../../base/assert.ts";
 import type { Logger } from "../../base/logger.ts";
@@ -119,12 +119,17 @@ export function startRaftServer(options: RaftServerOptions): RaftServer {
   router.service(RaftService, { deliver });
   const [handler] = router.handlers;
   assert(handler !== undefined && router.handlers.length === 1, "RaftService has one method");
-  const handlersByPath = new Map([[handler.requestPath, createFetchHandler(handler, { httpVersion: "1.1" })]]);
+  const handlersByPath = new Map([
+    [handler.requestPath, createFetchHandler(handler, { httpVersion: "1.1" })],
+  ]);
   for (const register of options.services ?? []) {
     const serviceRouter = createConnectRouter({ readMaxBytes: callBytesMax });
     register(serviceRouter);
     for (const serviceHandler of serviceRouter.handlers) {
-      handlersByPath.set(serviceHandler.requestPath, createFetchHandler(serviceHandler, { httpVersion: "1.1" }));
+      handlersByPath.set(
+        serviceHandler.requestPath,
+        createFetchHandler(serviceHandler, { httpVersion: "1.1" }),
+      );
     }
   }
 
