@@ -76,6 +76,13 @@ function listOf(allowed: readonly string[]): (value: string) => string | null {
   };
 }
 
+/** GzipCompression.LevelValidator: -1 (zlib's default) or 1 to 9. */
+function gzipLevelCheck(value: string): string | null {
+  const problem = integerCheck(-1n, 9n)(value);
+  if (problem !== null) return problem;
+  return BigInt(value.trim()) === 0n ? "0 is not a gzip level: use -1 (the default) or 1 to 9" : null;
+}
+
 type Definition = Omit<TopicConfigDefinition, "defaultSynonym"> & {
   defaultSynonym?: TopicConfigDefinition["defaultSynonym"];
 };
@@ -92,6 +99,13 @@ function define(definition: Definition): TopicConfigDefinition {
 
 /** Kafka's default of log.retention.hours and log.roll.hours: a week. */
 const weekHours = { value: "168" };
+
+/** compression.type's values (BrokerCompressionType): a codec, none, or the producer's own. */
+export const compressionTypes = ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"] as const;
+export type CompressionTypeName = (typeof compressionTypes)[number];
+
+const compressionLevelDocumentation = (codec: string) =>
+  `The compression level to use if compression.type is set to <code>${codec}</code>.`;
 
 const maxMessageBytesDocumentation =
   "The largest record batch size allowed by Kafka (after compression if compression is enabled). " +
@@ -129,15 +143,43 @@ export const topicConfigDefinitions: readonly TopicConfigDefinition[] = [
     brokerDocumentation:
       "The default cleanup policy for segments beyond the retention window. A comma separated list of valid policies.",
   }),
+  // A codec other than "producer" makes the broker recompress batches that arrive in another codec.
   define({
     name: "compression.type",
     type: ConfigType.String,
     defaultValue: "producer",
     brokerSynonym: "compression.type",
-    // Recompressing on the broker is not implemented: batches are stored as the producer sent them.
-    check: oneOf(["producer"]),
+    check: oneOf(compressionTypes),
     documentation: compressionTypeDocumentation,
     brokerDocumentation: compressionTypeDocumentation,
+  }),
+  // KIP-390's levels, with Kafka's ranges and defaults (GzipCompression, Lz4Compression, ZstdCompression).
+  define({
+    name: "compression.gzip.level",
+    type: ConfigType.Int,
+    defaultValue: "-1",
+    brokerSynonym: "compression.gzip.level",
+    check: gzipLevelCheck,
+    documentation: compressionLevelDocumentation("gzip"),
+    brokerDocumentation: compressionLevelDocumentation("gzip"),
+  }),
+  define({
+    name: "compression.lz4.level",
+    type: ConfigType.Int,
+    defaultValue: "9",
+    brokerSynonym: "compression.lz4.level",
+    check: integerCheck(1n, 17n),
+    documentation: compressionLevelDocumentation("lz4"),
+    brokerDocumentation: compressionLevelDocumentation("lz4"),
+  }),
+  define({
+    name: "compression.zstd.level",
+    type: ConfigType.Int,
+    defaultValue: "3",
+    brokerSynonym: "compression.zstd.level",
+    check: integerCheck(-131072n, 22n),
+    documentation: compressionLevelDocumentation("zstd"),
+    brokerDocumentation: compressionLevelDocumentation("zstd"),
   }),
   define({
     name: "flush.messages",
