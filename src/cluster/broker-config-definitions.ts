@@ -4,6 +4,9 @@
 
 import { ConfigType } from "./topic-config-definitions.ts";
 
+/** Kafka's Integer.MAX_VALUE, the default of the group size limits. */
+const intMax = 2147483647;
+
 export interface BrokerConfigDefinition {
   name: string;
   type: ConfigType;
@@ -56,6 +59,35 @@ export const brokerConfigDefinitions: readonly BrokerConfigDefinition[] = [
     "The replication factor for automatically created topics, and for topics created with -1 as the " +
       "replication factor",
   ),
+  // The group coordinators' settings (GroupCoordinatorConfig), with Kafka's defaults and documentation.
+  define(
+    "group.initial.rebalance.delay.ms",
+    ConfigType.Int,
+    "3000",
+    "The amount of time the group coordinator will wait for more consumers to join a new group before " +
+      "performing the first rebalance. A longer delay means potentially fewer rebalances, but increases the " +
+      "time until processing begins.",
+  ),
+  define(
+    "group.min.session.timeout.ms",
+    ConfigType.Int,
+    "6000",
+    "The minimum allowed session timeout for registered consumers. Shorter timeouts result in quicker failure " +
+      "detection at the cost of more frequent consumer heartbeating, which can overwhelm broker resources.",
+  ),
+  define(
+    "group.max.session.timeout.ms",
+    ConfigType.Int,
+    "1800000",
+    "The maximum allowed session timeout for registered consumers. Longer timeouts give consumers more time to " +
+      "process messages in between heartbeats at the cost of a longer time to detect failures.",
+  ),
+  define(
+    "group.max.size",
+    ConfigType.Int,
+    String(intMax),
+    "The maximum number of consumers that a single consumer group can accommodate.",
+  ),
   define(
     "group.consumer.heartbeat.interval.ms",
     ConfigType.Int,
@@ -63,9 +95,47 @@ export const brokerConfigDefinitions: readonly BrokerConfigDefinition[] = [
     "The heartbeat interval given to the members of a consumer group.",
   ),
   define(
+    "group.consumer.min.heartbeat.interval.ms",
+    ConfigType.Int,
+    "5000",
+    "The minimum heartbeat interval for registered consumers.",
+  ),
+  define(
+    "group.consumer.max.heartbeat.interval.ms",
+    ConfigType.Int,
+    "15000",
+    "The maximum heartbeat interval for registered consumers.",
+  ),
+  define(
     "group.consumer.session.timeout.ms",
     ConfigType.Int,
     "45000",
     "The timeout to detect client failures when using the consumer group protocol.",
   ),
+  define(
+    "group.consumer.min.session.timeout.ms",
+    ConfigType.Int,
+    "45000",
+    "The minimum allowed session timeout for registered consumers.",
+  ),
+  define(
+    "group.consumer.max.session.timeout.ms",
+    ConfigType.Int,
+    "60000",
+    "The maximum allowed session timeout for registered consumers.",
+  ),
+  define(
+    "group.consumer.max.size",
+    ConfigType.Int,
+    String(intMax),
+    "The maximum number of consumers that a single consumer group can accommodate. This value will only " +
+      "impact groups under the CONSUMER group protocol. To configure the max group size when using the CLASSIC " +
+      "group protocol use group.max.size instead.",
+  ),
 ];
+
+const definitionByName = new Map(brokerConfigDefinitions.map((definition) => [definition.name, definition]));
+
+export function brokerConfigDefinition(name: string): BrokerConfigDefinition | undefined {
+  return definitionByName.get(name);
+}
