@@ -24,6 +24,7 @@ import { type KafkaListener, startListener } from "../broker/listener.ts";
 import { RequestDispatcher } from "../broker/request-dispatcher.ts";
 import type { BrokerStaticConfigs } from "../cluster/config-view.ts";
 import { DeletedPartitionsFollower } from "../cluster/deleted-partitions.ts";
+import { consumerGroupSettingsOf } from "../cluster/group-config-definitions.ts";
 import { GroupService, offsetsPartitionsDefault } from "../cluster/group-service.ts";
 import { type HostedReplica, HostedReplicas } from "../cluster/hosted-replicas.ts";
 import { metadataTopicName, offsetsTopicName, partitionGroupId } from "../cluster/internal-topics.ts";
@@ -284,6 +285,7 @@ function createGroupService(
       sessionTimeoutMs: config.groups.consumer.sessionTimeoutMs,
       groupMaxSize: config.groups.consumer.groupMaxSize,
     },
+    consumerGroupConfig: (groupId) => consumerGroupSettingsOf(metadata.state.groupConfigs(groupId)),
     topics: (name) => {
       const topic = metadata.state.topicByName(name);
       return topic && { topicId: topic.topicId, partitionCount: topic.partitions.length };

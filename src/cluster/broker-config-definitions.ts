@@ -7,6 +7,9 @@ import { ConfigType } from "./topic-config-definitions.ts";
 /** Kafka's Integer.MAX_VALUE, the default of the group size limits. */
 const intMax = 2147483647;
 
+/** Broker-level settings given at start-up, by Kafka broker config name (log.retention.ms, num.partitions…). */
+export type BrokerStaticConfigs = ReadonlyMap<string, string>;
+
 export interface BrokerConfigDefinition {
   name: string;
   type: ConfigType;
@@ -138,4 +141,11 @@ const definitionByName = new Map(brokerConfigDefinitions.map((definition) => [de
 
 export function brokerConfigDefinition(name: string): BrokerConfigDefinition | undefined {
   return definitionByName.get(name);
+}
+
+/** A broker-only config's effective value: its static setting, else Kafka's default. */
+export function brokerConfigValue(brokerStatic: BrokerStaticConfigs, name: string): string {
+  const value = brokerStatic.get(name) ?? definitionByName.get(name)?.defaultValue;
+  if (value === undefined || value === null) throw new Error(`broker config ${name} has no value here`);
+  return value;
 }

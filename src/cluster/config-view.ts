@@ -1,12 +1,19 @@
 // The configs DescribeConfigs reports, with Kafka's sources, synonyms and documentation: a topic's effective
 // value comes from its override, else the broker's static setting of the synonym (log.retention.ms), else
-// Kafka's default. Broker configs are static in Chronik (set at start-up), so they are reported read-only.
+// Kafka's default; a group's, from its override, else its broker synonym. Broker configs are static in Chronik
+// (set at start-up), so they are reported read-only.
 // No keys (null, or an empty list, as Kafka's ConfigHelper treats both) means every config.
 
-import { brokerConfigDefinitions } from "./broker-config-definitions.ts";
+import {
+  type BrokerStaticConfigs,
+  brokerConfigDefinition,
+  brokerConfigDefinitions,
+  brokerConfigValue,
+} from "./broker-config-definitions.ts";
+import { groupConfigDefinitions } from "./group-config-definitions.ts";
 import {
   ConfigSource,
-  type ConfigType,
+  ConfigType,
   type TopicConfigDefinition,
   topicConfigDefinitions,
 } from "./topic-config-definitions.ts";
@@ -29,8 +36,7 @@ export interface ConfigEntry {
   documentation: string;
 }
 
-/** Broker-level settings given at start-up, by Kafka broker config name (log.retention.ms, num.partitions…). */
-export type BrokerStaticConfigs = ReadonlyMap<string, string>;
+export type { BrokerStaticConfigs } from "./broker-config-definitions.ts";
 
 /** Whether a config named `name` is asked for: null and [] ask for all, as in Kafka. */
 export function isRequested(keys: readonly string[] | null, name: string): boolean {
@@ -108,6 +114,42 @@ export function describeBrokerConfigs(
     } else entries.push(brokerEntry({ name, value, type, documentation }, ConfigSource.StaticBrokerConfig));
   }
   return entries.filter((entry) => isRequested(keys, entry.name));
+}
+
+/**
+ * A group's configs (KIP-848's GROUP resource), as Kafka's ConfigHelper.createGroupConfigEntry describes them:
+ * the group's own value (GROUP_CONFIG) above its broker synonym, which is STATIC_BROKER_CONFIG when the broker
+ * was started with a value other than Kafka's default and DEFAULT_CONFIG otherwise.
+ */
+export function describeGroupConfigs(
+  overrides: ReadonlyMap<string, string>,
+  brokerStatic: BrokerStaticConfigs,
+  keys: readonly string[] | null,
+): ConfigEntry[] {
+  return groupConfigDefinitions
+    .filter((definition) => isRequested(keys, definition.name))
+    .map((definition) => {
+      const brokerValue = brokerConfigValue(brokerStatic, definition.brokerSynonym);
+      const brokerSource =
+        brokerValue === brokerConfigDefinition(definition.brokerSynonym)?.defaultValue
+          ? ConfigSource.DefaultConfig
+          : ConfigSource.StaticBrokerConfig;
+      const synonyms: ConfigSynonym[] = [
+        { name: definition.brokerSynonym, value: brokerValue, source: brokerSource },
+      ];
+      const override = overrides.get(definition.name);
+      if (override !== undefined)
+        synonyms.unshift({ name: definition.name, value: override, source: ConfigSource.GroupConfig });
+      return {
+        name: definition.name,
+        value: override ?? brokerValue,
+        readOnly: false,
+        source: synonyms[0]!.source,
+        type: ConfigType.Int,
+        synonyms,
+        documentation: definition.documentation,
+      };
+    });
 }
 
 /** A broker config at `value`, read-only, with itself as its one synonym. */

@@ -1,15 +1,22 @@
 // Proves the group settings operators set on the real process: started with Kafka's group.* settings as flags,
 // the broker lets a fresh classic group complete its join without the 3 s initial delay, answers a JoinGroup
 // outside the session timeout bounds with INVALID_SESSION_TIMEOUT and one beyond group.max.size with
-// GROUP_MAX_SIZE_REACHED, and kafkajs's describeConfigs on the BROKER resource shows every group setting.
+// GROUP_MAX_SIZE_REACHED, and kafkajs's describeConfigs on the BROKER resource shows every group setting. A
+// GROUP resource (KIP-848) is altered with @platformatic/kafka's IncrementalAlterConfigs within the broker's
+// bounds, described with it, used by the coordinator for that group's members, and kept across a restart.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join as joinPath } from "node:path";
+import { Connection, describeConfigsV4, incrementalAlterConfigsV1 } from "@platformatic/kafka";
 import { Kafka, logLevel } from "kafkajs";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
+import { createConsumerGroupHeartbeatRequest } from "../../src/protocol/messages/consumer-group-heartbeat.ts";
 import { createJoinGroupRequest } from "../../src/protocol/messages/join-group.ts";
 import { ApiKey } from "../../src/protocol/messages/registry.ts";
 import { RawKafkaClient } from "../support/raw-kafka-client.ts";
-import { type ServerProcess, startServer } from "../support/server-process.ts";
+import { brokerPorts, type ServerProcess, startServer } from "../support/server-process.ts";
 
 const settings = {
   "group.initial.rebalance.delay.ms": "0",
@@ -19,19 +26,31 @@ const settings = {
   "group.consumer.min.heartbeat.interval.ms": "1000",
   "group.consumer.heartbeat.interval.ms": "2000",
 };
+const args = Object.entries(settings).flatMap(([name, value]) => [`--${name.replaceAll(".", "-")}`, value]);
+const dataDir = mkdtempSync(joinPath(tmpdir(), "chronik-group-settings-"));
+let ports: { kafka: number; http: number };
 let server: ServerProcess;
 let client: RawKafkaClient;
 
 beforeAll(async () => {
-  const args = Object.entries(settings).flatMap(([name, value]) => [`--${name.replaceAll(".", "-")}`, value]);
-  server = await startServer({ args });
+  ports = await brokerPorts();
+  server = await startServer({ args, dataDir, ports });
   client = await RawKafkaClient.connect(server.kafkaPort);
 });
 
 afterAll(async () => {
   client.close();
   await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
 });
+
+function kafkajsAdmin() {
+  return new Kafka({
+    clientId: "group-settings",
+    brokers: [`127.0.0.1:${ports.kafka}`],
+    logLevel: logLevel.NOTHING,
+  }).admin();
+}
 
 /** JoinGroup v5: a new member is handed its id first (MEMBER_ID_REQUIRED), then joins with it. */
 async function join(groupId: string, sessionTimeoutMs: number) {
@@ -73,11 +92,7 @@ test("a member beyond group.max.size is GROUP_MAX_SIZE_REACHED", async () => {
 });
 
 test("kafkajs's describeConfigs on the broker shows every group setting, set or defaulted", async () => {
-  const admin = new Kafka({
-    clientId: "group-settings",
-    brokers: [`127.0.0.1:${server.kafkaPort}`],
-    logLevel: logLevel.NOTHING,
-  }).admin();
+  const admin = kafkajsAdmin();
   await admin.connect();
   try {
     const described = await admin.describeConfigs({
@@ -102,4 +117,110 @@ test("kafkajs's describeConfigs on the broker shows every group setting, set or 
   } finally {
     await admin.disconnect();
   }
+});
+
+/** IncrementalAlterConfigs v1 SET on GROUP resources, through @platformatic/kafka's own codec. */
+async function setGroupConfigs(groupId: string, configs: Record<string, string>) {
+  const connection = new Connection("group-configs");
+  await connection.connect("127.0.0.1", ports.kafka);
+  try {
+    const resource = {
+      resourceType: 32,
+      resourceName: groupId,
+      configs: Object.entries(configs).map(([name, value]) => ({ name, configOperation: 0, value })),
+    };
+    const response = await incrementalAlterConfigsV1.api
+      .async(connection, [resource] as never, false)
+      .catch((error: { response: { responses: unknown[] } }) => error.response);
+    return response.responses[0] as { errorCode: number; errorMessage: string | null };
+  } finally {
+    await connection.close();
+  }
+}
+
+/** DescribeConfigs v4 of a GROUP resource through @platformatic/kafka's codec: name → [value, source, synonyms]. */
+async function describeGroup(groupId: string) {
+  const connection = new Connection("group-configs");
+  await connection.connect("127.0.0.1", ports.kafka);
+  try {
+    const resource = { resourceType: 32, resourceName: groupId, configurationKeys: null };
+    const response = await describeConfigsV4.api.async(connection, [resource] as never, true, true);
+    const result = response.results[0]!;
+    expect(result.errorCode).toBe(0);
+    return new Map<string, unknown[]>(
+      result.configs.map((entry) => [
+        entry.name,
+        [
+          entry.value,
+          entry.configSource,
+          entry.synonyms.map((synonym) => [synonym.name, synonym.value, synonym.source]),
+        ],
+      ]),
+    );
+  } finally {
+    await connection.close();
+  }
+}
+
+const groupSource = 8;
+const staticSource = 4;
+const defaultSource = 5;
+
+test("a GROUP resource is altered within the broker's bounds, described, and used for that group's members", async () => {
+  const refused = await setGroupConfigs("kip848-configured", { "consumer.heartbeat.interval.ms": "900" });
+  expect(refused).toMatchObject({
+    errorCode: ErrorCode.InvalidConfig,
+    errorMessage:
+      "consumer.heartbeat.interval.ms must be greater than or equal to group.consumer.min.heartbeat.interval.ms",
+  });
+  const set = await setGroupConfigs("kip848-configured", {
+    "consumer.heartbeat.interval.ms": "1500",
+    "consumer.session.timeout.ms": "50000",
+  });
+  expect(set).toMatchObject({ errorCode: 0 });
+
+  const described = await describeGroup("kip848-configured");
+  expect(described.get("consumer.heartbeat.interval.ms")).toEqual([
+    "1500",
+    groupSource,
+    [
+      ["consumer.heartbeat.interval.ms", "1500", groupSource],
+      ["group.consumer.heartbeat.interval.ms", "2000", staticSource],
+    ],
+  ]);
+  expect(described.get("consumer.session.timeout.ms")).toEqual([
+    "50000",
+    groupSource,
+    [
+      ["consumer.session.timeout.ms", "50000", groupSource],
+      ["group.consumer.session.timeout.ms", "45000", defaultSource],
+    ],
+  ]);
+  // A group without configs of its own: the broker's settings.
+  expect((await describeGroup("plain")).get("consumer.heartbeat.interval.ms")![0]).toBe("2000");
+
+  const heartbeat = (groupId: string) =>
+    client.request(ApiKey.ConsumerGroupHeartbeat, 1, {
+      ...createConsumerGroupHeartbeatRequest(),
+      groupId,
+      memberId: crypto.randomUUID(),
+      memberEpoch: 0,
+      rebalanceTimeoutMs: 30_000,
+      subscribedTopicNames: ["absent"],
+      topicPartitions: [],
+    });
+  const configured = await heartbeat("kip848-configured");
+  expect([configured.errorCode, configured.heartbeatIntervalMs]).toEqual([0, 1500]);
+  const plain = await heartbeat("plain");
+  expect([plain.errorCode, plain.heartbeatIntervalMs]).toEqual([0, 2000]);
+});
+
+test("group configs live in the metadata log: a restarted broker still has them", async () => {
+  client.close();
+  await server.stop();
+  server = await startServer({ args, dataDir, ports });
+  client = await RawKafkaClient.connect(server.kafkaPort);
+  const described = await describeGroup("kip848-configured");
+  expect(described.get("consumer.heartbeat.interval.ms")!.slice(0, 2)).toEqual(["1500", groupSource]);
+  expect(described.get("consumer.session.timeout.ms")!.slice(0, 2)).toEqual(["50000", groupSource]);
 });

@@ -1,13 +1,24 @@
-// DescribeConfigs v0–4: topic and broker configs with their sources, synonyms (v1+), types and documentation
-// (v3+). An empty key list asks for every config, as null does (Kafka's ConfigHelper).
+// DescribeConfigs v0–4: topic, broker and group (KIP-848) configs with their sources, synonyms (v1+), types and
+// documentation (v3+). An empty key list asks for every config, as null does (Kafka's ConfigHelper).
 
-import { type ConfigEntry, describeBrokerConfigs, describeTopicConfigs } from "../../cluster/config-view.ts";
+import {
+  type ConfigEntry,
+  describeBrokerConfigs,
+  describeGroupConfigs,
+  describeTopicConfigs,
+} from "../../cluster/config-view.ts";
 import { ConfigSource } from "../../cluster/topic-config-definitions.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
-import { ConfigResourceType, checkBrokerResource, findTopic, isResourceError } from "./config-resources.ts";
+import {
+  ConfigResourceType,
+  checkBrokerResource,
+  checkGroupResource,
+  findTopic,
+  isResourceError,
+} from "./config-resources.ts";
 
 type DescribeResult = ApiMessages[32]["response"]["results"][number];
 type Resource = ApiMessages[32]["request"]["resources"][number];
@@ -45,6 +56,12 @@ function describeResource(
     const problem = checkBrokerResource(context, resource.resourceName);
     if (problem) return problem;
     return describeBrokerConfigs(context.brokerStatic, resource.configurationKeys);
+  }
+  if (resource.resourceType === ConfigResourceType.Group) {
+    const problem = checkGroupResource(resource.resourceName);
+    if (problem) return problem;
+    const overrides = context.metadata.state.groupConfigs(resource.resourceName);
+    return describeGroupConfigs(overrides, context.brokerStatic, resource.configurationKeys);
   }
   return {
     errorCode: ErrorCode.InvalidRequest,
