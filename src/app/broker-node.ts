@@ -24,6 +24,7 @@ import { type KafkaListener, startListener } from "../broker/listener.ts";
 import { RequestDispatcher } from "../broker/request-dispatcher.ts";
 import type { BrokerStaticConfigs } from "../cluster/config-view.ts";
 import { DeletedPartitionsFollower } from "../cluster/deleted-partitions.ts";
+import { consumerGroupSettingsOf } from "../cluster/group-config-definitions.ts";
 import { GroupService, offsetsPartitionsDefault } from "../cluster/group-service.ts";
 import { type HostedReplica, HostedReplicas } from "../cluster/hosted-replicas.ts";
 import { metadataTopicName, offsetsTopicName, partitionGroupId } from "../cluster/internal-topics.ts";
@@ -75,8 +76,7 @@ function brokerStaticConfigs(config: ServerConfig): BrokerStaticConfigs {
     ["auto.create.topics.enable", String(config.broker.autoCreateTopics)],
     ["num.partitions", String(config.broker.numPartitions)],
     ["default.replication.factor", String(config.broker.defaultReplicationFactor)],
-    ["group.consumer.heartbeat.interval.ms", String(config.broker.groupConsumerHeartbeatIntervalMs)],
-    ["group.consumer.session.timeout.ms", String(config.broker.groupConsumerSessionTimeoutMs)],
+    ...groupStaticConfigs(config.groups),
   ]);
   // A topic config's broker synonym is static only when set: at Kafka's default, max.message.bytes is
   // described as DEFAULT_CONFIG, as Kafka describes it when message.max.bytes is not in server.properties.
@@ -84,6 +84,24 @@ function brokerStaticConfigs(config: ServerConfig): BrokerStaticConfigs {
   if (messageMaxBytes !== maxMessageBytesDefinition.defaultValue)
     configs.set("message.max.bytes", messageMaxBytes);
   return configs;
+}
+
+/** The group coordinators' settings under Kafka's broker config names. */
+function groupStaticConfigs({ classic, consumer }: ServerConfig["groups"]): Array<[string, string]> {
+  const settings: Array<[string, number]> = [
+    ["group.initial.rebalance.delay.ms", classic.initialRebalanceDelayMs],
+    ["group.min.session.timeout.ms", classic.sessionTimeoutMsMin],
+    ["group.max.session.timeout.ms", classic.sessionTimeoutMsMax],
+    ["group.max.size", classic.groupMaxSize],
+    ["group.consumer.heartbeat.interval.ms", consumer.heartbeatIntervalMs],
+    ["group.consumer.min.heartbeat.interval.ms", consumer.heartbeatIntervalMsMin],
+    ["group.consumer.max.heartbeat.interval.ms", consumer.heartbeatIntervalMsMax],
+    ["group.consumer.session.timeout.ms", consumer.sessionTimeoutMs],
+    ["group.consumer.min.session.timeout.ms", consumer.sessionTimeoutMsMin],
+    ["group.consumer.max.session.timeout.ms", consumer.sessionTimeoutMsMax],
+    ["group.consumer.max.size", consumer.groupMaxSize],
+  ];
+  return settings.map(([name, value]) => [name, String(value)]);
 }
 
 function randomTopicId(): string {
@@ -256,10 +274,18 @@ function createGroupService(
   return new GroupService({
     offsetsPartitions: offsetsPartitionsDefault,
     replicaOf: (partition) => replicas.byName(offsetsTopicName, partition),
-    consumerConfig: {
-      heartbeatIntervalMs: config.broker.groupConsumerHeartbeatIntervalMs,
-      sessionTimeoutMs: config.broker.groupConsumerSessionTimeoutMs,
+    config: {
+      initialRebalanceDelayMs: config.groups.classic.initialRebalanceDelayMs,
+      sessionTimeoutMsMin: config.groups.classic.sessionTimeoutMsMin,
+      sessionTimeoutMsMax: config.groups.classic.sessionTimeoutMsMax,
+      groupMaxSize: config.groups.classic.groupMaxSize,
     },
+    consumerConfig: {
+      heartbeatIntervalMs: config.groups.consumer.heartbeatIntervalMs,
+      sessionTimeoutMs: config.groups.consumer.sessionTimeoutMs,
+      groupMaxSize: config.groups.consumer.groupMaxSize,
+    },
+    consumerGroupConfig: (groupId) => consumerGroupSettingsOf(metadata.state.groupConfigs(groupId)),
     topics: (name) => {
       const topic = metadata.state.topicByName(name);
       return topic && { topicId: topic.topicId, partitionCount: topic.partitions.length };

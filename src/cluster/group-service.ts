@@ -9,7 +9,7 @@ import type { Logger } from "../base/logger.ts";
 import { buildBatch } from "../protocol/records/batch-builder.ts";
 import { isControlBatch, readBatchHeader, scanBatches } from "../protocol/records/batch-header.ts";
 import { readAllRecords } from "../protocol/records/batch-records.ts";
-import type { ConsumerGroupConfig, TopicLookup } from "./consumer-groups/index.ts";
+import type { ConsumerGroupConfig, GroupConfigLookup, TopicLookup } from "./consumer-groups/index.ts";
 import {
   type CompactionPolicy,
   compactionDue,
@@ -64,6 +64,8 @@ export interface GroupServiceOptions {
   replicaOf(partition: number): PartitionReplica | undefined;
   config?: Partial<GroupCoordinatorConfig>;
   consumerConfig?: Partial<ConsumerGroupConfig>;
+  /** Each consumer group's own settings, from its group configs in the metadata (KIP-848). */
+  consumerGroupConfig?: GroupConfigLookup;
   /** offsets.retention.check.interval.ms; offsets.retention.ms itself is in `config`. */
   offsetsRetentionCheckIntervalMs?: number;
   /** The cluster's topics as consumer groups see them (name → id and partition count). */
@@ -369,6 +371,7 @@ export class GroupService {
     const coordinator = new PartitionGroups({
       classicConfig: this.options.config,
       consumerConfig: this.options.consumerConfig,
+      consumerGroupConfig: this.options.consumerGroupConfig,
       newUuid: this.options.newUuid,
       topics: this.options.topics,
     });

@@ -28,8 +28,14 @@ const perPhase = 60;
 const dataDir = mkdtempSync(join(tmpdir(), "chronik-kip848-"));
 let server: ServerProcess;
 let ports: { kafka: number; http: number };
-/** Members heartbeat every 500 ms (Kafka's default is 5 s), so each phase settles in about a second. */
-const serverArgs = ["--group-consumer-heartbeat-interval-ms", "500"];
+/**
+ * Members heartbeat every 500 ms (Kafka's default is 5 s, and its least allowed too), so each phase settles in
+ * about a second.
+ */
+const serverArgs = [
+  ...["--group-consumer-heartbeat-interval-ms", "500"],
+  ...["--group-consumer-min-heartbeat-interval-ms", "500"],
+];
 const address = () => `127.0.0.1:${ports.kafka}`;
 
 interface Read {

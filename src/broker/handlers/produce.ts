@@ -7,6 +7,7 @@ import { topicConfigValue } from "../../cluster/config-view.ts";
 import { internalTopicNames } from "../../cluster/internal-topics.ts";
 import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
 import type { AppendTicket, ReplicaError } from "../../cluster/partition-replica.ts";
+import { topicRecompression } from "../../cluster/topic-compression.ts";
 import { topicConfigDefinition } from "../../cluster/topic-config-definitions.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
@@ -111,6 +112,9 @@ function placeOne(
     timestampAfterMaxMs: timestampAfterMaxMsDefault,
     nowMs: options.nowMs,
     decompressedBytesMax: produceDecompressedBytesMax,
+    recompression: topicRecompression(topic.configs, context.brokerStatic),
+    topicName,
+    partitionIndex: partition.index,
   });
   if (!validated.ok) {
     const response = partitionResponse(partition.index, validated);
