@@ -14,6 +14,7 @@
 
 import * as fs from "node:fs";
 import { join } from "node:path";
+import { systemClock, systemScheduler } from "../src/app/system-time.ts";
 import { silentLogger } from "../src/base/logger.ts";
 import { MetricsRegistry } from "../src/base/metrics.ts";
 import { defineHandler } from "../src/broker/api-handler.ts";
@@ -143,9 +144,11 @@ export function startNullBroker(port: number, syncDirectory: string | null = nul
       registry,
       logger: silentLogger,
       metrics: new MetricsRegistry(),
-      nowMs: () => performance.now(),
+      clock: systemClock,
     }),
     logger: silentLogger,
+    clock: systemClock,
+    scheduler: systemScheduler,
   });
   return listener;
 }

@@ -7,6 +7,7 @@ import { statfsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Logger } from "../base/logger.ts";
 import type { MetricsRegistry } from "../base/metrics.ts";
+import { Prng } from "../base/prng.ts";
 import type { AnyApiHandler } from "../broker/api-handler.ts";
 import type { BrokerContext } from "../broker/broker-context.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../broker/fetch-sessions.ts";
@@ -46,6 +47,7 @@ import { type LogConfig, LogManager, type PartitionLog } from "../storage/index.
 import { createConnectionMetrics } from "./connection-metrics.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
+import { systemClock, systemScheduler } from "./system-time.ts";
 
 /** Milliseconds per Raft tick: a 10-tick election timeout is 1–2 s. */
 const raftTickMs = 100;
@@ -86,14 +88,18 @@ function brokerStaticConfigs(config: ServerConfig): BrokerStaticConfigs {
   return configs;
 }
 
+/** The node's one source of non-cryptographic randomness (election timeouts, leader picks, session ids). */
+const prng = new Prng(crypto.getRandomValues(new Uint32Array(1))[0]!);
+
 function randomTopicId(): string {
   return crypto.getRandomValues(new Uint8Array(16)).toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
+  const deadline = systemClock.monotonicMs() + timeoutMs;
   while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    if (systemClock.monotonicMs() > deadline)
+      throw new Error(`${what} did not happen within ${timeoutMs} ms`);
     await Bun.sleep(10);
   }
 }
@@ -123,6 +129,8 @@ export function startStorageAndRaft(
     dataDir: config.dataDir,
     log: (line) => logger.warn(line, { component: "storage" }),
     configFor,
+    clock: systemClock,
+    scheduler: systemScheduler,
   });
   for (const failure of logs.openAll()) {
     logger.error("partition offline", {
@@ -136,6 +144,7 @@ export function startStorageAndRaft(
     nodeId: config.nodeId,
     transport: { send: () => {}, onReceive: () => {} },
     tickIntervalMs: raftTickMs,
+    scheduler: systemScheduler,
     logger: logger.with({ component: "raft" }),
   });
   return {
@@ -148,7 +157,7 @@ export function startStorageAndRaft(
         ...raftConfigDefaults,
         id: config.nodeId,
         deliverCommittedEntries: options.deliverCommittedEntries,
-        randomInt: (bound) => Math.floor(Math.random() * bound),
+        randomInt: (bound) => prng.int(bound),
       };
       // A sole voter has no follower to serve from memory, and a group that applies nothing (a data
       // partition) reads no committed entries back: its store keeps only the last batch, which Raft's own
@@ -162,6 +171,7 @@ export function startStorageAndRaft(
           log: state.log,
           nodeId: config.nodeId,
           membership: () => membership,
+          clock: systemClock,
           ...recentCache,
         }),
         hardState: new FileHardStateStore({
@@ -223,7 +233,7 @@ export async function startMetadata(
       onApplied(metadata!);
     },
   });
-  metadata = new RaftMetadataService(group, () => Date.now());
+  metadata = new RaftMetadataService(group, systemClock);
   raft.manager.start();
   group.start();
   await until(
@@ -265,11 +275,8 @@ function createGroupService(
       return topic && { topicId: topic.topicId, partitionCount: topic.partitions.length };
     },
     newUuid: () => crypto.randomUUID(),
-    nowMs: () => Date.now(),
-    schedule: (delayMs, run) => {
-      const timer = setTimeout(run, delayMs);
-      return () => clearTimeout(timer);
-    },
+    clock: systemClock,
+    scheduler: systemScheduler,
     logger: logger.with({ component: "groups" }),
   });
 }
@@ -295,7 +302,7 @@ function brokerContext(
     },
     brokerStatic: parts.brokerStatic,
     newTopicId: randomTopicId,
-    randomIndex: (bound) => Math.floor(Math.random() * bound),
+    randomIndex: (bound) => prng.int(bound),
     logger: parts.logger.with({ component: "broker" }),
   };
 }
@@ -353,15 +360,12 @@ function startKafkaListener(
   groups: GroupService,
   deps: BrokerNodeDeps,
 ): KafkaListener {
-  const nowMs = () => Date.now();
-  const sessions = new FetchSessionCache(
-    defaultFetchSessionLimits,
-    () => 1 + Math.floor(Math.random() * 0x7ffffffe),
-  );
+  const time = { clock: systemClock, scheduler: systemScheduler };
+  const sessions = new FetchSessionCache(defaultFetchSessionLimits, () => 1 + prng.int(0x7ffffffe));
   const handlerList: AnyApiHandler[] = [
     ...metadataHandlers(context),
-    produceHandler(context, nowMs),
-    fetchHandler(context, sessions, nowMs),
+    produceHandler(context, time),
+    fetchHandler(context, sessions, time),
     listOffsetsHandler(context),
     initProducerIdHandler(new ProducerIdAllocator(context.metadata)),
     offsetForLeaderEpochHandler(context),
@@ -394,9 +398,10 @@ function startKafkaListener(
       registry: handlers,
       logger: deps.logger,
       metrics: deps.metrics,
-      nowMs: () => performance.now(),
+      clock: systemClock,
     }),
     logger: deps.logger.with({ component: "kafka" }),
     metrics: createConnectionMetrics(deps.metrics),
+    ...time,
   });
 }

@@ -5,6 +5,7 @@
 // that does not read its responses cannot make the broker buffer without bound.
 
 import { assert } from "../base/assert.ts";
+import type { Clock } from "../base/clock.ts";
 import { writeInt32 } from "../protocol/primitives/big-endian.ts";
 import type { BrokerLogFields, BrokerLogger } from "./broker-logger.ts";
 import type { ConnectionMetrics } from "./connection-metrics.ts";
@@ -34,8 +35,8 @@ export interface ConnectionOptions {
   limits: ListenerLimits;
   logger: BrokerLogger;
   metrics: ConnectionMetrics;
-  /** Monotonic milliseconds, for idle detection and request latency. */
-  nowMs: () => number;
+  /** Its monotonic half times idleness and request latency. */
+  clock: Clock;
 }
 
 export class Connection {
@@ -69,7 +70,7 @@ export class Connection {
     this.#options = options;
     this.#splitter = new FrameSplitter({ frameBytesMax: options.limits.requestBytesMax });
     this.#responses = new ResponseQueue({ capacity: options.limits.inflightRequestsPerConnectionMax });
-    this.#lastActivityMs = options.nowMs();
+    this.#lastActivityMs = options.clock.monotonicMs();
     this.#passMs = this.#lastActivityMs;
     this.#ticketApiKeys = new Int16Array(options.limits.inflightRequestsPerConnectionMax);
     this.#ticketStartMs = new Float64Array(options.limits.inflightRequestsPerConnectionMax);
@@ -95,7 +96,7 @@ export class Connection {
 
   onData(chunk: Uint8Array): void {
     if (this.#closed) return;
-    const nowMs = this.#options.nowMs();
+    const nowMs = this.#options.clock.monotonicMs();
     this.#lastActivityMs = nowMs;
     this.#options.metrics.bytesReceived(chunk.length);
     // While draining for a stop, requests not yet dispatched are dropped, not buffered.
@@ -170,7 +171,7 @@ export class Connection {
    * prefix, writes it in one go. Loops only while a step frees room for another (every turn consumes a
    * frame or response bytes, so it ends).
    */
-  #service(passMs = this.#options.nowMs()): void {
+  #service(passMs = this.#options.clock.monotonicMs()): void {
     if (this.#servicing || this.#closed) return;
     this.#servicing = true;
     this.#passMs = passMs;
@@ -287,7 +288,7 @@ export class Connection {
   #collectReady(): number {
     let doneMs = -1;
     return this.#responses.takeReady((ticket, response) => {
-      if (doneMs < 0) doneMs = this.#options.nowMs();
+      if (doneMs < 0) doneMs = this.#options.clock.monotonicMs();
       const slot = ticket % this.#ticketStartMs.length;
       this.#options.metrics.requestCompleted(
         this.#ticketApiKeys[slot]!,

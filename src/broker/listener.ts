@@ -2,6 +2,7 @@
 // connection count and idle limits, and stops gracefully (stop accepting, let dispatched requests finish and
 // their responses flush, then close). Everything it needs comes in through ListenerOptions.
 
+import type { Cancel, Clock, Scheduler } from "../base/clock.ts";
 import type { BrokerLogger } from "./broker-logger.ts";
 import { Connection } from "./connection.ts";
 import type { ConnectionMetrics } from "./connection-metrics.ts";
@@ -19,8 +20,10 @@ export interface ListenerOptions {
   limits?: Partial<ListenerLimits>;
   /** Hooks for connection and request metrics; they must not throw. */
   metrics?: ConnectionMetrics;
-  /** Monotonic milliseconds; defaults to performance.now. */
-  nowMs?: () => number;
+  /** Its monotonic half times idleness and latency. */
+  clock: Clock;
+  /** Runs the idle sweep and the stop's drain deadline. */
+  scheduler: Scheduler;
 }
 
 export interface ListenerStats {
@@ -47,7 +50,8 @@ interface ListenerContext {
   readonly limits: ListenerLimits;
   readonly logger: BrokerLogger;
   readonly metrics: ConnectionMetrics;
-  readonly nowMs: () => number;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
   readonly connections: Set<Connection>;
   nextConnectionId: number;
   stopping: boolean;
@@ -61,7 +65,8 @@ export function startListener(options: ListenerOptions): KafkaListener {
     limits: listenerLimits(options.limits),
     logger: options.logger,
     metrics: options.metrics ?? noConnectionMetrics,
-    nowMs: options.nowMs ?? (() => performance.now()),
+    clock: options.clock,
+    scheduler: options.scheduler,
     connections: new Set(),
     nextConnectionId: 1,
     stopping: false,
@@ -74,8 +79,7 @@ export function startListener(options: ListenerOptions): KafkaListener {
   });
   const { connections, limits } = context;
   const sweepIntervalMs = Math.min(Math.max(Math.floor(limits.connectionsMaxIdleMs / 4), 10), 1_000);
-  const idleSweep = setInterval(() => closeIdle(context), sweepIntervalMs);
-  idleSweep.unref();
+  const cancelIdleSweep = context.scheduler.setInterval(() => closeIdle(context), sweepIntervalMs);
   context.logger.info("kafka listener started", { hostname: server.hostname, port: server.port });
 
   let stopped: Promise<void> | null = null;
@@ -94,7 +98,7 @@ export function startListener(options: ListenerOptions): KafkaListener {
     },
     stop(stopOptions = {}) {
       context.stopping = true;
-      clearInterval(idleSweep);
+      cancelIdleSweep();
       stopped ??= stopGracefully(context, server, stopOptions.drainMs ?? stopDrainMsDefault);
       return stopped;
     },
@@ -128,8 +132,8 @@ function socketHandlers(context: ListenerContext): Bun.SocketHandler<SocketData>
         remoteAddress: socket.remoteAddress,
         remotePort: socket.remotePort,
       };
-      const { dispatcher, limits, nowMs } = context;
-      const connection = new Connection({ peer, socket, dispatcher, limits, logger, metrics, nowMs });
+      const { dispatcher, limits, clock } = context;
+      const connection = new Connection({ peer, socket, dispatcher, limits, logger, metrics, clock });
       socket.data.connection = connection;
       connections.add(connection);
       metrics.connectionOpened();
@@ -168,12 +172,12 @@ async function stopGracefully(
 ): Promise<void> {
   server.stop(false);
   const drained = Promise.all([...context.connections].map((connection) => connection.beginDrain()));
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimeout: Cancel = () => {};
   const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), drainMs);
+    cancelTimeout = context.scheduler.setTimeout(() => resolve("timeout"), drainMs);
   });
   const outcome = await Promise.race([drained.then(() => "drained" as const), timedOut]);
-  clearTimeout(timer);
+  cancelTimeout();
   const remaining = [...context.connections];
   for (const connection of remaining) {
     connection.close("listener stopped", { level: outcome === "drained" ? "debug" : "warn" });
@@ -187,7 +191,7 @@ async function stopGracefully(
 }
 
 function closeIdle(context: ListenerContext): void {
-  const nowMs = context.nowMs();
+  const nowMs = context.clock.monotonicMs();
   for (const connection of [...context.connections]) {
     const idleSinceMs = connection.idleSinceMs();
     if (idleSinceMs !== null && nowMs - idleSinceMs > context.limits.connectionsMaxIdleMs) {

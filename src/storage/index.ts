@@ -11,7 +11,6 @@ export { type FlushPolicy, type LogConfig, logConfigDefault, logConfigOf } from 
 export { LogManager, type LogManagerOptions, type PartitionState } from "./log-manager.ts";
 export {
   type AppendResult,
-  type Clock,
   PartitionLog,
   type PartitionLogOptions,
   type ReadResult,

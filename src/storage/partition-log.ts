@@ -10,6 +10,7 @@
 
 import { join } from "node:path";
 import { assert } from "../base/assert.ts";
+import type { Clock } from "../base/clock.ts";
 import { type BatchSpan, stampBatch } from "../protocol/records/batch-header.ts";
 import { writeFileAtomic, writeFileAtomicInBackground } from "./atomic-file.ts";
 import { encodeCheckpoint } from "./checkpoint-format.ts";
@@ -27,15 +28,12 @@ import { checkpointFileName, leaderEpochFileName } from "./segment-name.ts";
 import { type BatchInfo, batchInfoAt } from "./segment-scan.ts";
 import { describeError, InvalidBatchError, OffsetOutOfRangeError, StorageError } from "./storage-error.ts";
 
-export interface Clock {
-  nowMs(): number;
-}
-
 export interface PartitionLogOptions {
   dir: string;
   config: LogConfig;
   pool: FilePool;
-  clock?: Clock;
+  /** Monotonic for flush.ms, segment.ms and write pacing; wall for retention.ms against record timestamps. */
+  clock: Clock;
   log?: LogLine;
 }
 
@@ -49,8 +47,6 @@ interface ReadCursor {
   segment: Segment;
   position: number;
 }
-
-const systemClock: Clock = { nowMs: () => Date.now() };
 
 export class PartitionLog {
   readonly dir: string;
@@ -91,7 +87,7 @@ export class PartitionLog {
     this.dir = options.dir;
     this.settings = options.config;
     this.pool = options.pool;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
     this.logLine = options.log ?? ((line) => console.warn(line));
     const loaded = loadLog(this.pool, this.dir, this.logLine, this.config.indexIntervalBytes);
     this.segments = loaded.segments;
@@ -101,7 +97,7 @@ export class PartitionLog {
     for (const segment of loaded.scanned) segment.datasyncSync();
     this.recoveryPoint = this.logEndOffset;
     this.highWatermark = this.logStartOffset;
-    this.lastFlushMs = this.clock.nowMs();
+    this.lastFlushMs = this.clock.monotonicMs();
     if (this.active.sizeBytes > 0) this.active.rollStartMs = this.lastFlushMs;
     this.commit = new GroupCommit(
       this.logEndOffset,
@@ -183,7 +179,7 @@ export class PartitionLog {
   /** For the "interval" policy: starts a sync if flush.ms has passed (the log manager ticks this). */
   flushIfDue(): void {
     if (this.config.flushPolicy !== "interval" || this.failure) return;
-    const nowMs = this.clock.nowMs();
+    const nowMs = this.clock.monotonicMs();
     if (nowMs - this.lastFlushMs < this.config.flushIntervalMs) return;
     this.lastFlushMs = nowMs;
     this.commit
@@ -296,7 +292,7 @@ export class PartitionLog {
       highWatermark: this.highWatermark,
       retentionMs: this.config.retentionMs,
       retentionBytes: this.config.retentionBytes,
-      nowMs: this.clock.nowMs(),
+      wallMs: this.clock.wallMs(),
     });
     if (decision.deleteCount === 0) return decision;
     this.readCursor = null;
@@ -472,7 +468,7 @@ export class PartitionLog {
     const position = segment.sizeBytes;
     this.persistNewEpochs(batches);
     segment.stage(bytes, first.baseOffset);
-    segment.rollStartMs ??= this.clock.nowMs();
+    segment.rollStartMs ??= this.clock.monotonicMs();
     for (const batch of batches) {
       batch.position += position;
       segment.observe(batch);
@@ -580,7 +576,7 @@ export class PartitionLog {
 
   /** Whether this drain follows the last closely enough for zeros written ahead to pay (limits.ts). */
   private drainsAreFrequent(): boolean {
-    const nowMs = this.clock.nowMs();
+    const nowMs = this.clock.monotonicMs();
     const frequent = nowMs - this.lastDrainMs <= zeroAheadDrainGapMsMax;
     this.lastDrainMs = nowMs;
     return frequent;
@@ -591,7 +587,7 @@ export class PartitionLog {
     if (active.sizeBytes === 0) return;
     const full = active.sizeBytes + incomingBytes > this.config.segmentBytes;
     const born = active.rollStartMs;
-    const old = born !== null && this.clock.nowMs() - born > this.config.segmentMs;
+    const old = born !== null && this.clock.monotonicMs() - born > this.config.segmentMs;
     if (full || old || !active.fitsOffsets(lastOffset)) this.roll();
   }
 
@@ -624,7 +620,7 @@ export class PartitionLog {
     this.drainWrites();
     const upTo = this.logEndOffset;
     const lease = this.pool.acquire(this.active.logPath);
-    this.lastFlushMs = this.clock.nowMs();
+    this.lastFlushMs = this.clock.monotonicMs();
     const done = this.pool.storageFs.datasync(lease.fd).finally(() => lease.release());
     return { upTo, done };
   }

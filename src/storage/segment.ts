@@ -40,9 +40,9 @@ export class Segment {
   maxTimestampMs = -1;
   private offsetOfMaxTimestamp = -1;
   /**
-   * Wall-clock time of the segment's first append (or of the open that found it non-empty): segment.ms
+   * Monotonic time of the segment's first append (or of the open that found it non-empty): segment.ms
    * counts from it. Kafka counts from the first batch's timestamp, which rolls at every append when
-   * producers send old timestamps; the wall clock cannot.
+   * producers send old timestamps; the broker's own clock cannot.
    */
   rollStartMs: number | null = null;
   private bytesSinceIndexEntry = 0;

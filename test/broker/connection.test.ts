@@ -3,6 +3,7 @@
 // and reading pauses while the pending-bytes bound is exceeded and resumes once the kernel drains.
 
 import { expect, test } from "bun:test";
+import { ManualClock } from "../../src/base/manual-clock.ts";
 import type { ConnectionSocket } from "../../src/broker/connection.ts";
 import { Connection, responseCopyBytesMax } from "../../src/broker/connection.ts";
 import { noConnectionMetrics } from "../../src/broker/connection-metrics.ts";
@@ -76,7 +77,7 @@ test("partial writes reproduce the exact response stream, pausing reads while ov
     limits: listenerLimits({ pendingResponseBytesMax, inflightRequestsPerConnectionMax: 16 }),
     logger: silent,
     metrics: noConnectionMetrics,
-    nowMs: () => 0,
+    clock: new ManualClock(),
   });
   const count = 200;
   connection.onData(
@@ -114,7 +115,7 @@ test("small responses ready together leave in one write", () => {
     limits: listenerLimits({ inflightRequestsPerConnectionMax: 100 }),
     logger: silent,
     metrics: noConnectionMetrics,
-    nowMs: () => 0,
+    clock: new ManualClock(),
   });
   connection.onData(concatBytes(Array.from({ length: 100 }, (_, id) => requestFrame({ correlationId: id }))));
   expect(socket.writeCalls).toBe(1);
@@ -135,7 +136,7 @@ test("responses completed asynchronously in one turn also leave in one write", a
     limits: listenerLimits({ inflightRequestsPerConnectionMax: 100 }),
     logger: silent,
     metrics: noConnectionMetrics,
-    nowMs: () => 0,
+    clock: new ManualClock(),
   });
   connection.onData(concatBytes(Array.from({ length: 100 }, (_, id) => requestFrame({ correlationId: id }))));
   expect(socket.writeCalls).toBe(0);

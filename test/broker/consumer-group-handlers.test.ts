@@ -6,6 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { silentLogger } from "../../src/base/logger.ts";
+import { ManualClock } from "../../src/base/manual-clock.ts";
 import { groupHandlers } from "../../src/broker/handlers/groups.ts";
 import { metadataHandlers } from "../../src/broker/handlers/index.ts";
 import { GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
@@ -22,7 +23,9 @@ import { createOffsetFetchRequest } from "../../src/protocol/messages/offset-fet
 import { ApiKey } from "../../src/protocol/messages/registry.ts";
 import { addTopic } from "../support/in-memory-metadata.ts";
 import {
+  type BrokerTime,
   type InProcessBroker,
+  realTime,
   startInProcessBroker,
   type TestContext,
 } from "../support/in-process-broker.ts";
@@ -34,7 +37,13 @@ let context: TestContext;
 let client: RawKafkaClient;
 let ordersId: string;
 
-function newGroupService(options: { leads: boolean; sessionTimeoutMs?: number; on?: TestContext }) {
+function newGroupService(options: {
+  leads: boolean;
+  sessionTimeoutMs?: number;
+  on?: TestContext;
+  time?: BrokerTime;
+}) {
+  const time = options.time ?? realTime;
   const on = options.on ?? context;
   return new GroupService({
     offsetsPartitions,
@@ -46,11 +55,8 @@ function newGroupService(options: { leads: boolean; sessionTimeoutMs?: number; o
     },
     config: { initialRebalanceDelayMs: 0 },
     newUuid: () => crypto.randomUUID(),
-    nowMs: () => Date.now(),
-    schedule: (delayMs, run) => {
-      const timer = setTimeout(run, delayMs);
-      return () => clearTimeout(timer);
-    },
+    clock: time.clock,
+    scheduler: time.scheduler,
     logger: silentLogger,
   });
 }
@@ -324,14 +330,16 @@ test("a broker not leading the group's partition answers NOT_COORDINATOR", async
 
 test("the tick timer removes a silent member at its session deadline and persists it", async () => {
   let service: GroupService | undefined;
+  const clock = new ManualClock();
+  const time = { clock, scheduler: clock };
   const broker = await startInProcessBroker((brokerContext, port) => {
-    service = newGroupService({ leads: true, sessionTimeoutMs: 300, on: brokerContext });
+    service = newGroupService({ leads: true, sessionTimeoutMs: 300, on: brokerContext, time });
     return groupHandlers({
       context: brokerContext,
       groups: service,
       advertised: { host: "127.0.0.1", port },
     });
-  });
+  }, time);
   createTopic(offsetsTopicName, offsetsPartitions, broker.context);
   createTopic("orders", 2, broker.context);
   const raw = await RawKafkaClient.connect(broker.port);
@@ -353,10 +361,12 @@ test("the tick timer removes a silent member at its session deadline and persist
         })
       ).groups[0];
     expect((await describe())?.members).toHaveLength(1);
-    await Bun.sleep(600);
+    clock.advance(299);
+    expect((await describe())?.members).toHaveLength(1);
+    clock.advance(1);
     expect(await describe()).toMatchObject({ groupState: "Empty", members: [] });
     // A coordinator rebuilt from the partition sees the removal too: the tick's records were appended.
-    const reloaded = newGroupService({ leads: true, on: broker.context });
+    const reloaded = newGroupService({ leads: true, on: broker.context, time });
     const found = reloaded.lookup("silent");
     if (!found.ok) throw new Error(found.error);
     expect(found.coordinator.consumerGroupDescribe(["silent"])[0]).toMatchObject({

@@ -37,7 +37,7 @@ async function startBroker(): Promise<{
   context: TestContext;
   client: RawKafkaClient;
 }> {
-  const started = await startInProcessBroker((brokerContext, port) => {
+  const started = await startInProcessBroker((brokerContext, port, time) => {
     const groups = new GroupService({
       offsetsPartitions,
       replicaOf: (partition) => brokerContext.replicas.byName(offsetsTopicName, partition),
@@ -46,8 +46,7 @@ async function startBroker(): Promise<{
         return topic && { topicId: topic.topicId, partitionCount: topic.partitions.length };
       },
       newUuid: () => crypto.randomUUID(),
-      nowMs: () => Date.now(),
-      schedule: () => () => {},
+      ...time,
       logger: silentLogger,
     });
     return groupHandlers({ context: brokerContext, groups, advertised: { host: "127.0.0.1", port } });
@@ -209,8 +208,8 @@ describe("loading a __consumer_offsets partition (each test on a broker of its o
 
   async function appendRaw(on: TestContext, groupId: string, key: Uint8Array, value: Uint8Array | null) {
     const bytes = buildBatch([{ key, value, timestamp: Date.now() }]);
-    offsetsReplica(on, groupId).append({ bytes, header: readBatchHeader(bytes) }, { acks: -1 });
-    await Bun.sleep(1);
+    await offsetsReplica(on, groupId).append({ bytes, header: readBatchHeader(bytes) }, { acks: -1 })
+      .replicated;
   }
 
   test("a record that does not decode is skipped: the partition's groups are served", async () => {
