@@ -4,6 +4,7 @@
 //
 //   node_modules/.bin/bun bench/loopback.bench.ts [secondsPerRun=1] [repeats=3]
 
+import { exitOnBug } from "../src/app/exit-on-bug.ts";
 import { systemClock, systemScheduler } from "../src/app/system-time.ts";
 import type { Dispatcher } from "../src/broker/dispatcher.ts";
 import { startListener } from "../src/broker/listener.ts";
@@ -149,6 +150,7 @@ function startPipeline(dispatcher: Dispatcher): { port: number; stop: () => void
     logger: silent,
     clock: systemClock,
     scheduler: systemScheduler,
+    onBug: exitOnBug(silent),
   });
   return { port: listener.port, stop: () => void listener.stop({ drainMs: 100 }) };
 }

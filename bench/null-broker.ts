@@ -14,6 +14,7 @@
 
 import * as fs from "node:fs";
 import { join } from "node:path";
+import { exitOnBug } from "../src/app/exit-on-bug.ts";
 import { systemClock, systemScheduler } from "../src/app/system-time.ts";
 import { silentLogger } from "../src/base/logger.ts";
 import { MetricsRegistry } from "../src/base/metrics.ts";
@@ -149,6 +150,7 @@ export function startNullBroker(port: number, syncDirectory: string | null = nul
     logger: silentLogger,
     clock: systemClock,
     scheduler: systemScheduler,
+    onBug: exitOnBug(silentLogger),
   });
   return listener;
 }

@@ -45,6 +45,7 @@ import {
 } from "../raft/node/index.ts";
 import { type LogConfig, LogManager, type PartitionLog } from "../storage/index.ts";
 import { createConnectionMetrics } from "./connection-metrics.ts";
+import { exitOnBug } from "./exit-on-bug.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
 import { systemClock, systemScheduler } from "./system-time.ts";
@@ -403,5 +404,6 @@ function startKafkaListener(
     logger: deps.logger.with({ component: "kafka" }),
     metrics: createConnectionMetrics(deps.metrics),
     ...time,
+    onBug: exitOnBug(deps.logger),
   });
 }

@@ -4,7 +4,7 @@
 // window is full or too many response bytes wait for the kernel, and resumes as they drain, so a client
 // that does not read its responses cannot make the broker buffer without bound.
 
-import { assert } from "../base/assert.ts";
+import { assert, isBug } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
 import { writeInt32 } from "../protocol/primitives/big-endian.ts";
 import type { BrokerLogFields, BrokerLogger } from "./broker-logger.ts";
@@ -27,6 +27,12 @@ export interface ConnectionSocket {
   end(): void;
 }
 
+/**
+ * Told of a bug met while serving a request (isBug: a failed assertion, a TypeError): the composition root
+ * stops the process, since state the bug touched can no longer be trusted; tests record it.
+ */
+export type OnBug = (error: unknown, fields: BrokerLogFields) => void;
+
 export interface ConnectionOptions {
   /** Who is connected; the connection adds the `closed` signal. */
   peer: Omit<ConnectionInfo, "closed">;
@@ -37,6 +43,7 @@ export interface ConnectionOptions {
   metrics: ConnectionMetrics;
   /** Its monotonic half times idleness and request latency. */
   clock: Clock;
+  onBug: OnBug;
 }
 
 export class Connection {
@@ -275,7 +282,13 @@ export class Connection {
     this.#scheduleService();
   }
 
+  /**
+   * A handler threw or rejected. A bug (isBug) goes to onBug even when the connection is gone — the state it
+   * left behind is shared; anything else (a refusal thrown as an Error, bad bytes deep in a request) closes
+   * only this connection, as bad input must.
+   */
   #fail(error: unknown, request: KafkaRequest): void {
+    if (isBug(error)) this.#options.onBug(error, { connectionId: this.info.id, ...requestFields(request) });
     if (this.#closed) return;
     this.close("dispatcher failed", { level: "error", fields: { ...requestFields(request), error } });
   }

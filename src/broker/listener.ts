@@ -2,9 +2,10 @@
 // connection count and idle limits, and stops gracefully (stop accepting, let dispatched requests finish and
 // their responses flush, then close). Everything it needs comes in through ListenerOptions.
 
+import { isBug } from "../base/assert.ts";
 import type { Cancel, Clock, Scheduler } from "../base/clock.ts";
 import type { BrokerLogger } from "./broker-logger.ts";
-import { Connection } from "./connection.ts";
+import { Connection, type OnBug } from "./connection.ts";
 import type { ConnectionMetrics } from "./connection-metrics.ts";
 import { noConnectionMetrics } from "./connection-metrics.ts";
 import type { Dispatcher } from "./dispatcher.ts";
@@ -24,6 +25,8 @@ export interface ListenerOptions {
   clock: Clock;
   /** Runs the idle sweep and the stop's drain deadline. */
   scheduler: Scheduler;
+  /** Told of a bug in a handler or the pipeline; the composition root stops the process. */
+  onBug: OnBug;
 }
 
 export interface ListenerStats {
@@ -52,6 +55,7 @@ interface ListenerContext {
   readonly metrics: ConnectionMetrics;
   readonly clock: Clock;
   readonly scheduler: Scheduler;
+  readonly onBug: OnBug;
   readonly connections: Set<Connection>;
   nextConnectionId: number;
   stopping: boolean;
@@ -67,6 +71,7 @@ export function startListener(options: ListenerOptions): KafkaListener {
     metrics: options.metrics ?? noConnectionMetrics,
     clock: options.clock,
     scheduler: options.scheduler,
+    onBug: options.onBug,
     connections: new Set(),
     nextConnectionId: 1,
     stopping: false,
@@ -132,8 +137,8 @@ function socketHandlers(context: ListenerContext): Bun.SocketHandler<SocketData>
         remoteAddress: socket.remoteAddress,
         remotePort: socket.remotePort,
       };
-      const { dispatcher, limits, clock } = context;
-      const connection = new Connection({ peer, socket, dispatcher, limits, logger, metrics, clock });
+      const { dispatcher, limits, clock, onBug } = context;
+      const connection = new Connection({ peer, socket, dispatcher, limits, logger, metrics, clock, onBug });
       socket.data.connection = connection;
       connections.add(connection);
       metrics.connectionOpened();
@@ -156,8 +161,10 @@ function socketHandlers(context: ListenerContext): Bun.SocketHandler<SocketData>
       logger.debug("connection closed", { connectionId: connection.info.id, error });
     },
     error(socket, error) {
-      // Reached when one of the handlers above throws: a bug in this connection's pipeline. Isolate it.
+      // Reached when one of the handlers above throws: the pipeline itself failed. A bug stops the process;
+      // anything else (the socket's own errors) is isolated to this connection.
       const connection = socket.data.connection;
+      if (isBug(error)) context.onBug(error, { connectionId: connection?.info.id });
       logger.error("connection handler failed", { connectionId: connection?.info.id, error });
       if (connection !== null) connection.close("handler failed", { level: "error" });
       else socket.end();

@@ -555,6 +555,11 @@ export class PartitionLog {
     const group = this.drainGroup;
     this.drainGroup = null;
     const segment = this.active;
+    // Every staged append awaits a drain group; staged bytes without one would never be written on time.
+    assert(
+      group !== null || segment.writtenBytes === segment.sizeBytes,
+      `${this.dir}: staged without a drain`,
+    );
     try {
       const staged = segment.sizeBytes > segment.writtenBytes;
       segment.drain(staged && this.drainsAreFrequent() ? this.config.segmentBytes : 0);
@@ -562,6 +567,11 @@ export class PartitionLog {
     } catch (cause) {
       const stagedBytes = segment.sizeBytes - segment.writtenBytes;
       const endOffset = segment.discardStaged();
+      // Only appends never written are undone: nothing synced, so nothing acknowledged, is lost.
+      assert(
+        endOffset >= this.commit.flushedOffset,
+        `undid to ${endOffset} below flushed ${this.commit.flushedOffset}`,
+      );
       const error = new StorageError(
         `${this.dir}: append of ${stagedBytes} bytes at offset ${endOffset} failed: ${describeError(cause)}`,
         { cause },
@@ -645,6 +655,11 @@ export class PartitionLog {
   }
 
   private checkpointText(): string {
+    // The checkpoint tells the next open what it may trust unscanned: never more than is on disk.
+    assert(
+      this.recoveryPoint <= this.commit.flushedOffset && this.recoveryPoint <= this.logEndOffset,
+      `${this.dir}: recovery point ${this.recoveryPoint} past flushed ${this.commit.flushedOffset}`,
+    );
     const active = this.active;
     const allSynced = this.recoveryPoint === this.logEndOffset && active.writtenBytes === active.sizeBytes;
     return encodeCheckpoint({

@@ -52,6 +52,7 @@ function start(
   time: { clock: Clock; scheduler: Scheduler } = { clock: systemClock, scheduler: systemScheduler },
 ) {
   const logs: LogLine[] = [];
+  const bugs: unknown[] = [];
   const listener = startListener({
     hostname: "127.0.0.1",
     port: 0,
@@ -59,9 +60,10 @@ function start(
     logger: recordingLogger(logs),
     limits,
     ...time,
+    onBug: (error) => bugs.push(error),
   });
   running.push(listener);
-  return { listener, logs };
+  return { listener, logs, bugs };
 }
 
 async function connect(listener: KafkaListener): Promise<SocketTestClient> {
@@ -164,7 +166,7 @@ describe("listener bad input", () => {
     });
   }
 
-  test("a close outcome, a throw or a bad result closes only that connection, and logs why", async () => {
+  test("a close outcome, a throw or a bad result closes only that connection, and logs why; a bad result is a bug", async () => {
     const dispatcher: Dispatcher = {
       handle(request): DispatchResult | Promise<DispatchResult> {
         if (request.apiKey === 100) return closeConnection("unknown api key 100");
@@ -174,7 +176,7 @@ describe("listener bad input", () => {
         return echo(request);
       },
     };
-    const { listener, logs } = start(dispatcher);
+    const { listener, logs, bugs } = start(dispatcher);
     const good = await connect(listener);
     for (const apiKey of [100, 101, 102, 103]) {
       const bad = await connect(listener);
@@ -191,6 +193,8 @@ describe("listener bad input", () => {
       ["error", 103],
     ]);
     expect(closes[0]!.fields.reason).toBe("unknown api key 100");
+    // Only the dispatcher's bad result is a bug; the Errors thrown stand for refusals and close the connection.
+    expect(bugs.map((bug) => (bug as Error).name)).toEqual(["TypeError"]);
   });
   test("a client going away aborts its closed signal; late answers are dropped quietly", async () => {
     const aborted: number[] = [];
@@ -380,6 +384,9 @@ describe("listener metrics", () => {
       limits: { connectionsMax: 1 },
       clock,
       scheduler: clock,
+      onBug: (error) => {
+        throw error;
+      },
       dispatcher: {
         handle: (request) => {
           if (request.correlationId === 2) return null;

@@ -50,8 +50,25 @@ export async function startInProcessBroker(
     metrics: new MetricsRegistry(),
     clock: time.clock,
   });
-  const listener = startListener({ hostname: "127.0.0.1", port, dispatcher, logger: silentLogger, ...time });
-  return { address: `127.0.0.1:${port}`, port, context, stop: () => listener.stop({ drainMs: 1000 }) };
+  // A bug would stop a real broker: here it fails the test at stop().
+  const bugs: unknown[] = [];
+  const listener = startListener({
+    hostname: "127.0.0.1",
+    port,
+    dispatcher,
+    logger: silentLogger,
+    ...time,
+    onBug: (error) => bugs.push(error),
+  });
+  return {
+    address: `127.0.0.1:${port}`,
+    port,
+    context,
+    async stop() {
+      await listener.stop({ drainMs: 1000 });
+      if (bugs.length > 0) throw new AggregateError(bugs, `${bugs.length} bug(s) met while serving`);
+    },
+  };
 }
 
 /** Runs a client to completion and returns its stdout; a non-zero exit fails with its stderr. */
