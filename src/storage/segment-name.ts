@@ -7,7 +7,6 @@ export const offsetIndexFileSuffix = ".index";
 export const timeIndexFileSuffix = ".timeindex";
 export const checkpointFileName = "log-checkpoint";
 export const leaderEpochFileName = "leader-epoch-checkpoint";
-export const hardStateFileName = "raft-hard-state";
 export const temporaryFileSuffix = ".tmp";
 
 const offsetDigits = 20;
