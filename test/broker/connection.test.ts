@@ -92,10 +92,14 @@ function expectedStream(count: number): Uint8Array {
 test("partial writes reproduce the exact response stream, pausing reads while over the bound", () => {
   const socket = new FakeSocket();
   const pendingResponseBytesMax = 3 * responseCopyBytesMax;
-  const connection = newConnection(socket, { handle: responseFor }, {
-    pendingResponseBytesMax,
-    inflightRequestsPerConnectionMax: 16,
-  });
+  const connection = newConnection(
+    socket,
+    { handle: responseFor },
+    {
+      pendingResponseBytesMax,
+      inflightRequestsPerConnectionMax: 16,
+    },
+  );
   const count = 200;
   connection.onData(
     concatBytes(Array.from({ length: count }, (_, id) => requestFrame({ correlationId: id }))),

@@ -5,11 +5,10 @@
 // The broker runs in-process over in-memory replicas; requests are sent as exact frames.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { silentLogger } from "../../src/base/logger.ts";
 import { ManualClock } from "../../src/base/manual-clock.ts";
 import { groupHandlers } from "../../src/broker/handlers/groups.ts";
 import { metadataHandlers } from "../../src/broker/handlers/index.ts";
-import { GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
+import { type GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import { createApiVersionsRequest } from "../../src/protocol/messages/api-versions.ts";
 import { createConsumerGroupDescribeRequest } from "../../src/protocol/messages/consumer-group-describe.ts";
@@ -30,34 +29,24 @@ import {
   type TestContext,
 } from "../support/in-process-broker.ts";
 import { RawKafkaClient } from "../support/raw-kafka-client.ts";
+import { newGroupService, testOffsetsPartitions } from "../support/test-group-service.ts";
 
-const offsetsPartitions = 4;
+const offsetsPartitions = testOffsetsPartitions;
 let server: InProcessBroker;
 let context: TestContext;
 let client: RawKafkaClient;
 let ordersId: string;
 
-function newGroupService(options: {
+function groupService(options: {
   leads: boolean;
   sessionTimeoutMs?: number;
   on?: TestContext;
   time?: BrokerTime;
 }) {
-  const time = options.time ?? realTime;
-  const on = options.on ?? context;
-  return new GroupService({
-    offsetsPartitions,
-    replicaOf: (partition) => (options.leads ? on.replicas.byName(offsetsTopicName, partition) : undefined),
+  return newGroupService(options.on ?? context, options.time ?? realTime, {
+    leads: options.leads,
     consumerConfig: { sessionTimeoutMs: options.sessionTimeoutMs ?? 45_000 },
-    topics: (name) => {
-      const topic = on.metadata.state.topicByName(name);
-      return topic && { topicId: topic.topicId, partitionCount: topic.partitions.length };
-    },
     config: { initialRebalanceDelayMs: 0 },
-    newUuid: () => crypto.randomUUID(),
-    clock: time.clock,
-    scheduler: time.scheduler,
-    logger: silentLogger,
   });
 }
 
@@ -72,7 +61,7 @@ beforeAll(async () => {
       ...metadataHandlers(brokerContext),
       ...groupHandlers({
         context: brokerContext,
-        groups: newGroupService({ leads: true }),
+        groups: groupService({ leads: true }),
         advertised: { host: "127.0.0.1", port },
       }),
     ];
@@ -303,7 +292,7 @@ test("a broker not leading the group's partition answers NOT_COORDINATOR", async
   const elsewhere = await startInProcessBroker((brokerContext, port) => [
     ...groupHandlers({
       context: brokerContext,
-      groups: newGroupService({ leads: false }),
+      groups: groupService({ leads: false }),
       advertised: { host: "127.0.0.1", port },
     }),
   ]);
@@ -333,7 +322,7 @@ test("the tick timer removes a silent member at its session deadline and persist
   const clock = new ManualClock();
   const time = { clock, scheduler: clock };
   const broker = await startInProcessBroker((brokerContext, port) => {
-    service = newGroupService({ leads: true, sessionTimeoutMs: 300, on: brokerContext, time });
+    service = groupService({ leads: true, sessionTimeoutMs: 300, on: brokerContext, time });
     return groupHandlers({
       context: brokerContext,
       groups: service,
@@ -366,7 +355,7 @@ test("the tick timer removes a silent member at its session deadline and persist
     clock.advance(1);
     expect(await describe()).toMatchObject({ groupState: "Empty", members: [] });
     // A coordinator rebuilt from the partition sees the removal too: the tick's records were appended.
-    const reloaded = newGroupService({ leads: true, on: broker.context, time });
+    const reloaded = groupService({ leads: true, on: broker.context, time });
     const found = reloaded.lookup("silent");
     if (!found.ok) throw new Error(found.error);
     expect(found.coordinator.consumerGroupDescribe(["silent"])[0]).toMatchObject({

@@ -4,7 +4,6 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Kafka, logLevel } from "kafkajs";
-import { silentLogger } from "../../src/base/logger.ts";
 import { ManualClock } from "../../src/base/manual-clock.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../../src/broker/fetch-sessions.ts";
 import { fetchHandler } from "../../src/broker/handlers/fetch.ts";
@@ -12,7 +11,7 @@ import { groupHandlers } from "../../src/broker/handlers/groups.ts";
 import { metadataHandlers } from "../../src/broker/handlers/index.ts";
 import { listOffsetsHandler } from "../../src/broker/handlers/list-offsets.ts";
 import { produceHandler } from "../../src/broker/handlers/produce.ts";
-import { GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
+import { type GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
 import { addTopic } from "../support/in-memory-metadata.ts";
 import {
   type BrokerTime,
@@ -22,26 +21,14 @@ import {
   startInProcessBroker,
   type TestContext,
 } from "../support/in-process-broker.ts";
+import { newGroupService, testOffsetsPartitions } from "../support/test-group-service.ts";
 
-const offsetsPartitions = 4;
 let server: InProcessBroker;
 let broker: string;
 let context: TestContext;
 
-function newGroupService(time: BrokerTime) {
-  return new GroupService({
-    offsetsPartitions,
-    replicaOf: (partition) => context.replicas.byName(offsetsTopicName, partition),
-    topics: (name) => {
-      const topic = context.metadata.state.topicByName(name);
-      return topic && { topicId: topic.topicId, partitionCount: topic.partitions.length };
-    },
-    config: { initialRebalanceDelayMs: 100 },
-    newUuid: () => crypto.randomUUID(),
-    ...time,
-    logger: silentLogger,
-  });
-}
+const groupService = (time: BrokerTime) =>
+  newGroupService(context, time, { config: { initialRebalanceDelayMs: 100 } });
 
 beforeAll(async () => {
   let sessionIds = 0;
@@ -54,13 +41,13 @@ beforeAll(async () => {
       listOffsetsHandler(brokerContext),
       ...groupHandlers({
         context: brokerContext,
-        groups: newGroupService(time),
+        groups: groupService(time),
         advertised: { host: "127.0.0.1", port },
       }),
     ];
   });
   broker = server.address;
-  addTopic(context, offsetsTopicName, { partitions: offsetsPartitions });
+  addTopic(context, offsetsTopicName, { partitions: testOffsetsPartitions });
 });
 
 afterAll(() => server.stop());
@@ -138,7 +125,7 @@ consumer.close()
 print(",".join(seen))
 `;
     expect((await run(["/usr/bin/python3", "-c", script, broker])).trim()).toBe("a,b,c,d,e");
-    const restarted = newGroupService(realTime);
+    const restarted = groupService(realTime);
     const found = restarted.lookup("confluent-group");
     if (!found.ok) throw new Error(found.error);
     const offsets = found.coordinator.fetchOffsets({ groupId: "confluent-group", topics: null });
@@ -153,16 +140,11 @@ describe("offset retention", () => {
   test("offsets of a group without members expire after offsets.retention.ms; the tombstones are persisted", async () => {
     const clock = new ManualClock();
     const serviceAt = () =>
-      new GroupService({
-        offsetsPartitions,
-        replicaOf: (partition) => context.replicas.byName(offsetsTopicName, partition),
-        topics: () => undefined,
-        config: { offsetsRetentionMs: 60_000 },
-        newUuid: () => crypto.randomUUID(),
-        clock,
-        scheduler: clock,
-        logger: silentLogger,
-      });
+      newGroupService(
+        context,
+        { clock, scheduler: clock },
+        { topics: () => undefined, config: { offsetsRetentionMs: 60_000 } },
+      );
     const service = serviceAt();
     const commit = (groupId: string) =>
       service.step(groupId, (coordinator, nowMs) =>

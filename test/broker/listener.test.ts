@@ -14,14 +14,8 @@ import { closeConnection } from "../../src/broker/dispatcher.ts";
 import type { KafkaListener } from "../../src/broker/listener.ts";
 import { startListener } from "../../src/broker/listener.ts";
 import type { ListenerLimits } from "../../src/broker/listener-limits.ts";
-import {
-  concatBytes,
-  readInt32,
-  requestFrame,
-  SocketTestClient,
-  sizePrefix,
-  waitUntil,
-} from "./socket-test-client.ts";
+import { waitUntil } from "../support/wait-until.ts";
+import { concatBytes, readInt32, requestFrame, SocketTestClient, sizePrefix } from "./socket-test-client.ts";
 
 type LogLine = { level: string; message: string; fields: BrokerLogFields };
 
