@@ -121,14 +121,19 @@ test("partial writes reproduce the exact response stream, pausing reads while ov
   expect(concatBytes(socket.written)).toEqual(expectedStream(count));
 });
 
-test("small responses ready together leave in one write", () => {
+/** A socket whose kernel takes every byte at once. */
+function roomySocket(): FakeSocket {
   const socket = new FakeSocket();
-  socket.room = Number.MAX_SAFE_INTEGER;
   socket.write = (data) => {
     socket.writeCalls += 1;
     socket.written.push(data.slice());
     return data.length;
   };
+  return socket;
+}
+
+test("small responses ready together leave in one write", () => {
+  const socket = roomySocket();
   const connection = newConnection(
     socket,
     { handle: (request) => new Uint8Array([request.correlationId]) },
@@ -140,12 +145,7 @@ test("small responses ready together leave in one write", () => {
 });
 
 test("responses completed asynchronously in one turn also leave in one write", async () => {
-  const socket = new FakeSocket();
-  socket.write = (data) => {
-    socket.writeCalls += 1;
-    socket.written.push(data.slice());
-    return data.length;
-  };
+  const socket = roomySocket();
   const connection = newConnection(
     socket,
     { handle: async (request) => new Uint8Array([request.correlationId]) },

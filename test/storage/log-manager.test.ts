@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { ManualClock, manualTime } from "../../src/base/manual-clock.ts";
 import { logConfigOf } from "../../src/storage/log-config.ts";
-import { LogManager } from "../../src/storage/log-manager.ts";
+import { LogManager, type LogManagerOptions } from "../../src/storage/log-manager.ts";
 import { makeBatch } from "./batch-fixture.ts";
 import { makeTempDir } from "./temp-dir.ts";
 
@@ -60,17 +60,22 @@ test("150 partitions through a pool of 16 descriptors", async () => {
   await manager.close();
 }, 30_000);
 
-test("tick flushes logs with the interval policy once flush.ms has passed, and checkpoints", async () => {
-  const clock = new ManualClock();
+/** A manager on `clock` whose logs flush every second ("interval" policy). */
+function intervalFlushManager(clock: ManualClock, options: Partial<LogManagerOptions> = {}): LogManager {
   const config = logConfigOf({ flushPolicy: "interval", flushIntervalMs: 1000 });
-  const manager = new LogManager({
+  return new LogManager({
     dataDir: join(temp.path, "data"),
     clock,
     scheduler: clock,
     configFor: () => config,
-    checkpointIntervalMs: 5000,
     log: () => {},
+    ...options,
   });
+}
+
+test("tick flushes logs with the interval policy once flush.ms has passed, and checkpoints", async () => {
+  const clock = new ManualClock();
+  const manager = intervalFlushManager(clock, { checkpointIntervalMs: 5000 });
   const log = manager.logOf("ticks", 0);
   await log.append(makeBatch(), { leaderEpoch: 0 });
   manager.tick();
@@ -133,14 +138,7 @@ test("remove deletes a partition for good: reopened under the same name, it star
 
 test("start ticks on the injected scheduler every tickMs; close cancels the timer", async () => {
   const clock = new ManualClock();
-  const config = logConfigOf({ flushPolicy: "interval", flushIntervalMs: 1000 });
-  const manager = new LogManager({
-    dataDir: join(temp.path, "data"),
-    clock,
-    scheduler: clock,
-    configFor: () => config,
-    log: () => {},
-  });
+  const manager = intervalFlushManager(clock);
   const log = manager.logOf("timed", 0);
   await log.append(makeBatch(), { leaderEpoch: 0 });
   manager.start(100);
