@@ -7,6 +7,7 @@ import { statfsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { Logger } from "../base/logger.ts";
 import type { MetricsRegistry } from "../base/metrics.ts";
+import { Prng } from "../base/prng.ts";
 import type { AnyApiHandler } from "../broker/api-handler.ts";
 import type { BrokerContext } from "../broker/broker-context.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../broker/fetch-sessions.ts";
@@ -45,8 +46,10 @@ import {
 } from "../raft/node/index.ts";
 import { type LogConfig, LogManager, type PartitionLog } from "../storage/index.ts";
 import { createConnectionMetrics } from "./connection-metrics.ts";
+import { exitOnBug } from "./exit-on-bug.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
+import { systemClock, systemScheduler } from "./system-time.ts";
 
 /** Milliseconds per Raft tick: a 10-tick election timeout is 1–2 s. */
 const raftTickMs = 100;
@@ -104,14 +107,18 @@ function groupStaticConfigs({ classic, consumer }: ServerConfig["groups"]): Arra
   return settings.map(([name, value]) => [name, String(value)]);
 }
 
+/** The node's one source of non-cryptographic randomness (election timeouts, leader picks, session ids). */
+const prng = new Prng(crypto.getRandomValues(new Uint32Array(1))[0]!);
+
 function randomTopicId(): string {
   return crypto.getRandomValues(new Uint8Array(16)).toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
+  const deadline = systemClock.monotonicMs() + timeoutMs;
   while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    if (systemClock.monotonicMs() > deadline)
+      throw new Error(`${what} did not happen within ${timeoutMs} ms`);
     await Bun.sleep(10);
   }
 }
@@ -141,6 +148,8 @@ export function startStorageAndRaft(
     dataDir: config.dataDir,
     log: (line) => logger.warn(line, { component: "storage" }),
     configFor,
+    clock: systemClock,
+    scheduler: systemScheduler,
   });
   for (const failure of logs.openAll()) {
     logger.error("partition offline", {
@@ -154,6 +163,7 @@ export function startStorageAndRaft(
     nodeId: config.nodeId,
     transport: { send: () => {}, onReceive: () => {} },
     tickIntervalMs: raftTickMs,
+    scheduler: systemScheduler,
     logger: logger.with({ component: "raft" }),
   });
   return {
@@ -166,7 +176,7 @@ export function startStorageAndRaft(
         ...raftConfigDefaults,
         id: config.nodeId,
         deliverCommittedEntries: options.deliverCommittedEntries,
-        randomInt: (bound) => Math.floor(Math.random() * bound),
+        randomInt: (bound) => prng.int(bound),
       };
       // A sole voter has no follower to serve from memory, and a group that applies nothing (a data
       // partition) reads no committed entries back: its store keeps only the last batch, which Raft's own
@@ -180,6 +190,7 @@ export function startStorageAndRaft(
           log: state.log,
           nodeId: config.nodeId,
           membership: () => membership,
+          clock: systemClock,
           ...recentCache,
         }),
         hardState: new FileHardStateStore({
@@ -241,7 +252,7 @@ export async function startMetadata(
       onApplied(metadata!);
     },
   });
-  metadata = new RaftMetadataService(group, () => Date.now());
+  metadata = new RaftMetadataService(group, systemClock);
   raft.manager.start();
   group.start();
   await until(
@@ -291,11 +302,8 @@ function createGroupService(
       return topic && { topicId: topic.topicId, partitionCount: topic.partitions.length };
     },
     newUuid: () => crypto.randomUUID(),
-    nowMs: () => Date.now(),
-    schedule: (delayMs, run) => {
-      const timer = setTimeout(run, delayMs);
-      return () => clearTimeout(timer);
-    },
+    clock: systemClock,
+    scheduler: systemScheduler,
     logger: logger.with({ component: "groups" }),
   });
 }
@@ -321,7 +329,7 @@ function brokerContext(
     },
     brokerStatic: parts.brokerStatic,
     newTopicId: randomTopicId,
-    randomIndex: (bound) => Math.floor(Math.random() * bound),
+    randomIndex: (bound) => prng.int(bound),
     logger: parts.logger.with({ component: "broker" }),
   };
 }
@@ -379,15 +387,12 @@ function startKafkaListener(
   groups: GroupService,
   deps: BrokerNodeDeps,
 ): KafkaListener {
-  const nowMs = () => Date.now();
-  const sessions = new FetchSessionCache(
-    defaultFetchSessionLimits,
-    () => 1 + Math.floor(Math.random() * 0x7ffffffe),
-  );
+  const time = { clock: systemClock, scheduler: systemScheduler };
+  const sessions = new FetchSessionCache(defaultFetchSessionLimits, () => 1 + prng.int(0x7ffffffe));
   const handlerList: AnyApiHandler[] = [
     ...metadataHandlers(context),
-    produceHandler(context, nowMs),
-    fetchHandler(context, sessions, nowMs),
+    produceHandler(context, time),
+    fetchHandler(context, sessions, time),
     listOffsetsHandler(context),
     initProducerIdHandler(new ProducerIdAllocator(context.metadata)),
     offsetForLeaderEpochHandler(context),
@@ -420,9 +425,11 @@ function startKafkaListener(
       registry: handlers,
       logger: deps.logger,
       metrics: deps.metrics,
-      nowMs: () => performance.now(),
+      clock: systemClock,
     }),
     logger: deps.logger.with({ component: "kafka" }),
     metrics: createConnectionMetrics(deps.metrics),
+    ...time,
+    onBug: exitOnBug(deps.logger),
   });
 }

@@ -23,7 +23,7 @@ import type {
 import { leaveEpoch, staticLeaveEpoch } from "./consumer-group-types.ts";
 import { describeGroup } from "./describe.ts";
 import { type ChangeContext, removeMember, writeCurrentAssignment } from "./group-changes.ts";
-import { HeartbeatError, heartbeatMember, validateHeartbeat } from "./heartbeat.ts";
+import { HeartbeatError, heartbeatMember, identifiedMember, validateHeartbeat } from "./heartbeat.ts";
 
 /** OffsetCommit v9 is the first to carry the member epoch (in its generation field). */
 const offsetCommitMemberEpochVersionMin = 9;
@@ -258,19 +258,7 @@ export class ConsumerGroupCoordinator {
 }
 
 function leave(ctx: ChangeContext, input: ConsumerGroupHeartbeatInput): ConsumerGroupHeartbeatResponse {
-  const member = ctx.group.members.get(input.memberId);
-  if (member === undefined) {
-    throw new HeartbeatError(
-      "UNKNOWN_MEMBER_ID",
-      `Member ${input.memberId} is not a member of ${ctx.group.groupId}.`,
-    );
-  }
-  if (input.instanceId !== null && member.instanceId !== input.instanceId) {
-    throw new HeartbeatError(
-      "FENCED_INSTANCE_ID",
-      `Member ${input.memberId} is not instance ${input.instanceId}.`,
-    );
-  }
+  const member = identifiedMember(ctx, input);
   if (input.memberEpoch === staticLeaveEpoch) leaveTemporarily(ctx, member);
   else removeMember(ctx, member);
   return {

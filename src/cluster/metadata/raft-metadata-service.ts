@@ -2,6 +2,7 @@
 // metadata records; every node applies committed batches, in offset order, to its MetadataState. Standalone
 // runs a group of one voter, so topics survive restarts through the same log as a cluster's would.
 
+import type { Clock } from "../../base/clock.ts";
 import { buildBatch } from "../../protocol/records/batch-builder.ts";
 import { readAllRecords } from "../../protocol/records/batch-records.ts";
 import type { Entry, Proposal, ProposeResult } from "../../raft/core/index.ts";
@@ -30,7 +31,8 @@ export class RaftMetadataService implements MetadataService {
 
   constructor(
     private readonly log: MetadataLog,
-    private readonly nowMs: () => number,
+    /** Its wall half stamps the metadata batches. */
+    private readonly clock: Clock,
   ) {}
 
   /** The group's onCommitted: applies each committed data batch's records, in order, exactly once. */
@@ -62,7 +64,7 @@ export class RaftMetadataService implements MetadataService {
   }
 
   private async propose(records: readonly MetadataRecord[]): Promise<void> {
-    const timestamp = this.nowMs();
+    const timestamp = this.clock.wallMs();
     const batch = buildBatch(
       records.map((record) => ({ key: null, value: encodeMetadataRecord(record), timestamp })),
     );

@@ -14,8 +14,8 @@ import {
   xerialBlockBytes,
 } from "../../../src/protocol/compression/snappy.ts";
 import { xxhash32 } from "../../../src/protocol/compression/xxhash32.ts";
-import { ProtocolError } from "../../../src/protocol/protocol-error.ts";
 import { CompressionCodec } from "../../../src/protocol/records/batch-header.ts";
+import { expectProtocolError } from "../../support/expect-protocol-error.ts";
 
 const codecs = [CompressionCodec.Gzip, CompressionCodec.Snappy, CompressionCodec.Lz4, CompressionCodec.Zstd];
 const limit = { decompressedBytesMax: 1 << 20 };
@@ -30,17 +30,6 @@ function jsonText(count: number): Uint8Array {
     }),
   );
   return new TextEncoder().encode(lines.join("\n"));
-}
-
-function expectProtocolError(run: () => unknown, pattern?: RegExp): void {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(ProtocolError);
-  if (pattern) expect((caught as ProtocolError).message).toMatch(pattern);
 }
 
 describe.each(codecs)("codec %i", (codec) => {
