@@ -4,6 +4,8 @@
 //
 //   node_modules/.bin/bun bench/loopback.bench.ts [secondsPerRun=1] [repeats=3]
 
+import { exitOnBug } from "../src/app/exit-on-bug.ts";
+import { systemClock, systemScheduler } from "../src/app/system-time.ts";
 import type { Dispatcher } from "../src/broker/dispatcher.ts";
 import { startListener } from "../src/broker/listener.ts";
 
@@ -141,7 +143,15 @@ const asyncEcho: Dispatcher = { handle: async (request) => request.frame };
 
 function startPipeline(dispatcher: Dispatcher): { port: number; stop: () => void } {
   const silent = { debug() {}, info() {}, warn() {}, error() {} };
-  const listener = startListener({ hostname: "127.0.0.1", port: 0, dispatcher, logger: silent });
+  const listener = startListener({
+    hostname: "127.0.0.1",
+    port: 0,
+    dispatcher,
+    logger: silent,
+    clock: systemClock,
+    scheduler: systemScheduler,
+    onBug: exitOnBug(silent),
+  });
   return { port: listener.port, stop: () => void listener.stop({ drainMs: 100 }) };
 }
 

@@ -14,6 +14,8 @@
 
 import * as fs from "node:fs";
 import { join } from "node:path";
+import { exitOnBug } from "../src/app/exit-on-bug.ts";
+import { systemClock, systemScheduler } from "../src/app/system-time.ts";
 import { silentLogger } from "../src/base/logger.ts";
 import { MetricsRegistry } from "../src/base/metrics.ts";
 import { defineHandler } from "../src/broker/api-handler.ts";
@@ -143,9 +145,12 @@ export function startNullBroker(port: number, syncDirectory: string | null = nul
       registry,
       logger: silentLogger,
       metrics: new MetricsRegistry(),
-      nowMs: () => performance.now(),
+      clock: systemClock,
     }),
     logger: silentLogger,
+    clock: systemClock,
+    scheduler: systemScheduler,
+    onBug: exitOnBug(silentLogger),
   });
   return listener;
 }

@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { systemClock } from "../src/app/system-time.ts";
 import { ProducerStateTable } from "../src/cluster/producer-state.ts";
 import { ProducerStateLog } from "../src/cluster/producer-state-log.ts";
 import {
@@ -29,6 +30,7 @@ function openLog(): PartitionLog {
     config: logConfigOf({ segmentBytes: 64 * 1024 * 1024, flushPolicy: "never" }),
     pool: new FilePool(nodeStorageFs, 64),
     log: () => {},
+    clock: systemClock,
   });
 }
 

@@ -6,6 +6,7 @@ import { closeSync, fdatasync, mkdtempSync, openSync, rmSync, writeSync } from "
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { systemScheduler } from "../src/app/system-time.ts";
 import { silentLogger } from "../src/base/logger.ts";
 import type { Entry, HardState, MembershipConfig, RaftConfig, Snapshot } from "../src/raft/core/index.ts";
 import { MemoryLog, raftConfigDefaults } from "../src/raft/core/index.ts";
@@ -108,6 +109,7 @@ async function standalone(inflight: number, fd: number): Promise<string[]> {
     nodeId: 1,
     transport: network.endpoint(1),
     tickIntervalMs: 100,
+    scheduler: systemScheduler,
     logger: silentLogger,
   });
   manager.start();
@@ -141,6 +143,7 @@ async function threeNodes(groupCount: number, inflight: number): Promise<string[
         nodeId: id,
         transport: network.endpoint(id),
         tickIntervalMs: 20,
+        scheduler: systemScheduler,
         logger: silentLogger,
       }),
   );

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { systemClock } from "../src/app/system-time.ts";
 import { ProducerStateLog } from "../src/cluster/producer-state-log.ts";
 import { buildBatch } from "../src/protocol/records/batch-builder.ts";
 import { batchHeaderBytes, batchOffsets, writeBatchCrc } from "../src/protocol/records/batch-header.ts";
@@ -65,6 +66,7 @@ async function appendRun(batchBytes: number, appenders: number) {
     config: logConfigOf({ segmentBytes: 512 * 1024 * 1024, flushPolicy: "every" }),
     pool: new FilePool(timedFs(syncMs), 16),
     log: () => {},
+    clock: systemClock,
   });
   const ceilingPath = join(root, `ceiling-${runCount++}`);
   const ceilingFd = fs.openSync(ceilingPath, "w+");
@@ -136,6 +138,7 @@ async function readRun() {
     config: logConfigOf({ segmentBytes: 128 * 1024 * 1024, flushPolicy: "never" }),
     pool: new FilePool(nodeStorageFs, 16),
     log: () => {},
+    clock: systemClock,
   });
   const batch = makeBatch(16 * 1024);
   const totalBytes = 256 * 1024 * 1024;
@@ -187,6 +190,7 @@ async function rollRun(): Promise<number[]> {
     config: logConfigOf({ segmentBytes: rollSegmentBytes }),
     pool: new FilePool(nodeStorageFs, 16),
     log: () => {},
+    clock: systemClock,
   });
   const producers = ProducerStateLog.open(log, { logLine: () => {} });
   const roll = log.roll.bind(log);

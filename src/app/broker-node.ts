@@ -7,6 +7,7 @@ import { statfsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Logger, silentLogger } from "../base/logger.ts";
 import type { MetricsRegistry } from "../base/metrics.ts";
+import { Prng } from "../base/prng.ts";
 import type { AnyApiHandler } from "../broker/api-handler.ts";
 import type { BrokerContext } from "../broker/broker-context.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../broker/fetch-sessions.ts";
@@ -24,6 +25,7 @@ import { type KafkaListener, startListener } from "../broker/listener.ts";
 import { RequestDispatcher } from "../broker/request-dispatcher.ts";
 import type { BrokerStaticConfigs } from "../cluster/config-view.ts";
 import { DeletedPartitionsFollower } from "../cluster/deleted-partitions.ts";
+import { consumerGroupSettingsOf } from "../cluster/group-config-definitions.ts";
 import { GroupService, offsetsPartitionsDefault } from "../cluster/group-service.ts";
 import { type HostedReplica, HostedReplicas } from "../cluster/hosted-replicas.ts";
 import { metadataTopicName, offsetsTopicName, partitionGroupId } from "../cluster/internal-topics.ts";
@@ -49,8 +51,10 @@ import type { RaftTransport } from "../raft/node/transport.ts";
 import { type LogConfig, LogManager, type PartitionLog } from "../storage/index.ts";
 import { type ClusterRuntime, startClusterRuntime } from "./cluster-runtime.ts";
 import { createConnectionMetrics } from "./connection-metrics.ts";
+import { exitOnBug } from "./exit-on-bug.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
+import { systemClock, systemScheduler } from "./system-time.ts";
 
 /** Milliseconds per Raft tick: a 10-tick election timeout is 1–2 s. */
 export const raftTickMs = 100;
@@ -87,8 +91,7 @@ function brokerStaticConfigs(config: ServerConfig): BrokerStaticConfigs {
     ["auto.create.topics.enable", String(config.broker.autoCreateTopics)],
     ["num.partitions", String(config.broker.numPartitions)],
     ["default.replication.factor", String(config.broker.defaultReplicationFactor)],
-    ["group.consumer.heartbeat.interval.ms", String(config.broker.groupConsumerHeartbeatIntervalMs)],
-    ["group.consumer.session.timeout.ms", String(config.broker.groupConsumerSessionTimeoutMs)],
+    ...groupStaticConfigs(config.groups),
   ]);
   // A topic config's broker synonym is static only when set: at Kafka's default, max.message.bytes is
   // described as DEFAULT_CONFIG, as Kafka describes it when message.max.bytes is not in server.properties.
@@ -98,14 +101,36 @@ function brokerStaticConfigs(config: ServerConfig): BrokerStaticConfigs {
   return configs;
 }
 
+/** The group coordinators' settings under Kafka's broker config names. */
+function groupStaticConfigs({ classic, consumer }: ServerConfig["groups"]): Array<[string, string]> {
+  const settings: Array<[string, number]> = [
+    ["group.initial.rebalance.delay.ms", classic.initialRebalanceDelayMs],
+    ["group.min.session.timeout.ms", classic.sessionTimeoutMsMin],
+    ["group.max.session.timeout.ms", classic.sessionTimeoutMsMax],
+    ["group.max.size", classic.groupMaxSize],
+    ["group.consumer.heartbeat.interval.ms", consumer.heartbeatIntervalMs],
+    ["group.consumer.min.heartbeat.interval.ms", consumer.heartbeatIntervalMsMin],
+    ["group.consumer.max.heartbeat.interval.ms", consumer.heartbeatIntervalMsMax],
+    ["group.consumer.session.timeout.ms", consumer.sessionTimeoutMs],
+    ["group.consumer.min.session.timeout.ms", consumer.sessionTimeoutMsMin],
+    ["group.consumer.max.session.timeout.ms", consumer.sessionTimeoutMsMax],
+    ["group.consumer.max.size", consumer.groupMaxSize],
+  ];
+  return settings.map(([name, value]) => [name, String(value)]);
+}
+
+/** The node's one source of non-cryptographic randomness (election timeouts, leader picks, session ids). */
+const prng = new Prng(crypto.getRandomValues(new Uint32Array(1))[0]!);
+
 function randomTopicId(): string {
   return crypto.getRandomValues(new Uint8Array(16)).toBase64({ alphabet: "base64url", omitPadding: true });
 }
 
 async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
+  const deadline = systemClock.monotonicMs() + timeoutMs;
   while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    if (systemClock.monotonicMs() > deadline)
+      throw new Error(`${what} did not happen within ${timeoutMs} ms`);
     await Bun.sleep(10);
   }
 }
@@ -157,6 +182,8 @@ export function startStorageAndRaft(
     dataDir: config.dataDir,
     log: (line) => logger.warn(line, { component: "storage" }),
     configFor,
+    clock: systemClock,
+    scheduler: systemScheduler,
   });
   for (const failure of logs.openAll()) {
     logger.error("partition offline", {
@@ -170,6 +197,7 @@ export function startStorageAndRaft(
     nodeId: config.nodeId,
     transport,
     tickIntervalMs: raftTickMs,
+    scheduler: systemScheduler,
     logger: logger.with({ component: "raft" }),
   });
   return {
@@ -188,7 +216,7 @@ export function startStorageAndRaft(
         ...raftConfigDefaults,
         id: config.nodeId,
         deliverCommittedEntries: options.deliverCommittedEntries,
-        randomInt: (bound) => Math.floor(Math.random() * bound),
+        randomInt: (bound) => prng.int(bound),
       };
       // A sole voter has no follower to serve from memory, and a group that applies nothing (a data
       // partition) reads no committed entries back: its store keeps only the last batch, which Raft's own
@@ -202,6 +230,7 @@ export function startStorageAndRaft(
           log: state.log,
           nodeId: config.nodeId,
           membership: () => membership,
+          clock: systemClock,
           ...recentCache,
         }),
         hardState,
@@ -296,9 +325,9 @@ export async function startMetadata(
   });
   metadata = new RaftMetadataService({
     log: group,
-    wallClockMs: () => Date.now(),
+    clock: systemClock,
     forward: options.forward,
-    delay: (ms) => Bun.sleep(ms),
+    scheduler: systemScheduler,
   });
   raft.manager.start();
   group.start();
@@ -324,7 +353,7 @@ export async function startMetadata(
       offsetsReplicationFactor: defaultReplicationFactor(0, metadataVoters(config).length),
       newClusterId: randomTopicId,
       newTopicId: randomTopicId,
-      randomIndex: (bound) => Math.floor(Math.random() * bound),
+      randomIndex: (bound) => prng.int(bound),
     }),
   }));
   return metadata;
@@ -361,20 +390,25 @@ function createGroupService(
   return new GroupService({
     offsetsPartitions: offsetsPartitionsDefault,
     replicaOf: (partition) => replicas.byName(offsetsTopicName, partition),
-    consumerConfig: {
-      heartbeatIntervalMs: config.broker.groupConsumerHeartbeatIntervalMs,
-      sessionTimeoutMs: config.broker.groupConsumerSessionTimeoutMs,
+    config: {
+      initialRebalanceDelayMs: config.groups.classic.initialRebalanceDelayMs,
+      sessionTimeoutMsMin: config.groups.classic.sessionTimeoutMsMin,
+      sessionTimeoutMsMax: config.groups.classic.sessionTimeoutMsMax,
+      groupMaxSize: config.groups.classic.groupMaxSize,
     },
+    consumerConfig: {
+      heartbeatIntervalMs: config.groups.consumer.heartbeatIntervalMs,
+      sessionTimeoutMs: config.groups.consumer.sessionTimeoutMs,
+      groupMaxSize: config.groups.consumer.groupMaxSize,
+    },
+    consumerGroupConfig: (groupId) => consumerGroupSettingsOf(metadata.state.groupConfigs(groupId)),
     topics: (name) => {
       const topic = metadata.state.topicByName(name);
       return topic && { topicId: topic.topicId, partitionCount: topic.partitions.length };
     },
     newUuid: () => crypto.randomUUID(),
-    nowMs: () => Date.now(),
-    schedule: (delayMs, run) => {
-      const timer = setTimeout(run, delayMs);
-      return () => clearTimeout(timer);
-    },
+    clock: systemClock,
+    scheduler: systemScheduler,
     logger: logger.with({ component: "groups" }),
   });
 }
@@ -403,7 +437,7 @@ function brokerContext(
     },
     brokerStatic: parts.brokerStatic,
     newTopicId: randomTopicId,
-    randomIndex: (bound) => Math.floor(Math.random() * bound),
+    randomIndex: (bound) => prng.int(bound),
     logger: parts.logger.with({ component: "broker" }),
   };
 }
@@ -486,15 +520,12 @@ function startKafkaListener(
   groups: GroupService,
   deps: BrokerNodeDeps,
 ): KafkaListener {
-  const nowMs = () => Date.now();
-  const sessions = new FetchSessionCache(
-    defaultFetchSessionLimits,
-    () => 1 + Math.floor(Math.random() * 0x7ffffffe),
-  );
+  const time = { clock: systemClock, scheduler: systemScheduler };
+  const sessions = new FetchSessionCache(defaultFetchSessionLimits, () => 1 + prng.int(0x7ffffffe));
   const handlerList: AnyApiHandler[] = [
     ...metadataHandlers(context),
-    produceHandler(context, nowMs),
-    fetchHandler(context, sessions, nowMs),
+    produceHandler(context, time),
+    fetchHandler(context, sessions, time),
     listOffsetsHandler(context),
     initProducerIdHandler(new ProducerIdAllocator(context.metadata)),
     offsetForLeaderEpochHandler(context),
@@ -527,9 +558,11 @@ function startKafkaListener(
       registry: handlers,
       logger: deps.logger,
       metrics: deps.metrics,
-      nowMs: () => performance.now(),
+      clock: systemClock,
     }),
     logger: deps.logger.with({ component: "kafka" }),
     metrics: createConnectionMetrics(deps.metrics),
+    ...time,
+    onBug: exitOnBug(deps.logger),
   });
 }

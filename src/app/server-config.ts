@@ -20,10 +20,33 @@ export interface BrokerDefaults {
   defaultReplicationFactor: number;
   /** message.max.bytes: the largest record batch a topic accepts, unless the topic says otherwise. */
   messageMaxBytes: number;
-  /** group.consumer.heartbeat.interval.ms: the heartbeat pace given to KIP-848 consumers. */
-  groupConsumerHeartbeatIntervalMs: number;
-  /** group.consumer.session.timeout.ms: a KIP-848 consumer silent this long leaves its group. */
-  groupConsumerSessionTimeoutMs: number;
+}
+
+/** The classic group coordinator's settings, after Kafka's group.* broker configs. */
+export interface ClassicGroupSettings {
+  /** group.initial.rebalance.delay.ms: how long a new group waits for more members; 0 = not at all. */
+  initialRebalanceDelayMs: number;
+  /** group.min.session.timeout.ms and group.max.session.timeout.ms: what a JoinGroup may ask for. */
+  sessionTimeoutMsMin: number;
+  sessionTimeoutMsMax: number;
+  /** group.max.size: members beyond it get GROUP_MAX_SIZE_REACHED. */
+  groupMaxSize: number;
+}
+
+/** The consumer (KIP-848) group coordinator's settings, after Kafka's group.consumer.* broker configs. */
+export interface ConsumerGroupSettings {
+  /** group.consumer.heartbeat.interval.ms: the heartbeat pace given to members, unless their group's says. */
+  heartbeatIntervalMs: number;
+  /** group.consumer.min/max.heartbeat.interval.ms: the bounds of a group's consumer.heartbeat.interval.ms. */
+  heartbeatIntervalMsMin: number;
+  heartbeatIntervalMsMax: number;
+  /** group.consumer.session.timeout.ms: a member silent this long leaves its group, unless its group's says. */
+  sessionTimeoutMs: number;
+  /** group.consumer.min/max.session.timeout.ms: the bounds of a group's consumer.session.timeout.ms. */
+  sessionTimeoutMsMin: number;
+  sessionTimeoutMsMax: number;
+  /** group.consumer.max.size: members beyond it get GROUP_MAX_SIZE_REACHED. */
+  groupMaxSize: number;
 }
 
 export interface ServerConfig {
@@ -44,6 +67,7 @@ export interface ServerConfig {
   logLevel: LogLevel;
   logFormat: LogFormat;
   broker: BrokerDefaults;
+  groups: { classic: ClassicGroupSettings; consumer: ConsumerGroupSettings };
   /** raft-cluster only: where this node listens for its peers, and who they are. */
   raft: { bindHost: string; port: number; peers: RaftPeer[]; bootstrap: boolean } | null;
 }

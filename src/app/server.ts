@@ -6,6 +6,7 @@ import { MetricsRegistry } from "../base/metrics.ts";
 import { type BrokerNode, startBrokerNode } from "./broker-node.ts";
 import { startHttpServer } from "./http-server.ts";
 import type { ServerConfig } from "./server-config.ts";
+import { systemClock } from "./system-time.ts";
 import { chronikVersion } from "./version.ts";
 
 export interface RunningServer {
@@ -22,7 +23,7 @@ export function createProcessLogger(config: Pick<ServerConfig, "logLevel" | "log
 }
 
 export async function startServer(config: ServerConfig, logger: Logger): Promise<RunningServer> {
-  const startedAtMs = performance.now();
+  const startedAtMs = systemClock.monotonicMs();
   const metrics = new MetricsRegistry();
   const notReady = ["kafka broker (starting: electing, replaying metadata, opening partitions)"];
   let broker: BrokerNode | undefined;
@@ -37,7 +38,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         mode: config.mode,
         version: chronikVersion,
         notReady,
-        uptimeMs: performance.now() - startedAtMs,
+        uptimeMs: systemClock.monotonicMs() - startedAtMs,
         advertisedKafkaAddress: `${config.advertisedHost}:${config.advertisedPort}`,
         metadata: broker?.metadataStatus(),
         peers: broker?.cluster?.peerStatus() ?? [],

@@ -4,7 +4,8 @@
 // window is full or too many response bytes wait for the kernel, and resumes as they drain, so a client
 // that does not read its responses cannot make the broker buffer without bound.
 
-import { assert } from "../base/assert.ts";
+import { assert, isBug } from "../base/assert.ts";
+import type { Clock } from "../base/clock.ts";
 import { writeInt32 } from "../protocol/primitives/big-endian.ts";
 import type { BrokerLogFields, BrokerLogger } from "./broker-logger.ts";
 import type { ConnectionMetrics } from "./connection-metrics.ts";
@@ -26,6 +27,12 @@ export interface ConnectionSocket {
   end(): void;
 }
 
+/**
+ * Told of a bug met while serving a request (isBug: a failed assertion, a TypeError): the composition root
+ * stops the process, since state the bug touched can no longer be trusted; tests record it.
+ */
+export type OnBug = (error: unknown, fields: BrokerLogFields) => void;
+
 export interface ConnectionOptions {
   /** Who is connected; the connection adds the `closed` signal. */
   peer: Omit<ConnectionInfo, "closed">;
@@ -34,8 +41,9 @@ export interface ConnectionOptions {
   limits: ListenerLimits;
   logger: BrokerLogger;
   metrics: ConnectionMetrics;
-  /** Monotonic milliseconds, for idle detection and request latency. */
-  nowMs: () => number;
+  /** Its monotonic half times idleness and request latency. */
+  clock: Clock;
+  onBug: OnBug;
 }
 
 export class Connection {
@@ -69,7 +77,7 @@ export class Connection {
     this.#options = options;
     this.#splitter = new FrameSplitter({ frameBytesMax: options.limits.requestBytesMax });
     this.#responses = new ResponseQueue({ capacity: options.limits.inflightRequestsPerConnectionMax });
-    this.#lastActivityMs = options.nowMs();
+    this.#lastActivityMs = options.clock.monotonicMs();
     this.#passMs = this.#lastActivityMs;
     this.#ticketApiKeys = new Int16Array(options.limits.inflightRequestsPerConnectionMax);
     this.#ticketStartMs = new Float64Array(options.limits.inflightRequestsPerConnectionMax);
@@ -95,7 +103,7 @@ export class Connection {
 
   onData(chunk: Uint8Array): void {
     if (this.#closed) return;
-    const nowMs = this.#options.nowMs();
+    const nowMs = this.#options.clock.monotonicMs();
     this.#lastActivityMs = nowMs;
     this.#options.metrics.bytesReceived(chunk.length);
     // While draining for a stop, requests not yet dispatched are dropped, not buffered.
@@ -170,7 +178,7 @@ export class Connection {
    * prefix, writes it in one go. Loops only while a step frees room for another (every turn consumes a
    * frame or response bytes, so it ends).
    */
-  #service(passMs = this.#options.nowMs()): void {
+  #service(passMs = this.#options.clock.monotonicMs()): void {
     if (this.#servicing || this.#closed) return;
     this.#servicing = true;
     this.#passMs = passMs;
@@ -274,7 +282,13 @@ export class Connection {
     this.#scheduleService();
   }
 
+  /**
+   * A handler threw or rejected. A bug (isBug) goes to onBug even when the connection is gone — the state it
+   * left behind is shared; anything else (a refusal thrown as an Error, bad bytes deep in a request) closes
+   * only this connection, as bad input must.
+   */
   #fail(error: unknown, request: KafkaRequest): void {
+    if (isBug(error)) this.#options.onBug(error, { connectionId: this.info.id, ...requestFields(request) });
     if (this.#closed) return;
     this.close("dispatcher failed", { level: "error", fields: { ...requestFields(request), error } });
   }
@@ -287,7 +301,7 @@ export class Connection {
   #collectReady(): number {
     let doneMs = -1;
     return this.#responses.takeReady((ticket, response) => {
-      if (doneMs < 0) doneMs = this.#options.nowMs();
+      if (doneMs < 0) doneMs = this.#options.clock.monotonicMs();
       const slot = ticket % this.#ticketStartMs.length;
       this.#options.metrics.requestCompleted(
         this.#ticketApiKeys[slot]!,

@@ -30,8 +30,8 @@ export interface CloseConnection {
 
 /**
  * Response header and body without the size prefix (the pipeline adds it), null for "no response"
- * (acks=0 produce), or a CloseConnection. A thrown error or a rejected promise is treated as a bug in the
- * handler: logged, and the connection closed.
+ * (acks=0 produce), or a CloseConnection. A thrown error or a rejected promise closes the connection, logged;
+ * one that is a bug (base/assert.ts isBug: a failed assertion, a TypeError) also stops the process.
  */
 export type DispatchResult = Uint8Array | null | CloseConnection;
 

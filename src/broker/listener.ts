@@ -2,8 +2,10 @@
 // connection count and idle limits, and stops gracefully (stop accepting, let dispatched requests finish and
 // their responses flush, then close). Everything it needs comes in through ListenerOptions.
 
+import { isBug } from "../base/assert.ts";
+import type { Cancel, Clock, Scheduler } from "../base/clock.ts";
 import type { BrokerLogger } from "./broker-logger.ts";
-import { Connection } from "./connection.ts";
+import { Connection, type OnBug } from "./connection.ts";
 import type { ConnectionMetrics } from "./connection-metrics.ts";
 import { noConnectionMetrics } from "./connection-metrics.ts";
 import type { Dispatcher } from "./dispatcher.ts";
@@ -19,8 +21,12 @@ export interface ListenerOptions {
   limits?: Partial<ListenerLimits>;
   /** Hooks for connection and request metrics; they must not throw. */
   metrics?: ConnectionMetrics;
-  /** Monotonic milliseconds; defaults to performance.now. */
-  nowMs?: () => number;
+  /** Its monotonic half times idleness and latency. */
+  clock: Clock;
+  /** Runs the idle sweep and the stop's drain deadline. */
+  scheduler: Scheduler;
+  /** Told of a bug in a handler or the pipeline; the composition root stops the process. */
+  onBug: OnBug;
 }
 
 export interface ListenerStats {
@@ -47,7 +53,9 @@ interface ListenerContext {
   readonly limits: ListenerLimits;
   readonly logger: BrokerLogger;
   readonly metrics: ConnectionMetrics;
-  readonly nowMs: () => number;
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly onBug: OnBug;
   readonly connections: Set<Connection>;
   nextConnectionId: number;
   stopping: boolean;
@@ -61,7 +69,9 @@ export function startListener(options: ListenerOptions): KafkaListener {
     limits: listenerLimits(options.limits),
     logger: options.logger,
     metrics: options.metrics ?? noConnectionMetrics,
-    nowMs: options.nowMs ?? (() => performance.now()),
+    clock: options.clock,
+    scheduler: options.scheduler,
+    onBug: options.onBug,
     connections: new Set(),
     nextConnectionId: 1,
     stopping: false,
@@ -74,8 +84,7 @@ export function startListener(options: ListenerOptions): KafkaListener {
   });
   const { connections, limits } = context;
   const sweepIntervalMs = Math.min(Math.max(Math.floor(limits.connectionsMaxIdleMs / 4), 10), 1_000);
-  const idleSweep = setInterval(() => closeIdle(context), sweepIntervalMs);
-  idleSweep.unref();
+  const cancelIdleSweep = context.scheduler.setInterval(() => closeIdle(context), sweepIntervalMs);
   context.logger.info("kafka listener started", { hostname: server.hostname, port: server.port });
 
   let stopped: Promise<void> | null = null;
@@ -94,7 +103,7 @@ export function startListener(options: ListenerOptions): KafkaListener {
     },
     stop(stopOptions = {}) {
       context.stopping = true;
-      clearInterval(idleSweep);
+      cancelIdleSweep();
       stopped ??= stopGracefully(context, server, stopOptions.drainMs ?? stopDrainMsDefault);
       return stopped;
     },
@@ -128,8 +137,8 @@ function socketHandlers(context: ListenerContext): Bun.SocketHandler<SocketData>
         remoteAddress: socket.remoteAddress,
         remotePort: socket.remotePort,
       };
-      const { dispatcher, limits, nowMs } = context;
-      const connection = new Connection({ peer, socket, dispatcher, limits, logger, metrics, nowMs });
+      const { dispatcher, limits, clock, onBug } = context;
+      const connection = new Connection({ peer, socket, dispatcher, limits, logger, metrics, clock, onBug });
       socket.data.connection = connection;
       connections.add(connection);
       metrics.connectionOpened();
@@ -152,8 +161,10 @@ function socketHandlers(context: ListenerContext): Bun.SocketHandler<SocketData>
       logger.debug("connection closed", { connectionId: connection.info.id, error });
     },
     error(socket, error) {
-      // Reached when one of the handlers above throws: a bug in this connection's pipeline. Isolate it.
+      // Reached when one of the handlers above throws: the pipeline itself failed. A bug stops the process;
+      // anything else (the socket's own errors) is isolated to this connection.
       const connection = socket.data.connection;
+      if (isBug(error)) context.onBug(error, { connectionId: connection?.info.id });
       logger.error("connection handler failed", { connectionId: connection?.info.id, error });
       if (connection !== null) connection.close("handler failed", { level: "error" });
       else socket.end();
@@ -168,12 +179,12 @@ async function stopGracefully(
 ): Promise<void> {
   server.stop(false);
   const drained = Promise.all([...context.connections].map((connection) => connection.beginDrain()));
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let cancelTimeout: Cancel = () => {};
   const timedOut = new Promise<"timeout">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), drainMs);
+    cancelTimeout = context.scheduler.setTimeout(() => resolve("timeout"), drainMs);
   });
   const outcome = await Promise.race([drained.then(() => "drained" as const), timedOut]);
-  clearTimeout(timer);
+  cancelTimeout();
   const remaining = [...context.connections];
   for (const connection of remaining) {
     connection.close("listener stopped", { level: outcome === "drained" ? "debug" : "warn" });
@@ -187,7 +198,7 @@ async function stopGracefully(
 }
 
 function closeIdle(context: ListenerContext): void {
-  const nowMs = context.nowMs();
+  const nowMs = context.clock.monotonicMs();
   for (const connection of [...context.connections]) {
     const idleSinceMs = connection.idleSinceMs();
     if (idleSinceMs !== null && nowMs - idleSinceMs > context.limits.connectionsMaxIdleMs) {

@@ -1,7 +1,9 @@
 // Checks one partition's records in a Produce request the way Kafka's LogValidator does for a client append,
 // without re-encoding: the batch header, its CRC, its size and its timestamps. Records stay untouched unless a
 // timestamp is out of range (then they are read once to name the offending ones, as Kafka's per-record errors
-// do). Old clients' magic 0/1 message sets become one magic-2 batch first. Pure: time comes in as nowMs.
+// do). Old clients' magic 0/1 message sets become one magic-2 batch first. The one re-encoding: a topic whose
+// compression.type names a codec other than the batch's gets the batch re-written in its codec, as Kafka's
+// LogValidator does; the default ("producer") never touches the bytes. Pure: time comes in as nowMs.
 
 import { ErrorCode } from "../protocol/error-codes.ts";
 import { readInt16, writeInt16, writeInt64 } from "../protocol/primitives/big-endian.ts";
@@ -10,6 +12,7 @@ import {
   type BatchHeader,
   batchCrcMatches,
   batchOffsets,
+  compressionOf,
   isControlBatch,
   readBatchHeader,
   scanBatches,
@@ -18,6 +21,7 @@ import {
   timestampTypeOf,
   writeBatchCrc,
 } from "../protocol/records/batch-header.ts";
+import { type Recompression, recompressBatch } from "../protocol/records/batch-recompress.ts";
 import { readAllRecords } from "../protocol/records/batch-records.ts";
 import { messageSetToBatch } from "../protocol/records/legacy-convert.ts";
 
@@ -31,8 +35,13 @@ export interface ProduceValidationOptions {
   timestampBeforeMaxMs: number;
   timestampAfterMaxMs: number;
   nowMs: number;
-  /** Bounds decompression when records must be read (timestamp errors, legacy conversion). */
+  /** Bounds decompression when records must be read (timestamp errors, legacy conversion, recompression). */
   decompressedBytesMax: number;
+  /** The topic's compression.type as a codec to hold batches in; null ("producer") keeps the batch's own. */
+  recompression: Recompression | null;
+  /** For messages: the partition appended to. */
+  topicName: string;
+  partitionIndex: number;
 }
 
 export interface RecordError {
@@ -102,12 +111,46 @@ export function validateProducedRecords(
   if (headerProblem) return refuse(ErrorCode.InvalidRecord, headerProblem);
   const timestampProblem = checkTimestamps(single, header, options);
   if (timestampProblem) return timestampProblem;
+  const { recompression } = options;
+  if (recompression !== null && recompression.codec !== compressionOf(header.attributes))
+    return recompressed(single, recompression, options);
   if (options.timestampType === TimestampType.LogAppendTime) stampLogAppendTime(single, size, options.nowMs);
   return {
     ok: true,
     batch: single,
     header: options.timestampType === TimestampType.LogAppendTime ? readBatchHeader(single) : header,
   };
+}
+
+/**
+ * The batch re-written in the topic's codec (LogValidator's validateMessagesAndAssignOffsetsCompressed when the
+ * target codec differs), stamped with LogAppendTime if the topic says so. Its new size is checked against
+ * max.message.bytes again, with Kafka's message (UnifiedLog.append, RecordTooLargeException).
+ */
+function recompressed(
+  batch: Uint8Array,
+  target: Recompression,
+  options: ProduceValidationOptions,
+): ProduceValidation {
+  let result: ReturnType<typeof recompressBatch>;
+  try {
+    result = recompressBatch(batch, target, {
+      decompressedBytesMax: options.decompressedBytesMax,
+      logAppendTimeMs: options.timestampType === TimestampType.LogAppendTime ? options.nowMs : null,
+    });
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error;
+    return refuse(ErrorCode.CorruptMessage, `records do not decode: ${error.message}`);
+  }
+  if (result.batch.length > options.maxMessageBytes) {
+    return refuse(
+      ErrorCode.MessageTooLarge,
+      `Message batch size is ${result.batch.length} bytes in append to partition ` +
+        `${options.topicName}-${options.partitionIndex} ` +
+        `which exceeds the maximum configured size of ${options.maxMessageBytes}.`,
+    );
+  }
+  return { ok: true, batch: result.batch, header: result.header };
 }
 
 /** LogValidator.validateBatch for a client append: offsets, count, control flag and sequence. */

@@ -92,7 +92,7 @@ function resolveAll(raw: RawArguments, env: Readonly<Record<string, string | und
 }
 
 function buildConfig(mode: ServerMode, values: ReturnType<typeof resolveAll>): ServerConfig {
-  const required = <T>(value: T | undefined, name: OptionName): T => {
+  const required: Required = <T>(value: T | undefined, name: OptionName): T => {
     if (value === undefined) throw new UsageError(`--${optionSpecs[name].flag} is required`);
     return value;
   };
@@ -118,17 +118,109 @@ function buildConfig(mode: ServerMode, values: ReturnType<typeof resolveAll>): S
       numPartitions: required(values.numPartitions, "numPartitions"),
       defaultReplicationFactor: required(values.defaultReplicationFactor, "defaultReplicationFactor"),
       messageMaxBytes: required(values.messageMaxBytes, "messageMaxBytes"),
-      groupConsumerHeartbeatIntervalMs: required(
+    },
+    groups: buildGroupSettings(values, required),
+    raft: mode === "raft-cluster" ? buildRaftConfig(nodeId, values) : null,
+  };
+}
+
+type Required = <T>(value: T | undefined, name: OptionName) => T;
+
+function buildGroupSettings(
+  values: ReturnType<typeof resolveAll>,
+  required: Required,
+): ServerConfig["groups"] {
+  const groups: ServerConfig["groups"] = {
+    classic: {
+      initialRebalanceDelayMs: required(values.groupInitialRebalanceDelayMs, "groupInitialRebalanceDelayMs"),
+      sessionTimeoutMsMin: required(values.groupMinSessionTimeoutMs, "groupMinSessionTimeoutMs"),
+      sessionTimeoutMsMax: required(values.groupMaxSessionTimeoutMs, "groupMaxSessionTimeoutMs"),
+      groupMaxSize: required(values.groupMaxSize, "groupMaxSize"),
+    },
+    consumer: {
+      heartbeatIntervalMs: required(
         values.groupConsumerHeartbeatIntervalMs,
         "groupConsumerHeartbeatIntervalMs",
       ),
-      groupConsumerSessionTimeoutMs: required(
-        values.groupConsumerSessionTimeoutMs,
-        "groupConsumerSessionTimeoutMs",
+      heartbeatIntervalMsMin: required(
+        values.groupConsumerMinHeartbeatIntervalMs,
+        "groupConsumerMinHeartbeatIntervalMs",
       ),
+      heartbeatIntervalMsMax: required(
+        values.groupConsumerMaxHeartbeatIntervalMs,
+        "groupConsumerMaxHeartbeatIntervalMs",
+      ),
+      sessionTimeoutMs: required(values.groupConsumerSessionTimeoutMs, "groupConsumerSessionTimeoutMs"),
+      sessionTimeoutMsMin: required(
+        values.groupConsumerMinSessionTimeoutMs,
+        "groupConsumerMinSessionTimeoutMs",
+      ),
+      sessionTimeoutMsMax: required(
+        values.groupConsumerMaxSessionTimeoutMs,
+        "groupConsumerMaxSessionTimeoutMs",
+      ),
+      groupMaxSize: required(values.groupConsumerMaxSize, "groupConsumerMaxSize"),
     },
-    raft: mode === "raft-cluster" ? buildRaftConfig(nodeId, values) : null,
   };
+  checkGroupBounds(groups);
+  return groups;
+}
+
+/**
+ * The orderings Kafka's GroupCoordinatorConfig requires at start-up (min ≤ value ≤ max, heartbeat below session),
+ * plus min ≤ max for the classic session timeouts, which Kafka leaves unchecked though no JoinGroup could pass.
+ */
+function checkGroupBounds({ classic, consumer }: ServerConfig["groups"]): void {
+  const orderings: Array<[number, OptionName, "≤" | "<", number, OptionName]> = [
+    [
+      classic.sessionTimeoutMsMin,
+      "groupMinSessionTimeoutMs",
+      "≤",
+      classic.sessionTimeoutMsMax,
+      "groupMaxSessionTimeoutMs",
+    ],
+    [
+      consumer.heartbeatIntervalMsMin,
+      "groupConsumerMinHeartbeatIntervalMs",
+      "≤",
+      consumer.heartbeatIntervalMs,
+      "groupConsumerHeartbeatIntervalMs",
+    ],
+    [
+      consumer.heartbeatIntervalMs,
+      "groupConsumerHeartbeatIntervalMs",
+      "≤",
+      consumer.heartbeatIntervalMsMax,
+      "groupConsumerMaxHeartbeatIntervalMs",
+    ],
+    [
+      consumer.sessionTimeoutMsMin,
+      "groupConsumerMinSessionTimeoutMs",
+      "≤",
+      consumer.sessionTimeoutMs,
+      "groupConsumerSessionTimeoutMs",
+    ],
+    [
+      consumer.sessionTimeoutMs,
+      "groupConsumerSessionTimeoutMs",
+      "≤",
+      consumer.sessionTimeoutMsMax,
+      "groupConsumerMaxSessionTimeoutMs",
+    ],
+    [
+      consumer.heartbeatIntervalMs,
+      "groupConsumerHeartbeatIntervalMs",
+      "<",
+      consumer.sessionTimeoutMs,
+      "groupConsumerSessionTimeoutMs",
+    ],
+  ];
+  for (const [low, lowName, relation, high, highName] of orderings) {
+    if (relation === "≤" ? low <= high : low < high) continue;
+    const flag = (name: OptionName) => `--${optionSpecs[name].flag}`;
+    const words = relation === "≤" ? "at most" : "less than";
+    throw new UsageError(`${flag(lowName)} (${low}) must be ${words} ${flag(highName)} (${high})`);
+  }
 }
 
 function buildRaftConfig(nodeId: number, values: ReturnType<typeof resolveAll>): ServerConfig["raft"] {

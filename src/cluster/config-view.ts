@@ -1,7 +1,16 @@
-// The configs DescribeConfigs reports, with Kafka's sources and synonyms: a topic's effective value comes from
-// its override, else the broker's static setting of the synonym (log.retention.ms), else Kafka's default.
-// Broker configs are static in Chronik (set at start-up), so they are reported read-only.
+// The configs DescribeConfigs reports, with Kafka's sources, synonyms and documentation: a topic's effective
+// value comes from its override, else the broker's static setting of the synonym (log.retention.ms), else
+// Kafka's default; a group's, from its override, else its broker synonym. Broker configs are static in Chronik
+// (set at start-up), so they are reported read-only.
+// No keys (null, or an empty list, as Kafka's ConfigHelper treats both) means every config.
 
+import {
+  type BrokerStaticConfigs,
+  brokerConfigDefinition,
+  brokerConfigDefinitions,
+  brokerConfigValue,
+} from "./broker-config-definitions.ts";
+import { groupConfigDefinitions } from "./group-config-definitions.ts";
 import {
   ConfigSource,
   ConfigType,
@@ -23,10 +32,16 @@ export interface ConfigEntry {
   type: ConfigType;
   /** Most specific first, as Kafka orders them. */
   synonyms: ConfigSynonym[];
+  /** Kafka's documentation string, answered when DescribeConfigs asks for it (v3+). */
+  documentation: string;
 }
 
-/** Broker-level settings given at start-up, by Kafka broker config name (log.retention.ms, num.partitions…). */
-export type BrokerStaticConfigs = ReadonlyMap<string, string>;
+export type { BrokerStaticConfigs } from "./broker-config-definitions.ts";
+
+/** Whether a config named `name` is asked for: null and [] ask for all, as in Kafka. */
+export function isRequested(keys: readonly string[] | null, name: string): boolean {
+  return keys === null || keys.length === 0 || keys.includes(name);
+}
 
 function topicEntry(
   definition: TopicConfigDefinition,
@@ -55,34 +70,20 @@ function topicEntry(
     source: synonyms[0]!.source,
     type: definition.type,
     synonyms,
+    documentation: definition.documentation,
   };
 }
 
-/** A topic's configs; `keys` null means all of them. Unknown keys are left out, as Kafka does. */
+/** A topic's configs; `keys` null or empty means all of them. Unknown keys are left out, as Kafka does. */
 export function describeTopicConfigs(
   overrides: ReadonlyMap<string, string>,
   brokerStatic: BrokerStaticConfigs,
   keys: readonly string[] | null,
 ): ConfigEntry[] {
   return topicConfigDefinitions
-    .filter((definition) => keys === null || keys.includes(definition.name))
+    .filter((definition) => isRequested(keys, definition.name))
     .map((definition) => topicEntry(definition, overrides.get(definition.name), brokerStatic));
 }
-
-/**
- * Broker configs that are not synonyms of a topic config, with their types and Kafka's defaults (null: always
- * set, never defaulted).
- */
-const brokerOnlyConfigs: ReadonlyMap<string, { type: ConfigType; defaultValue: string | null }> = new Map([
-  ["node.id", { type: ConfigType.Int, defaultValue: null }],
-  ["broker.id", { type: ConfigType.Int, defaultValue: null }],
-  ["advertised.listeners", { type: ConfigType.String, defaultValue: null }],
-  ["auto.create.topics.enable", { type: ConfigType.Boolean, defaultValue: "true" }],
-  ["num.partitions", { type: ConfigType.Int, defaultValue: "1" }],
-  ["default.replication.factor", { type: ConfigType.Int, defaultValue: "1" }],
-  ["group.consumer.heartbeat.interval.ms", { type: ConfigType.Int, defaultValue: "5000" }],
-  ["group.consumer.session.timeout.ms", { type: ConfigType.Int, defaultValue: "45000" }],
-]);
 
 /**
  * The broker's configs: each broker-only config and each topic config's broker synonym, at its static setting
@@ -95,24 +96,69 @@ export function describeBrokerConfigs(
   keys: readonly string[] | null,
 ): ConfigEntry[] {
   const entries: ConfigEntry[] = [];
-  for (const [name, { type, defaultValue }] of brokerOnlyConfigs) {
+  for (const { name, type, defaultValue, documentation } of brokerConfigDefinitions) {
     const value = brokerStatic.get(name);
     if (value !== undefined && value !== defaultValue)
-      entries.push(brokerEntry(name, value, type, ConfigSource.StaticBrokerConfig));
+      entries.push(brokerEntry({ name, value, type, documentation }, ConfigSource.StaticBrokerConfig));
     else if (defaultValue !== null)
-      entries.push(brokerEntry(name, defaultValue, type, ConfigSource.DefaultConfig));
+      entries.push(
+        brokerEntry({ name, value: defaultValue, type, documentation }, ConfigSource.DefaultConfig),
+      );
   }
-  for (const { brokerSynonym: name, type, defaultValue } of topicConfigDefinitions) {
+  for (const definition of topicConfigDefinitions) {
+    const { brokerSynonym: name, type, brokerDocumentation: documentation } = definition;
     const value = brokerStatic.get(name);
-    if (value === undefined) entries.push(brokerEntry(name, defaultValue, type, ConfigSource.DefaultConfig));
-    else entries.push(brokerEntry(name, value, type, ConfigSource.StaticBrokerConfig));
+    if (value === undefined) {
+      const atDefault = { name, value: definition.defaultValue, type, documentation };
+      entries.push(brokerEntry(atDefault, ConfigSource.DefaultConfig));
+    } else entries.push(brokerEntry({ name, value, type, documentation }, ConfigSource.StaticBrokerConfig));
   }
-  return entries.filter((entry) => keys === null || keys.includes(entry.name));
+  return entries.filter((entry) => isRequested(keys, entry.name));
+}
+
+/**
+ * A group's configs (KIP-848's GROUP resource), as Kafka's ConfigHelper.createGroupConfigEntry describes them:
+ * the group's own value (GROUP_CONFIG) above its broker synonym, which is STATIC_BROKER_CONFIG when the broker
+ * was started with a value other than Kafka's default and DEFAULT_CONFIG otherwise.
+ */
+export function describeGroupConfigs(
+  overrides: ReadonlyMap<string, string>,
+  brokerStatic: BrokerStaticConfigs,
+  keys: readonly string[] | null,
+): ConfigEntry[] {
+  return groupConfigDefinitions
+    .filter((definition) => isRequested(keys, definition.name))
+    .map((definition) => {
+      const brokerValue = brokerConfigValue(brokerStatic, definition.brokerSynonym);
+      const brokerSource =
+        brokerValue === brokerConfigDefinition(definition.brokerSynonym)?.defaultValue
+          ? ConfigSource.DefaultConfig
+          : ConfigSource.StaticBrokerConfig;
+      const synonyms: ConfigSynonym[] = [
+        { name: definition.brokerSynonym, value: brokerValue, source: brokerSource },
+      ];
+      const override = overrides.get(definition.name);
+      if (override !== undefined)
+        synonyms.unshift({ name: definition.name, value: override, source: ConfigSource.GroupConfig });
+      return {
+        name: definition.name,
+        value: override ?? brokerValue,
+        readOnly: false,
+        source: synonyms[0]!.source,
+        type: ConfigType.Int,
+        synonyms,
+        documentation: definition.documentation,
+      };
+    });
 }
 
 /** A broker config at `value`, read-only, with itself as its one synonym. */
-function brokerEntry(name: string, value: string, type: ConfigType, source: ConfigSource): ConfigEntry {
-  return { name, value, readOnly: true, source, type, synonyms: [{ name, value, source }] };
+function brokerEntry(
+  config: { name: string; value: string; type: ConfigType; documentation: string },
+  source: ConfigSource,
+): ConfigEntry {
+  const { name, value, type, documentation } = config;
+  return { name, value, readOnly: true, source, type, synonyms: [{ name, value, source }], documentation };
 }
 
 /** A topic config's effective value: the override, else the broker's static synonym, else Kafka's default. */

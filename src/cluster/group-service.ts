@@ -5,11 +5,12 @@
 // Groups are thereby as durable and as replicated as any partition (DESIGN.md 6). A partition whose log
 // has grown well past the state it holds is compacted (group-log-compaction.ts).
 
+import type { Clock, Scheduler } from "../base/clock.ts";
 import type { Logger } from "../base/logger.ts";
 import { buildBatch } from "../protocol/records/batch-builder.ts";
 import { isControlBatch, readBatchHeader, scanBatches } from "../protocol/records/batch-header.ts";
 import { readAllRecords } from "../protocol/records/batch-records.ts";
-import type { ConsumerGroupConfig, TopicLookup } from "./consumer-groups/index.ts";
+import type { ConsumerGroupConfig, GroupConfigLookup, TopicLookup } from "./consumer-groups/index.ts";
 import {
   type CompactionPolicy,
   compactionDue,
@@ -54,9 +55,6 @@ const compactionBatchBytes = 1024 * 1024;
 
 type EncodedRecord = ReturnType<typeof encodePartitionRecord>;
 
-/** Schedules `run` after `delayMs`; returns a function that cancels it. Injected so tests control time. */
-export type Scheduler = (delayMs: number, run: () => void) => () => void;
-
 export interface GroupServiceOptions {
   /** offsets.topic.num.partitions. */
   offsetsPartitions: number;
@@ -64,6 +62,8 @@ export interface GroupServiceOptions {
   replicaOf(partition: number): PartitionReplica | undefined;
   config?: Partial<GroupCoordinatorConfig>;
   consumerConfig?: Partial<ConsumerGroupConfig>;
+  /** Each consumer group's own settings, from its group configs in the metadata (KIP-848). */
+  consumerGroupConfig?: GroupConfigLookup;
   /** offsets.retention.check.interval.ms; offsets.retention.ms itself is in `config`. */
   offsetsRetentionCheckIntervalMs?: number;
   /** The cluster's topics as consumer groups see them (name → id and partition count). */
@@ -71,8 +71,10 @@ export interface GroupServiceOptions {
   /** When a partition's log is compacted; defaults to compactionPolicyDefault. */
   compaction?: CompactionPolicy;
   newUuid(): string;
-  nowMs(): number;
-  schedule: Scheduler;
+  /** Its wall half is the groups' time (deadlines, commit and expiry timestamps), as in Kafka. */
+  clock: Clock;
+  /** Fires the coordinators' deadlines and the offsets-retention round. */
+  scheduler: Scheduler;
   logger: Logger;
 }
 
@@ -172,7 +174,7 @@ export class GroupService {
     const partition = this.partitionOf(groupId);
     const entry = this.entryFor(partition);
     if (typeof entry === "string") return "NOT_COORDINATOR" as const;
-    const output = run(entry.coordinator, this.options.nowMs());
+    const output = run(entry.coordinator, this.options.clock.wallMs());
     await this.persist(partition, entry, output);
     return output.response;
   }
@@ -192,7 +194,7 @@ export class GroupService {
     const parked = new Promise<JoinGroupResponse | SyncGroupResponse>((resolve) =>
       this.pending.set(token, { resolve }),
     );
-    const answer = run(entry.coordinator, token, this.options.nowMs());
+    const answer = run(entry.coordinator, token, this.options.clock.wallMs());
     if (answer.response) this.pending.delete(token);
     await this.persist(partition, entry, answer);
     return answer.response ?? parked;
@@ -223,7 +225,7 @@ export class GroupService {
   private async append(entry: PartitionCoordinator, records: readonly EncodedRecord[]): Promise<number> {
     const { replica } = entry;
     if (records.length === 0) return replica.logEndOffset();
-    const nowMs = this.options.nowMs();
+    const nowMs = this.options.clock.wallMs();
     const bytes = buildBatch(records.map((record) => ({ ...record, timestamp: nowMs })));
     entry.replayBytes += bytes.length;
     const ticket = replica.append({ bytes, header: readBatchHeader(bytes) }, { acks: -1 });
@@ -299,12 +301,12 @@ export class GroupService {
     entry.cancelTick = null;
     const deadline = entry.coordinator.nextDeadlineMs();
     if (deadline === null) return;
-    const delayMs = Math.max(0, deadline - this.options.nowMs());
-    entry.cancelTick = this.options.schedule(delayMs, () => {
+    const delayMs = Math.max(0, deadline - this.options.clock.wallMs());
+    entry.cancelTick = this.options.scheduler.setTimeout(() => {
       entry.cancelTick = null;
-      const output = entry.coordinator.tick(this.options.nowMs());
+      const output = entry.coordinator.tick(this.options.clock.wallMs());
       void this.persist(partition, entry, output);
-    });
+    }, delayMs);
   }
 
   private entryFor(partition: number): PartitionCoordinator | CoordinatorUnavailable {
@@ -328,7 +330,7 @@ export class GroupService {
     partition: number,
     replica: PartitionReplica,
   ): PartitionCoordinator | "COORDINATOR_NOT_AVAILABLE" {
-    const nowMs = this.options.nowMs();
+    const nowMs = this.options.clock.wallMs();
     const failed = this.failedLoads.get(partition);
     if (failed?.replica === replica && nowMs < failed.retryAtMs) return "COORDINATOR_NOT_AVAILABLE";
     let loaded: ReturnType<GroupService["load"]>;
@@ -376,6 +378,7 @@ export class GroupService {
     const coordinator = new PartitionGroups({
       classicConfig: this.options.config,
       consumerConfig: this.options.consumerConfig,
+      consumerGroupConfig: this.options.consumerGroupConfig,
       newUuid: this.options.newUuid,
       topics: this.options.topics,
     });
@@ -399,7 +402,7 @@ export class GroupService {
       }
     }
     this.options.logger.debug("loaded groups", { partition, records: recordCount, upTo: highWatermark });
-    const loadOutput = coordinator.onLoadComplete(this.options.nowMs());
+    const loadOutput = coordinator.onLoadComplete(this.options.clock.wallMs());
     return { coordinator, latest, replayedBytes, loadOutput };
   }
 
@@ -454,7 +457,7 @@ export class GroupService {
    */
   onPartitionsDeleted(deleted: readonly DeletedPartitions[]): void {
     if (deleted.length === 0 || this.closed) return;
-    const nowMs = this.options.nowMs();
+    const nowMs = this.options.clock.wallMs();
     for (let partition = 0; partition < this.options.offsetsPartitions; partition++) {
       const entry = this.entryFor(partition);
       if (typeof entry !== "string") {
@@ -498,7 +501,7 @@ export class GroupService {
    * of its subscribed topics are kept); the tombstones are persisted like any other step's records.
    */
   async expireOffsets(): Promise<void> {
-    const nowMs = this.options.nowMs();
+    const nowMs = this.options.clock.wallMs();
     await Promise.all(
       [...this.ledHere()].map(([partition, entry]) =>
         this.persist(partition, entry, entry.coordinator.expireOffsets(nowMs)),
@@ -510,10 +513,10 @@ export class GroupService {
   private armRetention(): void {
     if (this.cancelRetention !== null || this.closed) return;
     const intervalMs = this.options.offsetsRetentionCheckIntervalMs ?? offsetsRetentionCheckIntervalMsDefault;
-    this.cancelRetention = this.options.schedule(intervalMs, () => {
+    this.cancelRetention = this.options.scheduler.setTimeout(() => {
       this.cancelRetention = null;
       void this.expireOffsets().finally(() => this.armRetention());
-    });
+    }, intervalMs);
   }
 
   /** Stops every timer (shutdown). */

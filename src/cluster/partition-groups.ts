@@ -14,6 +14,7 @@ import {
   type DescribedConsumerGroup,
   decodeConsumerGroupRecord,
   encodeConsumerGroupRecord,
+  type GroupConfigLookup,
   type HeartbeatResult,
   type TopicLookup,
 } from "./consumer-groups/index.ts";
@@ -71,6 +72,8 @@ export interface ListedAnyGroup {
 export interface PartitionGroupsOptions {
   classicConfig?: Partial<GroupCoordinatorConfig>;
   consumerConfig?: Partial<ConsumerGroupConfig>;
+  /** Each consumer group's own settings (KIP-848 group configs). */
+  consumerGroupConfig?: GroupConfigLookup;
   newUuid: () => string;
   topics: TopicLookup;
 }
@@ -116,6 +119,7 @@ export class PartitionGroups {
     this.classic = new GroupCoordinator({ config: options.classicConfig, newUuid: options.newUuid });
     this.consumer = new ConsumerGroupCoordinator({
       config: options.consumerConfig,
+      groupConfig: options.consumerGroupConfig,
       newUuid: options.newUuid,
       topics: options.topics,
     });
@@ -298,7 +302,7 @@ export class PartitionGroups {
         errorMessage: `Group ${input.groupId} is not a consumer group.`,
         memberId: null,
         memberEpoch: 0,
-        heartbeatIntervalMs: this.consumer.config.heartbeatIntervalMs,
+        heartbeatIntervalMs: this.consumer.configFor(input.groupId).heartbeatIntervalMs,
         assignment: null,
       };
       return { response, ...noStep() };

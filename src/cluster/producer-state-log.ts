@@ -160,13 +160,19 @@ export class ProducerStateLog implements LogListener {
    * the generation came meanwhile, and only at or above the log start (a reopen replays from the start).
    */
   private writeSnapshotInBackground(): void {
+    assert(!this.stale, "a snapshot of a table the log has outgrown");
     const offset = this.endOffset;
     const generation = this.generation;
     this.backgroundWrites += 1;
     const written = this.files
       .writeInBackground(offset, this.table.toSnapshot(), {
         tag: String(this.backgroundWrites),
-        isCurrent: () => generation === this.generation && offset >= this.log.logStartOffset,
+        isCurrent: () => {
+          const current = generation === this.generation && offset >= this.log.logStartOffset;
+          // No truncation since it was taken (that bumps the generation): the log still holds what it describes.
+          assert(!current || offset <= this.log.logEndOffset, `snapshot at ${offset} past the log end`);
+          return current;
+        },
       })
       .then(
         () => {},
@@ -183,6 +189,7 @@ export class ProducerStateLog implements LogListener {
 
   /** A snapshot at the table's end; failing to write one only makes a later reopen replay more. */
   private writeSnapshot(): void {
+    assert(!this.stale, "a snapshot of a table the log has outgrown");
     try {
       this.files.write(this.endOffset, this.table.toSnapshot());
     } catch (error) {

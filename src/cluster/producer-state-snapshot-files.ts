@@ -4,6 +4,7 @@
 // the next older one is tried. The offsets present are listed once at open and then tracked in memory.
 
 import { join } from "node:path";
+import { assert } from "../base/assert.ts";
 import { writeFileAtomic, writeFileAtomicInBackground } from "../storage/atomic-file.ts";
 import { parseOffsetFileName, segmentFileStem } from "../storage/segment-name.ts";
 import { describeError } from "../storage/storage-error.ts";
@@ -85,6 +86,7 @@ export class ProducerSnapshotFiles {
   }
 
   private list(offset: number): void {
+    assert(Number.isSafeInteger(offset) && offset >= 0, `snapshot offset ${offset}`);
     if (this.offsets.includes(offset)) return;
     this.offsets.push(offset);
     this.offsets.sort((a, b) => a - b);
@@ -95,6 +97,7 @@ export class ProducerSnapshotFiles {
     for (let index = this.offsets.length - 1; index >= 0; index--) {
       const offset = this.offsets[index]!;
       if (offset > offsetMax) continue;
+      assert(index === 0 || this.offsets[index - 1]! < offset, "snapshot offsets ascend, each once");
       const bytes = this.readBytes(offset);
       const decoded = typeof bytes === "string" ? bytes : decodeProducerSnapshot(bytes, offset);
       if (typeof decoded !== "string") return { offset, entries: decoded };

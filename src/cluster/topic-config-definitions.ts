@@ -18,7 +18,7 @@ export enum ConfigType {
   Password = 9,
 }
 
-/** DescribeConfigs config sources, as numbered on the wire. */
+/** DescribeConfigs config sources, as numbered on the wire (DescribeConfigsResponse.ConfigSource). */
 export enum ConfigSource {
   Unknown = 0,
   DynamicTopicConfig = 1,
@@ -26,6 +26,9 @@ export enum ConfigSource {
   DynamicDefaultBrokerConfig = 3,
   StaticBrokerConfig = 4,
   DefaultConfig = 5,
+  DynamicBrokerLoggerConfig = 6,
+  ClientMetricsConfig = 7,
+  GroupConfig = 8,
 }
 
 export interface TopicConfigDefinition {
@@ -41,6 +44,10 @@ export interface TopicConfigDefinition {
    * log.retention.hours=168, since log.retention.ms is unset), as Kafka reports it.
    */
   defaultSynonym: { name: string; value: string };
+  /** What DescribeConfigs answers when asked for documentation: Kafka's text (TopicConfig.java). */
+  documentation: string;
+  /** The broker synonym's documentation (ServerLogConfigs, ServerConfigs). */
+  brokerDocumentation: string;
   /** A one-line reason when `value` is not allowed, else null. */
   check(value: string): string | null;
 }
@@ -69,19 +76,53 @@ function listOf(allowed: readonly string[]): (value: string) => string | null {
   };
 }
 
-function define(
-  name: string,
-  type: ConfigType,
-  defaultValue: string,
-  brokerSynonym: string,
-  check: (value: string) => string | null,
-  defaultSynonym = { name: brokerSynonym, value: defaultValue },
-): TopicConfigDefinition {
-  return { name, type, defaultValue, brokerSynonym, check, defaultSynonym };
+/** GzipCompression.LevelValidator: -1 (zlib's default) or 1 to 9. */
+function gzipLevelCheck(value: string): string | null {
+  const problem = integerCheck(-1n, 9n)(value);
+  if (problem !== null) return problem;
+  return BigInt(value.trim()) === 0n ? "0 is not a gzip level: use -1 (the default) or 1 to 9" : null;
+}
+
+type Definition = Omit<TopicConfigDefinition, "defaultSynonym"> & {
+  defaultSynonym?: TopicConfigDefinition["defaultSynonym"];
+};
+
+function define(definition: Definition): TopicConfigDefinition {
+  return {
+    ...definition,
+    defaultSynonym: definition.defaultSynonym ?? {
+      name: definition.brokerSynonym,
+      value: definition.defaultValue,
+    },
+  };
 }
 
 /** Kafka's default of log.retention.hours and log.roll.hours: a week. */
 const weekHours = { value: "168" };
+
+/** compression.type's values (BrokerCompressionType): a codec, none, or the producer's own. */
+export const compressionTypes = ["uncompressed", "zstd", "lz4", "snappy", "gzip", "producer"] as const;
+export type CompressionTypeName = (typeof compressionTypes)[number];
+
+const compressionLevelDocumentation = (codec: string) =>
+  `The compression level to use if compression.type is set to <code>${codec}</code>.`;
+
+const maxMessageBytesDocumentation =
+  "The largest record batch size allowed by Kafka (after compression if compression is enabled). " +
+  "If this is increased and there are consumers older than 0.10.2, the consumers' fetch size must also be " +
+  "increased so that they can fetch record batches this large. In the latest message format version, records " +
+  "are always grouped into batches for efficiency. In previous message format versions, uncompressed records " +
+  "are not grouped into batches and this limit only applies to a single record in that case.";
+
+const minInsyncReplicasDocumentation =
+  'When a producer sets acks to "all" (or "-1"), this configuration specifies the minimum number of replicas ' +
+  "that must acknowledge a write for the write to be considered successful. If this minimum cannot be met, " +
+  "then the producer will raise an exception (either NotEnoughReplicas or NotEnoughReplicasAfterAppend).";
+
+const compressionTypeDocumentation =
+  "Specify the final compression type for a given topic. This configuration accepts the standard compression " +
+  "codecs ('gzip', 'snappy', 'lz4', 'zstd'). It additionally accepts 'uncompressed' which is equivalent to no " +
+  "compression; and 'producer' which means retain the original compression codec set by the producer.";
 
 /**
  * Chronik differs from Kafka in one default on purpose: flush.messages is 1 (fsync before every
@@ -89,50 +130,187 @@ const weekHours = { value: "168" };
  */
 export const topicConfigDefinitions: readonly TopicConfigDefinition[] = [
   // Compaction is not implemented: "compact" is refused rather than accepted and ignored.
-  define("cleanup.policy", ConfigType.List, "delete", "log.cleanup.policy", listOf(["delete"])),
-  define(
-    "compression.type",
-    ConfigType.String,
-    "producer",
-    "compression.type",
-    // Recompressing on the broker is not implemented: batches are stored as the producer sent them.
-    oneOf(["producer"]),
-  ),
-  define("flush.messages", ConfigType.Long, "1", "log.flush.interval.messages", integerCheck(1n, longMax)),
-  define("flush.ms", ConfigType.Long, String(longMax), "log.flush.interval.ms", integerCheck(0n, longMax)),
-  define(
-    "index.interval.bytes",
-    ConfigType.Int,
-    "4096",
-    "log.index.interval.bytes",
-    integerCheck(0n, intMax),
-  ),
-  define("max.message.bytes", ConfigType.Int, "1048588", "message.max.bytes", integerCheck(0n, intMax)),
-  define(
-    "message.timestamp.type",
-    ConfigType.String,
-    "CreateTime",
-    "log.message.timestamp.type",
-    oneOf(["CreateTime", "LogAppendTime"]),
-  ),
-  define("min.insync.replicas", ConfigType.Int, "1", "min.insync.replicas", integerCheck(1n, intMax)),
-  define("retention.bytes", ConfigType.Long, "-1", "log.retention.bytes", integerCheck(-1n, longMax)),
-  define("retention.ms", ConfigType.Long, "604800000", "log.retention.ms", integerCheck(-1n, longMax), {
-    name: "log.retention.hours",
-    ...weekHours,
+  define({
+    name: "cleanup.policy",
+    type: ConfigType.List,
+    defaultValue: "delete",
+    brokerSynonym: "log.cleanup.policy",
+    check: listOf(["delete"]),
+    documentation:
+      'This config designates the retention policy to use on log segments. The "delete" policy (which is the ' +
+      "default) will discard old segments when their retention time or size limit has been reached. The " +
+      '"compact" policy will enable log compaction, which retains the latest value for each key.',
+    brokerDocumentation:
+      "The default cleanup policy for segments beyond the retention window. A comma separated list of valid policies.",
   }),
-  define("segment.bytes", ConfigType.Int, "1073741824", "log.segment.bytes", integerCheck(1048576n, intMax)),
-  define("segment.ms", ConfigType.Long, "604800000", "log.roll.ms", integerCheck(1n, longMax), {
-    name: "log.roll.hours",
-    ...weekHours,
+  // A codec other than "producer" makes the broker recompress batches that arrive in another codec.
+  define({
+    name: "compression.type",
+    type: ConfigType.String,
+    defaultValue: "producer",
+    brokerSynonym: "compression.type",
+    check: oneOf(compressionTypes),
+    documentation: compressionTypeDocumentation,
+    brokerDocumentation: compressionTypeDocumentation,
   }),
-  define(
-    "segment.index.bytes",
-    ConfigType.Int,
-    "10485760",
-    "log.index.size.max.bytes",
-    integerCheck(4n, intMax),
-  ),
+  // KIP-390's levels, with Kafka's ranges and defaults (GzipCompression, Lz4Compression, ZstdCompression).
+  define({
+    name: "compression.gzip.level",
+    type: ConfigType.Int,
+    defaultValue: "-1",
+    brokerSynonym: "compression.gzip.level",
+    check: gzipLevelCheck,
+    documentation: compressionLevelDocumentation("gzip"),
+    brokerDocumentation: compressionLevelDocumentation("gzip"),
+  }),
+  define({
+    name: "compression.lz4.level",
+    type: ConfigType.Int,
+    defaultValue: "9",
+    brokerSynonym: "compression.lz4.level",
+    check: integerCheck(1n, 17n),
+    documentation: compressionLevelDocumentation("lz4"),
+    brokerDocumentation: compressionLevelDocumentation("lz4"),
+  }),
+  define({
+    name: "compression.zstd.level",
+    type: ConfigType.Int,
+    defaultValue: "3",
+    brokerSynonym: "compression.zstd.level",
+    check: integerCheck(-131072n, 22n),
+    documentation: compressionLevelDocumentation("zstd"),
+    brokerDocumentation: compressionLevelDocumentation("zstd"),
+  }),
+  define({
+    name: "flush.messages",
+    type: ConfigType.Long,
+    defaultValue: "1",
+    brokerSynonym: "log.flush.interval.messages",
+    check: integerCheck(1n, longMax),
+    documentation:
+      "This setting allows specifying an interval at which we will force an fsync of data written to the log. " +
+      "For example if this was set to 1 we would fsync after every message; if it were 5 we would fsync after " +
+      "every five messages.",
+    brokerDocumentation:
+      "The number of messages accumulated on a log partition before messages are flushed to disk.",
+  }),
+  define({
+    name: "flush.ms",
+    type: ConfigType.Long,
+    defaultValue: String(longMax),
+    brokerSynonym: "log.flush.interval.ms",
+    check: integerCheck(0n, longMax),
+    documentation:
+      "This setting allows specifying a time interval at which we will force an fsync of data written to the " +
+      "log. For example if this was set to 1000 we would fsync after 1000 ms had passed.",
+    brokerDocumentation:
+      "The maximum time in ms that a message in any topic is kept in memory before flushed to disk.",
+  }),
+  define({
+    name: "index.interval.bytes",
+    type: ConfigType.Int,
+    defaultValue: "4096",
+    brokerSynonym: "log.index.interval.bytes",
+    check: integerCheck(0n, intMax),
+    documentation:
+      "This setting controls how frequently Kafka adds an index entry to its offset index. The default setting " +
+      "ensures that we index a message roughly every 4096 bytes. More indexing allows reads to jump closer to " +
+      "the exact position in the log but makes the index larger. You probably don't need to change this.",
+    brokerDocumentation: "The interval with which we add an entry to the offset index.",
+  }),
+  define({
+    name: "max.message.bytes",
+    type: ConfigType.Int,
+    defaultValue: "1048588",
+    brokerSynonym: "message.max.bytes",
+    check: integerCheck(0n, intMax),
+    documentation: maxMessageBytesDocumentation,
+    brokerDocumentation: `${maxMessageBytesDocumentation}This can be set per topic with the topic level <code>max.message.bytes</code> config.`,
+  }),
+  define({
+    name: "message.timestamp.type",
+    type: ConfigType.String,
+    defaultValue: "CreateTime",
+    brokerSynonym: "log.message.timestamp.type",
+    check: oneOf(["CreateTime", "LogAppendTime"]),
+    documentation: "Define whether the timestamp in the message is message create time or log append time.",
+    brokerDocumentation:
+      "Define whether the timestamp in the message is message create time or log append time. The value " +
+      "should be either <code>CreateTime</code> or <code>LogAppendTime</code>.",
+  }),
+  define({
+    name: "min.insync.replicas",
+    type: ConfigType.Int,
+    defaultValue: "1",
+    brokerSynonym: "min.insync.replicas",
+    check: integerCheck(1n, intMax),
+    documentation: minInsyncReplicasDocumentation,
+    brokerDocumentation: minInsyncReplicasDocumentation,
+  }),
+  define({
+    name: "retention.bytes",
+    type: ConfigType.Long,
+    defaultValue: "-1",
+    brokerSynonym: "log.retention.bytes",
+    check: integerCheck(-1n, longMax),
+    documentation:
+      "This configuration controls the maximum size a partition (which consists of log segments) can grow to " +
+      'before we will discard old log segments to free up space if we are using the "delete" retention ' +
+      "policy. By default there is no size limit only a time limit. Since this limit is enforced at the " +
+      "partition level, multiply it by the number of partitions to compute the topic retention in bytes.",
+    brokerDocumentation: "The maximum size of the log before deleting it",
+  }),
+  define({
+    name: "retention.ms",
+    type: ConfigType.Long,
+    defaultValue: "604800000",
+    brokerSynonym: "log.retention.ms",
+    check: integerCheck(-1n, longMax),
+    defaultSynonym: { name: "log.retention.hours", ...weekHours },
+    documentation:
+      "This configuration controls the maximum time we will retain a log before we will discard old log " +
+      'segments to free up space if we are using the "delete" retention policy. This represents an SLA on how ' +
+      "soon consumers must read their data. If set to -1, no time limit is applied.",
+    brokerDocumentation:
+      "The number of milliseconds to keep a log file before deleting it (in milliseconds), If not set, the " +
+      "value in log.retention.minutes is used. If set to -1, no time limit is applied.",
+  }),
+  define({
+    name: "segment.bytes",
+    type: ConfigType.Int,
+    defaultValue: "1073741824",
+    brokerSynonym: "log.segment.bytes",
+    check: integerCheck(1048576n, intMax),
+    documentation:
+      "This configuration controls the segment file size for the log. Retention and cleaning is always done a " +
+      "file at a time so a larger segment size means fewer files but less granular control over retention.",
+    brokerDocumentation: "The maximum size of a single log file",
+  }),
+  define({
+    name: "segment.ms",
+    type: ConfigType.Long,
+    defaultValue: "604800000",
+    brokerSynonym: "log.roll.ms",
+    check: integerCheck(1n, longMax),
+    defaultSynonym: { name: "log.roll.hours", ...weekHours },
+    documentation:
+      "This configuration controls the period of time after which Kafka will force the log to roll even if the " +
+      "segment file isn't full to ensure that retention can delete or compact old data.",
+    brokerDocumentation:
+      "The maximum time before a new log segment is rolled out (in milliseconds). If not set, the value in " +
+      "log.roll.hours is used",
+  }),
+  define({
+    name: "segment.index.bytes",
+    type: ConfigType.Int,
+    defaultValue: "10485760",
+    brokerSynonym: "log.index.size.max.bytes",
+    check: integerCheck(4n, intMax),
+    documentation:
+      "This configuration controls the size of the index that maps offsets to file positions. We preallocate " +
+      "this index file and shrink it only after log rolls. You generally should not need to change this setting.",
+    brokerDocumentation: "The maximum size in bytes of the offset index",
+  }),
 ];
 
 const definitionByName = new Map(topicConfigDefinitions.map((definition) => [definition.name, definition]));

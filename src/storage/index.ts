@@ -1,17 +1,16 @@
 // The storage engine: partition logs of Kafka record batches on local disk (also the Raft logs of the
-// partitions' groups), their manager with a bounded descriptor pool, and Raft hard state.
+// partitions' groups) and their manager with a bounded descriptor pool. Raft hard state is raft/node's
+// (file-hard-state.ts), beside the segments but not part of the log.
 
 export { writeFileAtomic } from "./atomic-file.ts";
 export { FaultInjectingFs } from "./fault-injecting-fs.ts";
 export { FilePool } from "./file-pool.ts";
-export { type HardState, HardStateStore, hardStateEmpty } from "./hard-state.ts";
 export { type EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
 export * as storageLimits from "./limits.ts";
 export { type FlushPolicy, type LogConfig, logConfigDefault, logConfigOf } from "./log-config.ts";
 export { LogManager, type LogManagerOptions, type PartitionState } from "./log-manager.ts";
 export {
   type AppendResult,
-  type Clock,
   PartitionLog,
   type PartitionLogOptions,
   type ReadResult,

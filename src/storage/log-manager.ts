@@ -4,6 +4,7 @@
 // and retention for all logs: 10,000 partitions must not mean 10,000 timers.
 
 import { join } from "node:path";
+import type { Cancel, Clock, Scheduler } from "../base/clock.ts";
 import { FilePool } from "./file-pool.ts";
 import {
   checkpointIntervalMsDefault,
@@ -13,7 +14,7 @@ import {
 } from "./limits.ts";
 import { type LogConfig, logConfigDefault } from "./log-config.ts";
 import type { LogLine } from "./log-recovery.ts";
-import { type Clock, PartitionLog } from "./partition-log.ts";
+import { PartitionLog } from "./partition-log.ts";
 import { parsePartitionDirName, partitionDirName } from "./segment-name.ts";
 import { describeError, StorageError } from "./storage-error.ts";
 import { nodeStorageFs, type StorageFs } from "./storage-fs.ts";
@@ -24,7 +25,10 @@ export interface LogManagerOptions {
   dataDir: string;
   storageFs?: StorageFs;
   openFileHandlesMax?: number;
-  clock?: Clock;
+  /** Handed to every log; the manager's own intervals run on its monotonic half. */
+  clock: Clock;
+  /** Runs the one timer start() sets. */
+  scheduler: Scheduler;
   log?: LogLine;
   /** The topic's settings (topic configs live in cluster metadata); defaults to Kafka's. */
   configFor?: (topic: string) => LogConfig;
@@ -39,7 +43,7 @@ export class LogManager {
   private readonly partitions = new Map<string, PartitionState>();
   private readonly clock: Clock;
   private readonly logLine: LogLine;
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private cancelTicks: Cancel | null = null;
   private lastCheckpointMs: number;
   private lastRetentionMs: number;
   /** Partitions the current checkpoint round has yet to write, in order. */
@@ -50,10 +54,10 @@ export class LogManager {
       options.storageFs ?? nodeStorageFs,
       options.openFileHandlesMax ?? openFileHandlesMax,
     );
-    this.clock = options.clock ?? { nowMs: () => Date.now() };
+    this.clock = options.clock;
     this.logLine = options.log ?? ((line) => console.warn(line));
     this.pool.storageFs.mkdirs(options.dataDir);
-    this.lastCheckpointMs = this.clock.nowMs();
+    this.lastCheckpointMs = this.clock.monotonicMs();
     this.lastRetentionMs = this.lastCheckpointMs;
   }
 
@@ -118,7 +122,7 @@ export class LogManager {
    * partitions per tick (checkpointsPerTickMax), a new round starting only once the last one is done.
    */
   tick(): void {
-    const nowMs = this.clock.nowMs();
+    const nowMs = this.clock.monotonicMs();
     const retentionDue =
       nowMs - this.lastRetentionMs >=
       (this.options.retentionCheckIntervalMs ?? retentionCheckIntervalMsDefault);
@@ -150,12 +154,12 @@ export class LogManager {
 
   /** Starts the one timer (the composition root calls this; tests call tick() themselves). */
   start(tickMs = 100): void {
-    if (this.timer === null) this.timer = setInterval(() => this.tick(), tickMs);
+    this.cancelTicks ??= this.options.scheduler.setInterval(() => this.tick(), tickMs);
   }
 
   async close(): Promise<void> {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.cancelTicks?.();
+    this.cancelTicks = null;
     for (const state of this.partitions.values()) {
       if (state.kind === "online")
         await state.log.close().catch((error) => this.logLine(describeError(error)));

@@ -1,56 +1,44 @@
 // A partition's log (Kafka's UnifiedLog, and the Raft log of the partition's group): segments of record
-// batches on local disk, read back as slices of the stored bytes.
-// Writes: the appends of one event-loop turn are staged and written together by one pwritev at the turn's
-// end; then one fdatasync covers everything written before it began (group commit), so a write syscall
-// and a sync are shared by every concurrent appender (bench/storage.bench.ts).
+// batches on local disk, read back as slices of the stored bytes. This file is the log's surface and its
+// offsets — log start, high watermark, recovery point, flushed — and says what each change means for them; the
+// parts live beside it, one concept each:
+// - append-staging.ts: the appends of one event-loop turn are staged and written together by one pwritev at
+//   the turn's end; then one fdatasync covers everything written before it began (group commit), so a write
+//   syscall and a sync are shared by every concurrent appender (bench/storage.bench.ts).
+// - log-segments.ts: the segment list, reads, and the mechanics of truncation, retention and rolls.
+// - checkpoint-file.ts: the recovery checkpoint, written at once or in the background.
+// - leader-epoch-file.ts: the leader-epoch cache's saving.
 // Reads: synchronous preads from a pooled descriptor into one fresh, unzeroed buffer holding whole batches
 // exactly as stored (one copy out of the page cache; 3-5 GB/s here, on par with the async
 // Bun.file().slice(), and usable from synchronous code); Bun.listen sockets take bytes, not file ranges.
 // Offsets are JS numbers (exact to 2^53); batch headers carry them as int64 and are converted at the edge.
 
-import { join } from "node:path";
 import { assert } from "../base/assert.ts";
-import { type BatchSpan, stampBatch } from "../protocol/records/batch-header.ts";
-import { writeFileAtomic, writeFileAtomicInBackground } from "./atomic-file.ts";
+import type { Clock } from "../base/clock.ts";
+import { type AppendResult, AppendStaging } from "./append-staging.ts";
+import { CheckpointFile } from "./checkpoint-file.ts";
 import { encodeCheckpoint } from "./checkpoint-format.ts";
 import type { FilePool } from "./file-pool.ts";
 import { GroupCommit, type SyncStart } from "./group-commit.ts";
-import { encodeEpochEntries, type LeaderEpochCache } from "./leader-epoch-cache.ts";
-import { zeroAheadDrainGapMsMax } from "./limits.ts";
-import { lastOffsetDeltaAt, type ReadResult, readWholeBatches, validSpans } from "./log-batches.ts";
+import type { LeaderEpochCache } from "./leader-epoch-cache.ts";
+import { LeaderEpochFile } from "./leader-epoch-file.ts";
+import type { ReadResult } from "./log-batches.ts";
 import type { LogConfig } from "./log-config.ts";
 import type { LogListener } from "./log-listener.ts";
 import { type LogLine, loadLog } from "./log-recovery.ts";
+import { LogSegments } from "./log-segments.ts";
 import { decideRetention, type RetentionDecision } from "./retention.ts";
-import { Segment } from "./segment.ts";
-import { checkpointFileName, leaderEpochFileName } from "./segment-name.ts";
-import { type BatchInfo, batchInfoAt } from "./segment-scan.ts";
-import { describeError, InvalidBatchError, OffsetOutOfRangeError, StorageError } from "./storage-error.ts";
-
-export interface Clock {
-  nowMs(): number;
-}
+import type { Segment } from "./segment.ts";
+import { describeError, OffsetOutOfRangeError, StorageError } from "./storage-error.ts";
 
 export interface PartitionLogOptions {
   dir: string;
   config: LogConfig;
   pool: FilePool;
-  clock?: Clock;
+  /** Monotonic for flush.ms, segment.ms and write pacing; wall for retention.ms against record timestamps. */
+  clock: Clock;
   log?: LogLine;
 }
-
-export interface AppendResult {
-  baseOffset: number;
-  lastOffset: number;
-}
-
-interface ReadCursor {
-  offset: number;
-  segment: Segment;
-  position: number;
-}
-
-const systemClock: Clock = { nowMs: () => Date.now() };
 
 export class PartitionLog {
   readonly dir: string;
@@ -66,50 +54,49 @@ export class PartitionLog {
   /** Offsets below this were synced and checkpointed: recovery scans from here. */
   recoveryPoint: number;
   readonly epochs: LeaderEpochCache;
-  private segments: Segment[];
+  private readonly segments: LogSegments;
   private readonly pool: FilePool;
   private readonly clock: Clock;
   private readonly logLine: LogLine;
   private readonly commit: GroupCommit;
+  private readonly staging: AppendStaging;
+  private readonly epochFile: LeaderEpochFile;
+  private readonly checkpointFile: CheckpointFile;
   private failure: StorageError | null = null;
-  private readCursor: ReadCursor | null = null;
   private lastFlushMs: number;
-  /** When the last drain wrote; -Infinity before the first. */
-  private lastDrainMs = Number.NEGATIVE_INFINITY;
-  /** Settles when this turn's staged appends are written (or failed); null when nothing is staged. */
-  private drainGroup: PromiseWithResolvers<void> | null = null;
   private closed = false;
-  /** The leader-epoch file lags memory after a failed write; see writeEpochs. */
-  private epochsFileStale = false;
-  /** What the checkpoint file holds (the last write that landed). */
-  private lastCheckpointText: string | null = null;
-  /** Bumped by every checkpoint write: a background one lands only if none began after it. */
-  private checkpointGeneration = 0;
   private listener: LogListener | null = null;
 
   private constructor(options: PartitionLogOptions) {
     this.dir = options.dir;
     this.settings = options.config;
     this.pool = options.pool;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
     this.logLine = options.log ?? ((line) => console.warn(line));
     const loaded = loadLog(this.pool, this.dir, this.logLine, this.config.indexIntervalBytes);
-    this.segments = loaded.segments;
+    this.segments = new LogSegments(this.pool, this.dir, loaded.segments);
     this.logStartOffset = loaded.logStartOffset;
     this.epochs = loaded.epochs;
+    this.epochFile = new LeaderEpochFile(this.pool.storageFs, this.dir, this.epochs, this.logLine);
     // What recovery accepted is synced now, so it is durable before anything is served or built on it.
     for (const segment of loaded.scanned) segment.datasyncSync();
     this.recoveryPoint = this.logEndOffset;
     this.highWatermark = this.logStartOffset;
-    this.lastFlushMs = this.clock.nowMs();
+    this.lastFlushMs = this.clock.monotonicMs();
     if (this.active.sizeBytes > 0) this.active.rollStartMs = this.lastFlushMs;
     this.commit = new GroupCommit(
       this.logEndOffset,
       () => this.startSync(),
       (error) => this.failWith(error),
     );
-    if (loaded.epochsChanged) this.writeEpochs();
-    this.lastCheckpointText = encodeCheckpoint(loaded.checkpoint);
+    this.staging = new AppendStaging(this.stagingLog(), this.clock);
+    if (loaded.epochsChanged) this.epochFile.write();
+    this.checkpointFile = new CheckpointFile(
+      this.pool.storageFs,
+      this.dir,
+      this.logLine,
+      encodeCheckpoint(loaded.checkpoint),
+    );
     this.writeCheckpoint();
   }
 
@@ -128,11 +115,11 @@ export class PartitionLog {
   }
 
   get segmentCount(): number {
-    return this.segments.length;
+    return this.segments.count;
   }
 
   get sizeBytes(): number {
-    return this.segments.reduce((total, segment) => total + segment.sizeBytes, 0);
+    return this.segments.sizeBytes;
   }
 
   get syncCount(): number {
@@ -150,7 +137,7 @@ export class PartitionLog {
   }
 
   segmentBaseOffsets(): number[] {
-    return this.segments.map((segment) => segment.baseOffset);
+    return this.segments.baseOffsets();
   }
 
   /**
@@ -160,7 +147,7 @@ export class PartitionLog {
    * is written at the end of the turn), so the caller must not change it before then.
    */
   async append(bytes: Uint8Array, options: { leaderEpoch: number }): Promise<AppendResult> {
-    const { result, drained } = this.write(bytes, { leaderEpoch: options.leaderEpoch });
+    const { result, drained } = this.staging.stage(bytes, { leaderEpoch: options.leaderEpoch });
     await drained;
     if (this.config.flushPolicy === "every") await this.commit.waitFor(result.lastOffset + 1);
     return result;
@@ -168,10 +155,18 @@ export class PartitionLog {
 
   /** Appends batches that already carry offsets and epochs (a follower copying the leader's log). */
   async appendReplicated(bytes: Uint8Array): Promise<AppendResult> {
-    const { result, drained } = this.write(bytes, { leaderEpoch: null });
+    const { result, drained } = this.staging.stage(bytes, { leaderEpoch: null });
     await drained;
     if (this.config.flushPolicy === "every") await this.commit.waitFor(result.lastOffset + 1);
     return result;
+  }
+
+  /**
+   * Writes the appends staged so far now instead of at the end of the turn: for a caller that has already
+   * gathered a turn's batches (the Raft store writes one Ready at a time), the wait would only add latency.
+   */
+  writeStaged(): void {
+    this.staging.drainIfPending();
   }
 
   /** Resolves when everything written so far is on disk. */
@@ -183,7 +178,7 @@ export class PartitionLog {
   /** For the "interval" policy: starts a sync if flush.ms has passed (the log manager ticks this). */
   flushIfDue(): void {
     if (this.config.flushPolicy !== "interval" || this.failure) return;
-    const nowMs = this.clock.nowMs();
+    const nowMs = this.clock.monotonicMs();
     if (nowMs - this.lastFlushMs < this.config.flushIntervalMs) return;
     this.lastFlushMs = nowMs;
     this.commit
@@ -196,45 +191,33 @@ export class PartitionLog {
    * `minOneBatch` is false, when a first batch larger than maxBytes is left for a later read (empty bytes).
    */
   read(offset: number, options: { maxBytes: number; maxOffset?: number; minOneBatch?: boolean }): ReadResult {
-    this.drainWrites();
+    this.staging.drain();
     if (offset < this.logStartOffset || offset > this.logEndOffset) {
       throw new OffsetOutOfRangeError(offset, this.logStartOffset, this.logEndOffset);
     }
     const upTo = Math.min(options.maxOffset ?? this.logEndOffset, this.logEndOffset);
-    const empty = { bytes: new Uint8Array(0), nextOffset: offset };
-    if (offset >= upTo) return empty;
-    const start = this.locate(offset);
-    if (start === null) return empty;
-    let endPosition = start.segment.sizeBytes;
-    if (upTo < start.segment.endOffset) endPosition = start.segment.locate(upTo)?.position ?? endPosition;
-    const found = readWholeBatches(start.segment, start.position, endPosition, {
+    return this.segments.read(offset, upTo, {
       maxBytes: options.maxBytes,
       minOneBatch: options.minOneBatch ?? true,
     });
-    if (found === null) return empty;
-    this.readCursor = {
-      offset: found.nextOffset,
-      segment: start.segment,
-      position: start.position + found.bytes.length,
-    };
-    return found;
+  }
+
+  /** Offset of the first batch whose max timestamp is ≥ `timestampMs`, or null (ListOffsets by time). */
+  offsetForTimestamp(timestampMs: number): number | null {
+    this.staging.drain();
+    return this.segments.offsetForTimestamp(timestampMs, this.logStartOffset);
   }
 
   /** Drops every batch from the one holding `offset` on (a divergent suffix); returns the new log end. */
   truncate(offset: number): number {
-    this.drainWrites();
+    this.staging.drain();
     if (offset >= this.logEndOffset) return this.logEndOffset;
     // The log start never moves back: a cut in the batch that holds it leaves the log empty at it.
-    const holding = this.segments[this.floorSegmentIndex(offset)]!.locate(offset);
-    if (offset <= this.logStartOffset || (holding !== null && holding.baseOffset <= this.logStartOffset)) {
+    if (this.segments.cutsLogStart(offset, this.logStartOffset)) {
       this.restartAt(Math.min(offset, this.logStartOffset));
       return this.logEndOffset;
     }
-    this.readCursor = null;
-    while (this.segments.length > 1 && this.active.baseOffset > offset) {
-      this.segments.pop()!.deleteFiles();
-    }
-    this.active.truncateTo(offset);
+    this.segments.truncateTail(offset);
     try {
       this.active.datasyncSync();
     } catch (error) {
@@ -245,7 +228,7 @@ export class PartitionLog {
     assert(endOffset <= offset && endOffset > this.logStartOffset, `truncated to ${endOffset} for ${offset}`);
     this.commit.truncated(endOffset, `log truncated to ${endOffset}`);
     this.highWatermark = Math.min(this.highWatermark, endOffset);
-    if (this.epochs.truncateFromEnd(endOffset)) this.writeEpochs();
+    this.epochFile.truncateFromEnd(endOffset);
     if (this.recoveryPoint > endOffset) {
       this.recoveryPoint = endOffset;
       this.writeCheckpoint();
@@ -256,20 +239,13 @@ export class PartitionLog {
 
   /** Empties the log and begins it again at `offset` (a replica restarting at the leader's log start). */
   restartAt(offset: number): void {
-    this.drainWrites();
-    this.readCursor = null;
-    // Newest first: a crash part way leaves an older, consistent prefix of the log.
-    while (this.segments.length > 0) this.segments.pop()!.deleteFiles();
-    const segment = Segment.create(this.pool, this.dir, offset);
-    segment.indexIntervalBytes = this.config.indexIntervalBytes;
-    this.segments.push(segment);
-    this.pool.storageFs.syncDir(this.dir);
+    this.staging.drain();
+    this.segments.restartAt(offset, this.config.indexIntervalBytes);
     this.logStartOffset = offset;
     this.highWatermark = offset;
     this.recoveryPoint = offset;
     this.commit.truncated(offset, `log restarted at ${offset}`);
-    this.epochs.clear();
-    this.writeEpochs();
+    this.epochFile.clear();
     this.writeCheckpoint();
     this.listener?.onRestart(offset);
   }
@@ -281,8 +257,8 @@ export class PartitionLog {
     }
     if (offset <= this.logStartOffset) return this.logStartOffset;
     this.logStartOffset = offset;
-    this.readCursor = null;
-    if (this.epochs.truncateFromStart(offset)) this.writeEpochs();
+    this.segments.forgetCursor();
+    this.epochFile.truncateFromStart(offset);
     this.writeCheckpoint();
     this.listener?.onStartAdvance(this.logStartOffset);
     this.applyRetention();
@@ -292,26 +268,21 @@ export class PartitionLog {
   /** Deletes whole segments past retention.ms / retention.bytes or below the log start offset. */
   applyRetention(): RetentionDecision {
     const decision = decideRetention({
-      segments: this.segments.map((segment) => ({
-        baseOffset: segment.baseOffset,
-        endOffset: segment.endOffset,
-        sizeBytes: segment.sizeBytes,
-        maxTimestampMs: segment.maxTimestampMs,
-      })),
+      segments: this.segments.summaries(),
       logStartOffset: this.logStartOffset,
       highWatermark: this.highWatermark,
       retentionMs: this.config.retentionMs,
       retentionBytes: this.config.retentionBytes,
-      nowMs: this.clock.nowMs(),
+      wallMs: this.clock.wallMs(),
     });
     if (decision.deleteCount === 0) return decision;
-    this.readCursor = null;
+    this.segments.forgetCursor();
     // Advance the start first and persist it, so a crash mid-delete never serves a hole.
-    this.logStartOffset = Math.max(this.logStartOffset, this.segments[decision.deleteCount]!.baseOffset);
-    if (this.epochs.truncateFromStart(this.logStartOffset)) this.writeEpochs();
+    const firstKept = this.segments.all[decision.deleteCount]!;
+    this.logStartOffset = Math.max(this.logStartOffset, firstKept.baseOffset);
+    this.epochFile.truncateFromStart(this.logStartOffset);
     this.writeCheckpoint();
-    for (const segment of this.segments.splice(0, decision.deleteCount)) segment.deleteFiles();
-    this.pool.storageFs.syncDir(this.dir);
+    this.segments.deleteOldest(decision.deleteCount);
     this.logLine(`${this.dir}: deleted ${decision.deleteCount} segment(s) (${decision.reason})`);
     this.listener?.onStartAdvance(this.logStartOffset);
     return decision;
@@ -329,7 +300,7 @@ export class PartitionLog {
   /** Rolls to a new segment now (also done automatically at segment.bytes and segment.ms). */
   roll(): void {
     this.throwIfOffline();
-    this.drainWrites();
+    this.staging.drain();
     const old = this.active;
     if (old.sizeBytes === 0) return;
     try {
@@ -347,22 +318,10 @@ export class PartitionLog {
     }
     old.seal();
     this.commit.synced(this.logEndOffset);
-    let segment: Segment;
-    try {
-      segment = Segment.create(this.pool, this.dir, this.logEndOffset);
-      this.pool.storageFs.syncDir(this.dir);
-    } catch (error) {
-      Segment.discard(this.pool, this.dir, this.logEndOffset);
-      throw new StorageError(
-        `${this.dir}: cannot create a segment at ${this.logEndOffset}: ${describeError(error)}`,
-        { cause: error },
-      );
-    }
-    segment.indexIntervalBytes = this.config.indexIntervalBytes;
-    this.segments.push(segment);
+    this.segments.startSegment(this.logEndOffset, this.config.indexIntervalBytes);
     this.recoveryPoint = this.logEndOffset;
     // Off the event loop, like the manager's: an older checkpoint only means a longer scan at the next open.
-    void this.startBackgroundCheckpoint();
+    void this.checkpointFile.writeInBackground(this.checkpointText());
     this.listener?.onRoll(this.logEndOffset);
   }
 
@@ -379,67 +338,58 @@ export class PartitionLog {
    */
   checkpointInBackground(): Promise<void> {
     this.prepareCheckpoint();
-    return this.startBackgroundCheckpoint();
-  }
-
-  private startBackgroundCheckpoint(): Promise<void> {
-    const text = this.checkpointText();
-    if (text === this.lastCheckpointText) return Promise.resolve();
-    this.checkpointGeneration += 1;
-    return this.writeCheckpointInBackground(text, this.checkpointGeneration);
-  }
-
-  private async writeCheckpointInBackground(text: string, generation: number): Promise<void> {
-    try {
-      const landed = await writeFileAtomicInBackground(
-        this.pool.storageFs,
-        join(this.dir, checkpointFileName),
-        text,
-        { tag: String(generation), isCurrent: () => generation === this.checkpointGeneration },
-      );
-      if (landed) this.lastCheckpointText = text;
-    } catch (error) {
-      if (!this.closed) this.logLine(`${this.dir}: cannot write the checkpoint: ${describeError(error)}`);
-    }
-  }
-
-  private prepareCheckpoint(): void {
-    this.drainWrites();
-    for (const segment of this.segments) segment.writeIndexes();
-    this.recoveryPoint = this.commit.flushedOffset;
-  }
-
-  /** Offset of the first batch whose max timestamp is ≥ `timestampMs`, or null (ListOffsets by time). */
-  offsetForTimestamp(timestampMs: number): number | null {
-    this.drainWrites();
-    for (const segment of this.segments) {
-      if (segment.maxTimestampMs < timestampMs) continue;
-      const entry = segment.timeIndex.floor(timestampMs - 1);
-      let offset = Math.max(
-        entry ? segment.baseOffset + entry.value : segment.baseOffset,
-        this.logStartOffset,
-      );
-      for (;;) {
-        const batch = segment.locate(offset);
-        if (batch === null) break;
-        if (batch.maxTimestampMs >= timestampMs) return Math.max(batch.baseOffset, this.logStartOffset);
-        offset = batch.lastOffset + 1;
-      }
-    }
-    return null;
+    return this.checkpointFile.writeInBackground(this.checkpointText());
   }
 
   /** Flushes, checkpoints and closes the files; the next open then needs no recovery scan. */
   async close(): Promise<void> {
     this.closed = true;
-    this.drainWrites();
+    this.checkpointFile.silence();
+    this.staging.drain();
     if (this.failure === null) {
       await this.commit.waitFor(this.logEndOffset);
       this.trimActiveForClose();
       this.checkpoint();
       this.listener?.onClose(this.logEndOffset);
     }
-    for (const segment of this.segments) segment.close();
+    this.segments.closeAll();
+  }
+
+  private get active(): Segment {
+    return this.segments.active;
+  }
+
+  /** What staging needs of this log, as closures: the log's own state stays private. */
+  private stagingLog() {
+    return {
+      dir: this.dir,
+      epochFile: this.epochFile,
+      active: () => this.active,
+      segmentBytes: () => this.config.segmentBytes,
+      throwIfOffline: () => this.throwIfOffline(),
+      rollIfDue: (incomingBytes: number, lastOffset: number) => this.rollIfDue(incomingBytes, lastOffset),
+      staged: (bytes: Uint8Array) => this.listener?.onAppend(bytes),
+      undone: (endOffset: number, error: StorageError) => {
+        // Only appends never written are undone: nothing synced, so nothing acknowledged, is lost.
+        assert(
+          endOffset >= this.commit.flushedOffset,
+          `undid to ${endOffset} below flushed ${this.commit.flushedOffset}`,
+        );
+        this.segments.forgetCursor();
+        this.commit.dropAbove(endOffset, error);
+        this.listener?.onTruncate(endOffset);
+      },
+    };
+  }
+
+  /** Rolls before an append of `incomingBytes` ending at `lastOffset` at segment.bytes, segment.ms or int32 offsets. */
+  private rollIfDue(incomingBytes: number, lastOffset: number): void {
+    const active = this.active;
+    if (active.sizeBytes === 0) return;
+    const full = active.sizeBytes + incomingBytes > this.config.segmentBytes;
+    const born = active.rollStartMs;
+    const old = born !== null && this.clock.monotonicMs() - born > this.config.segmentMs;
+    if (full || old || !active.fitsOffsets(lastOffset)) this.roll();
   }
 
   /** The file then ends at its last batch, so the checkpoint lets the next open trust it unscanned. */
@@ -452,185 +402,11 @@ export class PartitionLog {
     }
   }
 
-  private get active(): Segment {
-    return this.segments[this.segments.length - 1]!;
-  }
-
-  /**
-   * Validates, rolls if due, stamps (leader) or checks (follower) and stages the batches; they are written
-   * with the rest of this turn's appends when `drained` settles. No sync.
-   */
-  private write(
-    bytes: Uint8Array,
-    options: { leaderEpoch: number | null },
-  ): { result: AppendResult; drained: Promise<void> } {
-    this.throwIfOffline();
-    if (this.epochsFileStale) this.writeEpochs();
-    const spans = validSpans(bytes);
-    let offsetCount = 0;
-    for (const span of spans) offsetCount += lastOffsetDeltaAt(bytes, span.position) + 1;
-    if (!this.active.canStage(bytes.length)) this.drainWrites();
-    this.maybeRoll(bytes.length, this.logEndOffset + offsetCount - 1);
-    const batches = this.stampOrCheck(bytes, spans, options.leaderEpoch);
-    const first = batches[0]!;
-    const last = batches[batches.length - 1]!;
-    const segment = this.active;
-    const position = segment.sizeBytes;
-    this.persistNewEpochs(batches);
-    segment.stage(bytes, first.baseOffset);
-    segment.rollStartMs ??= this.clock.nowMs();
-    for (const batch of batches) {
-      batch.position += position;
-      segment.observe(batch);
-    }
-    assert(
-      this.logEndOffset === last.lastOffset + 1,
-      `log end ${this.logEndOffset} after ${last.lastOffset}`,
-    );
-    this.listener?.onAppend(bytes);
-    return {
-      result: { baseOffset: first.baseOffset, lastOffset: last.lastOffset },
-      drained: this.drainPromise(),
-    };
-  }
-
-  /** Records and persists epochs these batches begin, before staging them: a failure leaves no trace. */
-  private persistNewEpochs(batches: readonly BatchInfo[]): void {
-    let changed = false;
-    for (const batch of batches) changed = this.epochs.assign(batch.leaderEpoch, batch.baseOffset) || changed;
-    if (!changed) return;
-    try {
-      this.writeEpochs();
-    } catch (error) {
-      // Memory goes back to what the file still holds.
-      this.epochs.truncateFromEnd(batches[0]!.baseOffset);
-      this.epochsFileStale = false;
-      throw error;
-    }
-  }
-
-  private stampOrCheck(
-    bytes: Uint8Array,
-    spans: readonly BatchSpan[],
-    leaderEpoch: number | null,
-  ): BatchInfo[] {
-    let latestEpoch = this.epochs.latest()?.epoch ?? -1;
-    let next = this.logEndOffset;
-    const batches: BatchInfo[] = [];
-    for (const span of spans) {
-      if (leaderEpoch !== null) stampBatch(bytes, span.position, BigInt(next), leaderEpoch);
-      const batch = batchInfoAt(bytes, span.position, span.position);
-      if (batch.baseOffset !== next) {
-        throw new InvalidBatchError(`batch at offset ${batch.baseOffset} where the log expects ${next}`);
-      }
-      if (batch.leaderEpoch < latestEpoch) {
-        throw new InvalidBatchError(
-          `leader epoch ${batch.leaderEpoch} is older than the log's ${latestEpoch}`,
-        );
-      }
-      latestEpoch = batch.leaderEpoch;
-      next = batch.lastOffset + 1;
-      batches.push(batch);
-    }
-    return batches;
-  }
-
-  /**
-   * Writes the appends staged so far now instead of at the end of the turn: for a caller that has already
-   * gathered a turn's batches (the Raft store writes one Ready at a time), the wait would only add latency.
-   */
-  writeStaged(): void {
-    if (this.drainGroup !== null) this.drainWrites();
-  }
-
-  /** This turn's drain, scheduled for the end of the turn so every append in it shares one pwritev. */
-  private drainPromise(): Promise<void> {
-    if (this.drainGroup === null) {
-      const group = Promise.withResolvers<void>();
-      // Awaited by every append of the group; the catch only keeps an unawaited rejection quiet.
-      group.promise.catch(() => {});
-      this.drainGroup = group;
-      setImmediate(() => {
-        if (this.drainGroup === group) this.drainWrites();
-      });
-    }
-    return this.drainGroup.promise;
-  }
-
-  /**
-   * Writes what this turn staged. A failed write (disk full, EIO) undoes exactly those appends — indexes,
-   * epochs and end offset go back, leaving no half-indexed batch and no gap — and fails only them.
-   */
-  private drainWrites(): void {
-    const group = this.drainGroup;
-    this.drainGroup = null;
-    const segment = this.active;
-    try {
-      const staged = segment.sizeBytes > segment.writtenBytes;
-      segment.drain(staged && this.drainsAreFrequent() ? this.config.segmentBytes : 0);
-      group?.resolve();
-    } catch (cause) {
-      const stagedBytes = segment.sizeBytes - segment.writtenBytes;
-      const endOffset = segment.discardStaged();
-      const error = new StorageError(
-        `${this.dir}: append of ${stagedBytes} bytes at offset ${endOffset} failed: ${describeError(cause)}`,
-        { cause },
-      );
-      this.readCursor = null;
-      this.commit.dropAbove(endOffset, error);
-      this.listener?.onTruncate(endOffset);
-      if (this.epochs.truncateFromEnd(endOffset)) this.writeEpochsQuietly();
-      group?.reject(error);
-    }
-  }
-
-  /** Whether this drain follows the last closely enough for zeros written ahead to pay (limits.ts). */
-  private drainsAreFrequent(): boolean {
-    const nowMs = this.clock.nowMs();
-    const frequent = nowMs - this.lastDrainMs <= zeroAheadDrainGapMsMax;
-    this.lastDrainMs = nowMs;
-    return frequent;
-  }
-
-  private maybeRoll(incomingBytes: number, lastOffset: number): void {
-    const active = this.active;
-    if (active.sizeBytes === 0) return;
-    const full = active.sizeBytes + incomingBytes > this.config.segmentBytes;
-    const born = active.rollStartMs;
-    const old = born !== null && this.clock.nowMs() - born > this.config.segmentMs;
-    if (full || old || !active.fitsOffsets(lastOffset)) this.roll();
-  }
-
-  private locate(offset: number): { segment: Segment; position: number } | null {
-    const cursor = this.readCursor;
-    if (cursor !== null && cursor.offset === offset && cursor.position < cursor.segment.sizeBytes) {
-      return { segment: cursor.segment, position: cursor.position };
-    }
-    let index = this.floorSegmentIndex(offset);
-    for (; index < this.segments.length; index++) {
-      const segment = this.segments[index]!;
-      const batch = segment.locate(offset);
-      if (batch !== null) return { segment, position: batch.position };
-    }
-    return null;
-  }
-
-  private floorSegmentIndex(offset: number): number {
-    let low = 0;
-    let high = this.segments.length - 1;
-    while (low < high) {
-      const middle = (low + high + 1) >>> 1;
-      if (this.segments[middle]!.baseOffset <= offset) low = middle;
-      else high = middle - 1;
-    }
-    return low;
-  }
-
   private startSync(): SyncStart {
-    this.drainWrites();
+    this.staging.drain();
     const upTo = this.logEndOffset;
     const lease = this.pool.acquire(this.active.logPath);
-    this.lastFlushMs = this.clock.nowMs();
+    this.lastFlushMs = this.clock.monotonicMs();
     const done = this.pool.storageFs.datasync(lease.fd).finally(() => lease.release());
     return { upTo, done };
   }
@@ -640,9 +416,7 @@ export class PartitionLog {
     if (this.failure === null) {
       this.failure = new StorageError(
         `${this.dir}: fdatasync failed, log offline until reopened: ${describeError(error)}`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
       this.logLine(this.failure.message);
     }
@@ -654,7 +428,18 @@ export class PartitionLog {
     if (this.closed) throw new StorageError(`${this.dir}: log is closed`);
   }
 
+  private prepareCheckpoint(): void {
+    this.staging.drain();
+    for (const segment of this.segments.all) segment.writeIndexes();
+    this.recoveryPoint = this.commit.flushedOffset;
+  }
+
   private checkpointText(): string {
+    // The checkpoint tells the next open what it may trust unscanned: never more than is on disk.
+    assert(
+      this.recoveryPoint <= this.commit.flushedOffset && this.recoveryPoint <= this.logEndOffset,
+      `${this.dir}: recovery point ${this.recoveryPoint} past flushed ${this.commit.flushedOffset}`,
+    );
     const active = this.active;
     const allSynced = this.recoveryPoint === this.logEndOffset && active.writtenBytes === active.sizeBytes;
     return encodeCheckpoint({
@@ -664,48 +449,11 @@ export class PartitionLog {
     });
   }
 
-  /**
-   * Durable on return. Any background checkpoint still in flight is dropped, even when this one has
-   * nothing new to write: the file then holds lastCheckpointText, which the caller's change (a truncation,
-   * say) may need it to keep.
-   */
+  /** Durable on return; drops any background checkpoint still in flight (checkpoint-file.ts). */
   private writeCheckpoint(): void {
-    this.checkpointGeneration += 1;
-    const text = this.checkpointText();
-    // The manager checkpoints every log each minute: an idle partition costs no fsync.
-    if (text === this.lastCheckpointText) return;
-    writeFileAtomic(this.pool.storageFs, join(this.dir, checkpointFileName), text);
-    this.lastCheckpointText = text;
-  }
-
-  /** After a failed write the disk may be full; appends retry the epoch file before going on. */
-  private writeEpochsQuietly(): void {
-    try {
-      this.writeEpochs();
-    } catch (error) {
-      this.logLine(describeError(error));
-    }
-  }
-
-  /**
-   * Persists the epoch cache. Until that succeeds the file may hold epochs past the log end (never wrong
-   * ones below it, which is what the open-time truncation relies on), so appends wait for a good write.
-   */
-  private writeEpochs(): void {
-    this.epochsFileStale = true;
-    try {
-      const text = encodeEpochEntries(this.epochs.all());
-      writeFileAtomic(this.pool.storageFs, join(this.dir, leaderEpochFileName), text);
-    } catch (cause) {
-      throw new StorageError(
-        `${this.dir}: cannot write the leader-epoch checkpoint: ${describeError(cause)}`,
-        {
-          cause,
-        },
-      );
-    }
-    this.epochsFileStale = false;
+    this.checkpointFile.write(this.checkpointText());
   }
 }
 
+export type { AppendResult } from "./append-staging.ts";
 export type { ReadResult } from "./log-batches.ts";

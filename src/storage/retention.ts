@@ -18,7 +18,8 @@ export interface RetentionInput {
   highWatermark: number;
   retentionMs: number;
   retentionBytes: number;
-  nowMs: number;
+  /** The wall clock: retention.ms is measured against the records' own timestamps. */
+  wallMs: number;
 }
 
 export interface RetentionDecision {
@@ -41,7 +42,7 @@ export function decideRetention(input: RetentionInput): RetentionDecision {
   if (input.retentionMs >= 0) {
     while (count < deletable) {
       const segment = input.segments[count]!;
-      if (!allowed(segment) || input.nowMs - segment.maxTimestampMs <= input.retentionMs) break;
+      if (!allowed(segment) || input.wallMs - segment.maxTimestampMs <= input.retentionMs) break;
       count++;
       reason = "retention-ms";
     }

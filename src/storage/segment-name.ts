@@ -9,7 +9,6 @@ export const checkpointFileName = "log-checkpoint";
 export const leaderEpochFileName = "leader-epoch-checkpoint";
 /** What the batch headers' leader epochs mean (log-format.ts). */
 export const logFormatFileName = "log-format";
-export const hardStateFileName = "raft-hard-state";
 export const temporaryFileSuffix = ".tmp";
 
 const offsetDigits = 20;

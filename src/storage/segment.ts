@@ -40,9 +40,9 @@ export class Segment {
   maxTimestampMs = -1;
   private offsetOfMaxTimestamp = -1;
   /**
-   * Wall-clock time of the segment's first append (or of the open that found it non-empty): segment.ms
+   * Monotonic time of the segment's first append (or of the open that found it non-empty): segment.ms
    * counts from it. Kafka counts from the first batch's timestamp, which rolls at every append when
-   * producers send old timestamps; the wall clock cannot.
+   * producers send old timestamps; the broker's own clock cannot.
    */
   rollStartMs: number | null = null;
   private bytesSinceIndexEntry = 0;
@@ -192,6 +192,10 @@ export class Segment {
    * counts them at once. The caller must not change `bytes` until drain() has run.
    */
   stage(bytes: Uint8Array, firstOffset: number): void {
+    assert(bytes.length > 0, "staging no bytes");
+    assert(this.staged.length === 0 || this.canStage(bytes.length), "staging past the bound: drain first");
+    // Staged before they are observed: they begin where the observed batches end.
+    assert(firstOffset === this.endOffset, `staging offset ${firstOffset} at end offset ${this.endOffset}`);
     if (this.stagedBytes === 0) this.stagedFromOffset = firstOffset;
     this.staged.push(bytes);
     this.stagedBytes += bytes.length;
@@ -204,7 +208,13 @@ export class Segment {
    * any partial bytes (best effort) and throws.
    */
   drain(zeroAheadLimitBytes: number): void {
+    assert((this.stagedBytes === 0) === (this.staged.length === 0), "staged bytes without chunks");
     if (this.stagedBytes === 0) return;
+    // What is staged was observed too: the end offset already counts it.
+    assert(
+      this.stagedFromOffset >= this.baseOffset && this.stagedFromOffset < this.endOffset,
+      `staged from ${this.stagedFromOffset} in [${this.baseOffset}, ${this.endOffset})`,
+    );
     const storageFs = this.pool.storageFs;
     const position = this.writtenBytes;
     const drainedBytes = this.stagedBytes;
@@ -261,9 +271,14 @@ export class Segment {
     assert(this.stagedBytes > 0, "nothing staged to discard");
     const position = this.writtenBytes;
     const offset = this.stagedFromOffset;
+    assert(
+      offset >= this.baseOffset && offset < this.endOffset,
+      `discarding from ${offset} to ${this.endOffset}`,
+    );
     this.staged = [];
     this.stagedBytes = 0;
     this.cutState(position, offset);
+    assert(this.sizeBytes === position && this.endOffset === offset, "back where the staged appends began");
     return offset;
   }
 

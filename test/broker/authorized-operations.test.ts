@@ -20,7 +20,7 @@ import { createJoinGroupRequest } from "../../src/protocol/messages/join-group.t
 import { createMetadataRequest } from "../../src/protocol/messages/metadata.ts";
 import { ApiKey } from "../../src/protocol/messages/registry.ts";
 import { addTopic } from "../support/in-memory-metadata.ts";
-import { type InProcessBroker, startInProcessBroker } from "../support/in-process-broker.ts";
+import { type InProcessBroker, realTime, startInProcessBroker } from "../support/in-process-broker.ts";
 import { RawKafkaClient } from "../support/raw-kafka-client.ts";
 
 const clusterOperations = [
@@ -70,11 +70,7 @@ beforeAll(async () => {
         },
         config: { initialRebalanceDelayMs: 0 },
         newUuid: () => crypto.randomUUID(),
-        nowMs: () => Date.now(),
-        schedule: (delayMs, run) => {
-          const timer = setTimeout(run, delayMs);
-          return () => clearTimeout(timer);
-        },
+        ...realTime,
         logger: silentLogger,
       }),
       advertised: { host: "127.0.0.1", port },

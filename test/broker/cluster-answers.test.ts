@@ -5,6 +5,7 @@
 // brokers, the controller, and replicas on fenced brokers as offline.
 
 import { beforeEach, describe, expect, test } from "bun:test";
+import { ManualClock } from "../../src/base/manual-clock.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../../src/broker/fetch-sessions.ts";
 import { fetchHandler } from "../../src/broker/handlers/fetch.ts";
 import { metadataHandler } from "../../src/broker/handlers/metadata.ts";
@@ -65,7 +66,10 @@ function fetchRequest(options: { rackId?: string } = {}) {
 }
 
 async function fetchAs(request: ReturnType<typeof fetchRequest>, version = 16) {
-  const handler = fetchHandler(context, new FetchSessionCache(defaultFetchSessionLimits, () => 1), () => 0);
+  const handler = fetchHandler(context, new FetchSessionCache(defaultFetchSessionLimits, () => 1), {
+    clock: new ManualClock(),
+    scheduler: new ManualClock(),
+  });
   return (await handler.handle(request, handlerRequestContext(version))) as ApiMessages[1]["response"];
 }
 
@@ -86,7 +90,10 @@ function setLeaderHere(here: boolean): void {
 describe("a partition led elsewhere", () => {
   test("Produce: NOT_LEADER_OR_FOLLOWER with the leader's id, epoch and endpoint", async () => {
     setLeaderHere(false);
-    const response = (await produceHandler(context, () => 0).handle(
+    const response = (await produceHandler(context, {
+      clock: new ManualClock(),
+      scheduler: new ManualClock(),
+    }).handle(
       {
         ...createProduceRequest(),
         acks: -1,

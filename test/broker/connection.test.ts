@@ -1,13 +1,17 @@
 // Proves the connection pipeline against a fake socket that takes random byte counts per write: the bytes
 // out are exactly the size-prefixed responses in request order (small ones coalesced, large ones uncopied),
-// and reading pauses while the pending-bytes bound is exceeded and resumes once the kernel drains.
+// and reading pauses while the pending-bytes bound is exceeded and resumes once the kernel drains; a handler
+// that fails an assertion (or throws a TypeError) is reported as a bug, one that throws anything else only
+// closes its connection.
 
 import { expect, test } from "bun:test";
+import { AssertionError, assert } from "../../src/base/assert.ts";
+import { ManualClock } from "../../src/base/manual-clock.ts";
 import type { ConnectionSocket } from "../../src/broker/connection.ts";
 import { Connection, responseCopyBytesMax } from "../../src/broker/connection.ts";
 import { noConnectionMetrics } from "../../src/broker/connection-metrics.ts";
-import type { KafkaRequest } from "../../src/broker/dispatcher.ts";
-import { listenerLimits } from "../../src/broker/listener-limits.ts";
+import type { Dispatcher, DispatchResult, KafkaRequest } from "../../src/broker/dispatcher.ts";
+import { type ListenerLimits, listenerLimits } from "../../src/broker/listener-limits.ts";
 import { concatBytes, requestFrame } from "./socket-test-client.ts";
 
 class FakeSocket implements ConnectionSocket {
@@ -44,6 +48,25 @@ class FakeSocket implements ConnectionSocket {
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** A connection over `socket`; the bugs it reports go to `bugs` instead of stopping the process. */
+function newConnection(
+  socket: ConnectionSocket,
+  dispatcher: Dispatcher,
+  limits: Partial<ListenerLimits>,
+  bugs: unknown[] = [],
+): Connection {
+  return new Connection({
+    peer: { id: 1, remoteAddress: "127.0.0.1", remotePort: 1 },
+    socket,
+    dispatcher,
+    limits: listenerLimits(limits),
+    logger: silent,
+    metrics: noConnectionMetrics,
+    clock: new ManualClock(),
+    onBug: (error) => bugs.push(error),
+  });
+}
+
 function responseFor(request: KafkaRequest): Uint8Array {
   // Every fourth response is large enough to take the uncopied path.
   const size =
@@ -69,15 +92,14 @@ function expectedStream(count: number): Uint8Array {
 test("partial writes reproduce the exact response stream, pausing reads while over the bound", () => {
   const socket = new FakeSocket();
   const pendingResponseBytesMax = 3 * responseCopyBytesMax;
-  const connection = new Connection({
-    peer: { id: 1, remoteAddress: "127.0.0.1", remotePort: 1 },
+  const connection = newConnection(
     socket,
-    dispatcher: { handle: responseFor },
-    limits: listenerLimits({ pendingResponseBytesMax, inflightRequestsPerConnectionMax: 16 }),
-    logger: silent,
-    metrics: noConnectionMetrics,
-    nowMs: () => 0,
-  });
+    { handle: responseFor },
+    {
+      pendingResponseBytesMax,
+      inflightRequestsPerConnectionMax: 16,
+    },
+  );
   const count = 200;
   connection.onData(
     concatBytes(Array.from({ length: count }, (_, id) => requestFrame({ correlationId: id }))),
@@ -99,44 +121,36 @@ test("partial writes reproduce the exact response stream, pausing reads while ov
   expect(concatBytes(socket.written)).toEqual(expectedStream(count));
 });
 
-test("small responses ready together leave in one write", () => {
+/** A socket whose kernel takes every byte at once. */
+function roomySocket(): FakeSocket {
   const socket = new FakeSocket();
-  socket.room = Number.MAX_SAFE_INTEGER;
   socket.write = (data) => {
     socket.writeCalls += 1;
     socket.written.push(data.slice());
     return data.length;
   };
-  const connection = new Connection({
-    peer: { id: 1, remoteAddress: "127.0.0.1", remotePort: 1 },
+  return socket;
+}
+
+test("small responses ready together leave in one write", () => {
+  const socket = roomySocket();
+  const connection = newConnection(
     socket,
-    dispatcher: { handle: (request) => new Uint8Array([request.correlationId]) },
-    limits: listenerLimits({ inflightRequestsPerConnectionMax: 100 }),
-    logger: silent,
-    metrics: noConnectionMetrics,
-    nowMs: () => 0,
-  });
+    { handle: (request) => new Uint8Array([request.correlationId]) },
+    { inflightRequestsPerConnectionMax: 100 },
+  );
   connection.onData(concatBytes(Array.from({ length: 100 }, (_, id) => requestFrame({ correlationId: id }))));
   expect(socket.writeCalls).toBe(1);
   expect(socket.written[0]!.length).toBe(100 * 5);
 });
 
 test("responses completed asynchronously in one turn also leave in one write", async () => {
-  const socket = new FakeSocket();
-  socket.write = (data) => {
-    socket.writeCalls += 1;
-    socket.written.push(data.slice());
-    return data.length;
-  };
-  const connection = new Connection({
-    peer: { id: 1, remoteAddress: "127.0.0.1", remotePort: 1 },
+  const socket = roomySocket();
+  const connection = newConnection(
     socket,
-    dispatcher: { handle: async (request) => new Uint8Array([request.correlationId]) },
-    limits: listenerLimits({ inflightRequestsPerConnectionMax: 100 }),
-    logger: silent,
-    metrics: noConnectionMetrics,
-    nowMs: () => 0,
-  });
+    { handle: async (request) => new Uint8Array([request.correlationId]) },
+    { inflightRequestsPerConnectionMax: 100 },
+  );
   connection.onData(concatBytes(Array.from({ length: 100 }, (_, id) => requestFrame({ correlationId: id }))));
   expect(socket.writeCalls).toBe(0);
   await new Promise((resolve) => setImmediate(resolve));
@@ -144,4 +158,41 @@ test("responses completed asynchronously in one turn also leave in one write", a
   expect(socket.writeCalls).toBe(1);
   expect(socket.written[0]!.length).toBe(100 * 5);
   expect(connection.inflightRequests).toBe(0);
+});
+
+test("a handler that fails an assertion, at once or later, is reported as a bug and its connection closes", async () => {
+  const broken = (): DispatchResult => {
+    assert(false, "group state corrupt");
+  };
+  for (const handle of [broken, async () => broken()]) {
+    const socket = new FakeSocket();
+    const bugs: unknown[] = [];
+    const connection = newConnection(socket, { handle }, {}, bugs);
+    connection.onData(requestFrame({ correlationId: 1 }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(bugs).toHaveLength(1);
+    expect(bugs[0]).toBeInstanceOf(AssertionError);
+    expect((bugs[0] as Error).message).toBe("group state corrupt");
+    expect(connection.isClosed).toBe(true);
+    expect(socket.ended).toBe(true);
+  }
+});
+
+test("a TypeError is a bug too; a refusal thrown as a plain Error only closes the connection", async () => {
+  const outcomes: Array<[string, number]> = [];
+  for (const [name, error] of [
+    ["TypeError", new TypeError("x is not a function")],
+    ["Error", new Error("metadata change refused: not the leader")],
+  ] as const) {
+    const bugs: unknown[] = [];
+    const connection = newConnection(new FakeSocket(), { handle: () => Promise.reject(error) }, {}, bugs);
+    connection.onData(requestFrame({ correlationId: 1 }));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(connection.isClosed).toBe(true);
+    outcomes.push([name, bugs.length]);
+  }
+  expect(outcomes).toEqual([
+    ["TypeError", 1],
+    ["Error", 0],
+  ]);
 });

@@ -5,10 +5,10 @@
 // The broker runs in-process over in-memory replicas; requests are sent as exact frames.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { silentLogger } from "../../src/base/logger.ts";
+import { ManualClock } from "../../src/base/manual-clock.ts";
 import { groupHandlers } from "../../src/broker/handlers/groups.ts";
 import { metadataHandlers } from "../../src/broker/handlers/index.ts";
-import { GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
+import { type GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import { createApiVersionsRequest } from "../../src/protocol/messages/api-versions.ts";
 import { createConsumerGroupDescribeRequest } from "../../src/protocol/messages/consumer-group-describe.ts";
@@ -22,36 +22,31 @@ import { createOffsetFetchRequest } from "../../src/protocol/messages/offset-fet
 import { ApiKey } from "../../src/protocol/messages/registry.ts";
 import { addTopic } from "../support/in-memory-metadata.ts";
 import {
+  type BrokerTime,
   type InProcessBroker,
+  realTime,
   startInProcessBroker,
   type TestContext,
 } from "../support/in-process-broker.ts";
 import { RawKafkaClient } from "../support/raw-kafka-client.ts";
+import { newGroupService, testOffsetsPartitions } from "../support/test-group-service.ts";
 
-const offsetsPartitions = 4;
+const offsetsPartitions = testOffsetsPartitions;
 let server: InProcessBroker;
 let context: TestContext;
 let client: RawKafkaClient;
 let ordersId: string;
 
-function newGroupService(options: { leads: boolean; sessionTimeoutMs?: number; on?: TestContext }) {
-  const on = options.on ?? context;
-  return new GroupService({
-    offsetsPartitions,
-    replicaOf: (partition) => (options.leads ? on.replicas.byName(offsetsTopicName, partition) : undefined),
+function groupService(options: {
+  leads: boolean;
+  sessionTimeoutMs?: number;
+  on?: TestContext;
+  time?: BrokerTime;
+}) {
+  return newGroupService(options.on ?? context, options.time ?? realTime, {
+    leads: options.leads,
     consumerConfig: { sessionTimeoutMs: options.sessionTimeoutMs ?? 45_000 },
-    topics: (name) => {
-      const topic = on.metadata.state.topicByName(name);
-      return topic && { topicId: topic.topicId, partitionCount: topic.partitions.length };
-    },
     config: { initialRebalanceDelayMs: 0 },
-    newUuid: () => crypto.randomUUID(),
-    nowMs: () => Date.now(),
-    schedule: (delayMs, run) => {
-      const timer = setTimeout(run, delayMs);
-      return () => clearTimeout(timer);
-    },
-    logger: silentLogger,
   });
 }
 
@@ -66,7 +61,7 @@ beforeAll(async () => {
       ...metadataHandlers(brokerContext),
       ...groupHandlers({
         context: brokerContext,
-        groups: newGroupService({ leads: true }),
+        groups: groupService({ leads: true }),
         advertised: { host: "127.0.0.1", port },
       }),
     ];
@@ -297,7 +292,7 @@ test("a broker not leading the group's partition answers NOT_COORDINATOR", async
   const elsewhere = await startInProcessBroker((brokerContext, port) => [
     ...groupHandlers({
       context: brokerContext,
-      groups: newGroupService({ leads: false }),
+      groups: groupService({ leads: false }),
       advertised: { host: "127.0.0.1", port },
     }),
   ]);
@@ -324,14 +319,16 @@ test("a broker not leading the group's partition answers NOT_COORDINATOR", async
 
 test("the tick timer removes a silent member at its session deadline and persists it", async () => {
   let service: GroupService | undefined;
+  const clock = new ManualClock();
+  const time = { clock, scheduler: clock };
   const broker = await startInProcessBroker((brokerContext, port) => {
-    service = newGroupService({ leads: true, sessionTimeoutMs: 300, on: brokerContext });
+    service = groupService({ leads: true, sessionTimeoutMs: 300, on: brokerContext, time });
     return groupHandlers({
       context: brokerContext,
       groups: service,
       advertised: { host: "127.0.0.1", port },
     });
-  });
+  }, time);
   createTopic(offsetsTopicName, offsetsPartitions, broker.context);
   createTopic("orders", 2, broker.context);
   const raw = await RawKafkaClient.connect(broker.port);
@@ -353,10 +350,12 @@ test("the tick timer removes a silent member at its session deadline and persist
         })
       ).groups[0];
     expect((await describe())?.members).toHaveLength(1);
-    await Bun.sleep(600);
+    clock.advance(299);
+    expect((await describe())?.members).toHaveLength(1);
+    clock.advance(1);
     expect(await describe()).toMatchObject({ groupState: "Empty", members: [] });
     // A coordinator rebuilt from the partition sees the removal too: the tick's records were appended.
-    const reloaded = newGroupService({ leads: true, on: broker.context });
+    const reloaded = groupService({ leads: true, on: broker.context, time });
     const found = reloaded.lookup("silent");
     if (!found.ok) throw new Error(found.error);
     expect(found.coordinator.consumerGroupDescribe(["silent"])[0]).toMatchObject({

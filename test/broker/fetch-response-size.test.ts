@@ -3,6 +3,7 @@
 // because the budget ran out come back in later fetches of an incremental session, every batch exactly once.
 
 import { beforeEach, describe, expect, test } from "bun:test";
+import { ManualClock } from "../../src/base/manual-clock.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../../src/broker/fetch-sessions.ts";
 import { fetchHandler } from "../../src/broker/handlers/fetch.ts";
 import { createFetchRequest } from "../../src/protocol/messages/fetch.ts";
@@ -24,11 +25,10 @@ let fetch: ReturnType<typeof fetchHandler>;
 beforeEach(() => {
   context = singleNodeContext({ port: 9092 });
   let sessionIds = 0;
-  fetch = fetchHandler(
-    context,
-    new FetchSessionCache(defaultFetchSessionLimits, () => ++sessionIds),
-    () => 0,
-  );
+  fetch = fetchHandler(context, new FetchSessionCache(defaultFetchSessionLimits, () => ++sessionIds), {
+    clock: new ManualClock(),
+    scheduler: new ManualClock(),
+  });
 });
 
 /** Appends one batch of a single record whose value is `valueBytes` long; returns the batch's size. */

@@ -4,69 +4,50 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Kafka, logLevel } from "kafkajs";
-import { silentLogger } from "../../src/base/logger.ts";
+import { ManualClock } from "../../src/base/manual-clock.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../../src/broker/fetch-sessions.ts";
 import { fetchHandler } from "../../src/broker/handlers/fetch.ts";
 import { groupHandlers } from "../../src/broker/handlers/groups.ts";
 import { metadataHandlers } from "../../src/broker/handlers/index.ts";
 import { listOffsetsHandler } from "../../src/broker/handlers/list-offsets.ts";
 import { produceHandler } from "../../src/broker/handlers/produce.ts";
-import { GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
+import { type GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
 import { addTopic } from "../support/in-memory-metadata.ts";
 import {
+  type BrokerTime,
   type InProcessBroker,
+  realTime,
   runClient as run,
   startInProcessBroker,
   type TestContext,
 } from "../support/in-process-broker.ts";
+import { newGroupService, testOffsetsPartitions } from "../support/test-group-service.ts";
 
-const offsetsPartitions = 4;
 let server: InProcessBroker;
 let broker: string;
 let context: TestContext;
 
-function newGroupService() {
-  return new GroupService({
-    offsetsPartitions,
-    replicaOf: (partition) => context.replicas.byName(offsetsTopicName, partition),
-    topics: (name) => {
-      const topic = context.metadata.state.topicByName(name);
-      return topic && { topicId: topic.topicId, partitionCount: topic.partitions.length };
-    },
-    config: { initialRebalanceDelayMs: 100 },
-    newUuid: () => crypto.randomUUID(),
-    nowMs: () => Date.now(),
-    schedule: (delayMs, run) => {
-      const timer = setTimeout(run, delayMs);
-      return () => clearTimeout(timer);
-    },
-    logger: silentLogger,
-  });
-}
+const groupService = (time: BrokerTime) =>
+  newGroupService(context, time, { config: { initialRebalanceDelayMs: 100 } });
 
 beforeAll(async () => {
   let sessionIds = 0;
-  const nowMs = () => Date.now();
-  server = await startInProcessBroker((brokerContext, port) => {
+  server = await startInProcessBroker((brokerContext, port, time) => {
     context = brokerContext;
     return [
       ...metadataHandlers(brokerContext),
-      produceHandler(brokerContext, nowMs),
-      fetchHandler(
-        brokerContext,
-        new FetchSessionCache(defaultFetchSessionLimits, () => ++sessionIds),
-        nowMs,
-      ),
+      produceHandler(brokerContext, time),
+      fetchHandler(brokerContext, new FetchSessionCache(defaultFetchSessionLimits, () => ++sessionIds), time),
       listOffsetsHandler(brokerContext),
       ...groupHandlers({
         context: brokerContext,
-        groups: newGroupService(),
+        groups: groupService(time),
         advertised: { host: "127.0.0.1", port },
       }),
     ];
   });
   broker = server.address;
-  addTopic(context, offsetsTopicName, { partitions: offsetsPartitions });
+  addTopic(context, offsetsTopicName, { partitions: testOffsetsPartitions });
 });
 
 afterAll(() => server.stop());
@@ -144,7 +125,7 @@ consumer.close()
 print(",".join(seen))
 `;
     expect((await run(["/usr/bin/python3", "-c", script, broker])).trim()).toBe("a,b,c,d,e");
-    const restarted = newGroupService();
+    const restarted = groupService(realTime);
     const found = restarted.lookup("confluent-group");
     if (!found.ok) throw new Error(found.error);
     const offsets = found.coordinator.fetchOffsets({ groupId: "confluent-group", topics: null });
@@ -157,18 +138,13 @@ print(",".join(seen))
 
 describe("offset retention", () => {
   test("offsets of a group without members expire after offsets.retention.ms; the tombstones are persisted", async () => {
-    const clock = { nowMs: 1_000_000 };
+    const clock = new ManualClock();
     const serviceAt = () =>
-      new GroupService({
-        offsetsPartitions,
-        replicaOf: (partition) => context.replicas.byName(offsetsTopicName, partition),
-        topics: () => undefined,
-        config: { offsetsRetentionMs: 60_000 },
-        newUuid: () => crypto.randomUUID(),
-        nowMs: () => clock.nowMs,
-        schedule: () => () => {},
-        logger: silentLogger,
-      });
+      newGroupService(
+        context,
+        { clock, scheduler: clock },
+        { topics: () => undefined, config: { offsetsRetentionMs: 60_000 } },
+      );
     const service = serviceAt();
     const commit = (groupId: string) =>
       service.step(groupId, (coordinator, nowMs) =>
@@ -193,9 +169,9 @@ describe("offset retention", () => {
       return found.coordinator.fetchOffsets({ groupId, topics: null }).topics[0]?.partitions[0]?.offset;
     };
     await commit("old-simple-consumer");
-    clock.nowMs += 50_000;
+    clock.advance(50_000);
     await commit("recent-simple-consumer");
-    clock.nowMs += 20_000; // the first commit is now 70 s old, the second 20 s
+    clock.advance(20_000); // the first commit is now 70 s old, the second 20 s
     await service.expireOffsets();
     expect(offsetOf(service, "old-simple-consumer")).toBeUndefined();
     expect(offsetOf(service, "recent-simple-consumer")).toBe(7);

@@ -5,9 +5,8 @@
 // instead of closing the client's connection. The broker runs in-process over in-memory replicas.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { silentLogger } from "../../src/base/logger.ts";
 import { groupHandlers } from "../../src/broker/handlers/groups.ts";
-import { GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
+import { offsetsTopicName } from "../../src/cluster/group-service.ts";
 import { groupPartition } from "../../src/cluster/groups/index.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import { createConsumerGroupHeartbeatRequest } from "../../src/protocol/messages/consumer-group-heartbeat.ts";
@@ -24,8 +23,9 @@ import {
   type TestContext,
 } from "../support/in-process-broker.ts";
 import { RawKafkaClient } from "../support/raw-kafka-client.ts";
+import { newGroupService, testOffsetsPartitions } from "../support/test-group-service.ts";
 
-const offsetsPartitions = 4;
+const offsetsPartitions = testOffsetsPartitions;
 /** A response that has not come by then never will: the connection was closed. */
 const responseMsMax = 5_000;
 let server: InProcessBroker;
@@ -37,19 +37,8 @@ async function startBroker(): Promise<{
   context: TestContext;
   client: RawKafkaClient;
 }> {
-  const started = await startInProcessBroker((brokerContext, port) => {
-    const groups = new GroupService({
-      offsetsPartitions,
-      replicaOf: (partition) => brokerContext.replicas.byName(offsetsTopicName, partition),
-      topics: (name) => {
-        const topic = brokerContext.metadata.state.topicByName(name);
-        return topic && { topicId: topic.topicId, partitionCount: topic.partitions.length };
-      },
-      newUuid: () => crypto.randomUUID(),
-      nowMs: () => Date.now(),
-      schedule: () => () => {},
-      logger: silentLogger,
-    });
+  const started = await startInProcessBroker((brokerContext, port, time) => {
+    const groups = newGroupService(brokerContext, time);
     return groupHandlers({ context: brokerContext, groups, advertised: { host: "127.0.0.1", port } });
   });
   for (const [name, partitionCount] of [
@@ -209,8 +198,8 @@ describe("loading a __consumer_offsets partition (each test on a broker of its o
 
   async function appendRaw(on: TestContext, groupId: string, key: Uint8Array, value: Uint8Array | null) {
     const bytes = buildBatch([{ key, value, timestamp: Date.now() }]);
-    offsetsReplica(on, groupId).append({ bytes, header: readBatchHeader(bytes) }, { acks: -1 });
-    await Bun.sleep(1);
+    await offsetsReplica(on, groupId).append({ bytes, header: readBatchHeader(bytes) }, { acks: -1 })
+      .replicated;
   }
 
   test("a record that does not decode is skipped: the partition's groups are served", async () => {

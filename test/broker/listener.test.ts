@@ -1,24 +1,27 @@
 // Proves the Kafka listener over real sockets: pipelined requests answered strictly in order whatever order
 // handlers finish, "no response" requests skipped, any chunking accepted, bad frames closing only their own
-// connection, and the bounds (in-flight window, pending bytes, idle time, connection count) honoured.
+// connection, and the bounds (in-flight window, pending bytes, idle time, connection count) honoured. Idle
+// time, the stop's drain deadline and latency run on a ManualClock; handlers' random delays are seeded.
 
 import { afterEach, describe, expect, test } from "bun:test";
+import { systemClock, systemScheduler } from "../../src/app/system-time.ts";
+import type { Clock, Scheduler } from "../../src/base/clock.ts";
+import { ManualClock } from "../../src/base/manual-clock.ts";
+import { Prng } from "../../src/base/prng.ts";
 import type { BrokerLogFields } from "../../src/broker/broker-logger.ts";
 import type { Dispatcher, DispatchResult, KafkaRequest } from "../../src/broker/dispatcher.ts";
 import { closeConnection } from "../../src/broker/dispatcher.ts";
 import type { KafkaListener } from "../../src/broker/listener.ts";
 import { startListener } from "../../src/broker/listener.ts";
 import type { ListenerLimits } from "../../src/broker/listener-limits.ts";
-import {
-  concatBytes,
-  readInt32,
-  requestFrame,
-  SocketTestClient,
-  sizePrefix,
-  waitUntil,
-} from "./socket-test-client.ts";
+import { waitUntil } from "../support/wait-until.ts";
+import { concatBytes, readInt32, requestFrame, SocketTestClient, sizePrefix } from "./socket-test-client.ts";
 
 type LogLine = { level: string; message: string; fields: BrokerLogFields };
+
+/** Handlers' random delays: seeded, so a failure reproduces. */
+const prng = new Prng(21);
+const randomMs = (maxMs: number) => (prng.uint32() / 2 ** 32) * maxMs;
 
 const running: KafkaListener[] = [];
 const clients: SocketTestClient[] = [];
@@ -37,17 +40,24 @@ function recordingLogger(lines: LogLine[]) {
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
 }
 
-function start(dispatcher: Dispatcher, limits: Partial<ListenerLimits> = {}) {
+function start(
+  dispatcher: Dispatcher,
+  limits: Partial<ListenerLimits> = {},
+  time: { clock: Clock; scheduler: Scheduler } = { clock: systemClock, scheduler: systemScheduler },
+) {
   const logs: LogLine[] = [];
+  const bugs: unknown[] = [];
   const listener = startListener({
     hostname: "127.0.0.1",
     port: 0,
     dispatcher,
     logger: recordingLogger(logs),
     limits,
+    ...time,
+    onBug: (error) => bugs.push(error),
   });
   running.push(listener);
-  return { listener, logs };
+  return { listener, logs, bugs };
 }
 
 async function connect(listener: KafkaListener): Promise<SocketTestClient> {
@@ -76,7 +86,7 @@ describe("listener ordering", () => {
   test("1,000 pipelined requests finishing in random order are answered in request order", async () => {
     const dispatcher: Dispatcher = {
       async handle(request) {
-        await Bun.sleep(Math.random() * 5);
+        await Bun.sleep(randomMs(5));
         return echo(request);
       },
     };
@@ -94,7 +104,7 @@ describe("listener ordering", () => {
       async handle(request) {
         // Nulls finish last, so an implementation that waited on them would stall the others.
         const silent = request.correlationId % 3 === 0;
-        await Bun.sleep(silent ? 20 : Math.random() * 3);
+        await Bun.sleep(silent ? 20 : randomMs(3));
         return silent ? null : echo(request);
       },
     };
@@ -150,7 +160,7 @@ describe("listener bad input", () => {
     });
   }
 
-  test("a close outcome, a throw or a bad result closes only that connection, and logs why", async () => {
+  test("a close outcome, a throw or a bad result closes only that connection, and logs why; a bad result is a bug", async () => {
     const dispatcher: Dispatcher = {
       handle(request): DispatchResult | Promise<DispatchResult> {
         if (request.apiKey === 100) return closeConnection("unknown api key 100");
@@ -160,7 +170,7 @@ describe("listener bad input", () => {
         return echo(request);
       },
     };
-    const { listener, logs } = start(dispatcher);
+    const { listener, logs, bugs } = start(dispatcher);
     const good = await connect(listener);
     for (const apiKey of [100, 101, 102, 103]) {
       const bad = await connect(listener);
@@ -177,6 +187,8 @@ describe("listener bad input", () => {
       ["error", 103],
     ]);
     expect(closes[0]!.fields.reason).toBe("unknown api key 100");
+    // Only the dispatcher's bad result is a bug; the Errors thrown stand for refusals and close the connection.
+    expect(bugs.map((bug) => (bug as Error).name)).toEqual(["TypeError"]);
   });
   test("a client going away aborts its closed signal; late answers are dropped quietly", async () => {
     const aborted: number[] = [];
@@ -211,7 +223,7 @@ describe("listener bounds", () => {
       async handle(request) {
         concurrent += 1;
         concurrentMax = Math.max(concurrentMax, concurrent);
-        await Bun.sleep(1 + Math.random() * 3);
+        await Bun.sleep(1 + randomMs(3));
         concurrent -= 1;
         return echo(request);
       },
@@ -256,23 +268,28 @@ describe("listener bounds", () => {
   });
 
   test("idle connections close after connectionsMaxIdleMs; busy ones stay open", async () => {
-    const { listener, logs } = start(echoDispatcher, { connectionsMaxIdleMs: 150 });
+    const clock = new ManualClock();
+    const { listener, logs } = start(
+      echoDispatcher,
+      { connectionsMaxIdleMs: 150 },
+      { clock, scheduler: clock },
+    );
     const idle = await connect(listener);
     const chatty = await connect(listener);
-    const openedMs = performance.now();
-    let idleClosedMs = 0;
+    await waitUntil(() => listener.stats().connections === 2, "two connections");
+    const idleCloses = () =>
+      logs.filter((line) => line.message === "closing connection" && line.fields.reason === "idle");
+    // The sweep runs every 37 ms (a quarter of the limit): at 148 ms the idle one is not yet past 150.
     for (let i = 0; i < 20; i++) {
       chatty.send(requestFrame({ correlationId: i }));
-      await Bun.sleep(20);
-      if (idle.closed && idleClosedMs === 0) idleClosedMs = performance.now() - openedMs;
+      await chatty.waitForResponses(i + 1);
+      clock.advance(i < 4 ? 37 : 20);
+      if (i === 3) expect(idleCloses()).toEqual([]);
     }
     await idle.waitForClose(2_000);
-    expect(idleClosedMs).toBeGreaterThanOrEqual(150);
+    expect(idleCloses().map((line) => line.fields.idleMs)).toEqual([185]);
     expect(chatty.closed).toBe(false);
     expect(correlationIds(chatty.responses)).toEqual(range(20));
-    expect(logs.some((line) => line.message === "closing connection" && line.fields.reason === "idle")).toBe(
-      true,
-    );
   });
 
   test("connections beyond connectionsMax are closed at once; others are unaffected", async () => {
@@ -317,13 +334,20 @@ describe("listener stop", () => {
         return request.correlationId === 0 ? echo(request) : new Promise<DispatchResult>(() => {});
       },
     };
-    const { listener, logs } = start(dispatcher);
+    const clock = new ManualClock();
+    const { listener, logs } = start(dispatcher, {}, { clock, scheduler: clock });
     const client = await connect(listener);
     client.send(concatBytes([requestFrame({ correlationId: 0 }), requestFrame({ correlationId: 1 })]));
     await client.waitForResponses(1);
-    const startedMs = performance.now();
-    await listener.stop({ drainMs: 100 });
-    expect(performance.now() - startedMs).toBeGreaterThanOrEqual(95);
+    let stopped = false;
+    const stopping = listener.stop({ drainMs: 100 }).then(() => {
+      stopped = true;
+    });
+    clock.advance(99);
+    await Bun.sleep(0);
+    expect(stopped).toBe(false);
+    clock.advance(1);
+    await stopping;
     await client.waitForClose();
     expect(correlationIds(client.responses)).toEqual([0]);
     expect(
@@ -346,15 +370,22 @@ describe("listener metrics", () => {
     };
     const apiKeys: number[] = [];
     const latenciesMs = new Map<number, number>();
+    const clock = new ManualClock();
     const listener = startListener({
       hostname: "127.0.0.1",
       port: 0,
       logger: recordingLogger([]),
       limits: { connectionsMax: 1 },
+      clock,
+      scheduler: clock,
+      onBug: (error) => {
+        throw error;
+      },
       dispatcher: {
         handle: (request) => {
           if (request.correlationId === 2) return null;
-          if (request.correlationId === 3) return Bun.sleep(30).then(() => echo(request));
+          if (request.correlationId === 3)
+            return new Promise((resolve) => clock.setTimeout(() => resolve(echo(request)), 30));
           return echo(request);
         },
       },
@@ -385,6 +416,8 @@ describe("listener metrics", () => {
       requestFrame({ apiKey: i, correlationId: i, body: new Uint8Array(i) }),
     );
     client.send(concatBytes(requests));
+    await client.waitForResponses(1);
+    clock.advance(30);
     await client.waitForResponses(2);
     const refused = await connect(listener);
     await refused.waitForClose();
@@ -401,8 +434,8 @@ describe("listener metrics", () => {
       silent: 1,
     });
     expect(apiKeys).toEqual([1, 2, 3]);
-    expect(latenciesMs.get(1)).toBeLessThan(25);
-    expect(latenciesMs.get(3)).toBeGreaterThanOrEqual(25);
+    expect(latenciesMs.get(1)).toBe(0);
+    expect(latenciesMs.get(3)).toBe(30);
     expect(client.receivedBytes).toBe(2 * (4 + 4) + 1 + 3);
   });
 });

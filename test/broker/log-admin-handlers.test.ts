@@ -44,15 +44,14 @@ let describeLogDirs: ReturnType<typeof describeLogDirsHandler>;
 beforeAll(async () => {
   let sessionIds = 0;
   const sessions = new FetchSessionCache(defaultFetchSessionLimits, () => ++sessionIds);
-  const nowMs = () => Date.now();
-  server = await startInProcessBroker((context) => {
+  server = await startInProcessBroker((context, _port, time) => {
     offsetForLeaderEpoch = offsetForLeaderEpochHandler(context);
     deleteRecords = deleteRecordsHandler(context);
     describeLogDirs = describeLogDirsHandler(context, usage);
     return [
       ...metadataHandlers(context),
-      produceHandler(context, nowMs),
-      fetchHandler(context, sessions, nowMs),
+      produceHandler(context, time),
+      fetchHandler(context, sessions, time),
       listOffsetsHandler(context),
       offsetForLeaderEpoch,
       deleteRecords,

@@ -5,9 +5,10 @@
 // service (the durable one is the metadata Raft group).
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { alterConfigsV2, Connection, incrementalAlterConfigsV1 } from "@platformatic/kafka";
+import { Admin, alterConfigsV2, Connection, incrementalAlterConfigsV1 } from "@platformatic/kafka";
 import { Kafka, logLevel } from "kafkajs";
 import { metadataHandlers } from "../../src/broker/handlers/index.ts";
+import { topicConfigDefinitions } from "../../src/cluster/topic-config-definitions.ts";
 import { addTopic } from "../support/in-memory-metadata.ts";
 import {
   type InProcessBroker,
@@ -211,6 +212,52 @@ describe("@platformatic/kafka", () => {
       expect(context.metadata.state.topicByName("shapes")!.configs.get("retention.ms")).toBe("7");
     } finally {
       await connection.close();
+    }
+  });
+});
+
+describe("@platformatic/kafka admin", () => {
+  test("describeConfigs with an empty key list lists every config, of a topic and of the broker", async () => {
+    addTopic(context, "listed");
+    const client = new Admin({ clientId: "all-keys", bootstrapBrokers: [`127.0.0.1:${port}`] });
+    try {
+      const described = await client.describeConfigs({
+        resources: [
+          { resourceType: 2, resourceName: "listed", configurationKeys: [] },
+          { resourceType: 4, resourceName: "1", configurationKeys: [] },
+        ],
+      });
+      const [topic, broker] = described.map((resource) => resource.configs.map((entry) => entry.name));
+      expect(topic).toEqual(topicConfigDefinitions.map((definition) => definition.name));
+      expect(broker).toContain("num.partitions");
+      expect(broker).toContain("log.retention.ms");
+      expect(broker).toContain("compression.type");
+    } finally {
+      await client.close();
+    }
+  });
+
+  test("describeConfigs answers Kafka's documentation when asked, and only then", async () => {
+    addTopic(context, "documented");
+    const client = new Admin({ clientId: "docs", bootstrapBrokers: [`127.0.0.1:${port}`] });
+    try {
+      const describe = (includeDocumentation: boolean) =>
+        client.describeConfigs({
+          resources: [
+            { resourceType: 2, resourceName: "documented", configurationKeys: ["retention.ms"] },
+            { resourceType: 4, resourceName: "1", configurationKeys: ["num.partitions"] },
+          ],
+          includeDocumentation,
+        });
+      const [topic, broker] = await describe(true);
+      expect(topic!.configs[0]!.documentation).toStartWith(
+        "This configuration controls the maximum time we will retain a log",
+      );
+      expect(broker!.configs[0]!.documentation).toBe("The default number of log partitions per topic");
+      const [undocumented] = await describe(false);
+      expect(undocumented!.configs[0]!.documentation).toBeNull();
+    } finally {
+      await client.close();
     }
   });
 });

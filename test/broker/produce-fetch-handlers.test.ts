@@ -26,11 +26,10 @@ let context: TestContext;
 beforeAll(async () => {
   let sessionIds = 0;
   const sessions = new FetchSessionCache(defaultFetchSessionLimits, () => ++sessionIds);
-  const nowMs = () => Date.now();
-  server = await startInProcessBroker((brokerContext) => [
+  server = await startInProcessBroker((brokerContext, _port, time) => [
     ...metadataHandlers(brokerContext),
-    produceHandler(brokerContext, nowMs),
-    fetchHandler(brokerContext, sessions, nowMs),
+    produceHandler(brokerContext, time),
+    fetchHandler(brokerContext, sessions, time),
     listOffsetsHandler(brokerContext),
   ]);
   ({ address: broker, context } = server);

@@ -3,6 +3,7 @@
 // are in sync than the topic's min.insync.replicas (NOT_ENOUGH_REPLICAS; acks=1 still goes through).
 
 import { expect, test } from "bun:test";
+import { ManualClock, manualWallMsStart } from "../../src/base/manual-clock.ts";
 import { produceHandler } from "../../src/broker/handlers/produce.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
@@ -20,11 +21,14 @@ type ProduceAnswer = {
 function setUp(topics: { name: string; configs: Record<string, string> }[]) {
   const context = singleNodeContext({ port: 9092 });
   for (const topic of topics) addTopic(context, topic.name, { configs: topic.configs });
-  return { context, handler: produceHandler(context, () => Date.now()) };
+  const clock = new ManualClock();
+  return { context, handler: produceHandler(context, { clock, scheduler: clock }) };
 }
 
 async function produce(handler: ReturnType<typeof setUp>["handler"], topic: string, acks: number) {
-  const records = buildBatch([{ key: null, value: new TextEncoder().encode("v"), timestamp: Date.now() }]);
+  const records = buildBatch([
+    { key: null, value: new TextEncoder().encode("v"), timestamp: manualWallMsStart },
+  ]);
   const request = {
     ...apiCodecs(ApiKey.Produce).request.create(),
     acks,

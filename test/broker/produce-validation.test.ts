@@ -1,6 +1,7 @@
 // Proves produced records are checked as Kafka's LogValidator checks a client append: one batch per partition
 // for v3+, CRC, size, offsets and count, control batches and sequences refused, timestamps bounded with
-// per-record errors, LogAppendTime stamped with a valid CRC, and old clients' message sets converted.
+// per-record errors, LogAppendTime stamped with a valid CRC, old clients' message sets converted, and batches
+// re-written in a topic's compression.type when (and only when) it names another codec.
 
 import { describe, expect, test } from "bun:test";
 import {
@@ -13,11 +14,13 @@ import {
   batchCrcMatches,
   batchOffsets,
   CompressionCodec,
+  compressionOf,
   readBatchHeader,
   TimestampType,
   timestampTypeOf,
   writeBatchCrc,
 } from "../../src/protocol/records/batch-header.ts";
+import { readAllRecords } from "../../src/protocol/records/batch-records.ts";
 import { encodeMessageSet } from "../../src/protocol/records/legacy.ts";
 
 const nowMs = 1_700_000_000_000;
@@ -29,6 +32,9 @@ const options: ProduceValidationOptions = {
   timestampAfterMaxMs: 3_600_000,
   nowMs,
   decompressedBytesMax: 16 << 20,
+  recompression: null,
+  topicName: "t",
+  partitionIndex: 0,
 };
 
 const text = new TextEncoder();
@@ -144,5 +150,95 @@ describe("produce validation", () => {
     const header = readBatchHeader(result.batch);
     expect([header.magic, header.recordCount]).toEqual([2, 3]);
     expect(refusal(messageSet.subarray(0, 10), { apiVersion: 2 }).errorCode).toBe(ErrorCode.CorruptMessage);
+  });
+
+  describe("recompression to the topic's compression.type", () => {
+    const readBack = (batch: Uint8Array) =>
+      readAllRecords(batch, { decompressedBytesMax: 1 << 20 }).map((record) => ({
+        key: record.key && new TextDecoder().decode(record.key),
+        value: record.value && new TextDecoder().decode(record.value),
+        headers: record.headers.map((header) => header.key),
+        timestamp: record.timestamp,
+      }));
+    const withHeaders = records(4).map((record) => ({
+      ...record,
+      headers: [{ key: "trace", value: text.encode("x") }],
+    }));
+
+    test("a batch in another codec is re-written in the topic's, records and producer fields intact", () => {
+      const sources = [
+        CompressionCodec.None,
+        CompressionCodec.Gzip,
+        CompressionCodec.Snappy,
+        CompressionCodec.Zstd,
+      ];
+      const targets = [
+        { codec: CompressionCodec.Lz4 },
+        { codec: CompressionCodec.Gzip, level: 9 },
+        { codec: CompressionCodec.Zstd, level: -5 },
+        { codec: CompressionCodec.None },
+      ];
+      for (const source of sources) {
+        const idempotent = { producerId: 42n, producerEpoch: 3, baseSequence: 17, compression: source };
+        const batch = buildBatch(withHeaders, idempotent);
+        const expected = readBack(batch);
+        for (const target of targets.filter((candidate) => candidate.codec !== source)) {
+          const result = produceRecordsOrThrow(batch, { ...options, recompression: target });
+          expect(compressionOf(result.header.attributes)).toBe(target.codec);
+          expect(batchCrcMatches(result.batch, 0, result.batch.length)).toBe(true);
+          expect(readBack(result.batch)).toEqual(expected);
+          expect(result.header).toMatchObject({
+            producerId: 42n,
+            producerEpoch: 3,
+            baseSequence: 17,
+            recordCount: 4,
+            lastOffsetDelta: 3,
+            maxTimestamp: BigInt(nowMs + 3),
+          });
+        }
+      }
+    });
+
+    test("a batch already in the topic's codec, or a producer-codec topic, keeps its bytes", () => {
+      const batch = buildBatch(records(3), { compression: CompressionCodec.Lz4 });
+      expect(
+        produceRecordsOrThrow(batch, { ...options, recompression: { codec: CompressionCodec.Lz4 } }).batch,
+      ).toBe(batch);
+      expect(produceRecordsOrThrow(batch, options).batch).toBe(batch);
+    });
+
+    test("under LogAppendTime the re-written batch carries the broker's clock", () => {
+      const batch = buildBatch(records(2, 5), { compression: CompressionCodec.Gzip });
+      const result = produceRecordsOrThrow(batch, {
+        ...options,
+        timestampType: TimestampType.LogAppendTime,
+        recompression: { codec: CompressionCodec.Zstd },
+      });
+      expect(timestampTypeOf(result.header.attributes)).toBe(TimestampType.LogAppendTime);
+      expect(result.header.maxTimestamp).toBe(BigInt(nowMs));
+      expect(readBack(result.batch).map((record) => record.timestamp)).toEqual([nowMs, nowMs]);
+    });
+
+    test("a re-written batch over max.message.bytes is refused with Kafka's message", () => {
+      const repetitive = [{ key: null, value: new Uint8Array(50_000), timestamp: nowMs }];
+      const batch = buildBatch(repetitive, { compression: CompressionCodec.Zstd });
+      expect(batch.length).toBeLessThan(1000);
+      const result = refusal(batch, {
+        maxMessageBytes: 10_000,
+        recompression: { codec: CompressionCodec.None },
+      });
+      expect(result).toMatchObject({ errorCode: ErrorCode.MessageTooLarge });
+      expect(result.errorMessage).toMatch(
+        /^Message batch size is \d+ bytes in append to partition t-0 which exceeds the maximum configured size of 10000\.$/,
+      );
+    });
+
+    test("records that do not decode are CORRUPT_MESSAGE, even under a valid CRC", () => {
+      const batch = buildBatch(records(3), { compression: CompressionCodec.Gzip });
+      batch[batch.length - 5]! ^= 0xff;
+      writeBatchCrc(batch, 0, batch.length);
+      const result = refusal(batch, { recompression: { codec: CompressionCodec.Lz4 } });
+      expect(result.errorCode).toBe(ErrorCode.CorruptMessage);
+    });
   });
 });

@@ -4,6 +4,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { silentLogger } from "../../src/base/logger.ts";
+import { ManualClock } from "../../src/base/manual-clock.ts";
 import { MetricsRegistry } from "../../src/base/metrics.ts";
 import { defineHandler } from "../../src/broker/api-handler.ts";
 import type { KafkaRequest } from "../../src/broker/dispatcher.ts";
@@ -36,7 +37,7 @@ function makeDispatcher() {
     registry,
     logger: silentLogger,
     metrics,
-    nowMs: () => performance.now(),
+    clock: new ManualClock(),
   });
   return { dispatcher, metrics };
 }

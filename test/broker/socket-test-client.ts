@@ -2,6 +2,7 @@
 // response frames, and reports when the server closes. Deliberately independent of src/broker's splitter.
 
 import net from "node:net";
+import { waitUntil } from "../support/wait-until.ts";
 
 export function requestFrame(options: {
   apiKey?: number;
@@ -38,14 +39,6 @@ export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
 
 export function readInt32(bytes: Uint8Array, at = 0): number {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(at);
-}
-
-export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(2);
-  }
 }
 
 export class SocketTestClient {
@@ -89,12 +82,12 @@ export class SocketTestClient {
   }
 
   async waitForResponses(count: number, timeoutMs = 5_000): Promise<Uint8Array[]> {
-    await waitUntil(() => this.responses.length >= count || this.closed, `${count} responses`, timeoutMs);
+    await waitUntil(() => this.responses.length >= count || this.closed, `${count} responses`, { timeoutMs });
     return this.responses;
   }
 
   waitForClose(timeoutMs = 5_000): Promise<void> {
-    return waitUntil(() => this.closed, "the server to close the connection", timeoutMs);
+    return waitUntil(() => this.closed, "the server to close the connection", { timeoutMs });
   }
 
   #onData(chunk: Buffer): void {

@@ -32,8 +32,24 @@ describe("parseCommandLine", () => {
       numPartitions: 1,
       defaultReplicationFactor: 0,
       messageMaxBytes: 1048588,
-      groupConsumerHeartbeatIntervalMs: 5000,
-      groupConsumerSessionTimeoutMs: 45000,
+    });
+    // Kafka's defaults for every group setting.
+    expect(config.groups).toEqual({
+      classic: {
+        initialRebalanceDelayMs: 3000,
+        sessionTimeoutMsMin: 6000,
+        sessionTimeoutMsMax: 1_800_000,
+        groupMaxSize: 2147483647,
+      },
+      consumer: {
+        heartbeatIntervalMs: 5000,
+        heartbeatIntervalMsMin: 5000,
+        heartbeatIntervalMsMax: 15000,
+        sessionTimeoutMs: 45000,
+        sessionTimeoutMsMin: 45000,
+        sessionTimeoutMsMax: 60000,
+        groupMaxSize: 2147483647,
+      },
     });
     expect(config.raft).toBeNull();
   });
@@ -51,14 +67,78 @@ describe("parseCommandLine", () => {
     expect(config.broker.autoCreateTopics).toBe(false);
   });
 
-  test("the KIP-848 group timings take Kafka's defaults and can be set", () => {
-    const config = run(["--group-consumer-heartbeat-interval-ms", "500", "standalone"], {
-      CHRONIK_GROUP_CONSUMER_SESSION_TIMEOUT_MS: "6000",
+  test("the KIP-848 group timings and their bounds can be set, by flag or environment", () => {
+    const config = run(
+      [
+        ...["--group-consumer-heartbeat-interval-ms", "500"],
+        ...["--group-consumer-min-heartbeat-interval-ms=200", "--group-consumer-max-size", "10"],
+        "standalone",
+      ],
+      {
+        CHRONIK_GROUP_CONSUMER_SESSION_TIMEOUT_MS: "6000",
+        CHRONIK_GROUP_CONSUMER_MIN_SESSION_TIMEOUT_MS: "3000",
+        CHRONIK_GROUP_CONSUMER_MAX_SESSION_TIMEOUT_MS: "7000",
+        CHRONIK_GROUP_CONSUMER_MAX_HEARTBEAT_INTERVAL_MS: "900",
+      },
+    );
+    expect(config.groups.consumer).toEqual({
+      heartbeatIntervalMs: 500,
+      heartbeatIntervalMsMin: 200,
+      heartbeatIntervalMsMax: 900,
+      sessionTimeoutMs: 6000,
+      sessionTimeoutMsMin: 3000,
+      sessionTimeoutMsMax: 7000,
+      groupMaxSize: 10,
     });
-    expect(config.broker.groupConsumerHeartbeatIntervalMs).toBe(500);
-    expect(config.broker.groupConsumerSessionTimeoutMs).toBe(6000);
     expect(errorOf(["--group-consumer-heartbeat-interval-ms", "5", "standalone"])).toBe(
       '--group-consumer-heartbeat-interval-ms: "5" is not allowed; expected an integer from 100 to 3600000',
+    );
+  });
+
+  test("the classic group settings can be set, by flag or environment", () => {
+    const config = run(
+      ["--group-initial-rebalance-delay-ms", "0", "--group-min-session-timeout-ms", "1000", "standalone"],
+      { CHRONIK_GROUP_MAX_SESSION_TIMEOUT_MS: "20000", CHRONIK_GROUP_MAX_SIZE: "3" },
+    );
+    expect(config.groups.classic).toEqual({
+      initialRebalanceDelayMs: 0,
+      sessionTimeoutMsMin: 1000,
+      sessionTimeoutMsMax: 20000,
+      groupMaxSize: 3,
+    });
+    expect(errorOf(["--group-initial-rebalance-delay-ms", "-1", "standalone"])).toBe(
+      '--group-initial-rebalance-delay-ms: "-1" is not allowed; expected an integer from 0 to 3600000',
+    );
+    expect(errorOf(["standalone"], { CHRONIK_GROUP_MAX_SIZE: "0" })).toBe(
+      'CHRONIK_GROUP_MAX_SIZE: "0" is not allowed; expected an integer from 1 to 2147483647',
+    );
+  });
+
+  test("group bounds that contradict each other stop start-up, as Kafka's do", () => {
+    expect(
+      errorOf([
+        "--group-min-session-timeout-ms",
+        "40000",
+        "--group-max-session-timeout-ms",
+        "30000",
+        "standalone",
+      ]),
+    ).toBe("--group-min-session-timeout-ms (40000) must be at most --group-max-session-timeout-ms (30000)");
+    // Kafka's default minimum heartbeat interval is 5 s: a faster one must lower it too.
+    expect(errorOf(["--group-consumer-heartbeat-interval-ms", "500", "standalone"])).toBe(
+      "--group-consumer-min-heartbeat-interval-ms (5000) must be at most --group-consumer-heartbeat-interval-ms (500)",
+    );
+    expect(errorOf(["--group-consumer-session-timeout-ms", "70000", "standalone"])).toBe(
+      "--group-consumer-session-timeout-ms (70000) must be at most --group-consumer-max-session-timeout-ms (60000)",
+    );
+    expect(
+      errorOf([
+        ...["--group-consumer-heartbeat-interval-ms", "6000", "--group-consumer-session-timeout-ms", "6000"],
+        ...["--group-consumer-min-session-timeout-ms", "6000"],
+        "standalone",
+      ]),
+    ).toBe(
+      "--group-consumer-heartbeat-interval-ms (6000) must be less than --group-consumer-session-timeout-ms (6000)",
     );
   });
 

@@ -1,9 +1,15 @@
 // Proves DescribeConfigs' view of the broker's own configs: what was set at start-up is STATIC_BROKER_CONFIG,
 // what was left at Kafka's default is DEFAULT_CONFIG with that default (as Kafka describes a config missing
-// from server.properties), and the topic configs' broker synonyms follow the same rule.
+// from server.properties), and the topic configs' broker synonyms follow the same rule; that no keys (null or
+// empty) mean every config, each with its documentation; and that a group's configs sit above their broker
+// synonyms, as Kafka's ConfigHelper reports them.
 
 import { expect, test } from "bun:test";
-import { describeBrokerConfigs } from "../../src/cluster/config-view.ts";
+import {
+  describeBrokerConfigs,
+  describeGroupConfigs,
+  describeTopicConfigs,
+} from "../../src/cluster/config-view.ts";
 import { ConfigSource } from "../../src/cluster/topic-config-definitions.ts";
 
 const described = (settings: Record<string, string>, keys: string[]) =>
@@ -53,5 +59,53 @@ test("a topic config's broker synonym is STATIC only when the broker was given i
   ]);
   expect(described({ "message.max.bytes": "2000000" }, ["message.max.bytes"])).toEqual([
     ["message.max.bytes", "2000000", ConfigSource.StaticBrokerConfig, true],
+  ]);
+});
+
+test("no keys, null or empty, describe every config, each with its documentation", () => {
+  for (const keys of [null, []]) {
+    const topic = describeTopicConfigs(new Map(), new Map(), keys);
+    const broker = describeBrokerConfigs(new Map([["node.id", "1"]]), keys);
+    expect(topic.map((entry) => entry.name)).toContain("compression.type");
+    expect(broker.map((entry) => entry.name)).toContain("group.initial.rebalance.delay.ms");
+    for (const entry of [...topic, ...broker]) expect(entry.documentation.length).toBeGreaterThan(10);
+  }
+  expect(describeTopicConfigs(new Map(), new Map(), ["retention.ms", "no.such"]).map((e) => e.name)).toEqual([
+    "retention.ms",
+  ]);
+});
+
+test("a group's config is GROUP_CONFIG above its broker synonym, which is STATIC only when set otherwise", () => {
+  const brokerStatic = new Map([
+    ["group.consumer.heartbeat.interval.ms", "2000"],
+    ["group.consumer.session.timeout.ms", "45000"],
+  ]);
+  const described = describeGroupConfigs(
+    new Map([["consumer.session.timeout.ms", "50000"]]),
+    brokerStatic,
+    null,
+  );
+  expect(described.map((entry) => [entry.name, entry.value, entry.source, entry.synonyms])).toEqual([
+    [
+      "consumer.heartbeat.interval.ms",
+      "2000",
+      ConfigSource.StaticBrokerConfig,
+      [
+        {
+          name: "group.consumer.heartbeat.interval.ms",
+          value: "2000",
+          source: ConfigSource.StaticBrokerConfig,
+        },
+      ],
+    ],
+    [
+      "consumer.session.timeout.ms",
+      "50000",
+      ConfigSource.GroupConfig,
+      [
+        { name: "consumer.session.timeout.ms", value: "50000", source: ConfigSource.GroupConfig },
+        { name: "group.consumer.session.timeout.ms", value: "45000", source: ConfigSource.DefaultConfig },
+      ],
+    ],
   ]);
 });

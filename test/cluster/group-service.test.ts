@@ -6,6 +6,7 @@
 
 import { describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/base/logger.ts";
+import { ManualClock } from "../../src/base/manual-clock.ts";
 import { GroupService, type GroupServiceOptions, offsetsTopicName } from "../../src/cluster/group-service.ts";
 import { groupPartition } from "../../src/cluster/groups/index.ts";
 import { encodePartitionRecord } from "../../src/cluster/partition-groups.ts";
@@ -25,7 +26,7 @@ class Node {
     (_, partition) => new InMemoryReplica("offsets-id", offsetsTopicName, partition),
   );
   readonly logLines: string[] = [];
-  nowMs = 1_000_000;
+  readonly clock = new ManualClock({ wallMs: 1_000_000 });
 
   service(options: Partial<GroupServiceOptions> = {}): GroupService {
     return new GroupService({
@@ -33,8 +34,8 @@ class Node {
       replicaOf: (partition) => this.replicas[partition],
       topics: () => ({ topicId, partitionCount: 4 }),
       newUuid: () => crypto.randomUUID(),
-      nowMs: () => this.nowMs,
-      schedule: () => () => {},
+      clock: this.clock,
+      scheduler: this.clock,
       logger: createLogger({
         level: "warn",
         format: "text",
@@ -51,7 +52,7 @@ class Node {
 
   /** Appends records as they are, as a bug or an older version might have written them. */
   appendRaw(groupId: string, records: { key: Uint8Array | null; value: Uint8Array | null }[]): void {
-    const bytes = buildBatch(records.map((record) => ({ ...record, timestamp: this.nowMs })));
+    const bytes = buildBatch(records.map((record) => ({ ...record, timestamp: this.clock.wallMs() })));
     this.replicaOf(groupId).append({ bytes, header: readBatchHeader(bytes) }, { acks: -1 });
   }
 }
@@ -90,7 +91,7 @@ function offsetsOf(service: GroupService, groupId: string) {
 }
 
 /** Lets every queued append reach the in-memory log (its high watermark moves a microtask later). */
-const settle = () => Bun.sleep(1);
+const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe("offsets of deleted topics", () => {
   test("a coordinator not loaded yet is loaded to delete them; the tombstones outlive the service", async () => {
@@ -130,7 +131,7 @@ describe("offsets of deleted topics", () => {
         offset: 3,
         leaderEpoch: -1,
         metadata: "",
-        commitTimestampMs: node.nowMs,
+        commitTimestampMs: node.clock.wallMs(),
         expireTimestampMs: -1,
       },
     });
@@ -201,7 +202,7 @@ describe("loading", () => {
     expect(node.logLines[0]).toContain("disk unreadable");
     replica.read = read;
     expect(second.lookup("g")).toEqual({ ok: false, error: "COORDINATOR_NOT_AVAILABLE" });
-    node.nowMs += 5_000;
+    node.clock.advance(5_000);
     expect(offsetsOf(second, "g")).toEqual([["t", [5]]]);
   });
 });

@@ -7,6 +7,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { manualTime } from "../../src/base/manual-clock.ts";
 import { lastSequenceOf, type ProducerBatch } from "../../src/cluster/producer-state.ts";
 import { ProducerStateLog } from "../../src/cluster/producer-state-log.ts";
 import { producerSnapshotFileName } from "../../src/cluster/producer-state-snapshot-files.ts";
@@ -42,6 +43,7 @@ function dataDir(): string {
 
 function openLog(dir: string): PartitionLog {
   const manager = new LogManager({
+    ...manualTime(),
     dataDir: dir,
     log: () => {},
     configFor: () => logConfigOf({ segmentBytes: 120 }),
@@ -252,7 +254,7 @@ describe("producer state snapshots", () => {
 
   test("a write that fails is undone in the producer table too", async () => {
     const faults = new FaultInjectingFs(nodeStorageFs);
-    const manager = new LogManager({ dataDir: dataDir(), storageFs: faults, log: () => {} });
+    const manager = new LogManager({ ...manualTime(), dataDir: dataDir(), storageFs: faults, log: () => {} });
     managers.push(manager);
     const log = manager.logOf("t", 0);
     const state = ProducerStateLog.open(log, { storageFs: faults });

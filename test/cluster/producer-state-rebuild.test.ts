@@ -5,6 +5,7 @@ import { afterEach, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { manualTime } from "../../src/base/manual-clock.ts";
 import { lastSequenceOf, ProducerStateTable } from "../../src/cluster/producer-state.ts";
 import { rebuildProducerState } from "../../src/cluster/producer-state-rebuild.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
@@ -27,7 +28,7 @@ function idempotentBatch(sequence: number, count: number, producerId = 42n) {
 test("a reopened log still knows each producer's last batches", async () => {
   const dir = mkdtempSync(join(tmpdir(), "chronik-producers-"));
   dirs.push(dir);
-  let logs = new LogManager({ dataDir: dir, log: () => {} });
+  let logs = new LogManager({ ...manualTime(), dataDir: dir, log: () => {} });
   const log = logs.logOf("t", 0);
   await log.append(buildBatch([{ key: null, value: new TextEncoder().encode("plain"), timestamp: 1 }]), {
     leaderEpoch: 0,
@@ -36,7 +37,7 @@ test("a reopened log still knows each producer's last batches", async () => {
   await log.append(idempotentBatch(3, 2), { leaderEpoch: 0 });
   await logs.close();
 
-  logs = new LogManager({ dataDir: dir, log: () => {} });
+  logs = new LogManager({ ...manualTime(), dataDir: dir, log: () => {} });
   const table = new ProducerStateTable();
   const reopened = logs.logOf("t", 0);
   expect(rebuildProducerState(reopened, table, reopened.logStartOffset)).toBe(2);

@@ -25,13 +25,13 @@ afterEach(() => root.remove());
 /** Segments a log holds after three small segments aged eight days go through retention. */
 async function segmentsLeftAfterEightDays(topic: string, overrides: ReadonlyMap<string, string>) {
   const log = harness.open({ ...logConfigFor(topic, overrides, noBrokerSettings), segmentBytes: 1000 });
-  const writtenAtMs = harness.clock.now;
+  const writtenAtMs = harness.clock.wallMs();
   for (let i = 0; i < 12; i++) {
     await log.append(makeBatch({ payloadBytes: 200, seed: i, timestampMs: writtenAtMs }), { leaderEpoch: 0 });
   }
   log.highWatermark = log.logEndOffset;
   const before = log.segmentCount;
-  harness.clock.now = writtenAtMs + weekMs + 24 * 60 * 60 * 1000;
+  harness.clock.advance(weekMs + 24 * 60 * 60 * 1000);
   log.applyRetention();
   const after = log.segmentCount;
   await log.close();

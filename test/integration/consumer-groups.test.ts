@@ -2,27 +2,12 @@
 // halfway and, after a broker restart, the group resumes exactly where it committed; kafka-python consumes in a
 // group both with the 0.10 protocol and with its default; kcat's balanced consumer (-G) reads its share.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { expect, test } from "bun:test";
 import { runClient } from "../support/in-process-broker.ts";
-import { brokerPorts, type ServerProcess, startServer } from "../support/server-process.ts";
+import { brokerForFile } from "../support/server-process.ts";
 
-const dataDir = mkdtempSync(join(tmpdir(), "chronik-groups-"));
-let server: ServerProcess;
-let ports: { kafka: number; http: number };
-const address = () => `127.0.0.1:${ports.kafka}`;
-
-beforeAll(async () => {
-  ports = await brokerPorts();
-  server = await startServer({ dataDir, ports });
-});
-
-afterAll(async () => {
-  await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const broker = brokerForFile("groups");
+const address = broker.address;
 
 async function produce(topic: string, count: number): Promise<void> {
   const lines = Array.from({ length: count }, (_, index) => `m${index}`).join("\n");
@@ -60,8 +45,7 @@ test("a group resumes at its committed offset after the broker restarts", async 
     "5",
   ]);
   expect(first.trim()).toBe("m0 m1 m2 m3 m4");
-  await server.stop();
-  server = await startServer({ dataDir, ports });
+  await broker.restart();
   const second = await runClient([
     "/usr/bin/python3",
     "-c",

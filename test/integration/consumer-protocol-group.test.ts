@@ -4,10 +4,7 @@
 // is stable, and after the broker process restarts the group (epochs, members, assignments) and its committed
 // offsets are back, so the same members go on consuming where they stopped.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { beforeAll, expect, test } from "bun:test";
 import {
   Admin,
   Consumer,
@@ -19,18 +16,24 @@ import {
 import { createConsumerGroupDescribeRequest } from "../../src/protocol/messages/consumer-group-describe.ts";
 import { ApiKey } from "../../src/protocol/messages/registry.ts";
 import { RawKafkaClient } from "../support/raw-kafka-client.ts";
-import { brokerPorts, type ServerProcess, startServer } from "../support/server-process.ts";
+import { brokerForFile } from "../support/server-process.ts";
+import { waitUntil } from "../support/wait-until.ts";
 
 const topic = "kip848";
 const partitionCount = 6;
 const groupId = "kip848-group";
 const perPhase = 60;
-const dataDir = mkdtempSync(join(tmpdir(), "chronik-kip848-"));
-let server: ServerProcess;
-let ports: { kafka: number; http: number };
-/** Members heartbeat every 500 ms (Kafka's default is 5 s), so each phase settles in about a second. */
-const serverArgs = ["--group-consumer-heartbeat-interval-ms", "500"];
-const address = () => `127.0.0.1:${ports.kafka}`;
+/**
+ * Members heartbeat every 500 ms (Kafka's default is 5 s, and its least allowed too), so each phase settles in
+ * about a second.
+ */
+const broker = brokerForFile("kip848", {
+  args: [
+    ...["--group-consumer-heartbeat-interval-ms", "500"],
+    ...["--group-consumer-min-heartbeat-interval-ms", "500"],
+  ],
+});
+const address = broker.address;
 
 interface Read {
   member: string;
@@ -114,13 +117,10 @@ class OwnershipWatch {
   }
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 25_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(20);
-  }
-}
+/** Clients settle within seconds; a phase that has not in this long never will. */
+const phaseMsMax = 25_000;
+const waitFor = (condition: () => boolean, what: string) =>
+  waitUntil(condition, what, { timeoutMs: phaseMsMax, pollMs: 20 });
 
 /** Every partition owned, by exactly one member, and every member owning some. */
 function settled(members: Member[]): boolean {
@@ -140,7 +140,7 @@ async function producePhase(producer: Producer<string, string, string, string>):
 }
 
 async function describeGroup() {
-  const client = await RawKafkaClient.connect(ports.kafka);
+  const client = await RawKafkaClient.connect(broker.server().kafkaPort);
   try {
     const response = await client.request(ApiKey.ConsumerGroupDescribe, 0, {
       ...createConsumerGroupDescribeRequest(),
@@ -166,16 +166,9 @@ async function describeGroup() {
 }
 
 beforeAll(async () => {
-  ports = await brokerPorts();
-  server = await startServer({ dataDir, ports, args: serverArgs });
   const admin = new Admin({ clientId: "kip848-admin", bootstrapBrokers: [address()] });
   await admin.createTopics({ topics: [topic], partitions: partitionCount, replicas: 1 });
   await admin.close();
-});
-
-afterAll(async () => {
-  await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 test("consumer-protocol members share a topic through joins, a leave and a broker restart", async () => {
@@ -221,8 +214,7 @@ test("consumer-protocol members share a topic through joins, a leave and a broke
     await phase();
     const before = await describeGroup();
     expect(before.members.map((member) => member.clientId)).toEqual(["b", "c"]);
-    await server.stop();
-    server = await startServer({ dataDir, ports, args: serverArgs });
+    await broker.restart();
     // Loaded from __consumer_offsets: the same epochs, members and assignments.
     expect(await describeGroup()).toEqual(before);
     await phase();

@@ -3,33 +3,18 @@
 // with enable.idempotence=true, while the broker is SIGKILLed and restarted mid-stream on the same port, ends
 // with every message exactly once and in order.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { expect, test } from "bun:test";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
 import { runClient } from "../support/in-process-broker.ts";
 import { RawKafkaClient } from "../support/raw-kafka-client.ts";
-import { brokerPorts, type ServerProcess, startServer } from "../support/server-process.ts";
+import { brokerForFile } from "../support/server-process.ts";
 
-const dataDir = mkdtempSync(join(tmpdir(), "chronik-idempotence-"));
-let server: ServerProcess;
-let ports: { kafka: number; http: number };
-
-beforeAll(async () => {
-  ports = await brokerPorts();
-  server = await startServer({ dataDir, ports });
-});
-
-afterAll(async () => {
-  await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
+const broker = brokerForFile("idempotence");
 
 test("the same Produce request twice on the wire is stored once, both answers with the original offset", async () => {
-  await runClient(["kcat", "-b", `127.0.0.1:${ports.kafka}`, "-L", "-t", "wire-dup", "-m", "5"]);
-  const client = await RawKafkaClient.connect(ports.kafka);
+  await runClient(["kcat", "-b", broker.address(), "-L", "-t", "wire-dup", "-m", "5"]);
+  const client = await RawKafkaClient.connect(broker.server().kafkaPort);
   try {
     const init = await client.request(ApiKey.InitProducerId, 4, {
       ...apiCodecs(ApiKey.InitProducerId).request.create(),
@@ -70,7 +55,7 @@ test("the same Produce request twice on the wire is stored once, both answers wi
   const stored = await runClient([
     "kcat",
     "-b",
-    `127.0.0.1:${ports.kafka}`,
+    broker.address(),
     "-C",
     "-t",
     "wire-dup",
@@ -84,7 +69,7 @@ test("the same Produce request twice on the wire is stored once, both answers wi
 
 test("librdkafka idempotence across a SIGKILL and restart: every message once, in order", async () => {
   const topic = "idempotent-stream";
-  await runClient(["kcat", "-b", `127.0.0.1:${ports.kafka}`, "-L", "-t", topic, "-m", "5"]);
+  await runClient(["kcat", "-b", broker.address(), "-L", "-t", topic, "-m", "5"]);
   const script = `
 import sys, time
 from confluent_kafka import Producer
@@ -101,14 +86,7 @@ remaining = producer.flush(60)
 print(remaining, len(failed), failed[:3])
 `;
   const count = 20_000;
-  const producing = runClient([
-    "/usr/bin/python3",
-    "-c",
-    script,
-    `127.0.0.1:${ports.kafka}`,
-    topic,
-    String(count),
-  ]);
+  const producing = runClient(["/usr/bin/python3", "-c", script, broker.address(), topic, String(count)]);
   let finished = false;
   void producing.finally(() => {
     finished = true;
@@ -116,13 +94,12 @@ print(remaining, len(failed), failed[:3])
   await Bun.sleep(400);
   // The kill must land mid-stream, or the test would prove nothing about retries across a crash.
   expect(finished).toBe(false);
-  await server.kill();
-  server = await startServer({ dataDir, ports });
+  await broker.restart({ crash: true });
   expect((await producing).trim()).toBe("0 0 []");
   const consumed = await runClient([
     "kcat",
     "-b",
-    `127.0.0.1:${ports.kafka}`,
+    broker.address(),
     "-C",
     "-t",
     topic,

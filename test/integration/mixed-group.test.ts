@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { type Consumer, Kafka, logLevel, PartitionAssigners } from "kafkajs";
 import { runClient } from "../support/in-process-broker.ts";
 import { type ServerProcess, startServer } from "../support/server-process.ts";
+import { waitUntil } from "../support/wait-until.ts";
 
 const workDir = mkdtempSync(join(tmpdir(), "chronik-mixed-"));
 const stopFile = join(workDir, "stop");
@@ -76,13 +77,10 @@ async function startKafkajsMember(kafka: Kafka, seen: string[]): Promise<Consume
   return consumer;
 }
 
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
+/** Clients settle within seconds; a phase that has not in this long never will. */
+const phaseMsMax = 30_000;
+const waitFor = (condition: () => boolean, what: string) =>
+  waitUntil(condition, what, { timeoutMs: phaseMsMax, pollMs: 100 });
 
 test("two kafkajs members and one librdkafka member read every message once through a join and a leave", async () => {
   const kafka = new Kafka({ clientId: "mixed", brokers: [address()], logLevel: logLevel.NOTHING });

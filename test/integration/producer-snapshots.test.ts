@@ -2,30 +2,17 @@
 // segment was sealed (segment.bytes at its 1 MiB minimum) is, when retried after the restart, answered with its
 // original offset and stored once — it would be written twice if the broker replayed only the active segment.
 
-import { afterAll, beforeAll, expect, test } from "bun:test";
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { expect, test } from "bun:test";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
 import { RawKafkaClient } from "../support/raw-kafka-client.ts";
-import { brokerPorts, type ServerProcess, startServer } from "../support/server-process.ts";
+import { brokerForFile } from "../support/server-process.ts";
 
-const dataDir = mkdtempSync(join(tmpdir(), "chronik-producer-snapshots-"));
+const broker = brokerForFile("producer-snapshots");
 const topic = "snapshotted";
 const valueBytes = 400 * 1024;
-let server: ServerProcess;
-let ports: { kafka: number; http: number };
-
-beforeAll(async () => {
-  ports = await brokerPorts();
-  server = await startServer({ dataDir, ports });
-});
-
-afterAll(async () => {
-  await server.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-});
 
 function produceFrame(
   client: RawKafkaClient,
@@ -56,7 +43,7 @@ async function produce(client: RawKafkaClient, frame: Uint8Array) {
 }
 
 test("a batch in a sealed segment, retried after a SIGKILL and restart, keeps its offset and is stored once", async () => {
-  let client = await RawKafkaClient.connect(ports.kafka);
+  let client = await RawKafkaClient.connect(broker.server().kafkaPort);
   const created = await client.request(ApiKey.CreateTopics, 5, {
     ...apiCodecs(ApiKey.CreateTopics).request.create(),
     topics: [
@@ -85,14 +72,13 @@ test("a batch in a sealed segment, retried after a SIGKILL and restart, keeps it
     offsets.push(answer.baseOffset);
   }
   client.close();
-  const partitionDir = join(dataDir, `${topic}-0`);
+  const partitionDir = join(broker.dataDir, `${topic}-0`);
   // Two 400 KiB batches per 1 MiB segment: the first batch's segment is sealed and snapshotted.
   expect(readdirSync(partitionDir).filter((name) => name.endsWith(".log")).length).toBeGreaterThanOrEqual(3);
   expect(readdirSync(partitionDir).some((name) => name.endsWith(".snapshot"))).toBe(true);
 
-  await server.kill();
-  server = await startServer({ dataDir, ports });
-  client = await RawKafkaClient.connect(ports.kafka);
+  await broker.restart({ crash: true });
+  client = await RawKafkaClient.connect(broker.server().kafkaPort);
   try {
     // The retried frames are byte for byte the first ones (same correlation ids, too).
     const retried = await produce(client, frames[1]!);

@@ -1,9 +1,10 @@
 // A scripted cluster for scenario tests: synchronous delivery, cut links and message filters, in the style of
 // etcd/raft's test network. Each member persists through the simulator's SimNode driver.
+
+import { Prng } from "../../src/base/prng.ts";
 import type { RaftConfig, TestingOnlyBug } from "../../src/raft/core/config.ts";
 import type { RaftNode } from "../../src/raft/core/raft-node.ts";
 import type { Entry, MembershipConfig, Message, NodeId } from "../../src/raft/core/types.ts";
-import { Prng } from "../sim/prng.ts";
 import { SimNode } from "../sim/sim-node.ts";
 
 export interface ClusterOptions {

@@ -1,7 +1,8 @@
 // A simulated network: each message is delayed, and may be dropped, duplicated or reordered; links can be cut
 // one way or both ways to model symmetric, one-way and bridge partitions.
+
+import type { Prng } from "../../src/base/prng.ts";
 import type { Message, NodeId } from "../../src/raft/core/types.ts";
-import type { Prng } from "./prng.ts";
 
 export interface NetworkFaults {
   dropProbability: number;

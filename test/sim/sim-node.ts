@@ -2,6 +2,8 @@
 // driver loop that persists, then sends, then applies, then advances — and can crash in the middle of it.
 // Like RaftGroup, a leader may write ahead: write a Ready, send and advance it, and report it durable later
 // (entriesDurable); a crash before that loses a random suffix of such writes.
+
+import type { Prng } from "../../src/base/prng.ts";
 import type { RaftConfig, TestingOnlyBug } from "../../src/raft/core/config.ts";
 import { raftConfigDefaults } from "../../src/raft/core/config.ts";
 import { MemoryLog } from "../../src/raft/core/memory-log.ts";
@@ -15,7 +17,6 @@ import type {
   Ready,
   Snapshot,
 } from "../../src/raft/core/types.ts";
-import type { Prng } from "./prng.ts";
 
 export interface Durable {
   readonly log: MemoryLog;

@@ -1,10 +1,11 @@
 // The deterministic cluster simulator: one seed drives nodes, network faults, crashes, clock skew and clients;
 // invariants are checked after every step, then a liveness phase demands progress once everything heals.
+
+import { Prng } from "../../src/base/prng.ts";
 import type { TestingOnlyBug } from "../../src/raft/core/config.ts";
 import type { Entry, MembershipConfig, NodeId } from "../../src/raft/core/types.ts";
 import { Checker, SafetyViolation } from "./invariants.ts";
 import { Network } from "./network.ts";
-import { Prng } from "./prng.ts";
 import { chainHash, SimNode } from "./sim-node.ts";
 
 export interface SimulationOptions {

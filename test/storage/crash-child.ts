@@ -2,6 +2,7 @@
 // "ack <n> <baseOffset> <lastOffset> <epoch>" after each acknowledgement (after its fdatasync), until killed.
 // Usage: bun crash-child.ts <dir> <firstN> <appenders>
 
+import { ManualClock } from "../../src/base/manual-clock.ts";
 import { FilePool } from "../../src/storage/file-pool.ts";
 import { logConfigOf } from "../../src/storage/log-config.ts";
 import { PartitionLog } from "../../src/storage/partition-log.ts";
@@ -17,6 +18,7 @@ const log = PartitionLog.open({
   dir,
   config: logConfigOf({ segmentBytes: 48 * 1024, indexIntervalBytes: 1024, flushPolicy: "every" }),
   pool,
+  clock: new ManualClock(),
   log: (line) => process.stderr.write(`${line}\n`),
 });
 let next = Number(firstNText);

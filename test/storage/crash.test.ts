@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { appendFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
+import { ManualClock } from "../../src/base/manual-clock.ts";
 import { batchOffsets, scanBatches } from "../../src/protocol/records/batch-header.ts";
 import { FilePool } from "../../src/storage/file-pool.ts";
 import { logConfigOf } from "../../src/storage/log-config.ts";
@@ -70,6 +71,7 @@ function openLog(dir: string, lines: string[]): PartitionLog {
     dir,
     config: logConfigOf({ segmentBytes: 48 * 1024, indexIntervalBytes: 1024 }),
     pool: new FilePool(nodeStorageFs, 16),
+    clock: new ManualClock(),
     log: (line) => lines.push(line),
   });
 }

@@ -7,7 +7,6 @@ import { GroupCommit } from "../../src/storage/group-commit.ts";
 /** Lets the event loop finish a turn (and the microtasks in which group commit starts its syncs). */
 async function turn(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
-  await Bun.sleep(1);
 }
 
 function controlled(written: { end: number }) {

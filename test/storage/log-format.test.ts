@@ -6,6 +6,7 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ManualClock } from "../../src/base/manual-clock.ts";
 import { readInt32 } from "../../src/protocol/primitives/big-endian.ts";
 import { batchOffsets, scanBatches } from "../../src/protocol/records/batch-header.ts";
 import { FilePool } from "../../src/storage/file-pool.ts";
@@ -150,6 +151,7 @@ test("a migration cut short at any write finishes at the next open with every he
         dir: harness.dir,
         config: logConfigOf({}),
         pool: new FilePool(fs, 16),
+        clock: new ManualClock(),
         log: () => {},
       });
     let crashed: PartitionLog | null = null;

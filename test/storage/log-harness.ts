@@ -1,6 +1,7 @@
-// Test helper: opens a PartitionLog over a temp dir with a settable clock and captured log lines.
+// Test helper: opens a PartitionLog over a temp dir with a ManualClock and captured log lines.
 
 import { join } from "node:path";
+import { ManualClock } from "../../src/base/manual-clock.ts";
 import { FilePool } from "../../src/storage/file-pool.ts";
 import { type LogConfig, logConfigOf } from "../../src/storage/log-config.ts";
 import { PartitionLog } from "../../src/storage/partition-log.ts";
@@ -8,7 +9,7 @@ import { nodeStorageFs, type StorageFs } from "../../src/storage/storage-fs.ts";
 
 export interface Harness {
   dir: string;
-  clock: { nowMs(): number; now: number };
+  clock: ManualClock;
   lines: string[];
   pool: FilePool;
   open(overrides?: Partial<LogConfig>): PartitionLog;
@@ -18,12 +19,7 @@ export function makeHarness(
   root: string,
   options: { storageFs?: StorageFs; handlesMax?: number } = {},
 ): Harness {
-  const clock = {
-    now: 1_700_000_000_000,
-    nowMs() {
-      return this.now;
-    },
-  };
+  const clock = new ManualClock();
   const lines: string[] = [];
   const pool = new FilePool(options.storageFs ?? nodeStorageFs, options.handlesMax ?? 64);
   const dir = join(root, "topic-0");

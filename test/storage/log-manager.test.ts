@@ -1,12 +1,13 @@
 // Proves the log manager serves many partitions through a small descriptor pool (the bound holds while
 // every partition appends and reads), that its tick drives interval flushes and checkpoints (a round spread
-// over ticks), and that a removed partition is gone for good.
+// over ticks) and runs on the injected scheduler, and that a removed partition is gone for good.
 
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { ManualClock, manualTime } from "../../src/base/manual-clock.ts";
 import { logConfigOf } from "../../src/storage/log-config.ts";
-import { LogManager } from "../../src/storage/log-manager.ts";
+import { LogManager, type LogManagerOptions } from "../../src/storage/log-manager.ts";
 import { makeBatch } from "./batch-fixture.ts";
 import { makeTempDir } from "./temp-dir.ts";
 
@@ -21,6 +22,7 @@ test("150 partitions through a pool of 16 descriptors", async () => {
   const handlesMax = 16;
   const config = logConfigOf({ flushPolicy: "never", segmentBytes: 4096 });
   let manager = new LogManager({
+    ...manualTime(),
     dataDir,
     openFileHandlesMax: handlesMax,
     configFor: () => config,
@@ -37,6 +39,7 @@ test("150 partitions through a pool of 16 descriptors", async () => {
   await manager.close();
   expect(manager.pool.openCount).toBe(0);
   manager = new LogManager({
+    ...manualTime(),
     dataDir,
     openFileHandlesMax: handlesMax,
     configFor: () => config,
@@ -57,37 +60,44 @@ test("150 partitions through a pool of 16 descriptors", async () => {
   await manager.close();
 }, 30_000);
 
-test("tick flushes logs with the interval policy once flush.ms has passed, and checkpoints", async () => {
-  const clock = { now: 0, nowMs: () => clock.now };
+/** A manager on `clock` whose logs flush every second ("interval" policy). */
+function intervalFlushManager(clock: ManualClock, options: Partial<LogManagerOptions> = {}): LogManager {
   const config = logConfigOf({ flushPolicy: "interval", flushIntervalMs: 1000 });
-  const manager = new LogManager({
+  return new LogManager({
     dataDir: join(temp.path, "data"),
     clock,
+    scheduler: clock,
     configFor: () => config,
-    checkpointIntervalMs: 5000,
     log: () => {},
+    ...options,
   });
+}
+
+test("tick flushes logs with the interval policy once flush.ms has passed, and checkpoints", async () => {
+  const clock = new ManualClock();
+  const manager = intervalFlushManager(clock, { checkpointIntervalMs: 5000 });
   const log = manager.logOf("ticks", 0);
   await log.append(makeBatch(), { leaderEpoch: 0 });
   manager.tick();
   await Bun.sleep(5);
   expect(log.flushedOffset).toBe(0);
-  clock.now = 1000;
+  clock.advance(1000);
   manager.tick();
   for (let i = 0; i < 100 && log.flushedOffset === 0; i++) await Bun.sleep(2);
   expect(log.flushedOffset).toBe(1);
   expect(log.recoveryPoint).toBe(0);
-  clock.now = 5000;
+  clock.advance(4000);
   manager.tick();
   expect(log.recoveryPoint).toBe(1);
   await manager.close();
 });
 
 test("a checkpoint round is spread over ticks, a few partitions each, and the next waits for the interval", async () => {
-  const clock = { now: 0, nowMs: () => clock.now };
+  const clock = new ManualClock();
   const manager = new LogManager({
     dataDir: join(temp.path, "data"),
     clock,
+    scheduler: clock,
     checkpointIntervalMs: 5000,
     checkpointsPerTickMax: 4,
     log: () => {},
@@ -97,7 +107,7 @@ test("a checkpoint round is spread over ticks, a few partitions each, and the ne
   const checkpointed = () => logs.filter((log) => log.recoveryPoint === 1).length;
   manager.tick();
   expect(checkpointed()).toBe(0);
-  clock.now = 5000;
+  clock.advance(5000);
   manager.tick();
   expect(checkpointed()).toBe(4);
   manager.tick();
@@ -108,7 +118,7 @@ test("a checkpoint round is spread over ticks, a few partitions each, and the ne
   for (const log of logs) await log.append(makeBatch(), { leaderEpoch: 0 });
   manager.tick();
   expect(logs.filter((log) => log.recoveryPoint === 2).length).toBe(0);
-  clock.now = 10_000;
+  clock.advance(5000);
   manager.tick();
   expect(logs.filter((log) => log.recoveryPoint === 2).length).toBe(4);
   await manager.close();
@@ -116,7 +126,7 @@ test("a checkpoint round is spread over ticks, a few partitions each, and the ne
 
 test("remove deletes a partition for good: reopened under the same name, it starts empty", async () => {
   const dataDir = join(temp.path, "data");
-  const manager = new LogManager({ dataDir, log: () => {} });
+  const manager = new LogManager({ ...manualTime(), dataDir, log: () => {} });
   const log = manager.logOf("doomed", 0);
   await log.append(makeBatch({ seed: 1, payloadBytes: 100 }), { leaderEpoch: 0 });
   expect(log.logEndOffset).toBeGreaterThan(0);
@@ -124,4 +134,21 @@ test("remove deletes a partition for good: reopened under the same name, it star
   expect(existsSync(join(dataDir, "doomed-0"))).toBe(false);
   expect(manager.logOf("doomed", 0).logEndOffset).toBe(0);
   await manager.close();
+});
+
+test("start ticks on the injected scheduler every tickMs; close cancels the timer", async () => {
+  const clock = new ManualClock();
+  const manager = intervalFlushManager(clock);
+  const log = manager.logOf("timed", 0);
+  await log.append(makeBatch(), { leaderEpoch: 0 });
+  manager.start(100);
+  expect(clock.pendingTimers).toBe(1);
+  clock.advance(900);
+  expect(log.flushedOffset).toBe(0);
+  // The tick at 1000 ms finds flush.ms passed and starts a sync: real I/O, waited for briefly.
+  clock.advance(100);
+  for (let i = 0; i < 100 && log.flushedOffset === 0; i++) await Bun.sleep(2);
+  expect(log.flushedOffset).toBe(1);
+  await manager.close();
+  expect(clock.pendingTimers).toBe(0);
 });

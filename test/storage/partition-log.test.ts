@@ -197,7 +197,7 @@ describe("append and read", () => {
     log.flushIfDue();
     await Bun.sleep(5);
     expect(log.flushedOffset).toBe(0);
-    harness.clock.now += 1000;
+    harness.clock.advance(1000);
     log.flushIfDue();
     await log.flush();
     expect(log.flushedOffset).toBe(1);
@@ -235,11 +235,11 @@ describe("segments", () => {
   test("roll at segment.ms counted from the segment's first append, whatever the batch timestamps", async () => {
     const log = harness.open({ segmentMs: 60_000 });
     await log.append(makeBatch({ timestampMs: 0 }), { leaderEpoch: 0 });
-    harness.clock.now += 30_000;
+    harness.clock.advance(30_000);
     await log.append(makeBatch({ timestampMs: 0 }), { leaderEpoch: 0 });
     expect(log.segmentCount).toBe(1);
-    harness.clock.now += 31_000;
-    await log.append(makeBatch({ timestampMs: harness.clock.now }), { leaderEpoch: 0 });
+    harness.clock.advance(31_000);
+    await log.append(makeBatch({ timestampMs: harness.clock.wallMs() }), { leaderEpoch: 0 });
     expect(log.segmentBaseOffsets()).toEqual([0, 2]);
     await log.close();
   });
@@ -440,7 +440,7 @@ describe("truncation, restart, deletion and retention", () => {
     expect(log.sizeBytes).toBeLessThan(2500 + 1000);
     expect(log.logStartOffset).toBe(log.segmentBaseOffsets()[0]!);
     log.reconfigure({ ...log.config, retentionBytes: -1, retentionMs: 1000 });
-    harness.clock.now = 1000 + 19 + 1000 + 1;
+    harness.clock.setWallMs(1000 + 19 + 1000 + 1);
     const byTime = log.applyRetention();
     expect(byTime.reason).toBe("retention-ms");
     expect(log.segmentCount).toBe(1);

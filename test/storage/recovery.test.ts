@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { closeSync, openSync, readdirSync, rmSync, statSync, truncateSync, writeSync } from "node:fs";
 import { join } from "node:path";
+import { manualTime } from "../../src/base/manual-clock.ts";
 import { LogManager } from "../../src/storage/log-manager.ts";
 import { CorruptLogError, StorageError } from "../../src/storage/storage-error.ts";
 import { makeBatch } from "./batch-fixture.ts";
@@ -126,7 +127,7 @@ test("a middle segment cut short refuses to open", async () => {
 test("the log manager opens every partition it can and reports the one it cannot", async () => {
   const dataDir = join(temp.path, "data");
   const lines: string[] = [];
-  let manager = new LogManager({ dataDir, log: (line) => lines.push(line) });
+  let manager = new LogManager({ ...manualTime(), dataDir, log: (line) => lines.push(line) });
   for (const partition of [0, 1, 2]) {
     const log = manager.logOf("orders", partition);
     for (let i = 0; i < 8; i++)
@@ -137,7 +138,7 @@ test("the log manager opens every partition it can and reports the one it cannot
   await manager.close();
   scribble(join(dataDir, "orders-1", "00000000000000000000.log"), 16, [0]);
   rmSync(join(dataDir, "orders-1", "log-checkpoint"));
-  manager = new LogManager({ dataDir, log: (line) => lines.push(line) });
+  manager = new LogManager({ ...manualTime(), dataDir, log: (line) => lines.push(line) });
   const failed = manager.openAll();
   expect(failed.map((failure) => failure.partition)).toEqual([1]);
   expect(failed[0]!.error).toBeInstanceOf(CorruptLogError);

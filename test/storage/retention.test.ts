@@ -16,7 +16,7 @@ const base = {
   highWatermark: 35,
   retentionMs: -1,
   retentionBytes: -1,
-  nowMs: 5000,
+  wallMs: 5000,
 };
 
 test("nothing goes without a reason", () => {

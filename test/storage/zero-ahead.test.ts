@@ -94,7 +94,7 @@ test("a quiet log writes no zeros: its drains come too far apart for them to pay
   const log = harness.open();
   const batches = smallBatches(5);
   for (const batch of batches) {
-    harness.clock.now += zeroAheadDrainGapMsMax + 1;
+    harness.clock.advance(zeroAheadDrainGapMsMax + 1);
     await log.append(batch, { leaderEpoch: 0 });
   }
   expect(statSync(segmentFiles()[0]!).size).toBe(concatBytes(batches).length);

@@ -173,9 +173,10 @@ export async function runServerCommand(args: string[], env: Record<string, strin
 /**
  * One broker process for a whole test file, over a data directory of its own: started before the file's tests,
  * stopped and its data removed after them. `restart` stops it (SIGTERM, or SIGKILL with `crash`) and starts it
- * again over the same data, as a test of durability wants.
+ * again over the same data and on the same ports, so clients that were connected find it again, as a test of
+ * durability wants.
  */
-export function brokerForFile(prefix: string) {
+export function brokerForFile(prefix: string, options: { args?: string[] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), `chronik-${prefix}-`));
   let current: ServerProcess | undefined;
   const server = () => {
@@ -183,7 +184,7 @@ export function brokerForFile(prefix: string) {
     return current;
   };
   beforeAll(async () => {
-    current = await startServer({ dataDir });
+    current = await startServer({ dataDir, args: options.args });
   });
   afterAll(async () => {
     await current?.stop();
@@ -195,10 +196,11 @@ export function brokerForFile(prefix: string) {
     /** "127.0.0.1:port" of the running broker, for clients' bootstrap servers. */
     address: () => `127.0.0.1:${server().kafkaPort}`,
     /** Stops the broker and starts it again over the same data; resolves to the old process's exit code. */
-    async restart(options: { crash?: boolean } = {}): Promise<number> {
+    async restart(restartOptions: { crash?: boolean } = {}): Promise<number> {
       const old = server();
-      const exitCode = options.crash ? await old.kill() : await old.stop();
-      current = await startServer({ dataDir });
+      const ports = { kafka: old.kafkaPort, http: old.httpPort };
+      const exitCode = restartOptions.crash ? await old.kill() : await old.stop();
+      current = await startServer({ dataDir, ports, args: options.args });
       return exitCode;
     },
   };

@@ -1,54 +1,95 @@
-// AlterConfigs v0–2 (replace a topic's overrides wholesale) and IncrementalAlterConfigs v0–1 (set, delete,
-// append, subtract). Broker configs are static in Chronik: altering them is refused with a clear message.
+// AlterConfigs v0–2 (replace a resource's overrides wholesale) and IncrementalAlterConfigs v0–1 (set, delete,
+// append, subtract), for topics and for groups (KIP-848's GROUP resource). Broker configs are static in Chronik:
+// altering them is refused with a clear message.
 
-import { type ConfigChange, planAlterTopicConfigs } from "../../cluster/metadata/metadata-commands.ts";
+import {
+  type CommandResult,
+  type ConfigChange,
+  planAlterGroupConfigs,
+  planAlterTopicConfigs,
+} from "../../cluster/metadata/metadata-commands.ts";
 import type { MetadataPlan } from "../../cluster/metadata/metadata-service.ts";
-import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
+import type { MetadataState } from "../../cluster/metadata/metadata-state.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
-import { ConfigResourceType, findTopic, isResourceError, type ResourceError } from "./config-resources.ts";
+import {
+  ConfigResourceType,
+  checkGroupResource,
+  findTopic,
+  isResourceError,
+  type ResourceError,
+} from "./config-resources.ts";
 
 type AlterResult = ApiMessages[33]["response"]["responses"][number];
 
 /** IncrementalAlterConfigs operation numbers (AlterConfigOp.OpType). */
 const operations = ["set", "delete", "append", "subtract"] as const;
 
-/** The changes a request asks of one topic, given the topic as it stands when the change runs. */
-type ChangesFor = (topic: TopicMetadata) => ConfigChange[] | ResourceError;
+/** The changes a request asks of one resource, given its overrides as they stand when the change runs. */
+type ChangesFor = (current: ReadonlyMap<string, string>) => ConfigChange[] | ResourceError;
 
-async function alterTopic(
+/**
+ * How to alter one kind of resource: its current overrides in `state` (or why it cannot be altered), and the
+ * plan that turns changes into metadata records.
+ */
+interface AlterableResource {
+  current(state: MetadataState): ReadonlyMap<string, string> | ResourceError;
+  plan(state: MetadataState, changes: ConfigChange[]): CommandResult;
+}
+
+function alterableResource(
+  context: BrokerContext,
+  resource: { resourceType: number; resourceName: string },
+): AlterableResource | ResourceError {
+  const name = resource.resourceName;
+  switch (resource.resourceType) {
+    case ConfigResourceType.Topic:
+      return {
+        current: (state) => {
+          const topic = findTopic(context, name, state);
+          return isResourceError(topic) ? topic : topic.configs;
+        },
+        plan: (state, changes) => planAlterTopicConfigs(state, name, changes),
+      };
+    case ConfigResourceType.Group:
+      return (
+        checkGroupResource(name) ?? {
+          current: (state) => state.groupConfigs(name),
+          plan: (state, changes) => planAlterGroupConfigs(state, name, changes, context.brokerStatic),
+        }
+      );
+    case ConfigResourceType.Broker:
+      return {
+        errorCode: ErrorCode.InvalidRequest,
+        errorMessage: "broker configs are static: set them at start-up",
+      };
+    default:
+      return {
+        errorCode: ErrorCode.InvalidRequest,
+        errorMessage: `resource type ${resource.resourceType} is not supported`,
+      };
+  }
+}
+
+async function alterResource(
   context: BrokerContext,
   resource: { resourceType: number; resourceName: string },
   changesFor: ChangesFor,
   validateOnly: boolean,
 ): Promise<ResourceError | null> {
-  if (resource.resourceType === ConfigResourceType.Broker) {
-    return {
-      errorCode: ErrorCode.InvalidRequest,
-      errorMessage: "broker configs are static: set them at start-up",
-    };
-  }
-  if (resource.resourceType !== ConfigResourceType.Topic) {
-    return {
-      errorCode: ErrorCode.InvalidRequest,
-      errorMessage: `resource type ${resource.resourceType} is not supported`,
-    };
-  }
+  const alterable = alterableResource(context, resource);
+  if (isResourceError(alterable)) return alterable;
   let refusal: ResourceError | null = null;
   const plan: MetadataPlan = (state) => {
-    const topic = findTopic(context, resource.resourceName, state);
-    if (isResourceError(topic)) {
-      refusal = topic;
-      return { ok: true, records: [] };
-    }
-    const changes = changesFor(topic);
+    const current = alterable.current(state);
+    const changes = isResourceError(current) ? current : changesFor(current);
     if (isResourceError(changes)) {
       refusal = changes;
       return { ok: true, records: [] };
     }
-    return planAlterTopicConfigs(state, resource.resourceName, changes);
+    return alterable.plan(state, changes);
   };
   const result = validateOnly ? plan(context.metadata.state) : await context.metadata.execute(plan);
   if (refusal) return refusal;
@@ -116,10 +157,10 @@ function shapeRefusals<R extends ResourceShape>(
   return refusals;
 }
 
-/** Legacy AlterConfigs: the given configs become the topic's only overrides (values checked non-null). */
+/** Legacy AlterConfigs: the given configs become the resource's only overrides (values checked non-null). */
 function replacementChanges(resource: ApiMessages[33]["request"]["resources"][number]): ChangesFor {
-  return (topic) => {
-    const changes: ConfigChange[] = [...topic.configs.keys()]
+  return (current) => {
+    const changes: ConfigChange[] = [...current.keys()]
       .filter((name) => !resource.configs.some((config) => config.name === name))
       .map((name) => ({ operation: "delete", name }));
     for (const config of resource.configs)
@@ -162,7 +203,9 @@ export function alterConfigsHandler(context: BrokerContext) {
           continue;
         }
         const changes = replacementChanges(resource);
-        responses.push(answer(resource, await alterTopic(context, resource, changes, request.validateOnly)));
+        responses.push(
+          answer(resource, await alterResource(context, resource, changes, request.validateOnly)),
+        );
       }
       return { throttleTimeMs: 0, responses, unknownTaggedFields: [] };
     },
@@ -188,7 +231,7 @@ export function incrementalAlterConfigsHandler(context: BrokerContext) {
         }
         const changes = incrementalChanges(resource);
         responses.push(
-          answer(resource, await alterTopic(context, resource, () => changes, request.validateOnly)),
+          answer(resource, await alterResource(context, resource, () => changes, request.validateOnly)),
         );
       }
       return { throttleTimeMs: 0, responses, unknownTaggedFields: [] };

@@ -6,7 +6,7 @@ import { ErrorCode } from "../../protocol/error-codes.ts";
 import type { BrokerContext } from "../broker-context.ts";
 
 /** org.apache.kafka.common.config.ConfigResource.Type, as numbered on the wire. */
-export const ConfigResourceType = { Topic: 2, Broker: 4, BrokerLogger: 8 } as const;
+export const ConfigResourceType = { Topic: 2, Broker: 4, BrokerLogger: 8, Group: 32 } as const;
 
 export interface ResourceError {
   errorCode: number;
@@ -35,4 +35,10 @@ export function checkBrokerResource(context: BrokerContext, name: string): Resou
 
 export function isResourceError(value: unknown): value is ResourceError {
   return typeof value === "object" && value !== null && "errorCode" in value;
+}
+
+/** A group resource names a group; Kafka refuses an empty name (ConfigHelper, ConfigAdminManager). */
+export function checkGroupResource(name: string): ResourceError | null {
+  if (name !== "") return null;
+  return { errorCode: ErrorCode.InvalidRequest, errorMessage: "Group name must not be empty" };
 }

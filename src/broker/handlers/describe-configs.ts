@@ -1,17 +1,32 @@
-// DescribeConfigs v0–4: topic and broker configs with their sources, synonyms (v1+) and types (v3+).
+// DescribeConfigs v0–4: topic, broker and group (KIP-848) configs with their sources, synonyms (v1+), types and
+// documentation (v3+). An empty key list asks for every config, as null does (Kafka's ConfigHelper).
 
-import { type ConfigEntry, describeBrokerConfigs, describeTopicConfigs } from "../../cluster/config-view.ts";
+import {
+  type ConfigEntry,
+  describeBrokerConfigs,
+  describeGroupConfigs,
+  describeTopicConfigs,
+} from "../../cluster/config-view.ts";
 import { ConfigSource } from "../../cluster/topic-config-definitions.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
-import { ConfigResourceType, checkBrokerResource, findTopic, isResourceError } from "./config-resources.ts";
+import {
+  ConfigResourceType,
+  checkBrokerResource,
+  checkGroupResource,
+  findTopic,
+  isResourceError,
+} from "./config-resources.ts";
 
 type DescribeResult = ApiMessages[32]["response"]["results"][number];
 type Resource = ApiMessages[32]["request"]["resources"][number];
 
-function toWire(entry: ConfigEntry, includeSynonyms: boolean): DescribeResult["configs"][number] {
+function toWire(
+  entry: ConfigEntry,
+  options: { includeSynonyms: boolean; includeDocumentation: boolean },
+): DescribeResult["configs"][number] {
   return {
     name: entry.name,
     value: entry.value,
@@ -19,11 +34,11 @@ function toWire(entry: ConfigEntry, includeSynonyms: boolean): DescribeResult["c
     isDefault: entry.source === ConfigSource.DefaultConfig,
     configSource: entry.source,
     isSensitive: false,
-    synonyms: includeSynonyms
+    synonyms: options.includeSynonyms
       ? entry.synonyms.map((synonym) => ({ ...synonym, unknownTaggedFields: [] }))
       : [],
     configType: entry.type,
-    documentation: null,
+    documentation: options.includeDocumentation ? entry.documentation : null,
     unknownTaggedFields: [],
   };
 }
@@ -42,6 +57,12 @@ function describeResource(
     if (problem) return problem;
     return describeBrokerConfigs(context.brokerStatic, resource.configurationKeys);
   }
+  if (resource.resourceType === ConfigResourceType.Group) {
+    const problem = checkGroupResource(resource.resourceName);
+    if (problem) return problem;
+    const overrides = context.metadata.state.groupConfigs(resource.resourceName);
+    return describeGroupConfigs(overrides, context.brokerStatic, resource.configurationKeys);
+  }
   return {
     errorCode: ErrorCode.InvalidRequest,
     errorMessage: `resource type ${resource.resourceType} is not supported`,
@@ -54,7 +75,10 @@ export function describeConfigsHandler(context: BrokerContext) {
     minVersion: 0,
     maxVersion: 4,
     handle(request, { apiVersion }) {
-      const includeSynonyms = apiVersion >= 1 && request.includeSynonyms;
+      const options = {
+        includeSynonyms: apiVersion >= 1 && request.includeSynonyms,
+        includeDocumentation: apiVersion >= 3 && request.includeDocumentation,
+      };
       const results: DescribeResult[] = request.resources.map((resource) => {
         const described = describeResource(context, resource);
         const base = {
@@ -67,7 +91,7 @@ export function describeConfigsHandler(context: BrokerContext) {
           ...base,
           errorCode: 0,
           errorMessage: null,
-          configs: described.map((entry) => toWire(entry, includeSynonyms)),
+          configs: described.map((entry) => toWire(entry, options)),
         };
       });
       return { throttleTimeMs: 0, results, unknownTaggedFields: [] };

@@ -5,6 +5,7 @@
 // makes progress. Incremental fetch sessions (KIP-227) trim requests and responses; v13+ names topics by id;
 // v0–3 get magic 0/1 message sets converted down.
 
+import type { Clock, Scheduler } from "../../base/clock.ts";
 import type { PartitionReplica, ReadOutcome, ReplicaError } from "../../cluster/partition-replica.ts";
 import { zeroUuid } from "../../protocol/codec-runtime.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
@@ -309,7 +310,12 @@ function errorResponse(errorCode: number): FetchResponse {
   };
 }
 
-export function fetchHandler(context: BrokerContext, sessions: FetchSessionCache, nowMs: () => number) {
+/** `clock`'s monotonic half ages fetch sessions; `scheduler` ends the long poll at maxWaitMs. */
+export function fetchHandler(
+  context: BrokerContext,
+  sessions: FetchSessionCache,
+  time: { clock: Clock; scheduler: Scheduler },
+) {
   return defineHandler({
     apiKey: ApiKey.Fetch,
     minVersion: 0,
@@ -326,26 +332,32 @@ export function fetchHandler(context: BrokerContext, sessions: FetchSessionCache
           partitions: sessionPartitions(request, byId),
           forgotten,
         },
-        nowMs(),
+        time.clock.monotonicMs(),
       );
       if (typeof plan === "string") return errorResponse(errorCodeByName(plan));
       const maxBytes = apiVersion >= 3 ? request.maxBytes : Number.MAX_SAFE_INTEGER;
       const waitMs = Math.min(Math.max(request.maxWaitMs, 0), fetchWaitMsMax);
-      const deadline = AbortSignal.any([AbortSignal.timeout(waitMs), connection.closed]);
+      const waited = new AbortController();
+      const cancelWait = time.scheduler.setTimeout(() => waited.abort(), waitMs);
+      const deadline = AbortSignal.any([waited.signal, connection.closed]);
       const hints = new LeaderHints(context);
       // Followers fetching for replication are Raft's business: only consumers (replicaId -1) get a preference.
       const consumerRack = apiVersion >= 11 && request.replicaId < 0 ? request.rackId : "";
       const readOptions = { byId, maxBytes, hints, consumerRack };
       let pass = readPartitions(context, plan.partitions, readOptions);
-      while (
-        pass.bytes < request.minBytes &&
-        !deadline.aborted &&
-        pass.reads.every((read) => !isError(read.outcome) && read.preferredReadReplica === -1)
-      ) {
-        await anyCommit(pass.reads, deadline);
-        pass = readPartitions(context, plan.partitions, readOptions);
+      try {
+        while (
+          pass.bytes < request.minBytes &&
+          !deadline.aborted &&
+          pass.reads.every((read) => !isError(read.outcome) && read.preferredReadReplica === -1)
+        ) {
+          await anyCommit(pass.reads, deadline);
+          pass = readPartitions(context, plan.partitions, readOptions);
+        }
+      } finally {
+        cancelWait();
       }
-      const answer = plan.complete(outcomesOf(pass.reads), nowMs());
+      const answer = plan.complete(outcomesOf(pass.reads), time.clock.monotonicMs());
       return {
         throttleTimeMs: 0,
         errorCode: 0,

@@ -3,10 +3,12 @@
 // is as durable as acks asks, or timeoutMs passes. acks=0 gets no response — and, as in Kafka, a closed
 // connection when something failed, since that is the only way such a client can learn of it.
 
+import type { Clock, Scheduler } from "../../base/clock.ts";
 import { topicConfigValue } from "../../cluster/config-view.ts";
 import { internalTopicNames } from "../../cluster/internal-topics.ts";
 import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
 import type { AppendTicket, ReplicaError } from "../../cluster/partition-replica.ts";
+import { topicRecompression } from "../../cluster/topic-compression.ts";
 import { topicConfigDefinition } from "../../cluster/topic-config-definitions.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
@@ -109,6 +111,9 @@ function placeOne(
     timestampAfterMaxMs: timestampAfterMaxMsDefault,
     nowMs: options.nowMs,
     decompressedBytesMax: produceDecompressedBytesMax,
+    recompression: topicRecompression(topic.configs, context.brokerStatic),
+    topicName,
+    partitionIndex: partition.index,
   });
   if (!validated.ok) {
     const response = partitionResponse(partition.index, validated);
@@ -139,12 +144,16 @@ function placeOne(
  * latency's tail (bench/RESULTS.md). The timer is cleared as soon as replication completes: an
  * uncancellable one per request (AbortSignal.timeout) kept ~30 s of requests' closures alive.
  */
-function awaitReplication(outcomes: readonly PartitionOutcome[], timeoutMs: number): Promise<void> {
+function awaitReplication(
+  outcomes: readonly PartitionOutcome[],
+  timeoutMs: number,
+  scheduler: Scheduler,
+): Promise<void> {
   const placed = outcomes.filter((outcome) => outcome.ticket !== null);
   if (placed.length === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     let waiting = placed.length;
-    const timer = setTimeout(
+    const cancelTimeout = scheduler.setTimeout(
       () => {
         waiting = 0;
         const timedOut = {
@@ -164,14 +173,14 @@ function awaitReplication(outcomes: readonly PartitionOutcome[], timeoutMs: numb
           if (error !== null) markFailed(outcome, error);
           waiting -= 1;
           if (waiting > 0) return;
-          clearTimeout(timer);
+          cancelTimeout();
           resolve();
         },
         (bug: unknown) => {
           // Replicas answer failures as values; a rejection is a bug, and fails the request (and its connection).
           if (waiting === 0) return;
           waiting = 0;
-          clearTimeout(timer);
+          cancelTimeout();
           reject(bug);
         },
       );
@@ -192,7 +201,8 @@ function topicsOf(request: ProduceRequest, outcomes: PartitionOutcome[][]) {
   }));
 }
 
-export function produceHandler(context: BrokerContext, nowMs: () => number) {
+/** `clock`'s wall half stamps LogAppendTime and bounds CreateTime; `scheduler` times out the wait for acks. */
+export function produceHandler(context: BrokerContext, time: { clock: Clock; scheduler: Scheduler }) {
   return defineHandler({
     apiKey: ApiKey.Produce,
     minVersion: 0,
@@ -205,7 +215,7 @@ export function produceHandler(context: BrokerContext, nowMs: () => number) {
           : request.transactionalId !== null
             ? { errorCode: ErrorCode.InvalidRequest, errorMessage: "transactions are not supported" }
             : null;
-      const now = nowMs();
+      const now = time.clock.wallMs();
       const hints = new LeaderHints(context);
       const outcomes = request.topicData.map((topic) =>
         topic.partitionData.map((partition) =>
@@ -223,7 +233,7 @@ export function produceHandler(context: BrokerContext, nowMs: () => number) {
         const failed = outcomes.flat().find((outcome) => outcome.response.errorCode !== 0);
         return failed ? closeConnection(`acks=0 produce failed: ${failed.response.errorMessage}`) : null;
       }
-      return awaitReplication(outcomes.flat(), request.timeoutMs).then(() => ({
+      return awaitReplication(outcomes.flat(), request.timeoutMs, time.scheduler).then(() => ({
         responses: topicsOf(request, outcomes),
         throttleTimeMs: 0,
         nodeEndpoints: hints.nodeEndpoints(),

@@ -19,3 +19,11 @@ export const defaultConsumerGroupConfig: ConsumerGroupConfig = {
   groupMaxSize: 0x7fff_ffff,
   assignors: ["uniform", "range"],
 };
+
+/**
+ * A group's own settings (KIP-848's group configs consumer.session.timeout.ms and consumer.heartbeat.interval.ms),
+ * over the coordinator's; asked on every heartbeat, so a change applies from a member's next one.
+ */
+export type GroupConfigLookup = (
+  groupId: string,
+) => Readonly<Partial<Pick<ConsumerGroupConfig, "heartbeatIntervalMs" | "sessionTimeoutMs">>>;

@@ -6,7 +6,11 @@
 import { assert } from "../../base/assert.ts";
 import { partitionKey } from "./assignment.ts";
 import { ConsumerGroup, type ConsumerGroupMember } from "./consumer-group.ts";
-import { type ConsumerGroupConfig, defaultConsumerGroupConfig } from "./consumer-group-config.ts";
+import {
+  type ConsumerGroupConfig,
+  defaultConsumerGroupConfig,
+  type GroupConfigLookup,
+} from "./consumer-group-config.ts";
 import type {
   ConsumerGroupHeartbeatInput,
   ConsumerGroupHeartbeatResponse,
@@ -19,7 +23,7 @@ import type {
 import { leaveEpoch, staticLeaveEpoch } from "./consumer-group-types.ts";
 import { describeGroup } from "./describe.ts";
 import { type ChangeContext, removeMember, writeCurrentAssignment } from "./group-changes.ts";
-import { HeartbeatError, heartbeatMember, validateHeartbeat } from "./heartbeat.ts";
+import { HeartbeatError, heartbeatMember, identifiedMember, validateHeartbeat } from "./heartbeat.ts";
 
 /** OffsetCommit v9 is the first to carry the member epoch (in its generation field). */
 const offsetCommitMemberEpochVersionMin = 9;
@@ -48,18 +52,31 @@ export interface ConsumerGroupCoordinatorOptions {
   newUuid: () => string;
   /** The cluster's current topics, read on every heartbeat so new partitions are picked up. */
   topics: TopicLookup;
+  /** Each group's own session timeout and heartbeat interval, where its configs set them. */
+  groupConfig?: GroupConfigLookup;
 }
+
+const noGroupConfig: GroupConfigLookup = () => ({});
 
 export class ConsumerGroupCoordinator {
   readonly config: ConsumerGroupConfig;
   private readonly newUuid: () => string;
   private readonly topics: TopicLookup;
+  private readonly groupConfig: GroupConfigLookup;
   private readonly groups = new Map<string, ConsumerGroup>();
 
   constructor(options: ConsumerGroupCoordinatorOptions) {
     this.config = { ...defaultConsumerGroupConfig, ...options.config };
     this.newUuid = options.newUuid;
     this.topics = options.topics;
+    this.groupConfig = options.groupConfig ?? noGroupConfig;
+  }
+
+  /** The coordinator's settings with the group's own (KIP-848 group configs) over them. */
+  configFor(groupId: string): ConsumerGroupConfig {
+    const own = this.groupConfig(groupId);
+    if (own.sessionTimeoutMs === undefined && own.heartbeatIntervalMs === undefined) return this.config;
+    return { ...this.config, ...own };
   }
 
   /** The ids of this partition's consumer groups: the classic coordinator must refuse them. */
@@ -120,22 +137,23 @@ export class ConsumerGroupCoordinator {
 
   heartbeat(input: ConsumerGroupHeartbeatInput, nowMs: number): HeartbeatResult {
     const records: ConsumerGroupRecord[] = [];
+    const config = this.configFor(input.groupId);
     try {
-      validateHeartbeat(input, this.config);
+      validateHeartbeat(input, config);
       const isLeave = input.memberEpoch === leaveEpoch || input.memberEpoch === staticLeaveEpoch;
       const group =
         this.groups.get(input.groupId) ??
         (isLeave || input.memberEpoch > 0 ? undefined : new ConsumerGroup(input.groupId));
       if (group === undefined)
         throw new HeartbeatError("GROUP_ID_NOT_FOUND", `Consumer group ${input.groupId} not found.`);
-      const ctx = { group, config: this.config, topics: this.topics, nowMs, records, newUuid: this.newUuid };
+      const ctx = { group, config, topics: this.topics, nowMs, records, newUuid: this.newUuid };
       const response = isLeave ? leave(ctx, input) : heartbeatMember(ctx, input);
       this.groups.set(group.groupId, group);
       return { response, records };
     } catch (error) {
       if (!(error instanceof HeartbeatError)) throw error;
       // A rejected request changes nothing: the checks that can fail run before the first record.
-      return { response: errorResponse(error, this.config), records };
+      return { response: errorResponse(error, config), records };
     }
   }
 
@@ -143,7 +161,8 @@ export class ConsumerGroupCoordinator {
   tick(nowMs: number): ConsumerGroupRecord[] {
     const records: ConsumerGroupRecord[] = [];
     for (const group of this.groups.values()) {
-      const ctx: ChangeContext = { group, config: this.config, topics: this.topics, nowMs, records };
+      const config = this.configFor(group.groupId);
+      const ctx: ChangeContext = { group, config, topics: this.topics, nowMs, records };
       for (const member of [...group.members.values()]) {
         const revocationLate = member.revocationDeadlineMs !== null && member.revocationDeadlineMs <= nowMs;
         if (member.sessionDeadlineMs <= nowMs || revocationLate) removeMember(ctx, member);
@@ -232,26 +251,14 @@ export class ConsumerGroupCoordinator {
   /** After replay: every member gets a fresh session, as Kafka does on loading a partition. */
   loaded(nowMs: number): void {
     for (const group of this.groups.values()) {
-      for (const member of group.members.values())
-        member.sessionDeadlineMs = nowMs + this.config.sessionTimeoutMs;
+      const { sessionTimeoutMs } = this.configFor(group.groupId);
+      for (const member of group.members.values()) member.sessionDeadlineMs = nowMs + sessionTimeoutMs;
     }
   }
 }
 
 function leave(ctx: ChangeContext, input: ConsumerGroupHeartbeatInput): ConsumerGroupHeartbeatResponse {
-  const member = ctx.group.members.get(input.memberId);
-  if (member === undefined) {
-    throw new HeartbeatError(
-      "UNKNOWN_MEMBER_ID",
-      `Member ${input.memberId} is not a member of ${ctx.group.groupId}.`,
-    );
-  }
-  if (input.instanceId !== null && member.instanceId !== input.instanceId) {
-    throw new HeartbeatError(
-      "FENCED_INSTANCE_ID",
-      `Member ${input.memberId} is not instance ${input.instanceId}.`,
-    );
-  }
+  const member = identifiedMember(ctx, input);
   if (input.memberEpoch === staticLeaveEpoch) leaveTemporarily(ctx, member);
   else removeMember(ctx, member);
   return {

@@ -173,6 +173,19 @@ function replaceStaticMember(
 }
 
 function knownMember(ctx: HeartbeatContext, input: ConsumerGroupHeartbeatInput): ConsumerGroupMember {
+  const member = identifiedMember(ctx, input);
+  checkEpoch(member, input);
+  return member;
+}
+
+/**
+ * The member a heartbeat or a leave names, if the group has it and it is the instance it claims to be;
+ * UNKNOWN_MEMBER_ID or FENCED_INSTANCE_ID otherwise, as Kafka answers.
+ */
+export function identifiedMember(
+  ctx: ChangeContext,
+  input: Pick<ConsumerGroupHeartbeatInput, "memberId" | "instanceId">,
+): ConsumerGroupMember {
   const member = ctx.group.members.get(input.memberId);
   if (member === undefined) {
     throw new HeartbeatError(
@@ -186,7 +199,6 @@ function knownMember(ctx: HeartbeatContext, input: ConsumerGroupHeartbeatInput):
       `Member ${input.memberId} is not instance ${input.instanceId}.`,
     );
   }
-  checkEpoch(member, input);
   return member;
 }
 

@@ -3,7 +3,11 @@
 
 export * from "./assignment.ts";
 export type * from "./assignor.ts";
-export { type ConsumerGroupConfig, defaultConsumerGroupConfig } from "./consumer-group-config.ts";
+export {
+  type ConsumerGroupConfig,
+  defaultConsumerGroupConfig,
+  type GroupConfigLookup,
+} from "./consumer-group-config.ts";
 export {
   ConsumerGroupCoordinator,
   type ConsumerGroupCoordinatorOptions,

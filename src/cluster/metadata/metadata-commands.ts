@@ -3,6 +3,8 @@
 // out. Only the metadata leader plans, and it proposes the records; every node then applies them.
 
 import { assignReplicas } from "../assignment-policy.ts";
+import type { BrokerStaticConfigs } from "../broker-config-definitions.ts";
+import { checkGroupConfigs, groupConfigDefinition } from "../group-config-definitions.ts";
 import { internalTopicNames, metadataTopicName } from "../internal-topics.ts";
 import { checkTopicConfigs, topicConfigDefinition } from "../topic-config-definitions.ts";
 import type { MetadataRecord, PartitionAssignment } from "./metadata-records.ts";
@@ -280,6 +282,38 @@ export function planAlterTopicConfigs(
     ok: true,
     records: [{ type: "topic-configs", topicId: topic.topicId, changes: Object.fromEntries(result) }],
   };
+}
+
+/**
+ * IncrementalAlterConfigs (or the legacy AlterConfigs, expressed as for topics) for one group's configs. The
+ * group need not exist: its configs are a resource of their own, as in Kafka. The configs as they would stand
+ * afterwards are checked against the broker's bounds (`brokerStatic`), as Kafka's GroupConfig.validate does.
+ */
+export function planAlterGroupConfigs(
+  state: MetadataState,
+  groupId: string,
+  changes: readonly ConfigChange[],
+  brokerStatic: BrokerStaticConfigs,
+): CommandResult {
+  if (groupId === "") return fail("INVALID_REQUEST", "Group name must not be empty");
+  const result = new Map<string, string | null>();
+  const effective = new Map(state.groupConfigs(groupId));
+  for (const change of changes) {
+    if (!groupConfigDefinition(change.name))
+      return fail("INVALID_CONFIG", `Unknown group config name: ${change.name}`);
+    // Every group config is an INT: only LIST configs take APPEND and SUBTRACT (ConfigurationControlManager).
+    if (change.operation === "append" || change.operation === "subtract") {
+      const operation = change.operation.toUpperCase();
+      return fail("INVALID_CONFIG", `Can't ${operation} to key ${change.name} because its type is not LIST.`);
+    }
+    const value = change.operation === "set" ? change.value : null;
+    if (value === null) effective.delete(change.name);
+    else effective.set(change.name, value);
+    result.set(change.name, value);
+  }
+  const problem = checkGroupConfigs(effective, brokerStatic);
+  if (problem) return fail("INVALID_CONFIG", problem);
+  return { ok: true, records: [{ type: "group-configs", groupId, changes: Object.fromEntries(result) }] };
 }
 
 /** The override after one change; null removes the override. List operations work on comma lists. */

@@ -27,6 +27,11 @@ export type MetadataRecord =
   | { type: "add-partitions"; topicId: string; partitions: PartitionAssignment[] }
   /** Sets (string) or removes (null) topic-level config overrides. */
   | { type: "topic-configs"; topicId: string; changes: Record<string, string | null> }
+  /**
+   * Sets (string) or removes (null) a group's configs (KIP-848's GROUP config resource). A group's configs live
+   * apart from the group itself, as Kafka's do: they may be set before the group exists and outlive it.
+   */
+  | { type: "group-configs"; groupId: string; changes: Record<string, string | null> }
   /** Producer ids below `nextProducerId` are handed out: ids never repeat, even across restarts. */
   | { type: "producer-ids"; nextProducerId: number };
 

@@ -1,5 +1,5 @@
-// The cluster metadata as a state machine: topics, their partitions and config overrides, brokers, the
-// cluster id, and the producer-id high mark. apply() is the only way it changes, one record at a time in log
+// The cluster metadata as a state machine: topics, their partitions and config overrides, brokers, group
+// configs, the cluster id, and the producer-id high mark. apply() is the only way it changes, one record at a time in log
 // order, so every node that applies the same log holds the same state. Records were validated before they were
 // proposed; one that does not fit the state here is a bug, and asserts.
 
@@ -22,12 +22,16 @@ export interface BrokerMetadata {
   readonly fenced: boolean;
 }
 
+const noConfigs: ReadonlyMap<string, string> = new Map();
+
 export class MetadataState {
   clusterId: string | null = null;
   nextProducerId = 0;
   private readonly topicsByName = new Map<string, TopicMetadata>();
   private readonly topicsById = new Map<string, TopicMetadata>();
   private readonly brokersById = new Map<number, BrokerMetadata>();
+  /** Groups with configs set, and only those: a map is replaced on every change, never edited in place. */
+  private readonly groupConfigsById = new Map<string, ReadonlyMap<string, string>>();
 
   topicByName(name: string): TopicMetadata | undefined {
     return this.topicsByName.get(name);
@@ -52,6 +56,11 @@ export class MetadataState {
 
   broker(nodeId: number): BrokerMetadata | undefined {
     return this.brokersById.get(nodeId);
+  }
+
+  /** A group's config overrides (empty when none is set). */
+  groupConfigs(groupId: string): ReadonlyMap<string, string> {
+    return this.groupConfigsById.get(groupId) ?? noConfigs;
   }
 
   apply(record: MetadataRecord): void {
@@ -92,6 +101,9 @@ export class MetadataState {
       case "topic-configs":
         this.changeConfigs(record.topicId, record.changes);
         return;
+      case "group-configs":
+        this.changeGroupConfigs(record.groupId, record.changes);
+        return;
       case "producer-ids":
         assert(record.nextProducerId > this.nextProducerId, "producer ids must only move forward");
         this.nextProducerId = record.nextProducerId;
@@ -118,6 +130,8 @@ export class MetadataState {
         configs: Object.fromEntries(topic.configs),
       });
     }
+    for (const [groupId, configs] of this.groupConfigsById)
+      records.push({ type: "group-configs", groupId, changes: Object.fromEntries(configs) });
     if (this.nextProducerId > 0) records.push({ type: "producer-ids", nextProducerId: this.nextProducerId });
     return records;
   }
@@ -142,6 +156,17 @@ export class MetadataState {
       else configs.set(name, value);
     }
     this.replaceTopic({ ...topic, configs });
+  }
+
+  private changeGroupConfigs(groupId: string, changes: Record<string, string | null>): void {
+    assert(groupId !== "", "group configs without a group id");
+    const configs = new Map(this.groupConfigs(groupId));
+    for (const [name, value] of Object.entries(changes)) {
+      if (value === null) configs.delete(name);
+      else configs.set(name, value);
+    }
+    if (configs.size === 0) this.groupConfigsById.delete(groupId);
+    else this.groupConfigsById.set(groupId, configs);
   }
 
   private requireTopic(topicId: string): TopicMetadata {

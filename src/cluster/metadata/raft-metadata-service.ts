@@ -11,6 +11,7 @@
 // applied everything its log held when it was elected (its own term's first entry committed and applied): a
 // plan against a state older than that could produce a record that fails an assertion on every node.
 
+import type { Clock, Scheduler } from "../../base/clock.ts";
 import { buildBatch } from "../../protocol/records/batch-builder.ts";
 import { readAllRecords } from "../../protocol/records/batch-records.ts";
 import type { Entry, NodeId, Proposal, ProposeResult } from "../../raft/core/index.ts";
@@ -51,12 +52,12 @@ export type MetadataForwarder = (leaderId: NodeId, request: ForwardRequest) => P
 
 export interface RaftMetadataServiceOptions {
   readonly log: MetadataLog;
-  /** Wall-clock milliseconds: the timestamp of the records' batches. */
-  readonly wallClockMs: () => number;
+  /** Its wall half stamps the metadata batches. */
+  readonly clock: Clock;
   /** Absent standalone, where this node is the only voter and always leads. */
   readonly forward?: MetadataForwarder;
-  /** Resolves after `ms` milliseconds: the pause between attempts while no leader can take a change. */
-  readonly delay?: (ms: number) => Promise<void>;
+  /** Times the pauses between attempts while no leader can take a change; absent standalone. */
+  readonly scheduler?: Scheduler;
 }
 
 /** Metadata batches are small; a record set beyond this is a bug in a command planner. */
@@ -186,14 +187,15 @@ export class RaftMetadataService implements MetadataService {
   }
 
   private pauseFor(ms: number): Promise<void> {
-    const delay = this.options.delay;
-    if (delay === undefined) throw new MetadataUnavailableError("this node cannot reach a metadata leader");
-    return delay(ms);
+    const scheduler = this.options.scheduler;
+    if (scheduler === undefined)
+      throw new MetadataUnavailableError("this node cannot reach a metadata leader");
+    return new Promise((resolve) => scheduler.setTimeout(resolve, ms));
   }
 
   /** Appends the records as one batch; resolves with its last offset once committed and applied here. */
   private async propose(records: readonly MetadataRecord[]): Promise<number> {
-    const timestamp = this.options.wallClockMs();
+    const timestamp = this.options.clock.wallMs();
     const batch = buildBatch(
       records.map((record) => ({ key: null, value: encodeMetadataRecord(record), timestamp })),
     );

@@ -3,6 +3,7 @@
 // These are pure computations on bytes — no clock, no I/O — so they are allowed inside protocol/.
 
 import { gunzipSync } from "node:zlib";
+import { assert } from "../../base/assert.ts";
 import type { ProtocolError } from "../protocol-error.ts";
 import {
   assertDecompressLimit,
@@ -11,8 +12,10 @@ import {
   exceedsLimitError,
 } from "./decompress-limit.ts";
 
-export function gzipCompress(bytes: Uint8Array): Uint8Array {
-  return Bun.gzipSync(bytes as Uint8Array<ArrayBuffer>);
+/** Kafka's gzip levels: 1 (fastest) to 9 (smallest); -1 or none is zlib's default (6). */
+export function gzipCompress(bytes: Uint8Array, level = -1): Uint8Array {
+  assert(level === -1 || (Number.isInteger(level) && level >= 1 && level <= 9), `gzip level ${level}`);
+  return Bun.gzipSync(bytes as Uint8Array<ArrayBuffer>, { level: level as -1 });
 }
 
 export function gzipDecompress(bytes: Uint8Array, options: DecompressOptions): Uint8Array {

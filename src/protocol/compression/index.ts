@@ -13,18 +13,30 @@ import { zstdCompress, zstdDecompress } from "./zstd.ts";
 
 export type { DecompressOptions } from "./decompress-limit.ts";
 
-export function compress(codec: CompressionCodec, bytes: Uint8Array): Uint8Array {
+export interface CompressOptions {
+  /**
+   * The codec's level, as Kafka's compression.<codec>.level configs give it (KIP-390); absent means the codec's
+   * default. gzip and zstd honour it; lz4-napi has one level only, and snappy none.
+   */
+  level?: number;
+}
+
+export function compress(
+  codec: CompressionCodec,
+  bytes: Uint8Array,
+  options: CompressOptions = {},
+): Uint8Array {
   switch (codec) {
     case CompressionCodec.None:
       return bytes;
     case CompressionCodec.Gzip:
-      return gzipCompress(bytes);
+      return gzipCompress(bytes, options.level);
     case CompressionCodec.Snappy:
       return snappyCompress(bytes);
     case CompressionCodec.Lz4:
       return lz4Compress(bytes);
     case CompressionCodec.Zstd:
-      return zstdCompress(bytes);
+      return zstdCompress(bytes, options.level);
     default:
       return unreachable(codec, "compression codec");
   }

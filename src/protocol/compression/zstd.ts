@@ -1,4 +1,5 @@
-// Zstandard (Kafka codec 4, magic 2 only). Compression is Bun's built-in zstd at level 3, Kafka's default.
+// Zstandard (Kafka codec 4, magic 2 only). Compression is Bun's built-in zstd, at level 3 (Kafka's default)
+// unless a topic's compression.zstd.level says otherwise.
 // Decompression first walks the frames here (RFC 8878: frame header, block headers to the last block),
 // because node:zlib returns what it has for a cut-off stream instead of failing. Then:
 //  - when every frame declares its content size and their sum is within the limit, Bun.zstdDecompressSync
@@ -8,7 +9,8 @@
 //    which stops inflating at the limit.
 // Both are pure computations on bytes — no clock, no I/O — so they are allowed inside protocol/.
 
-import { zstdDecompressSync } from "node:zlib";
+import { constants, zstdCompressSync, zstdDecompressSync } from "node:zlib";
+import { assert } from "../../base/assert.ts";
 import { ByteReader } from "../primitives/byte-reader.ts";
 import { ProtocolError } from "../protocol-error.ts";
 import {
@@ -25,8 +27,19 @@ const skippableMagic = 0x184d2a50;
 const dictionaryIdBytes = [0, 1, 2, 4] as const;
 const contentSizeBytes = [0, 2, 4, 8] as const;
 
-export function zstdCompress(bytes: Uint8Array): Uint8Array {
-  return Bun.zstdCompressSync(bytes as Uint8Array<ArrayBuffer>, { level: 3 });
+/** Kafka's default zstd level (ZstdCompression.DEFAULT_LEVEL), and its range (zstd's own). */
+export const zstdLevelDefault = 3;
+const zstdLevelMin = -131072;
+const zstdLevelMax = 22;
+
+/**
+ * Bun's zstd takes levels 1 to 22 and writes the content size into the frame (which the fast decompression
+ * path above uses); zstd's negative "fast" levels, and 0 (its own default), go through node:zlib instead.
+ */
+export function zstdCompress(bytes: Uint8Array, level = zstdLevelDefault): Uint8Array {
+  assert(Number.isInteger(level) && level >= zstdLevelMin && level <= zstdLevelMax, `zstd level ${level}`);
+  if (level >= 1) return Bun.zstdCompressSync(bytes as Uint8Array<ArrayBuffer>, { level: level as 3 });
+  return zstdCompressSync(bytes, { params: { [constants.ZSTD_c_compressionLevel]: level } });
 }
 
 export function zstdDecompress(bytes: Uint8Array, options: DecompressOptions): Uint8Array {

@@ -1,6 +1,7 @@
 // Builds a complete magic-2 batch from records and batch fields: offsets deltas, base and max timestamps,
 // record count, the (optionally compressed) records, and the CRC-32C written last over attributes..end.
-// Used by producers in tests, by the broker for control batches, and by legacy up-conversion.
+// Used by producers in tests, by the broker for control batches, by legacy up-conversion, and by recompression
+// to a topic's compression.type (batch-recompress.ts).
 
 import { assert } from "../../base/assert.ts";
 import { compress } from "../compression/index.ts";
@@ -38,6 +39,8 @@ export interface BatchFields {
   control?: boolean;
   timestampType?: TimestampType;
   compression?: CompressionCodec;
+  /** The codec's level (compression.<codec>.level); absent means the codec's default. */
+  compressionLevel?: number;
   /** Only for a batch without records (Kafka writes such batches to keep producer state). */
   lastOffsetDelta?: number;
   /** Under LogAppendTime the broker's time, written as maxTimestamp; records then read it back. */
@@ -63,7 +66,7 @@ export function buildBatch(records: readonly RecordInput[], fields: BatchFields 
     maxTimestamp = Math.max(maxTimestamp, record.timestamp);
   });
   const compression = fields.compression ?? CompressionCodec.None;
-  const payload = compress(compression, writer.written());
+  const payload = compress(compression, writer.written(), { level: fields.compressionLevel });
   const timestampType = fields.timestampType ?? TimestampType.CreateTime;
   if (timestampType === TimestampType.LogAppendTime) {
     assert(fields.logAppendTime !== undefined, "LogAppendTime batches need logAppendTime");

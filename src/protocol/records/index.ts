@@ -3,6 +3,7 @@
 
 export * from "./batch-builder.ts";
 export * from "./batch-header.ts";
+export * from "./batch-recompress.ts";
 export * from "./batch-records.ts";
 export * from "./control-record.ts";
 export * from "./legacy.ts";

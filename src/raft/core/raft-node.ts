@@ -167,7 +167,7 @@ export class RaftNode {
   /** Starts an election now (tests, and a driver that knows the leader is gone). */
   campaign(): void {
     assert(!this.inReady, "campaign between ready() and advance()");
-    this.hup(false);
+    this.hup();
   }
 
   step(message: Message): void {
@@ -268,7 +268,7 @@ export class RaftNode {
     } else {
       // Catch the target up now: restart from its match rather than wait on appends that may be lost.
       if (progress.state === "replicate") progress.becomeProbe();
-      this.replicator.sendAppend(target, false);
+      this.replicator.sendAppend(target, { sendIfEmpty: false });
     }
     return { ok: true };
   }
@@ -341,7 +341,7 @@ export class RaftNode {
     if (!this.cfg.deliverCommittedEntries) this.applied = Math.max(this.applied, this.persisted.commitOffset);
     if (this.currentRole === "leader") {
       this.replicator.get(this.id)!.maybeUpdate(Math.min(this.durableOffset, this.log.lastOffset()));
-      if (this.maybeCommit()) this.replicator.broadcastAppend(true);
+      if (this.maybeCommit()) this.replicator.broadcastAppend({ sendIfEmpty: true });
     }
   }
 
@@ -373,7 +373,7 @@ export class RaftNode {
     this.durableOffset = offset;
     if (this.currentRole === "leader") {
       this.replicator.get(this.id)?.maybeUpdate(this.durableOffset);
-      if (this.maybeCommit()) this.replicator.broadcastAppend(true);
+      if (this.maybeCommit()) this.replicator.broadcastAppend({ sendIfEmpty: true });
     }
   }
 
@@ -469,7 +469,7 @@ export class RaftNode {
         if (this.currentRole === "leader") this.replicator.snapshotProgress(message);
         return;
       case "timeoutNow":
-        if (this.isPromotable()) this.campaignNow(true);
+        if (this.isPromotable()) this.campaignNow({ transfer: true });
         return;
     }
   }
@@ -528,7 +528,7 @@ export class RaftNode {
       // empty too), so there is no earlier epoch to commit and no control batch is needed: a new partition's
       // first record gets offset 0, as in Kafka. The followers still hear of their leader at once.
       this.termStartOffset = -1;
-      this.replicator.broadcastAppend(true);
+      this.replicator.broadcastAppend({ sendIfEmpty: true });
       return;
     }
     // The control batch of this epoch: committing it commits every earlier epoch's entries (figure 8).
@@ -555,14 +555,15 @@ export class RaftNode {
     this.electionElapsed += 1;
     if (this.isPromotable() && this.electionElapsed >= this.randomizedElectionTicks) {
       this.electionElapsed = 0;
-      this.hup(false);
+      this.hup();
     }
   }
 
-  private hup(transfer: boolean): void {
+  /** An election this node starts on its own (its timeout, or campaign()): with a pre-vote round if configured. */
+  private hup(): void {
     if (this.currentRole === "leader" || !this.isPromotable()) return;
-    if (this.cfg.preVote && !transfer) this.preCampaign();
-    else this.campaignNow(transfer);
+    if (this.cfg.preVote) this.preCampaign();
+    else this.campaignNow({ transfer: false });
   }
 
   private preCampaign(): void {
@@ -570,13 +571,14 @@ export class RaftNode {
     this.currentRole = "preCandidate";
     this.votes.set(this.id, true);
     if (voteOutcome(this.membership.voters, this.votes) === "won") {
-      this.campaignNow(false);
+      this.campaignNow({ transfer: false });
       return;
     }
     this.requestVotes({ term: this.currentTerm + 1, preVote: true, transfer: false });
   }
 
-  private campaignNow(transfer: boolean): void {
+  /** `transfer`: the leader handed over (timeoutNow), so voters grant even while they still hear from it. */
+  private campaignNow(options: { transfer: boolean }): void {
     this.reset(this.currentTerm + 1);
     this.currentRole = "candidate";
     this.votedFor = this.id;
@@ -585,7 +587,7 @@ export class RaftNode {
       this.becomeLeader();
       return;
     }
-    this.requestVotes({ term: this.currentTerm, preVote: false, transfer });
+    this.requestVotes({ term: this.currentTerm, preVote: false, transfer: options.transfer });
   }
 
   private requestVotes(request: { term: number; preVote: boolean; transfer: boolean }): void {
@@ -635,7 +637,7 @@ export class RaftNode {
     this.votes.set(message.from, message.granted);
     const outcome = voteOutcome(this.membership.voters, this.votes);
     if (outcome === "won") {
-      if (this.currentRole === "preCandidate") this.campaignNow(false);
+      if (this.currentRole === "preCandidate") this.campaignNow({ transfer: false });
       else this.becomeLeader();
     } else if (outcome === "lost") {
       this.becomeFollower(this.currentTerm, null);
@@ -800,7 +802,7 @@ export class RaftNode {
       this.uncommittedTail.push({ lastOffset: entry.lastOffset, byteSize: entry.byteSize });
       this.notePendingConfig(entry);
     }
-    this.replicator.broadcastAppend(false);
+    this.replicator.broadcastAppend({ sendIfEmpty: false });
   }
 
   private dropCommittedTail(): void {
@@ -865,9 +867,9 @@ export class RaftNode {
     if (!this.replicator.accepted(progress, message.matchOffset)) return;
     if (this.maybeCommit()) {
       if (this.currentRole !== "leader") return;
-      this.replicator.broadcastAppend(true);
+      this.replicator.broadcastAppend({ sendIfEmpty: true });
     } else if (wasPaused) {
-      this.replicator.sendAppend(message.from, false);
+      this.replicator.sendAppend(message.from, { sendIfEmpty: false });
     }
     this.replicator.sendWhileOpen(message.from);
     if (message.from === this.transferTarget && progress.matchOffset === this.log.lastOffset()) {
@@ -880,7 +882,8 @@ export class RaftNode {
     if (progress === undefined) return;
     progress.recentActive = true;
     progress.probeSent = false;
-    if (progress.matchOffset < this.log.lastOffset()) this.replicator.sendAppend(message.from, false);
+    if (progress.matchOffset < this.log.lastOffset())
+      this.replicator.sendAppend(message.from, { sendIfEmpty: false });
     if (message.readRequestId >= 0) {
       for (const read of this.reads.acknowledge(
         message.from,

@@ -15,6 +15,14 @@ export interface ReplicationContext {
   send(message: OutgoingMessage): void;
 }
 
+/**
+ * sendIfEmpty: send an append even with no entries to carry, to a follower already replicating — it then
+ * learns a new commit offset (after a commit, or a new leader's first word) instead of waiting for a heartbeat.
+ */
+export interface AppendOptions {
+  readonly sendIfEmpty: boolean;
+}
+
 export class Replicator {
   readonly progress = new Map<NodeId, Progress>();
 
@@ -66,7 +74,7 @@ export class Replicator {
         progress.stalledTicks += 1;
         if (progress.stalledTicks >= timeoutTicks) {
           progress.becomeProbe();
-          this.sendAppend(id, false);
+          this.sendAppend(id, { sendIfEmpty: false });
         }
       }
     }
@@ -82,12 +90,12 @@ export class Replicator {
     }
   }
 
-  broadcastAppend(sendIfEmpty: boolean): void {
-    for (const id of this.progress.keys()) if (id !== this.context.id) this.sendAppend(id, sendIfEmpty);
+  broadcastAppend(options: AppendOptions): void {
+    for (const id of this.progress.keys()) if (id !== this.context.id) this.sendAppend(id, options);
   }
 
   /** Sends the next append (or snapshot chunk) to a follower; false when nothing went out. */
-  sendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+  sendAppend(to: NodeId, options: AppendOptions): boolean {
     const { log, config } = this.context;
     const progress = this.progress.get(to)!;
     if (progress.isPaused()) return false;
@@ -97,7 +105,7 @@ export class Replicator {
       return true;
     }
     const entries = log.entries(progress.nextOffset, config.appendBytesMax);
-    if (entries.length === 0 && !sendIfEmpty && progress.state === "replicate") return false;
+    if (entries.length === 0 && !options.sendIfEmpty && progress.state === "replicate") return false;
     const prevOffset = progress.nextOffset - 1;
     const prevEpoch = log.epochOf(prevOffset);
     assert(prevEpoch !== undefined, `no epoch for prevOffset ${prevOffset}`);
@@ -117,7 +125,7 @@ export class Replicator {
   /** Sends appends while the window allows and entries remain. */
   sendWhileOpen(to: NodeId): void {
     const progress = this.progress.get(to);
-    while (progress !== undefined && this.sendAppend(to, false)) {
+    while (progress !== undefined && this.sendAppend(to, { sendIfEmpty: false })) {
       if (progress.nextOffset > this.context.log.lastOffset()) break;
     }
   }
@@ -158,7 +166,7 @@ export class Replicator {
     }
     progress.becomeProbe();
     progress.nextOffset = next;
-    this.sendAppend(message.from, false);
+    this.sendAppend(message.from, { sendIfEmpty: false });
   }
 
   snapshotProgress(message: SnapshotResponseMessage): void {

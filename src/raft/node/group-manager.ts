@@ -2,6 +2,7 @@
 // routed by group id, and the messages all groups send to one peer in one event-loop turn leave in one
 // transport call. Heartbeats are batched that way too, though not yet coalesced into one per peer.
 import { assert } from "../../base/assert.ts";
+import type { Cancel, Scheduler } from "../../base/clock.ts";
 import type { Logger } from "../../base/logger.ts";
 import type { Message, NodeId } from "../core/index.ts";
 import type { RaftGroupOptions } from "./raft-group.ts";
@@ -13,6 +14,8 @@ export interface GroupManagerOptions {
   readonly transport: RaftTransport;
   /** Milliseconds between ticks of every group (RaftConfig's *Ticks count these). 0: no timer, call tickAll(). */
   readonly tickIntervalMs: number;
+  /** Runs the tick timer. */
+  readonly scheduler: Scheduler;
   readonly logger: Logger;
   /** Messages queued for one peer before the next flush; beyond it they are dropped (Raft resends). ≥ 1. */
   readonly outboundMessagesMax?: number;
@@ -28,11 +31,12 @@ export class GroupManager {
   private readonly transport: RaftTransport;
   private readonly logger: Logger;
   private readonly tickIntervalMs: number;
+  private readonly scheduler: Scheduler;
   private readonly outboundMessagesMax: number;
   private readonly groups = new Map<string, RaftGroup>();
   private outbound = new Map<NodeId, GroupMessage[]>();
   private flushScheduled = false;
-  private timer: ReturnType<typeof setInterval> | undefined;
+  private cancelTicks: Cancel | undefined;
   private stopped = false;
 
   constructor(options: GroupManagerOptions) {
@@ -41,6 +45,7 @@ export class GroupManager {
     this.transport = options.transport;
     this.logger = options.logger.with({ component: "raft", node: options.nodeId });
     this.tickIntervalMs = options.tickIntervalMs;
+    this.scheduler = options.scheduler;
     this.outboundMessagesMax = options.outboundMessagesMax ?? outboundMessagesMaxDefault;
     assert(this.outboundMessagesMax >= 1, "outboundMessagesMax must be ≥ 1");
     this.transport.onReceive((from, batch) => this.receive(from, batch));
@@ -50,15 +55,15 @@ export class GroupManager {
   /** Starts the tick timer (when tickIntervalMs > 0). */
   start(): void {
     assert(!this.stopped, "start after stop");
-    if (this.timer !== undefined || this.tickIntervalMs === 0) return;
-    this.timer = setInterval(() => this.tickAll(), this.tickIntervalMs);
+    if (this.cancelTicks !== undefined || this.tickIntervalMs === 0) return;
+    this.cancelTicks = this.scheduler.setInterval(() => this.tickAll(), this.tickIntervalMs);
   }
 
   /** Stops the timer and every group; later input is ignored. */
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) clearInterval(this.timer);
-    this.timer = undefined;
+    this.cancelTicks?.();
+    this.cancelTicks = undefined;
     for (const group of this.groups.values()) group.stop();
     this.groups.clear();
     this.outbound.clear();

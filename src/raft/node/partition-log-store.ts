@@ -15,10 +15,11 @@
 import { join } from "node:path";
 import { assert } from "../../base/assert.ts";
 import { copyBytes } from "../../base/bytes.ts";
+import type { Clock } from "../../base/clock.ts";
 import { stampBatch } from "../../protocol/records/batch-header.ts";
 import { buildLeaderChangeBatch } from "../../protocol/records/control-record.ts";
 import { readFileIfExists, writeFileAtomic } from "../../storage/atomic-file.ts";
-import type { AppendResult, Clock, PartitionLog } from "../../storage/index.ts";
+import type { AppendResult, PartitionLog } from "../../storage/index.ts";
 import { nodeStorageFs, type StorageFs } from "../../storage/storage-fs.ts";
 import {
   type BatchMeta,
@@ -46,8 +47,8 @@ export interface PartitionLogStoreOptions {
    * LeaderChange batch.
    */
   readonly membership: () => MembershipConfig;
-  /** Timestamps of the control batches this store builds. */
-  readonly clock?: Clock;
+  /** Timestamps (wall clock) of the control batches this store builds. */
+  readonly clock: Clock;
   /** Where the mark file is written; node:fs unless a test injects faults. */
   readonly storageFs?: StorageFs;
   /** Bytes of recently persisted entries kept in memory for followers' reads; the last batch is always kept. */
@@ -65,8 +66,6 @@ interface Mark {
   readonly lastOffset: number;
   readonly lastEpoch: number;
 }
-
-const systemClock: Clock = { nowMs: () => Date.now() };
 
 export class PartitionLogStore implements RaftLogStore {
   readonly reader: LogReader;
@@ -94,7 +93,7 @@ export class PartitionLogStore implements RaftLogStore {
     this.log = options.log;
     this.nodeId = options.nodeId;
     this.membership = options.membership;
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock;
     this.storageFs = options.storageFs ?? nodeStorageFs;
     this.markPath = join(options.log.dir, raftLogMarkFileName);
     this.recentBytesMax = options.recentBytesMax ?? partitionLogStoreDefaults.recentBytesMax;
@@ -219,7 +218,7 @@ export class PartitionLogStore implements RaftLogStore {
       const payload = buildLeaderChangeBatch(leaderChangeMessage(this.nodeId, this.membership().voters), {
         baseOffset: BigInt(entry.baseOffset),
         leaderEpoch: leaderEpochOfTerm(entry.epoch),
-        timestamp: this.clock.nowMs(),
+        timestamp: this.clock.wallMs(),
       });
       (entry as { payload: Uint8Array }).payload = payload;
       return { ...entry, payload, byteSize: payload.length };

@@ -8,6 +8,7 @@ import {
   type ConsumerGroupHeartbeatInput,
   type ConsumerGroupHeartbeatResponse,
   type ConsumerGroupRecord,
+  type GroupConfigLookup,
   type TopicPartitions,
 } from "../../../src/cluster/consumer-groups/index.ts";
 
@@ -20,9 +21,10 @@ export class Harness {
   nowMs = 1_000;
   private uuid = 0;
 
-  constructor(config: Partial<ConsumerGroupConfig> = {}) {
+  constructor(config: Partial<ConsumerGroupConfig> = {}, groupConfig?: GroupConfigLookup) {
     this.coordinator = new ConsumerGroupCoordinator({
       config,
+      groupConfig,
       newUuid: () => `uuid-${++this.uuid}`,
       topics: (name) => this.topics.get(name),
     });

@@ -1,5 +1,6 @@
 // Proves KIP-848 reconciliation end to end: joins, revoke-before-assign, leaves, session and revocation
-// timeouts, epoch fencing and request validation, never letting two members own one partition.
+// timeouts (the group's own, where its configs set them), epoch fencing and request validation, never letting
+// two members own one partition.
 
 import { describe, expect, test } from "bun:test";
 import { ConsumerGroupCoordinator } from "../../../src/cluster/consumer-groups/index.ts";
@@ -96,6 +97,26 @@ describe("consumer group heartbeat", () => {
     a.heartbeat();
     expect(a.ownedCount()).toBe(6);
     expect(b.heartbeat().error).toBe("UNKNOWN_MEMBER_ID");
+  });
+
+  test("a group's own configs set its session timeout and heartbeat interval, from the next heartbeat on", () => {
+    const own = new Map<string, { sessionTimeoutMs?: number; heartbeatIntervalMs?: number }>([
+      ["g", { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 2_000 }],
+    ]);
+    const harness = new Harness({}, (groupId) => own.get(groupId) ?? {});
+    harness.addTopic("orders", 6);
+    const a = new Client(harness, "a", { topics: ["orders"] });
+    const b = new Client(harness, "b", { topics: ["orders"] });
+    expect(a.join().heartbeatIntervalMs).toBe(2_000);
+    b.join();
+    settle([a, b]);
+    harness.tick(9_000);
+    a.heartbeat();
+    harness.tick(1_000); // b has been silent 10 s: the group's session timeout, not the broker's 45 s.
+    expect(harness.describe().members.map((m) => m.memberId)).toEqual(["a"]);
+    own.delete("g");
+    expect(a.heartbeat().heartbeatIntervalMs).toBe(5_000);
+    expect(harness.coordinator.nextDeadlineMs()).toBe(harness.nowMs + 45_000);
   });
 
   test("a member that does not revoke within its rebalance timeout is removed", () => {

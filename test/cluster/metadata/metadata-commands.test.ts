@@ -1,12 +1,14 @@
 // Proves admin commands are validated against the metadata the way Kafka validates them, that they refuse to
-// create, delete or grow the topics the broker keeps for itself, and that the records they produce, applied in
-// order, give the expected state and survive a snapshot round trip.
+// create, delete or grow the topics the broker keeps for itself, that group configs are held within the
+// broker's bounds as Kafka's GroupConfig holds them, and that the records they produce, applied in order, give
+// the expected state and survive a snapshot round trip.
 
 import { describe, expect, test } from "bun:test";
 import { bootstrapRecords } from "../../../src/cluster/metadata/bootstrap.ts";
 import {
   type CreateTopicCommand,
   type PlanningContext,
+  planAlterGroupConfigs,
   planAlterTopicConfigs,
   planCreatePartitions,
   planCreateTopic,
@@ -239,5 +241,96 @@ describe("internal topics", () => {
     });
     const result = planDeleteTopic(context.state, context.state.topicByName("__cluster_metadata"));
     expect(result).toEqual({ ok: true, records: [{ type: "remove-topic", topicId: "bad-id" }] });
+  });
+});
+
+describe("group configs (KIP-848's GROUP resource)", () => {
+  /** Kafka's defaults: heartbeat 5 s in [5 s, 15 s], session 45 s in [45 s, 60 s]. */
+  const kafkaDefaults = new Map<string, string>();
+  const alter = (
+    state: MetadataState,
+    changes: Parameters<typeof planAlterGroupConfigs>[2],
+    groupId = "g",
+  ) => {
+    const result = planAlterGroupConfigs(state, groupId, changes, kafkaDefaults);
+    if (result.ok) for (const record of result.records) state.apply(record);
+    return result;
+  };
+
+  test("set and delete a group's configs, for a group that need not exist; a snapshot keeps them", () => {
+    const state = new MetadataState();
+    expect(
+      alter(state, [
+        { operation: "set", name: "consumer.session.timeout.ms", value: "50000" },
+        { operation: "set", name: "consumer.heartbeat.interval.ms", value: "6000" },
+      ]),
+    ).toMatchObject({ ok: true });
+    expect(Object.fromEntries(state.groupConfigs("g"))).toEqual({
+      "consumer.session.timeout.ms": "50000",
+      "consumer.heartbeat.interval.ms": "6000",
+    });
+    const rebuilt = new MetadataState();
+    for (const record of state.toRecords()) rebuilt.apply(record);
+    expect(Object.fromEntries(rebuilt.groupConfigs("g"))).toEqual(
+      Object.fromEntries(state.groupConfigs("g")),
+    );
+
+    alter(state, [
+      { operation: "delete", name: "consumer.session.timeout.ms" },
+      { operation: "delete", name: "consumer.heartbeat.interval.ms" },
+    ]);
+    expect(state.groupConfigs("g").size).toBe(0);
+    expect(state.toRecords().filter((record) => record.type === "group-configs")).toEqual([]);
+  });
+
+  test("refuses what Kafka's GroupConfig refuses, with its messages, and changes nothing", () => {
+    const state = new MetadataState();
+    const refusals: Array<[Parameters<typeof planAlterGroupConfigs>[2], string]> = [
+      [
+        [{ operation: "set", name: "share.session.timeout.ms", value: "50000" }],
+        "Unknown group config name: share.session.timeout.ms",
+      ],
+      [
+        [{ operation: "set", name: "consumer.session.timeout.ms", value: "soon" }],
+        "Invalid value soon for configuration consumer.session.timeout.ms: Not a number of type INT",
+      ],
+      [
+        [{ operation: "set", name: "consumer.session.timeout.ms", value: "44999" }],
+        "consumer.session.timeout.ms must be greater than or equal to group.consumer.min.session.timeout.ms",
+      ],
+      [
+        [{ operation: "set", name: "consumer.heartbeat.interval.ms", value: "15001" }],
+        "consumer.heartbeat.interval.ms must be less than or equal to group.consumer.max.heartbeat.interval.ms",
+      ],
+      [
+        [{ operation: "append", name: "consumer.session.timeout.ms", value: "50000" }],
+        "Can't APPEND to key consumer.session.timeout.ms because its type is not LIST.",
+      ],
+    ];
+    for (const [changes, message] of refusals)
+      expect(alter(state, changes)).toEqual({ ok: false, error: "INVALID_CONFIG", message });
+    expect(alter(state, [], "")).toMatchObject({ ok: false, error: "INVALID_REQUEST" });
+    expect(state.toRecords()).toEqual([]);
+  });
+
+  test("the bounds are the broker's: a broker started with others allows what they allow", () => {
+    const state = new MetadataState();
+    const wide = new Map([
+      ["group.consumer.min.session.timeout.ms", "2000"],
+      ["group.consumer.min.heartbeat.interval.ms", "500"],
+    ]);
+    const tight = [
+      { operation: "set" as const, name: "consumer.session.timeout.ms", value: "2000" },
+      { operation: "set" as const, name: "consumer.heartbeat.interval.ms", value: "2000" },
+    ];
+    // Within the widened bounds, but not above the heartbeat interval.
+    expect(planAlterGroupConfigs(state, "g", tight, wide)).toEqual({
+      ok: false,
+      error: "INVALID_CONFIG",
+      message: "consumer.session.timeout.ms must be greater than consumer.heartbeat.interval.ms",
+    });
+    tight[1]!.value = "500";
+    expect(planAlterGroupConfigs(state, "g", tight, wide)).toMatchObject({ ok: true });
+    expect(planAlterGroupConfigs(state, "g", tight, kafkaDefaults)).toMatchObject({ ok: false });
   });
 });

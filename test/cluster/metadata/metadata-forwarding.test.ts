@@ -4,6 +4,7 @@
 // the caller sees its change applied locally when its call returns.
 
 import { expect, test } from "bun:test";
+import { ManualClock } from "../../../src/base/manual-clock.ts";
 import type { CommandResult } from "../../../src/cluster/metadata/metadata-commands.ts";
 import { planCreateTopic } from "../../../src/cluster/metadata/metadata-commands.ts";
 import type { MetadataRecord } from "../../../src/cluster/metadata/metadata-records.ts";
@@ -68,8 +69,15 @@ function cluster(nodeCount: number, options: { followerLagMs: number }) {
       id,
       new RaftMetadataService({
         log: logOf(id),
-        wallClockMs: () => 1000,
-        delay: (ms) => Bun.sleep(Math.min(ms, 100)),
+        clock: new ManualClock({ wallMs: 1000 }),
+        // Real pauses, shortened: the followers' lag is real time too.
+        scheduler: {
+          setTimeout: (run, ms) => {
+            const timer = setTimeout(run, Math.min(ms, 100));
+            return () => clearTimeout(timer);
+          },
+          setInterval: () => () => {},
+        },
         forward: async (leaderId, request) => {
           const answer = await services.get(leaderId)!.acceptForwarded(request);
           forwarded.push({ to: leaderId, request, answer });
@@ -172,8 +180,14 @@ test("with no leader to take it, a change fails after its attempts instead of ha
       propose: () => ({ ok: false, refusal: "notLeader" }),
       waitForCommit: () => Promise.reject(new Error("not leader")),
     },
-    wallClockMs: () => 0,
-    delay: () => Promise.resolve(),
+    clock: new ManualClock(),
+    scheduler: {
+      setTimeout: (run) => {
+        queueMicrotask(run);
+        return () => {};
+      },
+      setInterval: () => () => {},
+    },
     forward: () => Promise.reject(new Error("unreachable")),
   });
   await expect(service.execute(createTopic("x"))).rejects.toThrow("no metadata leader");

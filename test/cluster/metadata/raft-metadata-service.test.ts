@@ -3,6 +3,7 @@
 // applied, and committed batches handed over again are applied once.
 
 import { expect, test } from "bun:test";
+import { ManualClock } from "../../../src/base/manual-clock.ts";
 import { planCreateTopic } from "../../../src/cluster/metadata/metadata-commands.ts";
 import { RaftMetadataService } from "../../../src/cluster/metadata/raft-metadata-service.ts";
 import type { Entry, Proposal } from "../../../src/raft/core/index.ts";
@@ -44,7 +45,7 @@ function asyncLog() {
         poll();
       }),
   };
-  service = new RaftMetadataService({ log, wallClockMs: () => 1000 });
+  service = new RaftMetadataService({ log, clock: new ManualClock({ wallMs: 1000 }) });
   return { service, committed };
 }
 

@@ -1,5 +1,6 @@
 // Proves each codec round-trips, reads the frames Kafka clients send (xerial snappy, LZ4 frames, raw snappy),
-// refuses to inflate past decompressedBytesMax, and reports corrupt payloads as ProtocolError only.
+// refuses to inflate past decompressedBytesMax, reports corrupt payloads as ProtocolError only, and honours
+// the gzip and zstd levels of KIP-390 (zstd's negative "fast" levels included).
 
 import { describe, expect, test } from "bun:test";
 import { compressFrameSync, decompressFrameSync } from "lz4-napi";
@@ -13,8 +14,8 @@ import {
   xerialBlockBytes,
 } from "../../../src/protocol/compression/snappy.ts";
 import { xxhash32 } from "../../../src/protocol/compression/xxhash32.ts";
-import { ProtocolError } from "../../../src/protocol/protocol-error.ts";
 import { CompressionCodec } from "../../../src/protocol/records/batch-header.ts";
+import { expectProtocolError } from "../../support/expect-protocol-error.ts";
 
 const codecs = [CompressionCodec.Gzip, CompressionCodec.Snappy, CompressionCodec.Lz4, CompressionCodec.Zstd];
 const limit = { decompressedBytesMax: 1 << 20 };
@@ -29,17 +30,6 @@ function jsonText(count: number): Uint8Array {
     }),
   );
   return new TextEncoder().encode(lines.join("\n"));
-}
-
-function expectProtocolError(run: () => unknown, pattern?: RegExp): void {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(ProtocolError);
-  if (pattern) expect((caught as ProtocolError).message).toMatch(pattern);
 }
 
 describe.each(codecs)("codec %i", (codec) => {
@@ -71,6 +61,23 @@ describe.each(codecs)("codec %i", (codec) => {
     expectProtocolError(() => decompress(codec, packed.subarray(0, packed.length >> 1), limit));
     expectProtocolError(() => decompress(codec, new Uint8Array([1, 2, 3]), limit));
   });
+});
+
+test("gzip and zstd levels are honoured: a higher level packs text smaller, and every level reads back", () => {
+  const input = jsonText(3000);
+  const sizes = (codec: CompressionCodec, levels: number[]) =>
+    levels.map((level) => {
+      const packed = compress(codec, input, { level });
+      expect(decompress(codec, packed, limit)).toEqual(input);
+      return packed.length;
+    });
+  const [gzipFast, gzipDefault, gzipBest] = sizes(CompressionCodec.Gzip, [1, -1, 9]);
+  expect(gzipFast!).toBeGreaterThan(gzipBest!);
+  expect(gzipDefault!).toBeLessThan(gzipFast!);
+  const [zstdFastest, zstdFast, zstdDefault, zstdBest] = sizes(CompressionCodec.Zstd, [-131072, -5, 3, 19]);
+  expect(zstdFastest!).toBeGreaterThan(zstdFast!);
+  expect(zstdFast!).toBeGreaterThan(zstdDefault!);
+  expect(zstdDefault!).toBeGreaterThan(zstdBest!);
 });
 
 test("unknown codec in attributes is a ProtocolError", () => {

@@ -11,6 +11,7 @@ import {
   writeBatchCrc,
 } from "../../../src/protocol/records/batch-header.ts";
 import { readAllRecords } from "../../../src/protocol/records/batch-records.ts";
+import { expectProtocolError } from "../../support/expect-protocol-error.ts";
 
 const encoder = new TextEncoder();
 const limit = { decompressedBytesMax: 1 << 20 };
@@ -22,17 +23,6 @@ function records(count: number): RecordInput[] {
     headers: [{ key: "h", value: encoder.encode("x") }],
     timestamp: 1000 + index,
   }));
-}
-
-function expectProtocolError(run: () => unknown, pattern?: RegExp): void {
-  let caught: unknown;
-  try {
-    run();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(ProtocolError);
-  if (pattern) expect((caught as ProtocolError).message).toMatch(pattern);
 }
 
 /** A batch whose records section is `payload`, with header fields consistent and the CRC recomputed. */

@@ -3,6 +3,7 @@
 // carrying every group's messages, and pass the transport's unreachable reports on to their groups.
 import { describe, expect, test } from "bun:test";
 import { silentLogger } from "../../../src/base/logger.ts";
+import { ManualClock } from "../../../src/base/manual-clock.ts";
 import type { Entry } from "../../../src/raft/core/index.ts";
 import { GroupManager } from "../../../src/raft/node/group-manager.ts";
 import type { RaftGroup } from "../../../src/raft/node/raft-group.ts";
@@ -27,7 +28,9 @@ interface Node {
   readonly applied: Map<string, Entry[]>;
 }
 
-function cluster(options: { heartbeatIntervalTicks?: number; tickIntervalMs?: number } = {}): {
+function cluster(
+  options: { heartbeatIntervalTicks?: number; tickIntervalMs?: number; clock?: ManualClock } = {},
+): {
   network: InMemoryRaftNetwork;
   nodes: Node[];
 } {
@@ -39,6 +42,7 @@ function cluster(options: { heartbeatIntervalTicks?: number; tickIntervalMs?: nu
       nodeId: id,
       transport: network.endpoint(id),
       tickIntervalMs: options.tickIntervalMs ?? 0,
+      scheduler: options.clock ?? new ManualClock(),
       logger: silentLogger,
     });
     const applied = new Map<string, Entry[]>();
@@ -226,11 +230,16 @@ describe("three managers, two groups", () => {
   });
 
   test("the timer ticks every group: nodes left to their clocks elect leaders and commit", async () => {
-    const { nodes } = cluster({ tickIntervalMs: 2 });
+    const clock = new ManualClock();
+    const { nodes } = cluster({ tickIntervalMs: 2, clock });
     for (const node of nodes) node.manager.start();
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline && groupIds.some((groupId) => leaderOf(nodes, groupId) === undefined)) {
-      await Bun.sleep(5);
+    for (
+      let step = 0;
+      step < 200 && groupIds.some((groupId) => leaderOf(nodes, groupId) === undefined);
+      step++
+    ) {
+      clock.advance(2);
+      await turns(4);
     }
     for (const groupId of groupIds) {
       const leader = leaderOf(nodes, groupId);
@@ -238,7 +247,9 @@ describe("three managers, two groups", () => {
       await proposeAndCommit(leader!, groupId, 9);
     }
     const sample = group(nodes[0]!, groupIds[0]!);
+    expect(clock.pendingTimers).toBe(nodes.length);
     for (const node of nodes) node.manager.stop();
     expect(sample.stopped?.reason).toBe("stopped");
+    expect(clock.pendingTimers).toBe(0);
   });
 });

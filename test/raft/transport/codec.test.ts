@@ -4,6 +4,7 @@
 import { describe, expect, test } from "bun:test";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { Prng } from "../../../src/base/prng.ts";
 import {
   DeliverRequestSchema,
   EntryKind as EntryKindProto,
@@ -18,7 +19,6 @@ import {
   groupIdLengthMax,
   messageBytesUpperBound,
 } from "../../../src/raft/transport/codec.ts";
-import { Prng } from "../../sim/prng.ts";
 import { referenceDecode, referenceEncode } from "./reference-codec.ts";
 
 const from = 1;

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import { systemScheduler } from "../../../src/app/system-time.ts";
 import type { Logger } from "../../../src/base/logger.ts";
 import { createLogger, silentLogger } from "../../../src/base/logger.ts";
 import { DeliverRequestSchema, RaftService } from "../../../src/gen/chronik/raft/v1/raft_pb.ts";
@@ -102,7 +103,13 @@ function startCluster(nodeIds: readonly NodeId[] = [1, 2, 3]): ClusterNode[] {
       limits: { retryBackoffMsMin: 5, retryBackoffMsMax: 50 },
     });
     receivers[index]!.target = transport;
-    const manager = new GroupManager({ nodeId: id, transport, tickIntervalMs, logger: silentLogger });
+    const manager = new GroupManager({
+      nodeId: id,
+      transport,
+      tickIntervalMs,
+      scheduler: systemScheduler,
+      logger: silentLogger,
+    });
     const unreachableReports: NodeId[] = [];
     const report = manager.reportUnreachable.bind(manager);
     manager.reportUnreachable = (peer) => {

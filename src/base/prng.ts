@@ -1,4 +1,5 @@
-// A small seeded PRNG (sfc32, seeded through splitmix32) so one seed replays a whole simulated cluster.
+// A small seeded PRNG (sfc32, seeded through splitmix32) so one seed replays a whole simulated cluster. The
+// composition root seeds one from the operating system's entropy; tests and the simulator seed their own.
 
 export class Prng {
   private a: number;
