@@ -16,6 +16,7 @@ import type { RaftGroup } from "../raft/node/index.ts";
 import type { RaftTransport } from "../raft/node/transport.ts";
 import { ConnectRaftTransport, type RaftServer, startRaftServer } from "../raft/transport/index.ts";
 import { StartupRefusal } from "./broker-node.ts";
+import { exitOnBug } from "./exit-on-bug.ts";
 import type { ServerConfig } from "./server-config.ts";
 
 /** Kafka's broker.heartbeat.interval.ms. */
@@ -106,6 +107,7 @@ export function startClusterRuntime(
     receiver: raftTransport,
     logger: log,
     services: [(router) => router.service(ClusterService, clusterServiceImpl(identity, handlers, log))],
+    onBug: exitOnBug(log),
   });
 
   const timers: Array<ReturnType<typeof setInterval>> = [];

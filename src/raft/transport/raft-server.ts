@@ -9,7 +9,7 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type ConnectRouter, createConnectRouter } from "@connectrpc/connect";
 import { createFetchHandler } from "@connectrpc/connect/protocol";
-import { assert } from "../../base/assert.ts";
+import { assert, isBug } from "../../base/assert.ts";
 import type { Logger } from "../../base/logger.ts";
 import type { DeliverRequest, DeliverResponse } from "../../gen/chronik/raft/v1/raft_pb.ts";
 import { DeliverResponseSchema, RaftService } from "../../gen/chronik/raft/v1/raft_pb.ts";
@@ -41,6 +41,8 @@ export interface RaftServerOptions {
    * broker heartbeats, leader reports), each registering itself on a router bounded by callBytesMax.
    */
   readonly services?: ReadonlyArray<(router: ConnectRouter) => void>;
+  /** A bug (a failed assertion) while stepping delivered messages: the node stops (src/app wires the exit). */
+  readonly onBug?: (error: unknown) => void;
 }
 
 /** Calls the server answered, by outcome (for /metrics). */
@@ -109,7 +111,8 @@ export function startRaftServer(options: RaftServerOptions): RaftServer {
     try {
       receiver.deliver(from, batch);
     } catch (error) {
-      // A bug below (a failed assertion): isolate it to this call, as the Kafka listener does per request.
+      // A bug below (a failed assertion): the Raft state may be corrupt, so the node stops when told how.
+      if (isBug(error)) options.onBug?.(error);
       logger.error("raft receiver failed on a call", { from, error });
       throw new ConnectError("receiver failed", Code.Internal);
     }
