@@ -13,7 +13,7 @@ import { MemoryLog, raftConfigDefaults } from "../src/raft/core/index.ts";
 import { GroupManager } from "../src/raft/node/group-manager.ts";
 import type { RaftGroup } from "../src/raft/node/raft-group.ts";
 import type { RaftHardStateStore, RaftLogStore } from "../src/raft/node/storage-ports.ts";
-import { InMemoryRaftNetwork } from "../src/raft/node/transport.ts";
+import { InMemoryRaftNetwork } from "../src/raft/transport/in-memory.ts";
 
 const fdatasyncAsync = promisify(fdatasync);
 const secondsPerCase = 2;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 // chronik-server: parse the command line and environment, then hand a validated config to app/.
 
+import { StartupRefusal } from "./app/broker-node.ts";
 import { createProcessLogger, type RunningServer, startServer } from "./app/server.ts";
 import { chronikVersion } from "./app/version.ts";
 import { helpText } from "./cli/help.ts";
@@ -17,13 +18,6 @@ if (parsed.kind === "version") {
 }
 if (parsed.kind === "error") {
   console.error(`chronik-server: ${parsed.message}`);
-  process.exit(2);
-}
-
-if (parsed.config.mode === "raft-cluster") {
-  // Accepted by the parser so the command line is stable, but peers cannot talk yet: refuse rather than run a
-  // node that silently ignores --peers.
-  console.error("chronik-server: raft-cluster is not available yet (no Raft peer transport); use standalone");
   process.exit(2);
 }
 
@@ -46,6 +40,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
  * bad options get; anything else is a bug and keeps its stack trace.
  */
 function systemRefusal(error: unknown): string | null {
+  if (error instanceof StartupRefusal) return `cannot start: ${error.message}`;
   if (!(error instanceof Error) || !("code" in error) || typeof error.code !== "string") return null;
   const { code, syscall, address, port, path } = error as unknown as Partial<Record<string, unknown>>;
   const target = address !== undefined ? `${address}:${port}` : path !== undefined ? String(path) : null;

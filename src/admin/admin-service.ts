@@ -14,6 +14,10 @@ export interface NodeStatus {
   notReady: string[];
   uptimeMs: number;
   advertisedKafkaAddress: string;
+  /** The metadata group as this node sees it; absent while the broker is starting. */
+  metadata?: { role: string; term: number; controllerId: number };
+  /** The other voters (raft-cluster) and whether this node reaches them. */
+  peers: Array<{ nodeId: number; address: string; reachable: boolean }>;
 }
 
 /** Admin requests are small; anything larger is refused before it is read. */
@@ -24,9 +28,13 @@ export function createAdminServiceApp(deps: { status: () => NodeStatus }): Hono 
   router.service(AdminService, {
     getNodeStatus() {
       const status = deps.status();
+      const { metadata, ...rest } = status;
       return create(GetNodeStatusResponseSchema, {
-        ...status,
+        ...rest,
         uptimeMs: BigInt(Math.round(status.uptimeMs)),
+        role: metadata?.role ?? "",
+        term: BigInt(metadata?.term ?? 0),
+        controllerId: metadata?.controllerId ?? -1,
       });
     },
   });

@@ -5,7 +5,7 @@
 
 import { statfsSync } from "node:fs";
 import { join, resolve } from "node:path";
-import type { Logger } from "../base/logger.ts";
+import { type Logger, silentLogger } from "../base/logger.ts";
 import type { MetricsRegistry } from "../base/metrics.ts";
 import { Prng } from "../base/prng.ts";
 import type { AnyApiHandler } from "../broker/api-handler.ts";
@@ -30,7 +30,10 @@ import { GroupService, offsetsPartitionsDefault } from "../cluster/group-service
 import { type HostedReplica, HostedReplicas } from "../cluster/hosted-replicas.ts";
 import { metadataTopicName, offsetsTopicName, partitionGroupId } from "../cluster/internal-topics.ts";
 import { bootstrapRecords } from "../cluster/metadata/bootstrap.ts";
-import { RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
+import { defaultReplicationFactor } from "../cluster/metadata/metadata-commands.ts";
+import type { TopicMetadata } from "../cluster/metadata/metadata-state.ts";
+import { type MetadataForwarder, RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
+
 import { ProducerIdAllocator } from "../cluster/producer-ids.ts";
 import { RaftReplica } from "../cluster/raft-replica.ts";
 import { topicConfigDefinition } from "../cluster/topic-config-definitions.ts";
@@ -44,7 +47,9 @@ import {
   PartitionLogStore,
   type RaftGroup,
 } from "../raft/node/index.ts";
+import type { RaftTransport } from "../raft/node/transport.ts";
 import { type LogConfig, LogManager, type PartitionLog } from "../storage/index.ts";
+import { type ClusterRuntime, startClusterRuntime } from "./cluster-runtime.ts";
 import { createConnectionMetrics } from "./connection-metrics.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
@@ -52,7 +57,10 @@ import type { ServerConfig } from "./server-config.ts";
 import { systemClock, systemScheduler } from "./system-time.ts";
 
 /** Milliseconds per Raft tick: a 10-tick election timeout is 1–2 s. */
-const raftTickMs = 100;
+export const raftTickMs = 100;
+/** Kafka's replica.lag.time.max.ms: a follower not caught up for this long leaves the in-sync replicas. */
+const replicaLagTimeMsMax = 30_000;
+const isrLagTicksMax = Math.ceil(replicaLagTimeMsMax / raftTickMs);
 /** How long start-up may take to elect the metadata leader and replay the metadata log. */
 const metadataStartupMsMax = 30_000;
 /** The Raft hard state file beside each partition's segments. */
@@ -60,6 +68,10 @@ const hardStateFileName = "raft-hard-state.json";
 
 export interface BrokerNode {
   readonly kafkaPort: number;
+  /** The metadata group's role, term and leader (the controller) as this node sees them. */
+  metadataStatus(): { role: string; term: number; controllerId: number };
+  /** The cluster side of a raft-cluster node; undefined standalone. */
+  readonly cluster: ClusterRuntime | undefined;
   stop(): Promise<void>;
 }
 
@@ -130,20 +142,42 @@ export interface NodeRaft {
   openGroup(
     topic: string,
     partition: number,
-    options: { deliverCommittedEntries: boolean } & Pick<
-      ManagedGroupOptions,
-      "onCommitted" | "onHighWatermark"
-    >,
+    options: {
+      deliverCommittedEntries: boolean;
+      /** The group's voters when it starts out (a partition's replicas); a restart keeps the stored ones. */
+      voters: readonly number[];
+      /** The metadata group: a data directory that remembers other voters refuses to start. */
+      votersMustMatch?: boolean;
+    } & Pick<ManagedGroupOptions, "onCommitted" | "onHighWatermark" | "onLeadership">,
   ): { group: RaftGroup; log: PartitionLog };
+}
+
+/** A start-up that cannot go on, in one line for the operator (main.ts prints it and exits). */
+export class StartupRefusal extends Error {
+  override name = "StartupRefusal";
+}
+
+function checkStoredVoters(stored: readonly number[], given: readonly number[]): void {
+  const same = stored.length === given.length && stored.every((id, index) => id === given[index]);
+  if (same) return;
+  throw new StartupRefusal(
+    `this data directory belongs to a cluster whose voters are [${stored.join(",")}], but --peers and --node-id ` +
+      `give [${given.join(",")}]: start with the same --peers on every node`,
+  );
+}
+
+/** The voters of the metadata group: --peers and this node (standalone: this node alone), sorted. */
+export function metadataVoters(config: ServerConfig): number[] {
+  const peers = config.raft?.peers.map((peer) => peer.nodeId) ?? [];
+  return [config.nodeId, ...peers].sort((a, b) => a - b);
 }
 
 export function startStorageAndRaft(
   config: ServerConfig,
   logger: Logger,
   configFor: (topic: string) => LogConfig,
+  transport: RaftTransport = { send: () => {}, onReceive: () => {} },
 ): NodeRaft {
-  // Standalone: this node is every group's only voter.
-  const membership: MembershipConfig = { voters: [config.nodeId], learners: [] };
   const logs = new LogManager({
     dataDir: config.dataDir,
     log: (line) => logger.warn(line, { component: "storage" }),
@@ -161,7 +195,7 @@ export function startStorageAndRaft(
   logs.start();
   const manager = new GroupManager({
     nodeId: config.nodeId,
-    transport: { send: () => {}, onReceive: () => {} },
+    transport,
     tickIntervalMs: raftTickMs,
     scheduler: systemScheduler,
     logger: logger.with({ component: "raft" }),
@@ -172,6 +206,12 @@ export function startStorageAndRaft(
     openGroup(topic, partition, options) {
       const state = logs.open(topic, partition);
       if (state.kind === "offline") throw state.error;
+      const membership: MembershipConfig = { voters: [...options.voters], learners: [] };
+      const hardState = new FileHardStateStore({
+        path: join(state.log.dir, hardStateFileName),
+        initial: { term: 0, votedFor: null, commitOffset: -1, config: membership },
+      });
+      if (options.votersMustMatch) checkStoredVoters(hardState.load().config.voters, options.voters);
       const raftConfig: RaftConfig = {
         ...raftConfigDefaults,
         id: config.nodeId,
@@ -193,12 +233,10 @@ export function startStorageAndRaft(
           clock: systemClock,
           ...recentCache,
         }),
-        hardState: new FileHardStateStore({
-          path: join(state.log.dir, hardStateFileName),
-          initial: { term: 0, votedFor: null, commitOffset: -1, config: membership },
-        }),
+        hardState,
         onCommitted: options.onCommitted,
         onHighWatermark: options.onHighWatermark,
+        onLeadership: options.onLeadership,
       });
       return { group, log: state.log };
     },
@@ -206,74 +244,141 @@ export function startStorageAndRaft(
 }
 
 /** A RaftReplica per partition the metadata assigns here, opened and deleted as the metadata changes. */
-function createReplicas(nodeId: number, raft: NodeRaft, logger: Logger): HostedReplicas {
-  return new HostedReplicas(
+function createReplicas(
+  nodeId: number,
+  raft: NodeRaft,
+  logger: Logger,
+  cluster: Pick<ClusterRuntime, "leaders" | "leadershipChanged"> | undefined,
+): HostedReplicas {
+  const open = (topic: TopicMetadata, partition: number): HostedReplica => {
+    let replica: RaftReplica | undefined;
+    const replicas = topic.partitions[partition]!.replicas;
+    const { group, log } = raft.openGroup(topic.name, partition, {
+      deliverCommittedEntries: false,
+      voters: replicas,
+      onHighWatermark: (highWatermark) => replica?.onCommit(highWatermark),
+      onLeadership: () => cluster?.leadershipChanged(),
+    });
+    replica = new RaftReplica(topic.topicId, topic.name, partition, group, log, {
+      logLine: (line) => logger.warn(line, { topic: topic.name, partition }),
+    });
+    group.start();
+    // The preferred leader (the first replica) of a new partition campaigns at once, so leadership starts out
+    // spread as the assignment spread it; the others wait for their election timeouts.
+    if (replicas.length > 1 && replicas[0] === nodeId && group.term === 0) group.campaign();
+    return Object.assign(replica, {
+      stop: async () => {
+        raft.manager.removeGroup(group.groupId);
+      },
+      delete: async () => {
+        raft.manager.removeGroup(group.groupId);
+        await raft.logs.remove(topic.name, partition);
+        logger.info("deleted partition", { topic: topic.name, partition });
+      },
+      localLeadership: () => ({
+        leaderId: group.leaderId,
+        leaderEpoch: replica!.leaderEpoch(),
+        isr: group.inSyncReplicas(isrLagTicksMax),
+      }),
+    });
+  };
+  return new HostedReplicas({
     nodeId,
-    (topic, partition): HostedReplica => {
-      let replica: RaftReplica | undefined;
-      const { group, log } = raft.openGroup(topic.name, partition, {
-        deliverCommittedEntries: false,
-        onHighWatermark: (highWatermark) => replica?.onCommit(highWatermark),
-      });
-      replica = new RaftReplica(topic.topicId, topic.name, partition, group, log, {
-        logLine: (line) => logger.warn(line, { topic: topic.name, partition }),
-      });
-      group.start();
-      return Object.assign(replica, {
-        stop: async () => {
-          raft.manager.removeGroup(group.groupId);
-        },
-        delete: async () => {
-          raft.manager.removeGroup(group.groupId);
-          await raft.logs.remove(topic.name, partition);
-          logger.info("deleted partition", { topic: topic.name, partition });
-        },
-      });
-    },
+    open,
     logger,
-  );
+    leaders: cluster?.leaders,
+    monotonicMs: () => performance.now(),
+  });
+}
+
+/** How often a node waiting for a metadata quorum says so. */
+const quorumWaitLogIntervalMs = 10_000;
+
+export interface MetadataStartOptions {
+  /** Carries changes to the metadata leader (a cluster); absent standalone. */
+  forward?: MetadataForwarder;
+  logger: Logger;
 }
 
 /**
- * Starts the metadata group, waits until it leads and has applied everything its log holds, then fills in
- * what a fresh or moved node lacks (cluster id, its registration, __consumer_offsets). Exported with
- * startStorageAndRaft for tests that write a data directory as an older version would have.
+ * Starts the metadata group, waits until it has a leader and this node has applied what that leader had
+ * committed, then fills in what a fresh or moved node lacks (cluster id, its registration, __consumer_offsets).
+ * Standalone leads at once; a cluster node waits (and says so every few seconds) until a quorum of its voters
+ * is up, however long that takes. Exported with startStorageAndRaft for tests that write a data directory as an
+ * older version would have.
  */
 export async function startMetadata(
   config: ServerConfig,
   raft: NodeRaft,
   onApplied: (metadata: RaftMetadataService) => void,
+  options: MetadataStartOptions = { logger: silentLogger },
 ): Promise<RaftMetadataService> {
   let metadata: RaftMetadataService | undefined;
   const { group } = raft.openGroup(metadataTopicName, 0, {
     deliverCommittedEntries: true,
+    voters: metadataVoters(config),
+    votersMustMatch: true,
     onCommitted: (entries) => {
       metadata!.applyCommitted(entries);
       onApplied(metadata!);
     },
   });
-  metadata = new RaftMetadataService(group, systemClock);
+  metadata = new RaftMetadataService({
+    log: group,
+    clock: systemClock,
+    forward: options.forward,
+    scheduler: systemScheduler,
+  });
   raft.manager.start();
   group.start();
-  await until(
-    () => group.isLeader && group.highWatermark > group.lastOffset,
-    metadataStartupMsMax,
-    "electing the metadata leader and committing its log",
-  );
-  await metadata.waitForApplied(group.lastOffset);
+  if (config.raft === null) {
+    await until(
+      () => group.isLeader && group.highWatermark > group.lastOffset,
+      metadataStartupMsMax,
+      "electing the metadata leader and committing its log",
+    );
+  } else {
+    await waitForQuorum(group, options.logger);
+  }
+  await metadata.waitForApplied(group.commitOffset);
   await metadata.execute((state) => ({
     ok: true,
     records: bootstrapRecords(state, {
       nodeId: config.nodeId,
       advertisedHost: config.advertisedHost,
       advertisedPort: config.advertisedPort,
+      rack: config.rack,
       offsetsTopicName,
       offsetsPartitions: offsetsPartitionsDefault,
+      offsetsReplicationFactor: defaultReplicationFactor(0, metadataVoters(config).length),
       newClusterId: randomTopicId,
       newTopicId: randomTopicId,
+      randomIndex: (bound) => prng.int(bound),
     }),
   }));
   return metadata;
+}
+
+/**
+ * A cluster node's metadata is usable once a leader is known: a follower knows one only from an append or a
+ * heartbeat, which carried the commit offset; a leader once its term's first entry is committed (a virgin log
+ * has none). Start-up's first change then catches this node up with the leader's state (a stale plan is planned
+ * again after catching up: raft-metadata-service.ts).
+ */
+function hasQuorum(group: RaftGroup): boolean {
+  if (group.leaderId === null) return false;
+  return !group.isLeader || group.highWatermark > group.lastOffset;
+}
+
+async function waitForQuorum(group: RaftGroup, logger: Logger): Promise<void> {
+  let nextLogMs = performance.now() + quorumWaitLogIntervalMs;
+  while (!hasQuorum(group)) {
+    if (performance.now() > nextLogMs) {
+      logger.info("waiting for a metadata quorum", { voters: group.voters, term: group.term });
+      nextLogMs = performance.now() + quorumWaitLogIntervalMs;
+    }
+    await Bun.sleep(20);
+  }
 }
 
 function createGroupService(
@@ -312,6 +417,7 @@ function brokerContext(
   config: ServerConfig,
   parts: {
     metadata: RaftMetadataService;
+    metadataGroup: RaftGroup;
     replicas: HostedReplicas;
     brokerStatic: BrokerStaticConfigs;
     logger: Logger;
@@ -320,6 +426,8 @@ function brokerContext(
   return {
     nodeId: config.nodeId,
     metadata: parts.metadata,
+    controllerId: () => parts.metadataGroup.leaderId ?? -1,
+    fetchFromFollowers: config.fetchFromFollowers,
     partitions: parts.replicas,
     replicas: parts.replicas,
     defaults: {
@@ -337,12 +445,17 @@ function brokerContext(
 export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps): Promise<BrokerNode> {
   const { logger } = deps;
   const brokerStatic = brokerStaticConfigs(config);
+  const voters = metadataVoters(config);
+  const cluster = config.raft === null ? undefined : startClusterRuntime(config, voters, logger);
   // The metadata as last applied, start-up's replay included: the logs' topic configs are read from it.
   let applied: RaftMetadataService | undefined;
-  const raft = startStorageAndRaft(config, logger, (topic) =>
-    logConfigFor(topic, applied?.state.topicByName(topic)?.configs ?? new Map(), brokerStatic),
+  const raft = startStorageAndRaft(
+    config,
+    logger,
+    (topic) => logConfigFor(topic, applied?.state.topicByName(topic)?.configs ?? new Map(), brokerStatic),
+    cluster?.transport,
   );
-  const replicas = createReplicas(config.nodeId, raft, logger);
+  const replicas = createReplicas(config.nodeId, raft, logger, cluster);
   const topicConfigs = new TopicConfigFollower((topic, partitions) =>
     raft.logs.reconfigure(topic, partitions),
   );
@@ -357,8 +470,21 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     const deleted = deletedPartitions.follow(service.state);
     groups?.onPartitionsDeleted(deleted);
   };
-  const metadata = await startMetadata(config, raft, follow);
+  const starting = startMetadata(config, raft, follow, { forward: cluster?.forward, logger });
+  let metadata: RaftMetadataService;
+  try {
+    metadata = cluster === undefined ? await starting : await Promise.race([starting, cluster.refused]);
+  } catch (error) {
+    await cluster?.stop();
+    raft.manager.stop();
+    await raft.logs.close();
+    throw error;
+  }
+  // A peer that disagrees on the voters and is first heard after start-up refuses itself; here it is logged.
+  cluster?.refused.catch((error: Error) => logger.error(error.message));
   follow(metadata);
+  const metadataGroup = raft.manager.group(partitionGroupId(metadataTopicName, 0))!;
+  cluster?.attach({ metadata, metadataGroup, replicas });
   registerPartitionMetrics(deps.metrics, () => replicas.all());
   logger.info("metadata ready", {
     clusterId: metadata.state.clusterId,
@@ -367,13 +493,20 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   });
   const groupService = createGroupService(config, replicas, metadata, logger);
   groups = groupService;
-  const context = brokerContext(config, { metadata, replicas, brokerStatic, logger });
+  const context = brokerContext(config, { metadata, metadataGroup, replicas, brokerStatic, logger });
   const listener = startKafkaListener(config, context, groupService, deps);
   return {
     kafkaPort: listener.port,
+    cluster,
+    metadataStatus: () => ({
+      role: metadataGroup.role,
+      term: metadataGroup.term,
+      controllerId: metadataGroup.leaderId ?? -1,
+    }),
     async stop() {
       await listener.stop();
       groupService.close();
+      await cluster?.stop();
       await replicas.stopAll();
       raft.manager.stop();
       await raft.logs.close();

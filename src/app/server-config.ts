@@ -16,7 +16,7 @@ export interface BrokerDefaults {
   autoCreateTopics: boolean;
   /** num.partitions: partitions of an auto-created topic. */
   numPartitions: number;
-  /** default.replication.factor: replicas of an auto-created topic. */
+  /** default.replication.factor: replicas of a topic created without one; 0 means min(3, live brokers). */
   defaultReplicationFactor: number;
   /** message.max.bytes: the largest record batch a topic accepts, unless the topic says otherwise. */
   messageMaxBytes: number;
@@ -58,6 +58,10 @@ export interface ServerConfig {
   /** The host and port clients are told to connect to (Metadata, FindCoordinator). */
   advertisedHost: string;
   advertisedPort: number;
+  /** Kafka's broker.rack: where this node stands, for rack-aware reads (KIP-392); null when not set. */
+  rack: string | null;
+  /** A follower serves committed reads (false: only leaders answer Fetch, followers say NOT_LEADER). */
+  fetchFromFollowers: boolean;
   httpBindHost: string;
   httpPort: number;
   logLevel: LogLevel;

@@ -3,7 +3,7 @@
 
 import { createLogger, type Logger } from "../base/logger.ts";
 import { MetricsRegistry } from "../base/metrics.ts";
-import { startBrokerNode } from "./broker-node.ts";
+import { type BrokerNode, startBrokerNode } from "./broker-node.ts";
 import { startHttpServer } from "./http-server.ts";
 import type { ServerConfig } from "./server-config.ts";
 import { systemClock } from "./system-time.ts";
@@ -26,6 +26,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   const startedAtMs = systemClock.monotonicMs();
   const metrics = new MetricsRegistry();
   const notReady = ["kafka broker (starting: electing, replaying metadata, opening partitions)"];
+  let broker: BrokerNode | undefined;
   const http = startHttpServer(
     { host: config.httpBindHost, port: config.httpPort },
     {
@@ -39,19 +40,22 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
         notReady,
         uptimeMs: systemClock.monotonicMs() - startedAtMs,
         advertisedKafkaAddress: `${config.advertisedHost}:${config.advertisedPort}`,
+        metadata: broker?.metadataStatus(),
+        peers: broker?.cluster?.peerStatus() ?? [],
       }),
     },
   );
   logger.info("http listening", { port: http.port, version: chronikVersion });
-  const broker = await startBrokerNode(config, { logger, metrics });
+  broker = await startBrokerNode(config, { logger, metrics });
+  const started = broker;
   notReady.length = 0;
   logger.info("kafka listening", {
-    port: broker.kafkaPort,
+    port: started.kafkaPort,
     advertised: `${config.advertisedHost}:${config.advertisedPort}`,
   });
   return {
     async stop() {
-      await broker.stop();
+      await started.stop();
       await http.stop();
     },
   };

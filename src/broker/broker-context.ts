@@ -10,6 +10,10 @@ import type { ReplicaDirectory } from "../cluster/partition-replica.ts";
 export interface BrokerContext {
   nodeId: number;
   metadata: MetadataService;
+  /** The metadata group's leader (Kafka's active controller) as this node knows it; -1 when none. */
+  controllerId(): number;
+  /** Whether a follower replica answers Fetch from its own committed log (else NOT_LEADER_OR_FOLLOWER). */
+  fetchFromFollowers: boolean;
   partitions: PartitionDirectory;
   /** The partition replicas hosted on this node. */
   replicas: ReplicaDirectory;

@@ -107,6 +107,8 @@ function buildConfig(mode: ServerMode, values: ReturnType<typeof resolveAll>): S
     kafkaPort,
     advertisedHost: required(values.advertisedAddr, "advertisedAddr"),
     advertisedPort: values.advertisedPort ?? kafkaPort,
+    rack: values.rack ?? null,
+    fetchFromFollowers: required(values.fetchFromFollowers, "fetchFromFollowers"),
     httpBindHost: bindHost,
     httpPort: required(values.httpPort, "httpPort"),
     logLevel: required(values.logLevel, "logLevel"),
@@ -227,6 +229,9 @@ function buildRaftConfig(nodeId: number, values: ReturnType<typeof resolveAll>):
   const peers = values.peers ?? [];
   const ids = new Set<number>([nodeId]);
   for (const peer of peers) {
+    if (peer.nodeId === nodeId) {
+      throw new UsageError(`--peers: node id ${nodeId} is this node (--node-id); list only the other nodes`);
+    }
     if (ids.has(peer.nodeId)) {
       throw new UsageError(`--peers: node id ${peer.nodeId} appears twice (this node is ${nodeId})`);
     }

@@ -88,6 +88,11 @@ export type CoordinatorLookup =
 interface PartitionCoordinator {
   coordinator: PartitionGroups;
   replica: PartitionReplica;
+  /**
+   * The leader epoch the groups were loaded in. Leadership that left and came back (A leads, B leads, A leads
+   * again) means records this node did not make: the partition is loaded again from its log.
+   */
+  leaderEpoch: number;
   cancelTick: (() => void) | null;
   /** Steps persist one after another, so records reach the log in the order the coordinator made them. */
   persisting: Promise<unknown>;
@@ -308,7 +313,8 @@ export class GroupService {
     const replica = this.options.replicaOf(partition);
     if (!replica?.isLeader()) return "NOT_COORDINATOR";
     const entry = this.coordinators.get(partition);
-    if (entry && entry.replica === replica) return entry;
+    if (entry && entry.replica === replica && entry.leaderEpoch === replica.leaderEpoch()) return entry;
+    if (entry) entry.cancelTick?.();
     // A new leader has not yet committed everything its log holds: loading now would miss groups.
     if (replica.highWatermark.value < replica.logEndOffset()) return "NOT_COORDINATOR";
     return this.loadEntry(partition, replica);
@@ -339,6 +345,7 @@ export class GroupService {
     const entry: PartitionCoordinator = {
       coordinator: loaded.coordinator,
       replica,
+      leaderEpoch: replica.leaderEpoch(),
       cancelTick: null,
       persisting: Promise.resolve(),
       latest: loaded.latest,

@@ -6,6 +6,7 @@ import type { Logger } from "../base/logger.ts";
 import { nodeGroupIds, partitionGroupId } from "./internal-topics.ts";
 import type { PartitionDirectory, PartitionLeadership } from "./metadata/metadata-service.ts";
 import type { MetadataState, TopicMetadata } from "./metadata/metadata-state.ts";
+import type { LeaderReport, LocalLeadership, PartitionLeaders } from "./partition-leaders.ts";
 import type { PartitionReplica, ReplicaDirectory } from "./partition-replica.ts";
 
 export interface HostedReplica extends PartitionReplica {
@@ -13,6 +14,18 @@ export interface HostedReplica extends PartitionReplica {
   stop(): Promise<void>;
   /** Stops its Raft group and deletes its log and Raft state (the topic was deleted). */
   delete(): Promise<void>;
+  /** Who leads, as this replica's Raft group knows it. */
+  localLeadership(): LocalLeadership;
+}
+
+export interface HostedReplicasOptions {
+  readonly nodeId: number;
+  readonly open: OpenReplica;
+  readonly logger: Logger;
+  /** What the other nodes report they lead (a cluster); absent standalone, where every replica is local. */
+  readonly leaders?: PartitionLeaders;
+  /** Monotonic milliseconds: the age of the leaders' reports. */
+  readonly monotonicMs: () => number;
 }
 
 export type OpenReplica = (topic: TopicMetadata, partition: number) => HostedReplica;
@@ -24,11 +37,15 @@ export class HostedReplicas implements ReplicaDirectory, PartitionDirectory {
   /** Topic-partitions never opened because their Raft group is one of the node's own (logged once each). */
   private readonly refused = new Set<string>();
 
-  constructor(
-    private readonly nodeId: number,
-    private readonly open: OpenReplica,
-    private readonly logger: Logger,
-  ) {}
+  private readonly nodeId: number;
+  private readonly open: OpenReplica;
+  private readonly logger: Logger;
+
+  constructor(private readonly options: HostedReplicasOptions) {
+    this.nodeId = options.nodeId;
+    this.open = options.open;
+    this.logger = options.logger;
+  }
 
   get size(): number {
     return this.byKey.size;
@@ -91,9 +108,30 @@ export class HostedReplicas implements ReplicaDirectory, PartitionDirectory {
   }
 
   leadership(topicId: string, partition: number): PartitionLeadership | null {
-    const replica = this.byKey.get(`${topicId}/${partition}`);
-    if (!replica?.isLeader()) return null;
-    return { leaderId: this.nodeId, leaderEpoch: replica.leaderEpoch(), isr: [this.nodeId] };
+    const local = this.byKey.get(`${topicId}/${partition}`)?.localLeadership();
+    const leaders = this.options.leaders;
+    if (leaders === undefined) {
+      if (local?.leaderId !== this.nodeId) return null;
+      return { leaderId: this.nodeId, leaderEpoch: local.leaderEpoch, isr: [...local.isr] };
+    }
+    return leaders.lookup(topicId, partition, local, this.options.monotonicMs());
+  }
+
+  /** What this node reports to its peers: the partitions it leads, with their epochs and in-sync replicas. */
+  ledHere(): LeaderReport[] {
+    const reports: LeaderReport[] = [];
+    for (const replica of this.byKey.values()) {
+      const local = replica.localLeadership();
+      if (local.leaderId !== this.nodeId) continue;
+      reports.push({
+        topicId: replica.topicId,
+        partition: replica.partition,
+        leaderId: this.nodeId,
+        leaderEpoch: local.leaderEpoch,
+        isr: local.isr,
+      });
+    }
+    return reports;
   }
 
   async stopAll(): Promise<void> {

@@ -87,8 +87,9 @@ export class RaftReplica implements PartitionReplica {
   }
 
   /** The leader epoch clients see: the group's term − 1 (leader-epoch.ts); never asked in term 0. */
+  /** The leader epoch clients see; -1 while the group has not reached its first term (a new follower). */
   leaderEpoch(): number {
-    return leaderEpochOfTerm(this.group.term);
+    return this.group.term === 0 ? -1 : leaderEpochOfTerm(this.group.term);
   }
 
   logStartOffset(): number {

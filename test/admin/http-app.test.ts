@@ -14,6 +14,7 @@ function makeApp(notReady: string[]) {
     registry,
     logger: silentLogger,
     status: () => ({
+      peers: [],
       nodeId: 4,
       mode: "standalone",
       version: "9.9.9",
@@ -52,5 +53,41 @@ test("the Connect admin service answers GetNodeStatus in JSON", async () => {
     version: "9.9.9",
     uptimeMs: "1234",
     advertisedKafkaAddress: "localhost:9092",
+    controllerId: -1,
+  });
+});
+
+test("GetNodeStatus of a cluster node names its metadata role, term, controller and peers", async () => {
+  const app = createHttpApp({
+    readiness: { notReady: () => [] },
+    registry: new MetricsRegistry(),
+    logger: silentLogger,
+    status: () => ({
+      nodeId: 2,
+      mode: "raft-cluster",
+      version: "9.9.9",
+      notReady: [],
+      uptimeMs: 1,
+      advertisedKafkaAddress: "h2:9092",
+      metadata: { role: "follower", term: 3, controllerId: 1 },
+      peers: [
+        { nodeId: 1, address: "h1:9192", reachable: true },
+        { nodeId: 3, address: "h3:9192", reachable: false },
+      ],
+    }),
+  });
+  const response = await app.request("/chronik.admin.v1.AdminService/GetNodeStatus", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
+  expect(await response.json()).toMatchObject({
+    role: "follower",
+    term: "3",
+    controllerId: 1,
+    peers: [
+      { nodeId: 1, address: "h1:9192", reachable: true },
+      { nodeId: 3, address: "h3:9192" },
+    ],
   });
 });

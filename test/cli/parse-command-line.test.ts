@@ -30,7 +30,7 @@ describe("parseCommandLine", () => {
     expect(config.broker).toEqual({
       autoCreateTopics: true,
       numPartitions: 1,
-      defaultReplicationFactor: 1,
+      defaultReplicationFactor: 0,
       messageMaxBytes: 1048588,
     });
     // Kafka's defaults for every group setting.

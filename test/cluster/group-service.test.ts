@@ -168,6 +168,22 @@ describe("loading", () => {
     ]);
   });
 
+  test("leadership that left and came back reloads: what another leader wrote meanwhile is seen", async () => {
+    const node = new Node();
+    const a = node.service();
+    await commit(a, "g", "t", 0, 5);
+    expect(offsetsOf(a, "g")).toEqual([["t", [5]]]);
+    // B leads a while (a new epoch) and commits offset 9 through its own coordinator; then A leads again.
+    const replica = node.replicaOf("g");
+    replica.beginEpoch(replica.leaderEpoch() + 1);
+    const b = node.service();
+    await commit(b, "g", "t", 0, 9);
+    b.close();
+    replica.beginEpoch(replica.leaderEpoch() + 1);
+    await settle();
+    expect(offsetsOf(a, "g")).toEqual([["t", [9]]]);
+  });
+
   test("a load that fails answers COORDINATOR_NOT_AVAILABLE, logs once, and is tried again after a backoff", async () => {
     const node = new Node();
     const first = node.service();

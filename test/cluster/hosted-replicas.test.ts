@@ -60,7 +60,7 @@ function stateWith(topics: Array<{ name: string; topicId: string; partitionCount
 test("a topic-partition whose raft group is the metadata group's is skipped, with one ERROR line", () => {
   const node = nodeWithMetadataGroup();
   const { logger, errors } = errorRecorder();
-  const replicas = new HostedReplicas(1, node.open, logger);
+  const replicas = new HostedReplicas({ nodeId: 1, open: node.open, logger, monotonicMs: () => 0 });
   const state = stateWith([
     { name: "__cluster_metadata", topicId: "bad", partitionCount: 2 },
     { name: "orders", topicId: "orders-id", partitionCount: 1 },
@@ -79,7 +79,12 @@ test("a topic-partition whose raft group is the metadata group's is skipped, wit
 
 test("deleting that topic leaves the metadata group and its log alone", () => {
   const node = nodeWithMetadataGroup();
-  const replicas = new HostedReplicas(1, node.open, errorRecorder().logger);
+  const replicas = new HostedReplicas({
+    nodeId: 1,
+    open: node.open,
+    logger: errorRecorder().logger,
+    monotonicMs: () => 0,
+  });
   replicas.reconcile(stateWith([{ name: "__cluster_metadata", topicId: "bad", partitionCount: 1 }]));
   replicas.reconcile(stateWith([]));
   expect(node.deleted).toEqual([]);

@@ -21,11 +21,23 @@ describe("chronik-server process", () => {
     expect(badEnv.stderr).toContain("CHRONIK_ADVERTISED_ADDR");
   });
 
-  test("raft-cluster is refused in one line until peers can talk", async () => {
-    const result = await runServerCommand(["raft-cluster", "--peers", "2@localhost:9292"]);
-    expect(result.exitCode).toBe(2);
-    expect(result.stderr.trim()).toBe(
-      "chronik-server: raft-cluster is not available yet (no Raft peer transport); use standalone",
+  test("raft-cluster with a peer list naming a node twice, or naming this node, is refused in one line", async () => {
+    const twice = await runServerCommand([
+      ...["raft-cluster", "--raft-addr", "127.0.0.1:9192"],
+      ...["--peers", "2@localhost:9292,2@localhost:9392"],
+    ]);
+    expect(twice.exitCode).toBe(2);
+    expect(twice.stderr.trim()).toBe("chronik-server: --peers: node id 2 appears twice (this node is 1)");
+    const self = await runServerCommand([
+      "raft-cluster",
+      "--raft-addr",
+      "127.0.0.1:9192",
+      "--peers",
+      "1@h:9292",
+    ]);
+    expect(self.exitCode).toBe(2);
+    expect(self.stderr.trim()).toBe(
+      "chronik-server: --peers: node id 1 is this node (--node-id); list only the other nodes",
     );
   });
 

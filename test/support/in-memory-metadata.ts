@@ -42,6 +42,8 @@ export function singleNodeContext(options: {
   return {
     nodeId,
     metadata,
+    controllerId: () => nodeId,
+    fetchFromFollowers: true,
     partitions: { leadership: () => ({ leaderId: nodeId, leaderEpoch: 0, isr: [nodeId] }) },
     replicas: new InMemoryReplicas(metadata.state),
     defaults: { numPartitions: 1, replicationFactor: 1, autoCreateTopics: options.autoCreateTopics ?? true },

@@ -65,6 +65,10 @@ type StartOptions = {
   ports?: { kafka: number; http: number };
   /** The process environment (default: this one's). */
   env?: Record<string, string | undefined>;
+  /** The mode and its options, last on the command line (default: standalone). */
+  modeArgs?: string[];
+  /** How long to wait for /ready (default startupMsMax). */
+  startupMs?: number;
 };
 
 /** Tries at startup when the ports were picked here and another process took one first. */
@@ -101,7 +105,7 @@ async function startOn(kafkaPort: number, httpPort: number, options: StartOption
       "--data-dir",
       dataDir,
       ...(options.args ?? []),
-      "standalone",
+      ...(options.modeArgs ?? ["standalone"]),
     ],
     { stdout: "ignore", stderr: "pipe", env: options.env ?? process.env },
   );
@@ -114,7 +118,8 @@ async function startOn(kafkaPort: number, httpPort: number, options: StartOption
     if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
     return exitCode;
   };
-  const deadline = performance.now() + startupMsMax;
+  const startupMs = options.startupMs ?? startupMsMax;
+  const deadline = performance.now() + startupMs;
   for (;;) {
     if (proc.exitCode !== null) {
       cleanUp(proc.exitCode);
@@ -129,7 +134,7 @@ async function startOn(kafkaPort: number, httpPort: number, options: StartOption
     }
     if (performance.now() > deadline) {
       proc.kill("SIGKILL");
-      throw new Error(`chronik-server did not start within ${startupMsMax} ms:\n${stderr}`);
+      throw new Error(`chronik-server did not start within ${startupMs} ms:\n${stderr}`);
     }
     await Bun.sleep(50);
   }

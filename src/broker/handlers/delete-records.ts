@@ -5,11 +5,12 @@
 // every group's committed offsets below the cut.
 
 import { internalTopicNames } from "../../cluster/internal-topics.ts";
-import type { PartitionReplica } from "../../cluster/partition-replica.ts";
+import type { PartitionReplica, ReplicaError } from "../../cluster/partition-replica.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
+import { ledReplica, unknownPartition } from "../leader-hints.ts";
 
 type PartitionResponse = ApiMessages[21]["response"]["topics"][number]["partitions"][number];
 
@@ -17,14 +18,16 @@ type PartitionResponse = ApiMessages[21]["response"]["topics"][number]["partitio
 const highWatermarkOffset = -1n;
 
 async function deleteBefore(
-  replica: PartitionReplica | undefined,
+  topicName: string,
+  replica: PartitionReplica | ReplicaError,
   requested: bigint,
 ): Promise<{ errorCode: number; lowWatermark: bigint }> {
-  if (!replica) return { errorCode: ErrorCode.UnknownTopicOrPartition, lowWatermark: -1n };
-  if (internalTopicNames.has(replica.topicName)) {
+  if (replica === unknownPartition)
+    return { errorCode: ErrorCode.UnknownTopicOrPartition, lowWatermark: -1n };
+  if (internalTopicNames.has(topicName)) {
     return { errorCode: ErrorCode.InvalidTopicException, lowWatermark: -1n };
   }
-  if (!replica.isLeader()) return { errorCode: ErrorCode.NotLeaderOrFollower, lowWatermark: -1n };
+  if ("errorCode" in replica) return { errorCode: replica.errorCode, lowWatermark: -1n };
   if (requested < highWatermarkOffset || requested > BigInt(Number.MAX_SAFE_INTEGER)) {
     return { errorCode: ErrorCode.OffsetOutOfRange, lowWatermark: -1n };
   }
@@ -48,7 +51,8 @@ export function deleteRecordsHandler(context: BrokerContext) {
               async (partition): Promise<PartitionResponse> => ({
                 partitionIndex: partition.partitionIndex,
                 ...(await deleteBefore(
-                  context.replicas.byName(topic.name, partition.partitionIndex),
+                  topic.name,
+                  ledReplica(context, topic.name, partition.partitionIndex),
                   partition.offset,
                 )),
                 unknownTaggedFields: [],

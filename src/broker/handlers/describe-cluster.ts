@@ -23,8 +23,8 @@ export function describeClusterHandler(context: BrokerContext) {
         errorMessage: null,
         endpointType: brokerEndpointType,
         clusterId: state.clusterId ?? "",
-        controllerId: context.nodeId,
-        brokers: [...state.brokers()].map((broker) => ({
+        controllerId: context.controllerId(),
+        brokers: state.liveBrokers().map((broker) => ({
           brokerId: broker.nodeId,
           host: broker.host,
           port: broker.port,

@@ -21,6 +21,13 @@ import {
   partitionKey,
   type SessionPartition,
 } from "../fetch-sessions.ts";
+import {
+  type CurrentLeader,
+  LeaderHints,
+  noLeader,
+  notLeaderHere,
+  partitionExists,
+} from "../leader-hints.ts";
 
 type FetchRequest = ApiMessages[1]["request"];
 type FetchResponse = ApiMessages[1]["response"];
@@ -36,6 +43,35 @@ interface PartitionRead {
   request: SessionPartition;
   replica: PartitionReplica | null;
   outcome: ReadOutcome | ReplicaError;
+  /** NOT_LEADER_OR_FOLLOWER: the leader to move to (KIP-951). */
+  currentLeader: CurrentLeader;
+  /** KIP-392: a caught-up replica in the consumer's rack to read from instead of this leader; -1 for none. */
+  preferredReadReplica: number;
+}
+
+/**
+ * KIP-392 (Kafka's RackAwareReplicaSelector): a leader outside the consumer's rack names an in-sync replica on a
+ * live broker in that rack, and the consumer fetches from it from then on; -1 when the leader is as close.
+ */
+function preferredReadReplica(
+  context: BrokerContext,
+  replica: PartitionReplica,
+  consumerRack: string,
+): number {
+  if (consumerRack === "" || !replica.isLeader()) return -1;
+  const state = context.metadata.state;
+  if (state.broker(context.nodeId)?.rack === consumerRack) return -1;
+  const isr = context.partitions.leadership(replica.topicId, replica.partition)?.isr ?? [];
+  const inRack = isr.find((id) => {
+    const broker = state.broker(id);
+    return id !== context.nodeId && broker !== undefined && !broker.fenced && broker.rack === consumerRack;
+  });
+  return inRack ?? -1;
+}
+
+/** A refusal that names the leader to move to. */
+interface Redirect extends ReplicaError {
+  currentLeader: CurrentLeader;
 }
 
 function isError(outcome: ReadOutcome | ReplicaError): outcome is ReplicaError {
@@ -45,21 +81,31 @@ function isError(outcome: ReadOutcome | ReplicaError): outcome is ReplicaError {
 function findReplica(
   context: BrokerContext,
   partition: SessionPartition,
-  byId: boolean,
-): PartitionReplica | ReplicaError {
-  const replica = byId
+  options: { byId: boolean; hints: LeaderHints },
+): PartitionReplica | Redirect {
+  const replica = options.byId
     ? context.replicas.byId(partition.topicKey, partition.partition)
     : context.replicas.byName(partition.topicKey, partition.partition);
-  if (!replica) {
-    const errorCode = byId ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
-    return { errorCode, errorMessage: "this server does not host this topic-partition" };
+  // A follower serves what it has committed (its own high watermark), unless only leaders may answer.
+  const servesHere = replica !== undefined && (replica.isLeader() || context.fetchFromFollowers);
+  if (!servesHere) {
+    const state = context.metadata.state;
+    const topic = options.byId ? state.topicById(partition.topicKey) : state.topicByName(partition.topicKey);
+    if (!partitionExists(topic, partition.partition)) {
+      const errorCode = options.byId ? ErrorCode.UnknownTopicId : ErrorCode.UnknownTopicOrPartition;
+      return {
+        errorCode,
+        errorMessage: "this server does not host this topic-partition",
+        currentLeader: noLeader,
+      };
+    }
+    return { ...notLeaderHere, currentLeader: options.hints.currentLeader(topic, partition.partition) };
   }
-  if (!replica.isLeader())
-    return { errorCode: ErrorCode.NotLeaderOrFollower, errorMessage: "not the leader" };
   const epoch = partition.currentLeaderEpoch;
   if (epoch >= 0 && epoch < replica.leaderEpoch())
-    return { errorCode: ErrorCode.FencedLeaderEpoch, errorMessage: "" };
-  if (epoch > replica.leaderEpoch()) return { errorCode: ErrorCode.UnknownLeaderEpoch, errorMessage: "" };
+    return { errorCode: ErrorCode.FencedLeaderEpoch, errorMessage: "", currentLeader: noLeader };
+  if (epoch > replica.leaderEpoch())
+    return { errorCode: ErrorCode.UnknownLeaderEpoch, errorMessage: "", currentLeader: noLeader };
   return replica;
 }
 
@@ -91,34 +137,60 @@ function readForConsumer(
 function readPartitions(
   context: BrokerContext,
   partitions: readonly SessionPartition[],
-  options: { byId: boolean; maxBytes: number },
+  options: { byId: boolean; maxBytes: number; hints: LeaderHints; consumerRack: string },
 ): { reads: PartitionRead[]; bytes: number } {
   let budget = options.maxBytes;
   let bytes = 0;
   const reads = partitions.map((request): PartitionRead => {
     const key = partitionKey(request.topicKey, request.partition);
-    const found = findReplica(context, request, options.byId);
-    if ("errorCode" in found) return { key, request, replica: null, outcome: found };
+    const found = findReplica(context, request, options);
+    if ("errorCode" in found) {
+      return {
+        key,
+        request,
+        replica: null,
+        outcome: found,
+        currentLeader: found.currentLeader,
+        preferredReadReplica: -1,
+      };
+    }
+    const preferred = preferredReadReplica(context, found, options.consumerRack);
+    if (preferred !== -1) {
+      // Kafka answers such a partition without records: the consumer fetches them from the named replica.
+      const outcome = nothingRead(found);
+      return {
+        key,
+        request,
+        replica: found,
+        outcome,
+        currentLeader: noLeader,
+        preferredReadReplica: preferred,
+      };
+    }
     // KIP-74 (Kafka's ReplicaManager.readFromLog): every partition reads within what the budget has left and its
     // own limit; only until some data is in the response may one first batch exceed both (minOneMessage).
     const minOneBatch = bytes === 0;
     const maxBytes = Math.min(request.partitionMaxBytes, budget);
     const outcome =
       maxBytes <= 0 && !minOneBatch
-        ? {
-            records: new Uint8Array(0),
-            highWatermark: found.highWatermark.value,
-            consumerHighWatermark: found.consumerHighWatermark(),
-            logStartOffset: found.logStartOffset(),
-          }
+        ? nothingRead(found)
         : readForConsumer(found, request.fetchOffset, { maxBytes: Math.max(maxBytes, 1), minOneBatch });
     if (!isError(outcome)) {
       bytes += outcome.records.length;
       budget -= outcome.records.length;
     }
-    return { key, request, replica: found, outcome };
+    return { key, request, replica: found, outcome, currentLeader: noLeader, preferredReadReplica: -1 };
   });
   return { reads, bytes };
+}
+
+function nothingRead(replica: PartitionReplica): ReadOutcome {
+  return {
+    records: new Uint8Array(0),
+    highWatermark: replica.highWatermark.value,
+    consumerHighWatermark: replica.consumerHighWatermark(),
+    logStartOffset: replica.logStartOffset(),
+  };
 }
 
 /**
@@ -173,10 +245,10 @@ function toPartitionData(read: PartitionRead, apiVersion: number): PartitionData
     lastStableOffset: hw,
     logStartOffset: failed ? -1n : BigInt(outcome.logStartOffset),
     divergingEpoch: { epoch: -1, endOffset: -1n, unknownTaggedFields: [] },
-    currentLeader: { leaderId: -1, leaderEpoch: -1, unknownTaggedFields: [] },
+    currentLeader: read.currentLeader,
     snapshotId: { endOffset: -1n, epoch: -1, unknownTaggedFields: [] },
     abortedTransactions: null,
-    preferredReadReplica: -1,
+    preferredReadReplica: read.preferredReadReplica,
     records,
     unknownTaggedFields: [],
   };
@@ -268,15 +340,19 @@ export function fetchHandler(
       const waited = new AbortController();
       const cancelWait = time.scheduler.setTimeout(() => waited.abort(), waitMs);
       const deadline = AbortSignal.any([waited.signal, connection.closed]);
-      let pass = readPartitions(context, plan.partitions, { byId, maxBytes });
+      const hints = new LeaderHints(context);
+      // Followers fetching for replication are Raft's business: only consumers (replicaId -1) get a preference.
+      const consumerRack = apiVersion >= 11 && request.replicaId < 0 ? request.rackId : "";
+      const readOptions = { byId, maxBytes, hints, consumerRack };
+      let pass = readPartitions(context, plan.partitions, readOptions);
       try {
         while (
           pass.bytes < request.minBytes &&
           !deadline.aborted &&
-          pass.reads.every((read) => !isError(read.outcome))
+          pass.reads.every((read) => !isError(read.outcome) && read.preferredReadReplica === -1)
         ) {
           await anyCommit(pass.reads, deadline);
-          pass = readPartitions(context, plan.partitions, { byId, maxBytes });
+          pass = readPartitions(context, plan.partitions, readOptions);
         }
       } finally {
         cancelWait();
@@ -287,7 +363,7 @@ export function fetchHandler(
         errorCode: 0,
         sessionId: answer.sessionId,
         responses: toResponseTopics(pass.reads, answer.include, { byId, apiVersion }),
-        nodeEndpoints: [],
+        nodeEndpoints: hints.nodeEndpoints(),
         unknownTaggedFields: [],
       } satisfies FetchResponse;
     },

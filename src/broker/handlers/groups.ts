@@ -5,6 +5,7 @@
 
 import type { GroupService } from "../../cluster/group-service.ts";
 import type { FetchedOffset, GroupErrorName } from "../../cluster/groups/index.ts";
+import { offsetsTopicName } from "../../cluster/internal-topics.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { type AnyApiHandler, defineHandler } from "../api-handler.ts";
@@ -23,7 +24,8 @@ export interface GroupHandlerDeps {
   advertised: { host: string; port: number };
 }
 
-function findCoordinatorHandler({ context, groups, advertised }: GroupHandlerDeps) {
+function findCoordinatorHandler({ context, groups }: GroupHandlerDeps) {
+  const state = context.metadata.state;
   const locate = (key: string, keyType: number) => {
     if (keyType !== groupKeyType) {
       return {
@@ -32,16 +34,29 @@ function findCoordinatorHandler({ context, groups, advertised }: GroupHandlerDep
         nodeId: -1,
       };
     }
-    const found = groups.lookup(key);
-    if (!found.ok) return { errorCode: ErrorCode.CoordinatorNotAvailable, errorMessage: null, nodeId: -1 };
-    return { errorCode: 0, errorMessage: null, nodeId: context.nodeId };
+    // The coordinator is the leader of the group's __consumer_offsets partition, wherever it is.
+    const partition = groups.partitionOf(key);
+    const offsetsTopic = state.topicByName(offsetsTopicName);
+    const leaderId =
+      offsetsTopic === undefined
+        ? -1
+        : (context.partitions.leadership(offsetsTopic.topicId, partition)?.leaderId ?? -1);
+    // Led here but not loaded yet (a new leader catching up): the client asks again shortly.
+    const ready = leaderId !== context.nodeId || groups.lookup(key).ok;
+    if (leaderId === -1 || !ready || state.broker(leaderId) === undefined) {
+      return { errorCode: ErrorCode.CoordinatorNotAvailable, errorMessage: null, nodeId: -1 };
+    }
+    return { errorCode: 0, errorMessage: null, nodeId: leaderId };
   };
   return defineHandler({
     apiKey: ApiKey.FindCoordinator,
     minVersion: 0,
     maxVersion: 6,
     handle(request, { apiVersion }) {
-      const address = (nodeId: number) => (nodeId === -1 ? { host: "", port: -1 } : advertised);
+      const address = (nodeId: number) => {
+        const broker = nodeId === -1 ? undefined : state.broker(nodeId);
+        return broker === undefined ? { host: "", port: -1 } : { host: broker.host, port: broker.port };
+      };
       if (apiVersion < 4) {
         const found = locate(request.key, request.keyType);
         return {

@@ -7,6 +7,7 @@ import { ErrorCode } from "../../protocol/error-codes.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
+import { ledReplica } from "../leader-hints.ts";
 
 type PartitionResponse = ApiMessages[2]["response"]["topics"][number]["partitions"][number];
 
@@ -42,9 +43,8 @@ function answerPartition(
     leaderEpoch: -1,
     unknownTaggedFields: [],
   };
-  const replica = context.replicas.byName(topic, partition.partitionIndex);
-  if (!replica) return { ...response, errorCode: ErrorCode.UnknownTopicOrPartition };
-  if (!replica.isLeader()) return { ...response, errorCode: ErrorCode.NotLeaderOrFollower };
+  const replica = ledReplica(context, topic, partition.partitionIndex);
+  if ("errorCode" in replica) return { ...response, errorCode: replica.errorCode };
   if (partition.currentLeaderEpoch >= 0 && partition.currentLeaderEpoch !== replica.leaderEpoch()) {
     const stale = partition.currentLeaderEpoch < replica.leaderEpoch();
     return { ...response, errorCode: stale ? ErrorCode.FencedLeaderEpoch : ErrorCode.UnknownLeaderEpoch };

@@ -15,6 +15,9 @@ type MetadataResponse = ApiMessages[3]["response"];
 type TopicResult = MetadataResponse["topics"][number];
 
 function topicResult(context: BrokerContext, topic: TopicMetadata, includeOperations: boolean): TopicResult {
+  const state = context.metadata.state;
+  // Replicas on a fenced (or never registered) broker are offline, as Kafka lists replicas on dead brokers.
+  const isOffline = (nodeId: number) => state.broker(nodeId)?.fenced !== false;
   return {
     errorCode: 0,
     name: topic.name,
@@ -29,7 +32,7 @@ function topicResult(context: BrokerContext, topic: TopicMetadata, includeOperat
         leaderEpoch: leadership?.leaderEpoch ?? -1,
         replicaNodes: [...assignment.replicas],
         isrNodes: [...(leadership?.isr ?? [])],
-        offlineReplicas: [],
+        offlineReplicas: assignment.replicas.filter(isOffline),
         unknownTaggedFields: [],
       };
     }),
@@ -122,9 +125,15 @@ export function metadataHandler(context: BrokerContext) {
           );
       return {
         throttleTimeMs: 0,
-        brokers: [...state.brokers()].map((broker) => ({ ...broker, unknownTaggedFields: [] })),
+        brokers: state.liveBrokers().map((broker) => ({
+          nodeId: broker.nodeId,
+          host: broker.host,
+          port: broker.port,
+          rack: broker.rack,
+          unknownTaggedFields: [],
+        })),
         clusterId: state.clusterId,
-        controllerId: context.nodeId,
+        controllerId: context.controllerId(),
         topics,
         // Asked for only in v8–10 (the field decodes as false in other versions).
         clusterAuthorizedOperations: authorizedOperations(

@@ -16,6 +16,7 @@ import { TimestampType } from "../../protocol/records/batch-header.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import { closeConnection } from "../dispatcher.ts";
+import { LeaderHints, notLeaderHere, partitionExists, unknownPartition } from "../leader-hints.ts";
 import { timestampAfterMaxMsDefault, validateProducedRecords } from "../produce-validation.ts";
 
 type ProduceRequest = ApiMessages[0]["request"];
@@ -85,20 +86,17 @@ function placeOne(
   context: BrokerContext,
   topicName: string,
   partition: { index: number; records: Uint8Array | null },
-  options: { acks: 1 | -1; apiVersion: number; nowMs: number },
+  options: { acks: 1 | -1; apiVersion: number; nowMs: number; hints: LeaderHints },
 ): PartitionOutcome {
-  const replica = context.replicas.byName(topicName, partition.index);
   const topic = context.metadata.state.topicByName(topicName);
-  if (!replica || !topic) {
-    const error = {
-      errorCode: ErrorCode.UnknownTopicOrPartition,
-      errorMessage: "this server does not host this topic-partition",
-    };
-    return { response: partitionResponse(partition.index, error), ticket: null };
+  if (!partitionExists(topic, partition.index)) {
+    return { response: partitionResponse(partition.index, unknownPartition), ticket: null };
   }
-  if (!replica.isLeader()) {
-    const error = { errorCode: ErrorCode.NotLeaderOrFollower, errorMessage: "this server is not the leader" };
-    return { response: partitionResponse(partition.index, error), ticket: null };
+  const replica = context.replicas.byName(topicName, partition.index);
+  if (!replica?.isLeader()) {
+    const response = partitionResponse(partition.index, notLeaderHere);
+    response.currentLeader = options.hints.currentLeader(topic, partition.index);
+    return { response, ticket: null };
   }
   const refusal = refuseForTopic(context, topic, partition.index, options.acks);
   if (refusal) return { response: partitionResponse(partition.index, refusal), ticket: null };
@@ -218,6 +216,7 @@ export function produceHandler(context: BrokerContext, time: { clock: Clock; sch
             ? { errorCode: ErrorCode.InvalidRequest, errorMessage: "transactions are not supported" }
             : null;
       const now = time.clock.wallMs();
+      const hints = new LeaderHints(context);
       const outcomes = request.topicData.map((topic) =>
         topic.partitionData.map((partition) =>
           refusal
@@ -226,6 +225,7 @@ export function produceHandler(context: BrokerContext, time: { clock: Clock; sch
                 acks: acks === 0 ? 1 : (acks as 1 | -1),
                 apiVersion,
                 nowMs: now,
+                hints,
               }),
         ),
       );
@@ -236,7 +236,7 @@ export function produceHandler(context: BrokerContext, time: { clock: Clock; sch
       return awaitReplication(outcomes.flat(), request.timeoutMs, time.scheduler).then(() => ({
         responses: topicsOf(request, outcomes),
         throttleTimeMs: 0,
-        nodeEndpoints: [],
+        nodeEndpoints: hints.nodeEndpoints(),
         unknownTaggedFields: [],
       }));
     },

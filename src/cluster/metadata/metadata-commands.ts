@@ -28,6 +28,7 @@ export type CommandResult =
 
 export interface PlanningContext {
   state: MetadataState;
+  /** replicationFactor 0: min(3, live brokers) (defaultReplicationFactor). */
   defaults: { numPartitions: number; replicationFactor: number };
   /** A fresh topic id in Kafka's base64url form (random in production, scripted in tests). */
   newTopicId(): string;
@@ -118,6 +119,15 @@ export function planCreateTopic(context: PlanningContext, command: CreateTopicCo
   };
 }
 
+/** Replicas of a topic created with the default: 3, or every live broker when there are fewer. */
+const automaticReplicationFactorMax = 3;
+
+/** default.replication.factor as configured; 0 (automatic) means min(3, live brokers), at least 1. */
+export function defaultReplicationFactor(configured: number, liveBrokerCount: number): number {
+  if (configured > 0) return configured;
+  return Math.max(1, Math.min(automaticReplicationFactorMax, liveBrokerCount));
+}
+
 function generatedAssignments(
   context: PlanningContext,
   requestedPartitions: number,
@@ -125,12 +135,15 @@ function generatedAssignments(
   firstPartitionIndex: number,
 ): PartitionAssignment[] | CommandResult {
   const partitionCount = requestedPartitions === -1 ? context.defaults.numPartitions : requestedPartitions;
+  // Replicas go to live brokers only: a fenced one would hold a replica that cannot catch up.
+  const brokerIds = context.state.liveBrokers().map((broker) => broker.nodeId);
   const replicationFactor =
-    requestedReplicationFactor === -1 ? context.defaults.replicationFactor : requestedReplicationFactor;
+    requestedReplicationFactor === -1
+      ? defaultReplicationFactor(context.defaults.replicationFactor, brokerIds.length)
+      : requestedReplicationFactor;
   if (partitionCount < 1 || partitionCount > partitionsPerTopicMax) {
     return fail("INVALID_PARTITIONS", `number of partitions must be in [1, ${partitionsPerTopicMax}]`);
   }
-  const brokerIds = [...context.state.brokers()].map((broker) => broker.nodeId);
   if (replicationFactor < 1 || replicationFactor > brokerIds.length) {
     return fail(
       "INVALID_REPLICATION_FACTOR",

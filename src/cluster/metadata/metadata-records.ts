@@ -10,6 +10,11 @@ export interface PartitionAssignment {
 export type MetadataRecord =
   | { type: "cluster-id"; clusterId: string }
   | { type: "broker"; nodeId: number; host: string; port: number; rack: string | null }
+  /**
+   * The controller's word on a registered broker's liveness (KRaft's BrokerRegistrationChange fencing): a fenced
+   * broker stopped heartbeating, gets no new replicas and is shown offline; a registration starts unfenced.
+   */
+  | { type: "broker-fencing"; nodeId: number; fenced: boolean }
   | {
       type: "topic";
       name: string;

@@ -18,6 +18,8 @@ export interface BrokerMetadata {
   readonly host: string;
   readonly port: number;
   readonly rack: string | null;
+  /** Stopped heartbeating to the controller: offline to clients, no new replicas (metadata-records.ts). */
+  readonly fenced: boolean;
 }
 
 const noConfigs: ReadonlyMap<string, string> = new Map();
@@ -47,6 +49,11 @@ export class MetadataState {
     return this.brokersById.values();
   }
 
+  /** Registered brokers that are not fenced: the ones clients are told of and new replicas go to. */
+  liveBrokers(): BrokerMetadata[] {
+    return [...this.brokersById.values()].filter((broker) => !broker.fenced);
+  }
+
   broker(nodeId: number): BrokerMetadata | undefined {
     return this.brokersById.get(nodeId);
   }
@@ -68,8 +75,15 @@ export class MetadataState {
           host: record.host,
           port: record.port,
           rack: record.rack,
+          fenced: false,
         });
         return;
+      case "broker-fencing": {
+        const broker = this.brokersById.get(record.nodeId);
+        assert(broker !== undefined, `fencing unregistered broker ${record.nodeId}`);
+        this.brokersById.set(record.nodeId, { ...broker, fenced: record.fenced });
+        return;
+      }
       case "topic":
         this.addTopic(record);
         return;
@@ -103,7 +117,10 @@ export class MetadataState {
   toRecords(): MetadataRecord[] {
     const records: MetadataRecord[] = [];
     if (this.clusterId !== null) records.push({ type: "cluster-id", clusterId: this.clusterId });
-    for (const broker of this.brokersById.values()) records.push({ type: "broker", ...broker });
+    for (const { fenced, ...broker } of this.brokersById.values()) {
+      records.push({ type: "broker", ...broker });
+      if (fenced) records.push({ type: "broker-fencing", nodeId: broker.nodeId, fenced });
+    }
     for (const topic of this.topicsByName.values()) {
       records.push({
         type: "topic",

@@ -49,6 +49,7 @@ export class GroupManager {
     this.outboundMessagesMax = options.outboundMessagesMax ?? outboundMessagesMaxDefault;
     assert(this.outboundMessagesMax >= 1, "outboundMessagesMax must be ≥ 1");
     this.transport.onReceive((from, batch) => this.receive(from, batch));
+    this.transport.onUnreachable?.((peer) => this.reportUnreachable(peer));
   }
 
   /** Starts the tick timer (when tickIntervalMs > 0). */
@@ -105,6 +106,12 @@ export class GroupManager {
   tickAll(): void {
     if (this.stopped) return;
     for (const group of this.groups.values()) group.tick();
+  }
+
+  /** A call to peer failed: every group leading it resends from its match instead of streaming on. */
+  reportUnreachable(peer: NodeId): void {
+    if (this.stopped) return;
+    for (const group of this.groups.values()) group.reportUnreachable(peer);
   }
 
   private receive(from: NodeId, batch: readonly GroupMessage[]): void {

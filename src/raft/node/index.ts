@@ -16,5 +16,4 @@ export { RaftGroup } from "./raft-group.ts";
 export type { RaftGroupErrorReason } from "./raft-group-error.ts";
 export { RaftGroupError } from "./raft-group-error.ts";
 export type { RaftHardStateStore, RaftLogStore } from "./storage-ports.ts";
-export type { GroupMessage, InMemoryCall, RaftTransport } from "./transport.ts";
-export { InMemoryRaftNetwork } from "./transport.ts";
+export type { GroupMessage, RaftTransport } from "./transport.ts";

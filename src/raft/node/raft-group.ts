@@ -92,6 +92,7 @@ export class RaftGroup {
   private bufferedProposals: BufferedProposal[] = [];
   private bufferedSteps: Message[] = [];
   private bufferedTicks = 0;
+  private readonly bufferedUnreachable = new Set<NodeId>();
   /** The newest write reported durable while the core was in a Ready: fed to it right after advance. */
   private bufferedDurable: Entry | undefined;
   /**
@@ -104,6 +105,12 @@ export class RaftGroup {
   private applied: number;
   private reported: LeadershipChange;
   private reportedCommit: number;
+  /** Ticks seen: the clock of the in-sync tracking below. */
+  private ticks = 0;
+  /** The leader's last offset at the previous tick: a follower matching it is caught up (Kafka's ISR rule). */
+  private lastOffsetAtPreviousTick = -1;
+  /** For each follower, the tick it was last caught up at (leader only; reset on election). */
+  private readonly caughtUpAtTick = new Map<NodeId, number>();
 
   constructor(options: RaftGroupOptions) {
     assert(options.config.id === options.nodeId, "config.id must be the node id");
@@ -153,6 +160,25 @@ export class RaftGroup {
   get lastOffset(): number {
     return this.bufferedProposals.at(-1)?.lastOffset ?? this.core.log.lastOffset();
   }
+  /** The voters of the group's current configuration. */
+  get voters(): readonly NodeId[] {
+    return this.core.config.voters;
+  }
+
+  /**
+   * Kafka's in-sync replicas, as the leader sees them: itself, and each voter that was caught up with the
+   * leader's log end of the tick before within the last `lagTicksMax` ticks (replica.lag.time.max.ms). Empty
+   * when this node does not lead.
+   */
+  inSyncReplicas(lagTicksMax: number): NodeId[] {
+    if (!this.isLeader) return [];
+    return this.core.config.voters.filter((id) => {
+      if (id === this.nodeId) return true;
+      const caughtUp = this.caughtUpAtTick.get(id);
+      return caughtUp !== undefined && this.ticks - caughtUp <= lagTicksMax;
+    });
+  }
+
   /** Why the group stopped (storageFailed when a persist failed); undefined while it runs. */
   get stopped(): RaftGroupError | undefined {
     return this.stopReason;
@@ -172,6 +198,7 @@ export class RaftGroup {
   /** One clock tick (the GroupManager's timer); election and heartbeat timeouts count these. */
   tick(): void {
     if (this.stopReason !== undefined) return;
+    this.trackCaughtUp();
     if (this.inReady) this.bufferedTicks += 1;
     else this.core.tick();
     this.afterInput();
@@ -187,6 +214,14 @@ export class RaftGroup {
     } else {
       this.logger.warn("dropping a peer message: buffer full", { type: message.type, from: message.from });
     }
+  }
+
+  /** The transport could not reach peer: appends in flight to it are presumed lost (core.reportUnreachable). */
+  reportUnreachable(peer: NodeId): void {
+    if (this.stopReason !== undefined) return;
+    if (this.inReady) this.bufferedUnreachable.add(peer);
+    else this.core.reportUnreachable(peer);
+    this.afterInput();
   }
 
   /** Starts an election now (standalone start, or an operator asking this node to take over). */
@@ -245,8 +280,21 @@ export class RaftGroup {
     this.stopReason = reason;
     this.bufferedProposals = [];
     this.bufferedSteps = [];
+    this.bufferedUnreachable.clear();
     this.commitWaiters.rejectAll(reason);
     this.persistWaiters.rejectAll(reason);
+  }
+
+  /** Once a tick: which followers are caught up with where the leader's log ended a tick ago. */
+  private trackCaughtUp(): void {
+    this.ticks += 1;
+    if (this.core.role !== "leader") return;
+    for (const id of this.core.config.voters) {
+      if (id === this.nodeId) continue;
+      const match = this.core.progressOf(id)?.matchOffset ?? -1;
+      if (match >= this.lastOffsetAtPreviousTick) this.caughtUpAtTick.set(id, this.ticks);
+    }
+    this.lastOffsetAtPreviousTick = this.core.log.lastOffset();
   }
 
   // ---- the Ready loop ------------------------------------------------------------------------------------
@@ -405,6 +453,8 @@ export class RaftGroup {
     const steps = this.bufferedSteps;
     this.bufferedSteps = [];
     for (const message of steps) this.core.step(message);
+    for (const peer of this.bufferedUnreachable) this.core.reportUnreachable(peer);
+    this.bufferedUnreachable.clear();
     // Ticks that passed during a slow write count as one: the peers' messages of that time sat in our own
     // buffer, so replaying every tick after them would fake a silent leader and start a needless election.
     if (this.bufferedTicks > 0) this.core.tick();
@@ -440,12 +490,20 @@ export class RaftGroup {
     const before = this.reported;
     if (now.role === before.role && now.leaderId === before.leaderId && now.term === before.term) return;
     this.reported = now;
+    if (now.role === "leader" && before.role !== "leader") {
+      // A new leader gives every follower a fresh lag window, as Kafka starts a new leader with the whole ISR.
+      for (const id of this.core.config.voters) this.caughtUpAtTick.set(id, this.ticks);
+    }
     if (before.role === "leader" && (now.role !== "leader" || now.term !== before.term)) {
       const error = new RaftGroupError("notLeader", this.groupId, `now ${now.role} in term ${now.term}`);
       this.commitWaiters.rejectAll(error);
       this.persistWaiters.rejectAll(error);
     }
-    this.logger.debug("leadership changed", { role: now.role, leaderId: now.leaderId, term: now.term });
+    // One line at info per change of leader of a replicated group (a campaign's intermediate roles, and a sole
+    // voter electing itself at start, stay at debug).
+    const replicated = this.core.config.voters.length > 1;
+    const level = replicated && now.leaderId !== before.leaderId && now.leaderId !== null ? "info" : "debug";
+    this.logger[level]("leadership changed", { role: now.role, leaderId: now.leaderId, term: now.term });
     this.options.onLeadership?.(now);
   }
 

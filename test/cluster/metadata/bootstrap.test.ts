@@ -9,8 +9,11 @@ const input = {
   nodeId: 1,
   advertisedHost: "localhost",
   advertisedPort: 9092,
+  rack: null,
   offsetsTopicName: "__consumer_offsets",
   offsetsPartitions: 3,
+  offsetsReplicationFactor: 1,
+  randomIndex: () => 0,
   newClusterId: () => "cluster-a",
   newTopicId: () => "AAAAAAAAAAAAAAAAAAAAAg",
 };
@@ -34,4 +37,36 @@ test("a moved broker registers again; the cluster id never changes", () => {
   for (const record of bootstrapRecords(state, input)) state.apply(record);
   const moved = bootstrapRecords(state, { ...input, advertisedPort: 19092, newClusterId: () => "cluster-b" });
   expect(moved).toEqual([{ type: "broker", nodeId: 1, host: "localhost", port: 19092, rack: null }]);
+});
+
+test("a cluster's __consumer_offsets waits for enough live brokers, then spreads over them", () => {
+  const state = new MetadataState();
+  const cluster = { ...input, offsetsReplicationFactor: 3 };
+  const apply = (records: ReturnType<typeof bootstrapRecords>) => {
+    for (const record of records) state.apply(record);
+  };
+  apply(bootstrapRecords(state, { ...cluster, nodeId: 1 }));
+  apply(bootstrapRecords(state, { ...cluster, nodeId: 2, advertisedPort: 9093 }));
+  expect(state.topicByName("__consumer_offsets")).toBeUndefined();
+  const third = bootstrapRecords(state, { ...cluster, nodeId: 3, advertisedPort: 9094, rack: "r3" });
+  expect(third.map((record) => record.type)).toEqual(["broker", "topic"]);
+  apply(third);
+  const replicas = state.topicByName("__consumer_offsets")!.partitions.map((p) => p.replicas);
+  expect(replicas.every((list) => [...list].sort().join() === "1,2,3")).toBe(true);
+  // Leadership spreads: each broker is the preferred leader of one of the three partitions.
+  expect(replicas.map((list) => list[0]).sort()).toEqual([1, 2, 3]);
+  expect(state.broker(3)!.rack).toBe("r3");
+});
+
+test("a fenced broker that comes back is unfenced; a fenced broker gets no offsets replicas", () => {
+  const state = new MetadataState();
+  const cluster = { ...input, offsetsReplicationFactor: 2 };
+  for (const record of bootstrapRecords(state, { ...cluster, nodeId: 1 })) state.apply(record);
+  state.apply({ type: "broker-fencing", nodeId: 1, fenced: true });
+  for (const record of bootstrapRecords(state, { ...cluster, nodeId: 2, advertisedPort: 9093 }))
+    state.apply(record);
+  // Broker 1 is fenced: only one live broker, so no offsets topic yet.
+  expect(state.topicByName("__consumer_offsets")).toBeUndefined();
+  const back = bootstrapRecords(state, { ...cluster, nodeId: 1 });
+  expect(back.map((record) => record.type)).toEqual(["broker-fencing", "topic"]);
 });

@@ -178,8 +178,11 @@ describe("internal topics", () => {
       nodeId: 1,
       advertisedHost: "localhost",
       advertisedPort: 9092,
+      rack: null,
       offsetsTopicName: "__consumer_offsets",
       offsetsPartitions: 4,
+      offsetsReplicationFactor: 1,
+      randomIndex: () => 0,
       newClusterId: () => "cluster",
       newTopicId: () => "offsets-id",
     });

@@ -14,6 +14,11 @@ function asyncLog() {
   let next = 0;
   let service: RaftMetadataService | null = null;
   const log = {
+    isLeader: true,
+    leaderId: 1,
+    get lastOffset() {
+      return next - 1;
+    },
     propose(proposals: readonly Proposal[]) {
       const proposal = proposals[0]!;
       const entry: Entry = {
@@ -34,11 +39,13 @@ function asyncLog() {
     waitForCommit: (offset: number) =>
       new Promise<void>((resolve) => {
         const poll = () =>
-          committed.some((entry) => entry.lastOffset >= offset) ? resolve() : setTimeout(poll, 1);
+          offset < 0 || committed.some((entry) => entry.lastOffset >= offset)
+            ? resolve()
+            : setTimeout(poll, 1);
         poll();
       }),
   };
-  service = new RaftMetadataService(log, new ManualClock({ wallMs: 1000 }));
+  service = new RaftMetadataService({ log, clock: new ManualClock({ wallMs: 1000 }) });
   return { service, committed };
 }
 

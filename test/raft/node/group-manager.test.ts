@@ -1,13 +1,13 @@
 // Proves the GroupManager over the in-memory transport: three nodes hosting the same two groups elect leaders,
-// commit proposals on every member, fail over when the leader's node stops, and send each peer one call per
-// turn carrying every group's messages.
+// commit proposals on every member, fail over when the leader's node stops, send each peer one call per turn
+// carrying every group's messages, and pass the transport's unreachable reports on to their groups.
 import { describe, expect, test } from "bun:test";
 import { silentLogger } from "../../../src/base/logger.ts";
 import { ManualClock } from "../../../src/base/manual-clock.ts";
 import type { Entry } from "../../../src/raft/core/index.ts";
 import { GroupManager } from "../../../src/raft/node/group-manager.ts";
 import type { RaftGroup } from "../../../src/raft/node/raft-group.ts";
-import { InMemoryRaftNetwork } from "../../../src/raft/node/transport.ts";
+import { InMemoryRaftNetwork } from "../../../src/raft/transport/in-memory.ts";
 import {
   FakeHardStateStore,
   FakeLogStore,
@@ -183,6 +183,34 @@ describe("three managers, two groups", () => {
       expect(call.batch.every((item) => item.message.type === "heartbeat")).toBe(true);
     }
     for (const node of nodes) node.manager.stop();
+  });
+
+  test("a call over a cut link reports the peer unreachable: its groups' leaders resend from its match at once", async () => {
+    for (const wired of [true, false]) {
+      const { network, nodes } = cluster();
+      const first = nodes[0]!;
+      for (const groupId of groupIds) group(first, groupId).campaign();
+      await tickUntil(nodes, () => groupIds.every((groupId) => leaderOf(nodes, groupId) === first));
+      await proposeAndCommit(first, groupIds[0]!, 1);
+      await tickUntil(nodes, () => appliedValues(nodes[2]!, groupIds[0]!).includes(1));
+      // Without the wiring, the manager never hears of the failed calls (the transport's report goes nowhere).
+      if (!wired) first.manager.reportUnreachable = () => {};
+      network.isolate(3);
+      await proposeAndCommit(first, groupIds[0]!, 2);
+      await turns(4);
+      network.heal();
+      // One heartbeat round (heartbeatIntervalTicks 2): a follower in probe gets the missing entry with it.
+      for (let tick = 0; tick < 2; tick++) {
+        for (const node of nodes) node.manager.tickAll();
+        await turns(4);
+      }
+      await turns(10);
+      expect({ wired, caughtUp: appliedValues(nodes[2]!, groupIds[0]!).includes(2) }).toEqual({
+        wired,
+        caughtUp: wired,
+      });
+      for (const node of nodes) node.manager.stop();
+    }
   });
 
   test("groups come and go at runtime; messages for an unknown group are dropped", async () => {

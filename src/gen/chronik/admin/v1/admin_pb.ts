@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chronik/admin/v1/admin.proto.
  */
 export const file_chronik_admin_v1_admin: GenFile = /*@__PURE__*/
-  fileDesc("ChxjaHJvbmlrL2FkbWluL3YxL2FkbWluLnByb3RvEhBjaHJvbmlrLmFkbWluLnYxIhYKFEdldE5vZGVTdGF0dXNSZXF1ZXN0Io8BChVHZXROb2RlU3RhdHVzUmVzcG9uc2USDwoHbm9kZV9pZBgBIAEoBRIMCgRtb2RlGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSEQoJbm90X3JlYWR5GAQgAygJEhEKCXVwdGltZV9tcxgFIAEoAxIgChhhZHZlcnRpc2VkX2thZmthX2FkZHJlc3MYBiABKAkycAoMQWRtaW5TZXJ2aWNlEmAKDUdldE5vZGVTdGF0dXMSJi5jaHJvbmlrLmFkbWluLnYxLkdldE5vZGVTdGF0dXNSZXF1ZXN0GicuY2hyb25pay5hZG1pbi52MS5HZXROb2RlU3RhdHVzUmVzcG9uc2ViBnByb3RvMw");
+  fileDesc("ChxjaHJvbmlrL2FkbWluL3YxL2FkbWluLnByb3RvEhBjaHJvbmlrLmFkbWluLnYxIhYKFEdldE5vZGVTdGF0dXNSZXF1ZXN0Iu8BChVHZXROb2RlU3RhdHVzUmVzcG9uc2USDwoHbm9kZV9pZBgBIAEoBRIMCgRtb2RlGAIgASgJEg8KB3ZlcnNpb24YAyABKAkSEQoJbm90X3JlYWR5GAQgAygJEhEKCXVwdGltZV9tcxgFIAEoAxIgChhhZHZlcnRpc2VkX2thZmthX2FkZHJlc3MYBiABKAkSDAoEcm9sZRgHIAEoCRIMCgR0ZXJtGAggASgDEhUKDWNvbnRyb2xsZXJfaWQYCSABKAUSKwoFcGVlcnMYCiADKAsyHC5jaHJvbmlrLmFkbWluLnYxLlBlZXJTdGF0dXMiQQoKUGVlclN0YXR1cxIPCgdub2RlX2lkGAEgASgFEg8KB2FkZHJlc3MYAiABKAkSEQoJcmVhY2hhYmxlGAMgASgIMnAKDEFkbWluU2VydmljZRJgCg1HZXROb2RlU3RhdHVzEiYuY2hyb25pay5hZG1pbi52MS5HZXROb2RlU3RhdHVzUmVxdWVzdBonLmNocm9uaWsuYWRtaW4udjEuR2V0Tm9kZVN0YXR1c1Jlc3BvbnNlYgZwcm90bzM");
 
 /**
  * @generated from message chronik.admin.v1.GetNodeStatusRequest
@@ -64,6 +64,34 @@ export type GetNodeStatusResponse = Message<"chronik.admin.v1.GetNodeStatusRespo
    * @generated from field: string advertised_kafka_address = 6;
    */
   advertisedKafkaAddress: string;
+
+  /**
+   * This node's role in the metadata group: "leader" (the controller), "follower", "candidate", …
+   *
+   * @generated from field: string role = 7;
+   */
+  role: string;
+
+  /**
+   * The metadata group's current term.
+   *
+   * @generated from field: int64 term = 8;
+   */
+  term: bigint;
+
+  /**
+   * The metadata leader (the controller) as this node knows it; -1 when none.
+   *
+   * @generated from field: int32 controller_id = 9;
+   */
+  controllerId: number;
+
+  /**
+   * The other voters and whether this node reaches them.
+   *
+   * @generated from field: repeated chronik.admin.v1.PeerStatus peers = 10;
+   */
+  peers: PeerStatus[];
 };
 
 /**
@@ -72,6 +100,33 @@ export type GetNodeStatusResponse = Message<"chronik.admin.v1.GetNodeStatusRespo
  */
 export const GetNodeStatusResponseSchema: GenMessage<GetNodeStatusResponse> = /*@__PURE__*/
   messageDesc(file_chronik_admin_v1_admin, 1);
+
+/**
+ * @generated from message chronik.admin.v1.PeerStatus
+ */
+export type PeerStatus = Message<"chronik.admin.v1.PeerStatus"> & {
+  /**
+   * @generated from field: int32 node_id = 1;
+   */
+  nodeId: number;
+
+  /**
+   * @generated from field: string address = 2;
+   */
+  address: string;
+
+  /**
+   * @generated from field: bool reachable = 3;
+   */
+  reachable: boolean;
+};
+
+/**
+ * Describes the message chronik.admin.v1.PeerStatus.
+ * Use `create(PeerStatusSchema)` to create a new message.
+ */
+export const PeerStatusSchema: GenMessage<PeerStatus> = /*@__PURE__*/
+  messageDesc(file_chronik_admin_v1_admin, 2);
 
 /**
  * Operator-facing questions about one node.

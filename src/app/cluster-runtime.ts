@@ -1,0 +1,232 @@
+// What a raft-cluster node runs beside its Raft groups: the peer server on --raft-addr (the Raft transport and
+// the cluster service), a client per peer, and the node's duties towards the others — checking at start that
+// every peer was given the same voters, heartbeating to the controller, fencing silent brokers while it is the
+// controller, and telling every peer which partitions it leads (the leaders table, partition-leaders.ts).
+
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import type { Logger } from "../base/logger.ts";
+import { ClusterPeers, type ClusterServiceHandlers, clusterServiceImpl } from "../cluster/cluster-rpc.ts";
+import type { HostedReplicas } from "../cluster/hosted-replicas.ts";
+import { BrokerLiveness } from "../cluster/metadata/broker-liveness.ts";
+import type { MetadataForwarder, RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
+import { PartitionLeaders } from "../cluster/partition-leaders.ts";
+import { ClusterService } from "../gen/chronik/cluster/v1/cluster_pb.ts";
+import type { RaftGroup } from "../raft/node/index.ts";
+import type { RaftTransport } from "../raft/node/transport.ts";
+import { ConnectRaftTransport, type RaftServer, startRaftServer } from "../raft/transport/index.ts";
+import { StartupRefusal } from "./broker-node.ts";
+import { exitOnBug } from "./exit-on-bug.ts";
+import type { ServerConfig } from "./server-config.ts";
+
+/** Kafka's broker.heartbeat.interval.ms. */
+const brokerHeartbeatIntervalMs = 1_000;
+/** Kafka's broker.session.timeout.ms: a broker silent this long is fenced. */
+const brokerSessionTimeoutMs = 9_000;
+/** How often the controller looks for brokers to fence or unfence. */
+const livenessCheckIntervalMs = 1_000;
+/** How often a node tells every peer what it leads, besides right after a change. */
+const leadersReportIntervalMs = 1_000;
+/** How long a node's report counts without a newer one: a few missed reports, not one. */
+const leadersReportTtlMs = 5 * leadersReportIntervalMs;
+/** Pause after a change of leadership before reporting, so a burst of elections makes one report. */
+const leadersReportDebounceMs = 20;
+/** How often start-up asks a silent peer which voters it was given. */
+const helloRetryMs = 1_000;
+
+export interface ClusterRuntime {
+  readonly transport: RaftTransport;
+  readonly leaders: PartitionLeaders;
+  readonly forward: MetadataForwarder;
+  /** Rejects with a StartupRefusal when a peer was started with other voters (start-up races with it). */
+  readonly refused: Promise<never>;
+  readonly peerPort: number;
+  /** Per-peer counters of the Raft transport, for /metrics. */
+  readonly raftTransport: ConnectRaftTransport;
+  /** The voters and this node's view of each peer's reachability (the admin status). */
+  peerStatus(): Array<{ nodeId: number; address: string; reachable: boolean }>;
+  /** Starts the node's duties once its metadata and replicas exist. */
+  attach(parts: ClusterParts): void;
+  /** A replica's leadership changed: report soon. */
+  leadershipChanged(): void;
+  stop(): Promise<void>;
+}
+
+export interface ClusterParts {
+  readonly metadata: RaftMetadataService;
+  readonly metadataGroup: RaftGroup;
+  readonly replicas: HostedReplicas;
+}
+
+export function startClusterRuntime(
+  config: ServerConfig,
+  voters: readonly number[],
+  logger: Logger,
+): ClusterRuntime {
+  const raftConfig = config.raft;
+  if (raftConfig === null) throw new Error("startClusterRuntime needs raft-cluster settings");
+  const log = logger.with({ component: "cluster" });
+  let parts: ClusterParts | undefined;
+  const identity = {
+    nodeId: config.nodeId,
+    voters,
+    clusterId: () => parts?.metadata.state.clusterId ?? null,
+  };
+  const leaders = new PartitionLeaders(leadersReportTtlMs);
+  const liveness = new BrokerLiveness(brokerSessionTimeoutMs);
+  const baseUrls = new Map(raftConfig.peers.map((peer) => [peer.nodeId, `http://${peer.host}:${peer.port}`]));
+  const peers = new ClusterPeers(
+    identity,
+    new Map(
+      [...baseUrls].map(([nodeId, baseUrl]) => [
+        nodeId,
+        createClient(ClusterService, createConnectTransport({ httpVersion: "1.1", baseUrl })),
+      ]),
+    ),
+  );
+  const raftTransport = new ConnectRaftTransport({
+    nodeId: config.nodeId,
+    peers: raftConfig.peers,
+    clusterId: () => identity.clusterId() ?? "",
+    logger: log,
+  });
+  const handlers: ClusterServiceHandlers = {
+    forwardMetadata: (request) =>
+      parts?.metadata.acceptForwarded(request) ??
+      Promise.resolve({ outcome: "notLeader" as const, leaderId: -1 }),
+    brokerHeartbeat: (fromNodeId) => {
+      if (!parts?.metadataGroup.isLeader) return false;
+      liveness.heard(fromNodeId, performance.now());
+      return true;
+    },
+    reportLeaders: (fromNodeId, reports) => leaders.received(fromNodeId, reports, performance.now()),
+  };
+  const server: RaftServer = startRaftServer({
+    host: raftConfig.bindHost,
+    port: raftConfig.port,
+    receiver: raftTransport,
+    logger: log,
+    services: [(router) => router.service(ClusterService, clusterServiceImpl(identity, handlers, log))],
+    onBug: exitOnBug(log),
+  });
+
+  const timers: Array<ReturnType<typeof setInterval>> = [];
+  let stopped = false;
+  const refused = checkPeersAgree(peers, voters, log, () => stopped);
+
+  // ---- duties ------------------------------------------------------------------------------------------
+  let reportTimer: ReturnType<typeof setTimeout> | undefined;
+  const reportLeaders = (): void => {
+    reportTimer = undefined;
+    if (parts === undefined || stopped) return;
+    const ledHere = parts.replicas.ledHere();
+    for (const peerId of peers.peerIds) {
+      peers.reportLeaders(peerId, ledHere).catch(() => {});
+    }
+  };
+  let controllerSince = false;
+  let livenessChangeInFlight = false;
+  const checkLiveness = (): void => {
+    if (parts === undefined) return;
+    const { metadata, metadataGroup } = parts;
+    if (!metadataGroup.isLeader) {
+      controllerSince = false;
+      return;
+    }
+    const nowMs = performance.now();
+    liveness.heard(config.nodeId, nowMs);
+    if (!controllerSince) {
+      controllerSince = true;
+      liveness.reset(metadata.state, nowMs);
+      return;
+    }
+    if (livenessChangeInFlight || liveness.changes(metadata.state, nowMs).length === 0) return;
+    livenessChangeInFlight = true;
+    metadata
+      .execute((state) => ({ ok: true, records: liveness.changes(state, performance.now()) }))
+      .then((result) => {
+        if (result.ok && result.records.length > 0)
+          log.info("broker liveness changed", { records: result.records });
+      })
+      .catch((error) => log.warn("fencing brokers failed", { error }))
+      .finally(() => {
+        livenessChangeInFlight = false;
+      });
+  };
+  const heartbeat = (): void => {
+    if (parts === undefined) return;
+    const controllerId = parts.metadataGroup.leaderId;
+    if (controllerId === null || controllerId === config.nodeId) return;
+    peers.brokerHeartbeat(controllerId).catch(() => {});
+  };
+
+  return {
+    transport: raftTransport,
+    leaders,
+    forward: (leaderId, request) => peers.forwardMetadata(leaderId, request),
+    refused,
+    peerPort: server.port,
+    raftTransport,
+    peerStatus: () =>
+      raftConfig.peers.map((peer) => ({
+        nodeId: peer.nodeId,
+        address: `${peer.host}:${peer.port}`,
+        reachable:
+          raftTransport.stats().find((stats) => stats.peerNodeId === peer.nodeId)?.reachable ?? false,
+      })),
+    attach(attached) {
+      parts = attached;
+      timers.push(setInterval(heartbeat, brokerHeartbeatIntervalMs));
+      timers.push(setInterval(checkLiveness, livenessCheckIntervalMs));
+      timers.push(setInterval(reportLeaders, leadersReportIntervalMs));
+      heartbeat();
+      reportLeaders();
+    },
+    leadershipChanged() {
+      if (reportTimer === undefined && !stopped)
+        reportTimer = setTimeout(reportLeaders, leadersReportDebounceMs);
+    },
+    async stop() {
+      stopped = true;
+      for (const timer of timers) clearInterval(timer);
+      if (reportTimer !== undefined) clearTimeout(reportTimer);
+      raftTransport.stop();
+      await server.stop();
+    },
+  };
+}
+
+/**
+ * Asks every peer which voters it was given, until each has answered once. A peer with other voters makes this
+ * node refuse to start: two nodes that disagree on the voters could each count a different majority.
+ */
+function checkPeersAgree(
+  peers: ClusterPeers,
+  voters: readonly number[],
+  logger: Logger,
+  stopped: () => boolean,
+): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    for (const peerId of peers.peerIds) {
+      const ask = (): void => {
+        if (stopped()) return;
+        peers.hello(peerId).then(
+          (answer) => {
+            const theirs = [...answer.voters].sort((a, b) => a - b);
+            const same = theirs.length === voters.length && theirs.every((id, index) => id === voters[index]);
+            if (same) return;
+            reject(
+              new StartupRefusal(
+                `node ${peerId} was started with voters [${theirs.join(",")}], this node with ` +
+                  `[${voters.join(",")}]: every node needs the same --peers (plus itself)`,
+              ),
+            );
+          },
+          () => setTimeout(ask, helloRetryMs),
+        );
+      };
+      ask();
+    }
+    void logger;
+  });
+}

@@ -1,0 +1,82 @@
+// What a broker answers for a partition it does not lead (KIP-951): NOT_LEADER_OR_FOLLOWER with the leader it
+// knows (id and epoch, -1/-1 when none) and, in the response's nodeEndpoints, where that leader listens, so a
+// client moves without first asking for metadata. UNKNOWN_TOPIC_OR_PARTITION only when the partition really
+// does not exist.
+
+import type { TopicMetadata } from "../cluster/metadata/metadata-state.ts";
+import type { PartitionReplica, ReplicaError } from "../cluster/partition-replica.ts";
+import { ErrorCode } from "../protocol/error-codes.ts";
+import type { BrokerContext } from "./broker-context.ts";
+
+export interface CurrentLeader {
+  leaderId: number;
+  leaderEpoch: number;
+  unknownTaggedFields: [];
+}
+
+export interface NodeEndpoint {
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+  unknownTaggedFields: [];
+}
+
+export const noLeader: CurrentLeader = { leaderId: -1, leaderEpoch: -1, unknownTaggedFields: [] };
+
+export const unknownPartition: ReplicaError = {
+  errorCode: ErrorCode.UnknownTopicOrPartition,
+  errorMessage: "this server does not host this topic-partition",
+};
+
+export const notLeaderHere: ReplicaError = {
+  errorCode: ErrorCode.NotLeaderOrFollower,
+  errorMessage: "this server is not the partition's leader",
+};
+
+/** The partition of a topic that exists, or undefined (UNKNOWN_TOPIC_OR_PARTITION). */
+export function partitionExists(topic: TopicMetadata | undefined, partition: number): topic is TopicMetadata {
+  return topic !== undefined && partition >= 0 && partition < topic.partitions.length;
+}
+
+/**
+ * The replica of a partition this node leads, or why not: UNKNOWN_TOPIC_OR_PARTITION when the partition does not
+ * exist, NOT_LEADER_OR_FOLLOWER when it is hosted elsewhere or led by another replica.
+ */
+export function ledReplica(
+  context: BrokerContext,
+  topicName: string,
+  partition: number,
+): PartitionReplica | ReplicaError {
+  if (!partitionExists(context.metadata.state.topicByName(topicName), partition)) return unknownPartition;
+  const replica = context.replicas.byName(topicName, partition);
+  return replica?.isLeader() ? replica : notLeaderHere;
+}
+
+/** The endpoints of the leaders named in one response, each broker once. */
+export class LeaderHints {
+  private readonly endpoints = new Map<number, NodeEndpoint>();
+
+  constructor(private readonly context: BrokerContext) {}
+
+  /** The partition's leader as this node knows it, remembering its endpoint for the response. */
+  currentLeader(topic: TopicMetadata, partition: number): CurrentLeader {
+    const leadership = this.context.partitions.leadership(topic.topicId, partition);
+    if (leadership === null || leadership.leaderId === this.context.nodeId) return noLeader;
+    const broker = this.context.metadata.state.broker(leadership.leaderId);
+    if (broker !== undefined && !this.endpoints.has(broker.nodeId)) {
+      this.endpoints.set(broker.nodeId, {
+        nodeId: broker.nodeId,
+        host: broker.host,
+        port: broker.port,
+        rack: broker.rack,
+        unknownTaggedFields: [],
+      });
+    }
+    return { leaderId: leadership.leaderId, leaderEpoch: leadership.leaderEpoch, unknownTaggedFields: [] };
+  }
+
+  nodeEndpoints(): NodeEndpoint[] {
+    return [...this.endpoints.values()];
+  }
+}

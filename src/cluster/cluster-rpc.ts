@@ -1,0 +1,195 @@
+// The cluster's own peer calls (proto/chronik/cluster/v1/cluster.proto): the service a node serves beside its
+// Raft transport, and the client side each node uses to reach its peers. Both check who is on the other end:
+// a call from a node outside the voters, or from another cluster, is refused and logged once per sender, and
+// nothing of it is applied. The servers and HTTP clients themselves are created in app/.
+
+import { create } from "@bufbuild/protobuf";
+import { type Client, Code, ConnectError, type ServiceImpl } from "@connectrpc/connect";
+import type { Logger } from "../base/logger.ts";
+import {
+  type ClusterService,
+  ForwardMetadataResponseSchema,
+  ForwardMetadataResponse_Outcome as Outcome,
+  type Sender,
+  SenderSchema,
+} from "../gen/chronik/cluster/v1/cluster_pb.ts";
+import { decodeMetadataRecord, encodeMetadataRecord } from "./metadata/metadata-records.ts";
+import type { ForwardAnswer, ForwardRequest } from "./metadata/raft-metadata-service.ts";
+import type { LeaderReport } from "./partition-leaders.ts";
+
+/** Who this node is, as its peer calls say and check. */
+export interface ClusterIdentity {
+  readonly nodeId: number;
+  /** The voters every node must have been started with (--peers plus self), sorted. */
+  readonly voters: readonly number[];
+  /** The cluster id once the metadata holds one; null before. */
+  clusterId(): string | null;
+}
+
+/** What the service does with calls that pass the checks. */
+export interface ClusterServiceHandlers {
+  forwardMetadata(request: ForwardRequest): Promise<ForwardAnswer>;
+  /** False when this node is not the controller. */
+  brokerHeartbeat(fromNodeId: number): boolean;
+  reportLeaders(fromNodeId: number, leaders: readonly LeaderReport[]): void;
+}
+
+export function clusterServiceImpl(
+  identity: ClusterIdentity,
+  handlers: ClusterServiceHandlers,
+  logger: Logger,
+): ServiceImpl<typeof ClusterService> {
+  const refusedSenders = new Set<string>();
+  const check = (sender: Sender | undefined): number => {
+    const problem = senderProblem(identity, sender);
+    if (problem === null) return sender!.nodeId;
+    const key = `${sender?.nodeId}/${sender?.clusterId}`;
+    if (!refusedSenders.has(key)) {
+      refusedSenders.add(key);
+      logger.warn("refusing peer calls", { from: sender?.nodeId, clusterId: sender?.clusterId, problem });
+    }
+    throw new ConnectError(problem, Code.PermissionDenied);
+  };
+  return {
+    async forwardMetadata(request) {
+      check(request.sender);
+      const answer = await handlers.forwardMetadata({
+        records: request.records.map((bytes) => decodeMetadataRecord(bytes)),
+        basedOnOffset: Number(request.basedOnOffset),
+      });
+      return create(ForwardMetadataResponseSchema, toWire(answer));
+    },
+    brokerHeartbeat(request) {
+      return { accepted: handlers.brokerHeartbeat(check(request.sender)) };
+    },
+    reportLeaders(request) {
+      const from = check(request.sender);
+      handlers.reportLeaders(
+        from,
+        request.leaders.map((leader) => ({
+          topicId: leader.topicId,
+          partition: leader.partition,
+          leaderId: from,
+          leaderEpoch: leader.leaderEpoch,
+          isr: leader.isr,
+        })),
+      );
+      return {};
+    },
+    hello(request) {
+      // No sender check: a node started with other voters must hear ours to say what is wrong.
+      void request;
+      return {
+        nodeId: identity.nodeId,
+        clusterId: identity.clusterId() ?? "",
+        voters: [...identity.voters],
+      };
+    },
+  };
+}
+
+/** Why a call from `sender` is refused, or null when it may proceed. */
+export function senderProblem(identity: ClusterIdentity, sender: Sender | undefined): string | null {
+  if (sender === undefined) return "the call does not say who sends it";
+  if (sender.nodeId === identity.nodeId || !identity.voters.includes(sender.nodeId)) {
+    return `node ${sender.nodeId} is not one of this cluster's voters [${identity.voters.join(",")}]`;
+  }
+  const ours = identity.clusterId();
+  if (ours !== null && sender.clusterId !== "" && sender.clusterId !== ours) {
+    return `node ${sender.nodeId} belongs to cluster ${sender.clusterId}, this is ${ours}`;
+  }
+  return null;
+}
+
+function toWire(answer: ForwardAnswer): { outcome: Outcome; offset: bigint; leaderId: number } {
+  switch (answer.outcome) {
+    case "committed":
+      return { outcome: Outcome.COMMITTED, offset: BigInt(answer.offset), leaderId: -1 };
+    case "stale":
+      return { outcome: Outcome.STALE, offset: BigInt(answer.appliedOffset), leaderId: -1 };
+    case "notLeader":
+      return { outcome: Outcome.NOT_LEADER, offset: -1n, leaderId: answer.leaderId };
+  }
+}
+
+function fromWire(response: { outcome: Outcome; offset: bigint; leaderId: number }): ForwardAnswer {
+  switch (response.outcome) {
+    case Outcome.COMMITTED:
+      return { outcome: "committed", offset: Number(response.offset) };
+    case Outcome.STALE:
+      return { outcome: "stale", appliedOffset: Number(response.offset) };
+    default:
+      return { outcome: "notLeader", leaderId: response.leaderId };
+  }
+}
+
+/** Per-call deadline of the cluster's own calls: each is small, and a stuck one must not hold a change. */
+const clusterCallTimeoutMs = 5_000;
+
+/** The client side: one Connect client per peer, each call stamped with this node's identity. */
+export class ClusterPeers {
+  constructor(
+    private readonly identity: ClusterIdentity,
+    private readonly clients: ReadonlyMap<number, Client<typeof ClusterService>>,
+  ) {}
+
+  get peerIds(): number[] {
+    return [...this.clients.keys()];
+  }
+
+  async forwardMetadata(leaderId: number, request: ForwardRequest): Promise<ForwardAnswer> {
+    const response = await this.client(leaderId).forwardMetadata(
+      {
+        sender: this.sender(),
+        records: request.records.map((record) => encodeMetadataRecord(record)),
+        basedOnOffset: BigInt(request.basedOnOffset),
+      },
+      { timeoutMs: clusterCallTimeoutMs },
+    );
+    return fromWire(response);
+  }
+
+  async brokerHeartbeat(controllerId: number): Promise<boolean> {
+    const response = await this.client(controllerId).brokerHeartbeat(
+      { sender: this.sender() },
+      { timeoutMs: clusterCallTimeoutMs },
+    );
+    return response.accepted;
+  }
+
+  async reportLeaders(peerId: number, leaders: readonly LeaderReport[]): Promise<void> {
+    await this.client(peerId).reportLeaders(
+      {
+        sender: this.sender(),
+        leaders: leaders.map((leader) => ({
+          topicId: leader.topicId,
+          partition: leader.partition,
+          leaderEpoch: leader.leaderEpoch,
+          isr: [...leader.isr],
+        })),
+      },
+      { timeoutMs: clusterCallTimeoutMs },
+    );
+  }
+
+  async hello(peerId: number): Promise<{ nodeId: number; clusterId: string; voters: number[] }> {
+    const response = await this.client(peerId).hello(
+      { sender: this.sender(), voters: [...this.identity.voters] },
+      { timeoutMs: clusterCallTimeoutMs },
+    );
+    return { nodeId: response.nodeId, clusterId: response.clusterId, voters: response.voters };
+  }
+
+  private client(peerId: number): Client<typeof ClusterService> {
+    const client = this.clients.get(peerId);
+    if (client === undefined) throw new Error(`node ${peerId} is not a peer`);
+    return client;
+  }
+
+  private sender(): Sender {
+    return create(SenderSchema, {
+      nodeId: this.identity.nodeId,
+      clusterId: this.identity.clusterId() ?? "",
+    });
+  }
+}
