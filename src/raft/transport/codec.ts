@@ -546,7 +546,8 @@ function readMessage(reader: WireReader, call: CallContext, path: Path): Message
 class Fields {
   readonly varints = [0, 0, 0, 0, 0, 0, 0, 0];
   readonly odd = [false, false, false, false, false, false, false, false];
-  readonly delimited: Array<WireReader | undefined> = Array.from({ length: 8 }, () => undefined);
+  readonly embedded: Array<WireReader | undefined> = Array.from({ length: 8 }, () => undefined);
+  readonly bytes: Array<Uint8Array | undefined> = Array.from({ length: 8 }, () => undefined);
   repeated: WireReader[] = [];
 
   reset(): this {
@@ -554,7 +555,8 @@ class Fields {
     for (let field = 0; field < 8; field++) {
       this.varints[field] = 0;
       this.odd[field] = false;
-      this.delimited[field] = undefined;
+      this.embedded[field] = undefined;
+      this.bytes[field] = undefined;
     }
     if (this.repeated.length > 0) this.repeated = [];
     return this;
@@ -565,16 +567,27 @@ const bodyFields = new Fields();
 const entryFields = new Fields();
 const metaFields = new Fields();
 
-/** Which field numbers are varints and which length-delimited (bit n for field n), and which one repeats. */
+/** Which field numbers are varints, embedded messages and bytes (bit n for field n), and which one repeats. */
 interface Layout {
   readonly varint: number;
-  readonly delimited: number;
+  readonly embedded: number;
+  readonly bytes: number;
   readonly repeated: number;
 }
 
-function layout(fields: { varint?: number[]; delimited?: number[]; repeated?: number }): Layout {
+function layout(fields: {
+  varint?: number[];
+  embedded?: number[];
+  bytes?: number[];
+  repeated?: number;
+}): Layout {
   const mask = (numbers: number[] = []) => numbers.reduce((bits, field) => bits | (1 << field), 0);
-  return { varint: mask(fields.varint), delimited: mask(fields.delimited), repeated: fields.repeated ?? -1 };
+  return {
+    varint: mask(fields.varint),
+    embedded: mask(fields.embedded),
+    bytes: mask(fields.bytes),
+    repeated: fields.repeated ?? -1,
+  };
 }
 
 const layouts = {
@@ -584,11 +597,11 @@ const layouts = {
   appendResponse: layout({ varint: [1, 2, 3, 4] }),
   heartbeat: layout({ varint: [1, 2] }),
   heartbeatResponse: layout({ varint: [1] }),
-  snapshot: layout({ delimited: [1, 4], varint: [2, 3] }),
-  snapshotMeta: layout({ varint: [1, 2], delimited: [3] }),
+  snapshot: layout({ embedded: [1], varint: [2, 3], bytes: [4] }),
+  snapshotMeta: layout({ varint: [1, 2], embedded: [3] }),
   snapshotResponse: layout({ varint: [1, 2] }),
   timeoutNow: layout({}),
-  entry: layout({ varint: [1, 2, 3, 4, 5], delimited: [6, 7] }),
+  entry: layout({ varint: [1, 2, 3, 4, 5], bytes: [6], embedded: [7] }),
 };
 
 function readFields(reader: WireReader, shape: Layout, path: Path, into: Fields = bodyFields): Fields {
@@ -601,10 +614,14 @@ function readFields(reader: WireReader, shape: Layout, path: Path, into: Fields 
       expectWireType(tag, wireVarint, path, ` field ${field}`);
       fields.varints[field] = reader.varint();
       fields.odd[field] = reader.lastVarintOdd;
-    } else if ((shape.delimited & bit) !== 0) {
+    } else if ((shape.embedded & bit) !== 0) {
       expectWireType(tag, wireLengthDelimited, path, ` field ${field}`);
-      if (fields.delimited[field] !== undefined) malformed(path, ` field ${field}: twice`);
-      fields.delimited[field] = reader.message();
+      if (fields.embedded[field] !== undefined) malformed(path, ` field ${field}: twice`);
+      fields.embedded[field] = reader.message();
+    } else if ((shape.bytes & bit) !== 0) {
+      expectWireType(tag, wireLengthDelimited, path, ` field ${field}`);
+      if (fields.bytes[field] !== undefined) malformed(path, ` field ${field}: twice`);
+      fields.bytes[field] = reader.bytes();
     } else if (field === shape.repeated) {
       expectWireType(tag, wireLengthDelimited, path, ` field ${field}`);
       fields.repeated.push(reader.message());
@@ -751,9 +768,9 @@ function readEntry(reader: WireReader, path: Path): Entry {
     epoch: countOf(f, 3, path, ".epoch"),
     kind,
     byteSize: countOf(f, 5, path, ".byteSize"),
-    payload: f.delimited[6]?.rest() ?? emptyBytes,
+    payload: f.bytes[6] ?? emptyBytes,
   };
-  const config = f.delimited[7];
+  const config = f.embedded[7];
   if (kind !== "config") {
     if (config !== undefined) malformed(path, `.config: present on a ${kind} entry`);
     return entry;
@@ -767,17 +784,17 @@ function readEntry(reader: WireReader, path: Path): Entry {
 
 function readSnapshot(reader: WireReader, base: MessageBase, path: Path): Message {
   const f = readFields(reader, layouts.snapshot, path);
-  const metaBytes = f.delimited[1];
+  const metaBytes = f.embedded[1];
   if (metaBytes === undefined) malformed(path, ".meta: missing");
   const dataBytes = countOf(f, 2, path, ".dataBytes");
   const chunkStart = countOf(f, 3, path, ".chunkStart");
-  const chunk = f.delimited[4]?.rest() ?? emptyBytes;
+  const chunk = f.bytes[4] ?? emptyBytes;
   if (chunkStart + chunk.byteLength > dataBytes) {
     malformed(path, `.chunk: [${chunkStart}, +${chunk.byteLength}) beyond dataBytes ${dataBytes}`);
   }
   path.nested = "meta";
   const meta = readFields(metaBytes, layouts.snapshotMeta, path, metaFields);
-  const configBytes = meta.delimited[3];
+  const configBytes = meta.embedded[3];
   if (configBytes === undefined) malformed(path, ".config: missing");
   const lastOffset = offsetOf(meta, 1, path, ".lastOffset");
   const lastEpoch = countOf(meta, 2, path, ".lastEpoch");
