@@ -119,7 +119,11 @@ const heartbeat: GroupMessage = {
 
 const cases: Case[] = [
   { name: "1 MiB append, 1 per call", batch: [append("orders-0", 1 << 20, 1000)], window: 1 },
-  { name: "1 MiB appends, up to 8 merged per call", batch: [append("orders-0", 1 << 20, 1000)], window: 8 },
+  {
+    name: "1 MiB appends, 8 outstanding (ceiling: one 8 MiB call)",
+    batch: [append("orders-0", 1 << 20, 1000)],
+    window: 8,
+  },
   {
     name: "10,000 × 100 B appends (100 groups) per call",
     batch: Array.from({ length: 10_000 }, (_, index) =>
