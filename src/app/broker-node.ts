@@ -299,6 +299,7 @@ function createReplicas(
         leaderEpoch: replica!.leaderEpoch(),
         isr: group.inSyncReplicas(isrLagTicksMax),
       }),
+      followerLagOffsets: () => group.followerLagOffsets(),
     });
   };
   return new HostedReplicas({
@@ -465,7 +466,8 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   const { logger } = deps;
   const brokerStatic = brokerStaticConfigs(config);
   const voters = metadataVoters(config);
-  const cluster = config.raft === null ? undefined : startClusterRuntime(config, voters, logger);
+  const cluster =
+    config.raft === null ? undefined : startClusterRuntime(config, voters, logger, deps.metrics);
   // The metadata as last applied, start-up's replay included: the logs' topic configs are read from it.
   let applied: RaftMetadataService | undefined;
   const raft = startStorageAndRaft(
