@@ -3,7 +3,7 @@
 Each mode prints one JSON line on stdout; the bench runs this script as its own process so the broker and the
 client each get their own CPU (on a 2-core machine they share both cores).
 
-  create  BOOTSTRAP TOPIC PARTITIONS
+  create  BOOTSTRAP TOPIC PARTITIONS [REPLICATION_FACTOR]
   produce BOOTSTRAP TOPIC VALUE_BYTES ACKS SECONDS      throughput, librdkafka batching
   latency BOOTSTRAP TOPIC VALUE_BYTES ACKS RATE SECONDS LINGER_MS   delivery latency at a steady rate
   consume BOOTSTRAP TOPIC PARTITIONS COUNT               read everything from offset 0
@@ -38,11 +38,11 @@ def producer_config(bootstrap, acks, report_only_errors, linger_ms=5):
     }
 
 
-def create(bootstrap, topic, partitions):
+def create(bootstrap, topic, partitions, replication_factor="1"):
     admin = AdminClient({"bootstrap.servers": bootstrap})
-    futures = admin.create_topics([NewTopic(topic, num_partitions=int(partitions), replication_factor=1)])
-    futures[topic].result(30)
-    return {"topic": topic, "partitions": int(partitions)}
+    new_topic = NewTopic(topic, num_partitions=int(partitions), replication_factor=int(replication_factor))
+    admin.create_topics([new_topic])[topic].result(30)
+    return {"topic": topic, "partitions": int(partitions), "replication_factor": int(replication_factor)}
 
 
 def produce(bootstrap, topic, value_bytes, acks, seconds):

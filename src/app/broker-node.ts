@@ -56,11 +56,22 @@ import { registerPartitionMetrics } from "./partition-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
 import { systemClock, systemScheduler } from "./system-time.ts";
 
-/** Milliseconds per Raft tick: a 10-tick election timeout is 1–2 s. */
-export const raftTickMs = 100;
+/**
+ * Raft's clock: milliseconds per tick, and the election timeout and heartbeat interval in ticks. A cluster
+ * elects within 0.5–1 s of its leader's last heartbeat (one every 100 ms), so failover takes about a second;
+ * standalone's sole voter never waits for an election, and ticks at half the rate.
+ */
+const raftTimings = {
+  cluster: { tickMs: 50, electionTimeoutTicks: 10, heartbeatIntervalTicks: 2 },
+  standalone: { tickMs: 100, electionTimeoutTicks: 10, heartbeatIntervalTicks: 1 },
+} as const;
+
+function raftTiming(config: ServerConfig) {
+  return config.raft === null ? raftTimings.standalone : raftTimings.cluster;
+}
+
 /** Kafka's replica.lag.time.max.ms: a follower not caught up for this long leaves the in-sync replicas. */
 const replicaLagTimeMsMax = 30_000;
-const isrLagTicksMax = Math.ceil(replicaLagTimeMsMax / raftTickMs);
 /** How long start-up may take to elect the metadata leader and replay the metadata log. */
 const metadataStartupMsMax = 30_000;
 /** The Raft hard state file beside each partition's segments. */
@@ -139,6 +150,8 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
 export interface NodeRaft {
   logs: LogManager;
   manager: GroupManager;
+  /** Milliseconds per Raft tick (what the in-sync window is counted in). */
+  tickMs: number;
   openGroup(
     topic: string,
     partition: number,
@@ -196,13 +209,14 @@ export function startStorageAndRaft(
   const manager = new GroupManager({
     nodeId: config.nodeId,
     transport,
-    tickIntervalMs: raftTickMs,
+    tickIntervalMs: raftTiming(config).tickMs,
     scheduler: systemScheduler,
     logger: logger.with({ component: "raft" }),
   });
   return {
     logs,
     manager,
+    tickMs: raftTiming(config).tickMs,
     openGroup(topic, partition, options) {
       const state = logs.open(topic, partition);
       if (state.kind === "offline") throw state.error;
@@ -212,8 +226,11 @@ export function startStorageAndRaft(
         initial: { term: 0, votedFor: null, commitOffset: -1, config: membership },
       });
       if (options.votersMustMatch) checkStoredVoters(hardState.load().config.voters, options.voters);
+      const { electionTimeoutTicks, heartbeatIntervalTicks } = raftTiming(config);
       const raftConfig: RaftConfig = {
         ...raftConfigDefaults,
+        electionTimeoutTicks,
+        heartbeatIntervalTicks,
         id: config.nodeId,
         deliverCommittedEntries: options.deliverCommittedEntries,
         randomInt: (bound) => prng.int(bound),
@@ -222,7 +239,8 @@ export function startStorageAndRaft(
       // partition) reads no committed entries back: its store keeps only the last batch, which Raft's own
       // look-ups need, instead of a megabyte of payload copies that outlive young-generation collections
       // and feed the full ones (bench/RESULTS.md).
-      const recentCache = options.deliverCommittedEntries ? {} : { recentCountMax: 1 };
+      const soleVoter = options.voters.length === 1;
+      const recentCache = options.deliverCommittedEntries || !soleVoter ? {} : { recentCountMax: 1 };
       const group = manager.addGroup({
         groupId: partitionGroupId(topic, partition),
         config: raftConfig,
@@ -250,6 +268,7 @@ function createReplicas(
   logger: Logger,
   cluster: Pick<ClusterRuntime, "leaders" | "leadershipChanged"> | undefined,
 ): HostedReplicas {
+  const isrLagTicksMax = Math.ceil(replicaLagTimeMsMax / raft.tickMs);
   const open = (topic: TopicMetadata, partition: number): HostedReplica => {
     let replica: RaftReplica | undefined;
     const replicas = topic.partitions[partition]!.replicas;
@@ -280,6 +299,7 @@ function createReplicas(
         leaderEpoch: replica!.leaderEpoch(),
         isr: group.inSyncReplicas(isrLagTicksMax),
       }),
+      followerLagOffsets: () => group.followerLagOffsets(),
     });
   };
   return new HostedReplicas({
@@ -446,7 +466,8 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   const { logger } = deps;
   const brokerStatic = brokerStaticConfigs(config);
   const voters = metadataVoters(config);
-  const cluster = config.raft === null ? undefined : startClusterRuntime(config, voters, logger);
+  const cluster =
+    config.raft === null ? undefined : startClusterRuntime(config, voters, logger, deps.metrics);
   // The metadata as last applied, start-up's replay included: the logs' topic configs are read from it.
   let applied: RaftMetadataService | undefined;
   const raft = startStorageAndRaft(

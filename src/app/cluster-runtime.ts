@@ -6,6 +6,7 @@
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import type { Logger } from "../base/logger.ts";
+import type { MetricsRegistry } from "../base/metrics.ts";
 import { ClusterPeers, type ClusterServiceHandlers, clusterServiceImpl } from "../cluster/cluster-rpc.ts";
 import type { HostedReplicas } from "../cluster/hosted-replicas.ts";
 import { BrokerLiveness } from "../cluster/metadata/broker-liveness.ts";
@@ -17,6 +18,7 @@ import type { RaftTransport } from "../raft/node/transport.ts";
 import { ConnectRaftTransport, type RaftServer, startRaftServer } from "../raft/transport/index.ts";
 import { StartupRefusal } from "./broker-node.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
+import { createRaftTransportMetrics } from "./raft-transport-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
 
 /** Kafka's broker.heartbeat.interval.ms. */
@@ -62,6 +64,7 @@ export function startClusterRuntime(
   config: ServerConfig,
   voters: readonly number[],
   logger: Logger,
+  metrics: MetricsRegistry,
 ): ClusterRuntime {
   const raftConfig = config.raft;
   if (raftConfig === null) throw new Error("startClusterRuntime needs raft-cluster settings");
@@ -84,11 +87,13 @@ export function startClusterRuntime(
       ]),
     ),
   );
+  const transportMetrics = createRaftTransportMetrics(metrics);
   const raftTransport = new ConnectRaftTransport({
     nodeId: config.nodeId,
     peers: raftConfig.peers,
     clusterId: () => identity.clusterId() ?? "",
     logger: log,
+    onCallCompleted: (peer, outcome) => transportMetrics.onCallCompleted(peer, outcome),
   });
   const handlers: ClusterServiceHandlers = {
     forwardMetadata: (request) =>
@@ -109,6 +114,7 @@ export function startClusterRuntime(
     services: [(router) => router.service(ClusterService, clusterServiceImpl(identity, handlers, log))],
     onBug: exitOnBug(log),
   });
+  transportMetrics.collectFrom({ peers: () => raftTransport.stats(), server: () => server.stats });
 
   const timers: Array<ReturnType<typeof setInterval>> = [];
   let stopped = false;

@@ -2,11 +2,11 @@
 // offset, high watermark, log start offset, size on disk, and whether this node leads the partition.
 
 import type { MetricsRegistry } from "../base/metrics.ts";
-import type { PartitionReplica } from "../cluster/partition-replica.ts";
+import type { HostedReplica } from "../cluster/hosted-replicas.ts";
 
 export function registerPartitionMetrics(
   registry: MetricsRegistry,
-  replicas: () => Iterable<PartitionReplica>,
+  replicas: () => Iterable<HostedReplica>,
 ): void {
   const labels = ["topic", "partition"];
   const logEnd = registry.gauge(
@@ -26,10 +26,22 @@ export function registerPartitionMetrics(
     labels,
   );
   const leader = registry.gauge("partition_leader", "1 when this node leads the partition", labels);
-  const families = [logEnd, highWatermark, logStart, sizeBytes, leader];
+  const inSync = registry.gauge(
+    "partition_in_sync_replicas",
+    "Replicas in sync with the leader (reported where the partition is led)",
+    labels,
+  );
+  const lag = registry.gauge(
+    "partition_follower_lag_offsets",
+    "Offsets a follower's log is behind the leader's (reported by the leader)",
+    [...labels, "follower"],
+  );
+  const families = [logEnd, highWatermark, logStart, sizeBytes, leader, inSync];
+  let previousLags = new Set<string>();
   let previous = new Set<string>();
   registry.onCollect(() => {
     const seen = new Set<string>();
+    const seenLags = new Set<string>();
     for (const replica of replicas()) {
       const partitionLabels = { topic: replica.topicName, partition: String(replica.partition) };
       seen.add(JSON.stringify(partitionLabels));
@@ -38,7 +50,17 @@ export function registerPartitionMetrics(
       logStart.labels(partitionLabels).set(replica.logStartOffset());
       sizeBytes.labels(partitionLabels).set(replica.sizeBytes());
       leader.labels(partitionLabels).set(replica.isLeader() ? 1 : 0);
+      if (replica.isLeader()) inSync.labels(partitionLabels).set(replica.localLeadership().isr.length);
+      else inSync.remove(partitionLabels);
+      for (const [follower, offsets] of replica.followerLagOffsets()) {
+        const lagLabels = { ...partitionLabels, follower: String(follower) };
+        seenLags.add(JSON.stringify(lagLabels));
+        lag.labels(lagLabels).set(offsets);
+      }
     }
+    // Lags of partitions no longer led here, or no longer hosted, leave the exposition.
+    for (const key of previousLags) if (!seenLags.has(key)) lag.remove(JSON.parse(key));
+    previousLags = seenLags;
     // Partitions no longer hosted (deleted topics) leave the exposition.
     for (const key of previous) {
       if (seen.has(key)) continue;

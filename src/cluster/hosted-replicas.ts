@@ -16,6 +16,8 @@ export interface HostedReplica extends PartitionReplica {
   delete(): Promise<void>;
   /** Who leads, as this replica's Raft group knows it. */
   localLeadership(): LocalLeadership;
+  /** Offsets each follower is behind, as the leader sees it (empty unless this replica leads). */
+  followerLagOffsets(): ReadonlyMap<number, number>;
 }
 
 export interface HostedReplicasOptions {
@@ -52,7 +54,7 @@ export class HostedReplicas implements ReplicaDirectory, PartitionDirectory {
   }
 
   /** Every hosted replica (metrics, admin views). */
-  all(): IterableIterator<PartitionReplica> {
+  all(): IterableIterator<HostedReplica> {
     return this.byKey.values();
   }
 

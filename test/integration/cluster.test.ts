@@ -209,4 +209,26 @@ describe("a three-node cluster", () => {
     expect(follower.highWatermark).toBe(leader.highWatermark);
     expect(Buffer.from(follower.records!).equals(Buffer.from(leader.records!))).toBe(true);
   }, 30_000);
+
+  test("/metrics shows the peers' RPCs and, where a partition is led, its ISR and follower lag; the admin status its role and peers", async () => {
+    const [leaderId] = await leadersOf("orders");
+    const metrics = await (
+      await fetch(`http://127.0.0.1:${cluster.node(leaderId!).httpPort}/metrics`)
+    ).text();
+    expect(metrics).toMatch(/raft_peer_calls_total\{peer="\d",outcome="ok"\} [1-9]/);
+    expect(metrics).toContain('partition_in_sync_replicas{topic="orders",partition="0"} 3');
+    expect(metrics).toMatch(/partition_follower_lag_offsets\{topic="orders",partition="0",follower="\d"\} 0/);
+    const status = await fetch(
+      `http://127.0.0.1:${cluster.node(1).httpPort}/chronik.admin.v1.AdminService/GetNodeStatus`,
+      { method: "POST", headers: { "content-type": "application/json" }, body: "{}" },
+    );
+    const body = (await status.json()) as {
+      role: string;
+      controllerId: number;
+      peers: { reachable: boolean }[];
+    };
+    expect(["leader", "follower"]).toContain(body.role);
+    expect([1, 2, 3]).toContain(body.controllerId);
+    expect(body.peers.map((peer) => peer.reachable)).toEqual([true, true]);
+  });
 });

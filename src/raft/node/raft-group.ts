@@ -179,6 +179,18 @@ export class RaftGroup {
     });
   }
 
+  /** Offsets each follower's log is behind this leader's (leader only; empty on a follower). */
+  followerLagOffsets(): Map<NodeId, number> {
+    const lags = new Map<NodeId, number>();
+    if (!this.isLeader) return lags;
+    const last = this.core.log.lastOffset();
+    for (const id of this.core.config.voters) {
+      if (id === this.nodeId) continue;
+      lags.set(id, Math.max(0, last - (this.core.progressOf(id)?.matchOffset ?? -1)));
+    }
+    return lags;
+  }
+
   /** Why the group stopped (storageFailed when a persist failed); undefined while it runs. */
   get stopped(): RaftGroupError | undefined {
     return this.stopReason;

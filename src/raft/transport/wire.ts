@@ -116,30 +116,24 @@ export class WireReader {
     throw new WireError("varint longer than 10 bytes");
   }
 
-  /** A length prefix and the bounds of what it covers, checked against the end. */
-  delimited(): { start: number; end: number } {
+  /** A length prefix, checked against the end; the content then runs from pos - length to pos. */
+  private delimitedLength(): number {
     const length = this.varint();
     if (length > this.end - this.pos) throw new WireError(`length ${length} runs past the end`);
-    const start = this.pos;
     this.pos += length;
-    return { start, end: this.pos };
+    return length;
   }
 
   /** A view of a length-delimited field's bytes (no copy). */
   bytes(): Uint8Array {
-    const { start, end } = this.delimited();
-    return this.buf.subarray(start, end);
-  }
-
-  /** A view of what remains to be read (no copy): a bytes field held as a reader. */
-  rest(): Uint8Array {
-    return this.buf.subarray(this.pos, this.end);
+    const length = this.delimitedLength();
+    return this.buf.subarray(this.pos - length, this.pos);
   }
 
   /** A reader over a length-delimited field (an embedded message). */
   message(): WireReader {
-    const { start, end } = this.delimited();
-    return new WireReader(this.buf, start, end);
+    const length = this.delimitedLength();
+    return new WireReader(this.buf, this.pos - length, this.pos);
   }
 
   /** Skips a field of a number this reader does not know (a newer sender's). */
@@ -152,7 +146,7 @@ export class WireReader {
         this.advance(8);
         return;
       case wireLengthDelimited:
-        this.delimited();
+        this.delimitedLength();
         return;
       case wireFixed32:
         this.advance(4);

@@ -86,6 +86,13 @@ interface ClusterNode {
 
 const groupIds = ["orders-0", "orders-1"];
 
+function heartbeat(from: NodeId, to: NodeId): GroupMessage {
+  return {
+    groupId: "orders-0",
+    message: { type: "heartbeat", from, to, term: 3, commitOffset: 5, readRequestId: -1 },
+  };
+}
+
 function startCluster(nodeIds: readonly NodeId[] = [1, 2, 3]): ClusterNode[] {
   const receivers = nodeIds.map((id) => new LateReceiver(id));
   const servers = receivers.map((receiver) =>
@@ -280,11 +287,6 @@ describe("refusals", () => {
     );
   }
 
-  const heartbeat = (from: NodeId, to: NodeId): GroupMessage => ({
-    groupId: "orders-0",
-    message: { type: "heartbeat", from, to, term: 3, commitOffset: 5, readRequestId: -1 },
-  });
-
   async function refusalCode(call: Promise<unknown>): Promise<Code | "accepted"> {
     try {
       await call;
@@ -437,6 +439,31 @@ describe("refusals", () => {
     expect(garbage.status).toBe(500);
     expect(await garbage.text()).toContain("parse binary");
     expect(receiver.delivered).toEqual([]);
+  });
+});
+
+describe("a hung peer", () => {
+  test("a call not answered within callTimeoutMs fails: the peer is reported, its messages kept for the retry", async () => {
+    // Accepts connections and reads requests, never answers: a process stopped with SIGSTOP, say.
+    const silent = Bun.listen({ hostname: host, port: 0, socket: { data() {} } });
+    cleanups.push(() => silent.stop(true));
+    const unreachable: NodeId[] = [];
+    const transport = new ConnectRaftTransport({
+      nodeId: 1,
+      peers: [{ nodeId: 2, host, port: silent.port }],
+      clusterId: () => "",
+      logger: silentLogger,
+      limits: { callTimeoutMs: 100, retryBackoffMsMin: 1_000, retryBackoffMsMax: 1_000 },
+    });
+    cleanups.push(() => transport.stop());
+    transport.onUnreachable((peer) => unreachable.push(peer));
+    const started = performance.now();
+    transport.send(2, [heartbeat(1, 2)]);
+    const stats = transport.stats()[0]!;
+    await waitFor("the call to time out", () => stats.callFailures === 1, 5_000);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(90);
+    expect(unreachable).toEqual([2]);
+    expect(stats).toMatchObject({ reachable: false, queuedMessages: 1, inflightCalls: 0 });
   });
 });
 
