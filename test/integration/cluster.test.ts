@@ -6,6 +6,7 @@
 // --fetch-from-followers=false refuses.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Kafka, logLevel } from "kafkajs";
 import { createFetchRequestFetchPartition } from "../../src/protocol/messages/fetch.ts";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
@@ -231,4 +232,41 @@ describe("a three-node cluster", () => {
     expect([1, 2, 3]).toContain(body.controllerId);
     expect(body.peers.map((peer) => peer.reachable)).toEqual([true, true]);
   });
+
+  test("kafkajs produces through one node, a kafka-python consumer group reads it all through another", async () => {
+    const kafka = new Kafka({
+      clientId: "cluster-test",
+      brokers: [`127.0.0.1:${cluster.node(2).kafkaPort}`],
+      logLevel: logLevel.NOTHING,
+    });
+    const admin = kafka.admin();
+    const producer = kafka.producer();
+    await admin.connect();
+    await producer.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: "polyglot", numPartitions: 3 }], waitForLeaders: true });
+      await leadersOf("polyglot");
+      const messages = Array.from({ length: 90 }, (_, index) => ({
+        key: `k${index % 9}`,
+        value: `v${index}`,
+      }));
+      await producer.send({ topic: "polyglot", acks: -1, messages });
+    } finally {
+      await producer.disconnect();
+      await admin.disconnect();
+    }
+    const script = `
+import sys
+from kafka import KafkaConsumer
+consumer = KafkaConsumer(sys.argv[2], bootstrap_servers=sys.argv[1], group_id="polyglot-readers",
+                         auto_offset_reset="earliest", consumer_timeout_ms=4000)
+values = sorted(message.value.decode() for message in consumer)
+consumer.close()
+print(len(values), values[0], values[-1])
+`;
+    const address = `127.0.0.1:${cluster.node(3).kafkaPort}`;
+    expect((await runClient(["/usr/bin/python3", "-c", script, address, "polyglot"])).trim()).toBe(
+      "90 v0 v9",
+    );
+  }, 60_000);
 });

@@ -9,6 +9,12 @@ export interface RaftTransportLimits {
    * one snapshot chunk. A message larger than it is dropped and counted.
    */
   readonly callBytesMax: number;
+  /**
+   * Bytes a call is filled to from the queue (a single larger message still goes, alone). Small calls keep a
+   * heartbeat or a vote from waiting behind tens of megabytes of appends, and each call's write and fsync on
+   * the follower short enough that no election timeout passes while it runs.
+   */
+  readonly callBytesTarget: number;
   /** Messages in one call: bounds how long the receiver's event loop spends decoding and stepping one. */
   readonly callMessagesMax: number;
   /** Messages queued for one peer behind the call in flight; beyond it the oldest are dropped (Raft resends). */
@@ -25,6 +31,7 @@ export interface RaftTransportLimits {
 
 export const raftTransportLimitsDefaults: RaftTransportLimits = {
   callBytesMax: 64 * 1024 * 1024,
+  callBytesTarget: 4 * 1024 * 1024,
   callMessagesMax: 65_536,
   peerQueueMessagesMax: 262_144,
   peerQueueBytesMax: 128 * 1024 * 1024,

@@ -191,12 +191,13 @@ export class PeerSender {
 
   /** Takes the next call's messages off the head of the queue: at least one, within both call bounds. */
   private take(): GroupMessage[] {
-    const { callMessagesMax } = this.options.limits;
+    const { callMessagesMax, callBytesTarget } = this.options.limits;
     const budget = this.batchBytesBudget();
     const end = Math.min(this.items.length, this.head + callMessagesMax);
     let bytes = 0;
     let index = this.head;
-    while (index < end && bytes + this.sizes[index]! <= budget) {
+    const fits = (size: number) => bytes + size <= budget && (index === this.head || bytes + size <= callBytesTarget);
+    while (index < end && fits(this.sizes[index]!)) {
       bytes += this.sizes[index]!;
       index += 1;
     }
