@@ -96,9 +96,15 @@ export function startClusterRuntime(
     onCallCompleted: (peer, outcome) => transportMetrics.onCallCompleted(peer, outcome),
   });
   const handlers: ClusterServiceHandlers = {
-    forwardMetadata: (request) =>
-      parts?.metadata.acceptForwarded(request) ??
-      Promise.resolve({ outcome: "notLeader" as const, leaderId: -1 }),
+    forwardMetadata: (fromNodeId, request) => {
+      // A broker that plans a change is alive: a restarting one unfences itself this way, a moment before its
+      // first heartbeat, and must not be fenced again in between.
+      if (parts?.metadataGroup.isLeader) liveness.heard(fromNodeId, performance.now());
+      return (
+        parts?.metadata.acceptForwarded(request) ??
+        Promise.resolve({ outcome: "notLeader" as const, leaderId: -1 })
+      );
+    },
     brokerHeartbeat: (fromNodeId) => {
       if (!parts?.metadataGroup.isLeader) return false;
       liveness.heard(fromNodeId, performance.now());

@@ -28,7 +28,8 @@ export interface ClusterIdentity {
 
 /** What the service does with calls that pass the checks. */
 export interface ClusterServiceHandlers {
-  forwardMetadata(request: ForwardRequest): Promise<ForwardAnswer>;
+  /** A change planned on `fromNodeId`, which is alive as it asks (a restarting broker registers this way). */
+  forwardMetadata(fromNodeId: number, request: ForwardRequest): Promise<ForwardAnswer>;
   /** False when this node is not the controller. */
   brokerHeartbeat(fromNodeId: number): boolean;
   reportLeaders(fromNodeId: number, leaders: readonly LeaderReport[]): void;
@@ -52,8 +53,8 @@ export function clusterServiceImpl(
   };
   return {
     async forwardMetadata(request) {
-      check(request.sender);
-      const answer = await handlers.forwardMetadata({
+      const from = check(request.sender);
+      const answer = await handlers.forwardMetadata(from, {
         records: request.records.map((bytes) => decodeMetadataRecord(bytes)),
         basedOnOffset: Number(request.basedOnOffset),
       });

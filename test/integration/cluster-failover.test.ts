@@ -1,7 +1,7 @@
 // Proves a three-node cluster loses nothing acknowledged when a node dies: kill -9 of a partition's leader while
 // an idempotent librdkafka producer streams into it — every acknowledged message is read back exactly once, in
-// order — and a consumer group's committed offsets survive the coordinator moving; the killed node restarts and
-// catches up to the leader's log; and kill -9 of all three nodes followed by a restart loses nothing either.
+// order — and a consumer group's committed offsets survive the coordinator moving; the silent node is fenced
+// (left out of Metadata, its replicas offline) until it restarts, catches up to the leader's log and is unfenced; and kill -9 of all three nodes followed by a restart loses nothing either.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
@@ -28,6 +28,19 @@ async function partitionView(nodeId: number, topic: string) {
       allowAutoTopicCreation: false,
     });
     return response.topics[0]!.partitions[0];
+  } finally {
+    client.close();
+  }
+}
+
+async function brokersFrom(nodeId: number): Promise<number[]> {
+  const client = await RawKafkaClient.connect(cluster.node(nodeId).kafkaPort);
+  try {
+    const response = await client.request(ApiKey.Metadata, 12, {
+      ...apiCodecs(ApiKey.Metadata).request.create(),
+      topics: [],
+    });
+    return response.brokers.map((broker) => broker.nodeId);
   } finally {
     client.close();
   }
@@ -125,6 +138,22 @@ test("kill -9 of a partition leader mid-stream: every acknowledged message exact
   expect(newLeader).not.toBe(leader);
   expect(await consumeAll(topic)).toEqual(Array.from({ length: count }, (_, index) => index));
 
+  // Silent past broker.session.timeout.ms (9 s), the killed broker is fenced: Metadata leaves it out of the
+  // brokers and lists its replica as offline.
+  const fencedBy = performance.now() + 15_000;
+  let view = await partitionView(survivors[0]!, topic);
+  let brokers = await brokersFrom(survivors[0]!);
+  while (
+    (brokers.includes(leader) || !view?.offlineReplicas.includes(leader)) &&
+    performance.now() < fencedBy
+  ) {
+    await Bun.sleep(250);
+    view = await partitionView(survivors[0]!, topic);
+    brokers = await brokersFrom(survivors[0]!);
+  }
+  expect(brokers.sort()).toEqual(survivors);
+  expect(view!.offlineReplicas).toEqual([leader]);
+
   // The killed node comes back and catches up: its log ends where the leader's does.
   await cluster.start(leader);
   const deadline = performance.now() + 20_000;
@@ -138,6 +167,8 @@ test("kill -9 of a partition leader mid-stream: every acknowledged message exact
   while ((await logEnd(leader)) !== (await logEnd(newLeader)) && performance.now() < deadline)
     await Bun.sleep(200);
   expect(await logEnd(leader)).toBe(await logEnd(newLeader));
+  // Back, it is unfenced: every node lists three brokers again.
+  expect((await brokersFrom(newLeader)).sort()).toEqual([1, 2, 3]);
 }, 120_000);
 
 test("kill -9 of every node and a restart: nothing acknowledged is lost, committed offsets intact", async () => {
