@@ -229,6 +229,33 @@ describe("three managers, two groups", () => {
     for (const node of nodes) node.manager.stop();
   });
 
+  test("a follower holding entries the leader could not commit never reports them below its high watermark", async () => {
+    const { network, nodes } = cluster();
+    const groupId = groupIds[0]!;
+    await tickUntil(nodes, () => leaderOf(nodes, groupId) !== undefined);
+    const leader = leaderOf(nodes, groupId)!;
+    const committedOffset = await proposeAndCommit(leader, groupId, 1);
+    const [reader, silent] = nodes.filter((node) => node !== leader) as [Node, Node];
+    await tickUntil(nodes, () => group(reader, groupId).highWatermark === committedOffset + 1);
+    // The reader still receives the leader's appends, but its answers are lost and the third node is cut off:
+    // the leader cannot commit, while the reader's log grows past what is committed.
+    network.dropIf = (call) =>
+      (call.from === reader.id && call.to === leader.id) || call.from === silent.id || call.to === silent.id;
+    const proposed = group(leader, groupId).propose([
+      { recordCount: 2, byteSize: 64, payload: payloadOf(2) },
+    ]);
+    expect(proposed.ok).toBe(true);
+    for (let tick = 0; tick < 5; tick++) {
+      leader.manager.tickAll();
+      await turns(4);
+    }
+    expect(group(reader, groupId).lastOffset).toBe(proposed.ok ? proposed.lastOffset : -1);
+    // What a follower serves to consumers stops at its high watermark (RaftReplica.read): still the old one.
+    expect(group(reader, groupId).highWatermark).toBe(committedOffset + 1);
+    expect(group(leader, groupId).highWatermark).toBe(committedOffset + 1);
+    for (const node of nodes) node.manager.stop();
+  });
+
   test("the timer ticks every group: nodes left to their clocks elect leaders and commit", async () => {
     const clock = new ManualClock();
     const { nodes } = cluster({ tickIntervalMs: 2, clock });
