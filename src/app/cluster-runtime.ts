@@ -5,6 +5,7 @@
 
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
+import type { Cancel } from "../base/clock.ts";
 import type { Logger } from "../base/logger.ts";
 import type { MetricsRegistry } from "../base/metrics.ts";
 import { ClusterPeers, type ClusterServiceHandlers, clusterServiceImpl } from "../cluster/cluster-rpc.ts";
@@ -20,6 +21,7 @@ import { StartupRefusal } from "./broker-node.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
 import { createRaftTransportMetrics } from "./raft-transport-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
+import { systemClock, systemScheduler } from "./system-time.ts";
 
 /** Kafka's broker.heartbeat.interval.ms. */
 const brokerHeartbeatIntervalMs = 1_000;
@@ -99,7 +101,7 @@ export function startClusterRuntime(
     forwardMetadata: (fromNodeId, request) => {
       // A broker that plans a change is alive: a restarting one unfences itself this way, a moment before its
       // first heartbeat, and must not be fenced again in between.
-      if (parts?.metadataGroup.isLeader) liveness.heard(fromNodeId, performance.now());
+      if (parts?.metadataGroup.isLeader) liveness.heard(fromNodeId, systemClock.monotonicMs());
       return (
         parts?.metadata.acceptForwarded(request) ??
         Promise.resolve({ outcome: "notLeader" as const, leaderId: -1 })
@@ -107,10 +109,10 @@ export function startClusterRuntime(
     },
     brokerHeartbeat: (fromNodeId) => {
       if (!parts?.metadataGroup.isLeader) return false;
-      liveness.heard(fromNodeId, performance.now());
+      liveness.heard(fromNodeId, systemClock.monotonicMs());
       return true;
     },
-    reportLeaders: (fromNodeId, reports) => leaders.received(fromNodeId, reports, performance.now()),
+    reportLeaders: (fromNodeId, reports) => leaders.received(fromNodeId, reports, systemClock.monotonicMs()),
   };
   const server: RaftServer = startRaftServer({
     host: raftConfig.bindHost,
@@ -122,12 +124,12 @@ export function startClusterRuntime(
   });
   transportMetrics.collectFrom({ peers: () => raftTransport.stats(), server: () => server.stats });
 
-  const timers: Array<ReturnType<typeof setInterval>> = [];
+  const cancels: Cancel[] = [];
   let stopped = false;
-  const refused = checkPeersAgree(peers, voters, log, () => stopped);
+  const refused = checkPeersAgree(peers, voters, () => stopped);
 
   // ---- duties ------------------------------------------------------------------------------------------
-  let reportTimer: ReturnType<typeof setTimeout> | undefined;
+  let reportTimer: Cancel | undefined;
   const reportLeaders = (): void => {
     reportTimer = undefined;
     if (parts === undefined || stopped) return;
@@ -145,7 +147,7 @@ export function startClusterRuntime(
       controllerSince = false;
       return;
     }
-    const nowMs = performance.now();
+    const nowMs = systemClock.monotonicMs();
     liveness.heard(config.nodeId, nowMs);
     if (!controllerSince) {
       controllerSince = true;
@@ -155,7 +157,7 @@ export function startClusterRuntime(
     if (livenessChangeInFlight || liveness.changes(metadata.state, nowMs).length === 0) return;
     livenessChangeInFlight = true;
     metadata
-      .execute((state) => ({ ok: true, records: liveness.changes(state, performance.now()) }))
+      .execute((state) => ({ ok: true, records: liveness.changes(state, systemClock.monotonicMs()) }))
       .then((result) => {
         if (result.ok && result.records.length > 0)
           log.info("broker liveness changed", { records: result.records });
@@ -188,20 +190,20 @@ export function startClusterRuntime(
       })),
     attach(attached) {
       parts = attached;
-      timers.push(setInterval(heartbeat, brokerHeartbeatIntervalMs));
-      timers.push(setInterval(checkLiveness, livenessCheckIntervalMs));
-      timers.push(setInterval(reportLeaders, leadersReportIntervalMs));
+      cancels.push(systemScheduler.setInterval(heartbeat, brokerHeartbeatIntervalMs));
+      cancels.push(systemScheduler.setInterval(checkLiveness, livenessCheckIntervalMs));
+      cancels.push(systemScheduler.setInterval(reportLeaders, leadersReportIntervalMs));
       heartbeat();
       reportLeaders();
     },
     leadershipChanged() {
       if (reportTimer === undefined && !stopped)
-        reportTimer = setTimeout(reportLeaders, leadersReportDebounceMs);
+        reportTimer = systemScheduler.setTimeout(reportLeaders, leadersReportDebounceMs);
     },
     async stop() {
       stopped = true;
-      for (const timer of timers) clearInterval(timer);
-      if (reportTimer !== undefined) clearTimeout(reportTimer);
+      for (const cancel of cancels) cancel();
+      reportTimer?.();
       raftTransport.stop();
       await server.stop();
     },
@@ -215,7 +217,6 @@ export function startClusterRuntime(
 function checkPeersAgree(
   peers: ClusterPeers,
   voters: readonly number[],
-  logger: Logger,
   stopped: () => boolean,
 ): Promise<never> {
   return new Promise<never>((_, reject) => {
@@ -234,11 +235,10 @@ function checkPeersAgree(
               ),
             );
           },
-          () => setTimeout(ask, helloRetryMs),
+          () => systemScheduler.setTimeout(ask, helloRetryMs),
         );
       };
       ask();
     }
-    void logger;
   });
 }
