@@ -15,8 +15,7 @@ import { HandlerRegistry } from "../broker/handler-registry.ts";
 import { deleteRecordsHandler } from "../broker/handlers/delete-records.ts";
 import { describeLogDirsHandler } from "../broker/handlers/describe-log-dirs.ts";
 import { fetchHandler } from "../broker/handlers/fetch.ts";
-import { groupHandlers } from "../broker/handlers/groups.ts";
-import { apiVersionsHandler, metadataHandlers } from "../broker/handlers/index.ts";
+import { apiVersionsHandler, groupHandlers, metadataHandlers } from "../broker/handlers/index.ts";
 import { initProducerIdHandler } from "../broker/handlers/init-producer-id.ts";
 import { listOffsetsHandler } from "../broker/handlers/list-offsets.ts";
 import { offsetForLeaderEpochHandler } from "../broker/handlers/offset-for-leader-epoch.ts";
@@ -541,11 +540,7 @@ function startKafkaListener(
         return space.bavail * space.bsize;
       },
     }),
-    ...groupHandlers({
-      context,
-      groups,
-      advertised: { host: config.advertisedHost, port: config.advertisedPort },
-    }),
+    ...groupHandlers({ context, groups }),
   ];
   const handlers: HandlerRegistry = new HandlerRegistry([
     apiVersionsHandler(() => handlers.servedApis()),

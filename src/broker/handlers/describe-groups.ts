@@ -1,0 +1,60 @@
+// DescribeGroups v0–5: a classic group's state, protocol and members, with the operations allowed when asked.
+
+import type { GroupService } from "../../cluster/group-service.ts";
+import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import { ApiKey } from "../../protocol/messages/registry.ts";
+import { defineHandler } from "../api-handler.ts";
+import { allGroupOperations, authorizedOperations } from "../authorized-operations.ts";
+import { authorizedOperationsNotRequested } from "../broker-context.ts";
+
+export function describeGroupsHandler(groups: GroupService) {
+  return defineHandler({
+    apiKey: ApiKey.DescribeGroups,
+    minVersion: 0,
+    maxVersion: 5,
+    handle(request, { apiVersion }) {
+      const described = request.groups.map((groupId) => {
+        const found = groups.lookup(groupId);
+        if (!found.ok) {
+          return {
+            errorCode: ErrorCode.NotCoordinator,
+            groupId,
+            groupState: "",
+            protocolType: "",
+            protocolData: "",
+            members: [],
+            authorizedOperations: authorizedOperationsNotRequested,
+            unknownTaggedFields: [],
+          };
+        }
+        const group = found.coordinator.describeGroups([groupId])[0]!;
+        // Before v6 a missing group is described as Dead with no error.
+        const missing = group.error === "GROUP_ID_NOT_FOUND" && apiVersion < 6;
+        const errorCode = missing ? 0 : errorCodeByName(group.error);
+        return {
+          errorCode,
+          groupId,
+          groupState: group.state,
+          protocolType: group.protocolType,
+          protocolData: group.protocolName,
+          members: group.members.map((member) => ({
+            memberId: member.memberId,
+            groupInstanceId: member.groupInstanceId,
+            clientId: member.clientId,
+            clientHost: member.clientHost,
+            memberMetadata: member.metadata,
+            memberAssignment: member.assignment,
+            unknownTaggedFields: [],
+          })),
+          // As Kafka: answered for the groups described without an error.
+          authorizedOperations: authorizedOperations(
+            request.includeAuthorizedOperations && errorCode === 0,
+            allGroupOperations,
+          ),
+          unknownTaggedFields: [],
+        };
+      });
+      return { throttleTimeMs: 0, groups: described, unknownTaggedFields: [] };
+    },
+  });
+}
