@@ -13,6 +13,9 @@ import { type BrokerContext, planningContext } from "../broker-context.ts";
 type CreatableTopic = ApiMessages[19]["request"]["topics"][number];
 type TopicResult = ApiMessages[19]["response"]["topics"][number];
 
+/** CreateTopics v5 is the first to answer with the partitions, replication factor and configs a topic got. */
+const createdDetailsVersionMin = 5;
+
 function topicResult(name: string, errorCode: number, errorMessage: string | null): TopicResult {
   return {
     name,
@@ -53,7 +56,7 @@ async function createOne(
   if (created.type !== "topic") throw new Error("CreateTopics planned something other than a topic");
   const answer = topicResult(topic.name, 0, null);
   answer.topicId = options.validateOnly ? zeroUuid : created.topicId;
-  if (options.apiVersion >= 5) {
+  if (options.apiVersion >= createdDetailsVersionMin) {
     answer.numPartitions = created.partitions.length;
     answer.replicationFactor = created.partitions[0]!.replicas.length;
     answer.configs = describeTopicConfigs(configs, context.brokerStatic, null).map((entry) => ({

@@ -12,6 +12,9 @@ import type { BrokerContext } from "../broker-context.ts";
 
 type DeleteResult = ApiMessages[20]["response"]["responses"][number];
 
+/** DeleteTopics v6 is the first to name topics by id (or by name, in one list). */
+const topicIdsVersionMin = 6;
+
 interface RequestedTopic {
   name: string | null;
   topicId: string;
@@ -108,7 +111,9 @@ export function deleteTopicsHandler(context: BrokerContext) {
     maxVersion: 6,
     async handle(request, { apiVersion }) {
       const requested =
-        apiVersion >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: zeroUuid }));
+        apiVersion >= topicIdsVersionMin
+          ? request.topics
+          : request.topicNames.map((name) => ({ name, topicId: zeroUuid }));
       const { toDelete, answers } = checkDeleteRequest(context.metadata.state, requested);
       const responses = [...answers];
       for (const topic of toDelete) responses.push(await deleteOne(context, topic));

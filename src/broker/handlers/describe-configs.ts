@@ -23,6 +23,11 @@ import {
 type DescribeResult = ApiMessages[32]["response"]["results"][number];
 type Resource = ApiMessages[32]["request"]["resources"][number];
 
+/** DescribeConfigs v1 is the first to ask for synonyms (KIP-226). */
+const synonymsVersionMin = 1;
+/** DescribeConfigs v3 is the first to ask for documentation (KIP-569). */
+const documentationVersionMin = 3;
+
 function toWire(
   entry: ConfigEntry,
   options: { includeSynonyms: boolean; includeDocumentation: boolean },
@@ -76,8 +81,8 @@ export function describeConfigsHandler(context: BrokerContext) {
     maxVersion: 4,
     handle(request, { apiVersion }) {
       const options = {
-        includeSynonyms: apiVersion >= 1 && request.includeSynonyms,
-        includeDocumentation: apiVersion >= 3 && request.includeDocumentation,
+        includeSynonyms: apiVersion >= synonymsVersionMin && request.includeSynonyms,
+        includeDocumentation: apiVersion >= documentationVersionMin && request.includeDocumentation,
       };
       const results: DescribeResult[] = request.resources.map((resource) => {
         const described = describeResource(context, resource);

@@ -7,6 +7,12 @@ import { defineHandler } from "../api-handler.ts";
 import { allGroupOperations, authorizedOperations } from "../authorized-operations.ts";
 import { authorizedOperationsNotRequested } from "../broker-context.ts";
 
+/**
+ * DescribeGroups v6, newer than the specs the codec is generated from, answers a missing group GROUP_ID_NOT_FOUND;
+ * every version served here describes it as Dead.
+ */
+const groupIdNotFoundVersionMin = 6;
+
 export function describeGroupsHandler(groups: GroupService) {
   return defineHandler({
     apiKey: ApiKey.DescribeGroups,
@@ -29,7 +35,7 @@ export function describeGroupsHandler(groups: GroupService) {
         }
         const group = found.coordinator.describeGroups([groupId])[0]!;
         // Before v6 a missing group is described as Dead with no error.
-        const missing = group.error === "GROUP_ID_NOT_FOUND" && apiVersion < 6;
+        const missing = group.error === "GROUP_ID_NOT_FOUND" && apiVersion < groupIdNotFoundVersionMin;
         const errorCode = missing ? 0 : errorCodeByName(group.error);
         return {
           errorCode,

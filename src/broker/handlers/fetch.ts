@@ -38,6 +38,17 @@ export const fetchWaitMsMax = 30_000;
 /** The most a down-conversion (Fetch v0–3) may inflate compressed batches to. */
 const downConvertBytesMax = 64 * 1024 * 1024;
 
+/** Fetch v2 is the first to carry magic-1 message sets (v0–1 get magic 0). */
+const magicOneVersionMin = 2;
+/** Fetch v3 is the first with a response-wide maxBytes (KIP-74). */
+const responseMaxBytesVersionMin = 3;
+/** Fetch v4 is the first to carry magic-2 record batches as they are stored; older ones get them converted. */
+const recordBatchVersionMin = 4;
+/** Fetch v11 is the first to name the consumer's rack (KIP-392). */
+const rackIdVersionMin = 11;
+/** Fetch v13 is the first to name topics by id. */
+const topicIdsVersionMin = 13;
+
 interface PartitionRead {
   key: string;
   request: SessionPartition;
@@ -226,10 +237,10 @@ function toPartitionData(read: PartitionRead, apiVersion: number): PartitionData
   const hw = failed ? -1n : BigInt(outcome.consumerHighWatermark);
   let records = failed ? new Uint8Array(0) : outcome.records;
   let errorCode = failed ? outcome.errorCode : 0;
-  if (!failed && apiVersion <= 3 && records.length > 0) {
+  if (!failed && apiVersion < recordBatchVersionMin && records.length > 0) {
     try {
       records = batchesToMessageSet(records, {
-        magic: apiVersion <= 1 ? 0 : 1,
+        magic: apiVersion < magicOneVersionMin ? 0 : 1,
         decompressedBytesMax: downConvertBytesMax,
       });
     } catch (error) {
@@ -321,7 +332,7 @@ export function fetchHandler(
     minVersion: 0,
     maxVersion: 17,
     async handle(request, { apiVersion, connection }) {
-      const byId = apiVersion >= 13;
+      const byId = apiVersion >= topicIdsVersionMin;
       const forgotten = request.forgottenTopicsData.flatMap((topic) =>
         topic.partitions.map((partition) => ({ topicKey: byId ? topic.topicId : topic.topic, partition })),
       );
@@ -335,14 +346,14 @@ export function fetchHandler(
         time.clock.monotonicMs(),
       );
       if (typeof plan === "string") return errorResponse(errorCodeByName(plan));
-      const maxBytes = apiVersion >= 3 ? request.maxBytes : Number.MAX_SAFE_INTEGER;
+      const maxBytes = apiVersion >= responseMaxBytesVersionMin ? request.maxBytes : Number.MAX_SAFE_INTEGER;
       const waitMs = Math.min(Math.max(request.maxWaitMs, 0), fetchWaitMsMax);
       const waited = new AbortController();
       const cancelWait = time.scheduler.setTimeout(() => waited.abort(), waitMs);
       const deadline = AbortSignal.any([waited.signal, connection.closed]);
       const hints = new LeaderHints(context);
       // Followers fetching for replication are Raft's business: only consumers (replicaId -1) get a preference.
-      const consumerRack = apiVersion >= 11 && request.replicaId < 0 ? request.rackId : "";
+      const consumerRack = apiVersion >= rackIdVersionMin && request.replicaId < 0 ? request.rackId : "";
       const readOptions = { byId, maxBytes, hints, consumerRack };
       let pass = readPartitions(context, plan.partitions, readOptions);
       try {

@@ -12,6 +12,9 @@ import type { BrokerContext } from "../broker-context.ts";
 /** FindCoordinator key types: 0 a consumer group, 1 a transactional id. */
 const groupKeyType = 0;
 
+/** FindCoordinator v4 (KIP-699) is the first to look up a batch of keys. */
+const batchedKeysVersionMin = 4;
+
 export function findCoordinatorHandler(context: BrokerContext, groups: GroupService) {
   const state = context.metadata.state;
   const locate = (key: string, keyType: number) => {
@@ -45,7 +48,7 @@ export function findCoordinatorHandler(context: BrokerContext, groups: GroupServ
         const broker = nodeId === -1 ? undefined : state.broker(nodeId);
         return broker === undefined ? { host: "", port: -1 } : { host: broker.host, port: broker.port };
       };
-      if (apiVersion < 4) {
+      if (apiVersion < batchedKeysVersionMin) {
         const found = locate(request.key, request.keyType);
         return {
           throttleTimeMs: 0,

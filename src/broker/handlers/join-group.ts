@@ -6,6 +6,11 @@ import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 
+/** JoinGroup v1 is the first with a rebalance timeout of its own. */
+const rebalanceTimeoutVersionMin = 1;
+/** JoinGroup v7 is the first whose protocol name may be null. */
+const nullableProtocolNameVersionMin = 7;
+
 export function joinGroupHandler(groups: GroupService) {
   return defineHandler({
     apiKey: ApiKey.JoinGroup,
@@ -20,8 +25,9 @@ export function joinGroupHandler(groups: GroupService) {
         clientId: clientId ?? "",
         clientHost: `/${connection.remoteAddress}`,
         sessionTimeoutMs: request.sessionTimeoutMs,
-        // JoinGroup v0 has no rebalance timeout: Kafka uses the session timeout.
-        rebalanceTimeoutMs: apiVersion === 0 ? request.sessionTimeoutMs : request.rebalanceTimeoutMs,
+        // Before v1 there is no rebalance timeout: Kafka uses the session timeout.
+        rebalanceTimeoutMs:
+          apiVersion < rebalanceTimeoutVersionMin ? request.sessionTimeoutMs : request.rebalanceTimeoutMs,
         protocolType: request.protocolType,
         protocols: request.protocols.map((protocol) => ({
           name: protocol.name,
@@ -48,8 +54,9 @@ export function joinGroupHandler(groups: GroupService) {
         errorCode: errorCodeByName(answer.error),
         generationId: answer.generationId,
         protocolType: answer.protocolType,
-        // v0–v6 cannot carry a null protocol name.
-        protocolName: apiVersion < 7 ? (answer.protocolName ?? "") : answer.protocolName,
+        // Before v7 the protocol name cannot be null.
+        protocolName:
+          apiVersion < nullableProtocolNameVersionMin ? (answer.protocolName ?? "") : answer.protocolName,
         leader: answer.leader,
         skipAssignment: answer.skipAssignment,
         memberId: answer.memberId,

@@ -5,6 +5,9 @@ import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 
+/** LeaveGroup v3 (KIP-345) is the first to name a batch of members, each answered on its own. */
+const batchedMembersVersionMin = 3;
+
 export function leaveGroupHandler(groups: GroupService) {
   return defineHandler({
     apiKey: ApiKey.LeaveGroup,
@@ -13,7 +16,7 @@ export function leaveGroupHandler(groups: GroupService) {
     async handle(request, { apiVersion }) {
       // v0–v2 name one member at the top level; v3+ a batch.
       const members =
-        apiVersion < 3
+        apiVersion < batchedMembersVersionMin
           ? [{ memberId: request.memberId, groupInstanceId: null }]
           : request.members.map((member) => ({
               memberId: member.memberId,
@@ -37,13 +40,13 @@ export function leaveGroupHandler(groups: GroupService) {
         unknownTaggedFields: [],
       }));
       const errorCode =
-        apiVersion < 3 && perMember[0]
+        apiVersion < batchedMembersVersionMin && perMember[0]
           ? perMember[0].errorCode || errorCodeByName(result.error)
           : errorCodeByName(result.error);
       return {
         throttleTimeMs: 0,
         errorCode,
-        members: apiVersion < 3 ? [] : perMember,
+        members: apiVersion < batchedMembersVersionMin ? [] : perMember,
         unknownTaggedFields: [],
       };
     },

@@ -18,6 +18,9 @@ const maxTimestamp = -3n;
 const earliestLocalTimestamp = -4n;
 const latestTieredTimestamp = -5n;
 
+/** ListOffsets v1 is the first to answer one offset and its timestamp (v0: a list of offsets). */
+const singleOffsetVersionMin = 1;
+
 function lookup(replica: PartitionReplica, timestamp: bigint): TimestampedOffset | null {
   if (timestamp === latestTimestamp) return { offset: replica.consumerHighWatermark(), timestampMs: -1 };
   // Nothing is tiered to remote storage: the whole log is local, so its earliest local offset is its start.
@@ -54,7 +57,8 @@ function answerPartition(
   // With remote storage off Kafka's UnifiedLog answers offset -1, leader epoch -1: nothing was tiered.
   if (partition.timestamp === latestTieredTimestamp) return response;
   const found = lookup(replica, partition.timestamp);
-  if (apiVersion === 0) return { ...response, oldStyleOffsets: found ? [BigInt(found.offset)] : [] };
+  if (apiVersion < singleOffsetVersionMin)
+    return { ...response, oldStyleOffsets: found ? [BigInt(found.offset)] : [] };
   if (!found) return response;
   return {
     ...response,

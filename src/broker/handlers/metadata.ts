@@ -14,6 +14,13 @@ import { authorizedOperationsNotRequested, type BrokerContext, planningContext }
 type MetadataResponse = ApiMessages[3]["response"];
 type TopicResult = MetadataResponse["topics"][number];
 
+/** Metadata v1 is the first to ask for every topic with a null list (v0: an empty one). */
+const nullTopicsVersionMin = 1;
+/** Metadata v4 is the first whose clients say whether they allow auto-creation. */
+const autoCreateFlagVersionMin = 4;
+/** Metadata v8 is the first to ask for the topics' authorized operations (KIP-430). */
+const topicOperationsVersionMin = 8;
+
 function topicResult(context: BrokerContext, topic: TopicMetadata, includeOperations: boolean): TopicResult {
   const state = context.metadata.state;
   // Replicas on a fenced (or never registered) broker are offline, as Kafka lists replicas on dead brokers.
@@ -112,12 +119,15 @@ export function metadataHandler(context: BrokerContext) {
     maxVersion: 12,
     async handle(request, { apiVersion }) {
       const state = context.metadata.state;
-      const includeOperations = apiVersion >= 8 && request.includeTopicAuthorizedOperations;
+      const includeOperations =
+        apiVersion >= topicOperationsVersionMin && request.includeTopicAuthorizedOperations;
       // v0 asks for every topic with an empty list; v1+ with null.
-      const wantsAll = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
+      const wantsAll =
+        request.topics === null || (apiVersion < nullTopicsVersionMin && request.topics.length === 0);
       // v0–v3 predate the flag: Kafka let them auto-create.
       const allowAutoCreate =
-        context.defaults.autoCreateTopics && (apiVersion < 4 || request.allowAutoTopicCreation);
+        context.defaults.autoCreateTopics &&
+        (apiVersion < autoCreateFlagVersionMin || request.allowAutoTopicCreation);
       const topics = wantsAll
         ? [...state.topics()].map((topic) => topicResult(context, topic, includeOperations))
         : await Promise.all(

@@ -18,6 +18,9 @@ function fetchedPartition(offset: FetchedOffset) {
   };
 }
 
+/** OffsetFetch v8 (KIP-709) is the first to ask for a batch of groups. */
+const batchedGroupsVersionMin = 8;
+
 export function offsetFetchHandler(groups: GroupService) {
   const fetchGroup = (
     groupId: string,
@@ -46,7 +49,7 @@ export function offsetFetchHandler(groups: GroupService) {
     minVersion: 0,
     maxVersion: 9,
     handle(request, { apiVersion }) {
-      if (apiVersion >= 8) {
+      if (apiVersion >= batchedGroupsVersionMin) {
         const answered = request.groups.map((group) => ({
           groupId: group.groupId,
           ...fetchGroup(group.groupId, group.topics, {
