@@ -286,7 +286,7 @@ describe("offsets of a consumer group", () => {
   });
 });
 
-test("a broker not leading the group's partition answers NOT_COORDINATOR", async () => {
+test("a broker not leading the group's partition answers NOT_COORDINATOR, JoinGroup at every version", async () => {
   const elsewhere = await startInProcessBroker((brokerContext) => [
     ...groupHandlers({
       context: brokerContext,
@@ -308,6 +308,19 @@ test("a broker not leading the group's partition answers NOT_COORDINATOR", async
       groupIds: ["g"],
     });
     expect(described.groups[0]?.errorCode).toBe(ErrorCode.NotCoordinator);
+    // Before v7 the protocol name cannot be null: the refusal carries "" (Kafka's JoinGroupResponse does the same).
+    for (const version of [0, 6, 7, 9]) {
+      const joined = await other.request(ApiKey.JoinGroup, version, {
+        ...createJoinGroupRequest(),
+        groupId: "g",
+        sessionTimeoutMs: 30_000,
+        rebalanceTimeoutMs: 30_000,
+        protocolType: "consumer",
+        protocols: [{ name: "range", metadata: new Uint8Array(0), unknownTaggedFields: [] }],
+      });
+      expect(joined.errorCode).toBe(ErrorCode.NotCoordinator);
+      expect(joined.protocolName).toBe(version < 7 ? "" : null);
+    }
   } finally {
     other.close();
     await elsewhere.stop();

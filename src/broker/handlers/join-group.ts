@@ -11,6 +11,15 @@ const rebalanceTimeoutVersionMin = 1;
 /** JoinGroup v7 is the first whose protocol name may be null. */
 const nullableProtocolNameVersionMin = 7;
 
+/**
+ * No protocol name as Kafka's JoinGroupResponse sends it: "" before v7, which cannot carry null (a null there
+ * fails the encoder's assertion), and null from v7 on.
+ */
+function wireProtocolName(name: string | null, apiVersion: number): string | null {
+  if (apiVersion < nullableProtocolNameVersionMin) return name ?? "";
+  return name === "" ? null : name;
+}
+
 export function joinGroupHandler(groups: GroupService) {
   return defineHandler({
     apiKey: ApiKey.JoinGroup,
@@ -40,7 +49,7 @@ export function joinGroupHandler(groups: GroupService) {
           errorCode: ErrorCode.NotCoordinator,
           generationId: -1,
           protocolType: null,
-          protocolName: null,
+          protocolName: wireProtocolName(null, apiVersion),
           leader: "",
           skipAssignment: false,
           memberId: request.memberId,
@@ -54,9 +63,7 @@ export function joinGroupHandler(groups: GroupService) {
         errorCode: errorCodeByName(answer.error),
         generationId: answer.generationId,
         protocolType: answer.protocolType,
-        // Before v7 the protocol name cannot be null.
-        protocolName:
-          apiVersion < nullableProtocolNameVersionMin ? (answer.protocolName ?? "") : answer.protocolName,
+        protocolName: wireProtocolName(answer.protocolName, apiVersion),
         leader: answer.leader,
         skipAssignment: answer.skipAssignment,
         memberId: answer.memberId,
