@@ -6,11 +6,13 @@ import { checkTopicName, planCreateTopic } from "../../cluster/metadata/metadata
 import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
 import { zeroUuid } from "../../protocol/codec-runtime.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
+import { createMetadataResponse, createMetadataResponseTopic } from "../../protocol/messages/metadata.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import { allClusterOperations, allTopicOperations, authorizedOperations } from "../authorized-operations.ts";
 import { authorizedOperationsNotRequested, type BrokerContext, planningContext } from "../broker-context.ts";
 
+type MetadataRequest = ApiMessages[3]["request"];
 type MetadataResponse = ApiMessages[3]["response"];
 type TopicResult = MetadataResponse["topics"][number];
 
@@ -20,6 +22,8 @@ const nullTopicsVersionMin = 1;
 const autoCreateFlagVersionMin = 4;
 /** Metadata v8 is the first to ask for the topics' authorized operations (KIP-430). */
 const topicOperationsVersionMin = 8;
+/** Metadata v12 is the first to name topics by id (v10–11 carry the id field, but Kafka refuses it there). */
+const topicIdsVersionMin = 12;
 
 function topicResult(context: BrokerContext, topic: TopicMetadata, includeOperations: boolean): TopicResult {
   const state = context.metadata.state;
@@ -112,6 +116,23 @@ async function resolveTopic(
     : errorTopic(name, zeroUuid, ErrorCode.UnknownTopicOrPartition);
 }
 
+/**
+ * Kafka's KafkaApis refuses a v10–11 request that names a topic by id (or by no name, which the response could not
+ * carry before v12) with INVALID_REQUEST, and answers it as MetadataRequest.getErrorResponse does: every
+ * requested topic with that error, a null name as "", and no brokers.
+ */
+function refuseTopicIds(request: MetadataRequest): MetadataResponse {
+  return {
+    ...createMetadataResponse(),
+    topics: (request.topics ?? []).map((topic) => ({
+      ...createMetadataResponseTopic(),
+      errorCode: ErrorCode.InvalidRequest,
+      name: topic.name ?? "",
+      topicId: topic.topicId,
+    })),
+  };
+}
+
 export function metadataHandler(context: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.Metadata,
@@ -124,6 +145,8 @@ export function metadataHandler(context: BrokerContext) {
       // v0 asks for every topic with an empty list; v1+ with null.
       const wantsAll =
         request.topics === null || (apiVersion < nullTopicsVersionMin && request.topics.length === 0);
+      const namesById = request.topics?.some((topic) => topic.name === null || topic.topicId !== zeroUuid);
+      if (!wantsAll && apiVersion < topicIdsVersionMin && namesById) return refuseTopicIds(request);
       // v0–v3 predate the flag: Kafka let them auto-create.
       const allowAutoCreate =
         context.defaults.autoCreateTopics &&
