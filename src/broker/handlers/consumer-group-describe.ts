@@ -3,21 +3,27 @@
 
 import type { GroupService } from "../../cluster/group-service.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createConsumerGroupDescribeResponse,
+  createConsumerGroupDescribeResponseAssignment,
+  createConsumerGroupDescribeResponseDescribedGroup,
+  createConsumerGroupDescribeResponseMember,
+  createConsumerGroupDescribeResponseTopicPartitions,
+} from "../../protocol/messages/consumer-group-describe.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import { allGroupOperations, authorizedOperations } from "../authorized-operations.ts";
-import { authorizedOperationsNotRequested } from "../broker-context.ts";
 
 export function consumerGroupDescribeHandler(groups: GroupService) {
   const describedTopics = (
     list: readonly { topicId: string; topicName: string; partitions: number[] }[],
   ) => ({
+    ...createConsumerGroupDescribeResponseAssignment(),
     topicPartitions: list.map((entry) => ({
+      ...createConsumerGroupDescribeResponseTopicPartitions(),
       ...entry,
       partitions: [...entry.partitions],
-      unknownTaggedFields: [],
     })),
-    unknownTaggedFields: [],
   });
   return defineHandler({
     apiKey: ApiKey.ConsumerGroupDescribe,
@@ -28,21 +34,15 @@ export function consumerGroupDescribeHandler(groups: GroupService) {
         const found = groups.lookup(groupId);
         if (!found.ok) {
           return {
+            ...createConsumerGroupDescribeResponseDescribedGroup(),
             errorCode: ErrorCode.NotCoordinator,
-            errorMessage: null,
             groupId,
-            groupState: "",
-            groupEpoch: 0,
-            assignmentEpoch: 0,
-            assignorName: "",
-            members: [],
-            authorizedOperations: authorizedOperationsNotRequested,
-            unknownTaggedFields: [],
           };
         }
         const group = found.coordinator.consumerGroupDescribe([groupId])[0]!;
         const errorCode = errorCodeByName(group.error);
         return {
+          ...createConsumerGroupDescribeResponseDescribedGroup(),
           errorCode,
           errorMessage: group.errorMessage,
           groupId,
@@ -51,6 +51,7 @@ export function consumerGroupDescribeHandler(groups: GroupService) {
           assignmentEpoch: group.assignmentEpoch,
           assignorName: group.assignorName,
           members: group.members.map((member) => ({
+            ...createConsumerGroupDescribeResponseMember(),
             memberId: member.memberId,
             instanceId: member.instanceId,
             rackId: member.rackId,
@@ -58,19 +59,16 @@ export function consumerGroupDescribeHandler(groups: GroupService) {
             clientId: member.clientId,
             clientHost: member.clientHost,
             subscribedTopicNames: member.subscribedTopicNames,
-            subscribedTopicRegex: null,
             assignment: describedTopics(member.assignment),
             targetAssignment: describedTopics(member.targetAssignment),
-            unknownTaggedFields: [],
           })),
           authorizedOperations: authorizedOperations(
             request.includeAuthorizedOperations && errorCode === 0,
             allGroupOperations,
           ),
-          unknownTaggedFields: [],
         };
       });
-      return { throttleTimeMs: 0, groups: described, unknownTaggedFields: [] };
+      return { ...createConsumerGroupDescribeResponse(), groups: described };
     },
   });
 }

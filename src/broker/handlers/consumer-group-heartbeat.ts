@@ -5,14 +5,19 @@
 import type { TopicPartitions } from "../../cluster/consumer-groups/index.ts";
 import type { GroupService } from "../../cluster/group-service.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createConsumerGroupHeartbeatResponse,
+  createConsumerGroupHeartbeatResponseAssignment,
+  createConsumerGroupHeartbeatResponseTopicPartitions,
+} from "../../protocol/messages/consumer-group-heartbeat.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 
 const wireTopicPartitions = (list: readonly TopicPartitions[]) =>
   list.map((entry) => ({
+    ...createConsumerGroupHeartbeatResponseTopicPartitions(),
     topicId: entry.topicId,
     partitions: [...entry.partitions],
-    unknownTaggedFields: [],
   }));
 
 /** ConsumerGroupHeartbeat v1 is the first where the member must generate its id. */
@@ -20,16 +25,7 @@ const memberIdRequiredVersionMin = 1;
 
 /** A heartbeat refused before any coordinator looked at it. */
 function refusal(errorCode: number, errorMessage: string | null) {
-  return {
-    throttleTimeMs: 0,
-    errorCode,
-    errorMessage,
-    memberId: null,
-    memberEpoch: 0,
-    heartbeatIntervalMs: 0,
-    assignment: null,
-    unknownTaggedFields: [],
-  };
+  return { ...createConsumerGroupHeartbeatResponse(), errorCode, errorMessage };
 }
 
 export function consumerGroupHeartbeatHandler(groups: GroupService) {
@@ -64,7 +60,7 @@ export function consumerGroupHeartbeatHandler(groups: GroupService) {
       );
       if (result === "NOT_COORDINATOR") return refusal(ErrorCode.NotCoordinator, null);
       return {
-        throttleTimeMs: 0,
+        ...createConsumerGroupHeartbeatResponse(),
         errorCode: errorCodeByName(result.error),
         errorMessage: result.errorMessage,
         memberId: result.memberId,
@@ -73,8 +69,10 @@ export function consumerGroupHeartbeatHandler(groups: GroupService) {
         assignment:
           result.assignment === null
             ? null
-            : { topicPartitions: wireTopicPartitions(result.assignment), unknownTaggedFields: [] },
-        unknownTaggedFields: [],
+            : {
+                ...createConsumerGroupHeartbeatResponseAssignment(),
+                topicPartitions: wireTopicPartitions(result.assignment),
+              },
       };
     },
   });

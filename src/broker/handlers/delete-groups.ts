@@ -2,6 +2,10 @@
 
 import type { GroupService } from "../../cluster/group-service.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createDeleteGroupsResponse,
+  createDeleteGroupsResponseDeletableGroupResult,
+} from "../../protocol/messages/delete-groups.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 
@@ -18,9 +22,9 @@ export function deleteGroupsHandler(groups: GroupService) {
         );
         const errorCode =
           result === "NOT_COORDINATOR" ? ErrorCode.NotCoordinator : errorCodeByName(result[0]!.error);
-        results.push({ groupId, errorCode, unknownTaggedFields: [] });
+        results.push({ ...createDeleteGroupsResponseDeletableGroupResult(), groupId, errorCode });
       }
-      return { throttleTimeMs: 0, results, unknownTaggedFields: [] };
+      return { ...createDeleteGroupsResponse(), results };
     },
   });
 }

@@ -2,10 +2,14 @@
 
 import type { GroupService } from "../../cluster/group-service.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createDescribeGroupsResponse,
+  createDescribeGroupsResponseDescribedGroup,
+  createDescribeGroupsResponseDescribedGroupMember,
+} from "../../protocol/messages/describe-groups.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import { allGroupOperations, authorizedOperations } from "../authorized-operations.ts";
-import { authorizedOperationsNotRequested } from "../broker-context.ts";
 
 /**
  * DescribeGroups v6, newer than the specs the codec is generated from, answers a missing group GROUP_ID_NOT_FOUND;
@@ -23,14 +27,9 @@ export function describeGroupsHandler(groups: GroupService) {
         const found = groups.lookup(groupId);
         if (!found.ok) {
           return {
+            ...createDescribeGroupsResponseDescribedGroup(),
             errorCode: ErrorCode.NotCoordinator,
             groupId,
-            groupState: "",
-            protocolType: "",
-            protocolData: "",
-            members: [],
-            authorizedOperations: authorizedOperationsNotRequested,
-            unknownTaggedFields: [],
           };
         }
         const group = found.coordinator.describeGroups([groupId])[0]!;
@@ -38,29 +37,29 @@ export function describeGroupsHandler(groups: GroupService) {
         const missing = group.error === "GROUP_ID_NOT_FOUND" && apiVersion < groupIdNotFoundVersionMin;
         const errorCode = missing ? 0 : errorCodeByName(group.error);
         return {
+          ...createDescribeGroupsResponseDescribedGroup(),
           errorCode,
           groupId,
           groupState: group.state,
           protocolType: group.protocolType,
           protocolData: group.protocolName,
           members: group.members.map((member) => ({
+            ...createDescribeGroupsResponseDescribedGroupMember(),
             memberId: member.memberId,
             groupInstanceId: member.groupInstanceId,
             clientId: member.clientId,
             clientHost: member.clientHost,
             memberMetadata: member.metadata,
             memberAssignment: member.assignment,
-            unknownTaggedFields: [],
           })),
           // As Kafka: answered for the groups described without an error.
           authorizedOperations: authorizedOperations(
             request.includeAuthorizedOperations && errorCode === 0,
             allGroupOperations,
           ),
-          unknownTaggedFields: [],
         };
       });
-      return { throttleTimeMs: 0, groups: described, unknownTaggedFields: [] };
+      return { ...createDescribeGroupsResponse(), groups: described };
     },
   });
 }

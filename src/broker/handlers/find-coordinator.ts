@@ -5,6 +5,10 @@
 import type { GroupService } from "../../cluster/group-service.ts";
 import { offsetsTopicName } from "../../cluster/internal-topics.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
+import {
+  createFindCoordinatorResponse,
+  createFindCoordinatorResponseCoordinator,
+} from "../../protocol/messages/find-coordinator.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
@@ -50,28 +54,13 @@ export function findCoordinatorHandler(context: BrokerContext, groups: GroupServ
       };
       if (apiVersion < batchedKeysVersionMin) {
         const found = locate(request.key, request.keyType);
-        return {
-          throttleTimeMs: 0,
-          ...found,
-          ...address(found.nodeId),
-          coordinators: [],
-          unknownTaggedFields: [],
-        };
+        return { ...createFindCoordinatorResponse(), ...found, ...address(found.nodeId) };
       }
       const coordinators = request.coordinatorKeys.map((key) => {
         const found = locate(key, request.keyType);
-        return { key, ...found, ...address(found.nodeId), unknownTaggedFields: [] };
+        return { ...createFindCoordinatorResponseCoordinator(), key, ...found, ...address(found.nodeId) };
       });
-      return {
-        throttleTimeMs: 0,
-        errorCode: 0,
-        errorMessage: null,
-        nodeId: -1,
-        host: "",
-        port: -1,
-        coordinators,
-        unknownTaggedFields: [],
-      };
+      return { ...createFindCoordinatorResponse(), coordinators };
     },
   });
 }

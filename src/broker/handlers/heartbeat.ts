@@ -2,6 +2,7 @@
 
 import type { GroupService } from "../../cluster/group-service.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import { createHeartbeatResponse } from "../../protocol/messages/heartbeat.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 
@@ -16,7 +17,7 @@ export function heartbeatHandler(groups: GroupService) {
       );
       const errorCode =
         result === "NOT_COORDINATOR" ? ErrorCode.NotCoordinator : errorCodeByName(result.error);
-      return { throttleTimeMs: 0, errorCode, unknownTaggedFields: [] };
+      return { ...createHeartbeatResponse(), errorCode };
     },
   });
 }

@@ -3,6 +3,10 @@
 
 import type { GroupService } from "../../cluster/group-service.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createJoinGroupResponse,
+  createJoinGroupResponseMember,
+} from "../../protocol/messages/join-group.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 
@@ -45,21 +49,15 @@ export function joinGroupHandler(groups: GroupService) {
       });
       if (answer === "NOT_COORDINATOR") {
         return {
-          throttleTimeMs: 0,
+          ...createJoinGroupResponse(),
           errorCode: ErrorCode.NotCoordinator,
-          generationId: -1,
-          protocolType: null,
           protocolName: wireProtocolName(null, apiVersion),
-          leader: "",
-          skipAssignment: false,
           memberId: request.memberId,
-          members: [],
-          unknownTaggedFields: [],
         };
       }
       if (!("generationId" in answer)) throw new Error("JoinGroup answered with a SyncGroup response");
       return {
-        throttleTimeMs: 0,
+        ...createJoinGroupResponse(),
         errorCode: errorCodeByName(answer.error),
         generationId: answer.generationId,
         protocolType: answer.protocolType,
@@ -67,8 +65,7 @@ export function joinGroupHandler(groups: GroupService) {
         leader: answer.leader,
         skipAssignment: answer.skipAssignment,
         memberId: answer.memberId,
-        members: answer.members.map((member) => ({ ...member, unknownTaggedFields: [] })),
-        unknownTaggedFields: [],
+        members: answer.members.map((member) => ({ ...createJoinGroupResponseMember(), ...member })),
       };
     },
   });

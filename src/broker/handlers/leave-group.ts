@@ -2,6 +2,10 @@
 
 import type { GroupService } from "../../cluster/group-service.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createLeaveGroupResponse,
+  createLeaveGroupResponseMemberResponse,
+} from "../../protocol/messages/leave-group.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 
@@ -25,30 +29,20 @@ export function leaveGroupHandler(groups: GroupService) {
       const result = await groups.step(request.groupId, (coordinator, nowMs) =>
         coordinator.leaveGroup({ groupId: request.groupId, members }, nowMs),
       );
-      if (result === "NOT_COORDINATOR") {
-        return {
-          throttleTimeMs: 0,
-          errorCode: ErrorCode.NotCoordinator,
-          members: [],
-          unknownTaggedFields: [],
-        };
-      }
+      if (result === "NOT_COORDINATOR")
+        return { ...createLeaveGroupResponse(), errorCode: ErrorCode.NotCoordinator };
       const perMember = result.members.map((member) => ({
+        ...createLeaveGroupResponseMemberResponse(),
         memberId: member.memberId,
         groupInstanceId: member.groupInstanceId,
         errorCode: errorCodeByName(member.error),
-        unknownTaggedFields: [],
       }));
-      const errorCode =
-        apiVersion < batchedMembersVersionMin && perMember[0]
-          ? perMember[0].errorCode || errorCodeByName(result.error)
-          : errorCodeByName(result.error);
-      return {
-        throttleTimeMs: 0,
-        errorCode,
-        members: apiVersion < batchedMembersVersionMin ? [] : perMember,
-        unknownTaggedFields: [],
-      };
+      const groupErrorCode = errorCodeByName(result.error);
+      if (apiVersion >= batchedMembersVersionMin) {
+        return { ...createLeaveGroupResponse(), errorCode: groupErrorCode, members: perMember };
+      }
+      // v0–v2 answer their one member's error at the top level.
+      return { ...createLeaveGroupResponse(), errorCode: perMember[0]?.errorCode || groupErrorCode };
     },
   });
 }

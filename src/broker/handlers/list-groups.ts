@@ -1,6 +1,10 @@
 // ListGroups v0–5: the groups coordinated here, filtered by state (v4+) and type (v5+).
 
 import type { GroupService } from "../../cluster/group-service.ts";
+import {
+  createListGroupsResponse,
+  createListGroupsResponseListedGroup,
+} from "../../protocol/messages/list-groups.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 
@@ -15,16 +19,14 @@ export function listGroupsHandler(groups: GroupService) {
         listed.push(...coordinator.listGroups({ states: request.statesFilter, types: request.typesFilter }));
       }
       return {
-        throttleTimeMs: 0,
-        errorCode: 0,
+        ...createListGroupsResponse(),
         groups: listed.map((group) => ({
+          ...createListGroupsResponseListedGroup(),
           groupId: group.groupId,
           protocolType: group.protocolType,
           groupState: group.state,
           groupType: group.groupType,
-          unknownTaggedFields: [],
         })),
-        unknownTaggedFields: [],
       };
     },
   });

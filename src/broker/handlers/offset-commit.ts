@@ -3,6 +3,11 @@
 
 import type { GroupService } from "../../cluster/group-service.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createOffsetCommitResponse,
+  createOffsetCommitResponsePartition,
+  createOffsetCommitResponseTopic,
+} from "../../protocol/messages/offset-commit.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
@@ -75,17 +80,16 @@ export function offsetCommitHandler(context: BrokerContext, groups: GroupService
           ? ErrorCode.NotCoordinator
           : (errors.get(`${name}/${partition}`) ?? ErrorCode.UnknownTopicOrPartition);
       return {
-        throttleTimeMs: 0,
+        ...createOffsetCommitResponse(),
         topics: topics.map((topic) => ({
+          ...createOffsetCommitResponseTopic(),
           name: topic.name,
           partitions: topic.partitions.map((partition) => ({
+            ...createOffsetCommitResponsePartition(),
             partitionIndex: partition.partition,
             errorCode: errorOf(topic.name, partition.partition),
-            unknownTaggedFields: [],
           })),
-          unknownTaggedFields: [],
         })),
-        unknownTaggedFields: [],
       };
     },
   });

@@ -2,6 +2,11 @@
 
 import type { GroupService } from "../../cluster/group-service.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createOffsetDeleteResponse,
+  createOffsetDeleteResponsePartition,
+  createOffsetDeleteResponseTopic,
+} from "../../protocol/messages/offset-delete.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 
@@ -18,27 +23,20 @@ export function offsetDeleteHandler(groups: GroupService) {
       const result = await groups.step(request.groupId, (coordinator, nowMs) =>
         coordinator.deleteOffsets({ groupId: request.groupId, topics }, nowMs),
       );
-      if (result === "NOT_COORDINATOR") {
-        return {
-          errorCode: ErrorCode.NotCoordinator,
-          throttleTimeMs: 0,
-          topics: [],
-          unknownTaggedFields: [],
-        };
-      }
+      if (result === "NOT_COORDINATOR")
+        return { ...createOffsetDeleteResponse(), errorCode: ErrorCode.NotCoordinator };
       return {
+        ...createOffsetDeleteResponse(),
         errorCode: errorCodeByName(result.error),
-        throttleTimeMs: 0,
         topics: result.topics.map((topic) => ({
+          ...createOffsetDeleteResponseTopic(),
           name: topic.name,
           partitions: topic.partitions.map((partition) => ({
+            ...createOffsetDeleteResponsePartition(),
             partitionIndex: partition.partition,
             errorCode: errorCodeByName(partition.error),
-            unknownTaggedFields: [],
           })),
-          unknownTaggedFields: [],
         })),
-        unknownTaggedFields: [],
       };
     },
   });

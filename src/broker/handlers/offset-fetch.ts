@@ -4,17 +4,24 @@
 import type { GroupService } from "../../cluster/group-service.ts";
 import type { FetchedOffset } from "../../cluster/groups/index.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createOffsetFetchResponse,
+  createOffsetFetchResponseGroup,
+  createOffsetFetchResponsePartition,
+  createOffsetFetchResponseTopic,
+} from "../../protocol/messages/offset-fetch.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 
+/** One partition's answer; v8+'s OffsetFetchResponsePartitions has the same fields as v0–7's Partition. */
 function fetchedPartition(offset: FetchedOffset) {
   return {
+    ...createOffsetFetchResponsePartition(),
     partitionIndex: offset.partition,
     committedOffset: BigInt(offset.offset),
     committedLeaderEpoch: offset.leaderEpoch,
     metadata: offset.metadata,
     errorCode: errorCodeByName(offset.error),
-    unknownTaggedFields: [],
   };
 }
 
@@ -38,9 +45,9 @@ export function offsetFetchHandler(groups: GroupService) {
     return {
       errorCode: errorCodeByName(response.error),
       topics: response.topics.map((topic) => ({
+        ...createOffsetFetchResponseTopic(),
         name: topic.name,
         partitions: topic.partitions.map(fetchedPartition),
-        unknownTaggedFields: [],
       })),
     };
   };
@@ -51,17 +58,16 @@ export function offsetFetchHandler(groups: GroupService) {
     handle(request, { apiVersion }) {
       if (apiVersion >= batchedGroupsVersionMin) {
         const answered = request.groups.map((group) => ({
+          ...createOffsetFetchResponseGroup(),
           groupId: group.groupId,
           ...fetchGroup(group.groupId, group.topics, {
             memberId: group.memberId,
             memberEpoch: group.memberEpoch,
           }),
-          unknownTaggedFields: [],
         }));
-        return { throttleTimeMs: 0, topics: [], errorCode: 0, groups: answered, unknownTaggedFields: [] };
+        return { ...createOffsetFetchResponse(), groups: answered };
       }
-      const { errorCode, topics } = fetchGroup(request.groupId, request.topics);
-      return { throttleTimeMs: 0, topics, errorCode, groups: [], unknownTaggedFields: [] };
+      return { ...createOffsetFetchResponse(), ...fetchGroup(request.groupId, request.topics) };
     },
   });
 }

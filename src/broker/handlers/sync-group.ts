@@ -4,6 +4,7 @@
 import type { GroupService } from "../../cluster/group-service.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
+import { createSyncGroupResponse } from "../../protocol/messages/sync-group.ts";
 import { defineHandler } from "../api-handler.ts";
 
 export function syncGroupHandler(groups: GroupService) {
@@ -24,26 +25,17 @@ export function syncGroupHandler(groups: GroupService) {
           assignment: entry.assignment,
         })),
       });
-      const empty = new Uint8Array(0);
       if (answer === "NOT_COORDINATOR" || "generationId" in answer) {
         const errorCode =
           answer === "NOT_COORDINATOR" ? ErrorCode.NotCoordinator : ErrorCode.UnknownServerError;
-        return {
-          throttleTimeMs: 0,
-          errorCode,
-          protocolType: null,
-          protocolName: null,
-          assignment: empty,
-          unknownTaggedFields: [],
-        };
+        return { ...createSyncGroupResponse(), errorCode };
       }
       return {
-        throttleTimeMs: 0,
+        ...createSyncGroupResponse(),
         errorCode: errorCodeByName(answer.error),
         protocolType: answer.protocolType,
         protocolName: answer.protocolName,
         assignment: answer.assignment,
-        unknownTaggedFields: [],
       };
     },
   });
