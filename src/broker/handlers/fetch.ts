@@ -7,8 +7,12 @@
 
 import type { Clock, Scheduler } from "../../base/clock.ts";
 import type { PartitionReplica, ReadOutcome, ReplicaError } from "../../cluster/partition-replica.ts";
-import { zeroUuid } from "../../protocol/codec-runtime.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createFetchResponse,
+  createFetchResponseFetchableTopicResponse,
+  createFetchResponsePartitionData,
+} from "../../protocol/messages/fetch.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { ProtocolError } from "../../protocol/protocol-error.ts";
 import { batchesToMessageSet } from "../../protocol/records/legacy-convert.ts";
@@ -250,18 +254,17 @@ function toPartitionData(read: PartitionRead, apiVersion: number): PartitionData
     }
   }
   return {
+    ...createFetchResponsePartitionData(),
     partitionIndex: read.request.partition,
     errorCode,
     highWatermark: hw,
     lastStableOffset: hw,
     logStartOffset: failed ? -1n : BigInt(outcome.logStartOffset),
-    divergingEpoch: { epoch: -1, endOffset: -1n, unknownTaggedFields: [] },
     currentLeader: read.currentLeader,
-    snapshotId: { endOffset: -1n, epoch: -1, unknownTaggedFields: [] },
+    // No transactions, so none aborted: null (the default, [], would go out as an empty list).
     abortedTransactions: null,
     preferredReadReplica: read.preferredReadReplica,
     records,
-    unknownTaggedFields: [],
   };
 }
 
@@ -297,28 +300,14 @@ function toResponseTopics(
     let topic = topics.at(-1);
     const topicKey = read.request.topicKey;
     if (!topic || (options.byId ? topic.topicId : topic.topic) !== topicKey) {
-      topic = {
-        topic: options.byId ? "" : topicKey,
-        topicId: options.byId ? topicKey : zeroUuid,
-        partitions: [],
-        unknownTaggedFields: [],
-      };
+      topic = createFetchResponseFetchableTopicResponse();
+      if (options.byId) topic.topicId = topicKey;
+      else topic.topic = topicKey;
       topics.push(topic);
     }
     topic.partitions.push(toPartitionData(read, options.apiVersion));
   }
   return topics;
-}
-
-function errorResponse(errorCode: number): FetchResponse {
-  return {
-    throttleTimeMs: 0,
-    errorCode,
-    sessionId: 0,
-    responses: [],
-    nodeEndpoints: [],
-    unknownTaggedFields: [],
-  };
 }
 
 /** `clock`'s monotonic half ages fetch sessions; `scheduler` ends the long poll at maxWaitMs. */
@@ -345,7 +334,7 @@ export function fetchHandler(
         },
         time.clock.monotonicMs(),
       );
-      if (typeof plan === "string") return errorResponse(errorCodeByName(plan));
+      if (typeof plan === "string") return { ...createFetchResponse(), errorCode: errorCodeByName(plan) };
       const maxBytes = apiVersion >= responseMaxBytesVersionMin ? request.maxBytes : Number.MAX_SAFE_INTEGER;
       const waitMs = Math.min(Math.max(request.maxWaitMs, 0), fetchWaitMsMax);
       const waited = new AbortController();
@@ -370,12 +359,10 @@ export function fetchHandler(
       }
       const answer = plan.complete(outcomesOf(pass.reads), time.clock.monotonicMs());
       return {
-        throttleTimeMs: 0,
-        errorCode: 0,
+        ...createFetchResponse(),
         sessionId: answer.sessionId,
         responses: toResponseTopics(pass.reads, answer.include, { byId, apiVersion }),
         nodeEndpoints: hints.nodeEndpoints(),
-        unknownTaggedFields: [],
       } satisfies FetchResponse;
     },
   });
