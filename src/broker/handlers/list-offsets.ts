@@ -4,6 +4,11 @@
 
 import type { PartitionReplica, TimestampedOffset } from "../../cluster/partition-replica.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
+import {
+  createListOffsetsResponse,
+  createListOffsetsResponseListOffsetsPartitionResponse,
+  createListOffsetsResponseListOffsetsTopicResponse,
+} from "../../protocol/messages/list-offsets.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
@@ -38,13 +43,8 @@ function answerPartition(
   apiVersion: number,
 ): PartitionResponse {
   const response: PartitionResponse = {
+    ...createListOffsetsResponseListOffsetsPartitionResponse(),
     partitionIndex: partition.partitionIndex,
-    errorCode: 0,
-    oldStyleOffsets: [],
-    timestamp: -1n,
-    offset: -1n,
-    leaderEpoch: -1,
-    unknownTaggedFields: [],
   };
   const replica = ledReplica(context, topic, partition.partitionIndex);
   if ("errorCode" in replica) return { ...response, errorCode: replica.errorCode };
@@ -75,15 +75,14 @@ export function listOffsetsHandler(context: BrokerContext) {
     maxVersion: 9,
     handle(request, { apiVersion }) {
       return {
-        throttleTimeMs: 0,
+        ...createListOffsetsResponse(),
         topics: request.topics.map((topic) => ({
+          ...createListOffsetsResponseListOffsetsTopicResponse(),
           name: topic.name,
           partitions: topic.partitions.map((partition) =>
             answerPartition(context, topic.name, partition, apiVersion),
           ),
-          unknownTaggedFields: [],
         })),
-        unknownTaggedFields: [],
       };
     },
   });
