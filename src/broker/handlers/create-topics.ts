@@ -6,6 +6,11 @@ import { planCreateTopic } from "../../cluster/metadata/metadata-commands.ts";
 import type { MetadataState } from "../../cluster/metadata/metadata-state.ts";
 import { zeroUuid } from "../../protocol/codec-runtime.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createCreateTopicsResponse,
+  createCreateTopicsResponseCreatableTopicConfigs,
+  createCreateTopicsResponseCreatableTopicResult,
+} from "../../protocol/messages/create-topics.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import { type BrokerContext, planningContext } from "../broker-context.ts";
@@ -18,15 +23,11 @@ const createdDetailsVersionMin = 5;
 
 function topicResult(name: string, errorCode: number, errorMessage: string | null): TopicResult {
   return {
+    ...createCreateTopicsResponseCreatableTopicResult(),
     name,
-    topicId: zeroUuid,
     errorCode,
     errorMessage,
-    topicConfigErrorCode: 0,
-    numPartitions: -1,
-    replicationFactor: -1,
     configs: null,
-    unknownTaggedFields: [],
   };
 }
 
@@ -60,12 +61,11 @@ async function createOne(
     answer.numPartitions = created.partitions.length;
     answer.replicationFactor = created.partitions[0]!.replicas.length;
     answer.configs = describeTopicConfigs(configs, context.brokerStatic, null).map((entry) => ({
+      ...createCreateTopicsResponseCreatableTopicConfigs(),
       name: entry.name,
       value: entry.value,
       readOnly: entry.readOnly,
       configSource: entry.source,
-      isSensitive: false,
-      unknownTaggedFields: [],
     }));
   }
   return answer;
@@ -88,7 +88,7 @@ export function createTopicsHandler(context: BrokerContext) {
         }
         topics.push(await createOne(context, topic, { validateOnly: request.validateOnly, apiVersion }));
       }
-      return { throttleTimeMs: 0, topics, unknownTaggedFields: [] };
+      return { ...createCreateTopicsResponse(), topics };
     },
   });
 }

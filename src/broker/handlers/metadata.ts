@@ -6,11 +6,16 @@ import { checkTopicName, planCreateTopic } from "../../cluster/metadata/metadata
 import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
 import { zeroUuid } from "../../protocol/codec-runtime.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
-import { createMetadataResponse, createMetadataResponseTopic } from "../../protocol/messages/metadata.ts";
+import {
+  createMetadataResponse,
+  createMetadataResponseBroker,
+  createMetadataResponsePartition,
+  createMetadataResponseTopic,
+} from "../../protocol/messages/metadata.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import { allClusterOperations, allTopicOperations, authorizedOperations } from "../authorized-operations.ts";
-import { authorizedOperationsNotRequested, type BrokerContext, planningContext } from "../broker-context.ts";
+import { type BrokerContext, planningContext } from "../broker-context.ts";
 
 type MetadataRequest = ApiMessages[3]["request"];
 type MetadataResponse = ApiMessages[3]["response"];
@@ -30,13 +35,14 @@ function topicResult(context: BrokerContext, topic: TopicMetadata, includeOperat
   // Replicas on a fenced (or never registered) broker are offline, as Kafka lists replicas on dead brokers.
   const isOffline = (nodeId: number) => state.broker(nodeId)?.fenced !== false;
   return {
-    errorCode: 0,
+    ...createMetadataResponseTopic(),
     name: topic.name,
     topicId: topic.topicId,
     isInternal: internalTopicNames.has(topic.name),
     partitions: topic.partitions.map((assignment, partitionIndex) => {
       const leadership = context.partitions.leadership(topic.topicId, partitionIndex);
       return {
+        ...createMetadataResponsePartition(),
         errorCode: leadership ? 0 : ErrorCode.LeaderNotAvailable,
         partitionIndex,
         leaderId: leadership?.leaderId ?? -1,
@@ -44,24 +50,14 @@ function topicResult(context: BrokerContext, topic: TopicMetadata, includeOperat
         replicaNodes: [...assignment.replicas],
         isrNodes: [...(leadership?.isr ?? [])],
         offlineReplicas: assignment.replicas.filter(isOffline),
-        unknownTaggedFields: [],
       };
     }),
     topicAuthorizedOperations: authorizedOperations(includeOperations, allTopicOperations),
-    unknownTaggedFields: [],
   };
 }
 
 function errorTopic(name: string | null, topicId: string, errorCode: number): TopicResult {
-  return {
-    errorCode,
-    name,
-    topicId,
-    isInternal: false,
-    partitions: [],
-    topicAuthorizedOperations: authorizedOperationsNotRequested,
-    unknownTaggedFields: [],
-  };
+  return { ...createMetadataResponseTopic(), errorCode, name, topicId };
 }
 
 /** Creates `name` with the broker defaults; the topic exists when this resolves, or an error code says why not. */
@@ -157,13 +153,13 @@ export function metadataHandler(context: BrokerContext) {
             request.topics!.map((topic) => resolveTopic(context, topic, allowAutoCreate, includeOperations)),
           );
       return {
-        throttleTimeMs: 0,
+        ...createMetadataResponse(),
         brokers: state.liveBrokers().map((broker) => ({
+          ...createMetadataResponseBroker(),
           nodeId: broker.nodeId,
           host: broker.host,
           port: broker.port,
           rack: broker.rack,
-          unknownTaggedFields: [],
         })),
         clusterId: state.clusterId,
         controllerId: context.controllerId(),
@@ -173,7 +169,6 @@ export function metadataHandler(context: BrokerContext) {
           request.includeClusterAuthorizedOperations,
           allClusterOperations,
         ),
-        unknownTaggedFields: [],
       } satisfies MetadataResponse;
     },
   });
