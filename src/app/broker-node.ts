@@ -8,19 +8,9 @@ import { join, resolve } from "node:path";
 import { type Logger, silentLogger } from "../base/logger.ts";
 import type { MetricsRegistry } from "../base/metrics.ts";
 import { Prng } from "../base/prng.ts";
-import type { AnyApiHandler } from "../broker/api-handler.ts";
 import type { BrokerContext } from "../broker/broker-context.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../broker/fetch-sessions.ts";
-import { HandlerRegistry } from "../broker/handler-registry.ts";
-import { deleteRecordsHandler } from "../broker/handlers/delete-records.ts";
-import { describeLogDirsHandler } from "../broker/handlers/describe-log-dirs.ts";
-import { fetchHandler } from "../broker/handlers/fetch.ts";
-import { groupHandlers } from "../broker/handlers/groups.ts";
-import { apiVersionsHandler, metadataHandlers } from "../broker/handlers/index.ts";
-import { initProducerIdHandler } from "../broker/handlers/init-producer-id.ts";
-import { listOffsetsHandler } from "../broker/handlers/list-offsets.ts";
-import { offsetForLeaderEpochHandler } from "../broker/handlers/offset-for-leader-epoch.ts";
-import { produceHandler } from "../broker/handlers/produce.ts";
+import { allHandlers, handlerRegistry } from "../broker/handlers/index.ts";
 import { type KafkaListener, startListener } from "../broker/listener.ts";
 import { RequestDispatcher } from "../broker/request-dispatcher.ts";
 import type { BrokerStaticConfigs } from "../cluster/config-view.ts";
@@ -542,36 +532,26 @@ function startKafkaListener(
   deps: BrokerNodeDeps,
 ): KafkaListener {
   const time = { clock: systemClock, scheduler: systemScheduler };
-  const sessions = new FetchSessionCache(defaultFetchSessionLimits, () => 1 + prng.int(0x7ffffffe));
-  const handlerList: AnyApiHandler[] = [
-    ...metadataHandlers(context),
-    produceHandler(context, time),
-    fetchHandler(context, sessions, time),
-    listOffsetsHandler(context),
-    initProducerIdHandler(new ProducerIdAllocator(context.metadata)),
-    offsetForLeaderEpochHandler(context),
-    deleteRecordsHandler(context),
-    describeLogDirsHandler(context, {
-      logDir: resolve(config.dataDir),
-      totalBytes: () => {
-        const space = statfsSync(config.dataDir);
-        return space.blocks * space.bsize;
-      },
-      usableBytes: () => {
-        const space = statfsSync(config.dataDir);
-        return space.bavail * space.bsize;
-      },
-    }),
-    ...groupHandlers({
+  const handlers = handlerRegistry(
+    allHandlers({
       context,
       groups,
-      advertised: { host: config.advertisedHost, port: config.advertisedPort },
+      fetchSessions: new FetchSessionCache(defaultFetchSessionLimits, () => 1 + prng.int(0x7ffffffe)),
+      producerIds: new ProducerIdAllocator(context.metadata),
+      logDir: {
+        logDir: resolve(config.dataDir),
+        totalBytes: () => {
+          const space = statfsSync(config.dataDir);
+          return space.blocks * space.bsize;
+        },
+        usableBytes: () => {
+          const space = statfsSync(config.dataDir);
+          return space.bavail * space.bsize;
+        },
+      },
+      time,
     }),
-  ];
-  const handlers: HandlerRegistry = new HandlerRegistry([
-    apiVersionsHandler(() => handlers.servedApis()),
-    ...handlerList,
-  ]);
+  );
   return startListener({
     hostname: config.kafkaBindHost,
     port: config.kafkaPort,

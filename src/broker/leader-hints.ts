@@ -6,23 +6,22 @@
 import type { TopicMetadata } from "../cluster/metadata/metadata-state.ts";
 import type { PartitionReplica, ReplicaError } from "../cluster/partition-replica.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
+import {
+  createFetchResponseLeaderIdAndEpoch,
+  createFetchResponseNodeEndpoint,
+  type FetchResponseLeaderIdAndEpoch,
+  type FetchResponseNodeEndpoint,
+} from "../protocol/messages/fetch.ts";
 import type { BrokerContext } from "./broker-context.ts";
 
-export interface CurrentLeader {
-  leaderId: number;
-  leaderEpoch: number;
-  unknownTaggedFields: [];
-}
+/** A partition's leader as a response names it: Fetch's and Produce's LeaderIdAndEpoch are the same struct. */
+export type CurrentLeader = FetchResponseLeaderIdAndEpoch;
 
-export interface NodeEndpoint {
-  nodeId: number;
-  host: string;
-  port: number;
-  rack: string | null;
-  unknownTaggedFields: [];
-}
+/** Where a named leader listens: Fetch's and Produce's NodeEndpoint are the same struct. */
+export type NodeEndpoint = FetchResponseNodeEndpoint;
 
-export const noLeader: CurrentLeader = { leaderId: -1, leaderEpoch: -1, unknownTaggedFields: [] };
+/** No leader known (-1/-1), the struct's default. */
+export const noLeader: CurrentLeader = createFetchResponseLeaderIdAndEpoch();
 
 export const unknownPartition: ReplicaError = {
   errorCode: ErrorCode.UnknownTopicOrPartition,
@@ -66,14 +65,18 @@ export class LeaderHints {
     const broker = this.context.metadata.state.broker(leadership.leaderId);
     if (broker !== undefined && !this.endpoints.has(broker.nodeId)) {
       this.endpoints.set(broker.nodeId, {
+        ...createFetchResponseNodeEndpoint(),
         nodeId: broker.nodeId,
         host: broker.host,
         port: broker.port,
         rack: broker.rack,
-        unknownTaggedFields: [],
       });
     }
-    return { leaderId: leadership.leaderId, leaderEpoch: leadership.leaderEpoch, unknownTaggedFields: [] };
+    return {
+      ...createFetchResponseLeaderIdAndEpoch(),
+      leaderId: leadership.leaderId,
+      leaderEpoch: leadership.leaderEpoch,
+    };
   }
 
   nodeEndpoints(): NodeEndpoint[] {

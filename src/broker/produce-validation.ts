@@ -64,12 +64,15 @@ function refuse(
   return { ok: false, errorCode, errorMessage, recordErrors };
 }
 
+/** Produce v3 is the first to carry magic-2 record batches; older ones carry magic 0/1 message sets. */
+const recordBatchVersionMin = 3;
+
 /** Produce v0–v2 carry magic 0/1 message sets; v3+ exactly one magic-2 batch. */
 function toSingleBatch(
   records: Uint8Array,
   options: ProduceValidationOptions,
 ): Uint8Array | ProduceValidation {
-  if (options.apiVersion >= 3) return records;
+  if (options.apiVersion >= recordBatchVersionMin) return records;
   try {
     const batch = messageSetToBatch(records, {
       offsets: "assign",

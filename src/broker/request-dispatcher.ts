@@ -8,7 +8,11 @@ import type { Logger } from "../base/logger.ts";
 import type { Counter, CounterChild, Histogram, HistogramChild, MetricsRegistry } from "../base/metrics.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import { type DecodeOptions, decodeRequestPayload, encodeResponsePayload } from "../protocol/frame.ts";
-import { ApiKey, apiCodecs, apiDefinition } from "../protocol/messages/registry.ts";
+import {
+  createApiVersionsResponse,
+  createApiVersionsResponseApiVersion,
+} from "../protocol/messages/api-versions.ts";
+import { ApiKey, apiDefinition } from "../protocol/messages/registry.ts";
 import { ProtocolError } from "../protocol/protocol-error.ts";
 import type { HandlerResult, RequestContext } from "./api-handler.ts";
 import {
@@ -120,9 +124,11 @@ export class RequestDispatcher implements Dispatcher {
 
   private unsupportedApiVersions(request: KafkaRequest): DispatchResult {
     const served = this.registry.servedApis().find((api) => api.apiKey === ApiKey.ApiVersions);
-    const response = apiCodecs(ApiKey.ApiVersions).response.create();
-    response.errorCode = ErrorCode.UnsupportedVersion;
-    response.apiKeys = served ? [{ ...served, unknownTaggedFields: [] }] : [];
+    const response = {
+      ...createApiVersionsResponse(),
+      errorCode: ErrorCode.UnsupportedVersion,
+      apiKeys: served ? [{ ...createApiVersionsResponseApiVersion(), ...served }] : [],
+    };
     const v0 = { apiKey: request.apiKey, apiVersion: 0, correlationId: request.correlationId };
     return encodeResponsePayload(v0, response);
   }

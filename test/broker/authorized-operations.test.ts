@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { AclOperations, Admin, Connection, describeClusterV1 } from "@platformatic/kafka";
 import { silentLogger } from "../../src/base/logger.ts";
 import { authorizedOperationsNotRequested } from "../../src/broker/broker-context.ts";
-import { groupHandlers } from "../../src/broker/handlers/groups.ts";
-import { metadataHandlers } from "../../src/broker/handlers/index.ts";
+import { groupHandlers, metadataHandlers } from "../../src/broker/handlers/index.ts";
 import { GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
 import { zeroUuid } from "../../src/protocol/codec-runtime.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
@@ -57,7 +56,7 @@ let server: InProcessBroker;
 let client: RawKafkaClient;
 
 beforeAll(async () => {
-  server = await startInProcessBroker((context, port) => [
+  server = await startInProcessBroker((context) => [
     ...metadataHandlers(context),
     ...groupHandlers({
       context,
@@ -73,7 +72,6 @@ beforeAll(async () => {
         ...realTime,
         logger: silentLogger,
       }),
-      advertised: { host: "127.0.0.1", port },
     }),
   ]);
   addTopic(server.context, offsetsTopicName, { partitions: offsetsPartitions });

@@ -6,8 +6,7 @@
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { ManualClock } from "../../src/base/manual-clock.ts";
-import { groupHandlers } from "../../src/broker/handlers/groups.ts";
-import { metadataHandlers } from "../../src/broker/handlers/index.ts";
+import { groupHandlers, metadataHandlers } from "../../src/broker/handlers/index.ts";
 import { type GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import { createApiVersionsRequest } from "../../src/protocol/messages/api-versions.ts";
@@ -55,14 +54,13 @@ function createTopic(name: string, partitionCount: number, on = context): string
 }
 
 beforeAll(async () => {
-  server = await startInProcessBroker((brokerContext, port) => {
+  server = await startInProcessBroker((brokerContext) => {
     context = brokerContext;
     return [
       ...metadataHandlers(brokerContext),
       ...groupHandlers({
         context: brokerContext,
         groups: groupService({ leads: true }),
-        advertised: { host: "127.0.0.1", port },
       }),
     ];
   });
@@ -288,12 +286,11 @@ describe("offsets of a consumer group", () => {
   });
 });
 
-test("a broker not leading the group's partition answers NOT_COORDINATOR", async () => {
-  const elsewhere = await startInProcessBroker((brokerContext, port) => [
+test("a broker not leading the group's partition answers NOT_COORDINATOR, JoinGroup at every version", async () => {
+  const elsewhere = await startInProcessBroker((brokerContext) => [
     ...groupHandlers({
       context: brokerContext,
       groups: groupService({ leads: false }),
-      advertised: { host: "127.0.0.1", port },
     }),
   ]);
   const other = await RawKafkaClient.connect(elsewhere.port);
@@ -311,6 +308,19 @@ test("a broker not leading the group's partition answers NOT_COORDINATOR", async
       groupIds: ["g"],
     });
     expect(described.groups[0]?.errorCode).toBe(ErrorCode.NotCoordinator);
+    // Before v7 the protocol name cannot be null: the refusal carries "" (Kafka's JoinGroupResponse does the same).
+    for (const version of [0, 6, 7, 9]) {
+      const joined = await other.request(ApiKey.JoinGroup, version, {
+        ...createJoinGroupRequest(),
+        groupId: "g",
+        sessionTimeoutMs: 30_000,
+        rebalanceTimeoutMs: 30_000,
+        protocolType: "consumer",
+        protocols: [{ name: "range", metadata: new Uint8Array(0), unknownTaggedFields: [] }],
+      });
+      expect(joined.errorCode).toBe(ErrorCode.NotCoordinator);
+      expect(joined.protocolName).toBe(version < 7 ? "" : null);
+    }
   } finally {
     other.close();
     await elsewhere.stop();
@@ -321,12 +331,11 @@ test("the tick timer removes a silent member at its session deadline and persist
   let service: GroupService | undefined;
   const clock = new ManualClock();
   const time = { clock, scheduler: clock };
-  const broker = await startInProcessBroker((brokerContext, port) => {
+  const broker = await startInProcessBroker((brokerContext) => {
     service = groupService({ leads: true, sessionTimeoutMs: 300, on: brokerContext, time });
     return groupHandlers({
       context: brokerContext,
       groups: service,
-      advertised: { host: "127.0.0.1", port },
     });
   }, time);
   createTopic(offsetsTopicName, offsetsPartitions, broker.context);

@@ -7,8 +7,7 @@ import { Kafka, logLevel } from "kafkajs";
 import { ManualClock } from "../../src/base/manual-clock.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../../src/broker/fetch-sessions.ts";
 import { fetchHandler } from "../../src/broker/handlers/fetch.ts";
-import { groupHandlers } from "../../src/broker/handlers/groups.ts";
-import { metadataHandlers } from "../../src/broker/handlers/index.ts";
+import { groupHandlers, metadataHandlers } from "../../src/broker/handlers/index.ts";
 import { listOffsetsHandler } from "../../src/broker/handlers/list-offsets.ts";
 import { produceHandler } from "../../src/broker/handlers/produce.ts";
 import { type GroupService, offsetsTopicName } from "../../src/cluster/group-service.ts";
@@ -32,7 +31,7 @@ const groupService = (time: BrokerTime) =>
 
 beforeAll(async () => {
   let sessionIds = 0;
-  server = await startInProcessBroker((brokerContext, port, time) => {
+  server = await startInProcessBroker((brokerContext, _port, time) => {
     context = brokerContext;
     return [
       ...metadataHandlers(brokerContext),
@@ -42,7 +41,6 @@ beforeAll(async () => {
       ...groupHandlers({
         context: brokerContext,
         groups: groupService(time),
-        advertised: { host: "127.0.0.1", port },
       }),
     ];
   });

@@ -5,7 +5,7 @@
 // instead of closing the client's connection. The broker runs in-process over in-memory replicas.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { groupHandlers } from "../../src/broker/handlers/groups.ts";
+import { groupHandlers } from "../../src/broker/handlers/index.ts";
 import { offsetsTopicName } from "../../src/cluster/group-service.ts";
 import { groupPartition } from "../../src/cluster/groups/index.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
@@ -37,9 +37,9 @@ async function startBroker(): Promise<{
   context: TestContext;
   client: RawKafkaClient;
 }> {
-  const started = await startInProcessBroker((brokerContext, port, time) => {
+  const started = await startInProcessBroker((brokerContext, _port, time) => {
     const groups = newGroupService(brokerContext, time);
-    return groupHandlers({ context: brokerContext, groups, advertised: { host: "127.0.0.1", port } });
+    return groupHandlers({ context: brokerContext, groups });
   });
   for (const [name, partitionCount] of [
     [offsetsTopicName, offsetsPartitions],

@@ -9,8 +9,7 @@ import { systemClock, systemScheduler } from "../../src/app/system-time.ts";
 import { assert } from "../../src/base/assert.ts";
 import { MetricsRegistry } from "../../src/base/metrics.ts";
 import { defineHandler } from "../../src/broker/api-handler.ts";
-import { HandlerRegistry } from "../../src/broker/handler-registry.ts";
-import { apiVersionsHandler } from "../../src/broker/handlers/index.ts";
+import { handlerRegistry } from "../../src/broker/handlers/index.ts";
 import { startListener } from "../../src/broker/listener.ts";
 import { RequestDispatcher } from "../../src/broker/request-dispatcher.ts";
 import { ApiKey } from "../../src/protocol/messages/registry.ts";
@@ -28,10 +27,7 @@ function main(): void {
       assert(false, brokenInvariant);
     },
   });
-  const registry: HandlerRegistry = new HandlerRegistry([
-    apiVersionsHandler(() => registry.servedApis()),
-    brokenMetadata,
-  ]);
+  const registry = handlerRegistry([brokenMetadata]);
   const listener = startListener({
     hostname: "127.0.0.1",
     port: 0,

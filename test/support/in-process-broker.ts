@@ -7,8 +7,7 @@ import type { Clock, Scheduler } from "../../src/base/clock.ts";
 import { silentLogger } from "../../src/base/logger.ts";
 import { MetricsRegistry } from "../../src/base/metrics.ts";
 import type { AnyApiHandler } from "../../src/broker/api-handler.ts";
-import { HandlerRegistry } from "../../src/broker/handler-registry.ts";
-import { apiVersionsHandler } from "../../src/broker/handlers/index.ts";
+import { handlerRegistry } from "../../src/broker/handlers/index.ts";
 import { startListener } from "../../src/broker/listener.ts";
 import { RequestDispatcher } from "../../src/broker/request-dispatcher.ts";
 import { singleNodeContext } from "./in-memory-metadata.ts";
@@ -40,10 +39,7 @@ export async function startInProcessBroker(
 ): Promise<InProcessBroker> {
   const port = await freePort();
   const context = singleNodeContext({ port });
-  const handlers: HandlerRegistry = new HandlerRegistry([
-    apiVersionsHandler(() => handlers.servedApis()),
-    ...build(context, port, time),
-  ]);
+  const handlers = handlerRegistry(build(context, port, time));
   const dispatcher = new RequestDispatcher({
     registry: handlers,
     logger: silentLogger,

@@ -11,6 +11,11 @@ import {
 import type { MetadataPlan } from "../../cluster/metadata/metadata-service.ts";
 import type { MetadataState } from "../../cluster/metadata/metadata-state.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createAlterConfigsResponse,
+  createAlterConfigsResponseAlterConfigsResourceResponse,
+} from "../../protocol/messages/alter-configs.ts";
+import { createIncrementalAlterConfigsResponse } from "../../protocol/messages/incremental-alter-configs.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
@@ -101,11 +106,11 @@ function answer(
   problem: ResourceError | null,
 ): AlterResult {
   return {
+    ...createAlterConfigsResponseAlterConfigsResourceResponse(),
     errorCode: problem?.errorCode ?? 0,
     errorMessage: problem?.errorMessage ?? null,
     resourceType: resource.resourceType,
     resourceName: resource.resourceName,
-    unknownTaggedFields: [],
   };
 }
 
@@ -207,7 +212,7 @@ export function alterConfigsHandler(context: BrokerContext) {
           answer(resource, await alterResource(context, resource, changes, request.validateOnly)),
         );
       }
-      return { throttleTimeMs: 0, responses, unknownTaggedFields: [] };
+      return { ...createAlterConfigsResponse(), responses };
     },
   });
 }
@@ -234,7 +239,7 @@ export function incrementalAlterConfigsHandler(context: BrokerContext) {
           answer(resource, await alterResource(context, resource, () => changes, request.validateOnly)),
         );
       }
-      return { throttleTimeMs: 0, responses, unknownTaggedFields: [] };
+      return { ...createIncrementalAlterConfigsResponse(), responses };
     },
   });
 }

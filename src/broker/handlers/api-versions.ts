@@ -1,5 +1,9 @@
 // ApiVersions: the APIs and versions this broker serves, derived from the handler registry (never a fixed list).
 
+import {
+  createApiVersionsResponse,
+  createApiVersionsResponseApiVersion,
+} from "../../protocol/messages/api-versions.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { ServedApi } from "../handler-registry.ts";
@@ -12,14 +16,8 @@ export function apiVersionsHandler(servedApis: () => readonly ServedApi[]) {
     maxVersion: 4,
     handle() {
       return {
-        errorCode: 0,
-        apiKeys: servedApis().map((api) => ({ ...api, unknownTaggedFields: [] })),
-        throttleTimeMs: 0,
-        supportedFeatures: [],
-        finalizedFeaturesEpoch: -1n,
-        finalizedFeatures: [],
-        zkMigrationReady: false,
-        unknownTaggedFields: [],
+        ...createApiVersionsResponse(),
+        apiKeys: servedApis().map((api) => ({ ...createApiVersionsResponseApiVersion(), ...api })),
       };
     },
   });

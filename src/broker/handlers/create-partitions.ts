@@ -3,6 +3,10 @@
 import { planCreatePartitions } from "../../cluster/metadata/metadata-commands.ts";
 import type { MetadataState } from "../../cluster/metadata/metadata-state.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createCreatePartitionsResponse,
+  createCreatePartitionsResponseCreatePartitionsTopicResult,
+} from "../../protocol/messages/create-partitions.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import { type BrokerContext, planningContext } from "../broker-context.ts";
@@ -19,10 +23,8 @@ export function createPartitionsHandler(context: BrokerContext) {
       const results: PartitionsResult[] = [];
       for (const topic of request.topics) {
         const answer: PartitionsResult = {
+          ...createCreatePartitionsResponseCreatePartitionsTopicResult(),
           name: topic.name,
-          errorCode: 0,
-          errorMessage: null,
-          unknownTaggedFields: [],
         };
         results.push(answer);
         if (seen.has(topic.name)) {
@@ -45,7 +47,7 @@ export function createPartitionsHandler(context: BrokerContext) {
         if (!result.ok)
           Object.assign(answer, { errorCode: errorCodeByName(result.error), errorMessage: result.message });
       }
-      return { throttleTimeMs: 0, results, unknownTaggedFields: [] };
+      return { ...createCreatePartitionsResponse(), results };
     },
   });
 }

@@ -6,6 +6,11 @@ import { planCreateTopic } from "../../cluster/metadata/metadata-commands.ts";
 import type { MetadataState } from "../../cluster/metadata/metadata-state.ts";
 import { zeroUuid } from "../../protocol/codec-runtime.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createCreateTopicsResponse,
+  createCreateTopicsResponseCreatableTopicConfigs,
+  createCreateTopicsResponseCreatableTopicResult,
+} from "../../protocol/messages/create-topics.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import { type BrokerContext, planningContext } from "../broker-context.ts";
@@ -13,17 +18,16 @@ import { type BrokerContext, planningContext } from "../broker-context.ts";
 type CreatableTopic = ApiMessages[19]["request"]["topics"][number];
 type TopicResult = ApiMessages[19]["response"]["topics"][number];
 
+/** CreateTopics v5 is the first to answer with the partitions, replication factor and configs a topic got. */
+const createdDetailsVersionMin = 5;
+
 function topicResult(name: string, errorCode: number, errorMessage: string | null): TopicResult {
   return {
+    ...createCreateTopicsResponseCreatableTopicResult(),
     name,
-    topicId: zeroUuid,
     errorCode,
     errorMessage,
-    topicConfigErrorCode: 0,
-    numPartitions: -1,
-    replicationFactor: -1,
     configs: null,
-    unknownTaggedFields: [],
   };
 }
 
@@ -53,16 +57,15 @@ async function createOne(
   if (created.type !== "topic") throw new Error("CreateTopics planned something other than a topic");
   const answer = topicResult(topic.name, 0, null);
   answer.topicId = options.validateOnly ? zeroUuid : created.topicId;
-  if (options.apiVersion >= 5) {
+  if (options.apiVersion >= createdDetailsVersionMin) {
     answer.numPartitions = created.partitions.length;
     answer.replicationFactor = created.partitions[0]!.replicas.length;
     answer.configs = describeTopicConfigs(configs, context.brokerStatic, null).map((entry) => ({
+      ...createCreateTopicsResponseCreatableTopicConfigs(),
       name: entry.name,
       value: entry.value,
       readOnly: entry.readOnly,
       configSource: entry.source,
-      isSensitive: false,
-      unknownTaggedFields: [],
     }));
   }
   return answer;
@@ -85,7 +88,7 @@ export function createTopicsHandler(context: BrokerContext) {
         }
         topics.push(await createOne(context, topic, { validateOnly: request.validateOnly, apiVersion }));
       }
-      return { throttleTimeMs: 0, topics, unknownTaggedFields: [] };
+      return { ...createCreateTopicsResponse(), topics };
     },
   });
 }

@@ -7,6 +7,11 @@
 import { internalTopicNames } from "../../cluster/internal-topics.ts";
 import type { PartitionReplica, ReplicaError } from "../../cluster/partition-replica.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
+import {
+  createDeleteRecordsResponse,
+  createDeleteRecordsResponseDeleteRecordsPartitionResult,
+  createDeleteRecordsResponseDeleteRecordsTopicResult,
+} from "../../protocol/messages/delete-records.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
@@ -45,24 +50,24 @@ export function deleteRecordsHandler(context: BrokerContext) {
     async handle(request) {
       const topics = await Promise.all(
         request.topics.map(async (topic) => ({
+          ...createDeleteRecordsResponseDeleteRecordsTopicResult(),
           name: topic.name,
           partitions: await Promise.all(
             topic.partitions.map(
               async (partition): Promise<PartitionResponse> => ({
+                ...createDeleteRecordsResponseDeleteRecordsPartitionResult(),
                 partitionIndex: partition.partitionIndex,
                 ...(await deleteBefore(
                   topic.name,
                   ledReplica(context, topic.name, partition.partitionIndex),
                   partition.offset,
                 )),
-                unknownTaggedFields: [],
               }),
             ),
           ),
-          unknownTaggedFields: [],
         })),
       );
-      return { throttleTimeMs: 0, topics, unknownTaggedFields: [] };
+      return { ...createDeleteRecordsResponse(), topics };
     },
   });
 }

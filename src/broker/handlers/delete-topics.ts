@@ -6,11 +6,18 @@ import { planDeleteTopic } from "../../cluster/metadata/metadata-commands.ts";
 import type { MetadataState, TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
 import { zeroUuid } from "../../protocol/codec-runtime.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createDeleteTopicsResponse,
+  createDeleteTopicsResponseDeletableTopicResult,
+} from "../../protocol/messages/delete-topics.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
 
 type DeleteResult = ApiMessages[20]["response"]["responses"][number];
+
+/** DeleteTopics v6 is the first to name topics by id (or by name, in one list). */
+const topicIdsVersionMin = 6;
 
 interface RequestedTopic {
   name: string | null;
@@ -22,7 +29,13 @@ function deleteResult(
   topicId: string,
   error: { code: number; message: string | null } = { code: 0, message: null },
 ): DeleteResult {
-  return { name, topicId, errorCode: error.code, errorMessage: error.message, unknownTaggedFields: [] };
+  return {
+    ...createDeleteTopicsResponseDeletableTopicResult(),
+    name,
+    topicId,
+    errorCode: error.code,
+    errorMessage: error.message,
+  };
 }
 
 function invalid(name: string | null, topicId: string, message: string): DeleteResult {
@@ -108,11 +121,13 @@ export function deleteTopicsHandler(context: BrokerContext) {
     maxVersion: 6,
     async handle(request, { apiVersion }) {
       const requested =
-        apiVersion >= 6 ? request.topics : request.topicNames.map((name) => ({ name, topicId: zeroUuid }));
+        apiVersion >= topicIdsVersionMin
+          ? request.topics
+          : request.topicNames.map((name) => ({ name, topicId: zeroUuid }));
       const { toDelete, answers } = checkDeleteRequest(context.metadata.state, requested);
       const responses = [...answers];
       for (const topic of toDelete) responses.push(await deleteOne(context, topic));
-      return { throttleTimeMs: 0, responses, unknownTaggedFields: [] };
+      return { ...createDeleteTopicsResponse(), responses };
     },
   });
 }

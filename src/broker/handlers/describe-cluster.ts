@@ -2,6 +2,10 @@
 // allowed, for admin clients.
 
 import { ErrorCode } from "../../protocol/error-codes.ts";
+import {
+  createDescribeClusterResponse,
+  createDescribeClusterResponseDescribeClusterBroker,
+} from "../../protocol/messages/describe-cluster.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import { allClusterOperations, authorizedOperations } from "../authorized-operations.ts";
@@ -18,24 +22,22 @@ export function describeClusterHandler(context: BrokerContext) {
     handle(request) {
       const state = context.metadata.state;
       return {
-        throttleTimeMs: 0,
+        ...createDescribeClusterResponse(),
         errorCode: request.endpointType === brokerEndpointType ? 0 : ErrorCode.InvalidRequest,
-        errorMessage: null,
         endpointType: brokerEndpointType,
         clusterId: state.clusterId ?? "",
         controllerId: context.controllerId(),
         brokers: state.liveBrokers().map((broker) => ({
+          ...createDescribeClusterResponseDescribeClusterBroker(),
           brokerId: broker.nodeId,
           host: broker.host,
           port: broker.port,
           rack: broker.rack,
-          unknownTaggedFields: [],
         })),
         clusterAuthorizedOperations: authorizedOperations(
           request.includeClusterAuthorizedOperations,
           allClusterOperations,
         ),
-        unknownTaggedFields: [],
       };
     },
   });

@@ -9,6 +9,12 @@ import {
 } from "../../cluster/config-view.ts";
 import { ConfigSource } from "../../cluster/topic-config-definitions.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
+import {
+  createDescribeConfigsResponse,
+  createDescribeConfigsResponseDescribeConfigsResourceResult,
+  createDescribeConfigsResponseDescribeConfigsResult,
+  createDescribeConfigsResponseDescribeConfigsSynonym,
+} from "../../protocol/messages/describe-configs.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
@@ -23,23 +29,30 @@ import {
 type DescribeResult = ApiMessages[32]["response"]["results"][number];
 type Resource = ApiMessages[32]["request"]["resources"][number];
 
+/** DescribeConfigs v1 is the first to ask for synonyms (KIP-226). */
+const synonymsVersionMin = 1;
+/** DescribeConfigs v3 is the first to ask for documentation (KIP-569). */
+const documentationVersionMin = 3;
+
 function toWire(
   entry: ConfigEntry,
   options: { includeSynonyms: boolean; includeDocumentation: boolean },
 ): DescribeResult["configs"][number] {
   return {
+    ...createDescribeConfigsResponseDescribeConfigsResourceResult(),
     name: entry.name,
     value: entry.value,
     readOnly: entry.readOnly,
     isDefault: entry.source === ConfigSource.DefaultConfig,
     configSource: entry.source,
-    isSensitive: false,
     synonyms: options.includeSynonyms
-      ? entry.synonyms.map((synonym) => ({ ...synonym, unknownTaggedFields: [] }))
+      ? entry.synonyms.map((synonym) => ({
+          ...createDescribeConfigsResponseDescribeConfigsSynonym(),
+          ...synonym,
+        }))
       : [],
     configType: entry.type,
     documentation: options.includeDocumentation ? entry.documentation : null,
-    unknownTaggedFields: [],
   };
 }
 
@@ -76,25 +89,20 @@ export function describeConfigsHandler(context: BrokerContext) {
     maxVersion: 4,
     handle(request, { apiVersion }) {
       const options = {
-        includeSynonyms: apiVersion >= 1 && request.includeSynonyms,
-        includeDocumentation: apiVersion >= 3 && request.includeDocumentation,
+        includeSynonyms: apiVersion >= synonymsVersionMin && request.includeSynonyms,
+        includeDocumentation: apiVersion >= documentationVersionMin && request.includeDocumentation,
       };
       const results: DescribeResult[] = request.resources.map((resource) => {
         const described = describeResource(context, resource);
         const base = {
+          ...createDescribeConfigsResponseDescribeConfigsResult(),
           resourceType: resource.resourceType,
           resourceName: resource.resourceName,
-          unknownTaggedFields: [],
         };
-        if (!Array.isArray(described)) return { ...base, ...described, configs: [] };
-        return {
-          ...base,
-          errorCode: 0,
-          errorMessage: null,
-          configs: described.map((entry) => toWire(entry, options)),
-        };
+        if (!Array.isArray(described)) return { ...base, ...described };
+        return { ...base, errorMessage: null, configs: described.map((entry) => toWire(entry, options)) };
       });
-      return { throttleTimeMs: 0, results, unknownTaggedFields: [] };
+      return { ...createDescribeConfigsResponse(), results };
     },
   });
 }

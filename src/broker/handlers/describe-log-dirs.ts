@@ -3,6 +3,12 @@
 // always 0 and there are no "future" replicas.
 
 import type { ReplicaDirectory } from "../../cluster/partition-replica.ts";
+import {
+  createDescribeLogDirsResponse,
+  createDescribeLogDirsResponseDescribeLogDirsPartition,
+  createDescribeLogDirsResponseDescribeLogDirsResult,
+  createDescribeLogDirsResponseDescribeLogDirsTopic,
+} from "../../protocol/messages/describe-log-dirs.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
@@ -40,15 +46,13 @@ function describeTopic(
     if (!replica) return [];
     return [
       {
+        ...createDescribeLogDirsResponseDescribeLogDirsPartition(),
         partitionIndex: partition,
         partitionSize: BigInt(replica.sizeBytes()),
-        offsetLag: 0n,
-        isFutureKey: false,
-        unknownTaggedFields: [],
       },
     ];
   });
-  return { name: topic, partitions: hosted, unknownTaggedFields: [] };
+  return { ...createDescribeLogDirsResponseDescribeLogDirsTopic(), name: topic, partitions: hosted };
 }
 
 export function describeLogDirsHandler(context: BrokerContext, usage: LogDirUsage) {
@@ -62,19 +66,16 @@ export function describeLogDirsHandler(context: BrokerContext, usage: LogDirUsag
         .map(({ topic, partitions }) => describeTopic(context.replicas, topic, partitions))
         .filter((topic) => topic.partitions.length > 0);
       return {
-        throttleTimeMs: 0,
-        errorCode: 0,
+        ...createDescribeLogDirsResponse(),
         results: [
           {
-            errorCode: 0,
+            ...createDescribeLogDirsResponseDescribeLogDirsResult(),
             logDir: usage.logDir,
             topics,
             totalBytes: BigInt(usage.totalBytes()),
             usableBytes: BigInt(usage.usableBytes()),
-            unknownTaggedFields: [],
           },
         ],
-        unknownTaggedFields: [],
       };
     },
   });

@@ -7,8 +7,12 @@
 
 import type { Clock, Scheduler } from "../../base/clock.ts";
 import type { PartitionReplica, ReadOutcome, ReplicaError } from "../../cluster/partition-replica.ts";
-import { zeroUuid } from "../../protocol/codec-runtime.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
+import {
+  createFetchResponse,
+  createFetchResponseFetchableTopicResponse,
+  createFetchResponsePartitionData,
+} from "../../protocol/messages/fetch.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { ProtocolError } from "../../protocol/protocol-error.ts";
 import { batchesToMessageSet } from "../../protocol/records/legacy-convert.ts";
@@ -37,6 +41,17 @@ type PartitionData = FetchResponse["responses"][number]["partitions"][number];
 export const fetchWaitMsMax = 30_000;
 /** The most a down-conversion (Fetch v0–3) may inflate compressed batches to. */
 const downConvertBytesMax = 64 * 1024 * 1024;
+
+/** Fetch v2 is the first to carry magic-1 message sets (v0–1 get magic 0). */
+const magicOneVersionMin = 2;
+/** Fetch v3 is the first with a response-wide maxBytes (KIP-74). */
+const responseMaxBytesVersionMin = 3;
+/** Fetch v4 is the first to carry magic-2 record batches as they are stored; older ones get them converted. */
+const recordBatchVersionMin = 4;
+/** Fetch v11 is the first to name the consumer's rack (KIP-392). */
+const rackIdVersionMin = 11;
+/** Fetch v13 is the first to name topics by id. */
+const topicIdsVersionMin = 13;
 
 interface PartitionRead {
   key: string;
@@ -226,10 +241,10 @@ function toPartitionData(read: PartitionRead, apiVersion: number): PartitionData
   const hw = failed ? -1n : BigInt(outcome.consumerHighWatermark);
   let records = failed ? new Uint8Array(0) : outcome.records;
   let errorCode = failed ? outcome.errorCode : 0;
-  if (!failed && apiVersion <= 3 && records.length > 0) {
+  if (!failed && apiVersion < recordBatchVersionMin && records.length > 0) {
     try {
       records = batchesToMessageSet(records, {
-        magic: apiVersion <= 1 ? 0 : 1,
+        magic: apiVersion < magicOneVersionMin ? 0 : 1,
         decompressedBytesMax: downConvertBytesMax,
       });
     } catch (error) {
@@ -239,18 +254,17 @@ function toPartitionData(read: PartitionRead, apiVersion: number): PartitionData
     }
   }
   return {
+    ...createFetchResponsePartitionData(),
     partitionIndex: read.request.partition,
     errorCode,
     highWatermark: hw,
     lastStableOffset: hw,
     logStartOffset: failed ? -1n : BigInt(outcome.logStartOffset),
-    divergingEpoch: { epoch: -1, endOffset: -1n, unknownTaggedFields: [] },
     currentLeader: read.currentLeader,
-    snapshotId: { endOffset: -1n, epoch: -1, unknownTaggedFields: [] },
+    // No transactions, so none aborted: null (the default, [], would go out as an empty list).
     abortedTransactions: null,
     preferredReadReplica: read.preferredReadReplica,
     records,
-    unknownTaggedFields: [],
   };
 }
 
@@ -286,28 +300,14 @@ function toResponseTopics(
     let topic = topics.at(-1);
     const topicKey = read.request.topicKey;
     if (!topic || (options.byId ? topic.topicId : topic.topic) !== topicKey) {
-      topic = {
-        topic: options.byId ? "" : topicKey,
-        topicId: options.byId ? topicKey : zeroUuid,
-        partitions: [],
-        unknownTaggedFields: [],
-      };
+      topic = createFetchResponseFetchableTopicResponse();
+      if (options.byId) topic.topicId = topicKey;
+      else topic.topic = topicKey;
       topics.push(topic);
     }
     topic.partitions.push(toPartitionData(read, options.apiVersion));
   }
   return topics;
-}
-
-function errorResponse(errorCode: number): FetchResponse {
-  return {
-    throttleTimeMs: 0,
-    errorCode,
-    sessionId: 0,
-    responses: [],
-    nodeEndpoints: [],
-    unknownTaggedFields: [],
-  };
 }
 
 /** `clock`'s monotonic half ages fetch sessions; `scheduler` ends the long poll at maxWaitMs. */
@@ -321,7 +321,7 @@ export function fetchHandler(
     minVersion: 0,
     maxVersion: 17,
     async handle(request, { apiVersion, connection }) {
-      const byId = apiVersion >= 13;
+      const byId = apiVersion >= topicIdsVersionMin;
       const forgotten = request.forgottenTopicsData.flatMap((topic) =>
         topic.partitions.map((partition) => ({ topicKey: byId ? topic.topicId : topic.topic, partition })),
       );
@@ -334,15 +334,15 @@ export function fetchHandler(
         },
         time.clock.monotonicMs(),
       );
-      if (typeof plan === "string") return errorResponse(errorCodeByName(plan));
-      const maxBytes = apiVersion >= 3 ? request.maxBytes : Number.MAX_SAFE_INTEGER;
+      if (typeof plan === "string") return { ...createFetchResponse(), errorCode: errorCodeByName(plan) };
+      const maxBytes = apiVersion >= responseMaxBytesVersionMin ? request.maxBytes : Number.MAX_SAFE_INTEGER;
       const waitMs = Math.min(Math.max(request.maxWaitMs, 0), fetchWaitMsMax);
       const waited = new AbortController();
       const cancelWait = time.scheduler.setTimeout(() => waited.abort(), waitMs);
       const deadline = AbortSignal.any([waited.signal, connection.closed]);
       const hints = new LeaderHints(context);
       // Followers fetching for replication are Raft's business: only consumers (replicaId -1) get a preference.
-      const consumerRack = apiVersion >= 11 && request.replicaId < 0 ? request.rackId : "";
+      const consumerRack = apiVersion >= rackIdVersionMin && request.replicaId < 0 ? request.rackId : "";
       const readOptions = { byId, maxBytes, hints, consumerRack };
       let pass = readPartitions(context, plan.partitions, readOptions);
       try {
@@ -359,12 +359,10 @@ export function fetchHandler(
       }
       const answer = plan.complete(outcomesOf(pass.reads), time.clock.monotonicMs());
       return {
-        throttleTimeMs: 0,
-        errorCode: 0,
+        ...createFetchResponse(),
         sessionId: answer.sessionId,
         responses: toResponseTopics(pass.reads, answer.include, { byId, apiVersion }),
         nodeEndpoints: hints.nodeEndpoints(),
-        unknownTaggedFields: [],
       } satisfies FetchResponse;
     },
   });

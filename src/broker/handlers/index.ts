@@ -1,16 +1,54 @@
-// The Kafka API handlers, one file per API (or per pair that shares its logic).
+// The Kafka API handlers, one file per API (or per pair that shares its logic), and the full list a broker
+// serves.
 
+import type { Clock, Scheduler } from "../../base/clock.ts";
+import type { GroupService } from "../../cluster/group-service.ts";
+import type { ProducerIdAllocator } from "../../cluster/producer-ids.ts";
 import type { AnyApiHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
+import type { FetchSessionCache } from "../fetch-sessions.ts";
+import { HandlerRegistry } from "../handler-registry.ts";
 import { alterConfigsHandler, incrementalAlterConfigsHandler } from "./alter-configs.ts";
+import { apiVersionsHandler } from "./api-versions.ts";
+import { consumerGroupDescribeHandler } from "./consumer-group-describe.ts";
+import { consumerGroupHeartbeatHandler } from "./consumer-group-heartbeat.ts";
 import { createPartitionsHandler } from "./create-partitions.ts";
 import { createTopicsHandler } from "./create-topics.ts";
+import { deleteGroupsHandler } from "./delete-groups.ts";
+import { deleteRecordsHandler } from "./delete-records.ts";
 import { deleteTopicsHandler } from "./delete-topics.ts";
 import { describeClusterHandler } from "./describe-cluster.ts";
 import { describeConfigsHandler } from "./describe-configs.ts";
+import { describeGroupsHandler } from "./describe-groups.ts";
+import { describeLogDirsHandler, type LogDirUsage } from "./describe-log-dirs.ts";
+import { fetchHandler } from "./fetch.ts";
+import { findCoordinatorHandler } from "./find-coordinator.ts";
+import { heartbeatHandler } from "./heartbeat.ts";
+import { initProducerIdHandler } from "./init-producer-id.ts";
+import { joinGroupHandler } from "./join-group.ts";
+import { leaveGroupHandler } from "./leave-group.ts";
+import { listGroupsHandler } from "./list-groups.ts";
+import { listOffsetsHandler } from "./list-offsets.ts";
 import { metadataHandler } from "./metadata.ts";
+import { offsetCommitHandler } from "./offset-commit.ts";
+import { offsetDeleteHandler } from "./offset-delete.ts";
+import { offsetFetchHandler } from "./offset-fetch.ts";
+import { offsetForLeaderEpochHandler } from "./offset-for-leader-epoch.ts";
+import { produceHandler } from "./produce.ts";
+import { syncGroupHandler } from "./sync-group.ts";
 
 export { apiVersionsHandler } from "./api-versions.ts";
+
+/** Everything the handlers share; src/app creates each of them. */
+export interface HandlerDeps {
+  context: BrokerContext;
+  groups: GroupService;
+  fetchSessions: FetchSessionCache;
+  producerIds: ProducerIdAllocator;
+  logDir: LogDirUsage;
+  /** The wall clock stamps produced records; the monotonic one ages fetch sessions; the scheduler ends waits. */
+  time: { clock: Clock; scheduler: Scheduler };
+}
 
 /** Handlers answered from the cluster metadata alone: topics, partitions, configs, brokers. */
 export function metadataHandlers(context: BrokerContext): AnyApiHandler[] {
@@ -24,4 +62,48 @@ export function metadataHandlers(context: BrokerContext): AnyApiHandler[] {
     incrementalAlterConfigsHandler(context),
     describeClusterHandler(context),
   ];
+}
+
+/** The group APIs, classic and consumer (KIP-848), answered by the coordinators of `groups`. */
+export function groupHandlers({ context, groups }: Pick<HandlerDeps, "context" | "groups">): AnyApiHandler[] {
+  return [
+    findCoordinatorHandler(context, groups),
+    joinGroupHandler(groups),
+    syncGroupHandler(groups),
+    heartbeatHandler(groups),
+    leaveGroupHandler(groups),
+    offsetCommitHandler(context, groups),
+    offsetFetchHandler(groups),
+    listGroupsHandler(groups),
+    describeGroupsHandler(groups),
+    deleteGroupsHandler(groups),
+    offsetDeleteHandler(groups),
+    consumerGroupHeartbeatHandler(groups),
+    consumerGroupDescribeHandler(groups),
+  ];
+}
+
+/** Every Kafka API a broker serves but ApiVersions, which answers from the registry they make (handlerRegistry). */
+export function allHandlers(deps: HandlerDeps): AnyApiHandler[] {
+  const { context, time } = deps;
+  return [
+    ...metadataHandlers(context),
+    produceHandler(context, time),
+    fetchHandler(context, deps.fetchSessions, time),
+    listOffsetsHandler(context),
+    initProducerIdHandler(deps.producerIds),
+    offsetForLeaderEpochHandler(context),
+    deleteRecordsHandler(context),
+    describeLogDirsHandler(context, deps.logDir),
+    ...groupHandlers(deps),
+  ];
+}
+
+/** A registry of `handlers` plus ApiVersions, which advertises exactly what the registry serves. */
+export function handlerRegistry(handlers: readonly AnyApiHandler[]): HandlerRegistry {
+  const registry: HandlerRegistry = new HandlerRegistry([
+    apiVersionsHandler(() => registry.servedApis()),
+    ...handlers,
+  ]);
+  return registry;
 }

@@ -5,6 +5,7 @@
 
 import type { ProducerIdAllocator } from "../../cluster/producer-ids.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
+import { createInitProducerIdResponse } from "../../protocol/messages/init-producer-id.ts";
 import { ApiKey } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 
@@ -15,16 +16,13 @@ export function initProducerIdHandler(producerIds: ProducerIdAllocator) {
     maxVersion: 5,
     async handle(request) {
       if (request.transactionalId !== null) {
-        return {
-          throttleTimeMs: 0,
-          errorCode: ErrorCode.InvalidRequest,
-          producerId: -1n,
-          producerEpoch: -1,
-          unknownTaggedFields: [],
-        };
+        return { ...createInitProducerIdResponse(), errorCode: ErrorCode.InvalidRequest, producerEpoch: -1 };
       }
-      const producerId = await producerIds.allocate();
-      return { throttleTimeMs: 0, errorCode: 0, producerId, producerEpoch: 0, unknownTaggedFields: [] };
+      return {
+        ...createInitProducerIdResponse(),
+        producerId: await producerIds.allocate(),
+        producerEpoch: 0,
+      };
     },
   });
 }

@@ -4,6 +4,11 @@
 
 import type { PartitionReplica, TimestampedOffset } from "../../cluster/partition-replica.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
+import {
+  createListOffsetsResponse,
+  createListOffsetsResponseListOffsetsPartitionResponse,
+  createListOffsetsResponseListOffsetsTopicResponse,
+} from "../../protocol/messages/list-offsets.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
@@ -17,6 +22,9 @@ const earliestTimestamp = -2n;
 const maxTimestamp = -3n;
 const earliestLocalTimestamp = -4n;
 const latestTieredTimestamp = -5n;
+
+/** ListOffsets v1 is the first to answer one offset and its timestamp (v0: a list of offsets). */
+const singleOffsetVersionMin = 1;
 
 function lookup(replica: PartitionReplica, timestamp: bigint): TimestampedOffset | null {
   if (timestamp === latestTimestamp) return { offset: replica.consumerHighWatermark(), timestampMs: -1 };
@@ -35,13 +43,8 @@ function answerPartition(
   apiVersion: number,
 ): PartitionResponse {
   const response: PartitionResponse = {
+    ...createListOffsetsResponseListOffsetsPartitionResponse(),
     partitionIndex: partition.partitionIndex,
-    errorCode: 0,
-    oldStyleOffsets: [],
-    timestamp: -1n,
-    offset: -1n,
-    leaderEpoch: -1,
-    unknownTaggedFields: [],
   };
   const replica = ledReplica(context, topic, partition.partitionIndex);
   if ("errorCode" in replica) return { ...response, errorCode: replica.errorCode };
@@ -54,7 +57,8 @@ function answerPartition(
   // With remote storage off Kafka's UnifiedLog answers offset -1, leader epoch -1: nothing was tiered.
   if (partition.timestamp === latestTieredTimestamp) return response;
   const found = lookup(replica, partition.timestamp);
-  if (apiVersion === 0) return { ...response, oldStyleOffsets: found ? [BigInt(found.offset)] : [] };
+  if (apiVersion < singleOffsetVersionMin)
+    return { ...response, oldStyleOffsets: found ? [BigInt(found.offset)] : [] };
   if (!found) return response;
   return {
     ...response,
@@ -71,15 +75,14 @@ export function listOffsetsHandler(context: BrokerContext) {
     maxVersion: 9,
     handle(request, { apiVersion }) {
       return {
-        throttleTimeMs: 0,
+        ...createListOffsetsResponse(),
         topics: request.topics.map((topic) => ({
+          ...createListOffsetsResponseListOffsetsTopicResponse(),
           name: topic.name,
           partitions: topic.partitions.map((partition) =>
             answerPartition(context, topic.name, partition, apiVersion),
           ),
-          unknownTaggedFields: [],
         })),
-        unknownTaggedFields: [],
       };
     },
   });

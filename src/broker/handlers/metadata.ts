@@ -6,26 +6,43 @@ import { checkTopicName, planCreateTopic } from "../../cluster/metadata/metadata
 import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
 import { zeroUuid } from "../../protocol/codec-runtime.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
+import {
+  createMetadataResponse,
+  createMetadataResponseBroker,
+  createMetadataResponsePartition,
+  createMetadataResponseTopic,
+} from "../../protocol/messages/metadata.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import { allClusterOperations, allTopicOperations, authorizedOperations } from "../authorized-operations.ts";
-import { authorizedOperationsNotRequested, type BrokerContext, planningContext } from "../broker-context.ts";
+import { type BrokerContext, planningContext } from "../broker-context.ts";
 
+type MetadataRequest = ApiMessages[3]["request"];
 type MetadataResponse = ApiMessages[3]["response"];
 type TopicResult = MetadataResponse["topics"][number];
+
+/** Metadata v1 is the first to ask for every topic with a null list (v0: an empty one). */
+const nullTopicsVersionMin = 1;
+/** Metadata v4 is the first whose clients say whether they allow auto-creation. */
+const autoCreateFlagVersionMin = 4;
+/** Metadata v8 is the first to ask for the topics' authorized operations (KIP-430). */
+const topicOperationsVersionMin = 8;
+/** Metadata v12 is the first to name topics by id (v10–11 carry the id field, but Kafka refuses it there). */
+const topicIdsVersionMin = 12;
 
 function topicResult(context: BrokerContext, topic: TopicMetadata, includeOperations: boolean): TopicResult {
   const state = context.metadata.state;
   // Replicas on a fenced (or never registered) broker are offline, as Kafka lists replicas on dead brokers.
   const isOffline = (nodeId: number) => state.broker(nodeId)?.fenced !== false;
   return {
-    errorCode: 0,
+    ...createMetadataResponseTopic(),
     name: topic.name,
     topicId: topic.topicId,
     isInternal: internalTopicNames.has(topic.name),
     partitions: topic.partitions.map((assignment, partitionIndex) => {
       const leadership = context.partitions.leadership(topic.topicId, partitionIndex);
       return {
+        ...createMetadataResponsePartition(),
         errorCode: leadership ? 0 : ErrorCode.LeaderNotAvailable,
         partitionIndex,
         leaderId: leadership?.leaderId ?? -1,
@@ -33,24 +50,14 @@ function topicResult(context: BrokerContext, topic: TopicMetadata, includeOperat
         replicaNodes: [...assignment.replicas],
         isrNodes: [...(leadership?.isr ?? [])],
         offlineReplicas: assignment.replicas.filter(isOffline),
-        unknownTaggedFields: [],
       };
     }),
     topicAuthorizedOperations: authorizedOperations(includeOperations, allTopicOperations),
-    unknownTaggedFields: [],
   };
 }
 
 function errorTopic(name: string | null, topicId: string, errorCode: number): TopicResult {
-  return {
-    errorCode,
-    name,
-    topicId,
-    isInternal: false,
-    partitions: [],
-    topicAuthorizedOperations: authorizedOperationsNotRequested,
-    unknownTaggedFields: [],
-  };
+  return { ...createMetadataResponseTopic(), errorCode, name, topicId };
 }
 
 /** Creates `name` with the broker defaults; the topic exists when this resolves, or an error code says why not. */
@@ -105,6 +112,23 @@ async function resolveTopic(
     : errorTopic(name, zeroUuid, ErrorCode.UnknownTopicOrPartition);
 }
 
+/**
+ * Kafka's KafkaApis refuses a v10–11 request that names a topic by id (or by no name, which the response could not
+ * carry before v12) with INVALID_REQUEST, and answers it as MetadataRequest.getErrorResponse does: every
+ * requested topic with that error, a null name as "", and no brokers.
+ */
+function refuseTopicIds(request: MetadataRequest): MetadataResponse {
+  return {
+    ...createMetadataResponse(),
+    topics: (request.topics ?? []).map((topic) => ({
+      ...createMetadataResponseTopic(),
+      errorCode: ErrorCode.InvalidRequest,
+      name: topic.name ?? "",
+      topicId: topic.topicId,
+    })),
+  };
+}
+
 export function metadataHandler(context: BrokerContext) {
   return defineHandler({
     apiKey: ApiKey.Metadata,
@@ -112,25 +136,30 @@ export function metadataHandler(context: BrokerContext) {
     maxVersion: 12,
     async handle(request, { apiVersion }) {
       const state = context.metadata.state;
-      const includeOperations = apiVersion >= 8 && request.includeTopicAuthorizedOperations;
+      const includeOperations =
+        apiVersion >= topicOperationsVersionMin && request.includeTopicAuthorizedOperations;
       // v0 asks for every topic with an empty list; v1+ with null.
-      const wantsAll = request.topics === null || (apiVersion === 0 && request.topics.length === 0);
+      const wantsAll =
+        request.topics === null || (apiVersion < nullTopicsVersionMin && request.topics.length === 0);
+      const namesById = request.topics?.some((topic) => topic.name === null || topic.topicId !== zeroUuid);
+      if (!wantsAll && apiVersion < topicIdsVersionMin && namesById) return refuseTopicIds(request);
       // v0–v3 predate the flag: Kafka let them auto-create.
       const allowAutoCreate =
-        context.defaults.autoCreateTopics && (apiVersion < 4 || request.allowAutoTopicCreation);
+        context.defaults.autoCreateTopics &&
+        (apiVersion < autoCreateFlagVersionMin || request.allowAutoTopicCreation);
       const topics = wantsAll
         ? [...state.topics()].map((topic) => topicResult(context, topic, includeOperations))
         : await Promise.all(
             request.topics!.map((topic) => resolveTopic(context, topic, allowAutoCreate, includeOperations)),
           );
       return {
-        throttleTimeMs: 0,
+        ...createMetadataResponse(),
         brokers: state.liveBrokers().map((broker) => ({
+          ...createMetadataResponseBroker(),
           nodeId: broker.nodeId,
           host: broker.host,
           port: broker.port,
           rack: broker.rack,
-          unknownTaggedFields: [],
         })),
         clusterId: state.clusterId,
         controllerId: context.controllerId(),
@@ -140,7 +169,6 @@ export function metadataHandler(context: BrokerContext) {
           request.includeClusterAuthorizedOperations,
           allClusterOperations,
         ),
-        unknownTaggedFields: [],
       } satisfies MetadataResponse;
     },
   });

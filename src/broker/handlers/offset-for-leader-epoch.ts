@@ -3,6 +3,11 @@
 // ≥ 0) and consumers are answered alike; only the leader answers, fenced by currentLeaderEpoch (v2+).
 
 import { ErrorCode } from "../../protocol/error-codes.ts";
+import {
+  createOffsetForLeaderEpochResponse,
+  createOffsetForLeaderEpochResponseEpochEndOffset,
+  createOffsetForLeaderEpochResponseOffsetForLeaderTopicResult,
+} from "../../protocol/messages/offset-for-leader-epoch.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
@@ -16,11 +21,8 @@ function answerPartition(
   partition: { partition: number; currentLeaderEpoch: number; leaderEpoch: number },
 ): PartitionResponse {
   const response: PartitionResponse = {
-    errorCode: 0,
+    ...createOffsetForLeaderEpochResponseEpochEndOffset(),
     partition: partition.partition,
-    leaderEpoch: -1,
-    endOffset: -1n,
-    unknownTaggedFields: [],
   };
   const replica = ledReplica(context, topic, partition.partition);
   if ("errorCode" in replica) return { ...response, errorCode: replica.errorCode };
@@ -40,13 +42,12 @@ export function offsetForLeaderEpochHandler(context: BrokerContext) {
     maxVersion: 4,
     handle(request) {
       return {
-        throttleTimeMs: 0,
+        ...createOffsetForLeaderEpochResponse(),
         topics: request.topics.map((topic) => ({
+          ...createOffsetForLeaderEpochResponseOffsetForLeaderTopicResult(),
           topic: topic.topic,
           partitions: topic.partitions.map((partition) => answerPartition(context, topic.topic, partition)),
-          unknownTaggedFields: [],
         })),
-        unknownTaggedFields: [],
       };
     },
   });

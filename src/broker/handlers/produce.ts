@@ -11,6 +11,12 @@ import type { AppendTicket, ReplicaError } from "../../cluster/partition-replica
 import { topicRecompression } from "../../cluster/topic-compression.ts";
 import { topicConfigDefinition } from "../../cluster/topic-config-definitions.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
+import {
+  createProduceResponse,
+  createProduceResponseBatchIndexAndErrorMessage,
+  createProduceResponsePartitionProduceResponse,
+  createProduceResponseTopicProduceResponse,
+} from "../../protocol/messages/produce.ts";
 import { ApiKey, type ApiMessages } from "../../protocol/messages/registry.ts";
 import { TimestampType } from "../../protocol/records/batch-header.ts";
 import { defineHandler } from "../api-handler.ts";
@@ -36,15 +42,11 @@ interface PartitionOutcome {
 
 function partitionResponse(index: number, error: ReplicaError | null): PartitionResponse {
   return {
+    ...createProduceResponsePartitionProduceResponse(),
     index,
     errorCode: error?.errorCode ?? 0,
     baseOffset: -1n,
-    logAppendTimeMs: -1n,
-    logStartOffset: -1n,
-    recordErrors: [],
     errorMessage: error?.errorMessage ?? null,
-    currentLeader: { leaderId: -1, leaderEpoch: -1, unknownTaggedFields: [] },
-    unknownTaggedFields: [],
   };
 }
 
@@ -118,9 +120,9 @@ function placeOne(
   if (!validated.ok) {
     const response = partitionResponse(partition.index, validated);
     response.recordErrors = validated.recordErrors.map((error) => ({
+      ...createProduceResponseBatchIndexAndErrorMessage(),
       batchIndex: error.batchIndex,
       batchIndexErrorMessage: error.message,
-      unknownTaggedFields: [],
     }));
     return { response, ticket: null };
   }
@@ -195,9 +197,9 @@ function markFailed(outcome: PartitionOutcome, error: ReplicaError): void {
 
 function topicsOf(request: ProduceRequest, outcomes: PartitionOutcome[][]) {
   return request.topicData.map((topic, topicIndex) => ({
+    ...createProduceResponseTopicProduceResponse(),
     name: topic.name,
     partitionResponses: outcomes[topicIndex]!.map((outcome) => outcome.response),
-    unknownTaggedFields: [],
   }));
 }
 
@@ -234,10 +236,9 @@ export function produceHandler(context: BrokerContext, time: { clock: Clock; sch
         return failed ? closeConnection(`acks=0 produce failed: ${failed.response.errorMessage}`) : null;
       }
       return awaitReplication(outcomes.flat(), request.timeoutMs, time.scheduler).then(() => ({
+        ...createProduceResponse(),
         responses: topicsOf(request, outcomes),
-        throttleTimeMs: 0,
         nodeEndpoints: hints.nodeEndpoints(),
-        unknownTaggedFields: [],
       }));
     },
   });
