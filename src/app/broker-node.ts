@@ -349,6 +349,7 @@ export async function startMetadata(
     );
   } else {
     await waitForQuorum(group, options.logger);
+    await metadata.catchUpWithLeader();
   }
   await metadata.waitForApplied(group.commitOffset);
   await metadata.execute((state) => ({

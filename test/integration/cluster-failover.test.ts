@@ -174,6 +174,8 @@ test("kill -9 of a partition leader mid-stream: every acknowledged message exact
 test("kill -9 of every node and a restart: nothing acknowledged is lost, committed offsets intact", async () => {
   const topic = "power-loss";
   await createTopic(topic, 2);
+  // CreateTopics answers once the controller committed it; every node knows it a moment later.
+  for (const nodeId of [1, 2, 3]) await leaderOf(topic, [nodeId]);
   const values = Array.from({ length: 400 }, (_, index) => String(index));
   await runClient(
     ["kcat", "-b", cluster.bootstrap(), "-P", "-t", topic, "-X", "acks=all"],

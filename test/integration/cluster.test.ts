@@ -74,7 +74,19 @@ print("created")
 
 describe("a three-node cluster", () => {
   test("every node answers Metadata alike: three live brokers, one controller, __consumer_offsets on three replicas", async () => {
-    const views = await Promise.all([1, 2, 3].map((nodeId) => metadataFrom(nodeId, null)));
+    // Every node answers alike once it has applied the same metadata: a moment after start-up, under load.
+    const agreed = (found: Awaited<ReturnType<typeof metadataFrom>>[]) =>
+      found.every(
+        (view) =>
+          view.brokers.length === 3 &&
+          view.controllerId === found[0]!.controllerId &&
+          view.topics.some((topic) => topic.name === "__consumer_offsets"),
+      );
+    let views = await Promise.all([1, 2, 3].map((nodeId) => metadataFrom(nodeId, null)));
+    for (let attempt = 0; attempt < 100 && !agreed(views); attempt++) {
+      await Bun.sleep(100);
+      views = await Promise.all([1, 2, 3].map((nodeId) => metadataFrom(nodeId, null)));
+    }
     for (const view of views) {
       expect(view.brokers.map((broker) => broker.nodeId).sort()).toEqual([1, 2, 3]);
       expect(view.controllerId).toBe(views[0]!.controllerId);

@@ -140,6 +140,29 @@ export class RaftMetadataService implements MetadataService {
     return turn;
   }
 
+  /**
+   * Resolves once this node has applied everything the metadata leader had applied when asked (a read barrier):
+   * a restarted node's own log may hold committed entries its saved commit offset does not cover yet, so until
+   * then it could answer with topics missing. The leader itself and standalone return at once.
+   */
+  async catchUpWithLeader(): Promise<void> {
+    for (let attempt = 0; attempt < changeAttemptsMax; attempt++) {
+      if (this.log.isLeader) return await this.leaderCaughtUp();
+      const leaderId = this.log.leaderId;
+      const forward = this.options.forward;
+      if (forward === undefined) return;
+      if (leaderId !== null) {
+        const answer = await forward(leaderId, { records: [], basedOnOffset: this.stateOffset }).catch(
+          () => undefined,
+        );
+        if (answer?.outcome === "committed") return void (await this.waitForApplied(answer.offset));
+        if (answer?.outcome === "stale") return void (await this.waitForApplied(answer.appliedOffset));
+      }
+      await this.pause();
+    }
+    throw new MetadataUnavailableError(`no metadata leader answered in ${changeAttemptsMax} attempts`);
+  }
+
   private async runPlan(plan: MetadataPlan): Promise<CommandResult> {
     for (let attempt = 0; attempt < changeAttemptsMax; attempt++) {
       if (this.log.isLeader) {

@@ -1,17 +1,16 @@
-// The RaftTransport between Chronik processes: a Connect-RPC client per peer over HTTP/1.1 (connect-node;
-// DESIGN.md has the measured reasons), each behind a PeerSender (one call in flight, bounded queue, backoff),
-// and the receiving end the Raft server (raft-server.ts) hands accepted batches to.
+// The RaftTransport between Chronik processes: Connect-RPC calls per peer over HTTP/1.1 (DESIGN.md has the
+// measured reasons), made with Bun's fetch on the already-encoded batch (fetch-call.ts), each peer behind a
+// PeerSender (one call in flight, bounded queue, backoff), and the receiving end the Raft server
+// (raft-server.ts) hands accepted batches to.
 //
 // Cluster ids: the transport reads this node's from a getter, since it is known only once the metadata is
 // loaded; until then it is "" (unknown). A call is refused only when both ends know their cluster id and the
 // two differ: a fresh cluster must exchange Raft messages before any node has learned the id it is forming.
-import { createClient } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { assert } from "../../base/assert.ts";
 import type { Logger } from "../../base/logger.ts";
-import { RaftService } from "../../gen/chronik/raft/v1/raft_pb.ts";
 import type { NodeId } from "../core/index.ts";
 import type { GroupMessage, RaftTransport } from "../node/transport.ts";
+import { fetchDeliverCall } from "./fetch-call.ts";
 import type { RaftTransportLimits } from "./limits.ts";
 import { resolveRaftTransportLimits } from "./limits.ts";
 import type { CallOutcome, PeerStats } from "./peer-sender.ts";
@@ -37,9 +36,6 @@ export interface ConnectRaftTransportOptions {
   readonly onCallCompleted?: (peerNodeId: NodeId, outcome: CallOutcome) => void;
 }
 
-/** Responses are empty; anything larger than this from a peer is refused unread. */
-const responseBytesMax = 64 * 1024;
-
 export class ConnectRaftTransport implements RaftTransport, RaftReceiver {
   readonly nodeId: NodeId;
   readonly limits: RaftTransportLimits;
@@ -61,21 +57,14 @@ export class ConnectRaftTransport implements RaftTransport, RaftReceiver {
       assert(peer.nodeId !== options.nodeId, `node ${peer.nodeId} is this node, not a peer`);
       assert(!this.senders.has(peer.nodeId), `peer ${peer.nodeId} listed twice`);
       const host = peer.host.includes(":") ? `[${peer.host}]` : peer.host;
-      const connect = createConnectTransport({
-        httpVersion: "1.1",
-        baseUrl: `http://${host}:${peer.port}`,
-        writeMaxBytes: limits.callBytesMax,
-        readMaxBytes: responseBytesMax,
-        acceptCompression: [],
-      });
-      const client = createClient(RaftService, connect);
+      const call = fetchDeliverCall(`http://${host}:${peer.port}`);
       const sender = new PeerSender({
         nodeId: options.nodeId,
         peerNodeId: peer.nodeId,
         clusterId: options.clusterId,
         limits,
         logger: this.logger,
-        call: (request, callOptions) => client.deliver(request, callOptions),
+        call,
         onUnreachable: (peerNodeId) => this.unreachableHandler?.(peerNodeId),
         onCallCompleted: options.onCallCompleted,
       });

@@ -192,3 +192,13 @@ test("with no leader to take it, a change fails after its attempts instead of ha
   });
   await expect(service.execute(createTopic("x"))).rejects.toThrow("no metadata leader");
 });
+
+test("a lagging node's read barrier returns once it has applied what the leader had (a restart's catch-up)", async () => {
+  const nodes = cluster(2, { followerLagMs: 40 });
+  await nodes.node(1).execute(() => ({ ok: true, records: [broker(1)] }));
+  expect(nodes.node(2).state.broker(1)).toBeUndefined();
+  await nodes.node(2).catchUpWithLeader();
+  expect(nodes.node(2).state.broker(1)).toBeDefined();
+  // Nothing was appended for it.
+  expect(nodes.entries).toHaveLength(1);
+});
