@@ -33,6 +33,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       readiness: { notReady: () => notReady },
       registry: metrics,
       logger,
+      node: () => broker?.admin,
+      adminToken: config.adminToken,
       status: () => ({
         nodeId: config.nodeId,
         mode: config.mode,
