@@ -5,6 +5,7 @@
 
 import { statfsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import type { AdminNode } from "../admin/admin-node.ts";
 import { type Logger, silentLogger } from "../base/logger.ts";
 import type { MetricsRegistry } from "../base/metrics.ts";
 import { Prng } from "../base/prng.ts";
@@ -45,6 +46,7 @@ import { exitOnBug } from "./exit-on-bug.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
 import { systemClock, systemScheduler } from "./system-time.ts";
+import { chronikVersion } from "./version.ts";
 
 /**
  * Raft's clock: milliseconds per tick, and the election timeout and heartbeat interval in ticks. A cluster
@@ -73,6 +75,8 @@ export interface BrokerNode {
   metadataStatus(): { role: string; term: number; controllerId: number };
   /** The cluster side of a raft-cluster node; undefined standalone. */
   readonly cluster: ClusterRuntime | undefined;
+  /** What the admin API works with: the same context and group service the Kafka handlers use. */
+  readonly admin: AdminNode;
   stop(): Promise<void>;
 }
 
@@ -507,14 +511,24 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   groups = groupService;
   const context = brokerContext(config, { metadata, metadataGroup, replicas, brokerStatic, logger });
   const listener = startKafkaListener(config, context, groupService, deps);
+  const metadataStatus = () => ({
+    role: metadataGroup.role,
+    term: metadataGroup.term,
+    controllerId: metadataGroup.leaderId ?? -1,
+  });
   return {
     kafkaPort: listener.port,
     cluster,
-    metadataStatus: () => ({
-      role: metadataGroup.role,
-      term: metadataGroup.term,
-      controllerId: metadataGroup.leaderId ?? -1,
-    }),
+    metadataStatus,
+    admin: {
+      context,
+      groups: groupService,
+      metadataStatus,
+      probePeers: (timeoutMs) => cluster?.probePeers(timeoutMs) ?? Promise.resolve([]),
+      version: chronikVersion,
+      clock: systemClock,
+      scheduler: systemScheduler,
+    },
     async stop() {
       await listener.stop();
       groupService.close();

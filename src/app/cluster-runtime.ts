@@ -22,6 +22,7 @@ import { exitOnBug } from "./exit-on-bug.ts";
 import { createRaftTransportMetrics } from "./raft-transport-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
 import { systemClock, systemScheduler } from "./system-time.ts";
+import { chronikVersion } from "./version.ts";
 
 /** Kafka's broker.heartbeat.interval.ms. */
 const brokerHeartbeatIntervalMs = 1_000;
@@ -49,11 +50,20 @@ export interface ClusterRuntime {
   readonly raftTransport: ConnectRaftTransport;
   /** The voters and this node's view of each peer's reachability (the admin status). */
   peerStatus(): Array<{ nodeId: number; address: string; reachable: boolean }>;
+  /** Asks every peer who it is now (the admin API's cluster view): unreachable ones within `timeoutMs`. */
+  probePeers(timeoutMs: number): Promise<PeerProbe[]>;
   /** Starts the node's duties once its metadata and replicas exist. */
   attach(parts: ClusterParts): void;
   /** A replica's leadership changed: report soon. */
   leadershipChanged(): void;
   stop(): Promise<void>;
+}
+
+export interface PeerProbe {
+  nodeId: number;
+  reachable: boolean;
+  /** Empty when the peer did not answer. */
+  version: string;
 }
 
 export interface ClusterParts {
@@ -76,6 +86,7 @@ export function startClusterRuntime(
     nodeId: config.nodeId,
     voters,
     clusterId: () => parts?.metadata.state.clusterId ?? null,
+    version: chronikVersion,
   };
   const leaders = new PartitionLeaders(leadersReportTtlMs);
   const liveness = new BrokerLiveness(brokerSessionTimeoutMs);
@@ -188,6 +199,15 @@ export function startClusterRuntime(
         reachable:
           raftTransport.stats().find((stats) => stats.peerNodeId === peer.nodeId)?.reachable ?? false,
       })),
+    probePeers: (timeoutMs) =>
+      Promise.all(
+        peers.peerIds.map((nodeId) =>
+          peers.hello(nodeId, timeoutMs).then(
+            (answer) => ({ nodeId, reachable: true, version: answer.version }),
+            () => ({ nodeId, reachable: false, version: "" }),
+          ),
+        ),
+      ),
     attach(attached) {
       parts = attached;
       cancels.push(systemScheduler.setInterval(heartbeat, brokerHeartbeatIntervalMs));

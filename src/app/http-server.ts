@@ -1,6 +1,7 @@
 // The node's one HTTP port: /health, /ready, /metrics and the Connect admin service, on Bun.serve.
 
 import { Hono } from "hono";
+import type { AdminNode } from "../admin/admin-node.ts";
 import { createAdminServiceApp, type NodeStatus } from "../admin/admin-service.ts";
 import { createHealthApp, type ReadinessCheck } from "../admin/health-app.ts";
 import { createMetricsApp } from "../admin/metrics-app.ts";
@@ -11,6 +12,10 @@ export interface HttpDeps {
   readiness: ReadinessCheck;
   registry: MetricsRegistry;
   status: () => NodeStatus;
+  /** The running broker node for the admin API; undefined while it starts. */
+  node?: () => AdminNode | undefined;
+  /** --admin-token: every admin call must carry it; null leaves the admin API open. */
+  adminToken?: string | null;
   logger: Logger;
 }
 

@@ -64,6 +64,8 @@ export interface ServerConfig {
   fetchFromFollowers: boolean;
   httpBindHost: string;
   httpPort: number;
+  /** A bearer token every admin API call must carry; null leaves the admin API open. */
+  adminToken: string | null;
   logLevel: LogLevel;
   logFormat: LogFormat;
   broker: BrokerDefaults;

@@ -3,6 +3,7 @@
 
 import { createLogger, type Logger } from "../base/logger.ts";
 import { MetricsRegistry } from "../base/metrics.ts";
+import { crc32cImplementation } from "../protocol/crc32c.ts";
 import { type BrokerNode, startBrokerNode } from "./broker-node.ts";
 import { startHttpServer } from "./http-server.ts";
 import type { ServerConfig } from "./server-config.ts";
@@ -33,6 +34,8 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       readiness: { notReady: () => notReady },
       registry: metrics,
       logger,
+      node: () => broker?.admin,
+      adminToken: config.adminToken,
       status: () => ({
         nodeId: config.nodeId,
         mode: config.mode,
@@ -45,7 +48,9 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       }),
     },
   );
-  logger.info("http listening", { port: http.port, version: chronikVersion });
+  // Which CRC-32C runs: the native addon, or the software fallback when it did not load (a compiled executable
+  // embeds the addon; a missing one costs throughput, not correctness).
+  logger.info("http listening", { port: http.port, version: chronikVersion, crc32c: crc32cImplementation });
   broker = await startBrokerNode(config, { logger, metrics });
   const started = broker;
   notReady.length = 0;

@@ -174,6 +174,15 @@ export const optionSpecs = {
     scope: "global",
     schema: portNumber(1),
   },
+  adminToken: {
+    flag: "admin-token",
+    env: "CHRONIK_ADMIN_TOKEN",
+    defaultText: "",
+    allowed: "8 to 4096 printable characters without spaces",
+    help: "bearer token every admin API call must carry (prefer the environment: flags show in ps)",
+    scope: "global",
+    schema: v.pipe(v.string(), v.regex(/^[\x21-\x7e]{8,4096}$/)),
+  },
   logLevel: {
     flag: "log-level",
     env: "CHRONIK_LOG_LEVEL",

@@ -111,6 +111,7 @@ function buildConfig(mode: ServerMode, values: ReturnType<typeof resolveAll>): S
     fetchFromFollowers: required(values.fetchFromFollowers, "fetchFromFollowers"),
     httpBindHost: bindHost,
     httpPort: required(values.httpPort, "httpPort"),
+    adminToken: values.adminToken ?? null,
     logLevel: required(values.logLevel, "logLevel"),
     logFormat: required(values.logFormat, "logFormat"),
     broker: {

@@ -24,6 +24,8 @@ export interface ClusterIdentity {
   readonly voters: readonly number[];
   /** The cluster id once the metadata holds one; null before. */
   clusterId(): string | null;
+  /** This node's chronik version, told to peers that say hello (the admin API's cluster view). */
+  readonly version: string;
 }
 
 /** What the service does with calls that pass the checks. */
@@ -84,6 +86,7 @@ export function clusterServiceImpl(
         nodeId: identity.nodeId,
         clusterId: identity.clusterId() ?? "",
         voters: [...identity.voters],
+        version: identity.version,
       };
     },
   };
@@ -173,12 +176,20 @@ export class ClusterPeers {
     );
   }
 
-  async hello(peerId: number): Promise<{ nodeId: number; clusterId: string; voters: number[] }> {
+  async hello(
+    peerId: number,
+    timeoutMs = clusterCallTimeoutMs,
+  ): Promise<{ nodeId: number; clusterId: string; voters: number[]; version: string }> {
     const response = await this.client(peerId).hello(
       { sender: this.sender(), voters: [...this.identity.voters] },
-      { timeoutMs: clusterCallTimeoutMs },
+      { timeoutMs },
     );
-    return { nodeId: response.nodeId, clusterId: response.clusterId, voters: response.voters };
+    return {
+      nodeId: response.nodeId,
+      clusterId: response.clusterId,
+      voters: response.voters,
+      version: response.version,
+    };
   }
 
   private client(peerId: number): Client<typeof ClusterService> {

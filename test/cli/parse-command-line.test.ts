@@ -169,6 +169,17 @@ describe("parseCommandLine", () => {
     expect(errorOf(["raft-cluster", "--peers", "h:1"])).toStartWith('--peers: "h:1" is not allowed');
   });
 
+  test("--admin-token comes from the flag or CHRONIK_ADMIN_TOKEN; without either the admin API is open", () => {
+    expect(run(["standalone"]).adminToken).toBeNull();
+    expect(run(["standalone"], { CHRONIK_ADMIN_TOKEN: "from-the-env" }).adminToken).toBe("from-the-env");
+    expect(
+      run(["--admin-token", "from-a-flag", "standalone"], { CHRONIK_ADMIN_TOKEN: "env" }).adminToken,
+    ).toBe("from-a-flag");
+    expect(errorOf(["--admin-token", "short", "standalone"])).toBe(
+      '--admin-token: "short" is not allowed; expected 8 to 4096 printable characters without spaces',
+    );
+  });
+
   test("usage mistakes are one-line errors", () => {
     expect(errorOf([])).toContain("no command given");
     expect(errorOf(["serve"])).toContain('unknown command "serve"');

@@ -3,13 +3,21 @@
 // topics created through any node are replicated three times, a produce through any bootstrap node is read back
 // byte for byte, a raw Produce sent to a follower gets NOT_LEADER_OR_FOLLOWER naming the leader (KIP-951), a
 // follower serves committed records only — up to its own high watermark, the leader's — and with
-// --fetch-from-followers=false refuses.
+// --fetch-from-followers=false refuses. The admin API answers on every node: a topic created through a follower
+// is forwarded to the controller, partition figures come from the answering node's replica, and what needs a
+// partition's leader or a group's coordinator elsewhere is refused naming that node.
 
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { Kafka, logLevel } from "kafkajs";
+import { offsetsPartitionsDefault } from "../../src/cluster/group-service.ts";
+import { groupPartition } from "../../src/cluster/groups/index.ts";
+import { RecordDataSchema } from "../../src/gen/chronik/admin/v1/admin_pb.ts";
 import { createFetchRequestFetchPartition } from "../../src/protocol/messages/fetch.ts";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
+import { adminClient } from "../support/admin-client.ts";
 import { startCluster, type TestCluster } from "../support/cluster-processes.ts";
 import { runClient } from "../support/in-process-broker.ts";
 import { RawKafkaClient } from "../support/raw-kafka-client.ts";
@@ -72,7 +80,79 @@ print("created")
   return runClient(["/usr/bin/python3", "-c", script, address, name, String(partitions)]);
 }
 
+async function refusalOf(call: () => Promise<unknown>): Promise<ConnectError> {
+  try {
+    await call();
+  } catch (error) {
+    if (error instanceof ConnectError) return error;
+    throw error;
+  }
+  throw new Error("the call was not refused");
+}
+
 describe("a three-node cluster", () => {
+  test("the admin API answers on any node, forwards metadata changes and names the node that holds the rest", async () => {
+    const admin = (nodeId: number) => adminClient(cluster.node(nodeId).httpPort);
+    const view = await admin(2).describeCluster({});
+    expect(view.nodes.map((node) => node.nodeId)).toEqual([1, 2, 3]);
+    expect(view.nodes.filter((node) => node.role === "leader").map((node) => node.nodeId)).toEqual([
+      view.controllerId,
+    ]);
+    expect(view.nodes.every((node) => node.reachable && node.version !== "" && !node.fenced)).toBe(true);
+
+    // Through a node that is not the controller: the change is forwarded and committed there.
+    const followerOfMetadata = [1, 2, 3].find((id) => id !== view.controllerId)!;
+    await admin(followerOfMetadata).createTopic({
+      topic: "admin-everywhere",
+      partitions: 1,
+      replicationFactor: 3,
+    });
+    const [leaderId] = await leadersOf("admin-everywhere");
+    const followerId = [1, 2, 3].find((id) => id !== leaderId)!;
+    const record = { value: create(RecordDataSchema, { data: { case: "text", value: "v" } }) };
+    const refused = await refusalOf(() =>
+      admin(followerId).produce({ topic: "admin-everywhere", records: [record] }),
+    );
+    expect(refused.code).toBe(Code.FailedPrecondition);
+    expect(refused.rawMessage).toContain(
+      `its leader is node ${leaderId} (127.0.0.1:${cluster.node(leaderId!).kafkaPort})`,
+    );
+    expect(
+      (await admin(leaderId!).produce({ topic: "admin-everywhere", records: [record] })).records[0]!.offset,
+    ).toBe(0n);
+
+    // A follower describes its own replica, and serves what it has committed.
+    let described = await admin(followerId).describeTopic({ topic: "admin-everywhere" });
+    for (let attempt = 0; attempt < 100 && described.partitions[0]!.highWatermark < 1n; attempt++) {
+      await Bun.sleep(50);
+      described = await admin(followerId).describeTopic({ topic: "admin-everywhere" });
+    }
+    expect(described.partitions[0]).toMatchObject({ leaderId, figuresFrom: "follower", highWatermark: 1n });
+    expect([...described.partitions[0]!.replicas].sort()).toEqual([1, 2, 3]);
+    const consumed = [];
+    for await (const item of admin(followerId).consume({ topic: "admin-everywhere", stopAtEnd: true }))
+      consumed.push(item);
+    expect(consumed).toHaveLength(1);
+
+    // A group lives with the leader of its __consumer_offsets partition; the other nodes say which one that is.
+    const group = "admin-group";
+    const offsets = (await metadataFrom(1, ["__consumer_offsets"])).topics[0]!;
+    const coordinatorId = offsets.partitions.find(
+      (partition) => partition.partitionIndex === groupPartition(group, offsetsPartitionsDefault),
+    )!.leaderId;
+    const elsewhere = [1, 2, 3].find((id) => id !== coordinatorId)!;
+    const notHere = await refusalOf(() => admin(elsewhere).describeGroup({ group }));
+    expect(notHere.code).toBe(Code.FailedPrecondition);
+    expect(notHere.rawMessage).toContain(`group "${group}" is coordinated by node ${coordinatorId}`);
+    // The coordinator may still be loading its groups (UNAVAILABLE: retry); then it knows no such group.
+    let atCoordinator = await refusalOf(() => admin(coordinatorId).describeGroup({ group }));
+    for (let attempt = 0; attempt < 100 && atCoordinator.code === Code.Unavailable; attempt++) {
+      await Bun.sleep(50);
+      atCoordinator = await refusalOf(() => admin(coordinatorId).describeGroup({ group }));
+    }
+    expect(atCoordinator.code).toBe(Code.NotFound);
+  }, 60_000);
+
   test("every node answers Metadata alike: three live brokers, one controller, __consumer_offsets on three replicas", async () => {
     // Every node answers alike once it has applied the same metadata: a moment after start-up, under load.
     const agreed = (found: Awaited<ReturnType<typeof metadataFrom>>[]) =>

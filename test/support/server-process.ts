@@ -69,6 +69,10 @@ type StartOptions = {
   modeArgs?: string[];
   /** How long to wait for /ready (default startupMsMax). */
   startupMs?: number;
+  /** What runs the server (default: this Bun running src/main.ts), e.g. a compiled chronik-server. */
+  command?: string[];
+  /** The working directory (default: this one's). */
+  cwd?: string;
 };
 
 /** Tries at startup when the ports were picked here and another process took one first. */
@@ -92,8 +96,7 @@ async function startOn(kafkaPort: number, httpPort: number, options: StartOption
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "chronik-test-"));
   const proc = Bun.spawn(
     [
-      process.execPath,
-      mainPath,
+      ...(options.command ?? [process.execPath, mainPath]),
       "--kafka-port",
       String(kafkaPort),
       "--http-port",
@@ -107,7 +110,7 @@ async function startOn(kafkaPort: number, httpPort: number, options: StartOption
       ...(options.args ?? []),
       ...(options.modeArgs ?? ["standalone"]),
     ],
-    { stdout: "ignore", stderr: "pipe", env: options.env ?? process.env },
+    { stdout: "ignore", stderr: "pipe", env: options.env ?? process.env, cwd: options.cwd },
   );
   let stderr = "";
   const stderrRead = (async () => {
