@@ -14,6 +14,7 @@ import { defaultFetchSessionLimits, FetchSessionCache } from "../broker/fetch-se
 import { HandlerRegistry } from "../broker/handler-registry.ts";
 import { deleteRecordsHandler } from "../broker/handlers/delete-records.ts";
 import { describeLogDirsHandler } from "../broker/handlers/describe-log-dirs.ts";
+import { electLeadersHandler } from "../broker/handlers/elect-leaders.ts";
 import { fetchHandler } from "../broker/handlers/fetch.ts";
 import { groupHandlers } from "../broker/handlers/groups.ts";
 import { apiVersionsHandler, metadataHandlers } from "../broker/handlers/index.ts";
@@ -34,6 +35,7 @@ import { defaultReplicationFactor } from "../cluster/metadata/metadata-commands.
 import type { TopicMetadata } from "../cluster/metadata/metadata-state.ts";
 import { type MetadataForwarder, RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
 
+import { PreferredLeaders } from "../cluster/preferred-leaders.ts";
 import { ProducerIdAllocator } from "../cluster/producer-ids.ts";
 import { RaftReplica } from "../cluster/raft-replica.ts";
 import { topicConfigDefinition } from "../cluster/topic-config-definitions.ts";
@@ -300,6 +302,8 @@ function createReplicas(
         isr: group.inSyncReplicas(isrLagTicksMax),
       }),
       followerLagOffsets: () => group.followerLagOffsets(),
+      canTakeOver: (nodeId: number) => group.canTakeOver(nodeId),
+      transferLeadership: (target: number) => group.transferLeadership(target),
     });
   };
   return new HostedReplicas({
@@ -439,6 +443,7 @@ function brokerContext(
     metadata: RaftMetadataService;
     metadataGroup: RaftGroup;
     replicas: HostedReplicas;
+    elections: PreferredLeaders;
     brokerStatic: BrokerStaticConfigs;
     logger: Logger;
   },
@@ -450,6 +455,7 @@ function brokerContext(
     fetchFromFollowers: config.fetchFromFollowers,
     partitions: parts.replicas,
     replicas: parts.replicas,
+    leaderElections: parts.elections,
     defaults: {
       numPartitions: config.broker.numPartitions,
       replicationFactor: config.broker.defaultReplicationFactor,
@@ -505,7 +511,14 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   cluster?.refused.catch((error: Error) => logger.error(error.message));
   follow(metadata);
   const metadataGroup = raft.manager.group(partitionGroupId(metadataTopicName, 0))!;
-  cluster?.attach({ metadata, metadataGroup, replicas });
+  const elections = new PreferredLeaders({
+    nodeId: config.nodeId,
+    metadata,
+    replicas,
+    forward: cluster?.electPreferred,
+    logger: logger.with({ component: "leaders" }),
+  });
+  cluster?.attach({ metadata, metadataGroup, replicas, elections });
   registerPartitionMetrics(deps.metrics, () => replicas.all());
   logger.info("metadata ready", {
     clusterId: metadata.state.clusterId,
@@ -514,7 +527,14 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   });
   const groupService = createGroupService(config, replicas, metadata, logger);
   groups = groupService;
-  const context = brokerContext(config, { metadata, metadataGroup, replicas, brokerStatic, logger });
+  const context = brokerContext(config, {
+    metadata,
+    metadataGroup,
+    replicas,
+    elections,
+    brokerStatic,
+    logger,
+  });
   const listener = startKafkaListener(config, context, groupService, deps);
   return {
     kafkaPort: listener.port,
@@ -551,6 +571,7 @@ function startKafkaListener(
     initProducerIdHandler(new ProducerIdAllocator(context.metadata)),
     offsetForLeaderEpochHandler(context),
     deleteRecordsHandler(context),
+    electLeadersHandler(context),
     describeLogDirsHandler(context, {
       logDir: resolve(config.dataDir),
       totalBytes: () => {
