@@ -105,6 +105,7 @@ function brokerStaticConfigs(config: ServerConfig): BrokerStaticConfigs {
     ["num.partitions", String(config.broker.numPartitions)],
     ["default.replication.factor", String(config.broker.defaultReplicationFactor)],
     ...groupStaticConfigs(config.groups),
+    ...leaderBalanceStaticConfigs(config),
   ]);
   // A topic config's broker synonym is static only when set: at Kafka's default, max.message.bytes is
   // described as DEFAULT_CONFIG, as Kafka describes it when message.max.bytes is not in server.properties.
@@ -112,6 +113,17 @@ function brokerStaticConfigs(config: ServerConfig): BrokerStaticConfigs {
   if (messageMaxBytes !== maxMessageBytesDefinition.defaultValue)
     configs.set("message.max.bytes", messageMaxBytes);
   return configs;
+}
+
+/** A cluster node's leader balance settings under Kafka's names (standalone has one replica per partition). */
+function leaderBalanceStaticConfigs(config: ServerConfig): Array<[string, string]> {
+  const balance = config.raft?.leaderBalance;
+  if (balance === undefined) return [];
+  return [
+    ["auto.leader.rebalance.enable", String(balance.autoRebalance)],
+    ["leader.imbalance.per.broker.percentage", String(balance.imbalancePercentPerBroker)],
+    ["leader.imbalance.check.interval.seconds", String(balance.checkIntervalMs / 1000)],
+  ];
 }
 
 /** The group coordinators' settings under Kafka's broker config names. */
