@@ -25,6 +25,7 @@ import { defaultReplicationFactor } from "../cluster/metadata/metadata-commands.
 import type { TopicMetadata } from "../cluster/metadata/metadata-state.ts";
 import { type MetadataForwarder, RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
 
+import { PreferredLeaders } from "../cluster/preferred-leaders.ts";
 import { ProducerIdAllocator } from "../cluster/producer-ids.ts";
 import { RaftReplica } from "../cluster/raft-replica.ts";
 import { topicConfigDefinition } from "../cluster/topic-config-definitions.ts";
@@ -97,6 +98,7 @@ function brokerStaticConfigs(config: ServerConfig): BrokerStaticConfigs {
     ["num.partitions", String(config.broker.numPartitions)],
     ["default.replication.factor", String(config.broker.defaultReplicationFactor)],
     ...groupStaticConfigs(config.groups),
+    ...leaderBalanceStaticConfigs(config),
   ]);
   // A topic config's broker synonym is static only when set: at Kafka's default, max.message.bytes is
   // described as DEFAULT_CONFIG, as Kafka describes it when message.max.bytes is not in server.properties.
@@ -104,6 +106,17 @@ function brokerStaticConfigs(config: ServerConfig): BrokerStaticConfigs {
   if (messageMaxBytes !== maxMessageBytesDefinition.defaultValue)
     configs.set("message.max.bytes", messageMaxBytes);
   return configs;
+}
+
+/** A cluster node's leader balance settings under Kafka's names (standalone has one replica per partition). */
+function leaderBalanceStaticConfigs(config: ServerConfig): Array<[string, string]> {
+  const balance = config.raft?.leaderBalance;
+  if (balance === undefined) return [];
+  return [
+    ["auto.leader.rebalance.enable", String(balance.autoRebalance)],
+    ["leader.imbalance.per.broker.percentage", String(balance.imbalancePercentPerBroker)],
+    ["leader.imbalance.check.interval.seconds", String(balance.checkIntervalMs / 1000)],
+  ];
 }
 
 /** The group coordinators' settings under Kafka's broker config names. */
@@ -294,6 +307,8 @@ function createReplicas(
         isr: group.inSyncReplicas(isrLagTicksMax),
       }),
       followerLagOffsets: () => group.followerLagOffsets(),
+      canTakeOver: (nodeId: number) => group.canTakeOver(nodeId),
+      transferLeadership: (target: number) => group.transferLeadership(target),
     });
   };
   return new HostedReplicas({
@@ -434,6 +449,7 @@ function brokerContext(
     metadata: RaftMetadataService;
     metadataGroup: RaftGroup;
     replicas: HostedReplicas;
+    elections: PreferredLeaders;
     brokerStatic: BrokerStaticConfigs;
     logger: Logger;
   },
@@ -445,6 +461,7 @@ function brokerContext(
     fetchFromFollowers: config.fetchFromFollowers,
     partitions: parts.replicas,
     replicas: parts.replicas,
+    leaderElections: parts.elections,
     defaults: {
       numPartitions: config.broker.numPartitions,
       replicationFactor: config.broker.defaultReplicationFactor,
@@ -500,7 +517,14 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   cluster?.refused.catch((error: Error) => logger.error(error.message));
   follow(metadata);
   const metadataGroup = raft.manager.group(partitionGroupId(metadataTopicName, 0))!;
-  cluster?.attach({ metadata, metadataGroup, replicas });
+  const elections = new PreferredLeaders({
+    nodeId: config.nodeId,
+    metadata,
+    replicas,
+    forward: cluster?.electPreferred,
+    logger: logger.with({ component: "leaders" }),
+  });
+  cluster?.attach({ metadata, metadataGroup, replicas, elections });
   registerPartitionMetrics(deps.metrics, () => replicas.all());
   logger.info("metadata ready", {
     clusterId: metadata.state.clusterId,
@@ -509,7 +533,14 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   });
   const groupService = createGroupService(config, replicas, metadata, logger);
   groups = groupService;
-  const context = brokerContext(config, { metadata, metadataGroup, replicas, brokerStatic, logger });
+  const context = brokerContext(config, {
+    metadata,
+    metadataGroup,
+    replicas,
+    elections,
+    brokerStatic,
+    logger,
+  });
   const listener = startKafkaListener(config, context, groupService, deps);
   const metadataStatus = () => ({
     role: metadataGroup.role,

@@ -1,7 +1,8 @@
 // What a raft-cluster node runs beside its Raft groups: the peer server on --raft-addr (the Raft transport and
 // the cluster service), a client per peer, and the node's duties towards the others — checking at start that
 // every peer was given the same voters, heartbeating to the controller, fencing silent brokers while it is the
-// controller, and telling every peer which partitions it leads (the leaders table, partition-leaders.ts).
+// controller, telling every peer which partitions it leads (the leaders table, partition-leaders.ts), and
+// handing the partitions it leads back to their preferred replicas (leader-balance.ts).
 
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
@@ -13,7 +14,9 @@ import type { HostedReplicas } from "../cluster/hosted-replicas.ts";
 import { BrokerLiveness } from "../cluster/metadata/broker-liveness.ts";
 import type { MetadataForwarder, RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
 import { PartitionLeaders } from "../cluster/partition-leaders.ts";
+import type { ElectionAnswer, ElectionRequest, PreferredLeaders } from "../cluster/preferred-leaders.ts";
 import { ClusterService } from "../gen/chronik/cluster/v1/cluster_pb.ts";
+import { ErrorCode } from "../protocol/error-codes.ts";
 import type { RaftGroup } from "../raft/node/index.ts";
 import type { RaftTransport } from "../raft/node/transport.ts";
 import { ConnectRaftTransport, type RaftServer, startRaftServer } from "../raft/transport/index.ts";
@@ -38,11 +41,15 @@ const leadersReportTtlMs = 5 * leadersReportIntervalMs;
 const leadersReportDebounceMs = 20;
 /** How often start-up asks a silent peer which voters it was given. */
 const helloRetryMs = 1_000;
+/** Leadership transfers one imbalance check starts at most (KRaft's maxElectionsPerImbalance). */
+const leaderTransfersPerCheckMax = 1_000;
 
 export interface ClusterRuntime {
   readonly transport: RaftTransport;
   readonly leaders: PartitionLeaders;
   readonly forward: MetadataForwarder;
+  /** Asks node `leaderId` to hand a partition it leads to its preferred replica (PreferredLeaders.forward). */
+  readonly electPreferred: (leaderId: number, request: ElectionRequest) => Promise<ElectionAnswer>;
   /** Rejects with a StartupRefusal when a peer was started with other voters (start-up races with it). */
   readonly refused: Promise<never>;
   readonly peerPort: number;
@@ -70,6 +77,7 @@ export interface ClusterParts {
   readonly metadata: RaftMetadataService;
   readonly metadataGroup: RaftGroup;
   readonly replicas: HostedReplicas;
+  readonly elections: PreferredLeaders;
 }
 
 export function startClusterRuntime(
@@ -124,6 +132,9 @@ export function startClusterRuntime(
       return true;
     },
     reportLeaders: (fromNodeId, reports) => leaders.received(fromNodeId, reports, systemClock.monotonicMs()),
+    electPreferredLeader: (topicId, partition) =>
+      parts?.elections.electHere(topicId, partition) ??
+      Promise.resolve({ errorCode: ErrorCode.NotLeaderOrFollower, errorMessage: "this node is starting" }),
   };
   const server: RaftServer = startRaftServer({
     host: raftConfig.bindHost,
@@ -178,6 +189,14 @@ export function startClusterRuntime(
         livenessChangeInFlight = false;
       });
   };
+  const balance = raftConfig.leaderBalance;
+  const checkLeaderBalance = (): void => {
+    if (parts === undefined || stopped) return;
+    parts.elections.checkBalance({
+      imbalancePercentPerBroker: balance.imbalancePercentPerBroker,
+      transfersMax: leaderTransfersPerCheckMax,
+    });
+  };
   const heartbeat = (): void => {
     if (parts === undefined) return;
     const controllerId = parts.metadataGroup.leaderId;
@@ -189,6 +208,7 @@ export function startClusterRuntime(
     transport: raftTransport,
     leaders,
     forward: (leaderId, request) => peers.forwardMetadata(leaderId, request),
+    electPreferred: (leaderId, request) => peers.electPreferredLeader(leaderId, request),
     refused,
     peerPort: server.port,
     raftTransport,
@@ -213,6 +233,8 @@ export function startClusterRuntime(
       cancels.push(systemScheduler.setInterval(heartbeat, brokerHeartbeatIntervalMs));
       cancels.push(systemScheduler.setInterval(checkLiveness, livenessCheckIntervalMs));
       cancels.push(systemScheduler.setInterval(reportLeaders, leadersReportIntervalMs));
+      if (balance.autoRebalance)
+        cancels.push(systemScheduler.setInterval(checkLeaderBalance, balance.checkIntervalMs));
       heartbeat();
       reportLeaders();
     },

@@ -70,6 +70,22 @@ export interface ServerConfig {
   logFormat: LogFormat;
   broker: BrokerDefaults;
   groups: { classic: ClassicGroupSettings; consumer: ConsumerGroupSettings };
-  /** raft-cluster only: where this node listens for its peers, and who they are. */
-  raft: { bindHost: string; port: number; peers: RaftPeer[]; bootstrap: boolean } | null;
+  /** raft-cluster only: where this node listens for its peers, who they are, and how leaders are balanced. */
+  raft: {
+    bindHost: string;
+    port: number;
+    peers: RaftPeer[];
+    bootstrap: boolean;
+    leaderBalance: LeaderBalanceSettings;
+  } | null;
+}
+
+/** Kafka's automatic preferred leader election settings (see cluster/leader-balance.ts). */
+export interface LeaderBalanceSettings {
+  /** auto.leader.rebalance.enable: leaders hand partitions back to returning preferred replicas. */
+  autoRebalance: boolean;
+  /** leader.imbalance.per.broker.percentage: 0 to 100. */
+  imbalancePercentPerBroker: number;
+  /** leader.imbalance.check.interval.seconds, in milliseconds. */
+  checkIntervalMs: number;
 }

@@ -6,6 +6,7 @@ import type { BrokerStaticConfigs } from "../cluster/config-view.ts";
 import type { PlanningContext } from "../cluster/metadata/metadata-commands.ts";
 import type { MetadataService, PartitionDirectory } from "../cluster/metadata/metadata-service.ts";
 import type { ReplicaDirectory } from "../cluster/partition-replica.ts";
+import type { LeaderElections } from "../cluster/preferred-leaders.ts";
 
 export interface BrokerContext {
   nodeId: number;
@@ -17,6 +18,8 @@ export interface BrokerContext {
   partitions: PartitionDirectory;
   /** The partition replicas hosted on this node. */
   replicas: ReplicaDirectory;
+  /** Hands a partition to its preferred replica, on whichever node leads it (ElectLeaders). */
+  leaderElections: LeaderElections;
   defaults: { numPartitions: number; replicationFactor: number; autoCreateTopics: boolean };
   /** Broker-level settings given at start-up, by Kafka config name. */
   brokerStatic: BrokerStaticConfigs;

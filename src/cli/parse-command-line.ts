@@ -238,7 +238,17 @@ function buildRaftConfig(nodeId: number, values: ReturnType<typeof resolveAll>):
     }
     ids.add(peer.nodeId);
   }
-  return { bindHost: address.host, port: address.port, peers, bootstrap: values.bootstrap ?? false };
+  return {
+    bindHost: address.host,
+    port: address.port,
+    peers,
+    bootstrap: values.bootstrap ?? false,
+    leaderBalance: {
+      autoRebalance: values.autoLeaderRebalanceEnable ?? true,
+      imbalancePercentPerBroker: values.leaderImbalancePerBrokerPercentage ?? 10,
+      checkIntervalMs: (values.leaderImbalanceCheckIntervalSeconds ?? 30) * 1000,
+    },
+  };
 }
 
 function checkScope(mode: ServerMode, flagTexts: Map<OptionName, string>): void {

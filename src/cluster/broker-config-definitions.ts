@@ -135,6 +135,28 @@ export const brokerConfigDefinitions: readonly BrokerConfigDefinition[] = [
       "impact groups under the CONSUMER group protocol. To configure the max group size when using the CLASSIC " +
       "group protocol use group.max.size instead.",
   ),
+  define(
+    "auto.leader.rebalance.enable",
+    ConfigType.Boolean,
+    "true",
+    "Enables auto leader balancing. A background thread checks the distribution of partition leaders at " +
+      "regular intervals, configurable by leader.imbalance.check.interval.seconds. If the leader imbalance " +
+      "exceeds leader.imbalance.per.broker.percentage, leader rebalance to the preferred leader for partitions " +
+      "is triggered.",
+  ),
+  define(
+    "leader.imbalance.per.broker.percentage",
+    ConfigType.Int,
+    "10",
+    "The ratio of leader imbalance allowed per broker. The controller would trigger a leader balance if it goes " +
+      "above this value per broker. The value is specified in percentage.",
+  ),
+  define(
+    "leader.imbalance.check.interval.seconds",
+    ConfigType.Long,
+    "300",
+    "The frequency with which the partition rebalance check is triggered by the controller",
+  ),
 ];
 
 const definitionByName = new Map(brokerConfigDefinitions.map((definition) => [definition.name, definition]));

@@ -16,6 +16,7 @@ import {
 import { decodeMetadataRecord, encodeMetadataRecord } from "./metadata/metadata-records.ts";
 import type { ForwardAnswer, ForwardRequest } from "./metadata/raft-metadata-service.ts";
 import type { LeaderReport } from "./partition-leaders.ts";
+import type { ElectionAnswer, ElectionRequest } from "./preferred-leaders.ts";
 
 /** Who this node is, as its peer calls say and check. */
 export interface ClusterIdentity {
@@ -35,6 +36,8 @@ export interface ClusterServiceHandlers {
   /** False when this node is not the controller. */
   brokerHeartbeat(fromNodeId: number): boolean;
   reportLeaders(fromNodeId: number, leaders: readonly LeaderReport[]): void;
+  /** The preferred leader election for a partition this node leads (PreferredLeaders.electHere). */
+  electPreferredLeader(topicId: string, partition: number): Promise<ElectionAnswer>;
 }
 
 export function clusterServiceImpl(
@@ -78,6 +81,11 @@ export function clusterServiceImpl(
         })),
       );
       return {};
+    },
+    async electPreferredLeader(request) {
+      check(request.sender);
+      const answer = await handlers.electPreferredLeader(request.topicId, request.partition);
+      return { errorCode: answer.errorCode, errorMessage: answer.errorMessage ?? "" };
     },
     hello(request) {
       // No sender check: a node started with other voters must hear ours to say what is wrong.
@@ -129,6 +137,12 @@ function fromWire(response: { outcome: Outcome; offset: bigint; leaderId: number
 
 /** Per-call deadline of the cluster's own calls: each is small, and a stuck one must not hold a change. */
 const clusterCallTimeoutMs = 5_000;
+/**
+ * Bounds of an election call's deadline, which is the asker's own (ElectLeaders' timeoutMs): a hand-over takes
+ * a few election timeouts at most, and an asker's longer patience must not pin a call for minutes.
+ */
+const electionCallTimeoutMsMin = 1_000;
+const electionCallTimeoutMsMax = 30_000;
 
 /** The client side: one Connect client per peer, each call stamped with this node's identity. */
 export class ClusterPeers {
@@ -174,6 +188,21 @@ export class ClusterPeers {
       },
       { timeoutMs: clusterCallTimeoutMs },
     );
+  }
+
+  async electPreferredLeader(leaderId: number, request: ElectionRequest): Promise<ElectionAnswer> {
+    const timeoutMs = Math.min(
+      Math.max(request.timeoutMs, electionCallTimeoutMsMin),
+      electionCallTimeoutMsMax,
+    );
+    const response = await this.client(leaderId).electPreferredLeader(
+      { sender: this.sender(), topicId: request.topicId, partition: request.partition },
+      { timeoutMs },
+    );
+    return {
+      errorCode: response.errorCode,
+      errorMessage: response.errorMessage === "" ? null : response.errorMessage,
+    };
   }
 
   async hello(

@@ -18,6 +18,10 @@ export interface HostedReplica extends PartitionReplica {
   localLeadership(): LocalLeadership;
   /** Offsets each follower is behind, as the leader sees it (empty unless this replica leads). */
   followerLagOffsets(): ReadonlyMap<number, number>;
+  /** Whether replica `nodeId` could take over leadership now (this replica leads; RaftGroup.canTakeOver). */
+  canTakeOver(nodeId: number): boolean;
+  /** Hands leadership to replica `target` (RaftGroup.transferLeadership); settles once it leads, or why not. */
+  transferLeadership(target: number): Promise<{ ok: true } | { ok: false; reason: string }>;
 }
 
 export interface HostedReplicasOptions {
@@ -102,6 +106,11 @@ export class HostedReplicas implements ReplicaDirectory, PartitionDirectory {
   }
 
   byId(topicId: string, partition: number): PartitionReplica | undefined {
+    return this.byKey.get(`${topicId}/${partition}`);
+  }
+
+  /** The hosted replica itself, with its Raft group's controls (leadership transfer). */
+  hosted(topicId: string, partition: number): HostedReplica | undefined {
     return this.byKey.get(`${topicId}/${partition}`);
   }
 

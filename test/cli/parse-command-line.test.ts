@@ -154,7 +154,32 @@ describe("parseCommandLine", () => {
         { nodeId: 2, host: "host2", port: 9292 },
         { nodeId: 3, host: "host3", port: 9392 },
       ],
+      leaderBalance: { autoRebalance: true, imbalancePercentPerBroker: 10, checkIntervalMs: 30_000 },
     });
+  });
+
+  test("raft-cluster reads Kafka's leader balance settings, from flags or the environment", () => {
+    const config = run(
+      [
+        ...["raft-cluster", "--raft-addr", "0.0.0.0:9192", "--auto-leader-rebalance-enable", "false"],
+        ...["--leader-imbalance-check-interval-seconds", "2"],
+      ],
+      { CHRONIK_LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: "0" },
+    );
+    expect(config.raft?.leaderBalance).toEqual({
+      autoRebalance: false,
+      imbalancePercentPerBroker: 0,
+      checkIntervalMs: 2_000,
+    });
+    expect(errorOf(["raft-cluster", "--leader-imbalance-per-broker-percentage", "101"])).toBe(
+      '--leader-imbalance-per-broker-percentage: "101" is not allowed; expected an integer from 0 to 100',
+    );
+    expect(errorOf(["raft-cluster", "--leader-imbalance-check-interval-seconds", "0"])).toContain(
+      "expected an integer from 1 to 86400",
+    );
+    expect(errorOf(["--auto-leader-rebalance-enable", "true", "standalone"])).toBe(
+      "option --auto-leader-rebalance-enable applies only to raft-cluster",
+    );
   });
 
   test("bad values name the option, the value and what is allowed", () => {

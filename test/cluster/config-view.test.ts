@@ -75,6 +75,19 @@ test("no keys, null or empty, describe every config, each with its documentation
   ]);
 });
 
+test("the leader balance settings are described under Kafka's names, Chronik's 30 s check as STATIC", () => {
+  const settings = {
+    "auto.leader.rebalance.enable": "true",
+    "leader.imbalance.per.broker.percentage": "10",
+    "leader.imbalance.check.interval.seconds": "30",
+  };
+  expect(described(settings, Object.keys(settings))).toEqual([
+    ["auto.leader.rebalance.enable", "true", ConfigSource.DefaultConfig, true],
+    ["leader.imbalance.per.broker.percentage", "10", ConfigSource.DefaultConfig, true],
+    ["leader.imbalance.check.interval.seconds", "30", ConfigSource.StaticBrokerConfig, true],
+  ]);
+});
+
 test("a group's config is GROUP_CONFIG above its broker synonym, which is STATIC only when set otherwise", () => {
   const brokerStatic = new Map([
     ["group.consumer.heartbeat.interval.ms", "2000"],

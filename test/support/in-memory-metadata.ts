@@ -8,6 +8,7 @@ import type { CommandResult } from "../../src/cluster/metadata/metadata-commands
 import type { MetadataRecord } from "../../src/cluster/metadata/metadata-records.ts";
 import type { MetadataPlan, MetadataService } from "../../src/cluster/metadata/metadata-service.ts";
 import { MetadataState } from "../../src/cluster/metadata/metadata-state.ts";
+import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import { InMemoryReplicas } from "./in-memory-replica.ts";
 
 export class InMemoryMetadata implements MetadataService {
@@ -46,6 +47,13 @@ export function singleNodeContext(options: {
     fetchFromFollowers: true,
     partitions: { leadership: () => ({ leaderId: nodeId, leaderEpoch: 0, isr: [nodeId] }) },
     replicas: new InMemoryReplicas(metadata.state),
+    // Every partition here is led by its only replica, so ElectLeaders never needs to ask another node.
+    leaderElections: {
+      electPreferred: async () => ({
+        errorCode: ErrorCode.PreferredLeaderNotAvailable,
+        errorMessage: "no other node in this test context",
+      }),
+    },
     defaults: { numPartitions: 1, replicationFactor: 1, autoCreateTopics: options.autoCreateTopics ?? true },
     brokerStatic: new Map([["node.id", String(nodeId)]]),
     newTopicId: () => {

@@ -21,6 +21,7 @@ import { describeClusterHandler } from "./describe-cluster.ts";
 import { describeConfigsHandler } from "./describe-configs.ts";
 import { describeGroupsHandler } from "./describe-groups.ts";
 import { describeLogDirsHandler, type LogDirUsage } from "./describe-log-dirs.ts";
+import { electLeadersHandler } from "./elect-leaders.ts";
 import { fetchHandler } from "./fetch.ts";
 import { findCoordinatorHandler } from "./find-coordinator.ts";
 import { heartbeatHandler } from "./heartbeat.ts";
@@ -94,6 +95,7 @@ export function allHandlers(deps: HandlerDeps): AnyApiHandler[] {
     initProducerIdHandler(deps.producerIds),
     offsetForLeaderEpochHandler(context),
     deleteRecordsHandler(context),
+    electLeadersHandler(context),
     describeLogDirsHandler(context, deps.logDir),
     ...groupHandlers(deps),
   ];

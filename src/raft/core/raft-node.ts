@@ -155,6 +155,10 @@ export class RaftNode {
   progressOf(id: NodeId): Progress | undefined {
     return this.replicator.get(id);
   }
+  /** The voter this leader is handing over to (transferLeadership), or null when no transfer is under way. */
+  get leadTransferee(): NodeId | null {
+    return this.transferTarget;
+  }
 
   // ---- inputs -------------------------------------------------------------------------------------------
 

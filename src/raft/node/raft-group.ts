@@ -34,6 +34,24 @@ import { OffsetWaiters } from "./offset-waiters.ts";
 import { RaftGroupError } from "./raft-group-error.ts";
 import type { RaftHardStateStore, RaftLogStore } from "./storage-ports.ts";
 
+/** How a leadership transfer ended: the target leads, or why it does not. */
+export type TransferOutcome = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+interface PendingTransfer {
+  readonly target: NodeId;
+  /** The term the transfer started in; 0 until the core has been asked (it may be in a Ready then). */
+  term: number;
+  readonly startedAtTick: number;
+  readonly promise: Promise<TransferOutcome>;
+  readonly settle: (outcome: TransferOutcome) => void;
+}
+
+/**
+ * Election timeouts a transfer may take in all before it is reported failed: the core gives up after one if the
+ * target does not catch up, and the target's campaign, once sent TimeoutNow, takes one round of votes.
+ */
+const transferElectionTimeoutsMax = 3;
+
 export interface LeadershipChange {
   readonly role: Role;
   readonly leaderId: NodeId | null;
@@ -111,6 +129,11 @@ export class RaftGroup {
   private lastOffsetAtPreviousTick = -1;
   /** For each follower, the tick it was last caught up at (leader only; reset on election). */
   private readonly caughtUpAtTick = new Map<NodeId, number>();
+  /** For each peer, the tick a message from it last arrived at: whether it is alive, as this node hears it. */
+  private readonly heardAtTick = new Map<NodeId, number>();
+  /** The leadership transfer under way (one at a time), and whether the core has yet to be asked for it. */
+  private transfer: PendingTransfer | undefined;
+  private transferRequested = false;
 
   constructor(options: RaftGroupOptions) {
     assert(options.config.id === options.nodeId, "config.id must be the node id");
@@ -164,6 +187,9 @@ export class RaftGroup {
   get voters(): readonly NodeId[] {
     return this.core.config.voters;
   }
+  private get electionTimeoutTicks(): number {
+    return this.options.config.electionTimeoutTicks;
+  }
 
   /**
    * Kafka's in-sync replicas, as the leader sees them: itself, and each voter that was caught up with the
@@ -177,6 +203,25 @@ export class RaftGroup {
       const caughtUp = this.caughtUpAtTick.get(id);
       return caughtUp !== undefined && this.ticks - caughtUp <= lagTicksMax;
     });
+  }
+
+  /**
+   * Whether voter `id` could take over from this leader now: it was heard from, and was caught up with the
+   * leader's log end of the tick before, within the last election timeout. False when this node does not lead.
+   * Stricter than inSyncReplicas' window of tens of seconds: a transfer to a replica that is behind stops the
+   * leader's proposals until it catches up, and is abandoned if it does not within an election timeout.
+   */
+  canTakeOver(id: NodeId): boolean {
+    if (!this.isLeader || id === this.nodeId || !this.core.config.voters.includes(id)) return false;
+    const windowTicks = this.electionTimeoutTicks;
+    const heard = this.heardAtTick.get(id);
+    const caughtUp = this.caughtUpAtTick.get(id);
+    return (
+      heard !== undefined &&
+      this.ticks - heard < windowTicks &&
+      caughtUp !== undefined &&
+      this.ticks - caughtUp < windowTicks
+    );
   }
 
   /** Offsets each follower's log is behind this leader's (leader only; empty on a follower). */
@@ -218,6 +263,7 @@ export class RaftGroup {
 
   step(message: Message): void {
     if (this.stopReason !== undefined) return;
+    this.heardAtTick.set(message.from, this.ticks);
     if (!this.inReady) {
       this.core.step(message);
       this.afterInput();
@@ -242,6 +288,34 @@ export class RaftGroup {
     if (this.inReady) this.campaignRequested = true;
     else this.core.campaign();
     this.afterInput();
+  }
+
+  /**
+   * Hands leadership to voter `target` (Raft thesis §3.10): the core stops taking proposals, catches the target
+   * up and sends it TimeoutNow, and the target campaigns at once, without waiting for an election timeout.
+   * Resolves once this node hears that the target leads, or with the reason it does not: this node does not
+   * lead, the target is no voter, it did not catch up within an election timeout (the core gives up and takes
+   * proposals again), another node won, or no leader emerged within a few election timeouts. A second call for
+   * the same target joins the transfer under way; one for another target is refused while it lasts.
+   */
+  transferLeadership(target: NodeId): Promise<TransferOutcome> {
+    const refused = (reason: string) => Promise.resolve<TransferOutcome>({ ok: false, reason });
+    if (this.stopReason !== undefined) return refused(`group ${this.stopReason.reason}`);
+    const pending = this.transfer;
+    if (pending !== undefined) {
+      if (pending.target === target) return pending.promise;
+      return refused(`a transfer to node ${pending.target} is under way`);
+    }
+    if (this.core.role !== "leader") return refused("this node does not lead");
+    let settle: (outcome: TransferOutcome) => void = () => {};
+    const promise = new Promise<TransferOutcome>((resolve) => {
+      settle = resolve;
+    });
+    this.transfer = { target, term: 0, startedAtTick: this.ticks, promise, settle };
+    if (this.inReady) this.transferRequested = true;
+    else this.startTransfer();
+    this.afterInput();
+    return promise;
   }
 
   /**
@@ -295,6 +369,7 @@ export class RaftGroup {
     this.bufferedUnreachable.clear();
     this.commitWaiters.rejectAll(reason);
     this.persistWaiters.rejectAll(reason);
+    this.settleTransfer({ ok: false, reason: `group ${reason.reason}` });
   }
 
   /** Once a tick: which followers are caught up with where the leader's log ended a tick ago. */
@@ -475,6 +550,48 @@ export class RaftGroup {
       this.campaignRequested = false;
       this.core.campaign();
     }
+    if (this.transferRequested) {
+      this.transferRequested = false;
+      this.startTransfer();
+    }
+  }
+
+  // ---- leadership transfer -------------------------------------------------------------------------------
+
+  private startTransfer(): void {
+    const pending = this.transfer;
+    if (pending === undefined) return;
+    pending.term = this.core.term;
+    const result = this.core.transferLeadership(pending.target);
+    if (!result.ok) this.settleTransfer({ ok: false, reason: result.detail ?? result.refusal });
+  }
+
+  /** After any input: whether the transfer under way has ended, and how. */
+  private checkTransfer(): void {
+    const pending = this.transfer;
+    if (pending === undefined || this.transferRequested) return;
+    const { role, leaderId, term } = this.core;
+    const target = pending.target;
+    if (role !== "leader" && leaderId === target) {
+      this.settleTransfer({ ok: true });
+    } else if (role === "leader" && term !== pending.term) {
+      this.settleTransfer({ ok: false, reason: `this node leads again, in term ${term}` });
+    } else if (role === "leader" && this.core.leadTransferee === null) {
+      const reason = `node ${target} did not catch up within an election timeout`;
+      this.settleTransfer({ ok: false, reason });
+    } else if (role !== "leader" && leaderId !== null) {
+      this.settleTransfer({ ok: false, reason: `node ${leaderId} leads instead of node ${target}` });
+    } else if (this.ticks - pending.startedAtTick > transferElectionTimeoutsMax * this.electionTimeoutTicks) {
+      this.settleTransfer({ ok: false, reason: `no leader emerged after handing over to node ${target}` });
+    }
+  }
+
+  private settleTransfer(outcome: TransferOutcome): void {
+    const pending = this.transfer;
+    if (pending === undefined) return;
+    this.transfer = undefined;
+    this.transferRequested = false;
+    pending.settle(outcome);
   }
 
   // ---- waiters and notifications -------------------------------------------------------------------------
@@ -490,6 +607,7 @@ export class RaftGroup {
       this.options.onHighWatermark?.(commit + 1);
     }
     this.noticeLeadership();
+    this.checkTransfer();
     if (this.core.hasReady()) this.kick();
   }
 
