@@ -138,6 +138,13 @@ function fromWire(response: { outcome: Outcome; offset: bigint; leaderId: number
 /** Per-call deadline of the cluster's own calls: each is small, and a stuck one must not hold a change. */
 const clusterCallTimeoutMs = 5_000;
 /**
+ * Deadline of a forwarded metadata change: it waits its turn behind the controller's other changes and then for
+ * the commit (a topic of thousands of partitions, under load, takes seconds). An answer lost to a deadline is
+ * worse than a slow one: the change may be committed, and planned again it is refused (TOPIC_ALREADY_EXISTS
+ * for the topic just created).
+ */
+const forwardCallTimeoutMs = 30_000;
+/**
  * Bounds of an election call's deadline, which is the asker's own (ElectLeaders' timeoutMs): a hand-over takes
  * a few election timeouts at most, and an asker's longer patience must not pin a call for minutes.
  */
@@ -162,7 +169,7 @@ export class ClusterPeers {
         records: request.records.map((record) => encodeMetadataRecord(record)),
         basedOnOffset: BigInt(request.basedOnOffset),
       },
-      { timeoutMs: clusterCallTimeoutMs },
+      { timeoutMs: forwardCallTimeoutMs },
     );
     return fromWire(response);
   }

@@ -378,8 +378,12 @@ export class RaftGroup {
     if (this.core.role !== "leader") return;
     for (const id of this.core.config.voters) {
       if (id === this.nodeId) continue;
+      // Caught up and still answering: on an idle partition a dead follower's match never falls behind, so
+      // without the second condition it would stay in the ISR for good (Kafka's rule counts its fetches).
       const match = this.core.progressOf(id)?.matchOffset ?? -1;
-      if (match >= this.lastOffsetAtPreviousTick) this.caughtUpAtTick.set(id, this.ticks);
+      const heard = this.heardAtTick.get(id);
+      const answering = heard !== undefined && this.ticks - heard < this.electionTimeoutTicks;
+      if (match >= this.lastOffsetAtPreviousTick && answering) this.caughtUpAtTick.set(id, this.ticks);
     }
     this.lastOffsetAtPreviousTick = this.core.log.lastOffset();
   }

@@ -256,6 +256,29 @@ describe("three managers, two groups", () => {
     for (const node of nodes) node.manager.stop();
   });
 
+  test("a follower that stops answering leaves the leader's in-sync replicas, even on an idle partition", async () => {
+    const { network, nodes } = cluster();
+    const groupId = groupIds[0]!;
+    await tickUntil(nodes, () => leaderOf(nodes, groupId) !== undefined);
+    const leader = leaderOf(nodes, groupId)!;
+    await proposeAndCommit(leader, groupId, 1);
+    const lagTicksMax = 30;
+    await tickUntil(nodes, () => group(leader, groupId).inSyncReplicas(lagTicksMax).length === 3);
+    const [dead] = nodes.filter((node) => node !== leader) as [Node, Node];
+    dead.manager.stop();
+    network.isolate(dead.id);
+    const alive = nodes.filter((node) => node !== dead);
+    // Nothing is appended meanwhile: the dead follower's match stays at the log end.
+    for (let tick = 0; tick < lagTicksMax + 25; tick++) {
+      for (const node of alive) node.manager.tickAll();
+      await turns(2);
+    }
+    expect(leaderOf(alive, groupId)).toBe(leader);
+    expect(group(leader, groupId).inSyncReplicas(lagTicksMax)).not.toContain(dead.id);
+    expect(group(leader, groupId).inSyncReplicas(lagTicksMax)).toHaveLength(2);
+    for (const node of alive) node.manager.stop();
+  });
+
   test("the timer ticks every group: nodes left to their clocks elect leaders and commit", async () => {
     const clock = new ManualClock();
     const { nodes } = cluster({ tickIntervalMs: 2, clock });
