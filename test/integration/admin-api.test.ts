@@ -496,11 +496,14 @@ test("a consumer-protocol (KIP-848) group is described with its assignment and r
       autocommit: false,
       maxWaitTime: 200,
     });
+    const commits: Promise<unknown>[] = [];
     stream.on("data", (message) => {
       seen.push(message.value);
-      void message.commit();
+      commits.push(Promise.resolve(message.commit()));
     });
     await waitUntil(() => seen.length === 2, "the consumer reading both records", { timeoutMs: 20_000 });
+    // Both commits must have landed before the member leaves, or the described offsets race them.
+    await Promise.all(commits);
     const described = await describedUntil("modern", (group) => group.members[0]?.assignment.length === 1);
     expect(described).toMatchObject({ type: "consumer", state: "Stable", assignor: "uniform" });
     expect(described.members[0]!.assignment).toEqual([
