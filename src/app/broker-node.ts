@@ -43,6 +43,7 @@ import { raftConfigDefaults } from "../raft/core/index.ts";
 import {
   FileHardStateStore,
   GroupManager,
+  type LogStartRecords,
   type ManagedGroupOptions,
   PartitionLogStore,
   type RaftGroup,
@@ -162,7 +163,7 @@ export interface NodeRaft {
       /** The metadata group: a data directory that remembers other voters refuses to start. */
       votersMustMatch?: boolean;
     } & Pick<ManagedGroupOptions, "onCommitted" | "onHighWatermark" | "onLeadership">,
-  ): { group: RaftGroup; log: PartitionLog };
+  ): { group: RaftGroup; log: PartitionLog; logStarts: LogStartRecords };
 }
 
 /** A start-up that cannot go on, in one line for the operator (main.ts prints it and exits). */
@@ -241,22 +242,23 @@ export function startStorageAndRaft(
       // and feed the full ones (bench/RESULTS.md).
       const soleVoter = options.voters.length === 1;
       const recentCache = options.deliverCommittedEntries || !soleVoter ? {} : { recentCountMax: 1 };
+      const store = new PartitionLogStore({
+        log: state.log,
+        nodeId: config.nodeId,
+        membership: () => membership,
+        clock: systemClock,
+        ...recentCache,
+      });
       const group = manager.addGroup({
         groupId: partitionGroupId(topic, partition),
         config: raftConfig,
-        store: new PartitionLogStore({
-          log: state.log,
-          nodeId: config.nodeId,
-          membership: () => membership,
-          clock: systemClock,
-          ...recentCache,
-        }),
+        store,
         hardState,
         onCommitted: options.onCommitted,
         onHighWatermark: options.onHighWatermark,
         onLeadership: options.onLeadership,
       });
-      return { group, log: state.log };
+      return { group, log: state.log, logStarts: store.logStarts };
     },
   };
 }
@@ -269,10 +271,18 @@ function createReplicas(
   cluster: Pick<ClusterRuntime, "leaders" | "leadershipChanged"> | undefined,
 ): HostedReplicas {
   const isrLagTicksMax = Math.ceil(replicaLagTimeMsMax / raft.tickMs);
+  // Retention is the partition leader's decision, replicated as a LOG_START record (raft-replica.ts); a log no
+  // replica is open over (the metadata log, kept forever) keeps deciding for itself.
+  const byGroupId = new Map<string, RaftReplica>();
+  raft.logs.setRetention((topic, partition, log) => {
+    const replica = byGroupId.get(partitionGroupId(topic, partition));
+    if (replica === undefined) log.applyRetention();
+    else replica.applyRetention();
+  });
   const open = (topic: TopicMetadata, partition: number): HostedReplica => {
     let replica: RaftReplica | undefined;
     const replicas = topic.partitions[partition]!.replicas;
-    const { group, log } = raft.openGroup(topic.name, partition, {
+    const { group, log, logStarts } = raft.openGroup(topic.name, partition, {
       deliverCommittedEntries: false,
       voters: replicas,
       onHighWatermark: (highWatermark) => replica?.onCommit(highWatermark),
@@ -280,16 +290,21 @@ function createReplicas(
     });
     replica = new RaftReplica(topic.topicId, topic.name, partition, group, log, {
       logLine: (line) => logger.warn(line, { topic: topic.name, partition }),
+      logStarts,
+      wallMs: () => systemClock.wallMs(),
     });
+    byGroupId.set(group.groupId, replica);
     group.start();
     // The preferred leader (the first replica) of a new partition campaigns at once, so leadership starts out
     // spread as the assignment spread it; the others wait for their election timeouts.
     if (replicas.length > 1 && replicas[0] === nodeId && group.term === 0) group.campaign();
     return Object.assign(replica, {
       stop: async () => {
+        byGroupId.delete(group.groupId);
         raft.manager.removeGroup(group.groupId);
       },
       delete: async () => {
+        byGroupId.delete(group.groupId);
         raft.manager.removeGroup(group.groupId);
         await raft.logs.remove(topic.name, partition);
         logger.info("deleted partition", { topic: topic.name, partition });

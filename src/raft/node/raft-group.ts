@@ -160,6 +160,11 @@ export class RaftGroup {
   get lastOffset(): number {
     return this.bufferedProposals.at(-1)?.lastOffset ?? this.core.log.lastOffset();
   }
+  /** Whether this node's log, as the core sees it (written or not yet), holds the batch at offset in term. */
+  holds(offset: number, term: number): boolean {
+    return this.core.log.matches(offset, term);
+  }
+
   /** The voters of the group's current configuration. */
   get voters(): readonly NodeId[] {
     return this.core.config.voters;

@@ -196,7 +196,8 @@ export class PeerSender {
     const end = Math.min(this.items.length, this.head + callMessagesMax);
     let bytes = 0;
     let index = this.head;
-    const fits = (size: number) => bytes + size <= budget && (index === this.head || bytes + size <= callBytesTarget);
+    const fits = (size: number) =>
+      bytes + size <= budget && (index === this.head || bytes + size <= callBytesTarget);
     while (index < end && fits(this.sizes[index]!)) {
       bytes += this.sizes[index]!;
       index += 1;
