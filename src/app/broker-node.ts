@@ -36,6 +36,7 @@ import { type MetadataForwarder, RaftMetadataService } from "../cluster/metadata
 
 import { ProducerIdAllocator } from "../cluster/producer-ids.ts";
 import { RaftReplica } from "../cluster/raft-replica.ts";
+import type { Rejoin } from "../cluster/rejoin.ts";
 import { topicConfigDefinition } from "../cluster/topic-config-definitions.ts";
 import { logConfigFor, TopicConfigFollower } from "../cluster/topic-log-config.ts";
 import type { MembershipConfig, RaftConfig } from "../raft/core/index.ts";
@@ -49,12 +50,14 @@ import {
   type RaftGroup,
 } from "../raft/node/index.ts";
 import type { RaftTransport } from "../raft/node/transport.ts";
-import { type LogConfig, LogManager, type PartitionLog } from "../storage/index.ts";
+import { type LogConfig, LogManager, nodeStorageFs, type PartitionLog } from "../storage/index.ts";
 import { type ClusterRuntime, startClusterRuntime } from "./cluster-runtime.ts";
 import { createConnectionMetrics } from "./connection-metrics.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
+import { loadNodeIdentity } from "./node-identity.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
+import { StartupRefusal } from "./startup-refusal.ts";
 import { systemClock, systemScheduler } from "./system-time.ts";
 
 /**
@@ -166,10 +169,7 @@ export interface NodeRaft {
   ): { group: RaftGroup; log: PartitionLog; logStarts: LogStartRecords };
 }
 
-/** A start-up that cannot go on, in one line for the operator (main.ts prints it and exits). */
-export class StartupRefusal extends Error {
-  override name = "StartupRefusal";
-}
+export { StartupRefusal };
 
 function checkStoredVoters(stored: readonly number[], given: readonly number[]): void {
   const same = stored.length === given.length && stored.every((id, index) => id === given[index]);
@@ -191,6 +191,7 @@ export function startStorageAndRaft(
   logger: Logger,
   configFor: (topic: string) => LogConfig,
   transport: RaftTransport = { send: () => {}, onReceive: () => {} },
+  rejoin?: Rejoin,
 ): NodeRaft {
   const logs = new LogManager({
     dataDir: config.dataDir,
@@ -249,15 +250,19 @@ export function startStorageAndRaft(
         clock: systemClock,
         ...recentCache,
       });
+      // Over a new data directory, no group votes until the node knows it lost nothing (cluster/rejoin.ts).
+      const abstaining = rejoin?.abstainsNewGroups === true;
       const group = manager.addGroup({
         groupId: partitionGroupId(topic, partition),
         config: raftConfig,
         store,
         hardState,
+        abstaining,
         onCommitted: options.onCommitted,
         onHighWatermark: options.onHighWatermark,
         onLeadership: options.onLeadership,
       });
+      if (abstaining) rejoin!.track(group);
       return { group, log: state.log, logStarts: store.logStarts };
     },
   };
@@ -333,6 +338,8 @@ export interface MetadataStartOptions {
   /** Carries changes to the metadata leader (a cluster); absent standalone. */
   forward?: MetadataForwarder;
   logger: Logger;
+  /** This node's incarnation, registered with the broker. */
+  incarnationId: string;
 }
 
 /**
@@ -346,7 +353,7 @@ export async function startMetadata(
   config: ServerConfig,
   raft: NodeRaft,
   onApplied: (metadata: RaftMetadataService) => void,
-  options: MetadataStartOptions = { logger: silentLogger },
+  options: MetadataStartOptions = { logger: silentLogger, incarnationId: "" },
 ): Promise<RaftMetadataService> {
   let metadata: RaftMetadataService | undefined;
   const { group } = raft.openGroup(metadataTopicName, 0, {
@@ -383,6 +390,7 @@ export async function startMetadata(
       advertisedHost: config.advertisedHost,
       advertisedPort: config.advertisedPort,
       rack: config.rack,
+      incarnationId: options.incarnationId,
       offsetsTopicName,
       offsetsPartitions: offsetsPartitionsDefault,
       offsetsReplicationFactor: defaultReplicationFactor(0, metadataVoters(config).length),
@@ -481,8 +489,14 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   const { logger } = deps;
   const brokerStatic = brokerStaticConfigs(config);
   const voters = metadataVoters(config);
+  const identity = loadNodeIdentity({
+    dataDir: config.dataDir,
+    nodeId: config.nodeId,
+    storageFs: nodeStorageFs,
+    newIncarnationId: () => crypto.randomUUID(),
+  });
   const cluster =
-    config.raft === null ? undefined : startClusterRuntime(config, voters, logger, deps.metrics);
+    config.raft === null ? undefined : startClusterRuntime(config, voters, identity, logger, deps.metrics);
   // The metadata as last applied, start-up's replay included: the logs' topic configs are read from it.
   let applied: RaftMetadataService | undefined;
   const raft = startStorageAndRaft(
@@ -490,7 +504,9 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     logger,
     (topic) => logConfigFor(topic, applied?.state.topicByName(topic)?.configs ?? new Map(), brokerStatic),
     cluster?.transport,
+    cluster?.rejoin,
   );
+  cluster?.hostGroups(raft.manager);
   const replicas = createReplicas(config.nodeId, raft, logger, cluster);
   const topicConfigs = new TopicConfigFollower((topic, partitions) =>
     raft.logs.reconfigure(topic, partitions),
@@ -506,7 +522,11 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     const deleted = deletedPartitions.follow(service.state);
     groups?.onPartitionsDeleted(deleted);
   };
-  const starting = startMetadata(config, raft, follow, { forward: cluster?.forward, logger });
+  const starting = startMetadata(config, raft, follow, {
+    forward: cluster?.forward,
+    logger,
+    incarnationId: identity.incarnationId,
+  });
   let metadata: RaftMetadataService;
   try {
     metadata = cluster === undefined ? await starting : await Promise.race([starting, cluster.refused]);

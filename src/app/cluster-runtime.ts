@@ -12,14 +12,17 @@ import type { HostedReplicas } from "../cluster/hosted-replicas.ts";
 import { BrokerLiveness } from "../cluster/metadata/broker-liveness.ts";
 import type { MetadataForwarder, RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
 import { PartitionLeaders } from "../cluster/partition-leaders.ts";
+import { Rejoin } from "../cluster/rejoin.ts";
 import { ClusterService } from "../gen/chronik/cluster/v1/cluster_pb.ts";
-import type { RaftGroup } from "../raft/node/index.ts";
+import type { GroupManager, RaftGroup } from "../raft/node/index.ts";
 import type { RaftTransport } from "../raft/node/transport.ts";
 import { ConnectRaftTransport, type RaftServer, startRaftServer } from "../raft/transport/index.ts";
-import { StartupRefusal } from "./broker-node.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
+import type { NodeIdentity } from "./node-identity.ts";
 import { createRaftTransportMetrics } from "./raft-transport-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
+import { StartupRefusal } from "./startup-refusal.ts";
+import { systemScheduler } from "./system-time.ts";
 
 /** Kafka's broker.heartbeat.interval.ms. */
 const brokerHeartbeatIntervalMs = 1_000;
@@ -45,6 +48,10 @@ export interface ClusterRuntime {
   readonly peerPort: number;
   /** Per-peer counters of the Raft transport, for /metrics. */
   readonly raftTransport: ConnectRaftTransport;
+  /** Whether this node over a new data directory may vote yet, group by group (cluster/rejoin.ts). */
+  readonly rejoin: Rejoin;
+  /** The groups whose terms peers may ask for (GroupTerms), once they exist. */
+  hostGroups(manager: GroupManager): void;
   /** The voters and this node's view of each peer's reachability (the admin status). */
   peerStatus(): Array<{ nodeId: number; address: string; reachable: boolean }>;
   /** Starts the node's duties once its metadata and replicas exist. */
@@ -60,9 +67,13 @@ export interface ClusterParts {
   readonly replicas: HostedReplicas;
 }
 
+/** How a node registered before incarnations were recorded is named to a node asking about itself. */
+const incarnationNotRecorded = "(registered before incarnations were recorded)";
+
 export function startClusterRuntime(
   config: ServerConfig,
   voters: readonly number[],
+  nodeIdentity: NodeIdentity,
   logger: Logger,
   metrics: MetricsRegistry,
 ): ClusterRuntime {
@@ -70,10 +81,21 @@ export function startClusterRuntime(
   if (raftConfig === null) throw new Error("startClusterRuntime needs raft-cluster settings");
   const log = logger.with({ component: "cluster" });
   let parts: ClusterParts | undefined;
+  let groups: GroupManager | undefined;
+  let rejoin: Rejoin | undefined;
   const identity = {
     nodeId: config.nodeId,
     voters,
+    incarnationId: nodeIdentity.incarnationId,
     clusterId: () => parts?.metadata.state.clusterId ?? null,
+    // New before this process and not rejoining: a cluster starting for the first time (cluster/rejoin.ts).
+    fresh: () => parts === undefined && nodeIdentity.fresh && rejoin?.rejoining !== true,
+    registeredIncarnation: (nodeId: number) => {
+      if (parts === undefined) return null;
+      const broker = parts.metadata.state.broker(nodeId);
+      // A registration without an incarnation cannot vouch that the asker is the same incarnation.
+      return broker === undefined ? "" : (broker.incarnationId ?? incarnationNotRecorded);
+    },
   };
   const leaders = new PartitionLeaders(leadersReportTtlMs);
   const liveness = new BrokerLiveness(brokerSessionTimeoutMs);
@@ -105,6 +127,7 @@ export function startClusterRuntime(
       return true;
     },
     reportLeaders: (fromNodeId, reports) => leaders.received(fromNodeId, reports, performance.now()),
+    group: (groupId) => groups?.group(groupId),
   };
   const server: RaftServer = startRaftServer({
     host: raftConfig.bindHost,
@@ -119,6 +142,17 @@ export function startClusterRuntime(
   const timers: Array<ReturnType<typeof setInterval>> = [];
   let stopped = false;
   const refused = checkPeersAgree(peers, voters, log, () => stopped);
+  rejoin = new Rejoin({
+    nodeId: config.nodeId,
+    voters,
+    incarnationId: nodeIdentity.incarnationId,
+    fresh: nodeIdentity.fresh,
+    hello: (peerId) => peers.hello(peerId),
+    groupTerms: (peerId, groupIds) => peers.groupTerms(peerId, groupIds),
+    scheduler: systemScheduler,
+    logger: log,
+  });
+  rejoin.start();
 
   // ---- duties ------------------------------------------------------------------------------------------
   let reportTimer: ReturnType<typeof setTimeout> | undefined;
@@ -173,6 +207,10 @@ export function startClusterRuntime(
     refused,
     peerPort: server.port,
     raftTransport,
+    rejoin,
+    hostGroups(manager) {
+      groups = manager;
+    },
     peerStatus: () =>
       raftConfig.peers.map((peer) => ({
         nodeId: peer.nodeId,
@@ -194,6 +232,7 @@ export function startClusterRuntime(
     },
     async stop() {
       stopped = true;
+      rejoin?.stop();
       for (const timer of timers) clearInterval(timer);
       if (reportTimer !== undefined) clearTimeout(reportTimer);
       raftTransport.stop();

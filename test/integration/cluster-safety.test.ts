@@ -1,9 +1,13 @@
-// Proves a three-node cluster keeps its log housekeeping on every replica: records deleted through the leader
-// (DeleteRecords) stay deleted after kill -9 of that leader — the new leader's log start is the deleted offset,
-// a consumer from the beginning sees nothing below it, every replica answers the same log start, and the killed
-// node catches up to it.
+// Proves a three-node cluster stays safe when nodes lose state: records deleted through the leader (DeleteRecords)
+// stay deleted after kill -9 of that leader — the new leader's log start is the deleted offset, a consumer from
+// the beginning sees nothing below it, every replica answers the same log start, and the killed node catches up
+// to it; and a node restarted over a wiped data directory votes in no group until it has caught up (with another
+// voter down, the survivor cannot win an election with it), while the cluster loses nothing acknowledged and,
+// once it has caught up, it votes again.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import { createFetchRequestFetchPartition } from "../../src/protocol/messages/fetch.ts";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
@@ -100,15 +104,15 @@ async function eventually<T>(
   return value;
 }
 
-async function createTopic(topic: string): Promise<void> {
+async function createTopic(topic: string, partitions = 1): Promise<void> {
   const script = `
 import sys
 from confluent_kafka.admin import AdminClient, NewTopic
 admin = AdminClient({"bootstrap.servers": sys.argv[1]})
-for topic, future in admin.create_topics([NewTopic(sys.argv[2], num_partitions=1)], operation_timeout=20).items():
+for topic, future in admin.create_topics([NewTopic(sys.argv[2], num_partitions=int(sys.argv[3]))], operation_timeout=20).items():
     future.result()
 `;
-  await runClient(["/usr/bin/python3", "-c", script, cluster.bootstrap(), topic]);
+  await runClient(["/usr/bin/python3", "-c", script, cluster.bootstrap(), topic, String(partitions)]);
 }
 
 async function produce(topic: string, values: readonly string[]): Promise<void> {
@@ -208,3 +212,67 @@ async function expectLogStart(nodeId: number, topic: string, logStart: bigint): 
   expect(header.baseOffset + BigInt(header.lastOffsetDelta)).toBeGreaterThanOrEqual(logStart);
   expect(await fetchAt(nodeId, topic, 0n)).toMatchObject({ errorCode: ErrorCode.OffsetOutOfRange });
 }
+
+interface NodeStatus {
+  role: string;
+  controllerId: number;
+}
+
+async function nodeStatus(nodeId: number): Promise<NodeStatus> {
+  const response = await fetch(
+    `http://127.0.0.1:${cluster.node(nodeId).httpPort}/chronik.admin.v1.AdminService/GetNodeStatus`,
+    { method: "POST", headers: { "content-type": "application/json" }, body: "{}" },
+  );
+  return (await response.json()) as NodeStatus;
+}
+
+test("a follower restarted over a wiped data directory does not vote until caught up; nothing acknowledged is lost", async () => {
+  const topic = "wiped-follower";
+  await createTopic(topic, 3);
+  const before = Array.from({ length: 300 }, (_, index) => `a${index}`);
+  await produce(topic, before);
+  const controller = (await nodeStatus(1)).controllerId;
+  expect([1, 2, 3]).toContain(controller);
+  const [wiped, other] = [1, 2, 3].filter((id) => id !== controller) as [number, number];
+
+  // The wiped node's disk is lost; then another voter goes down too, leaving the controller alone.
+  await cluster.kill(wiped);
+  const dataDir = cluster.specs.find((spec) => spec.nodeId === wiped)!.dataDir;
+  for (const name of readdirSync(dataDir)) rmSync(join(dataDir, name), { recursive: true, force: true });
+  await cluster.kill(other);
+  await eventually(
+    () => nodeStatus(controller),
+    (status) => status.role !== "leader",
+  );
+
+  // The wiped node comes back. Remembering nothing, it would now elect a leader with the old controller within
+  // a second or two; abstaining, it grants no vote: no metadata leader, and it cannot get ready.
+  const wipedStarting = cluster.start(wiped);
+  const watchUntil = performance.now() + 5_000;
+  while (performance.now() < watchUntil) {
+    expect((await nodeStatus(controller)).role).not.toBe("leader");
+    await Bun.sleep(200);
+  }
+  expect((await fetch(`http://127.0.0.1:${cluster.specs[wiped - 1]!.httpPort}/ready`)).status).toBe(503);
+
+  // The other voter returns: the cluster elects without the wiped node, which catches up and gets ready.
+  await cluster.start(other);
+  const wipedNode = await wipedStarting;
+  expect(wipedNode.logs()).toContain("rejoining every group without voting until it has caught up");
+  const after = Array.from({ length: 300 }, (_, index) => `b${index}`);
+  await produce(topic, after);
+  await eventually(
+    async () => wipedNode.logs(),
+    (logs) => logs.includes("rejoined: this node votes again in every group it hosts"),
+    30_000,
+  );
+
+  // Caught up, it votes again: with the old controller killed, it and the other node carry on.
+  await cluster.kill(controller);
+  const last = Array.from({ length: 100 }, (_, index) => `c${index}`);
+  await produce(topic, last);
+  const consumed = await consumeFromBeginning(topic);
+  expect(consumed.length).toBe(before.length + after.length + last.length);
+  expect(new Set(consumed)).toEqual(new Set([...before, ...after, ...last]));
+  await cluster.start(controller);
+}, 120_000);
