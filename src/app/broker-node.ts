@@ -28,6 +28,7 @@ import { type MetadataForwarder, RaftMetadataService } from "../cluster/metadata
 import { PreferredLeaders } from "../cluster/preferred-leaders.ts";
 import { ProducerIdAllocator } from "../cluster/producer-ids.ts";
 import { RaftReplica } from "../cluster/raft-replica.ts";
+import type { Rejoin } from "../cluster/rejoin.ts";
 import { topicConfigDefinition } from "../cluster/topic-config-definitions.ts";
 import { logConfigFor, TopicConfigFollower } from "../cluster/topic-log-config.ts";
 import type { MembershipConfig, RaftConfig } from "../raft/core/index.ts";
@@ -35,17 +36,20 @@ import { raftConfigDefaults } from "../raft/core/index.ts";
 import {
   FileHardStateStore,
   GroupManager,
+  type LogStartRecords,
   type ManagedGroupOptions,
   PartitionLogStore,
   type RaftGroup,
 } from "../raft/node/index.ts";
 import type { RaftTransport } from "../raft/node/transport.ts";
-import { type LogConfig, LogManager, type PartitionLog } from "../storage/index.ts";
+import { type LogConfig, LogManager, nodeStorageFs, type PartitionLog } from "../storage/index.ts";
 import { type ClusterRuntime, startClusterRuntime } from "./cluster-runtime.ts";
 import { createConnectionMetrics } from "./connection-metrics.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
+import { loadNodeIdentity } from "./node-identity.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
+import { StartupRefusal } from "./startup-refusal.ts";
 import { systemClock, systemScheduler } from "./system-time.ts";
 import { chronikVersion } from "./version.ts";
 
@@ -169,13 +173,10 @@ export interface NodeRaft {
       /** The metadata group: a data directory that remembers other voters refuses to start. */
       votersMustMatch?: boolean;
     } & Pick<ManagedGroupOptions, "onCommitted" | "onHighWatermark" | "onLeadership">,
-  ): { group: RaftGroup; log: PartitionLog };
+  ): { group: RaftGroup; log: PartitionLog; logStarts: LogStartRecords };
 }
 
-/** A start-up that cannot go on, in one line for the operator (main.ts prints it and exits). */
-export class StartupRefusal extends Error {
-  override name = "StartupRefusal";
-}
+export { StartupRefusal };
 
 function checkStoredVoters(stored: readonly number[], given: readonly number[]): void {
   const same = stored.length === given.length && stored.every((id, index) => id === given[index]);
@@ -197,6 +198,7 @@ export function startStorageAndRaft(
   logger: Logger,
   configFor: (topic: string) => LogConfig,
   transport: RaftTransport = { send: () => {}, onReceive: () => {} },
+  rejoin?: Rejoin,
 ): NodeRaft {
   const logs = new LogManager({
     dataDir: config.dataDir,
@@ -248,22 +250,27 @@ export function startStorageAndRaft(
       // and feed the full ones (bench/RESULTS.md).
       const soleVoter = options.voters.length === 1;
       const recentCache = options.deliverCommittedEntries || !soleVoter ? {} : { recentCountMax: 1 };
+      const store = new PartitionLogStore({
+        log: state.log,
+        nodeId: config.nodeId,
+        membership: () => membership,
+        clock: systemClock,
+        ...recentCache,
+      });
+      // Over a new data directory, no group votes until the node knows it lost nothing (cluster/rejoin.ts).
+      const abstaining = rejoin?.abstainsNewGroups === true;
       const group = manager.addGroup({
         groupId: partitionGroupId(topic, partition),
         config: raftConfig,
-        store: new PartitionLogStore({
-          log: state.log,
-          nodeId: config.nodeId,
-          membership: () => membership,
-          clock: systemClock,
-          ...recentCache,
-        }),
+        store,
         hardState,
+        abstaining,
         onCommitted: options.onCommitted,
         onHighWatermark: options.onHighWatermark,
         onLeadership: options.onLeadership,
       });
-      return { group, log: state.log };
+      if (abstaining) rejoin!.track(group);
+      return { group, log: state.log, logStarts: store.logStarts };
     },
   };
 }
@@ -276,10 +283,18 @@ function createReplicas(
   cluster: Pick<ClusterRuntime, "leaders" | "leadershipChanged"> | undefined,
 ): HostedReplicas {
   const isrLagTicksMax = Math.ceil(replicaLagTimeMsMax / raft.tickMs);
+  // Retention is the partition leader's decision, replicated as a LOG_START record (raft-replica.ts); a log no
+  // replica is open over (the metadata log, kept forever) keeps deciding for itself.
+  const byGroupId = new Map<string, RaftReplica>();
+  raft.logs.setRetention((topic, partition, log) => {
+    const replica = byGroupId.get(partitionGroupId(topic, partition));
+    if (replica === undefined) log.applyRetention();
+    else replica.applyRetention();
+  });
   const open = (topic: TopicMetadata, partition: number): HostedReplica => {
     let replica: RaftReplica | undefined;
     const replicas = topic.partitions[partition]!.replicas;
-    const { group, log } = raft.openGroup(topic.name, partition, {
+    const { group, log, logStarts } = raft.openGroup(topic.name, partition, {
       deliverCommittedEntries: false,
       voters: replicas,
       onHighWatermark: (highWatermark) => replica?.onCommit(highWatermark),
@@ -287,16 +302,21 @@ function createReplicas(
     });
     replica = new RaftReplica(topic.topicId, topic.name, partition, group, log, {
       logLine: (line) => logger.warn(line, { topic: topic.name, partition }),
+      logStarts,
+      wallMs: () => systemClock.wallMs(),
     });
+    byGroupId.set(group.groupId, replica);
     group.start();
     // The preferred leader (the first replica) of a new partition campaigns at once, so leadership starts out
     // spread as the assignment spread it; the others wait for their election timeouts.
     if (replicas.length > 1 && replicas[0] === nodeId && group.term === 0) group.campaign();
     return Object.assign(replica, {
       stop: async () => {
+        byGroupId.delete(group.groupId);
         raft.manager.removeGroup(group.groupId);
       },
       delete: async () => {
+        byGroupId.delete(group.groupId);
         raft.manager.removeGroup(group.groupId);
         await raft.logs.remove(topic.name, partition);
         logger.info("deleted partition", { topic: topic.name, partition });
@@ -327,6 +347,8 @@ export interface MetadataStartOptions {
   /** Carries changes to the metadata leader (a cluster); absent standalone. */
   forward?: MetadataForwarder;
   logger: Logger;
+  /** This node's incarnation, registered with the broker. */
+  incarnationId: string;
 }
 
 /**
@@ -340,7 +362,7 @@ export async function startMetadata(
   config: ServerConfig,
   raft: NodeRaft,
   onApplied: (metadata: RaftMetadataService) => void,
-  options: MetadataStartOptions = { logger: silentLogger },
+  options: MetadataStartOptions = { logger: silentLogger, incarnationId: "" },
 ): Promise<RaftMetadataService> {
   let metadata: RaftMetadataService | undefined;
   const { group } = raft.openGroup(metadataTopicName, 0, {
@@ -378,6 +400,7 @@ export async function startMetadata(
       advertisedHost: config.advertisedHost,
       advertisedPort: config.advertisedPort,
       rack: config.rack,
+      incarnationId: options.incarnationId,
       offsetsTopicName,
       offsetsPartitions: offsetsPartitionsDefault,
       offsetsReplicationFactor: defaultReplicationFactor(0, metadataVoters(config).length),
@@ -478,8 +501,14 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   const { logger } = deps;
   const brokerStatic = brokerStaticConfigs(config);
   const voters = metadataVoters(config);
+  const identity = loadNodeIdentity({
+    dataDir: config.dataDir,
+    nodeId: config.nodeId,
+    storageFs: nodeStorageFs,
+    newIncarnationId: () => crypto.randomUUID(),
+  });
   const cluster =
-    config.raft === null ? undefined : startClusterRuntime(config, voters, logger, deps.metrics);
+    config.raft === null ? undefined : startClusterRuntime(config, voters, identity, logger, deps.metrics);
   // The metadata as last applied, start-up's replay included: the logs' topic configs are read from it.
   let applied: RaftMetadataService | undefined;
   const raft = startStorageAndRaft(
@@ -487,7 +516,9 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     logger,
     (topic) => logConfigFor(topic, applied?.state.topicByName(topic)?.configs ?? new Map(), brokerStatic),
     cluster?.transport,
+    cluster?.rejoin,
   );
+  cluster?.hostGroups(raft.manager);
   const replicas = createReplicas(config.nodeId, raft, logger, cluster);
   const topicConfigs = new TopicConfigFollower((topic, partitions) =>
     raft.logs.reconfigure(topic, partitions),
@@ -503,7 +534,11 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     const deleted = deletedPartitions.follow(service.state);
     groups?.onPartitionsDeleted(deleted);
   };
-  const starting = startMetadata(config, raft, follow, { forward: cluster?.forward, logger });
+  const starting = startMetadata(config, raft, follow, {
+    forward: cluster?.forward,
+    logger,
+    incarnationId: identity.incarnationId,
+  });
   let metadata: RaftMetadataService;
   try {
     metadata = cluster === undefined ? await starting : await Promise.race([starting, cluster.refused]);

@@ -15,15 +15,17 @@ import { BrokerLiveness } from "../cluster/metadata/broker-liveness.ts";
 import type { MetadataForwarder, RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
 import { PartitionLeaders } from "../cluster/partition-leaders.ts";
 import type { ElectionAnswer, ElectionRequest, PreferredLeaders } from "../cluster/preferred-leaders.ts";
+import { Rejoin } from "../cluster/rejoin.ts";
 import { ClusterService } from "../gen/chronik/cluster/v1/cluster_pb.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
-import type { RaftGroup } from "../raft/node/index.ts";
+import type { GroupManager, RaftGroup } from "../raft/node/index.ts";
 import type { RaftTransport } from "../raft/node/transport.ts";
 import { ConnectRaftTransport, type RaftServer, startRaftServer } from "../raft/transport/index.ts";
-import { StartupRefusal } from "./broker-node.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
+import type { NodeIdentity } from "./node-identity.ts";
 import { createRaftTransportMetrics } from "./raft-transport-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
+import { StartupRefusal } from "./startup-refusal.ts";
 import { systemClock, systemScheduler } from "./system-time.ts";
 import { chronikVersion } from "./version.ts";
 
@@ -55,6 +57,10 @@ export interface ClusterRuntime {
   readonly peerPort: number;
   /** Per-peer counters of the Raft transport, for /metrics. */
   readonly raftTransport: ConnectRaftTransport;
+  /** Whether this node over a new data directory may vote yet, group by group (cluster/rejoin.ts). */
+  readonly rejoin: Rejoin;
+  /** The groups whose terms peers may ask for (GroupTerms), once they exist. */
+  hostGroups(manager: GroupManager): void;
   /** The voters and this node's view of each peer's reachability (the admin status). */
   peerStatus(): Array<{ nodeId: number; address: string; reachable: boolean }>;
   /** Asks every peer who it is now (the admin API's cluster view): unreachable ones within `timeoutMs`. */
@@ -80,9 +86,13 @@ export interface ClusterParts {
   readonly elections: PreferredLeaders;
 }
 
+/** How a node registered before incarnations were recorded is named to a node asking about itself. */
+const incarnationNotRecorded = "(registered before incarnations were recorded)";
+
 export function startClusterRuntime(
   config: ServerConfig,
   voters: readonly number[],
+  nodeIdentity: NodeIdentity,
   logger: Logger,
   metrics: MetricsRegistry,
 ): ClusterRuntime {
@@ -90,11 +100,22 @@ export function startClusterRuntime(
   if (raftConfig === null) throw new Error("startClusterRuntime needs raft-cluster settings");
   const log = logger.with({ component: "cluster" });
   let parts: ClusterParts | undefined;
+  let groups: GroupManager | undefined;
+  let rejoin: Rejoin | undefined;
   const identity = {
     nodeId: config.nodeId,
     voters,
+    incarnationId: nodeIdentity.incarnationId,
     clusterId: () => parts?.metadata.state.clusterId ?? null,
     version: chronikVersion,
+    // New before this process and not rejoining: a cluster starting for the first time (cluster/rejoin.ts).
+    fresh: () => parts === undefined && nodeIdentity.fresh && rejoin?.rejoining !== true,
+    registeredIncarnation: (nodeId: number) => {
+      if (parts === undefined) return null;
+      const broker = parts.metadata.state.broker(nodeId);
+      // A registration without an incarnation cannot vouch that the asker is the same incarnation.
+      return broker === undefined ? "" : (broker.incarnationId ?? incarnationNotRecorded);
+    },
   };
   const leaders = new PartitionLeaders(leadersReportTtlMs);
   const liveness = new BrokerLiveness(brokerSessionTimeoutMs);
@@ -135,6 +156,7 @@ export function startClusterRuntime(
     electPreferredLeader: (topicId, partition) =>
       parts?.elections.electHere(topicId, partition) ??
       Promise.resolve({ errorCode: ErrorCode.NotLeaderOrFollower, errorMessage: "this node is starting" }),
+    group: (groupId) => groups?.group(groupId),
   };
   const server: RaftServer = startRaftServer({
     host: raftConfig.bindHost,
@@ -149,6 +171,17 @@ export function startClusterRuntime(
   const cancels: Cancel[] = [];
   let stopped = false;
   const refused = checkPeersAgree(peers, voters, () => stopped);
+  rejoin = new Rejoin({
+    nodeId: config.nodeId,
+    voters,
+    incarnationId: nodeIdentity.incarnationId,
+    fresh: nodeIdentity.fresh,
+    hello: (peerId) => peers.hello(peerId),
+    groupTerms: (peerId, groupIds) => peers.groupTerms(peerId, groupIds),
+    scheduler: systemScheduler,
+    logger: log,
+  });
+  rejoin.start();
 
   // ---- duties ------------------------------------------------------------------------------------------
   let reportTimer: Cancel | undefined;
@@ -212,6 +245,10 @@ export function startClusterRuntime(
     refused,
     peerPort: server.port,
     raftTransport,
+    rejoin,
+    hostGroups(manager) {
+      groups = manager;
+    },
     peerStatus: () =>
       raftConfig.peers.map((peer) => ({
         nodeId: peer.nodeId,
@@ -244,6 +281,7 @@ export function startClusterRuntime(
     },
     async stop() {
       stopped = true;
+      rejoin?.stop();
       for (const cancel of cancels) cancel();
       reportTimer?.();
       raftTransport.stop();

@@ -23,11 +23,52 @@ export interface ClusterIdentity {
   readonly nodeId: number;
   /** The voters every node must have been started with (--peers plus self), sorted. */
   readonly voters: readonly number[];
+  /** This node's incarnation: the id written once in its data directory. */
+  readonly incarnationId: string;
   /** The cluster id once the metadata holds one; null before. */
   clusterId(): string | null;
   /** This node's chronik version, told to peers that say hello (the admin API's cluster view). */
   readonly version: string;
+  /** Whether this node's data directory is new and it has neither joined a cluster nor found it is rejoining one. */
+  fresh(): boolean;
+  /**
+   * The incarnation this node's metadata registers for nodeId ("" when none), or null while this node has not
+   * joined the cluster and caught up with its metadata.
+   */
+  registeredIncarnation(nodeId: number): string | null;
 }
+
+/** A peer's answer to Hello. */
+export interface HelloAnswer {
+  readonly nodeId: number;
+  readonly clusterId: string;
+  readonly voters: number[];
+  /** The peer's chronik version (the admin API's cluster view). */
+  readonly version: string;
+  readonly fresh: boolean;
+  /** Null while the peer has not joined the cluster; else the incarnation it registers for this node, or "". */
+  readonly callerIncarnationId: string | null;
+}
+
+/** A peer's state in one Raft group as it answered GroupTerms; null where it hosts no such group. */
+export interface GroupTermAnswer {
+  readonly groupId: string;
+  readonly term: number;
+  readonly commitOffset: number;
+  readonly lastOffset: number;
+  readonly leading: boolean;
+}
+
+/** What GroupTerms reads of a hosted group. */
+export interface GroupTermSource {
+  readonly term: number;
+  readonly commitOffset: number;
+  readonly lastOffset: number;
+  readonly isLeader: boolean;
+}
+
+/** Group ids one GroupTerms call may name. */
+export const groupTermsIdsMax = 4096;
 
 /** What the service does with calls that pass the checks. */
 export interface ClusterServiceHandlers {
@@ -38,6 +79,8 @@ export interface ClusterServiceHandlers {
   reportLeaders(fromNodeId: number, leaders: readonly LeaderReport[]): void;
   /** The preferred leader election for a partition this node leads (PreferredLeaders.electHere). */
   electPreferredLeader(topicId: string, partition: number): Promise<ElectionAnswer>;
+  /** The Raft group this node hosts under groupId, or undefined. */
+  group(groupId: string): GroupTermSource | undefined;
 }
 
 export function clusterServiceImpl(
@@ -89,12 +132,36 @@ export function clusterServiceImpl(
     },
     hello(request) {
       // No sender check: a node started with other voters must hear ours to say what is wrong.
-      void request;
+      const caller = request.sender?.nodeId ?? -1;
+      const registered = identity.registeredIncarnation(caller);
       return {
         nodeId: identity.nodeId,
         clusterId: identity.clusterId() ?? "",
         voters: [...identity.voters],
         version: identity.version,
+        fresh: identity.fresh(),
+        attached: registered !== null,
+        callerIncarnationId: registered ?? "",
+      };
+    },
+    groupTerms(request) {
+      check(request.sender);
+      if (request.groupIds.length > groupTermsIdsMax) {
+        throw new ConnectError(`more than ${groupTermsIdsMax} group ids`, Code.InvalidArgument);
+      }
+      return {
+        groups: request.groupIds.map((groupId) => {
+          const group = handlers.group(groupId);
+          if (group === undefined) return { groupId, hosted: false };
+          return {
+            groupId,
+            hosted: true,
+            term: BigInt(group.term),
+            commitOffset: BigInt(group.commitOffset),
+            lastOffset: BigInt(group.lastOffset),
+            leading: group.isLeader,
+          };
+        }),
       };
     },
   };
@@ -212,12 +279,13 @@ export class ClusterPeers {
     };
   }
 
-  async hello(
-    peerId: number,
-    timeoutMs = clusterCallTimeoutMs,
-  ): Promise<{ nodeId: number; clusterId: string; voters: number[]; version: string }> {
+  async hello(peerId: number, timeoutMs = clusterCallTimeoutMs): Promise<HelloAnswer> {
     const response = await this.client(peerId).hello(
-      { sender: this.sender(), voters: [...this.identity.voters] },
+      {
+        sender: this.sender(),
+        voters: [...this.identity.voters],
+        incarnationId: this.identity.incarnationId,
+      },
       { timeoutMs },
     );
     return {
@@ -225,7 +293,28 @@ export class ClusterPeers {
       clusterId: response.clusterId,
       voters: response.voters,
       version: response.version,
+      fresh: response.fresh,
+      callerIncarnationId: response.attached ? response.callerIncarnationId : null,
     };
+  }
+
+  /** The peer's term and commit offset in each group, as it answers now; null for groups it does not host. */
+  async groupTerms(peerId: number, groupIds: readonly string[]): Promise<Array<GroupTermAnswer | null>> {
+    const response = await this.client(peerId).groupTerms(
+      { sender: this.sender(), groupIds: [...groupIds] },
+      { timeoutMs: clusterCallTimeoutMs },
+    );
+    return groupIds.map((groupId, index) => {
+      const answer = response.groups[index];
+      if (answer === undefined || answer.groupId !== groupId || !answer.hosted) return null;
+      return {
+        groupId,
+        term: Number(answer.term),
+        commitOffset: Number(answer.commitOffset),
+        lastOffset: Number(answer.lastOffset),
+        leading: answer.leading,
+      };
+    });
   }
 
   private client(peerId: number): Client<typeof ClusterService> {

@@ -7,6 +7,14 @@
 // synchronous step, so a retry can never slip in between. That table starts, at open and whenever this replica
 // leads a new term, as a copy of the producer state its log holds (producer-state-log.ts: every stored batch,
 // snapshotted at each segment roll), so batches replicated here as a follower are known to it as a leader.
+//
+// The log start moves only through the log: DeleteRecords, retention and __consumer_offsets compaction make the
+// leader append a LOG_START control record (control-record.ts) carrying the new start, and every replica —
+// the leader included — moves its own log start when that record is committed (its high watermark passes it).
+// So all replicas end with the same log start, and a new leader, whose log holds every committed record, never
+// serves deleted records again. Retention is decided the same way, by the leader alone: each replica deciding
+// for itself (Kafka's way) would delete at its own moment and at its own segment boundaries, so replicas would
+// disagree on the log start and a new leader could serve records the old one had already deleted.
 
 import { ErrorCode, errorCodeByName } from "../protocol/error-codes.ts";
 import {
@@ -17,6 +25,7 @@ import {
   timestampTypeOf,
 } from "../protocol/records/batch-header.ts";
 import { readAllRecords } from "../protocol/records/batch-records.ts";
+import { buildLogStartBatch } from "../protocol/records/control-record.ts";
 import { leaderEpochOfTerm, type Proposal, type ProposeResult } from "../raft/core/index.ts";
 import type { PartitionLog } from "../storage/index.ts";
 import { OffsetOutOfRangeError, StorageError } from "../storage/index.ts";
@@ -44,6 +53,25 @@ export interface ReplicatedLog {
   waitForCommit(offset: number): Promise<void>;
   /** Resolves once this node's own log is durable past `offset`. */
   waitForPersisted(offset: number): Promise<void>;
+  /** Whether the group's log (written or not yet) holds the batch at `offset` in `term`. */
+  holds(offset: number, term: number): boolean;
+}
+
+/** The LOG_START records this replica's log store has written (raft/node's LogStartRecords). */
+export interface LogStartFeed {
+  /** Forgets the records below highWatermark and answers the largest start those `holds` confirms decide. */
+  takeCommitted(highWatermark: number, holds: (offset: number, term: number) => boolean): number | null;
+  /** Whether a known LOG_START record sits at offset. */
+  isRecordAt(offset: number): boolean;
+  /** Called after the store wrote records (a follower may learn a commit before the record it covers). */
+  onWritten(listener: (() => void) | null): void;
+}
+
+export interface RaftReplicaOptions extends ProducerStateLogOptions {
+  /** The log store's LOG_START records; absent, log-start moves are never applied (tests of appends alone). */
+  logStarts?: LogStartFeed;
+  /** The wall clock: the timestamp of the LOG_START records this replica appends as leader. */
+  wallMs?: () => number;
 }
 
 /** How much a timestamp lookup may inflate one compressed batch to find the exact record. */
@@ -53,6 +81,15 @@ const notLeader: ReplicaError = {
   errorCode: ErrorCode.NotLeaderOrFollower,
   errorMessage: "this broker is not the partition's leader",
 };
+
+/** Leadership moving means "ask the new leader"; a full uncommitted window means "retry shortly". */
+function refusalError(refusal: string): ReplicaError {
+  if (refusal === "notLeader" || refusal === "transferring") return notLeader;
+  return {
+    errorCode: ErrorCode.NotEnoughReplicas,
+    errorMessage: `the partition refused the append: ${refusal}`,
+  };
+}
 
 export class RaftReplica implements PartitionReplica {
   readonly highWatermark: HighWatermark;
@@ -64,6 +101,15 @@ export class RaftReplica implements PartitionReplica {
   private producersTerm: number;
   /** consumerHighWatermark() as last computed, and the high watermark and log start it was computed for. */
   private consumerEnd = { highWatermark: -1, logStartOffset: -1, value: 0 };
+  private readonly logStarts: LogStartFeed | undefined;
+  private readonly wallMs: () => number;
+  private readonly logLine: (line: string) => void;
+  /** The log-start moves this leader has asked for, one at a time (each waits for the one before). */
+  private logStartMoves: Promise<unknown> = Promise.resolve();
+  /** A committed log start not yet applied because the disk refused it; -1 when none. */
+  private logStartDue = -1;
+  /** Whether a retention move is asked for and not yet answered: retention checks never pile up. */
+  private retentionMoving = false;
 
   constructor(
     readonly topicId: string,
@@ -71,15 +117,21 @@ export class RaftReplica implements PartitionReplica {
     readonly partition: number,
     private readonly group: ReplicatedLog,
     private readonly log: PartitionLog,
-    options: ProducerStateLogOptions = {},
+    options: RaftReplicaOptions = {},
   ) {
     this.highWatermark = new HighWatermark(Math.max(group.highWatermark, 0));
     this.producerLog = ProducerStateLog.open(log, options);
     this.producers = this.producerLog.copyTable();
     this.producersTerm = group.term;
+    this.logStarts = options.logStarts;
+    this.logLine = options.logLine ?? ((line) => console.warn(line));
+    this.wallMs = options.wallMs ?? (() => -1);
     // The log opens with its high watermark at its start; a group restored from its hard state already knows
     // more, and onCommit only passes on increases, so DeleteRecords after a restart needs it here.
     log.highWatermark = Math.max(log.highWatermark, Math.min(this.highWatermark.value, log.logEndOffset));
+    // Records committed before a restart but applied after it (the crash fell between): applied now.
+    this.applyLogStarts(this.highWatermark.value);
+    this.logStarts?.onWritten(() => this.applyLogStarts(this.highWatermark.value));
   }
 
   isLeader(): boolean {
@@ -104,13 +156,36 @@ export class RaftReplica implements PartitionReplica {
   onCommit(highWatermark: number): void {
     if (highWatermark <= this.highWatermark.value) return;
     this.log.highWatermark = highWatermark;
+    // Before readers wake: none of them may be answered from below a start that is committed.
+    this.applyLogStarts(highWatermark);
     this.highWatermark.advance(highWatermark);
   }
 
+  /** Moves the log start as the committed LOG_START records this replica holds decide. */
+  private applyLogStarts(highWatermark: number): void {
+    const committed = this.logStarts?.takeCommitted(highWatermark, (offset, term) =>
+      this.group.holds(offset, term),
+    );
+    const logStart = Math.max(committed ?? -1, this.logStartDue);
+    if (logStart <= this.log.logStartOffset) return;
+    try {
+      // A record's start never lies past the record itself, which is in this log — unless its write failed and
+      // was undone (the group then stops; the record, committed elsewhere, comes again on the next start).
+      this.log.advanceLogStart(Math.min(logStart, this.log.logEndOffset));
+      this.logStartDue = -1;
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      // The checkpoint could not be written (a full disk): the move is tried again at the next commit.
+      this.logStartDue = logStart;
+      this.logLine(`cannot move the log start to ${logStart} yet: ${error.message}`);
+    }
+  }
+
   /**
-   * The committed end less the LeaderChange control batches that end it. Each is the first batch of its leader
-   * epoch and holds one offset, so only an epoch starting just below the end can be one: the epoch cache says
-   * where to look, and a read of that one batch confirms it. Recomputed only when the end or the start moves.
+   * The committed end less the control batches that end it: LeaderChange batches and LOG_START records. A
+   * LeaderChange is the first batch of its leader epoch and holds one offset, so only an epoch starting just
+   * below the end can be one: the epoch cache says where to look, and a read of that one batch confirms it. The
+   * LOG_START records are known by offset (LogStartFeed). Recomputed only when the end or the start moves.
    */
   consumerHighWatermark(): number {
     const highWatermark = this.highWatermark.value;
@@ -120,11 +195,17 @@ export class RaftReplica implements PartitionReplica {
       return cached.value;
     let end = highWatermark;
     const epochs = this.log.epochs.all();
-    for (let i = epochs.length - 1; i >= 0 && end > logStartOffset; i--) {
-      const start = epochs[i]!.startOffset;
-      if (start >= end) continue;
-      if (start !== end - 1 || !this.isSingleControlBatchAt(start)) break;
-      end = start;
+    let epochIndex = epochs.length - 1;
+    while (end > logStartOffset) {
+      while (epochIndex >= 0 && epochs[epochIndex]!.startOffset >= end) epochIndex -= 1;
+      const epochStartsHere = epochIndex >= 0 && epochs[epochIndex]!.startOffset === end - 1;
+      if (this.logStarts?.isRecordAt(end - 1) === true) {
+        end -= 1;
+      } else if (epochStartsHere && this.isSingleControlBatchAt(end - 1)) {
+        end -= 1;
+      } else {
+        break;
+      }
     }
     this.consumerEnd = { highWatermark, logStartOffset, value: end };
     return end;
@@ -170,14 +251,7 @@ export class RaftReplica implements PartitionReplica {
       { recordCount: header.recordCount, byteSize: batch.bytes.length, payload: batch.bytes },
     ]);
     if (!proposed.ok) {
-      // Leadership moving means "ask the new leader"; a full uncommitted window means "retry shortly".
-      const moving = proposed.refusal === "notLeader" || proposed.refusal === "transferring";
-      const error = moving
-        ? notLeader
-        : {
-            errorCode: ErrorCode.NotEnoughReplicas,
-            errorMessage: `the partition refused the append: ${proposed.refusal}`,
-          };
+      const error = refusalError(proposed.refusal);
       return { placement: error, replicated: Promise.resolve(error) };
     }
     const lastOffset = proposed.lastOffset;
@@ -252,13 +326,33 @@ export class RaftReplica implements PartitionReplica {
   }
 
   /**
-   * Applied to this node's log only, which is right for a group of one voter (standalone). In a replicated
-   * cluster this must become a replicated operation — a control or metadata record carrying the new log start
-   * offset, applied by every replica when committed — or followers keep the records and a new leader serves
-   * them again. Reads below the new start then fail with OFFSET_OUT_OF_RANGE (the log's OffsetOutOfRangeError),
-   * which makes consumers reset.
+   * DeleteRecords, and the log-start moves of compaction and retention: appends a LOG_START record and answers
+   * once it is committed, when every replica moves (or will move, as its commit catches up) its own log start
+   * there. Moves are proposed one at a time; one already at or below the start changes nothing. Reads below the
+   * new start then fail with OFFSET_OUT_OF_RANGE (the log's OffsetOutOfRangeError), which makes consumers reset.
    */
-  async deleteRecordsBefore(offset: number): Promise<number | ReplicaError> {
+  deleteRecordsBefore(offset: number): Promise<number | ReplicaError> {
+    const refused = this.refuseLogStart(offset);
+    if (refused !== null) return Promise.resolve(refused);
+    const moved = this.logStartMoves.then(() => this.moveLogStart(offset));
+    this.logStartMoves = moved.catch(() => {});
+    return moved;
+  }
+
+  /** Time and size retention, on the leader only: followers move when its LOG_START record commits. */
+  applyRetention(): void {
+    if (!this.isLeader() || this.retentionMoving) return;
+    const logStart = this.log.retentionLogStart();
+    if (logStart === null || logStart > this.highWatermark.value) return;
+    this.retentionMoving = true;
+    void this.deleteRecordsBefore(logStart).then((outcome) => {
+      this.retentionMoving = false;
+      if (typeof outcome !== "number")
+        this.logLine(`retention could not move the log start to ${logStart}: ${outcome.errorMessage}`);
+    });
+  }
+
+  private refuseLogStart(offset: number): ReplicaError | null {
     if (!this.isLeader()) return notLeader;
     if (offset < 0 || offset > this.highWatermark.value) {
       return {
@@ -266,17 +360,23 @@ export class RaftReplica implements PartitionReplica {
         errorMessage: `offset ${offset} is outside [0, ${this.highWatermark.value}] (the high watermark)`,
       };
     }
-    try {
-      return this.log.deleteRecords(offset);
-    } catch (error) {
-      if (error instanceof OffsetOutOfRangeError) {
-        return { errorCode: ErrorCode.OffsetOutOfRange, errorMessage: error.message };
-      }
-      if (error instanceof StorageError) {
-        return { errorCode: ErrorCode.KafkaStorageError, errorMessage: error.message };
-      }
-      throw error;
+    return null;
+  }
+
+  private async moveLogStart(offset: number): Promise<number | ReplicaError> {
+    const refused = this.refuseLogStart(offset);
+    if (refused !== null) return refused;
+    if (offset <= this.log.logStartOffset) return this.log.logStartOffset;
+    if (this.log.offlineError !== null) {
+      return { errorCode: ErrorCode.KafkaStorageError, errorMessage: this.log.offlineError.message };
     }
+    const payload = buildLogStartBatch(offset, { timestamp: this.wallMs() });
+    const proposed = this.group.propose([{ recordCount: 1, byteSize: payload.length, payload }]);
+    if (!proposed.ok) return refusalError(proposed.refusal);
+    const failed = await this.replication(proposed.lastOffset, -1);
+    if (failed !== null) return failed;
+    // onCommit applied the record in the turn the commit was learned, before this continuation runs.
+    return this.log.logStartOffset;
   }
 
   sizeBytes(): number {

@@ -8,7 +8,12 @@ export { FilePool } from "./file-pool.ts";
 export { type EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
 export * as storageLimits from "./limits.ts";
 export { type FlushPolicy, type LogConfig, logConfigDefault, logConfigOf } from "./log-config.ts";
-export { LogManager, type LogManagerOptions, type PartitionState } from "./log-manager.ts";
+export {
+  LogManager,
+  type LogManagerOptions,
+  type PartitionState,
+  type RetentionPolicy,
+} from "./log-manager.ts";
 export {
   type AppendResult,
   PartitionLog,

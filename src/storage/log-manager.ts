@@ -38,6 +38,12 @@ export interface LogManagerOptions {
   retentionCheckIntervalMs?: number;
 }
 
+/**
+ * What the retention round does with one log. By default the log deletes what retention.ms and retention.bytes
+ * let go; a replicated partition instead asks its leader to move every replica's log start (setRetention).
+ */
+export type RetentionPolicy = (topic: string, partition: number, log: PartitionLog) => void;
+
 export class LogManager {
   readonly pool: FilePool;
   private readonly partitions = new Map<string, PartitionState>();
@@ -48,6 +54,7 @@ export class LogManager {
   private lastRetentionMs: number;
   /** Partitions the current checkpoint round has yet to write, in order. */
   private checkpointsDue: string[] = [];
+  private retention: RetentionPolicy = (_topic, _partition, log) => void log.applyRetention();
 
   constructor(private readonly options: LogManagerOptions) {
     this.pool = new FilePool(
@@ -113,6 +120,11 @@ export class LogManager {
     }
   }
 
+  /** Who applies retention at each round (the composition root routes it to the partition replicas). */
+  setRetention(policy: RetentionPolicy): void {
+    this.retention = policy;
+  }
+
   get partitionCount(): number {
     return this.partitions.size;
   }
@@ -127,11 +139,12 @@ export class LogManager {
       nowMs - this.lastRetentionMs >=
       (this.options.retentionCheckIntervalMs ?? retentionCheckIntervalMsDefault);
     if (retentionDue) this.lastRetentionMs = nowMs;
-    for (const state of this.partitions.values()) {
+    for (const [name, state] of this.partitions) {
       if (state.kind === "offline" || state.log.offlineError) continue;
       this.guard(state.log, () => {
         state.log.flushIfDue();
-        if (retentionDue) state.log.applyRetention();
+        const parsed = retentionDue ? parsePartitionDirName(name) : null;
+        if (parsed !== null) this.retention(parsed.topic, parsed.partition, state.log);
       });
     }
     this.checkpointSome(nowMs);

@@ -255,37 +255,77 @@ export class PartitionLog {
     if (offset > this.highWatermark) {
       throw new OffsetOutOfRangeError(offset, this.logStartOffset, this.highWatermark);
     }
+    return this.advanceLogStart(offset);
+  }
+
+  /**
+   * Moves the log start offset up to `offset` and deletes the segments wholly below it; an offset at or below
+   * the start changes nothing. For a decision already made safe by the caller: a partition replica applying a
+   * committed LOG_START record (raft-replica.ts), which may run ahead of the high watermark this log was told.
+   */
+  advanceLogStart(offset: number): number {
+    this.staging.drain();
+    assert(
+      offset <= this.logEndOffset,
+      `${this.dir}: log start ${offset} past the log end ${this.logEndOffset}`,
+    );
     if (offset <= this.logStartOffset) return this.logStartOffset;
     this.logStartOffset = offset;
     this.segments.forgetCursor();
     this.epochFile.truncateFromStart(offset);
     this.writeCheckpoint();
     this.listener?.onStartAdvance(this.logStartOffset);
-    this.applyRetention();
+    this.deleteSegments(this.decideRetention({ byTimeAndSize: false }));
     return this.logStartOffset;
   }
 
   /** Deletes whole segments past retention.ms / retention.bytes or below the log start offset. */
   applyRetention(): RetentionDecision {
-    const decision = decideRetention({
-      segments: this.segments.summaries(),
-      logStartOffset: this.logStartOffset,
-      highWatermark: this.highWatermark,
-      retentionMs: this.config.retentionMs,
-      retentionBytes: this.config.retentionBytes,
-      wallMs: this.clock.wallMs(),
-    });
+    const decision = this.decideRetention({ byTimeAndSize: true });
     if (decision.deleteCount === 0) return decision;
-    this.segments.forgetCursor();
     // Advance the start first and persist it, so a crash mid-delete never serves a hole.
     const firstKept = this.segments.all[decision.deleteCount]!;
-    this.logStartOffset = Math.max(this.logStartOffset, firstKept.baseOffset);
-    this.epochFile.truncateFromStart(this.logStartOffset);
-    this.writeCheckpoint();
+    if (firstKept.baseOffset > this.logStartOffset) {
+      this.logStartOffset = firstKept.baseOffset;
+      this.epochFile.truncateFromStart(this.logStartOffset);
+      this.writeCheckpoint();
+      this.listener?.onStartAdvance(this.logStartOffset);
+    }
+    this.deleteSegments(decision);
+    return decision;
+  }
+
+  /**
+   * Where retention.ms and retention.bytes would move the log start now (the base of the first segment they
+   * keep), or null when they delete nothing. A replicated partition's leader proposes this as a LOG_START
+   * record instead of deleting on its own, so that every replica moves to the same start.
+   */
+  retentionLogStart(): number | null {
+    const decision = this.decideRetention({ byTimeAndSize: true });
+    if (decision.deleteCount === 0) return null;
+    const firstKept = this.segments.all[decision.deleteCount]!.baseOffset;
+    return firstKept > this.logStartOffset ? firstKept : null;
+  }
+
+  private decideRetention(options: { byTimeAndSize: boolean }): RetentionDecision {
+    this.staging.drain();
+    return decideRetention({
+      segments: this.segments.summaries(),
+      logStartOffset: this.logStartOffset,
+      // What lies below the log start was committed, even where this replica was not yet told so.
+      highWatermark: Math.max(this.highWatermark, this.logStartOffset),
+      retentionMs: options.byTimeAndSize ? this.config.retentionMs : -1,
+      retentionBytes: options.byTimeAndSize ? this.config.retentionBytes : -1,
+      wallMs: this.clock.wallMs(),
+    });
+  }
+
+  /** Deletes the oldest segments the decision names; the log start already lies at or past their end. */
+  private deleteSegments(decision: RetentionDecision): void {
+    if (decision.deleteCount === 0) return;
+    this.segments.forgetCursor();
     this.segments.deleteOldest(decision.deleteCount);
     this.logLine(`${this.dir}: deleted ${decision.deleteCount} segment(s) (${decision.reason})`);
-    this.listener?.onStartAdvance(this.logStartOffset);
-    return decision;
   }
 
   /**

@@ -118,6 +118,9 @@ class StubGroup implements ReplicatedLog {
     this.proposals.push(...proposals);
     return { ok: true as const, lastOffset: 1000 };
   }
+  holds() {
+    return true;
+  }
   waitForPersisted() {
     return Promise.resolve();
   }

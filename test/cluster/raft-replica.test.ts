@@ -26,6 +26,9 @@ class ScriptedGroup implements ReplicatedLog {
   readonly persisted: Array<{ offset: number; resolve: () => void }> = [];
   readonly committed: Array<{ offset: number; resolve: () => void }> = [];
 
+  holds() {
+    return true;
+  }
   propose(proposals: readonly Proposal[]) {
     if (this.refusal) return { ok: false as const, refusal: this.refusal };
     this.proposals.push(...proposals);

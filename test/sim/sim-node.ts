@@ -66,8 +66,8 @@ export class SimNode {
     return this.raft !== undefined;
   }
 
-  /** Boots (or reboots) from durable storage only. */
-  start(): void {
+  /** Boots (or reboots) from durable storage only; `abstaining` as a node over a new data directory does. */
+  start(options: { abstaining?: boolean } = {}): void {
     const config: RaftConfig = {
       ...raftConfigDefaults,
       electionTimeoutTicks: 10,
@@ -84,6 +84,7 @@ export class SimNode {
       config,
       storage: this.durable.log,
       hardState: this.durable.hardState,
+      abstaining: options.abstaining === true,
       ...(this.bug === undefined ? {} : { testingOnlyBug: this.bug }),
     });
     const snapshot = this.durable.log.snapshot();
@@ -95,6 +96,14 @@ export class SimNode {
   crash(): void {
     this.raft = undefined;
     this.losePendingWrites();
+  }
+
+  /** The disk is lost while the node is down: it comes back with nothing it persisted (no snapshot was taken). */
+  wipe(initial: MembershipConfig): void {
+    if (this.durable.log.snapshotMeta().lastOffset !== -1) throw new Error("wipe of a compacted log");
+    this.crash();
+    this.durable.log.truncateFrom(0);
+    this.durable.hardState = { term: 0, votedFor: null, commitOffset: -1, config: initial };
   }
 
   /** The page cache is gone: writes not yet synced survive only up to a random one of them. */

@@ -1,6 +1,7 @@
 // Proves the log manager serves many partitions through a small descriptor pool (the bound holds while
 // every partition appends and reads), that its tick drives interval flushes and checkpoints (a round spread
-// over ticks) and runs on the injected scheduler, and that a removed partition is gone for good.
+// over ticks) and runs on the injected scheduler, that a removed partition is gone for good, and that its
+// retention round hands each log to the retention policy set.
 
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
@@ -151,4 +152,32 @@ test("start ticks on the injected scheduler every tickMs; close cancels the time
   expect(log.flushedOffset).toBe(1);
   await manager.close();
   expect(clock.pendingTimers).toBe(0);
+});
+
+test("the retention round hands each log to the retention policy set, with its topic and partition", async () => {
+  const clock = new ManualClock();
+  const manager = new LogManager({
+    clock,
+    scheduler: clock,
+    dataDir: join(temp.path, "data"),
+    retentionCheckIntervalMs: 1000,
+    // Everything would go by time: one batch per segment, retained for 1 ms.
+    configFor: () => logConfigOf({ segmentBytes: 100, retentionMs: 1 }),
+    log: () => {},
+  });
+  const log = manager.logOf("kept", 3);
+  for (let index = 0; index < 3; index++) await log.append(makeBatch({ timestampMs: 0 }), { leaderEpoch: 0 });
+  log.highWatermark = log.logEndOffset;
+  const asked: string[] = [];
+  manager.setRetention((topic, partition, asLog) => {
+    expect(asLog).toBe(log);
+    asked.push(`${topic}-${partition}`);
+  });
+  clock.advance(1000);
+  manager.tick();
+  // The policy decided, not the log: a replicated partition's followers wait for their leader's record.
+  expect(asked).toEqual(["kept-3"]);
+  expect(log.logStartOffset).toBe(0);
+  expect(log.retentionLogStart()).toBe(2);
+  await manager.close();
 });

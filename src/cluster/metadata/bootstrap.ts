@@ -1,5 +1,5 @@
 // What a node proposes when it joins and finds the metadata incomplete: the cluster id (once, ever), its own
-// broker registration (when new, moved, re-racked or fenced), and the internal __consumer_offsets topic once
+// broker registration (when new, moved, re-racked, of another incarnation, or fenced), and the internal __consumer_offsets topic once
 // enough brokers are live to replicate it. Pure: the caller supplies the fresh ids and the random draws; an
 // already complete metadata yields no records.
 
@@ -13,6 +13,8 @@ export interface BootstrapInput {
   advertisedHost: string;
   advertisedPort: number;
   rack: string | null;
+  /** The id written once in this node's data directory: a new data directory registers again. */
+  incarnationId: string;
   offsetsTopicName: string;
   offsetsPartitions: number;
   /**
@@ -34,7 +36,8 @@ export function bootstrapRecords(state: MetadataState, input: BootstrapInput): M
     !registered ||
     registered.host !== input.advertisedHost ||
     registered.port !== input.advertisedPort ||
-    registered.rack !== input.rack
+    registered.rack !== input.rack ||
+    registered.incarnationId !== input.incarnationId
   ) {
     records.push({
       type: "broker",
@@ -42,6 +45,7 @@ export function bootstrapRecords(state: MetadataState, input: BootstrapInput): M
       host: input.advertisedHost,
       port: input.advertisedPort,
       rack: input.rack,
+      incarnationId: input.incarnationId,
     });
   } else if (registered.fenced) {
     records.push({ type: "broker-fencing", nodeId: input.nodeId, fenced: false });

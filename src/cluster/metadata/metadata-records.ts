@@ -9,7 +9,19 @@ export interface PartitionAssignment {
 
 export type MetadataRecord =
   | { type: "cluster-id"; clusterId: string }
-  | { type: "broker"; nodeId: number; host: string; port: number; rack: string | null }
+  | {
+      type: "broker";
+      nodeId: number;
+      host: string;
+      port: number;
+      rack: string | null;
+      /**
+       * The registering node's incarnation: the id written once in its data directory (KRaft's directory id,
+       * KIP-853). A node restarted over a new data directory registers again under a new one. Absent in records
+       * written before incarnations were recorded.
+       */
+      incarnationId?: string;
+    }
   /**
    * The controller's word on a registered broker's liveness (KRaft's BrokerRegistrationChange fencing): a fenced
    * broker stopped heartbeating, gets no new replicas and is shown offline; a registration starts unfenced.

@@ -18,6 +18,8 @@ export interface BrokerMetadata {
   readonly host: string;
   readonly port: number;
   readonly rack: string | null;
+  /** The incarnation it registered under (metadata-records.ts); null if it registered before they were kept. */
+  readonly incarnationId: string | null;
   /** Stopped heartbeating to the controller: offline to clients, no new replicas (metadata-records.ts). */
   readonly fenced: boolean;
 }
@@ -75,6 +77,7 @@ export class MetadataState {
           host: record.host,
           port: record.port,
           rack: record.rack,
+          incarnationId: record.incarnationId ?? null,
           fenced: false,
         });
         return;
@@ -117,8 +120,8 @@ export class MetadataState {
   toRecords(): MetadataRecord[] {
     const records: MetadataRecord[] = [];
     if (this.clusterId !== null) records.push({ type: "cluster-id", clusterId: this.clusterId });
-    for (const { fenced, ...broker } of this.brokersById.values()) {
-      records.push({ type: "broker", ...broker });
+    for (const { fenced, incarnationId, ...broker } of this.brokersById.values()) {
+      records.push({ type: "broker", ...broker, ...(incarnationId === null ? {} : { incarnationId }) });
       if (fenced) records.push({ type: "broker-fencing", nodeId: broker.nodeId, fenced });
     }
     for (const topic of this.topicsByName.values()) {

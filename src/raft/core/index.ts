@@ -13,6 +13,6 @@ export { MemoryLog } from "./memory-log.ts";
 export type { ProgressState } from "./progress.ts";
 export { Progress } from "./progress.ts";
 export { isQuorum, quorumMatchOffset, voteOutcome } from "./quorum.ts";
-export type { ProposeResult, RaftNodeOptions, Refusal, Refused } from "./raft-node.ts";
+export type { ProposeResult, RaftNodeOptions, Refusal, Refused, VoteFence } from "./raft-node.ts";
 export { RaftNode } from "./raft-node.ts";
 export type * from "./types.ts";

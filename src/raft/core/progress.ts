@@ -72,6 +72,12 @@ export class Progress {
     return updated;
   }
 
+  /** The follower lost the log it had acknowledged: nothing of it is known to match any more. */
+  forgetMatch(): void {
+    this.matchOffset = -1;
+    this.becomeProbe();
+  }
+
   /** An append of entries ending at lastOffset went out. */
   sentEntries(lastOffset: number, byteSize: number): void {
     if (this.state === "replicate") {

@@ -53,8 +53,26 @@ export interface RaftNodeOptions {
   readonly storage: LogReader;
   /** The hard state as last persisted; a new member starts from term 0, no vote, commit -1. */
   readonly hardState: HardState;
+  /**
+   * This member may have lost what it persisted (its data directory is new) and starts abstaining: it grants no
+   * vote and starts no election until setVoteFence() and catching up end that (see Abstention below).
+   */
+  readonly abstaining?: boolean;
   /** For checking the simulator only: a deliberate bug. Never set from parsed configuration. */
   readonly testingOnlyBug?: TestingOnlyBug;
+}
+
+/**
+ * What the other voters of the group answered when this member asked them, after it started, for their current
+ * term and commit offset: the highest of each. Every term a lost earlier incarnation of this member could have
+ * voted in is at most `term` (whoever it voted for was at that term, and answered at least that), and every entry
+ * it could have acknowledged into a commit lies at or below the log a leader of a term ≥ `term` holds.
+ */
+export interface VoteFence {
+  readonly term: number;
+  readonly commitOffset: number;
+  /** The term of a voter that answered as leader with an empty log (nothing was ever committed), or -1. */
+  readonly emptyLogLeaderTerm: number;
 }
 
 interface PendingConfig {
@@ -102,6 +120,21 @@ export class RaftNode {
   private persisted: HardState;
   private readonly receiver = new SnapshotReceiver();
   private inReady = false;
+  /**
+   * Abstention: set while this member must not vote because it may have lost its durable state (a wiped disk).
+   * Voting again with an empty memory could grant a second vote in a term its lost incarnation already voted in
+   * (two leaders in one term), or elect a leader that lacks entries the lost incarnation had acknowledged. So an
+   * abstaining member replicates and acknowledges (its acknowledgements are durable again) but grants no vote,
+   * pre-votes included, and never campaigns, until (1) it knows the fence (setVoteFence: every other voter's term
+   * and commit offset, asked after it started) and (2) it follows a leader of a term at or above the fence term
+   * whose term start it holds (so it holds that leader's whole earlier log, which contains every entry committed
+   * in earlier terms) and its commit offset reached the fence's (entries that leader itself committed before);
+   * or that leader answered with an empty log in that term (so nothing was ever committed). A fence term of 0
+   * ends it at once: no voter has seen an election, so no vote was ever cast that won anything. Answers must be
+   * asked for, not read off Raft messages: a message queued for the lost incarnation may arrive late and old.
+   * `fence` is null until it is known.
+   */
+  private abstention: { fence: VoteFence | null } | null;
 
   constructor(options: RaftNodeOptions) {
     const invalid = validateRaftConfig(options.config);
@@ -130,6 +163,7 @@ export class RaftNode {
     this.applied = mark.lastOffset;
     this.durableOffset = this.log.lastOffset();
     this.collectPendingConfigs(this.commit + 1);
+    this.abstention = options.abstaining === true ? { fence: null } : null;
     this.resetElectionTimeout();
   }
 
@@ -151,6 +185,10 @@ export class RaftNode {
   }
   get config(): MembershipConfig {
     return this.membership;
+  }
+  /** True while this member grants no vote and starts no election (it may have lost its durable state). */
+  get abstaining(): boolean {
+    return this.abstention !== null;
   }
   progressOf(id: NodeId): Progress | undefined {
     return this.replicator.get(id);
@@ -275,6 +313,18 @@ export class RaftNode {
       this.replicator.sendAppend(target, { sendIfEmpty: false });
     }
     return { ok: true };
+  }
+
+  /** The other voters' answers are in (see Abstention); the abstention ends now or once caught up. */
+  setVoteFence(fence: VoteFence): void {
+    assert(!this.inReady, "setVoteFence between ready() and advance()");
+    assert(
+      fence.term >= 0 && fence.commitOffset >= -1 && fence.emptyLogLeaderTerm <= fence.term,
+      `bad vote fence ${JSON.stringify(fence)}`,
+    );
+    if (this.abstention === null) return;
+    this.abstention.fence = fence;
+    this.maybeEndAbstention();
   }
 
   /** The driver could not reach a peer: appends in flight to it are presumed lost and resent from its match. */
@@ -550,7 +600,19 @@ export class RaftNode {
   }
 
   private isPromotable(): boolean {
-    return this.membership.voters.includes(this.id);
+    return this.abstention === null && this.membership.voters.includes(this.id);
+  }
+
+  private maybeEndAbstention(): void {
+    const fence = this.abstention?.fence;
+    if (fence === null || fence === undefined) return;
+    if (fence.term > 0) {
+      if (this.currentRole !== "follower" || this.leader === null || this.currentTerm < fence.term) return;
+      const holdsLeaderLog = this.log.lastEpoch() === this.currentTerm && this.commit >= fence.commitOffset;
+      const nothingCommitted = fence.commitOffset === -1 && fence.emptyLogLeaderTerm === this.currentTerm;
+      if (!holdsLeaderLog && !nothingCommitted) return;
+    }
+    this.abstention = null;
   }
 
   // ---- elections ----------------------------------------------------------------------------------------
@@ -612,9 +674,10 @@ export class RaftNode {
 
   private handleVote(message: VoteMessage): void {
     const canVote =
-      this.votedFor === message.from ||
-      (this.votedFor === null && this.leader === null) ||
-      (message.preVote && message.term > this.currentTerm);
+      this.abstention === null &&
+      (this.votedFor === message.from ||
+        (this.votedFor === null && this.leader === null) ||
+        (message.preVote && message.term > this.currentTerm));
     if (canVote && this.log.isUpToDate(message.lastOffset, message.lastEpoch)) {
       // A granted pre-vote answers in the asked-for term, so the pre-candidate does not step down.
       this.outbox.push({
@@ -671,6 +734,7 @@ export class RaftNode {
     this.appendFromLeader(message.entries);
     this.commitTo(Math.min(message.commitOffset, lastNew));
     this.acceptAppend(message.from, lastNew);
+    this.maybeEndAbstention();
   }
 
   private acceptAppend(to: NodeId, matchOffset: number): void {
@@ -693,7 +757,20 @@ export class RaftNode {
   }
 
   private handleHeartbeat(message: HeartbeatMessage): void {
+    if (message.commitOffset > this.log.lastOffset()) {
+      // The leader sends a commit offset only up to what this member acknowledged: holding less means the log it
+      // acknowledged is lost (a wiped disk). A reject with this log's end as the hint makes the leader probe again.
+      this.send({
+        type: "appendResponse",
+        to: message.from,
+        reject: true,
+        matchOffset: message.commitOffset,
+        hintOffset: this.log.lastOffset(),
+        hintEpoch: this.log.lastEpoch(),
+      });
+    }
     this.commitTo(Math.min(message.commitOffset, this.log.lastOffset()));
+    this.maybeEndAbstention();
     const response: Omit<HeartbeatResponseMessage, "from" | "term"> = {
       type: "heartbeatResponse",
       to: message.from,
@@ -716,6 +793,7 @@ export class RaftNode {
     }
     this.restore(received);
     this.acceptAppend(message.from, meta.lastOffset);
+    this.maybeEndAbstention();
   }
 
   private sendSnapshotResponse(message: SnapshotMessage, receivedBytes: number): void {

@@ -147,8 +147,14 @@ export class Replicator {
   rejected(message: AppendResponseMessage, progress: Progress): void {
     if (message.matchOffset < 0) return; // a stale-term notice, handled by the term rules
     if (progress.state === "snapshot") return;
-    // A reject of a point at or below the known match is stale (reordered behind a later acceptance).
-    if (message.matchOffset <= progress.matchOffset) return;
+    if (message.matchOffset <= progress.matchOffset) {
+      // A reject of a point at or below the known match is stale (reordered behind a later acceptance) — unless
+      // its hint says the follower now holds less than it acknowledged: it lost its log (a wiped disk, restarted
+      // as the same member). Its match is forgotten and found again by probing; a stale reject taken for such a
+      // loss only costs a probe, since a match known too low never commits anything.
+      if (message.hintOffset >= progress.matchOffset) return;
+      progress.forgetMatch();
+    }
     if (progress.state === "probe" && message.matchOffset !== progress.nextOffset - 1) return;
     const log = this.context.log;
     const mark = log.mark();

@@ -6,6 +6,8 @@ export type { FileHardStateStoreOptions } from "./file-hard-state.ts";
 export { FileHardStateStore, HardStateFileError } from "./file-hard-state.ts";
 export type { GroupManagerOptions, ManagedGroupOptions } from "./group-manager.ts";
 export { GroupManager } from "./group-manager.ts";
+export type { LogStartRecord, LogStartRecordsOptions } from "./log-start-records.ts";
+export { LogStartRecords, logStartRecordsFileName } from "./log-start-records.ts";
 export type { MemoryLogStoreOptions } from "./memory-log-store.ts";
 export { MemoryLogStore } from "./memory-log-store.ts";
 export { OffsetWaiters } from "./offset-waiters.ts";

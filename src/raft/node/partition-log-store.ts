@@ -9,6 +9,9 @@
 // disk (a pread of whole batches). The compaction mark is the partition's log start; its term, lost when
 // the log restarts or old segments go, is remembered in a small file beside the segments.
 //
+// Every LOG_START control batch written (a leader's decision to move the log start) is first remembered in the
+// partition's LogStartRecords, which the replica applies once the record is committed (log-start-records.ts).
+//
 // Config entries (membership changes) are not stored in partition logs yet: persisting one is an assertion
 // failure. Partition membership is changed through the metadata group, which stores its log elsewhere.
 
@@ -17,7 +20,7 @@ import { assert } from "../../base/assert.ts";
 import { copyBytes } from "../../base/bytes.ts";
 import type { Clock } from "../../base/clock.ts";
 import { stampBatch } from "../../protocol/records/batch-header.ts";
-import { buildLeaderChangeBatch } from "../../protocol/records/control-record.ts";
+import { buildLeaderChangeBatch, logStartOfBatch } from "../../protocol/records/control-record.ts";
 import { readFileIfExists, writeFileAtomic } from "../../storage/atomic-file.ts";
 import type { AppendResult, PartitionLog } from "../../storage/index.ts";
 import { nodeStorageFs, type StorageFs } from "../../storage/storage-fs.ts";
@@ -34,6 +37,7 @@ import {
   termOfLeaderEpoch,
 } from "../core/index.ts";
 import { collectEntries, findBatchIndex } from "../core/log-reader.ts";
+import { type LogStartRecord, LogStartRecords } from "./log-start-records.ts";
 import { batchMetaAt, entriesOfBatches, leaderChangeMessage } from "./partition-log-batches.ts";
 import type { RaftLogStore } from "./storage-ports.ts";
 
@@ -69,6 +73,8 @@ interface Mark {
 
 export class PartitionLogStore implements RaftLogStore {
   readonly reader: LogReader;
+  /** The LOG_START records written here and not yet applied (the replica applies them when committed). */
+  readonly logStarts: LogStartRecords;
   private readonly log: PartitionLog;
   private readonly nodeId: NodeId;
   private readonly membership: () => MembershipConfig;
@@ -101,6 +107,11 @@ export class PartitionLogStore implements RaftLogStore {
     assert(this.recentCountMax >= 1, "recentCountMax must be ≥ 1");
     assert(this.log.offlineError === null, `${this.log.dir}: the log is offline`);
     this.savedMark = this.readSavedMark();
+    this.logStarts = new LogStartRecords({
+      dir: this.log.dir,
+      storageFs: this.storageFs,
+      holds: (record) => this.holdsLogStartRecord(record),
+    });
     this.reloadTail();
     this.durableOffset = this.lastOffset();
     this.reader = this.makeReader();
@@ -124,6 +135,7 @@ export class PartitionLogStore implements RaftLogStore {
   /** A partition's snapshot has no data: the log empties and begins again after the snapshot's mark. */
   private restartAt(meta: SnapshotMeta): void {
     this.log.restartAt(meta.lastOffset + 1);
+    this.logStarts.restarted();
     this.saveMark({ lastOffset: meta.lastOffset, lastEpoch: meta.lastEpoch });
     this.recent = [];
     this.recentBytes = 0;
@@ -146,12 +158,15 @@ export class PartitionLogStore implements RaftLogStore {
     const stored = entries.map((entry) =>
       this.recentCountMax === 1 ? this.batchOf(entry) : withOwnedPayload(this.batchOf(entry)),
     );
+    const logStarts = logStartRecordsOf(stored);
+    this.logStarts.remember(logStarts);
     // A Ready's batches go out in one pwritev and share one fdatasync: no need to join them first. The Ready
     // already gathered the turn's proposals, so they are written at once rather than at the end of the turn.
     const appending = Promise.all(stored.map((entry) => this.log.appendReplicated(entry.payload)));
     this.log.writeStaged();
     // Written: the reader serves them from now on, durable or not (the core counts them only once durable).
     for (const entry of stored) this.remember(entry);
+    if (logStarts.length > 0) this.logStarts.written();
     this.writesInFlight += 1;
     return this.untilDurable(appending, stored[stored.length - 1]!);
   }
@@ -165,6 +180,7 @@ export class PartitionLogStore implements RaftLogStore {
     } catch (error) {
       // A failed write undid its batches in the log: the cache must not serve them either.
       this.forgetAbove(this.log.logEndOffset - 1);
+      this.logStarts.truncatedFrom(this.log.logEndOffset);
       throw error;
     } finally {
       this.writesInFlight -= 1;
@@ -192,6 +208,7 @@ export class PartitionLogStore implements RaftLogStore {
     // A cut at the first held batch restarts the log and forgets its epochs: remember the mark's first.
     if (offset === mark.lastOffset + 1) this.saveMark(mark);
     this.log.truncate(offset);
+    this.logStarts.truncatedFrom(offset);
     assert(this.log.logEndOffset === offset, `log truncated to ${this.log.logEndOffset}, not ${offset}`);
     const keep = findBatchIndex(this.recent, offset);
     if (keep >= 0) {
@@ -263,6 +280,16 @@ export class PartitionLogStore implements RaftLogStore {
     const entries = entriesOfBatches(read.bytes);
     assert(entries.length === 1 && entries[0]!.lastOffset === end - 1, `${this.log.dir}: no last batch`);
     this.remember(entries[0]!);
+  }
+
+  /** Whether the log holds this LOG_START record at its offset (checked for each remembered one at open). */
+  private holdsLogStartRecord(record: LogStartRecord): boolean {
+    if (record.offset < this.log.logStartOffset || record.offset >= this.log.logEndOffset) return false;
+    const { bytes } = this.log.read(record.offset, { maxBytes: 1, maxOffset: record.offset + 1 });
+    if (bytes.length === 0) return false;
+    const meta = batchMetaAt(bytes, 0);
+    if (meta.baseOffset !== record.offset || meta.epoch !== record.term) return false;
+    return logStartOfBatch(bytes.subarray(0, meta.size)) === record.logStartOffset;
   }
 
   private readSavedMark(): Mark | null {
@@ -420,6 +447,17 @@ export class PartitionLogStore implements RaftLogStore {
       entries: (fromOffset, bytesMax) => this.entries(fromOffset, bytesMax),
     };
   }
+}
+
+/** The LOG_START records among entries about to be written (data batches are passed over on one attribute test). */
+function logStartRecordsOf(entries: readonly Entry[]): LogStartRecord[] {
+  const records: LogStartRecord[] = [];
+  for (const entry of entries) {
+    const logStartOffset = logStartOfBatch(entry.payload);
+    if (logStartOffset !== null)
+      records.push({ offset: entry.baseOffset, term: entry.epoch, logStartOffset });
+  }
+  return records;
 }
 
 /**

@@ -28,6 +28,7 @@ import type {
   RaftConfig,
   Ready,
   Role,
+  VoteFence,
 } from "../core/index.ts";
 import { RaftNode } from "../core/index.ts";
 import { OffsetWaiters } from "./offset-waiters.ts";
@@ -79,6 +80,8 @@ export interface RaftGroupOptions {
   readonly bufferedStepsMax?: number;
   /** Ready rounds one loop run may do before yielding the event loop to other groups. ≥ 1. */
   readonly readyRoundsMax?: number;
+  /** Start abstaining: this node's data directory is new (the core's Abstention; setVoteFence ends it). */
+  readonly abstaining?: boolean;
 }
 
 interface BufferedProposal {
@@ -119,6 +122,7 @@ export class RaftGroup {
    */
   private lastWrite: Promise<void> | undefined;
   private campaignRequested = false;
+  private bufferedFence: VoteFence | undefined;
   private persisted: number;
   private applied: number;
   private reported: LeadershipChange;
@@ -146,7 +150,12 @@ export class RaftGroup {
     assert(this.bufferedStepsMax >= 1 && this.readyRoundsMax >= 1, "limits must be ≥ 1");
     const loaded = options.hardState.load();
     this.savedHardState = loaded;
-    this.core = new RaftNode({ config: options.config, storage: options.store.reader, hardState: loaded });
+    this.core = new RaftNode({
+      config: options.config,
+      storage: options.store.reader,
+      hardState: loaded,
+      abstaining: options.abstaining === true,
+    });
     this.persisted = options.store.persistedOffset;
     this.applied = options.store.reader.snapshotMeta().lastOffset;
     this.reported = { role: this.core.role, leaderId: this.core.leaderId, term: this.core.term };
@@ -183,6 +192,24 @@ export class RaftGroup {
   get lastOffset(): number {
     return this.bufferedProposals.at(-1)?.lastOffset ?? this.core.log.lastOffset();
   }
+  /** Whether this node's log, as the core sees it (written or not yet), holds the batch at offset in term. */
+  holds(offset: number, term: number): boolean {
+    return this.core.log.matches(offset, term);
+  }
+
+  /** True while this node grants no vote and starts no election in the group (see setVoteFence). */
+  get abstaining(): boolean {
+    return this.core.abstaining;
+  }
+
+  /** The other voters' terms and commit offsets as they answered: the abstention ends once caught up. */
+  setVoteFence(fence: VoteFence): void {
+    if (this.stopReason !== undefined) return;
+    if (this.inReady) this.bufferedFence = fence;
+    else this.core.setVoteFence(fence);
+    this.afterInput();
+  }
+
   /** The voters of the group's current configuration. */
   get voters(): readonly NodeId[] {
     return this.core.config.voters;
@@ -550,6 +577,10 @@ export class RaftGroup {
     // buffer, so replaying every tick after them would fake a silent leader and start a needless election.
     if (this.bufferedTicks > 0) this.core.tick();
     this.bufferedTicks = 0;
+    if (this.bufferedFence !== undefined) {
+      this.core.setVoteFence(this.bufferedFence);
+      this.bufferedFence = undefined;
+    }
     if (this.campaignRequested) {
       this.campaignRequested = false;
       this.core.campaign();

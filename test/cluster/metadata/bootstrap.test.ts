@@ -1,5 +1,6 @@
 // Proves a node bootstraps incomplete metadata exactly once: cluster id, its registration and __consumer_offsets
-// when missing, a re-registration when its address changes, and nothing when all is in place.
+// when missing, a re-registration when its address or its incarnation (a new data directory) changes, and
+// nothing when all is in place.
 
 import { expect, test } from "bun:test";
 import { bootstrapRecords } from "../../../src/cluster/metadata/bootstrap.ts";
@@ -10,6 +11,7 @@ const input = {
   advertisedHost: "localhost",
   advertisedPort: 9092,
   rack: null,
+  incarnationId: "first",
   offsetsTopicName: "__consumer_offsets",
   offsetsPartitions: 3,
   offsetsReplicationFactor: 1,
@@ -36,7 +38,25 @@ test("a moved broker registers again; the cluster id never changes", () => {
   const state = new MetadataState();
   for (const record of bootstrapRecords(state, input)) state.apply(record);
   const moved = bootstrapRecords(state, { ...input, advertisedPort: 19092, newClusterId: () => "cluster-b" });
-  expect(moved).toEqual([{ type: "broker", nodeId: 1, host: "localhost", port: 19092, rack: null }]);
+  expect(moved).toEqual([
+    { type: "broker", nodeId: 1, host: "localhost", port: 19092, rack: null, incarnationId: "first" },
+  ]);
+});
+
+test("a node over a new data directory registers again under its new incarnation", () => {
+  const state = new MetadataState();
+  for (const record of bootstrapRecords(state, input)) state.apply(record);
+  expect(state.broker(1)!.incarnationId).toBe("first");
+  const again = bootstrapRecords(state, { ...input, incarnationId: "second" });
+  expect(again).toEqual([
+    { type: "broker", nodeId: 1, host: "localhost", port: 9092, rack: null, incarnationId: "second" },
+  ]);
+  for (const record of again) state.apply(record);
+  expect(state.broker(1)!.incarnationId).toBe("second");
+  // The state's own records (a snapshot) keep it.
+  const copy = new MetadataState();
+  for (const record of state.toRecords()) copy.apply(record);
+  expect(copy.broker(1)!.incarnationId).toBe("second");
 });
 
 test("a cluster's __consumer_offsets waits for enough live brokers, then spreads over them", () => {

@@ -179,6 +179,7 @@ describe("internal topics", () => {
       advertisedHost: "localhost",
       advertisedPort: 9092,
       rack: null,
+      incarnationId: "a",
       offsetsTopicName: "__consumer_offsets",
       offsetsPartitions: 4,
       offsetsReplicationFactor: 1,

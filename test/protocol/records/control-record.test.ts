@@ -1,6 +1,6 @@
-// Proves control batches (transaction markers, Raft LEADER_CHANGE) build and parse with Kafka's key and
-// value layouts, that LEADER_CHANGE values follow LeaderChangeMessage.json, and that bad control
-// records are ProtocolErrors.
+// Proves control batches (transaction markers, Raft LEADER_CHANGE, Chronik's LOG_START) build and parse with
+// Kafka's key and value layouts, that LEADER_CHANGE values follow LeaderChangeMessage.json, that LOG_START is
+// recognized only in its own batch, and that bad control records are ProtocolErrors.
 
 import { expect, test } from "bun:test";
 import {
@@ -15,12 +15,14 @@ import { readAllRecords } from "../../../src/protocol/records/batch-records.ts";
 import {
   buildControlBatch,
   buildLeaderChangeBatch,
+  buildLogStartBatch,
   ControlRecordType,
   decodeControlRecordKey,
   decodeLeaderChangeValue,
   encodeControlRecordKey,
   encodeEndTxnMarker,
   encodeLeaderChangeValue,
+  logStartOfBatch,
   readControlBatch,
 } from "../../../src/protocol/records/control-record.ts";
 
@@ -113,4 +115,31 @@ test("bad control records are ProtocolErrors; unknown types come back as bytes",
   const data = buildBatch([{ key: null, value: null, timestamp: 0 }]);
   expect(() => readControlBatch(data, limit)).toThrow(/not a control batch/);
   expect(readAllRecords(data, limit)).toHaveLength(1);
+});
+
+test("a LOG_START batch carries its offset in a control record of Chronik's own type, and reads back", () => {
+  const batch = buildLogStartBatch(1234567890123, { timestamp: 42 });
+  expect(isControlBatch(readBatchHeader(batch).attributes)).toBe(true);
+  expect(readBatchHeader(batch).recordCount).toBe(1);
+  expect(logStartOfBatch(batch)).toBe(1234567890123);
+  expect(readControlBatch(batch, limit)).toEqual([
+    { type: ControlRecordType.LogStart, logStartOffset: 1234567890123 },
+  ]);
+  // Far from Kafka's own types, which a newer Kafka may extend.
+  expect(ControlRecordType.LogStart).toBeGreaterThan(1000);
+  // Any other batch, control or not, is not one.
+  const leaderChangeBatch = buildLeaderChangeBatch(leaderChange(1, [1], []), {
+    baseOffset: 0n,
+    leaderEpoch: 0,
+    timestamp: 1,
+  });
+  expect(logStartOfBatch(leaderChangeBatch)).toBeNull();
+  expect(logStartOfBatch(buildBatch([{ key: null, value: new Uint8Array(10), timestamp: 1 }]))).toBeNull();
+  // A LOG_START value too short or naming a negative offset is refused, not read as a start.
+  const short = buildControlBatch({
+    type: ControlRecordType.LogStart,
+    value: new Uint8Array(4),
+    timestamp: 1,
+  });
+  expect(() => logStartOfBatch(short)).toThrow(ProtocolError);
 });

@@ -1,0 +1,43 @@
+// Proves each data directory gets an incarnation id once: a new directory is fresh, a reopened one keeps its
+// id, a directory written before identities existed gets one without counting as new, and a directory of another
+// node id, or a damaged identity file, refuses the start with one line.
+
+import { afterEach, beforeEach, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { loadNodeIdentity, nodeIdentityFileName } from "../../src/app/node-identity.ts";
+import { StartupRefusal } from "../../src/app/startup-refusal.ts";
+import { nodeStorageFs } from "../../src/storage/storage-fs.ts";
+import { makeTempDir } from "../storage/temp-dir.ts";
+
+let temp: ReturnType<typeof makeTempDir>;
+let drawn = 0;
+const load = (dataDir: string, nodeId = 1) =>
+  loadNodeIdentity({ dataDir, nodeId, storageFs: nodeStorageFs, newIncarnationId: () => `id-${++drawn}` });
+
+beforeEach(() => {
+  temp = makeTempDir("chronik-identity-");
+});
+afterEach(() => temp.remove());
+
+test("a new data directory is fresh and keeps the incarnation it drew", () => {
+  const dataDir = join(temp.path, "data");
+  const first = load(dataDir);
+  expect(first).toEqual({ nodeId: 1, incarnationId: `id-${drawn}`, fresh: true });
+  expect(load(dataDir)).toEqual({ ...first, fresh: false });
+});
+
+test("a directory holding partitions but no identity gets one and is not fresh", () => {
+  mkdirSync(join(temp.path, "__cluster_metadata-0"), { recursive: true });
+  const identity = load(temp.path);
+  expect(identity.fresh).toBe(false);
+  expect(load(temp.path).incarnationId).toBe(identity.incarnationId);
+});
+
+test("another node's directory, or a damaged identity, refuses the start", () => {
+  load(temp.path, 1);
+  expect(() => load(temp.path, 2)).toThrow(StartupRefusal);
+  expect(() => load(temp.path, 2)).toThrow("is the data directory of node 1, not of node 2");
+  writeFileSync(join(temp.path, nodeIdentityFileName), "{not json");
+  expect(() => load(temp.path, 1)).toThrow("is damaged");
+});
