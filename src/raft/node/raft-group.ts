@@ -636,7 +636,10 @@ export class RaftGroup {
     if (this.stopReason !== undefined) return;
     this.persistWaiters.settleThrough(this.persisted);
     this.commitWaiters.settleThrough(this.commitReadyOffset());
-    const commit = this.core.commitOffset;
+    // Readers see committed offsets only once this node's own log holds them: a follower learns a commit with
+    // the append that carries its entries, before they are written — and over a tail of an old term that the
+    // write will replace, which a read in between would otherwise serve as committed.
+    const commit = Math.min(this.core.commitOffset, this.core.log.unstableStart() - 1);
     if (commit > this.reportedCommit) {
       this.reportedCommit = commit;
       this.options.onHighWatermark?.(commit + 1);
