@@ -6,14 +6,11 @@
 
 import { create } from "@bufbuild/protobuf";
 import * as v from "valibot";
-import { timestampAfterMaxMsDefault, validateProducedRecords } from "../broker/produce-validation.ts";
-import { topicConfigValue } from "../cluster/config-view.ts";
+import { validateForTopic } from "../broker/handlers/produce.ts";
 import { WatermarkClosedError } from "../cluster/high-watermark.ts";
 import { internalTopicNames } from "../cluster/internal-topics.ts";
 import type { TopicMetadata } from "../cluster/metadata/metadata-state.ts";
 import type { PartitionReplica } from "../cluster/partition-replica.ts";
-import { topicRecompression } from "../cluster/topic-compression.ts";
-import { topicConfigDefinition } from "../cluster/topic-config-definitions.ts";
 import {
   ConsumedRecordSchema,
   type ConsumeRequest,
@@ -31,12 +28,7 @@ import {
   RecordHeaderSchema,
 } from "../gen/chronik/admin/v1/admin_pb.ts";
 import { buildBatch } from "../protocol/records/batch-builder.ts";
-import {
-  isControlBatch,
-  readBatchHeader,
-  scanBatches,
-  TimestampType,
-} from "../protocol/records/batch-header.ts";
+import { isControlBatch, readBatchHeader, scanBatches } from "../protocol/records/batch-header.ts";
 import { batchRecords } from "../protocol/records/batch-records.ts";
 import { elsewhere, failedPrecondition, invalidArgument, requireTopic, unavailable } from "./admin-errors.ts";
 import type { AdminNode } from "./admin-node.ts";
@@ -57,8 +49,8 @@ const produceRecordsMax = 10_000;
 const headersPerRecordMax = 1_000;
 /** How long a Produce waits for its records to be committed. */
 const produceReplicationMsMax = 30_000;
-/** Bounds decompression when the broker must read produced records (recompression to the topic's codec). */
-const produceDecompressedBytesMax = 64 * 1024 * 1024;
+/** The Produce version whose rules an admin Produce's records are checked by (the newest the broker serves). */
+const produceApiVersion = 11;
 /** A Consume stream ends after this long at most (a client wanting more starts another from where it stood). */
 export const consumeStreamMsMax = 3_600_000;
 /** A quiet Consume stream says where it stands this often, so proxies and clients see it alive. */
@@ -67,9 +59,6 @@ export const consumeProgressIntervalMs = 5_000;
 const consumeReadBytes = 256 * 1024;
 /** The most a stored compressed batch may inflate to while a Consume reads it. */
 const consumeDecompressedBytesMax = 64 * 1024 * 1024;
-
-const maxMessageBytesDefinition = topicConfigDefinition("max.message.bytes")!;
-const timestampTypeDefinition = topicConfigDefinition("message.timestamp.type")!;
 
 // ---- produce ----------------------------------------------------------------------------------------------
 
@@ -159,20 +148,9 @@ function validatedBatch(
       timestamp: record.timestampMs,
     })),
   );
-  const validated = validateProducedRecords(batch, {
-    apiVersion: 11,
-    maxMessageBytes: Number(topicConfigValue(topic.configs, context.brokerStatic, maxMessageBytesDefinition)),
-    timestampType:
-      topicConfigValue(topic.configs, context.brokerStatic, timestampTypeDefinition) === "LogAppendTime"
-        ? TimestampType.LogAppendTime
-        : TimestampType.CreateTime,
-    timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
-    timestampAfterMaxMs: timestampAfterMaxMsDefault,
+  const validated = validateForTopic(context, topic, partition, batch, {
+    apiVersion: produceApiVersion,
     nowMs: node.clock.wallMs(),
-    decompressedBytesMax: produceDecompressedBytesMax,
-    recompression: topicRecompression(topic.configs, context.brokerStatic),
-    topicName: topic.name,
-    partitionIndex: partition,
   });
   if (!validated.ok) throw invalidArgument(`records: ${validated.errorMessage}`);
   return validated;

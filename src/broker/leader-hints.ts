@@ -54,7 +54,8 @@ export function ledReplica(
 
 /** The endpoints of the leaders named in one response, each broker once. */
 export class LeaderHints {
-  private readonly endpoints = new Map<number, NodeEndpoint>();
+  /** Made on the first redirect: every Produce and Fetch creates hints, and almost none of them redirect. */
+  private endpoints: Map<number, NodeEndpoint> | undefined;
 
   constructor(private readonly context: BrokerContext) {}
 
@@ -63,6 +64,7 @@ export class LeaderHints {
     const leadership = this.context.partitions.leadership(topic.topicId, partition);
     if (leadership === null || leadership.leaderId === this.context.nodeId) return noLeader;
     const broker = this.context.metadata.state.broker(leadership.leaderId);
+    this.endpoints ??= new Map();
     if (broker !== undefined && !this.endpoints.has(broker.nodeId)) {
       this.endpoints.set(broker.nodeId, {
         ...createFetchResponseNodeEndpoint(),
@@ -80,6 +82,6 @@ export class LeaderHints {
   }
 
   nodeEndpoints(): NodeEndpoint[] {
-    return [...this.endpoints.values()];
+    return this.endpoints === undefined ? [] : [...this.endpoints.values()];
   }
 }

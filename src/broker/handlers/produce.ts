@@ -84,6 +84,35 @@ function refuseForTopic(
   };
 }
 
+/**
+ * A produced batch checked against its topic's configs (max.message.bytes, message.timestamp.type, and
+ * recompression to compression.type): the one place both the Kafka Produce handler and the admin API's Produce
+ * decide what a topic accepts.
+ */
+export function validateForTopic(
+  context: BrokerContext,
+  topic: TopicMetadata,
+  partitionIndex: number,
+  records: Uint8Array | null,
+  options: { apiVersion: number; nowMs: number },
+) {
+  return validateProducedRecords(records, {
+    apiVersion: options.apiVersion,
+    maxMessageBytes: Number(topicConfigValue(topic.configs, context.brokerStatic, maxMessageBytesDefinition)),
+    timestampType:
+      topicConfigValue(topic.configs, context.brokerStatic, timestampTypeDefinition) === "LogAppendTime"
+        ? TimestampType.LogAppendTime
+        : TimestampType.CreateTime,
+    timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
+    timestampAfterMaxMs: timestampAfterMaxMsDefault,
+    nowMs: options.nowMs,
+    decompressedBytesMax: produceDecompressedBytesMax,
+    recompression: topicRecompression(topic.configs, context.brokerStatic),
+    topicName: topic.name,
+    partitionIndex,
+  });
+}
+
 function placeOne(
   context: BrokerContext,
   topicName: string,
@@ -102,20 +131,9 @@ function placeOne(
   }
   const refusal = refuseForTopic(context, topic, partition.index, options.acks);
   if (refusal) return { response: partitionResponse(partition.index, refusal), ticket: null };
-  const validated = validateProducedRecords(partition.records, {
+  const validated = validateForTopic(context, topic, partition.index, partition.records, {
     apiVersion: options.apiVersion,
-    maxMessageBytes: Number(topicConfigValue(topic.configs, context.brokerStatic, maxMessageBytesDefinition)),
-    timestampType:
-      topicConfigValue(topic.configs, context.brokerStatic, timestampTypeDefinition) === "LogAppendTime"
-        ? TimestampType.LogAppendTime
-        : TimestampType.CreateTime,
-    timestampBeforeMaxMs: Number.MAX_SAFE_INTEGER,
-    timestampAfterMaxMs: timestampAfterMaxMsDefault,
     nowMs: options.nowMs,
-    decompressedBytesMax: produceDecompressedBytesMax,
-    recompression: topicRecompression(topic.configs, context.brokerStatic),
-    topicName,
-    partitionIndex: partition.index,
   });
   if (!validated.ok) {
     const response = partitionResponse(partition.index, validated);
