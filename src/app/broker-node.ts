@@ -370,6 +370,8 @@ export interface MetadataStartOptions {
   logger: Logger;
   /** This node's incarnation, registered with the broker. */
   incarnationId: string;
+  /** Told this node's registration once the metadata has caught up (a cluster node over a new directory). */
+  rejoin?: Rejoin;
 }
 
 /**
@@ -414,6 +416,8 @@ export async function startMetadata(
     await metadata.catchUpWithLeader();
   }
   await metadata.waitForApplied(group.commitOffset);
+  // Before registering this incarnation: the metadata caught up says whether it replaces a lost one.
+  options.rejoin?.decideFromMetadata(metadata.state.broker(config.nodeId));
   await metadata.execute((state) => ({
     ok: true,
     records: bootstrapRecords(state, {
@@ -559,6 +563,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     forward: cluster?.forward,
     logger,
     incarnationId: identity.incarnationId,
+    rejoin: cluster?.rejoin,
   });
   let metadata: RaftMetadataService;
   try {
@@ -571,6 +576,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   // A peer that disagrees on the voters and is first heard after start-up refuses itself; here it is logged.
   cluster?.refused.catch((error: Error) => logger.error(error.message));
   follow(metadata);
+  cluster?.rejoin.startupComplete();
   const metadataGroup = raft.manager.group(partitionGroupId(metadataTopicName, 0))!;
   const elections = new PreferredLeaders({
     nodeId: config.nodeId,
