@@ -36,6 +36,7 @@ import { raftConfigDefaults } from "../raft/core/index.ts";
 import {
   FileHardStateStore,
   GroupManager,
+  HardStateJournal,
   type LogStartRecords,
   type ManagedGroupOptions,
   PartitionLogStore,
@@ -72,6 +73,7 @@ const replicaLagTimeMsMax = 30_000;
 /** How long start-up may take to elect the metadata leader and replay the metadata log. */
 const metadataStartupMsMax = 30_000;
 /** The Raft hard state file beside each partition's segments. */
+/** The Raft hard state file each partition directory held before the node-wide journal. */
 const hardStateFileName = "raft-hard-state.json";
 
 export interface BrokerNode {
@@ -161,6 +163,8 @@ async function until(condition: () => boolean, timeoutMs: number, what: string):
 export interface NodeRaft {
   logs: LogManager;
   manager: GroupManager;
+  /** Every group's term, vote and membership, saved in batches (hard-state-journal.ts). */
+  hardStates: HardStateJournal;
   /** Milliseconds per Raft tick (what the in-sync window is counted in). */
   tickMs: number;
   openGroup(
@@ -174,6 +178,8 @@ export interface NodeRaft {
       votersMustMatch?: boolean;
     } & Pick<ManagedGroupOptions, "onCommitted" | "onHighWatermark" | "onLeadership">,
   ): { group: RaftGroup; log: PartitionLog; logStarts: LogStartRecords };
+  /** Stops every group, then closes the logs and the hard-state journal. */
+  close(): Promise<void>;
 }
 
 export { StartupRefusal };
@@ -215,6 +221,11 @@ export function startStorageAndRaft(
     });
   }
   logs.start();
+  const hardStates = HardStateJournal.open({
+    dir: config.dataDir,
+    storageFs: nodeStorageFs,
+    logLine: (line) => logger.warn(line, { component: "raft" }),
+  });
   const manager = new GroupManager({
     nodeId: config.nodeId,
     transport,
@@ -225,14 +236,23 @@ export function startStorageAndRaft(
   return {
     logs,
     manager,
+    hardStates,
     tickMs: raftTiming(config).tickMs,
+    async close() {
+      manager.stop();
+      await logs.close();
+      await hardStates.close();
+    },
     openGroup(topic, partition, options) {
       const state = logs.open(topic, partition);
       if (state.kind === "offline") throw state.error;
       const membership: MembershipConfig = { voters: [...options.voters], learners: [] };
-      const hardState = new FileHardStateStore({
-        path: join(state.log.dir, hardStateFileName),
-        initial: { term: 0, votedFor: null, commitOffset: -1, config: membership },
+      const initial = { term: 0, votedFor: null, commitOffset: -1, config: membership };
+      const groupId = partitionGroupId(topic, partition);
+      const hardState = hardStates.store(groupId, {
+        initial,
+        // Where this version's predecessors kept it, read until the journal holds a newer state.
+        fallback: new FileHardStateStore({ path: join(state.log.dir, hardStateFileName), initial }),
       });
       if (options.votersMustMatch) checkStoredVoters(hardState.load().config.voters, options.voters);
       const { electionTimeoutTicks, heartbeatIntervalTicks } = raftTiming(config);
@@ -260,7 +280,7 @@ export function startStorageAndRaft(
       // Over a new data directory, no group votes until the node knows it lost nothing (cluster/rejoin.ts).
       const abstaining = rejoin?.abstainsNewGroups === true;
       const group = manager.addGroup({
-        groupId: partitionGroupId(topic, partition),
+        groupId,
         config: raftConfig,
         store,
         hardState,
@@ -318,6 +338,7 @@ function createReplicas(
       delete: async () => {
         byGroupId.delete(group.groupId);
         raft.manager.removeGroup(group.groupId);
+        await raft.hardStates.forget(group.groupId);
         await raft.logs.remove(topic.name, partition);
         logger.info("deleted partition", { topic: topic.name, partition });
       },
@@ -349,6 +370,8 @@ export interface MetadataStartOptions {
   logger: Logger;
   /** This node's incarnation, registered with the broker. */
   incarnationId: string;
+  /** Told this node's registration once the metadata has caught up (a cluster node over a new directory). */
+  rejoin?: Rejoin;
 }
 
 /**
@@ -393,6 +416,8 @@ export async function startMetadata(
     await metadata.catchUpWithLeader();
   }
   await metadata.waitForApplied(group.commitOffset);
+  // Before registering this incarnation: the metadata caught up says whether it replaces a lost one.
+  options.rejoin?.decideFromMetadata(metadata.state.broker(config.nodeId));
   await metadata.execute((state) => ({
     ok: true,
     records: bootstrapRecords(state, {
@@ -538,19 +563,20 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     forward: cluster?.forward,
     logger,
     incarnationId: identity.incarnationId,
+    rejoin: cluster?.rejoin,
   });
   let metadata: RaftMetadataService;
   try {
     metadata = cluster === undefined ? await starting : await Promise.race([starting, cluster.refused]);
   } catch (error) {
     await cluster?.stop();
-    raft.manager.stop();
-    await raft.logs.close();
+    await raft.close();
     throw error;
   }
   // A peer that disagrees on the voters and is first heard after start-up refuses itself; here it is logged.
   cluster?.refused.catch((error: Error) => logger.error(error.message));
   follow(metadata);
+  cluster?.rejoin.startupComplete();
   const metadataGroup = raft.manager.group(partitionGroupId(metadataTopicName, 0))!;
   const elections = new PreferredLeaders({
     nodeId: config.nodeId,
@@ -600,8 +626,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
       groupService.close();
       await cluster?.stop();
       await replicas.stopAll();
-      raft.manager.stop();
-      await raft.logs.close();
+      await raft.close();
     },
   };
 }

@@ -109,7 +109,7 @@ export function startClusterRuntime(
     clusterId: () => parts?.metadata.state.clusterId ?? null,
     version: chronikVersion,
     // New before this process and not rejoining: a cluster starting for the first time (cluster/rejoin.ts).
-    fresh: () => parts === undefined && nodeIdentity.fresh && rejoin?.rejoining !== true,
+    fresh: () => parts === undefined && nodeIdentity.phase === "new" && rejoin?.rejoining !== true,
     registeredIncarnation: (nodeId: number) => {
       if (parts === undefined) return null;
       const broker = parts.metadata.state.broker(nodeId);
@@ -175,7 +175,8 @@ export function startClusterRuntime(
     nodeId: config.nodeId,
     voters,
     incarnationId: nodeIdentity.incarnationId,
-    fresh: nodeIdentity.fresh,
+    phase: nodeIdentity.phase,
+    savePhase: (phase) => nodeIdentity.save(phase),
     hello: (peerId) => peers.hello(peerId),
     groupTerms: (peerId, groupIds) => peers.groupTerms(peerId, groupIds),
     scheduler: systemScheduler,

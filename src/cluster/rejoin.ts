@@ -5,20 +5,24 @@
 //
 //   A node whose data directory is new opens every Raft group abstaining — it replicates and acknowledges but
 //   grants no vote and starts no election — until it knows whether the cluster knew it:
-//   - a peer that has joined the cluster registers this node id under another incarnation (the id written once
-//     in each data directory, as KRaft's directory id, KIP-853): the node is rejoining after losing its disk,
+//   - a peer that has joined the cluster, or this node's own metadata once caught up (before it registers
+//     itself), registers this node id under another incarnation (the id written once in each data directory,
+//     as KRaft's directory id, KIP-853): the node is rejoining after losing its disk,
 //     and each group stays abstaining until it has asked every other voter of the group for its current term
 //     and commit offset (GroupTerms) and caught up with a leader at or above them;
-//   - a peer that has joined the cluster does not know this node, or a majority of the voters (this node
-//     included) are new themselves (a cluster starting for the first time): nothing was lost, and it votes.
+//   - a peer that has joined the cluster (or the caught-up metadata) does not know this node, or a majority of
+//     the voters (this node included) are new themselves (a cluster starting for the first time): nothing was
+//     lost, and it votes.
+// The directory's phase (new, rejoining, settled) is kept in its identity file, so a crash during a rejoin
+// resumes it rather than forgetting it.
 //
 // Why abstaining rather than refusing to start: the node is needed as a replica at once (it copies every log
 // back and its acknowledgements count toward commits, which are durable again), and the rule lifts itself group
 // by group without an operator. Its cost is availability, never safety: while another voter of a group is down,
 // a rejoining node cannot learn the fence there and the group cannot elect a new leader without that voter —
 // as if the rejoining node were still missing. What it cannot see: a peer whose metadata has not yet applied
-// this node's last registration answers "unknown", and a node wiped before its first registration committed
-// looks like a first start.
+// this node's last registration answers "unknown" (if asked before the node's own metadata caught up), and a
+// node wiped before its first registration committed looks like a first start.
 
 import type { Cancel, Scheduler } from "../base/clock.ts";
 import type { Logger } from "../base/logger.ts";
@@ -78,8 +82,10 @@ export interface RejoinOptions {
   readonly nodeId: number;
   readonly voters: readonly number[];
   readonly incarnationId: string;
-  /** Whether this node's data directory was created by this process. */
-  readonly fresh: boolean;
+  /** Where the data directory was at this start (app/node-identity.ts): new, rejoining, or settled. */
+  readonly phase: "new" | "rejoining" | "settled";
+  /** Records the directory's phase durably as it moves on (a crash then resumes where it was). */
+  readonly savePhase: (phase: "rejoining" | "settled") => void;
   readonly hello: (peerId: number) => Promise<HelloAnswer>;
   readonly groupTerms: (
     peerId: number,
@@ -92,9 +98,15 @@ export interface RejoinOptions {
 }
 
 const retryMsDefault = 1_000;
+/** Rounds a fenced group may stay abstaining before its voters are asked again (a newer fence). */
+const refenceAfterRounds = 5;
 
 export class Rejoin {
   private state: "voting" | "undecided" | "rejoining";
+  /** Whether every group has caught up once since the rejoin began (then the directory is settled). */
+  private settled = false;
+  /** The node has replayed its metadata and opened every replica it hosts (no group it had is left unopened). */
+  private started = false;
   private readonly helloAnswers = new Map<number, HelloAnswer>();
   /** Groups opened abstaining that have no fence yet, and the answers gathered for each (by peer). */
   private readonly unfenced = new Map<
@@ -102,7 +114,7 @@ export class Rejoin {
     { group: AbstainingGroup; answers: Map<number, GroupTermAnswer> }
   >();
   /** Groups with a fence still abstaining (catching up): watched so the node can say when all vote again. */
-  private readonly catchingUp = new Map<string, AbstainingGroup>();
+  private readonly catchingUp = new Map<string, { group: AbstainingGroup; rounds: number }>();
   private cancelRound: Cancel | undefined;
   private roundInFlight = false;
   /** Groups waiting at the end of the last round. */
@@ -110,8 +122,15 @@ export class Rejoin {
   private readonly logger: Logger;
 
   constructor(private readonly options: RejoinOptions) {
-    this.state = options.fresh ? "undecided" : "voting";
     this.logger = options.logger.with({ component: "rejoin" });
+    this.state = { new: "undecided", rejoining: "rejoining", settled: "voting" }[
+      options.phase
+    ] as Rejoin["state"];
+    if (this.state === "rejoining") {
+      this.logger.warn("resuming a rejoin cut short: no group votes until it has caught up", {
+        incarnationId: options.incarnationId,
+      });
+    }
   }
 
   /** Whether groups opened now start abstaining. */
@@ -177,7 +196,27 @@ export class Rejoin {
     else if (decision === "rejoin") this.decideRejoin(knownAs!);
   }
 
+  /** Every group the node hosts is open: from now on, all of them caught up means the directory is settled. */
+  startupComplete(): void {
+    this.started = true;
+  }
+
+  /**
+   * The node's own metadata has caught up with the leader's, before the node registers itself: its registration
+   * there decides, if the peers' answers have not yet. Registered under another incarnation (or one recorded
+   * before incarnations were) means rejoining; not registered means a first start.
+   */
+  decideFromMetadata(registered: { readonly incarnationId: string | null } | undefined): void {
+    if (this.state !== "undecided") return;
+    if (registered === undefined || registered.incarnationId === this.options.incarnationId) {
+      this.decideFirstStart();
+    } else {
+      this.decideRejoin(registered.incarnationId ?? "(registered before incarnations were recorded)");
+    }
+  }
+
   private decideFirstStart(): void {
+    this.options.savePhase("settled");
     this.state = "voting";
     this.stop();
     this.logger.info("new data directory, and no incarnation of this node is known: voting", {
@@ -188,6 +227,7 @@ export class Rejoin {
   }
 
   private decideRejoin(knownAs: string): void {
+    this.options.savePhase("rejoining");
     this.state = "rejoining";
     this.logger.warn(
       "this data directory is new, but the cluster knew this node under another incarnation (its disk was " +
@@ -209,7 +249,7 @@ export class Rejoin {
       if (fence === null) continue;
       entry.group.setVoteFence(fence);
       this.unfenced.delete(groupId);
-      this.catchingUp.set(groupId, entry.group);
+      this.catchingUp.set(groupId, { group: entry.group, rounds: 0 });
     }
   }
 
@@ -239,18 +279,27 @@ export class Rejoin {
    */
   private watchCatchingUp(): void {
     if (this.state !== "rejoining") return;
-    for (const [groupId, group] of this.catchingUp) {
-      if (!group.abstaining || group.stopped !== undefined) this.catchingUp.delete(groupId);
+    for (const [groupId, entry] of this.catchingUp) {
+      const { group } = entry;
+      if (!group.abstaining || group.stopped !== undefined) {
+        this.catchingUp.delete(groupId);
+      } else if (++entry.rounds >= refenceAfterRounds) {
+        // A leader elected since over an empty log appends nothing to catch up with: asking again shows it.
+        this.catchingUp.delete(groupId);
+        this.unfenced.set(groupId, { group, answers: new Map() });
+      }
     }
     const waiting = this.unfenced.size + this.catchingUp.size;
-    if (waiting === 0 && this.waitingBefore > 0) {
+    if (waiting === 0 && (this.waitingBefore > 0 || !this.settled) && this.started) {
       this.logger.info("rejoined: this node votes again in every group it hosts");
+      if (!this.settled) this.options.savePhase("settled");
+      this.settled = true;
     }
     this.waitingBefore = waiting;
   }
 
   /** Groups abstaining: unfenced or catching up (the admin view, and tests). */
   get abstainingGroups(): number {
-    return this.unfenced.size + [...this.catchingUp.values()].filter((group) => group.abstaining).length;
+    return this.unfenced.size + [...this.catchingUp.values()].filter(({ group }) => group.abstaining).length;
   }
 }

@@ -1,6 +1,7 @@
-// Proves each data directory gets an incarnation id once: a new directory is fresh, a reopened one keeps its
-// id, a directory written before identities existed gets one without counting as new, and a directory of another
-// node id, or a damaged identity file, refuses the start with one line.
+// Proves each data directory gets an incarnation id once: a new directory starts in the "new" phase, a reopened
+// one keeps its id and the phase last saved (so a rejoin cut short resumes), a directory written before
+// identities existed gets one and is settled, and a directory of another node id, or a damaged identity file,
+// refuses the start with one line.
 
 import { afterEach, beforeEach, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -20,17 +21,22 @@ beforeEach(() => {
 });
 afterEach(() => temp.remove());
 
-test("a new data directory is fresh and keeps the incarnation it drew", () => {
+test("a new data directory keeps the incarnation it drew and the phase last saved", () => {
   const dataDir = join(temp.path, "data");
   const first = load(dataDir);
-  expect(first).toEqual({ nodeId: 1, incarnationId: `id-${drawn}`, fresh: true });
-  expect(load(dataDir)).toEqual({ ...first, fresh: false });
+  expect(first).toMatchObject({ nodeId: 1, incarnationId: `id-${drawn}`, phase: "new" });
+  // A crash before the node knew whether it replaces a lost incarnation: still new.
+  expect(load(dataDir)).toMatchObject({ incarnationId: first.incarnationId, phase: "new" });
+  first.save("rejoining");
+  expect(load(dataDir)).toMatchObject({ incarnationId: first.incarnationId, phase: "rejoining" });
+  first.save("settled");
+  expect(load(dataDir).phase).toBe("settled");
 });
 
-test("a directory holding partitions but no identity gets one and is not fresh", () => {
+test("a directory holding partitions but no identity gets one and is settled", () => {
   mkdirSync(join(temp.path, "__cluster_metadata-0"), { recursive: true });
   const identity = load(temp.path);
-  expect(identity.fresh).toBe(false);
+  expect(identity.phase).toBe("settled");
   expect(load(temp.path).incarnationId).toBe(identity.incarnationId);
 });
 

@@ -1,6 +1,6 @@
 // Proves how a node over a new data directory decides whether it may vote: rejoining when a peer that joined the
-// cluster knows it under another incarnation, a first start when a joined peer does not know it or most voters are
-// new themselves, undecided otherwise; that a rejoining node fences each group only once every other voter has
+// cluster, or its own caught-up metadata, knows it under another incarnation, a first start when they do not
+// know it or most voters are new themselves, undecided otherwise; that a rejoin cut short resumes; that a rejoining node fences each group only once every other voter has
 // answered, with the highest term and commit offset and the term of a leader that answered with an empty log;
 // and that the coordinator asks again until answered, lifts every group on a first start, and says when all vote.
 
@@ -126,31 +126,60 @@ describe("Rejoin", () => {
   function coordinator(options: {
     hello: (peerId: number) => Promise<HelloAnswer>;
     groupTerms?: (peerId: number, groupIds: readonly string[]) => Promise<Array<GroupTermAnswer | null>>;
-    fresh?: boolean;
+    phase?: "new" | "rejoining" | "settled";
   }) {
     const clock = new ManualClock();
+    const saved: string[] = [];
     const rejoin = new Rejoin({
       nodeId: 2,
       voters,
       incarnationId: "new",
-      fresh: options.fresh ?? true,
+      phase: options.phase ?? "new",
+      savePhase: (phase) => saved.push(phase),
       hello: options.hello,
       groupTerms: options.groupTerms ?? (() => Promise.reject(new Error("unreachable"))),
       scheduler: clock,
       logger: silentLogger,
       retryMs: 1_000,
     });
-    return { clock, rejoin };
+    return { clock, rejoin, saved };
   }
 
   test("a data directory that is not new votes from the start", () => {
-    const { rejoin } = coordinator({ hello: () => Promise.reject(new Error("never asked")), fresh: false });
+    const { rejoin } = coordinator({
+      hello: () => Promise.reject(new Error("never asked")),
+      phase: "settled",
+    });
     expect(rejoin.abstainsNewGroups).toBe(false);
+  });
+
+  test("a rejoin cut short by a crash resumes without asking again whether it is one", () => {
+    const { rejoin } = coordinator({
+      hello: () => Promise.reject(new Error("never asked")),
+      phase: "rejoining",
+    });
+    expect(rejoin.rejoining).toBe(true);
+    expect(rejoin.abstainsNewGroups).toBe(true);
+  });
+
+  test("undecided when its metadata has caught up, the node's own registration decides", () => {
+    const never = () => Promise.reject(new Error("unreachable"));
+    const known = coordinator({ hello: never });
+    known.rejoin.decideFromMetadata({ incarnationId: "old" });
+    expect(known.rejoin.rejoining).toBe(true);
+    expect(known.saved).toEqual(["rejoining"]);
+    const unknown = coordinator({ hello: never });
+    unknown.rejoin.decideFromMetadata(undefined);
+    expect(unknown.rejoin.abstainsNewGroups).toBe(false);
+    // Registered before incarnations were recorded: it cannot vouch for this one.
+    const unrecorded = coordinator({ hello: never });
+    unrecorded.rejoin.decideFromMetadata({ incarnationId: null });
+    expect(unrecorded.rejoin.rejoining).toBe(true);
   });
 
   test("a first start lifts every group opened meanwhile, and later groups open voting", async () => {
     let answered = false;
-    const { clock, rejoin } = coordinator({
+    const { clock, rejoin, saved } = coordinator({
       hello: async () => {
         if (!answered) throw new Error("unreachable");
         return hello({ fresh: true });
@@ -167,13 +196,14 @@ describe("Rejoin", () => {
     await settle();
     expect(group.fences).toEqual([nothingLost]);
     expect(rejoin.abstainsNewGroups).toBe(false);
+    expect(saved).toEqual(["settled"]);
     rejoin.stop();
   });
 
   test("rejoining, each group is fenced once every other voter answered; unanswered peers are asked again", async () => {
     const asked: Array<[number, string[]]> = [];
     let node3Up = false;
-    const { clock, rejoin } = coordinator({
+    const { clock, rejoin, saved } = coordinator({
       hello: async () => hello({ callerIncarnationId: "old" }),
       groupTerms: async (peerId, groupIds) => {
         asked.push([peerId, [...groupIds]]);
@@ -194,6 +224,7 @@ describe("Rejoin", () => {
     rejoin.start();
     await settle();
     expect(rejoin.rejoining).toBe(true);
+    expect(saved).toEqual(["rejoining"]);
     clock.advance(1_000);
     await settle();
     // Node 1 answered both; node 3, a voter of orders-0 only, is down: only pair-0 is fenced.
@@ -211,8 +242,39 @@ describe("Rejoin", () => {
     clock.advance(1_000);
     await settle();
     expect(rejoin.abstainingGroups).toBe(0);
+    // Not settled while start-up may still open groups it had (its metadata replaying).
+    expect(saved).toEqual(["rejoining"]);
+    rejoin.startupComplete();
+    clock.advance(1_000);
+    await settle();
+    // Caught up everywhere once: the directory is settled, and a crash from now on restarts it as any other.
+    expect(saved).toEqual(["rejoining", "settled"]);
     // A group opened later is still fenced, not trusted.
     expect(rejoin.abstainsNewGroups).toBe(true);
+    rejoin.stop();
+  });
+
+  test("a group fenced but still abstaining after a few rounds asks its voters again", async () => {
+    let term = 4;
+    const { clock, rejoin } = coordinator({
+      hello: async () => hello({ callerIncarnationId: "old" }),
+      groupTerms: async (_peerId, groupIds) =>
+        groupIds.map((groupId) => ({ groupId, term, commitOffset: -1, lastOffset: -1, leading: term === 5 })),
+    });
+    const group = new FakeGroup("idle-0", voters);
+    rejoin.track(group);
+    rejoin.start();
+    await settle();
+    clock.advance(1_000);
+    await settle();
+    expect(group.fences).toEqual([{ term: 4, commitOffset: -1, emptyLogLeaderTerm: -1 }]);
+    // A leader elected since over an empty log: only asking again reveals it.
+    term = 5;
+    for (let round = 0; round < 7; round++) {
+      clock.advance(1_000);
+      await settle();
+    }
+    expect(group.fences.at(-1)).toEqual({ term: 5, commitOffset: -1, emptyLogLeaderTerm: 5 });
     rejoin.stop();
   });
 });

@@ -121,8 +121,7 @@ async function commitUnchecked(dataDir: string, records: MetadataRecord[]): Prom
     const result = await metadata.execute(() => ({ ok: true, records }));
     expect(result.ok).toBe(true);
   } finally {
-    raft.manager.stop();
-    await raft.logs.close();
+    await raft.close();
   }
 }
 

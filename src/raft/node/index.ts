@@ -1,11 +1,13 @@
 // The Raft driver of a node: RaftGroup runs one group's Ready loop over durable storage and turns offsets into
 // produce promises; GroupManager hosts every group with one timer and batches messages per peer through a
 // RaftTransport. Storage ports (RaftLogStore, RaftHardStateStore) say what the groups need from disk; the
-// partition log, a hard-state file and memory serve them.
+// partition log, the node's hard-state journal (or a file per group) and memory serve them.
 export type { FileHardStateStoreOptions } from "./file-hard-state.ts";
 export { FileHardStateStore, HardStateFileError } from "./file-hard-state.ts";
 export type { GroupManagerOptions, ManagedGroupOptions } from "./group-manager.ts";
 export { GroupManager } from "./group-manager.ts";
+export type { HardStateJournalOptions } from "./hard-state-journal.ts";
+export { HardStateJournal, hardStateJournalFileName } from "./hard-state-journal.ts";
 export type { LogStartRecord, LogStartRecordsOptions } from "./log-start-records.ts";
 export { LogStartRecords, logStartRecordsFileName } from "./log-start-records.ts";
 export type { MemoryLogStoreOptions } from "./memory-log-store.ts";
