@@ -6,6 +6,7 @@
 import { statfsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { AdminNode } from "../admin/admin-node.ts";
+import type { Clock, Scheduler } from "../base/clock.ts";
 import { type Logger, silentLogger } from "../base/logger.ts";
 import type { MetricsRegistry } from "../base/metrics.ts";
 import { Prng } from "../base/prng.ts";
@@ -41,9 +42,16 @@ import {
   type ManagedGroupOptions,
   PartitionLogStore,
   type RaftGroup,
+  type RaftGroupTestingBug,
 } from "../raft/node/index.ts";
 import type { RaftTransport } from "../raft/node/transport.ts";
-import { type LogConfig, LogManager, nodeStorageFs, type PartitionLog } from "../storage/index.ts";
+import {
+  type LogConfig,
+  LogManager,
+  nodeStorageFs,
+  type PartitionLog,
+  type StorageFs,
+} from "../storage/index.ts";
 import { type ClusterRuntime, startClusterRuntime } from "./cluster-runtime.ts";
 import { createConnectionMetrics } from "./connection-metrics.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
@@ -199,19 +207,43 @@ export function metadataVoters(config: ServerConfig): number[] {
   return [config.nodeId, ...peers].sort((a, b) => a - b);
 }
 
+/**
+ * What a node's storage and Raft take from the world: time, timers, the file system and randomness. The
+ * process passes the real ones (systemEnvironment); the whole-node simulator passes a ManualClock, a crashable
+ * in-memory disk and a seeded PRNG, so one seed replays a run exactly.
+ */
+export interface NodeEnvironment {
+  readonly clock: Clock;
+  readonly scheduler: Scheduler;
+  readonly storageFs: StorageFs;
+  /** A uniform integer in [0, bound): election timeouts. */
+  readonly randomInt: (bound: number) => number;
+  /** A bug planted in every Raft group, for the simulator to catch; never set by the process. */
+  readonly testingOnlyBug?: RaftGroupTestingBug;
+}
+
+const systemEnvironment: NodeEnvironment = {
+  clock: systemClock,
+  scheduler: systemScheduler,
+  storageFs: nodeStorageFs,
+  randomInt: (bound) => prng.int(bound),
+};
+
 export function startStorageAndRaft(
   config: ServerConfig,
   logger: Logger,
   configFor: (topic: string) => LogConfig,
   transport: RaftTransport = { send: () => {}, onReceive: () => {} },
   rejoin?: Rejoin,
+  env: NodeEnvironment = systemEnvironment,
 ): NodeRaft {
   const logs = new LogManager({
     dataDir: config.dataDir,
     log: (line) => logger.warn(line, { component: "storage" }),
     configFor,
-    clock: systemClock,
-    scheduler: systemScheduler,
+    clock: env.clock,
+    scheduler: env.scheduler,
+    storageFs: env.storageFs,
   });
   for (const failure of logs.openAll()) {
     logger.error("partition offline", {
@@ -223,14 +255,14 @@ export function startStorageAndRaft(
   logs.start();
   const hardStates = HardStateJournal.open({
     dir: config.dataDir,
-    storageFs: nodeStorageFs,
+    storageFs: env.storageFs,
     logLine: (line) => logger.warn(line, { component: "raft" }),
   });
   const manager = new GroupManager({
     nodeId: config.nodeId,
     transport,
     tickIntervalMs: raftTiming(config).tickMs,
-    scheduler: systemScheduler,
+    scheduler: env.scheduler,
     logger: logger.with({ component: "raft" }),
   });
   return {
@@ -252,7 +284,11 @@ export function startStorageAndRaft(
       const hardState = hardStates.store(groupId, {
         initial,
         // Where this version's predecessors kept it, read until the journal holds a newer state.
-        fallback: new FileHardStateStore({ path: join(state.log.dir, hardStateFileName), initial }),
+        fallback: new FileHardStateStore({
+          path: join(state.log.dir, hardStateFileName),
+          initial,
+          storageFs: env.storageFs,
+        }),
       });
       if (options.votersMustMatch) checkStoredVoters(hardState.load().config.voters, options.voters);
       const { electionTimeoutTicks, heartbeatIntervalTicks } = raftTiming(config);
@@ -262,7 +298,7 @@ export function startStorageAndRaft(
         heartbeatIntervalTicks,
         id: config.nodeId,
         deliverCommittedEntries: options.deliverCommittedEntries,
-        randomInt: (bound) => prng.int(bound),
+        randomInt: env.randomInt,
       };
       // A sole voter has no follower to serve from memory, and a group that applies nothing (a data
       // partition) reads no committed entries back: its store keeps only the last batch, which Raft's own
@@ -274,7 +310,8 @@ export function startStorageAndRaft(
         log: state.log,
         nodeId: config.nodeId,
         membership: () => membership,
-        clock: systemClock,
+        clock: env.clock,
+        storageFs: env.storageFs,
         ...recentCache,
       });
       // Over a new data directory, no group votes until the node knows it lost nothing (cluster/rejoin.ts).
@@ -285,6 +322,7 @@ export function startStorageAndRaft(
         store,
         hardState,
         abstaining,
+        testingOnlyBug: env.testingOnlyBug,
         onCommitted: options.onCommitted,
         onHighWatermark: options.onHighWatermark,
         onLeadership: options.onLeadership,

@@ -18,11 +18,27 @@ interface Timer {
   readonly run: () => void;
 }
 
+/** A timer's place in the queue: due time, then the order timers were set in (ids increase). */
+interface QueueEntry {
+  readonly dueMs: number;
+  readonly id: number;
+}
+
+function before(a: QueueEntry, b: QueueEntry): boolean {
+  return a.dueMs < b.dueMs || (a.dueMs === b.dueMs && a.id < b.id);
+}
+
 export class ManualClock implements Clock, Scheduler {
   #monotonicMs: number;
   #wallMs: number;
   #nextId = 1;
   readonly #timers = new Map<number, Timer>();
+  /**
+   * A binary min-heap of due times: simulations keep thousands of timers, and a scan per fired timer made the
+   * clock their largest cost. Entries of cancelled or re-armed timers stay until they surface, then are
+   * skipped (an entry is live when its timer exists and is still due at the entry's time).
+   */
+  readonly #queue: QueueEntry[] = [];
 
   constructor(start: { monotonicMs?: number; wallMs?: number } = {}) {
     this.#monotonicMs = start.monotonicMs ?? 0;
@@ -64,7 +80,10 @@ export class ManualClock implements Clock, Scheduler {
       assert(runs < runsPerAdvanceMax, `more than ${runsPerAdvanceMax} timer runs in one advance`);
       this.#moveTo(timer.dueMs);
       if (timer.intervalMs === null) this.#timers.delete(timer.id);
-      else timer.dueMs += timer.intervalMs;
+      else {
+        timer.dueMs += timer.intervalMs;
+        this.#push({ dueMs: timer.dueMs, id: timer.id });
+      }
       timer.run();
     }
     this.#moveTo(targetMs);
@@ -77,21 +96,58 @@ export class ManualClock implements Clock, Scheduler {
 
   #add(run: () => void, delayMs: number, intervalMs: number | null): Cancel {
     const id = this.#nextId++;
-    this.#timers.set(id, { id, dueMs: this.#monotonicMs + delayMs, intervalMs, run });
+    const dueMs = this.#monotonicMs + delayMs;
+    this.#timers.set(id, { id, dueMs, intervalMs, run });
+    this.#push({ dueMs, id });
     return () => {
       this.#timers.delete(id);
     };
   }
 
-  /** The earliest timer due at or before `limitMs`; the first set among equals (ids increase). */
+  /** The earliest timer due at or before `limitMs` (taken off the queue); the first set among equals. */
   #nextDue(limitMs: number): Timer | null {
-    let next: Timer | null = null;
-    for (const timer of this.#timers.values()) {
-      if (timer.dueMs > limitMs) continue;
-      if (next === null || timer.dueMs < next.dueMs || (timer.dueMs === next.dueMs && timer.id < next.id))
-        next = timer;
+    const queue = this.#queue;
+    while (queue.length > 0) {
+      const head = queue[0]!;
+      const timer = this.#timers.get(head.id);
+      if (timer !== undefined && timer.dueMs === head.dueMs) {
+        if (head.dueMs > limitMs) return null;
+        this.#pop();
+        return timer;
+      }
+      this.#pop();
     }
-    return next;
+    return null;
+  }
+
+  #push(entry: QueueEntry): void {
+    const queue = this.#queue;
+    queue.push(entry);
+    let index = queue.length - 1;
+    while (index > 0) {
+      const parent = (index - 1) >> 1;
+      if (!before(queue[index]!, queue[parent]!)) break;
+      [queue[index], queue[parent]] = [queue[parent]!, queue[index]!];
+      index = parent;
+    }
+  }
+
+  #pop(): void {
+    const queue = this.#queue;
+    const last = queue.pop()!;
+    if (queue.length === 0) return;
+    queue[0] = last;
+    let index = 0;
+    for (;;) {
+      const left = 2 * index + 1;
+      const right = left + 1;
+      let smallest = index;
+      if (left < queue.length && before(queue[left]!, queue[smallest]!)) smallest = left;
+      if (right < queue.length && before(queue[right]!, queue[smallest]!)) smallest = right;
+      if (smallest === index) return;
+      [queue[index], queue[smallest]] = [queue[smallest]!, queue[index]!];
+      index = smallest;
+    }
   }
 
   #moveTo(monotonicMs: number): void {

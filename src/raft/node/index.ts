@@ -15,7 +15,7 @@ export { MemoryLogStore } from "./memory-log-store.ts";
 export { OffsetWaiters } from "./offset-waiters.ts";
 export type { PartitionLogStoreOptions } from "./partition-log-store.ts";
 export { PartitionLogStore, partitionLogStoreDefaults } from "./partition-log-store.ts";
-export type { LeadershipChange, RaftGroupOptions } from "./raft-group.ts";
+export type { LeadershipChange, RaftGroupOptions, RaftGroupTestingBug } from "./raft-group.ts";
 export { RaftGroup } from "./raft-group.ts";
 export type { RaftGroupErrorReason } from "./raft-group-error.ts";
 export { RaftGroupError } from "./raft-group-error.ts";

@@ -82,7 +82,15 @@ export interface RaftGroupOptions {
   readonly readyRoundsMax?: number;
   /** Start abstaining: this node's data directory is new (the core's Abstention; setVoteFence ends it). */
   readonly abstaining?: boolean;
+  /** A deliberate bug the whole-node simulator must catch; never set outside its tests. */
+  readonly testingOnlyBug?: RaftGroupTestingBug;
 }
+
+/**
+ * Deliberate bugs for checking that the whole-node simulator catches them: a follower that acknowledges
+ * appends before they are durable, and one that tells its readers its log end is committed.
+ */
+export type RaftGroupTestingBug = "followerAckBeforeFsync" | "readsPastCommit";
 
 interface BufferedProposal {
   readonly proposals: readonly Proposal[];
@@ -497,10 +505,12 @@ export class RaftGroup {
     if (this.stopReason !== undefined) return false;
     try {
       if (ready.snapshotToPersist !== undefined || ready.entriesToPersist.length > 0) {
-        await this.options.store.write({
+        const written = this.options.store.write({
           snapshot: ready.snapshotToPersist,
           entries: ready.entriesToPersist,
         });
+        if (this.options.testingOnlyBug === "followerAckBeforeFsync") written.catch(() => {});
+        else await written;
       }
       if (ready.hardState !== undefined && this.mustSave(ready.hardState)) {
         await this.options.hardState.save(ready.hardState);
@@ -639,7 +649,10 @@ export class RaftGroup {
     // Readers see committed offsets only once this node's own log holds them: a follower learns a commit with
     // the append that carries its entries, before they are written — and over a tail of an old term that the
     // write will replace, which a read in between would otherwise serve as committed.
-    const commit = Math.min(this.core.commitOffset, this.core.log.unstableStart() - 1);
+    const commit =
+      this.options.testingOnlyBug === "readsPastCommit" && this.core.role !== "leader"
+        ? this.core.log.lastOffset()
+        : Math.min(this.core.commitOffset, this.core.log.unstableStart() - 1);
     if (commit > this.reportedCommit) {
       this.reportedCommit = commit;
       this.options.onHighWatermark?.(commit + 1);
