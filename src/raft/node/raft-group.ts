@@ -634,6 +634,9 @@ export class RaftGroup {
   /** After any input: settle what passed, report leadership changes, drop waiters a lost leader holds. */
   private afterInput(): void {
     if (this.stopReason !== undefined) return;
+    // Before settling: a leader deposed by this input may already hold the new leader's entries at its waiters'
+    // offsets, committed and persisted — settling first would acknowledge records the new leader replaced.
+    this.rejectDeposedWaiters();
     this.persistWaiters.settleThrough(this.persisted);
     this.commitWaiters.settleThrough(this.commitReadyOffset());
     // Readers see committed offsets only once this node's own log holds them: a follower learns a commit with
@@ -649,6 +652,22 @@ export class RaftGroup {
     if (this.core.hasReady()) this.kick();
   }
 
+  /**
+   * Rejects every waiter once this node stops leading the term it was reported leading: what they wait for was
+   * proposed in that term, and an offset passing the commit or persisted mark no longer says it was their entry.
+   */
+  private rejectDeposedWaiters(): void {
+    const before = this.reported;
+    if (before.role !== "leader" || (this.core.role === "leader" && this.core.term === before.term)) return;
+    const error = new RaftGroupError(
+      "notLeader",
+      this.groupId,
+      `now ${this.core.role} in term ${this.core.term}`,
+    );
+    this.commitWaiters.rejectAll(error);
+    this.persistWaiters.rejectAll(error);
+  }
+
   private noticeLeadership(): void {
     const now: LeadershipChange = {
       role: this.core.role,
@@ -661,11 +680,6 @@ export class RaftGroup {
     if (now.role === "leader" && before.role !== "leader") {
       // A new leader gives every follower a fresh lag window, as Kafka starts a new leader with the whole ISR.
       for (const id of this.core.config.voters) this.caughtUpAtTick.set(id, this.ticks);
-    }
-    if (before.role === "leader" && (now.role !== "leader" || now.term !== before.term)) {
-      const error = new RaftGroupError("notLeader", this.groupId, `now ${now.role} in term ${now.term}`);
-      this.commitWaiters.rejectAll(error);
-      this.persistWaiters.rejectAll(error);
     }
     // One line at info per change of leader of a replicated group (a campaign's intermediate roles, and a sole
     // voter electing itself at start, stay at debug).
