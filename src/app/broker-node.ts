@@ -231,6 +231,7 @@ export function startStorageAndRaft(
     transport,
     tickIntervalMs: raftTiming(config).tickMs,
     scheduler: systemScheduler,
+    clock: systemClock,
     logger: logger.with({ component: "raft" }),
   });
   return {

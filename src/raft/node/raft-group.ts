@@ -82,6 +82,12 @@ export interface RaftGroupOptions {
   readonly readyRoundsMax?: number;
   /** Start abstaining: this node's data directory is new (the core's Abstention; setVoteFence ends it). */
   readonly abstaining?: boolean;
+  /**
+   * Called before a proposal is taken: the host delivers the ticks this process missed while it was frozen
+   * (SIGSTOP, a VM pause), so a leader whose lease ran out meanwhile steps down before it takes the proposal,
+   * even when the proposal is the first thing its event loop runs after the freeze.
+   */
+  readonly catchUpTicks?: () => void;
 }
 
 interface BufferedProposal {
@@ -279,12 +285,19 @@ export class RaftGroup {
     this.kick();
   }
 
-  /** One clock tick (the GroupManager's timer); election and heartbeat timeouts count these. */
-  tick(): void {
+  /**
+   * `count` clock ticks (the GroupManager's timer); election and heartbeat timeouts count these. More than one
+   * are the ticks a frozen process missed: at most enough for two check-quorum rounds are played, since a
+   * leader's first round after the freeze may still count the answers it had before it.
+   */
+  tick(count = 1): void {
     if (this.stopReason !== undefined) return;
-    this.trackCaughtUp();
-    if (this.inReady) this.bufferedTicks += 1;
-    else this.core.tick();
+    const played = Math.min(count, 2 * this.electionTimeoutTicks + 1);
+    for (let index = 0; index < played; index++) {
+      this.trackCaughtUp();
+      if (this.inReady) this.bufferedTicks += 1;
+      else this.core.tick();
+    }
     this.afterInput();
   }
 
@@ -350,6 +363,7 @@ export class RaftGroup {
    * synchronously. Proposals made in one event-loop turn share one write and one fdatasync.
    */
   propose(proposals: readonly Proposal[]): ProposeResult {
+    this.options.catchUpTicks?.();
     if (this.stopReason !== undefined) {
       return { ok: false, refusal: "notLeader", detail: `group ${this.stopReason.reason}` };
     }
