@@ -263,6 +263,7 @@ export function startStorageAndRaft(
     transport,
     tickIntervalMs: raftTiming(config).tickMs,
     scheduler: env.scheduler,
+    clock: env.clock,
     logger: logger.with({ component: "raft" }),
   });
   return {

@@ -24,6 +24,10 @@ export interface ClusterOptions {
   argsOf?: (nodeId: number) => string[];
   /** How long each node may take to become ready (default 30 s: the others start alongside). */
   startupMs?: number;
+  /** The nodes' ports and directories, made beforehand (clusterSpecs) to start something in front of them. */
+  specs?: ClusterNodeSpec[];
+  /** The Raft port node `from` reaches peer `to` on (default: the peer's own): a fault proxy's, say. */
+  peerPort?: (from: number, to: number) => number;
 }
 
 export interface TestCluster {
@@ -41,11 +45,16 @@ export interface TestCluster {
 }
 
 /** The raft-cluster arguments of one node of `specs`. */
-export function clusterModeArgs(specs: readonly ClusterNodeSpec[], nodeId: number): string[] {
+export function clusterModeArgs(
+  specs: readonly ClusterNodeSpec[],
+  nodeId: number,
+  peerPort: (from: number, to: number) => number = (_from, to) =>
+    specs.find((spec) => spec.nodeId === to)!.raftPort,
+): string[] {
   const self = specs.find((spec) => spec.nodeId === nodeId)!;
   const peers = specs
     .filter((spec) => spec.nodeId !== nodeId)
-    .map((spec) => `${spec.nodeId}@127.0.0.1:${spec.raftPort}`)
+    .map((spec) => `${spec.nodeId}@127.0.0.1:${peerPort(nodeId, spec.nodeId)}`)
     .join(",");
   return ["raft-cluster", "--raft-addr", `127.0.0.1:${self.raftPort}`, "--peers", peers];
 }
@@ -62,7 +71,7 @@ export async function clusterSpecs(size: number): Promise<ClusterNodeSpec[]> {
 }
 
 export async function startCluster(options: ClusterOptions = {}): Promise<TestCluster> {
-  const specs = await clusterSpecs(options.size ?? 3);
+  const specs = options.specs ?? (await clusterSpecs(options.size ?? 3));
   const running = new Map<number, ServerProcess>();
   const startNode = async (nodeId: number): Promise<ServerProcess> => {
     const spec = specs.find((candidate) => candidate.nodeId === nodeId)!;
@@ -70,7 +79,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
       dataDir: spec.dataDir,
       ports: { kafka: spec.kafkaPort, http: spec.httpPort },
       args: ["--node-id", String(nodeId), ...(options.args ?? []), ...(options.argsOf?.(nodeId) ?? [])],
-      modeArgs: clusterModeArgs(specs, nodeId),
+      modeArgs: clusterModeArgs(specs, nodeId, options.peerPort),
       startupMs: options.startupMs ?? 30_000,
     });
     running.set(nodeId, process);

@@ -2,7 +2,7 @@
 // routed by group id, and the messages all groups send to one peer in one event-loop turn leave in one
 // transport call. Heartbeats are batched that way too, though not yet coalesced into one per peer.
 import { assert } from "../../base/assert.ts";
-import type { Cancel, Scheduler } from "../../base/clock.ts";
+import type { Cancel, Clock, Scheduler } from "../../base/clock.ts";
 import type { Logger } from "../../base/logger.ts";
 import type { Message, NodeId } from "../core/index.ts";
 import type { RaftGroupOptions } from "./raft-group.ts";
@@ -16,13 +16,19 @@ export interface GroupManagerOptions {
   readonly tickIntervalMs: number;
   /** Runs the tick timer. */
   readonly scheduler: Scheduler;
+  /**
+   * Tells the timer how many ticks are due: given, the ticks a frozen process (SIGSTOP, a VM pause) missed are
+   * played when it resumes, so a leader whose lease ran out steps down instead of acting on its old view.
+   * Without it, each timer run is one tick.
+   */
+  readonly clock?: Clock;
   readonly logger: Logger;
   /** Messages queued for one peer before the next flush; beyond it they are dropped (Raft resends). ≥ 1. */
   readonly outboundMessagesMax?: number;
 }
 
 /** What a group needs beyond what the manager supplies (node id, transport, logger). */
-export type ManagedGroupOptions = Omit<RaftGroupOptions, "nodeId" | "send" | "logger">;
+export type ManagedGroupOptions = Omit<RaftGroupOptions, "nodeId" | "send" | "logger" | "catchUpTicks">;
 
 const outboundMessagesMaxDefault = 262_144;
 
@@ -38,6 +44,10 @@ export class GroupManager {
   private flushScheduled = false;
   private cancelTicks: Cancel | undefined;
   private stopped = false;
+  private readonly clock: Clock | undefined;
+  /** When the tick timer started, on the clock, and how many ticks were played since. */
+  private ticksOriginMs = 0;
+  private ticksPlayed = 0;
 
   constructor(options: GroupManagerOptions) {
     assert(options.tickIntervalMs >= 0, "tickIntervalMs must be ≥ 0");
@@ -46,6 +56,7 @@ export class GroupManager {
     this.logger = options.logger.with({ component: "raft", node: options.nodeId });
     this.tickIntervalMs = options.tickIntervalMs;
     this.scheduler = options.scheduler;
+    this.clock = options.clock;
     this.outboundMessagesMax = options.outboundMessagesMax ?? outboundMessagesMaxDefault;
     assert(this.outboundMessagesMax >= 1, "outboundMessagesMax must be ≥ 1");
     this.transport.onReceive((from, batch) => this.receive(from, batch));
@@ -56,7 +67,26 @@ export class GroupManager {
   start(): void {
     assert(!this.stopped, "start after stop");
     if (this.cancelTicks !== undefined || this.tickIntervalMs === 0) return;
-    this.cancelTicks = this.scheduler.setInterval(() => this.tickAll(), this.tickIntervalMs);
+    if (this.clock === undefined) {
+      this.cancelTicks = this.scheduler.setInterval(() => this.tickAll(), this.tickIntervalMs);
+      return;
+    }
+    this.ticksOriginMs = this.clock.monotonicMs();
+    this.ticksPlayed = 0;
+    this.cancelTicks = this.scheduler.setInterval(() => this.playDueTicks(), this.tickIntervalMs);
+  }
+
+  /**
+   * Plays every tick the clock says is due since the last run: one on time, several after the process was
+   * frozen. Also run before a proposal, which may be the first thing a resumed process does.
+   */
+  playDueTicks(): void {
+    if (this.stopped || this.clock === undefined || this.cancelTicks === undefined) return;
+    const due =
+      Math.floor((this.clock.monotonicMs() - this.ticksOriginMs) / this.tickIntervalMs) - this.ticksPlayed;
+    if (due <= 0) return;
+    this.ticksPlayed += due;
+    for (const group of this.groups.values()) group.tick(due);
   }
 
   /** Stops the timer and every group; later input is ignored. */
@@ -79,6 +109,7 @@ export class GroupManager {
       nodeId: this.nodeId,
       logger: this.logger,
       send: (messages) => this.enqueue(groupId, messages),
+      catchUpTicks: () => this.playDueTicks(),
     });
     this.groups.set(groupId, group);
     group.start();

@@ -84,6 +84,12 @@ export interface RaftGroupOptions {
   readonly abstaining?: boolean;
   /** A deliberate bug the whole-node simulator must catch; never set outside its tests. */
   readonly testingOnlyBug?: RaftGroupTestingBug;
+  /**
+   * Called before a proposal is taken: the host delivers the ticks this process missed while it was frozen
+   * (SIGSTOP, a VM pause), so a leader whose lease ran out meanwhile steps down before it takes the proposal,
+   * even when the proposal is the first thing its event loop runs after the freeze.
+   */
+  readonly catchUpTicks?: () => void;
 }
 
 /**
@@ -287,12 +293,19 @@ export class RaftGroup {
     this.kick();
   }
 
-  /** One clock tick (the GroupManager's timer); election and heartbeat timeouts count these. */
-  tick(): void {
+  /**
+   * `count` clock ticks (the GroupManager's timer); election and heartbeat timeouts count these. More than one
+   * are the ticks a frozen process missed: at most enough for two check-quorum rounds are played, since a
+   * leader's first round after the freeze may still count the answers it had before it.
+   */
+  tick(count = 1): void {
     if (this.stopReason !== undefined) return;
-    this.trackCaughtUp();
-    if (this.inReady) this.bufferedTicks += 1;
-    else this.core.tick();
+    const played = Math.min(count, 2 * this.electionTimeoutTicks + 1);
+    for (let index = 0; index < played; index++) {
+      this.trackCaughtUp();
+      if (this.inReady) this.bufferedTicks += 1;
+      else this.core.tick();
+    }
     this.afterInput();
   }
 
@@ -358,6 +371,7 @@ export class RaftGroup {
    * synchronously. Proposals made in one event-loop turn share one write and one fdatasync.
    */
   propose(proposals: readonly Proposal[]): ProposeResult {
+    this.options.catchUpTicks?.();
     if (this.stopReason !== undefined) {
       return { ok: false, refusal: "notLeader", detail: `group ${this.stopReason.reason}` };
     }
@@ -644,6 +658,9 @@ export class RaftGroup {
   /** After any input: settle what passed, report leadership changes, drop waiters a lost leader holds. */
   private afterInput(): void {
     if (this.stopReason !== undefined) return;
+    // Before settling: a leader deposed by this input may already hold the new leader's entries at its waiters'
+    // offsets, committed and persisted — settling first would acknowledge records the new leader replaced.
+    this.rejectDeposedWaiters();
     this.persistWaiters.settleThrough(this.persisted);
     this.commitWaiters.settleThrough(this.commitReadyOffset());
     // Readers see committed offsets only once this node's own log holds them: a follower learns a commit with
@@ -662,6 +679,22 @@ export class RaftGroup {
     if (this.core.hasReady()) this.kick();
   }
 
+  /**
+   * Rejects every waiter once this node stops leading the term it was reported leading: what they wait for was
+   * proposed in that term, and an offset passing the commit or persisted mark no longer says it was their entry.
+   */
+  private rejectDeposedWaiters(): void {
+    const before = this.reported;
+    if (before.role !== "leader" || (this.core.role === "leader" && this.core.term === before.term)) return;
+    const error = new RaftGroupError(
+      "notLeader",
+      this.groupId,
+      `now ${this.core.role} in term ${this.core.term}`,
+    );
+    this.commitWaiters.rejectAll(error);
+    this.persistWaiters.rejectAll(error);
+  }
+
   private noticeLeadership(): void {
     const now: LeadershipChange = {
       role: this.core.role,
@@ -674,11 +707,6 @@ export class RaftGroup {
     if (now.role === "leader" && before.role !== "leader") {
       // A new leader gives every follower a fresh lag window, as Kafka starts a new leader with the whole ISR.
       for (const id of this.core.config.voters) this.caughtUpAtTick.set(id, this.ticks);
-    }
-    if (before.role === "leader" && (now.role !== "leader" || now.term !== before.term)) {
-      const error = new RaftGroupError("notLeader", this.groupId, `now ${now.role} in term ${now.term}`);
-      this.commitWaiters.rejectAll(error);
-      this.persistWaiters.rejectAll(error);
     }
     // One line at info per change of leader of a replicated group (a campaign's intermediate roles, and a sole
     // voter electing itself at start, stay at debug).

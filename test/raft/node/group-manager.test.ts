@@ -2,6 +2,7 @@
 // commit proposals on every member, fail over when the leader's node stops, send each peer one call per turn
 // carrying every group's messages, and pass the transport's unreachable reports on to their groups.
 import { describe, expect, test } from "bun:test";
+import type { Clock } from "../../../src/base/clock.ts";
 import { silentLogger } from "../../../src/base/logger.ts";
 import { ManualClock } from "../../../src/base/manual-clock.ts";
 import type { Entry } from "../../../src/raft/core/index.ts";
@@ -29,7 +30,13 @@ interface Node {
 }
 
 function cluster(
-  options: { heartbeatIntervalTicks?: number; tickIntervalMs?: number; clock?: ManualClock } = {},
+  options: {
+    heartbeatIntervalTicks?: number;
+    tickIntervalMs?: number;
+    clock?: ManualClock;
+    /** The clock a node's timer reads (default none: each timer run is one tick). */
+    clockOf?: (id: number) => Clock;
+  } = {},
 ): {
   network: InMemoryRaftNetwork;
   nodes: Node[];
@@ -43,6 +50,7 @@ function cluster(
       transport: network.endpoint(id),
       tickIntervalMs: options.tickIntervalMs ?? 0,
       scheduler: options.clock ?? new ManualClock(),
+      clock: options.clockOf?.(id),
       logger: silentLogger,
     });
     const applied = new Map<string, Entry[]>();
@@ -301,5 +309,36 @@ describe("three managers, two groups", () => {
     for (const node of nodes) node.manager.stop();
     expect(sample.stopped?.reason).toBe("stopped");
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  test("a leader frozen past its lease steps down when it resumes, before it takes a proposal", async () => {
+    const clock = new ManualClock();
+    // Each node's timer reads the shared clock plus its own jump: a jump is time that passed while the process
+    // was stopped (SIGSTOP), when no timer ran.
+    const jumps = new Map<number, number>();
+    const tickMs = 2;
+    const { nodes } = cluster({
+      tickIntervalMs: tickMs,
+      clock,
+      clockOf: (id) => ({
+        monotonicMs: () => clock.monotonicMs() + (jumps.get(id) ?? 0),
+        wallMs: () => clock.wallMs(),
+      }),
+    });
+    for (const node of nodes) node.manager.start();
+    const groupId = groupIds[0]!;
+    for (let step = 0; step < 200 && leaderOf(nodes, groupId) === undefined; step++) {
+      clock.advance(tickMs);
+      await turns(4);
+    }
+    const leader = leaderOf(nodes, groupId)!;
+    await proposeAndCommit(leader, groupId, 1);
+    // Frozen for three election timeouts (testRaftConfig: 10 ticks): its followers may have elected another
+    // leader meanwhile, so the first thing it does on resuming — here a proposal — must find it deposed.
+    jumps.set(leader.id, 30 * tickMs);
+    const result = group(leader, groupId).propose([{ recordCount: 1, byteSize: 64, payload: payloadOf(2) }]);
+    expect(result).toMatchObject({ ok: false, refusal: "notLeader" });
+    expect(group(leader, groupId).role).toBe("follower");
+    for (const node of nodes) node.manager.stop();
   });
 });

@@ -274,6 +274,38 @@ describe("with a peer", () => {
     expect(h.group.propose([proposal(2)])).toMatchObject({ ok: false, refusal: "notLeader" });
   });
 
+  test("a deposed leader never settles a wait with the new leader's entry at the same offset", async () => {
+    // Three voters: node 1 led term 1 with node 2's vote, then nodes 2 and 3 elected node 2 in term 2 without it
+    // (node 1 was paused). node 2's first append replaces node 1's uncommitted offset 0 and commits its own
+    // offset 0 at once: a wait for node 1's record must reject, not see "offset 0 committed" and succeed.
+    const h = harness([1, 2, 3], { preVote: false, deliverCommittedEntries: false });
+    h.group.start();
+    h.group.campaign();
+    await turns(3);
+    h.group.step({ type: "voteResponse", from: 2, to: 1, term: 1, preVote: false, granted: true });
+    expect(h.group.role).toBe("leader");
+    const result = h.group.propose([proposal(7)]);
+    expect(result).toEqual({ ok: true, lastOffset: 0 });
+    const committed = h.group.waitForCommit(0).then(
+      () => "acknowledged",
+      (error: RaftGroupError) => error.kafkaError,
+    );
+    const persisted = h.group.waitForPersisted(0);
+    await persisted;
+    h.group.step({
+      type: "append",
+      from: 2,
+      to: 1,
+      term: 2,
+      prevOffset: -1,
+      prevEpoch: 0,
+      entries: [{ ...dataEntry(0, 2), payload: payloadOf(99) }],
+      commitOffset: 0,
+    });
+    expect(await committed).toBe("NOT_LEADER_OR_FOLLOWER");
+    expect(h.group.role).toBe("follower");
+  });
+
   test("peer messages and ticks arriving during a follower's write wait for it, then take effect", async () => {
     const h = harness([1, 2], { preVote: false });
     h.group.start();
