@@ -65,6 +65,32 @@ export class MetadataState {
     return this.groupConfigsById.get(groupId) ?? noConfigs;
   }
 
+  /**
+   * Whether the state already holds what these records would change, by identity rather than by effect: a
+   * topic with the record's topic id, a removed topic's id gone, config values as the records set them. Records
+   * of other kinds never count as held. The metadata service asks it of a change whose forward went unanswered.
+   */
+  reflects(records: readonly MetadataRecord[]): boolean {
+    return records.length > 0 && records.every((record) => this.reflectsOne(record));
+  }
+
+  private reflectsOne(record: MetadataRecord): boolean {
+    switch (record.type) {
+      case "topic":
+        return this.topicById(record.topicId)?.name === record.name;
+      case "remove-topic":
+        return this.topicById(record.topicId) === undefined;
+      case "topic-configs": {
+        const topic = this.topicById(record.topicId);
+        return topic !== undefined && sameConfigs(topic.configs, record.changes);
+      }
+      case "group-configs":
+        return sameConfigs(this.groupConfigs(record.groupId), record.changes);
+      default:
+        return false;
+    }
+  }
+
   apply(record: MetadataRecord): void {
     switch (record.type) {
       case "cluster-id":
@@ -182,4 +208,9 @@ export class MetadataState {
     this.topicsByName.set(topic.name, topic);
     this.topicsById.set(topic.topicId, topic);
   }
+}
+
+/** Whether every change (a value, or null for removed) is what `configs` holds. */
+function sameConfigs(configs: ReadonlyMap<string, string>, changes: Record<string, string | null>): boolean {
+  return Object.entries(changes).every(([name, value]) => (configs.get(name) ?? null) === value);
 }

@@ -164,11 +164,21 @@ export class RaftMetadataService implements MetadataService {
   }
 
   private async runPlan(plan: MetadataPlan): Promise<CommandResult> {
+    // Forwards that failed without an answer: the leader may have appended them and lost its leadership (or
+    // the answer its way back) before answering, and the change may commit all the same. If a later attempt
+    // finds the state refusing the change, that attempt's change is what the state already holds: it succeeded.
+    const unanswered: Array<Extract<CommandResult, { ok: true }>> = [];
+    const replan = (): CommandResult => {
+      const result = plan(this.state);
+      if (result.ok && result.records.length > 0) return result;
+      return unanswered.find((earlier) => this.state.reflects(earlier.records)) ?? result;
+    };
     for (let attempt = 0; attempt < changeAttemptsMax; attempt++) {
       if (this.log.isLeader) {
         await this.leaderCaughtUp();
-        const result = plan(this.state);
-        if (result.ok && result.records.length > 0) await this.propose(result.records);
+        const result = replan();
+        if (result.ok && result.records.length > 0 && !unanswered.some((earlier) => earlier === result))
+          await this.propose(result.records);
         return result;
       }
       const leaderId = this.log.leaderId;
@@ -177,8 +187,9 @@ export class RaftMetadataService implements MetadataService {
         await this.pause();
         continue;
       }
-      const result = plan(this.state);
+      const result = replan();
       if (!result.ok || result.records.length === 0) return result;
+      if (unanswered.some((earlier) => earlier === result)) return result;
       const answer = await forward(leaderId, {
         records: result.records,
         basedOnOffset: this.stateOffset,
@@ -187,6 +198,7 @@ export class RaftMetadataService implements MetadataService {
         await this.waitForApplied(answer.offset);
         return result;
       }
+      if (answer === undefined && result.ok) unanswered.push(result);
       if (answer?.outcome === "stale") await this.catchUpTo(answer.appliedOffset);
       else await this.pause();
     }

@@ -20,7 +20,8 @@ import type { Entry, Proposal } from "../../../src/raft/core/index.ts";
  * One replicated metadata log shared by nodes 1..n: node `leader` appends; every node is handed each committed
  * entry, the followers `followerLagMs` later than the leader.
  */
-function cluster(nodeCount: number, options: { followerLagMs: number }) {
+function cluster(nodeCount: number, options: { followerLagMs: number; answersLost?: number }) {
+  let answersLost = options.answersLost ?? 0;
   const entries: Entry[] = [];
   const services = new Map<number, RaftMetadataService>();
   const forwarded: Array<{ to: number; request: ForwardRequest; answer: ForwardAnswer }> = [];
@@ -81,6 +82,11 @@ function cluster(nodeCount: number, options: { followerLagMs: number }) {
         forward: async (leaderId, request) => {
           const answer = await services.get(leaderId)!.acceptForwarded(request);
           forwarded.push({ to: leaderId, request, answer });
+          if (answersLost > 0) {
+            // The leader took the change, and its answer never came back (a reset connection, a timeout).
+            answersLost -= 1;
+            throw new Error("connection reset");
+          }
           return answer;
         },
       }),
@@ -141,6 +147,18 @@ test("the same topic created on two followers at once: one topic, one TOPIC_ALRE
   expect(nodes.forwarded.map((call) => call.answer.outcome)).toContain("stale");
   const topicRecords = nodes.entries.length;
   expect(topicRecords).toBe(2); // the broker and one topic, never two topics of one name
+});
+
+test("a forward whose answer is lost after the leader took it succeeds, and the change is made once", async () => {
+  const nodes = cluster(3, { followerLagMs: 10, answersLost: 1 });
+  await nodes.node(1).execute(() => ({ ok: true, records: [broker(1)] }));
+  await Bun.sleep(20);
+  const result = await nodes.node(2).execute(createTopic("orders"));
+  // Without remembering the unanswered attempt, the retry finds the topic and answers TOPIC_ALREADY_EXISTS.
+  expect(result).toMatchObject({ ok: true });
+  const topic = nodes.node(2).state.topicByName("orders")!;
+  expect(result.ok && result.records[0]).toMatchObject({ type: "topic", topicId: topic.topicId });
+  expect(nodes.entries.length).toBe(2); // the broker and the topic, once
 });
 
 test("a plan against a state the leader moved past is never appended", async () => {
