@@ -185,7 +185,7 @@ export interface NodeRaft {
       /** The metadata group: a data directory that remembers other voters refuses to start. */
       votersMustMatch?: boolean;
     } & Pick<ManagedGroupOptions, "onCommitted" | "onHighWatermark" | "onLeadership">,
-  ): { group: RaftGroup; log: PartitionLog; logStarts: LogStartRecords };
+  ): { group: RaftGroup; log: PartitionLog; logStarts: LogStartRecords; snapshots: PartitionLogStore };
   /** Stops every group, then closes the logs and the hard-state journal. */
   close(): Promise<void>;
 }
@@ -313,6 +313,8 @@ export function startStorageAndRaft(
         membership: () => membership,
         clock: env.clock,
         storageFs: env.storageFs,
+        // A partition's replica brings its producer state to snapshots; the metadata log has none.
+        snapshotStateAttached: !options.deliverCommittedEntries,
         ...recentCache,
       });
       // Over a new data directory, no group votes until the node knows it lost nothing (cluster/rejoin.ts).
@@ -329,7 +331,7 @@ export function startStorageAndRaft(
         onLeadership: options.onLeadership,
       });
       if (abstaining) rejoin!.track(group);
-      return { group, log: state.log, logStarts: store.logStarts };
+      return { group, log: state.log, logStarts: store.logStarts, snapshots: store };
     },
   };
 }
@@ -353,7 +355,7 @@ function createReplicas(
   const open = (topic: TopicMetadata, partition: number): HostedReplica => {
     let replica: RaftReplica | undefined;
     const replicas = topic.partitions[partition]!.replicas;
-    const { group, log, logStarts } = raft.openGroup(topic.name, partition, {
+    const { group, log, logStarts, snapshots } = raft.openGroup(topic.name, partition, {
       deliverCommittedEntries: false,
       voters: replicas,
       onHighWatermark: (highWatermark) => replica?.onCommit(highWatermark),
@@ -362,6 +364,7 @@ function createReplicas(
     replica = new RaftReplica(topic.topicId, topic.name, partition, group, log, {
       logLine: (line) => logger.warn(line, { topic: topic.name, partition }),
       logStarts,
+      snapshots,
       wallMs: () => systemClock.wallMs(),
     });
     byGroupId.set(group.groupId, replica);

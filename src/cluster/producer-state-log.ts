@@ -23,7 +23,7 @@ import type { PartitionLog } from "../storage/index.ts";
 import type { LogListener } from "../storage/log-listener.ts";
 import { describeError } from "../storage/storage-error.ts";
 import { nodeStorageFs, type StorageFs } from "../storage/storage-fs.ts";
-import { ProducerStateTable } from "./producer-state.ts";
+import { type ProducerSnapshotEntry, ProducerStateTable } from "./producer-state.ts";
 import { rebuildProducerState, recordBatchHeader } from "./producer-state-rebuild.ts";
 import { ProducerSnapshotFiles } from "./producer-state-snapshot-files.ts";
 
@@ -68,6 +68,36 @@ export class ProducerStateLog implements LogListener {
   copyTable(): ProducerStateTable {
     this.refresh();
     return this.table.copy();
+  }
+
+  /**
+   * The producers as a replica whose log begins at `offset` needs them (a follower installing a snapshot): this
+   * table less every batch at or past `offset`. Not the table at `offset` exactly — a producer whose last five
+   * batches all lie past it is left out — but the same once that replica has replicated the log from `offset`
+   * to where this one ends, since those batches are recorded there in order; and only batches below the log
+   * start, all committed, are given, never ones a new leader could cut.
+   */
+  entriesBelow(offset: number): ProducerSnapshotEntry[] {
+    const table = this.copyTable();
+    table.truncateFrom(offset);
+    return table.toSnapshot();
+  }
+
+  /**
+   * The log was just begun again at `offset` by a snapshot: its producer state becomes this table, written as
+   * the snapshot file at `offset` before this returns (a reopen loads it and replays what follows).
+   */
+  install(offset: number, entries: readonly ProducerSnapshotEntry[]): void {
+    assert(
+      this.log.logStartOffset === offset && this.log.logEndOffset === offset,
+      `producer state installed at ${offset} over a log at [${this.log.logStartOffset}, ${this.log.logEndOffset})`,
+    );
+    this.generation += 1;
+    this.files.deleteAll();
+    this.files.write(offset, entries);
+    this.table = ProducerStateTable.fromSnapshot(entries);
+    this.endOffset = offset;
+    this.stale = false;
   }
 
   get snapshotOffsets(): readonly number[] {

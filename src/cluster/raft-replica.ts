@@ -16,6 +16,7 @@
 // for itself (Kafka's way) would delete at its own moment and at its own segment boundaries, so replicas would
 // disagree on the log start and a new leader could serve records the old one had already deleted.
 
+import { assert } from "../base/assert.ts";
 import { ErrorCode, errorCodeByName } from "../protocol/error-codes.ts";
 import {
   type BatchHeader,
@@ -27,6 +28,7 @@ import {
 import { readAllRecords } from "../protocol/records/batch-records.ts";
 import { buildLogStartBatch } from "../protocol/records/control-record.ts";
 import { leaderEpochOfTerm, type Proposal, type ProposeResult } from "../raft/core/index.ts";
+import type { PartitionSnapshotState } from "../raft/node/partition-snapshot.ts";
 import type { PartitionLog } from "../storage/index.ts";
 import { OffsetOutOfRangeError, StorageError } from "../storage/index.ts";
 import { type EpochEndOffset, endOffsetForEpoch } from "./epoch-end-offset.ts";
@@ -39,8 +41,9 @@ import type {
   ReplicaError,
   TimestampedOffset,
 } from "./partition-replica.ts";
-import { type ProducerStateTable, producerBatchOf } from "./producer-state.ts";
+import { type ProducerSnapshotEntry, type ProducerStateTable, producerBatchOf } from "./producer-state.ts";
 import { ProducerStateLog, type ProducerStateLogOptions } from "./producer-state-log.ts";
+import { decodeProducerSnapshot, encodeProducerSnapshot } from "./producer-state-snapshot.ts";
 
 /** What the replica needs of its Raft group (raft/node's RaftGroup). */
 export interface ReplicatedLog {
@@ -67,7 +70,14 @@ export interface LogStartFeed {
   onWritten(listener: (() => void) | null): void;
 }
 
+/** Where the replica's part of partition snapshots plugs in (raft/node's PartitionLogStore). */
+export interface SnapshotStatePort {
+  attachSnapshotState(state: PartitionSnapshotState): void;
+}
+
 export interface RaftReplicaOptions extends ProducerStateLogOptions {
+  /** The log store's snapshots; absent, a follower restarted by a snapshot keeps no producer state. */
+  snapshots?: SnapshotStatePort;
   /** The log store's LOG_START records; absent, log-start moves are never applied (tests of appends alone). */
   logStarts?: LogStartFeed;
   /** The wall clock: the timestamp of the LOG_START records this replica appends as leader. */
@@ -132,6 +142,25 @@ export class RaftReplica implements PartitionReplica {
     // Records committed before a restart but applied after it (the crash fell between): applied now.
     this.applyLogStarts(this.highWatermark.value);
     this.logStarts?.onWritten(() => this.applyLogStarts(this.highWatermark.value));
+    options.snapshots?.attachSnapshotState({
+      capture: (firstOffset) =>
+        encodeProducerSnapshot(firstOffset, this.producerLog.entriesBelow(firstOffset)),
+      install: (firstOffset, producerState) => this.installProducerState(firstOffset, producerState),
+    });
+  }
+
+  /** A snapshot began the log again at firstOffset: the producers below it are the leader's. */
+  private installProducerState(firstOffset: number, producerState: Uint8Array): void {
+    let entries: ProducerSnapshotEntry[] = [];
+    if (producerState.length > 0) {
+      const decoded = decodeProducerSnapshot(producerState, firstOffset);
+      // Inside a snapshot whose own CRC held: a bad table is a bug of the leader that built it.
+      assert(typeof decoded !== "string", `producer state of a snapshot at ${firstOffset}: ${decoded}`);
+      entries = decoded;
+    }
+    this.producerLog.install(firstOffset, entries);
+    this.producers = this.producerLog.copyTable();
+    this.producersTerm = this.group.term;
   }
 
   isLeader(): boolean {

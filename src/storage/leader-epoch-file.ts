@@ -47,7 +47,7 @@ export class LeaderEpochFile {
    * Records the epochs these batches begin and persists them, before the batches are staged: if the file cannot
    * be written, the cache goes back to what the file still holds and the error fails the append, leaving no trace.
    */
-  assignFrom(batches: readonly BatchInfo[]): void {
+  assignFrom(batches: readonly Pick<BatchInfo, "leaderEpoch" | "baseOffset">[]): void {
     let changed = false;
     for (const batch of batches) changed = this.epochs.assign(batch.leaderEpoch, batch.baseOffset) || changed;
     if (!changed) return;

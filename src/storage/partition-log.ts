@@ -237,8 +237,11 @@ export class PartitionLog {
     return endOffset;
   }
 
-  /** Empties the log and begins it again at `offset` (a replica restarting at the leader's log start). */
-  restartAt(offset: number): void {
+  /**
+   * Empties the log and begins it again at `offset` (a replica restarting at the leader's log start); with
+   * `leaderEpoch`, the leader-epoch history begins with that epoch at `offset` (the leader's first batch's).
+   */
+  restartAt(offset: number, leaderEpoch?: number): void {
     this.staging.drain();
     this.segments.restartAt(offset, this.config.indexIntervalBytes);
     this.logStartOffset = offset;
@@ -246,6 +249,7 @@ export class PartitionLog {
     this.recoveryPoint = offset;
     this.commit.truncated(offset, `log restarted at ${offset}`);
     this.epochFile.clear();
+    if (leaderEpoch !== undefined) this.epochFile.assignFrom([{ leaderEpoch, baseOffset: offset }]);
     this.writeCheckpoint();
     this.listener?.onRestart(offset);
   }

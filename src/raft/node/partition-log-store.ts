@@ -12,6 +12,12 @@
 // Every LOG_START control batch written (a leader's decision to move the log start) is first remembered in the
 // partition's LogStartRecords, which the replica applies once the record is committed (log-start-records.ts).
 //
+// A follower behind the leader's log start gets a snapshot (partition-snapshot.ts): the log start, the leader
+// epoch of the first batch kept and the replica's producer state below it. Installing one is crash-safe, persist
+// then swap: the snapshot is first written whole beside the segments (raft-snapshot-install), then the log begins
+// again at the snapshot and the producer state is installed, then that file goes. A store opening over the file
+// finds an install a crash interrupted and redoes it (the log is emptied again: nothing was appended after it).
+//
 // Config entries (membership changes) are not stored in partition logs yet: persisting one is an assertion
 // failure. Partition membership is changed through the metadata group, which stores its log elsewhere.
 
@@ -23,7 +29,7 @@ import { stampBatch } from "../../protocol/records/batch-header.ts";
 import { buildLeaderChangeBatch, logStartOfBatch } from "../../protocol/records/control-record.ts";
 import { readFileIfExists, writeFileAtomic } from "../../storage/atomic-file.ts";
 import type { AppendResult, PartitionLog } from "../../storage/index.ts";
-import { nodeStorageFs, type StorageFs } from "../../storage/storage-fs.ts";
+import { nodeStorageFs, readFully, type StorageFs } from "../../storage/storage-fs.ts";
 import {
   type BatchMeta,
   type Entry,
@@ -39,6 +45,12 @@ import {
 import { collectEntries, findBatchIndex } from "../core/log-reader.ts";
 import { type LogStartRecord, LogStartRecords } from "./log-start-records.ts";
 import { batchMetaAt, entriesOfBatches, leaderChangeMessage } from "./partition-log-batches.ts";
+import {
+  decodePartitionSnapshot,
+  encodePartitionSnapshot,
+  type PartitionSnapshot,
+  type PartitionSnapshotState,
+} from "./partition-snapshot.ts";
 import type { RaftLogStore } from "./storage-ports.ts";
 
 export interface PartitionLogStoreOptions {
@@ -55,6 +67,12 @@ export interface PartitionLogStoreOptions {
   readonly clock: Clock;
   /** Where the mark file is written; node:fs unless a test injects faults. */
   readonly storageFs?: StorageFs;
+  /**
+   * Whether a replica attaches its producer state (attachSnapshotState) right after this store opens: an install
+   * a crash interrupted then keeps its file until the replica has its state. False (the metadata log): a
+   * snapshot's producer state is ignored.
+   */
+  readonly snapshotStateAttached?: boolean;
   /** Bytes of recently persisted entries kept in memory for followers' reads; the last batch is always kept. */
   readonly recentBytesMax?: number;
   /** Recently persisted batches kept in memory. ≥ 1. */
@@ -65,6 +83,14 @@ export const partitionLogStoreDefaults = { recentBytesMax: 1024 * 1024, recentCo
 
 /** The file, in the partition directory, that remembers the term at the log start. */
 export const raftLogMarkFileName = "raft-log-mark";
+
+/** The file, in the partition directory, holding a snapshot being installed (present only mid-install). */
+export const snapshotInstallFileName = "raft-snapshot-install";
+
+/** A snapshot install that a crash interrupted, redone at open: its producer state awaits the replica. */
+interface PendingInstall {
+  readonly snapshot: PartitionSnapshot;
+}
 
 interface Mark {
   readonly lastOffset: number;
@@ -94,6 +120,14 @@ export class PartitionLogStore implements RaftLogStore {
   private durableOffset: number;
   /** Appends written whose fdatasync has not returned: no truncation or snapshot may come meanwhile. */
   private writesInFlight = 0;
+  private readonly installPath: string;
+  private readonly snapshotStateAttached: boolean;
+  /** The replica's part of snapshots (its producer state); null until it attaches. */
+  private snapshotState: PartitionSnapshotState | null = null;
+  /** An install redone at open whose producer state waits for the replica to attach. */
+  private pendingInstall: PendingInstall | null = null;
+  /** The snapshot last built for a follower, by the mark it was built at: every chunk comes from one build. */
+  private sentSnapshot: Snapshot | null = null;
 
   constructor(options: PartitionLogStoreOptions) {
     this.log = options.log;
@@ -102,6 +136,8 @@ export class PartitionLogStore implements RaftLogStore {
     this.clock = options.clock;
     this.storageFs = options.storageFs ?? nodeStorageFs;
     this.markPath = join(options.log.dir, raftLogMarkFileName);
+    this.installPath = join(options.log.dir, snapshotInstallFileName);
+    this.snapshotStateAttached = options.snapshotStateAttached === true;
     this.recentBytesMax = options.recentBytesMax ?? partitionLogStoreDefaults.recentBytesMax;
     this.recentCountMax = options.recentCountMax ?? partitionLogStoreDefaults.recentCountMax;
     assert(this.recentCountMax >= 1, "recentCountMax must be ≥ 1");
@@ -112,9 +148,24 @@ export class PartitionLogStore implements RaftLogStore {
       storageFs: this.storageFs,
       holds: (record) => this.holdsLogStartRecord(record),
     });
+    this.redoInterruptedInstall();
     this.reloadTail();
     this.durableOffset = this.lastOffset();
     this.reader = this.makeReader();
+  }
+
+  /**
+   * The replica's part of snapshots: what it captures for followers and installs from a leader. An install a
+   * crash interrupted gets its producer state now, and only then is its file removed.
+   */
+  attachSnapshotState(state: PartitionSnapshotState): void {
+    assert(this.snapshotStateAttached, "attachSnapshotState on a store opened without snapshotStateAttached");
+    this.snapshotState = state;
+    const pending = this.pendingInstall;
+    if (pending === null) return;
+    state.install(pending.snapshot.firstOffset, pending.snapshot.producerState);
+    this.pendingInstall = null;
+    this.removeInstallFile();
   }
 
   get persistedOffset(): number {
@@ -124,7 +175,7 @@ export class PartitionLogStore implements RaftLogStore {
   write(input: { snapshot: Snapshot | undefined; entries: readonly Entry[] }): Promise<void> {
     if (input.snapshot !== undefined) {
       assert(this.writesInFlight === 0, "a snapshot while writes are in flight");
-      this.restartAt(input.snapshot.meta);
+      this.restartAt(input.snapshot);
     }
     if (input.entries.length === 0) return Promise.resolve();
     return this.appendEntries(input.entries);
@@ -132,15 +183,71 @@ export class PartitionLogStore implements RaftLogStore {
 
   // ---- writes -------------------------------------------------------------------------------------------
 
-  /** A partition's snapshot has no data: the log empties and begins again after the snapshot's mark. */
-  private restartAt(meta: SnapshotMeta): void {
-    this.log.restartAt(meta.lastOffset + 1);
+  /**
+   * The log empties and begins again after the snapshot's mark, with the snapshot's producer state and leader
+   * epoch. Persist, then swap: the snapshot is durable in its own file before the log is touched.
+   */
+  private restartAt(snapshot: Snapshot): void {
+    const meta = snapshot.meta;
+    const decoded = decodePartitionSnapshot(snapshot.data, meta.lastOffset + 1);
+    // The bytes came whole through the Raft core from a leader that built them: a bad one is a bug.
+    assert(typeof decoded !== "string", `${this.log.dir}: a bad partition snapshot: ${decoded}`);
+    writeFileAtomic(this.storageFs, this.installPath, encodeInstallFile(meta, snapshot.data));
+    this.install(meta, decoded);
+  }
+
+  private install(meta: Pick<SnapshotMeta, "lastOffset" | "lastEpoch">, snapshot: PartitionSnapshot): void {
+    this.log.restartAt(snapshot.firstOffset, snapshot.leaderEpoch >= 0 ? snapshot.leaderEpoch : undefined);
     this.logStarts.restarted();
     this.saveMark({ lastOffset: meta.lastOffset, lastEpoch: meta.lastEpoch });
     this.recent = [];
     this.recentBytes = 0;
     this.markForStart = Number.NaN;
     this.durableOffset = meta.lastOffset;
+    this.sentSnapshot = null;
+    const state = this.snapshotState;
+    if (state !== null) state.install(snapshot.firstOffset, snapshot.producerState);
+    else if (this.snapshotStateAttached) {
+      this.pendingInstall = { snapshot };
+      return;
+    }
+    this.removeInstallFile();
+  }
+
+  /** At open: an install file means a crash came mid-install; it is done again from the start. */
+  private redoInterruptedInstall(): void {
+    if (!this.storageFs.exists(this.installPath)) return;
+    const bytes = readWholeFile(this.storageFs, this.installPath);
+    const parsed = decodeInstallFile(bytes);
+    // Written atomically (whole or absent): a file that does not parse is damage, not a torn write.
+    assert(typeof parsed !== "string", `${this.installPath}: ${parsed}`);
+    const decoded = decodePartitionSnapshot(parsed.data, parsed.lastOffset + 1);
+    assert(typeof decoded !== "string", `${this.installPath}: ${decoded}`);
+    this.install(parsed, decoded);
+  }
+
+  private removeInstallFile(): void {
+    this.storageFs.unlink(this.installPath);
+    this.storageFs.syncDir(this.log.dir);
+  }
+
+  /**
+   * The snapshot a follower behind the log start gets: built once per mark (the producer state is copied),
+   * so the chunks of one transfer all come from the same bytes.
+   */
+  private buildSnapshot(meta: SnapshotMeta): Snapshot {
+    const sent = this.sentSnapshot;
+    if (sent !== null && sent.meta === meta) return sent;
+    const firstOffset = meta.lastOffset + 1;
+    const first = this.batchAt(firstOffset);
+    const data = encodePartitionSnapshot({
+      firstOffset,
+      logStartOffset: Math.max(firstOffset, this.log.logStartOffset),
+      leaderEpoch: first === undefined ? -1 : leaderEpochOfTerm(first.epoch),
+      producerState: this.snapshotState?.capture(firstOffset) ?? new Uint8Array(0),
+    });
+    this.sentSnapshot = { meta, data };
+    return this.sentSnapshot;
   }
 
   /** Writes the entries now (one pwritev) and returns the wait for the fdatasync that covers them. */
@@ -439,13 +546,50 @@ export class PartitionLogStore implements RaftLogStore {
     };
     return {
       snapshotMeta,
-      snapshot: () => ({ meta: snapshotMeta(), data: new Uint8Array(0) }),
+      snapshot: () => this.buildSnapshot(snapshotMeta()),
       lastOffset: () => this.lastOffset(),
       lastEpoch: () => this.lastEpoch(),
       batchAt: (offset) => this.batchAt(offset),
       firstOffsetOfEpoch: (epoch) => this.firstOffsetOfEpoch(epoch),
       entries: (fromOffset, bytesMax) => this.entries(fromOffset, bytesMax),
     };
+  }
+}
+
+/** The install file: int64 lastOffset, int32 lastEpoch (the snapshot's mark), then the snapshot's bytes. */
+function encodeInstallFile(
+  meta: Pick<SnapshotMeta, "lastOffset" | "lastEpoch">,
+  data: Uint8Array,
+): Uint8Array {
+  const bytes = new Uint8Array(12 + data.length);
+  const view = new DataView(bytes.buffer);
+  view.setBigInt64(0, BigInt(meta.lastOffset));
+  view.setInt32(8, meta.lastEpoch);
+  bytes.set(data, 12);
+  return bytes;
+}
+
+function decodeInstallFile(
+  bytes: Uint8Array,
+): { lastOffset: number; lastEpoch: number; data: Uint8Array } | string {
+  if (bytes.length < 12) return `${bytes.length} bytes, too short`;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return {
+    lastOffset: Number(view.getBigInt64(0)),
+    lastEpoch: view.getInt32(8),
+    data: bytes.subarray(12),
+  };
+}
+
+function readWholeFile(storageFs: StorageFs, path: string): Uint8Array {
+  const fd = storageFs.openExisting(path);
+  try {
+    const bytes = new Uint8Array(storageFs.sizeOf(fd));
+    const read = readFully(storageFs, fd, bytes, 0);
+    assert(read === bytes.length, `${path}: read ${read} of ${bytes.length} bytes`);
+    return bytes;
+  } finally {
+    storageFs.close(fd);
   }
 }
 

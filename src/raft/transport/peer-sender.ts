@@ -1,9 +1,11 @@
 // The sending side of the transport for one peer: a bounded queue and one call in flight.
 //
 // Calls to a peer stay in order because only one is in flight: batches queued meanwhile are merged into the
-// next call, split only where a call would pass callMessagesMax or callBytesMax. The queue is bounded in
-// messages and bytes; beyond either bound the oldest messages are dropped and counted (Raft resends them, and
-// the newest heartbeats and appends are the ones worth keeping).
+// next call, split only where a call would pass callMessagesMax or callBytesMax. The queue has two lanes
+// (send-lanes.ts): live messages go first, and a follower's catch-up (snapshot chunks, appends of committed
+// entries) fills what remains of a call, at least one message per call. The queue is bounded in messages and
+// bytes; beyond either bound the oldest messages are dropped and counted, catch-up first (Raft resends them,
+// and the newest heartbeats and appends are the ones worth keeping).
 //
 // A failed call reports the peer unreachable (its groups' leaders stop streaming appends to it and resend from
 // the follower's match), puts its messages back at the head of the queue (votes and appends in it may still
@@ -27,6 +29,7 @@ import {
   requestOverheadBytesMax,
 } from "./codec.ts";
 import type { RaftTransportLimits } from "./limits.ts";
+import { SendLanes } from "./send-lanes.ts";
 
 /** Counters and gauges of one peer, for /metrics; the transport updates them in place. */
 export interface PeerStats {
@@ -89,10 +92,7 @@ export class PeerSender {
   readonly stats: PeerStats;
   private readonly options: PeerSenderOptions;
   private readonly logger: Logger;
-  /** The queue: items[head..] with their encoded size bounds; compacted when the head passes half. */
-  private items: GroupMessage[] = [];
-  private sizes: number[] = [];
-  private head = 0;
+  private readonly queue = new SendLanes();
   private inflight: AbortController | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = false;
@@ -134,11 +134,9 @@ export class PeerSender {
         this.stats.messagesDropped += 1;
         continue;
       }
-      this.items.push(item);
-      this.sizes.push(bytes);
-      this.stats.queuedMessages += 1;
-      this.stats.queuedBytes += bytes;
+      this.queue.push(item, bytes);
     }
+    this.countQueued();
     this.trimQueue();
     this.pump();
   }
@@ -149,11 +147,13 @@ export class PeerSender {
     this.inflight?.abort();
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
-    this.items = [];
-    this.sizes = [];
-    this.head = 0;
-    this.stats.queuedMessages = 0;
-    this.stats.queuedBytes = 0;
+    this.queue.clear();
+    this.countQueued();
+  }
+
+  private countQueued(): void {
+    this.stats.queuedMessages = this.queue.length;
+    this.stats.queuedBytes = this.queue.bytes;
   }
 
   /** Bytes a call's RaftBatch may take: callBytesMax less the envelope (ids and cluster id). */
@@ -165,61 +165,33 @@ export class PeerSender {
   private trimQueue(): void {
     const { peerQueueMessagesMax, peerQueueBytesMax } = this.options.limits;
     let dropped = 0;
-    while (this.stats.queuedMessages > peerQueueMessagesMax || this.stats.queuedBytes > peerQueueBytesMax) {
-      this.stats.queuedMessages -= 1;
-      this.stats.queuedBytes -= this.sizes[this.head]!;
-      this.head += 1;
+    while (this.queue.length > peerQueueMessagesMax || this.queue.bytes > peerQueueBytesMax) {
+      this.queue.dropOldest();
       dropped += 1;
     }
+    this.countQueued();
     if (dropped === 0) return;
     this.stats.messagesDropped += dropped;
-    this.compact();
     this.logger.debug("raft peer queue full: dropped the oldest messages", { dropped });
   }
 
-  private compact(): void {
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.sizes = [];
-      this.head = 0;
-    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.sizes = this.sizes.slice(this.head);
-      this.head = 0;
-    }
-  }
-
-  /** Takes the next call's messages off the head of the queue: at least one, within both call bounds. */
-  private take(): GroupMessage[] {
+  /** Takes the next call's messages off the queue: at least one, within both call bounds, live ones first. */
+  private take(): { messages: GroupMessage[]; liveCount: number } {
     const { callMessagesMax, callBytesTarget } = this.options.limits;
-    const budget = this.batchBytesBudget();
-    const end = Math.min(this.items.length, this.head + callMessagesMax);
-    let bytes = 0;
-    let index = this.head;
-    const fits = (size: number) =>
-      bytes + size <= budget && (index === this.head || bytes + size <= callBytesTarget);
-    while (index < end && fits(this.sizes[index]!)) {
-      bytes += this.sizes[index]!;
-      index += 1;
-    }
-    assert(index > this.head, "a queued message fits in a call");
-    const taken = this.items.slice(this.head, index);
-    this.head = index;
-    this.stats.queuedMessages -= taken.length;
-    this.stats.queuedBytes -= bytes;
-    this.compact();
+    const taken = this.queue.take({
+      targetBytes: callBytesTarget,
+      budgetBytes: this.batchBytesBudget(),
+      messagesMax: callMessagesMax,
+    });
+    assert(taken.messages.length > 0, "a queued message fits in a call");
+    this.countQueued();
     return taken;
   }
 
-  /** Puts a failed call's messages back at the head of the queue, in their order, then re-applies the bounds. */
-  private requeue(taken: readonly GroupMessage[]): void {
+  /** Puts a failed call's messages back at the heads of their lanes, in their order, then re-applies the bounds. */
+  private requeue(taken: readonly GroupMessage[], liveCount: number): void {
     if (taken.length === 0) return;
-    const sizes = taken.map(messageBytesUpperBound);
-    this.items = [...taken, ...this.items.slice(this.head)];
-    this.sizes = [...sizes, ...this.sizes.slice(this.head)];
-    this.head = 0;
-    this.stats.queuedMessages += taken.length;
-    this.stats.queuedBytes += sizes.reduce((sum, size) => sum + size, 0);
+    this.queue.requeue(taken, liveCount, messageBytesUpperBound);
     this.trimQueue();
   }
 
@@ -227,8 +199,8 @@ export class PeerSender {
   private pump(): void {
     if (this.stopped || this.inflight !== undefined || this.retryTimer !== undefined) return;
     const probing = this.stats.failuresInARow > 0;
-    if (!probing && this.head === this.items.length) return;
-    const taken = probing ? [] : this.take();
+    if (!probing && this.queue.length === 0) return;
+    const { messages: taken, liveCount } = probing ? { messages: [], liveCount: 0 } : this.take();
     const { nodeId, peerNodeId } = this.options;
     const batch = encodeRaftBatch(taken, nodeId, peerNodeId);
     const request = create(DeliverRequestSchema, {
@@ -237,10 +209,15 @@ export class PeerSender {
       clusterId: this.options.clusterId(),
       batch,
     });
-    void this.run(request, taken, deliverRequestBytes(request));
+    void this.run(request, taken, liveCount, deliverRequestBytes(request));
   }
 
-  private async run(request: DeliverRequest, taken: readonly GroupMessage[], bytes: number): Promise<void> {
+  private async run(
+    request: DeliverRequest,
+    taken: readonly GroupMessage[],
+    liveCount: number,
+    bytes: number,
+  ): Promise<void> {
     const controller = new AbortController();
     this.inflight = controller;
     this.stats.inflightCalls = 1;
@@ -266,7 +243,7 @@ export class PeerSender {
       bytes,
     });
     if (failure === undefined) this.succeeded(taken.length, bytes, latencyMs);
-    else this.failed(taken, failure);
+    else this.failed(taken, liveCount, failure);
     this.pump();
   }
 
@@ -284,7 +261,7 @@ export class PeerSender {
     stats.latencyMsMax = Math.max(stats.latencyMsMax, latencyMs);
   }
 
-  private failed(taken: readonly GroupMessage[], error: unknown): void {
+  private failed(taken: readonly GroupMessage[], liveCount: number, error: unknown): void {
     const stats = this.stats;
     const connectError = ConnectError.from(error);
     const refused = refusalCodes.has(connectError.code);
@@ -295,7 +272,7 @@ export class PeerSender {
       stats.callsRefused += 1;
       stats.messagesDropped += taken.length;
     } else {
-      this.requeue(taken);
+      this.requeue(taken, liveCount);
     }
     if (stats.failuresInARow === 1) {
       const fields = { code: Code[connectError.code], error: connectError.rawMessage };

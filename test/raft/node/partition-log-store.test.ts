@@ -14,6 +14,7 @@ import { RaftNode } from "../../../src/raft/core/raft-node.ts";
 import type { Entry, HardState, MembershipConfig, Ready } from "../../../src/raft/core/types.ts";
 import { FileHardStateStore } from "../../../src/raft/node/file-hard-state.ts";
 import { PartitionLogStore, raftLogMarkFileName } from "../../../src/raft/node/partition-log-store.ts";
+import { decodePartitionSnapshot } from "../../../src/raft/node/partition-snapshot.ts";
 import type { LogConfig } from "../../../src/storage/log-config.ts";
 import type { PartitionLog } from "../../../src/storage/partition-log.ts";
 import { makeBatch, prng } from "../../storage/batch-fixture.ts";
@@ -284,7 +285,11 @@ describe("PartitionLogStore", () => {
     expect(store.persistedOffset).toBe(99);
     const checkEmpty = (reopened: PartitionLogStore) => {
       expect(reopened.reader.snapshotMeta()).toEqual({ lastOffset: 99, lastEpoch: 6, config });
-      expect(reopened.reader.snapshot().data.length).toBe(0);
+      // What it would send a follower: the log start and no producer state (no replica attached).
+      expect(decodePartitionSnapshot(reopened.reader.snapshot().data, 100)).toMatchObject({
+        logStartOffset: 100,
+        producerState: new Uint8Array(0),
+      });
       expect(reopened.reader.lastOffset()).toBe(99);
       expect(reopened.reader.lastEpoch()).toBe(6);
       expect(reopened.reader.batchAt(5)).toBeUndefined();

@@ -223,3 +223,103 @@ describe("failures", () => {
     expect(sender.stats.queuedMessages).toBe(0);
   });
 });
+
+/** An append of one entry of `bytes` payload at `offset`; catch-up when the entry is at or below the commit. */
+function append(groupId: string, offset: number, bytes: number, commitOffset: number): GroupMessage {
+  return {
+    groupId,
+    message: {
+      type: "append",
+      from: 1,
+      to: 2,
+      term: 1,
+      prevOffset: offset - 1,
+      prevEpoch: 1,
+      entries: [
+        {
+          baseOffset: offset,
+          lastOffset: offset,
+          epoch: 1,
+          kind: "data",
+          byteSize: bytes,
+          payload: new Uint8Array(bytes),
+        },
+      ],
+      commitOffset,
+    },
+  };
+}
+
+/** A call's messages as "h<commit>" for heartbeats and "<group>@<offset>" for appends. */
+function labels(request: DeliverRequest): string[] {
+  const decoded = decodeRaftBatch(request.batch, { from: 1, to: 2, messagesMax: 1_000_000 });
+  if (!decoded.ok) throw new Error(decoded.reason);
+  return decoded.batch.map(({ groupId, message }) =>
+    message.type === "heartbeat"
+      ? `h${message.commitOffset}`
+      : message.type === "append"
+        ? `${groupId}@${message.entries[0]!.baseOffset}`
+        : message.type,
+  );
+}
+
+describe("catch-up beside live replication", () => {
+  const mib = 1024 * 1024;
+
+  test("live messages go first; a follower's catch-up fills what remains of a call, bounded by its target", async () => {
+    const { sender, calls } = harness({ callBytesTarget: 4 * mib });
+    sender.enqueue(heartbeats(0, 1)); // in flight
+    // A follower far behind: eight appends of 1 MiB of committed entries.
+    sender.enqueue(Array.from({ length: 8 }, (_, index) => append("behind-0", index, mib, 100)));
+    // Then live traffic of another partition: an append a commit waits for, and a heartbeat.
+    sender.enqueue([append("live-0", 50, 1000, 49), ...heartbeats(1, 1)]);
+    calls[0]!.resolve();
+    await settle();
+    expect(labels(calls[1]!.request)).toEqual(["live-0@50", "h1", "behind-0@0", "behind-0@1", "behind-0@2"]);
+    calls[1]!.resolve();
+    await settle();
+    expect(labels(calls[2]!.request)).toEqual(["behind-0@3", "behind-0@4", "behind-0@5"]);
+  });
+
+  test("live traffic filling every call still leaves one catch-up message per call", async () => {
+    const { sender, calls } = harness({ callBytesTarget: 4 * mib });
+    sender.enqueue(heartbeats(0, 1)); // in flight
+    sender.enqueue(Array.from({ length: 3 }, (_, index) => append("behind-0", index, mib / 2, 100)));
+    sender.enqueue(Array.from({ length: 8 }, (_, index) => append("live-0", 50 + index, mib - 1024, 49)));
+    calls[0]!.resolve();
+    await settle();
+    expect(labels(calls[1]!.request)).toEqual([
+      "live-0@50",
+      "live-0@51",
+      "live-0@52",
+      "live-0@53",
+      "behind-0@0",
+    ]);
+    calls[1]!.resolve();
+    await settle();
+    expect(labels(calls[2]!.request)).toEqual([
+      "live-0@54",
+      "live-0@55",
+      "live-0@56",
+      "live-0@57",
+      "behind-0@1",
+    ]);
+  });
+
+  test("a group's appends stay behind its queued catch-up, even ones a commit waits for", async () => {
+    const { sender, calls } = harness();
+    sender.enqueue(heartbeats(0, 1)); // in flight
+    sender.enqueue([append("g-0", 0, 100, 5), append("g-0", 1, 100, 5)]);
+    // The follower has caught up to the commit: the next append is live, but must not overtake the two.
+    sender.enqueue([append("g-0", 6, 100, 5), ...heartbeats(1, 1)]);
+    calls[0]!.resolve();
+    await settle();
+    expect(labels(calls[1]!.request)).toEqual(["h1", "g-0@0", "g-0@1", "g-0@6"]);
+    // A failed call puts each message back in its lane, in order.
+    calls[1]!.reject(new Error("socket hang up"));
+    await Bun.sleep(30);
+    calls[2]!.resolve(); // the probe
+    await settle();
+    expect(labels(calls[3]!.request)).toEqual(["h1", "g-0@0", "g-0@1", "g-0@6"]);
+  });
+});

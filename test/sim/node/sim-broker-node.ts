@@ -142,7 +142,7 @@ export class SimBrokerNode {
     );
     for (let partition = 0; partition < options.partitions; partition++) {
       let replica: RaftReplica | undefined;
-      const { group, log, logStarts } = this.raft.openGroup(simTopic, partition, {
+      const { group, log, logStarts, snapshots } = this.raft.openGroup(simTopic, partition, {
         deliverCommittedEntries: false,
         voters,
         onHighWatermark: (highWatermark) => replica?.onCommit(highWatermark),
@@ -150,6 +150,7 @@ export class SimBrokerNode {
       replica = new RaftReplica(simTopicId, simTopic, partition, group, log, {
         logLine: () => {},
         logStarts,
+        snapshots,
         wallMs: () => clock.wallMs(),
         storageFs,
       });
