@@ -28,7 +28,7 @@ import type { Clock } from "../../base/clock.ts";
 import { stampBatch } from "../../protocol/records/batch-header.ts";
 import { buildLeaderChangeBatch, logStartOfBatch } from "../../protocol/records/control-record.ts";
 import { readFileIfExists, writeFileAtomic } from "../../storage/atomic-file.ts";
-import type { AppendResult, PartitionLog } from "../../storage/index.ts";
+import { type AppendResult, type PartitionLog, StorageError } from "../../storage/index.ts";
 import { nodeStorageFs, readFully, type StorageFs } from "../../storage/storage-fs.ts";
 import {
   type BatchMeta,
@@ -173,12 +173,19 @@ export class PartitionLogStore implements RaftLogStore {
   }
 
   write(input: { snapshot: Snapshot | undefined; entries: readonly Entry[] }): Promise<void> {
-    if (input.snapshot !== undefined) {
-      assert(this.writesInFlight === 0, "a snapshot while writes are in flight");
-      this.restartAt(input.snapshot);
+    try {
+      if (input.snapshot !== undefined) {
+        assert(this.writesInFlight === 0, "a snapshot while writes are in flight");
+        this.restartAt(input.snapshot);
+      }
+      if (input.entries.length === 0) return Promise.resolve();
+      return this.appendEntries(input.entries);
+    } catch (error) {
+      // A full disk or an I/O error in a synchronous part of the write (a side file such as the log-start
+      // records): the write fails as a whole, and the group stops, as for a failed append. Bugs still throw.
+      if (error instanceof StorageError || isErrnoError(error)) return Promise.reject(error);
+      throw error;
     }
-    if (input.entries.length === 0) return Promise.resolve();
-    return this.appendEntries(input.entries);
   }
 
   // ---- writes -------------------------------------------------------------------------------------------
@@ -612,4 +619,9 @@ function logStartRecordsOf(entries: readonly Entry[]): LogStartRecord[] {
 function withOwnedPayload(entry: Entry): Entry {
   if (entry.payload.buffer.byteLength <= 2 * entry.payload.byteLength) return entry;
   return { ...entry, payload: copyBytes(entry.payload) };
+}
+
+/** An error from the file system (it carries an errno code such as ENOSPC or EIO), not from our own code. */
+function isErrnoError(error: unknown): boolean {
+  return error instanceof Error && typeof (error as NodeJS.ErrnoException).code === "string";
 }

@@ -57,6 +57,7 @@ export interface NodeSimulationStats {
   partitions: number;
   diskFulls: number;
   failedSyncs: number;
+  deleteRecords: number;
   calls: number;
   dropped: number;
   duplicated: number;
@@ -174,6 +175,7 @@ class NodeSimulation {
     partitions: 0,
     diskFulls: 0,
     failedSyncs: 0,
+    deleteRecords: 0,
     leaders: 0,
   };
   private producing = true;
@@ -193,6 +195,8 @@ class NodeSimulation {
       heal: rng.pick([0.001, 0.003]),
       diskFull: rng.pick([0, 0.0001]),
       failSync: rng.pick([0, 0.0001]),
+      /** DeleteRecords on a partition's leader: followers behind the new start install a snapshot. */
+      deleteRecords: rng.pick([0, 0.001, 0.003]),
       produce: rng.pick([0.05, 0.2, 0.5]),
     };
     this.syncDelayMaxMs = rng.pick([1, 5, 20]);
@@ -302,6 +306,8 @@ class NodeSimulation {
     }
     for (const ack of this.acknowledged) {
       const signature = this.committed[ack.partition]!.get(ack.baseOffset);
+      // Deleted by DeleteRecords before any replica reported it committed: nothing to compare with.
+      if (signature === undefined && ack.baseOffset < this.logStartOf(ack.partition)) continue;
       const producer = `p${ack.producerId}:${ack.sequence}`;
       if (signature?.split("/")[2] !== producer)
         throw new SimulationFailure(
@@ -373,12 +379,24 @@ class NodeSimulation {
       this.disks.get(id)!.bytesFree = rng.int(2_000);
       this.scheduleRestart(id, 200 + rng.int(1_000));
     }
+    if (rng.chance(f.deleteRecords)) this.deleteRecords(rng.int(this.options.partitions));
     if (rng.chance(f.failSync) && up.length > 0) {
       const id = rng.pick(up);
       this.stats.failedSyncs += 1;
       this.disks.get(id)!.failNextSync = true;
       this.scheduleRestart(id, 100 + rng.int(500));
     }
+  }
+
+  private deleteRecords(partition: number): void {
+    const leader = this.leaderOf(partition);
+    if (leader === null) return;
+    const replica = this.nodes.get(leader)!.replicas[partition]!;
+    const start = replica.logStartOffset();
+    const highWatermark = replica.highWatermark.value;
+    if (highWatermark <= start) return;
+    this.stats.deleteRecords += 1;
+    void replica.deleteRecordsBefore(start + this.rng.int(highWatermark - start + 1));
   }
 
   private crash(id: number, downMs: number): void {
@@ -561,7 +579,8 @@ class NodeSimulation {
         `node ${id} partition ${partition}: high watermark ${highWatermark} past its log end ${replica.logEndOffset()}`,
       );
     const checked = this.checkedTo.get(node)!;
-    let offset = checked[partition]!;
+    // Below its log start a replica holds nothing more to compare (DeleteRecords moved it, through the log).
+    let offset = Math.max(checked[partition]!, replica.logStartOffset());
     const committed = this.committed[partition]!;
     while (offset < highWatermark) {
       const read = replica.read(offset, { maxBytes: 64 * 1024, maxOffset: highWatermark, minOneBatch: true });
@@ -578,18 +597,25 @@ class NodeSimulation {
         );
       for (const span of spans) {
         const header = readBatchHeader(read.records, span.position);
-        if (Number(header.baseOffset) !== offset)
+        const lastOffset = Number(header.baseOffset) + header.lastOffsetDelta;
+        // The log start may fall inside the first batch read; every later batch starts where one ended.
+        if (lastOffset < offset) continue;
+        if (
+          Number(header.baseOffset) !== offset &&
+          !(span.position === 0 && Number(header.baseOffset) < offset)
+        )
           throw new SimulationFailure(
             `node ${id} partition ${partition}: batch at ${header.baseOffset} where ${offset} was next`,
           );
         const signature = signatureOf(header);
-        const known = committed.get(offset);
-        if (known === undefined) committed.set(offset, signature);
+        const baseOffset = Number(header.baseOffset);
+        const known = committed.get(baseOffset);
+        if (known === undefined) committed.set(baseOffset, signature);
         else if (known !== signature)
           throw new SimulationFailure(
-            `node ${id} partition ${partition}: committed ${signature} at ${offset}, another node ${known}`,
+            `node ${id} partition ${partition}: committed ${signature} at ${baseOffset}, another node ${known}`,
           );
-        offset += header.lastOffsetDelta + 1;
+        offset = lastOffset + 1;
       }
     }
     checked[partition] = offset;
@@ -602,6 +628,12 @@ class NodeSimulation {
       throw new SimulationFailure(
         `acknowledged p${ack.producerId}:${ack.sequence} at ${ack.partition}/${ack.baseOffset}, committed there: ${signature}`,
       );
+  }
+
+  /** The log start every replica agrees on once converged. */
+  private logStartOf(partition: number): number {
+    const starts = nodeIds.map((id) => this.nodes.get(id)?.replicas[partition]?.logStartOffset() ?? 0);
+    return Math.min(...starts);
   }
 
   private converged(): boolean {
