@@ -125,6 +125,8 @@ export async function startFaultCluster(
     cluster = await startCluster({
       specs,
       args: options.args,
+      // A node restarted mid-run replays its logs while the others load the machine: slow is not a failure.
+      startupMs: 120_000,
       peerPort: (from, to) => proxies.get(`${from}>${to}`)!.port,
     });
   } catch (error) {

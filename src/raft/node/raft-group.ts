@@ -295,12 +295,14 @@ export class RaftGroup {
 
   /**
    * `count` clock ticks (the GroupManager's timer); election and heartbeat timeouts count these. More than one
-   * are the ticks a frozen process missed: at most enough for two check-quorum rounds are played, since a
-   * leader's first round after the freeze may still count the answers it had before it.
+   * are the ticks a frozen process missed. A leader plays them, at most enough for two check-quorum rounds
+   * (its first round after the freeze may still count the answers it had before it): its lease may have run out.
+   * Anyone else plays one, as before: the peers' messages of that time wait unread in its sockets, so playing
+   * every tick first would fake a silent leader and start needless pre-votes (a slow start stalls the loop too).
    */
   tick(count = 1): void {
     if (this.stopReason !== undefined) return;
-    const played = Math.min(count, 2 * this.electionTimeoutTicks + 1);
+    const played = this.core.role === "leader" ? Math.min(count, 2 * this.electionTimeoutTicks + 1) : 1;
     for (let index = 0; index < played; index++) {
       this.trackCaughtUp();
       if (this.inReady) this.bufferedTicks += 1;
