@@ -21,7 +21,14 @@ interface DecisionCache {
   acls: AclTable;
   version: number;
   principal: string;
-  decisions: Map<string, boolean>;
+  /** By operation and resource type (operationAndType), then by resource name. */
+  decisions: Map<number, Map<string, boolean>>;
+  size: number;
+}
+
+/** One number for an (operation, resource type) pair: no string is built on the hot path. */
+function operationAndType(operation: number, resourceType: number): number {
+  return operation * 16 + resourceType;
 }
 
 export interface RequestAuthorizerOptions {
@@ -66,8 +73,9 @@ export class RequestAuthorizer {
     const config = this.config;
     if (config === null) return true;
     const cache = this.cacheFor(connection);
-    const key = `${operation}:${resourceType}:${resourceName}`;
-    const cached = cache.decisions.get(key);
+    const kind = operationAndType(operation, resourceType);
+    let byName = cache.decisions.get(kind);
+    const cached = byName?.get(resourceName);
     if (cached !== undefined) return cached;
     const decision = authorize(
       config,
@@ -77,8 +85,17 @@ export class RequestAuthorizer {
       resourceType,
       resourceName,
     );
-    if (cache.decisions.size >= decisionsPerConnectionMax) cache.decisions.clear();
-    cache.decisions.set(key, decision);
+    if (cache.size >= decisionsPerConnectionMax) {
+      cache.decisions.clear();
+      cache.size = 0;
+      byName = undefined;
+    }
+    if (byName === undefined) {
+      byName = new Map();
+      cache.decisions.set(kind, byName);
+    }
+    byName.set(resourceName, decision);
+    cache.size++;
     return decision;
   }
 
@@ -108,7 +125,7 @@ export class RequestAuthorizer {
       cache.version !== acls.version ||
       cache.principal !== connection.principal
     ) {
-      cache = { acls, version: acls.version, principal: connection.principal, decisions: new Map() };
+      cache = { acls, version: acls.version, principal: connection.principal, decisions: new Map(), size: 0 };
       this.caches.set(connection, cache);
     }
     return cache;

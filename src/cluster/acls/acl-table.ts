@@ -66,8 +66,16 @@ export class AclTable {
       const wildcard = index.literal.get(wildcardName);
       if (wildcard) found.push(...wildcard);
     }
-    for (const [prefix, bindings] of index.prefixed) {
-      if (resourceName.startsWith(prefix)) found.push(...bindings);
+    // Whichever is fewer: the name's prefixes to look up, or the stored prefixes to compare.
+    if (index.prefixed.size > resourceName.length) {
+      for (let length = 1; length <= resourceName.length; length++) {
+        const bindings = index.prefixed.get(resourceName.slice(0, length));
+        if (bindings) found.push(...bindings);
+      }
+    } else {
+      for (const [prefix, bindings] of index.prefixed) {
+        if (resourceName.startsWith(prefix)) found.push(...bindings);
+      }
     }
     return found;
   }

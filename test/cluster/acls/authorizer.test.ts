@@ -183,4 +183,14 @@ describe("the table", () => {
     expect(table.matching(ResourceType.topic, "orders")).toHaveLength(2);
     expect(table.has(literal)).toBe(true);
   });
+
+  test("finds prefixed bindings by the name's prefixes when there are more prefixes than characters", () => {
+    const prefixes = ["a", "ab", "abc", "b", "ba", "x", "xy", "xyz", "q", "qq"];
+    const table = tableOf(
+      ...prefixes.map((resourceName) => acl({ resourceName, patternType: PatternType.prefixed })),
+    );
+    const found = table.matching(ResourceType.topic, "abcd").map((binding) => binding.resourceName);
+    expect(found.sort()).toEqual(["a", "ab", "abc"]);
+    expect(table.matching(ResourceType.topic, "zz")).toEqual([]);
+  });
 });
