@@ -10,6 +10,7 @@ import type { Clock, Scheduler } from "../base/clock.ts";
 import { type Logger, silentLogger } from "../base/logger.ts";
 import type { MetricsRegistry } from "../base/metrics.ts";
 import { Prng } from "../base/prng.ts";
+import { requestAuthorizer, securedHandlers } from "../broker/authorization/index.ts";
 import type { BrokerContext } from "../broker/broker-context.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../broker/fetch-sessions.ts";
 import { allHandlers, handlerRegistry } from "../broker/handlers/index.ts";
@@ -680,25 +681,35 @@ function startKafkaListener(
   deps: BrokerNodeDeps,
 ): KafkaListener {
   const time = { clock: systemClock, scheduler: systemScheduler };
+  const authorizer = requestAuthorizer(config.authorization, () => context.metadata.state.acls);
+  if (authorizer.enabled) {
+    deps.logger.info("ACLs enforced", {
+      superUsers: config.authorization.superUsers,
+      allowEveryoneIfNoAclFound: config.authorization.allowEveryoneIfNoAclFound,
+    });
+  }
   const handlers = handlerRegistry(
-    allHandlers({
-      context,
-      groups,
-      fetchSessions: new FetchSessionCache(defaultFetchSessionLimits, () => 1 + prng.int(0x7ffffffe)),
-      producerIds: new ProducerIdAllocator(context.metadata),
-      logDir: {
-        logDir: resolve(config.dataDir),
-        totalBytes: () => {
-          const space = statfsSync(config.dataDir);
-          return space.blocks * space.bsize;
+    securedHandlers(
+      allHandlers({
+        context,
+        groups,
+        fetchSessions: new FetchSessionCache(defaultFetchSessionLimits, () => 1 + prng.int(0x7ffffffe)),
+        producerIds: new ProducerIdAllocator(context.metadata),
+        logDir: {
+          logDir: resolve(config.dataDir),
+          totalBytes: () => {
+            const space = statfsSync(config.dataDir);
+            return space.blocks * space.bsize;
+          },
+          usableBytes: () => {
+            const space = statfsSync(config.dataDir);
+            return space.bavail * space.bsize;
+          },
         },
-        usableBytes: () => {
-          const space = statfsSync(config.dataDir);
-          return space.bavail * space.bsize;
-        },
-      },
-      time,
-    }),
+        time,
+      }),
+      { authorizer, broker: context },
+    ),
   );
   return startListener({
     hostname: config.kafkaBindHost,

@@ -66,6 +66,8 @@ export interface ServerConfig {
   httpPort: number;
   /** A bearer token every admin API call must carry; null leaves the admin API open. */
   adminToken: string | null;
+  /** Kafka's authorizer settings: whether ACLs are enforced, and who passes them all. */
+  authorization: AuthorizationSettings;
   logLevel: LogLevel;
   logFormat: LogFormat;
   broker: BrokerDefaults;
@@ -78,6 +80,14 @@ export interface ServerConfig {
     bootstrap: boolean;
     leaderBalance: LeaderBalanceSettings;
   } | null;
+}
+
+/** authorizer.class.name, super.users and allow.everyone.if.no.acl.found. */
+export interface AuthorizationSettings {
+  /** false: every request is allowed and the ACL APIs answer SECURITY_DISABLED (Kafka without an authorizer). */
+  enabled: boolean;
+  superUsers: string[];
+  allowEveryoneIfNoAclFound: boolean;
 }
 
 /** Kafka's automatic preferred leader election settings (see cluster/leader-balance.ts). */

@@ -1,7 +1,8 @@
 // The authorized operations a client may ask for in Metadata, DescribeCluster, DescribeGroups and
 // ConsumerGroupDescribe: a bitfield with bit n set for Kafka's AclOperation code n (Utils.to32BitField).
-// Chronik has no authorizer, so, as Kafka without one, it allows every operation that applies to the resource
-// type (Kafka's AclEntry.supportedOperations).
+// The handlers answer as Kafka without an authorizer does: every operation that applies to the resource type
+// (Kafka's AclEntry.supportedOperations). With --authorizer acl, the guards in authorization/ replace these with
+// the operations the ACLs allow.
 
 import { authorizedOperationsNotRequested } from "./broker-context.ts";
 

@@ -7,6 +7,11 @@ export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /**
+   * Who the client is, in Kafka's form "Type:name" ("User:alice"): "User:ANONYMOUS" until it authenticates.
+   * Not readonly: authentication (SASL, a TLS client certificate) sets it on the live connection.
+   */
+  principal: string;
   /** Aborted when the connection closes, so long waits (fetch long-polls, produce acks) can stop early. */
   readonly closed: AbortSignal;
 }

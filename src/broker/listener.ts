@@ -4,6 +4,7 @@
 
 import { isBug } from "../base/assert.ts";
 import type { Cancel, Clock, Scheduler } from "../base/clock.ts";
+import { anonymousPrincipal } from "../cluster/acls/acl-model.ts";
 import type { BrokerLogger } from "./broker-logger.ts";
 import { Connection, type OnBug } from "./connection.ts";
 import type { ConnectionMetrics } from "./connection-metrics.ts";
@@ -136,6 +137,7 @@ function socketHandlers(context: ListenerContext): Bun.SocketHandler<SocketData>
         id: context.nextConnectionId++,
         remoteAddress: socket.remoteAddress,
         remotePort: socket.remotePort,
+        principal: anonymousPrincipal,
       };
       const { dispatcher, limits, clock, onBug } = context;
       const connection = new Connection({ peer, socket, dispatcher, limits, logger, metrics, clock, onBug });

@@ -201,6 +201,42 @@ export const optionSpecs = {
     scope: "global",
     schema: v.picklist(["text", "json"] as const),
   },
+  authorizer: {
+    flag: "authorizer",
+    env: "CHRONIK_AUTHORIZER",
+    defaultText: "none",
+    allowed: "none, acl",
+    help: "authorizer.class.name: acl enforces ACLs (Kafka's StandardAuthorizer); none allows every request and answers the ACL APIs SECURITY_DISABLED, as Kafka without an authorizer",
+    scope: "global",
+    schema: v.picklist(["none", "acl"] as const),
+  },
+  superUsers: {
+    flag: "super-users",
+    env: "CHRONIK_SUPER_USERS",
+    defaultText: "",
+    allowed: "principals Type:name separated by ';', e.g. User:admin;User:ops",
+    help: "super.users: principals the authorizer allows everything",
+    scope: "global",
+    schema: v.pipe(
+      v.string(),
+      v.transform((text) =>
+        text
+          .split(";")
+          .map((part) => part.trim())
+          .filter((part) => part !== ""),
+      ),
+      v.array(v.pipe(v.string(), v.regex(/^[^:\s]+:[^\s]+$/))),
+    ),
+  },
+  allowEveryoneIfNoAclFound: {
+    flag: "allow-everyone-if-no-acl-found",
+    env: "CHRONIK_ALLOW_EVERYONE_IF_NO_ACL_FOUND",
+    defaultText: "false",
+    allowed: "true or false",
+    help: "allow.everyone.if.no.acl.found: with --authorizer acl, a resource without any ACL is open to all",
+    scope: "global",
+    schema: booleanText,
+  },
   autoCreateTopics: {
     flag: "auto-create-topics",
     env: "CHRONIK_AUTO_CREATE_TOPICS",

@@ -112,6 +112,11 @@ function buildConfig(mode: ServerMode, values: ReturnType<typeof resolveAll>): S
     httpBindHost: bindHost,
     httpPort: required(values.httpPort, "httpPort"),
     adminToken: values.adminToken ?? null,
+    authorization: {
+      enabled: required(values.authorizer, "authorizer") === "acl",
+      superUsers: values.superUsers ?? [],
+      allowEveryoneIfNoAclFound: required(values.allowEveryoneIfNoAclFound, "allowEveryoneIfNoAclFound"),
+    },
     logLevel: required(values.logLevel, "logLevel"),
     logFormat: required(values.logFormat, "logFormat"),
     broker: {

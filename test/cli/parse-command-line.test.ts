@@ -194,6 +194,33 @@ describe("parseCommandLine", () => {
     expect(errorOf(["raft-cluster", "--peers", "h:1"])).toStartWith('--peers: "h:1" is not allowed');
   });
 
+  test("ACLs are enforced only with --authorizer acl, as Kafka only with authorizer.class.name", () => {
+    expect(run(["standalone"]).authorization).toEqual({
+      enabled: false,
+      superUsers: [],
+      allowEveryoneIfNoAclFound: false,
+    });
+    const configured = run([
+      "--authorizer",
+      "acl",
+      "--super-users",
+      "User:admin; User:ops",
+      "--allow-everyone-if-no-acl-found",
+      "true",
+      "standalone",
+    ]);
+    expect(configured.authorization).toEqual({
+      enabled: true,
+      superUsers: ["User:admin", "User:ops"],
+      allowEveryoneIfNoAclFound: true,
+    });
+    expect(run(["standalone"], { CHRONIK_AUTHORIZER: "acl" }).authorization.enabled).toBe(true);
+    expect(errorOf(["--super-users", "admin", "standalone"])).toStartWith(
+      '--super-users: "admin" is not allowed',
+    );
+    expect(errorOf(["--authorizer", "kafka", "standalone"])).toContain("none, acl");
+  });
+
   test("--admin-token comes from the flag or CHRONIK_ADMIN_TOKEN; without either the admin API is open", () => {
     expect(run(["standalone"]).adminToken).toBeNull();
     expect(run(["standalone"], { CHRONIK_ADMIN_TOKEN: "from-the-env" }).adminToken).toBe("from-the-env");

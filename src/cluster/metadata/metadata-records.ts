@@ -2,6 +2,8 @@
 // in order to the same MetadataState. Plain data (JSON in the log's record values): readable in a dump,
 // versioned by adding fields with defaults, never by changing a field's meaning.
 
+import type { AclBinding } from "../acls/acl-model.ts";
+
 export interface PartitionAssignment {
   /** Node ids holding a replica, the preferred leader first. */
   replicas: number[];
@@ -45,7 +47,11 @@ export type MetadataRecord =
    */
   | { type: "group-configs"; groupId: string; changes: Record<string, string | null> }
   /** Producer ids below `nextProducerId` are handed out: ids never repeat, even across restarts. */
-  | { type: "producer-ids"; nextProducerId: number };
+  | { type: "producer-ids"; nextProducerId: number }
+  /** An ACL created (CreateAcls); identical bindings are one ACL, so a binding is its own identity. */
+  | { type: "acl"; binding: AclBinding }
+  /** An ACL deleted (DeleteAcls). */
+  | { type: "remove-acl"; binding: AclBinding };
 
 export type MetadataRecordType = MetadataRecord["type"];
 

@@ -1,9 +1,10 @@
-// The cluster metadata as a state machine: topics, their partitions and config overrides, brokers, group
+// The cluster metadata as a state machine: topics, their partitions and config overrides, brokers, ACLs, group
 // configs, the cluster id, and the producer-id high mark. apply() is the only way it changes, one record at a time in log
 // order, so every node that applies the same log holds the same state. Records were validated before they were
 // proposed; one that does not fit the state here is a bug, and asserts.
 
 import { assert, unreachable } from "../../base/assert.ts";
+import { AclTable } from "../acls/acl-table.ts";
 import type { MetadataRecord, PartitionAssignment } from "./metadata-records.ts";
 
 export interface TopicMetadata {
@@ -29,6 +30,8 @@ const noConfigs: ReadonlyMap<string, string> = new Map();
 export class MetadataState {
   clusterId: string | null = null;
   nextProducerId = 0;
+  /** The cluster's ACLs (CreateAcls, DeleteAcls), which the authorizer reads. */
+  readonly acls = new AclTable();
   private readonly topicsByName = new Map<string, TopicMetadata>();
   private readonly topicsById = new Map<string, TopicMetadata>();
   private readonly brokersById = new Map<number, BrokerMetadata>();
@@ -137,6 +140,12 @@ export class MetadataState {
         assert(record.nextProducerId > this.nextProducerId, "producer ids must only move forward");
         this.nextProducerId = record.nextProducerId;
         return;
+      case "acl":
+        this.acls.add(record.binding);
+        return;
+      case "remove-acl":
+        this.acls.remove(record.binding);
+        return;
       default:
         unreachable(record, "unknown metadata record");
     }
@@ -161,6 +170,7 @@ export class MetadataState {
     }
     for (const [groupId, configs] of this.groupConfigsById)
       records.push({ type: "group-configs", groupId, changes: Object.fromEntries(configs) });
+    for (const binding of this.acls.all()) records.push({ type: "acl", binding: { ...binding } });
     if (this.nextProducerId > 0) records.push({ type: "producer-ids", nextProducerId: this.nextProducerId });
     return records;
   }
