@@ -22,6 +22,7 @@ import { type HostedReplica, HostedReplicas } from "../cluster/hosted-replicas.t
 import { metadataTopicName, offsetsTopicName, partitionGroupId } from "../cluster/internal-topics.ts";
 import { bootstrapRecords } from "../cluster/metadata/bootstrap.ts";
 import { defaultReplicationFactor } from "../cluster/metadata/metadata-commands.ts";
+import type { BrokerListener } from "../cluster/metadata/metadata-records.ts";
 import type { TopicMetadata } from "../cluster/metadata/metadata-state.ts";
 import { type MetadataForwarder, RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
 
@@ -77,7 +78,10 @@ const metadataStartupMsMax = 30_000;
 const hardStateFileName = "raft-hard-state.json";
 
 export interface BrokerNode {
+  /** The first listener's port. */
   readonly kafkaPort: number;
+  /** Every Kafka listener, in the order configured. */
+  readonly listeners: readonly KafkaListener[];
   /** The metadata group's role, term and leader (the controller) as this node sees them. */
   metadataStatus(): { role: string; term: number; controllerId: number };
   /** The cluster side of a raft-cluster node; undefined standalone. */
@@ -99,7 +103,15 @@ function brokerStaticConfigs(config: ServerConfig): BrokerStaticConfigs {
   const configs = new Map([
     ["node.id", String(config.nodeId)],
     ["broker.id", String(config.nodeId)],
-    ["advertised.listeners", `PLAINTEXT://${config.advertisedHost}:${config.advertisedPort}`],
+    ["listeners", config.listeners.map((l) => `${l.name}://${l.bindHost}:${l.port}`).join(",")],
+    [
+      "advertised.listeners",
+      config.listeners.map((l) => `${l.name}://${l.advertisedHost}:${l.advertisedPort}`).join(","),
+    ],
+    [
+      "listener.security.protocol.map",
+      config.listeners.map((listener) => `${listener.name}:${listener.securityProtocol}`).join(","),
+    ],
     ["auto.create.topics.enable", String(config.broker.autoCreateTopics)],
     ["num.partitions", String(config.broker.numPartitions)],
     ["default.replication.factor", String(config.broker.defaultReplicationFactor)],
@@ -425,6 +437,7 @@ export async function startMetadata(
       advertisedHost: config.advertisedHost,
       advertisedPort: config.advertisedPort,
       rack: config.rack,
+      listeners: advertisedListeners(config),
       incarnationId: options.incarnationId,
       offsetsTopicName,
       offsetsPartitions: offsetsPartitionsDefault,
@@ -435,6 +448,16 @@ export async function startMetadata(
     }),
   }));
   return metadata;
+}
+
+/** What this node registers: every listener at the address it advertises. */
+function advertisedListeners(config: ServerConfig): BrokerListener[] {
+  return config.listeners.map((listener) => ({
+    name: listener.name,
+    host: listener.advertisedHost,
+    port: listener.advertisedPort,
+    securityProtocol: listener.securityProtocol,
+  }));
 }
 
 /**
@@ -602,14 +625,15 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     brokerStatic,
     logger,
   });
-  const listener = startKafkaListener(config, context, groupService, deps);
+  const listeners = startKafkaListeners(config, context, groupService, deps);
   const metadataStatus = () => ({
     role: metadataGroup.role,
     term: metadataGroup.term,
     controllerId: metadataGroup.leaderId ?? -1,
   });
   return {
-    kafkaPort: listener.port,
+    kafkaPort: listeners[0]!.port,
+    listeners,
     cluster,
     metadataStatus,
     admin: {
@@ -622,7 +646,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
       scheduler: systemScheduler,
     },
     async stop() {
-      await listener.stop();
+      await Promise.all(listeners.map((listener) => listener.stop()));
       groupService.close();
       await cluster?.stop();
       await replicas.stopAll();
@@ -631,12 +655,13 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   };
 }
 
-function startKafkaListener(
+/** One Kafka listener per configured one, all serving the same handlers. */
+function startKafkaListeners(
   config: ServerConfig,
   context: BrokerContext,
   groups: GroupService,
   deps: BrokerNodeDeps,
-): KafkaListener {
+): KafkaListener[] {
   const time = { clock: systemClock, scheduler: systemScheduler };
   const handlers = handlerRegistry(
     allHandlers({
@@ -658,18 +683,35 @@ function startKafkaListener(
       time,
     }),
   );
-  return startListener({
-    hostname: config.kafkaBindHost,
-    port: config.kafkaPort,
-    dispatcher: new RequestDispatcher({
-      registry: handlers,
-      logger: deps.logger,
-      metrics: deps.metrics,
-      clock: systemClock,
-    }),
-    logger: deps.logger.with({ component: "kafka" }),
-    metrics: createConnectionMetrics(deps.metrics),
-    ...time,
-    onBug: exitOnBug(deps.logger),
+  const dispatcher = new RequestDispatcher({
+    registry: handlers,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    clock: systemClock,
   });
+  const metrics = createConnectionMetrics(deps.metrics);
+  const started: KafkaListener[] = [];
+  try {
+    for (const listener of config.listeners) {
+      if (listener.securityProtocol !== "PLAINTEXT") {
+        throw new StartupRefusal(`listener ${listener.name}: ${listener.securityProtocol} is not served yet`);
+      }
+      started.push(
+        startListener({
+          listenerName: listener.name,
+          hostname: listener.bindHost,
+          port: listener.port,
+          dispatcher,
+          logger: deps.logger.with({ component: "kafka" }),
+          metrics,
+          ...time,
+          onBug: exitOnBug(deps.logger),
+        }),
+      );
+    }
+  } catch (error) {
+    for (const listener of started) void listener.stop({ drainMs: 0 });
+    throw error;
+  }
+  return started;
 }

@@ -7,9 +7,20 @@ export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** The listener the connection came in on (e.g. PLAINTEXT): Metadata answers with its addresses. */
+  readonly listenerName: string;
+  /**
+   * Who the connection is, in Kafka's form: "User:ANONYMOUS" until authenticated, then "User:<SASL name>" or,
+   * with a client certificate, "User:<subject DN>". Set by the listener (TLS) and the SASL exchange; the
+   * authorizer reads it.
+   */
+  principal: string;
   /** Aborted when the connection closes, so long waits (fetch long-polls, produce acks) can stop early. */
   readonly closed: AbortSignal;
 }
+
+/** Kafka's principal for a connection nobody has authenticated. */
+export const anonymousPrincipal = "User:ANONYMOUS";
 
 export interface KafkaRequest {
   /**

@@ -7,6 +7,16 @@ export interface PartitionAssignment {
   replicas: number[];
 }
 
+/** One of a broker's Kafka listeners as clients are told to reach it (Kafka's BrokerRegistration endpoint). */
+export interface BrokerListener {
+  /** The listener name, e.g. PLAINTEXT or CLIENT: Metadata answers each client with its own listener's. */
+  name: string;
+  host: string;
+  port: number;
+  /** PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. */
+  securityProtocol: string;
+}
+
 export type MetadataRecord =
   | { type: "cluster-id"; clusterId: string }
   | {
@@ -21,6 +31,11 @@ export type MetadataRecord =
        * written before incarnations were recorded.
        */
       incarnationId?: string;
+      /**
+       * Every listener, advertised; `host` and `port` repeat the first. Absent in records written before
+       * listeners were registered: such a broker is reachable on every listener name at `host`:`port`.
+       */
+      listeners?: BrokerListener[];
     }
   /**
    * The controller's word on a registered broker's liveness (KRaft's BrokerRegistrationChange fencing): a fenced

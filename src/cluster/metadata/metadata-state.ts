@@ -4,7 +4,7 @@
 // proposed; one that does not fit the state here is a bug, and asserts.
 
 import { assert, unreachable } from "../../base/assert.ts";
-import type { MetadataRecord, PartitionAssignment } from "./metadata-records.ts";
+import type { BrokerListener, MetadataRecord, PartitionAssignment } from "./metadata-records.ts";
 
 export interface TopicMetadata {
   readonly name: string;
@@ -22,6 +22,8 @@ export interface BrokerMetadata {
   readonly incarnationId: string | null;
   /** Stopped heartbeating to the controller: offline to clients, no new replicas (metadata-records.ts). */
   readonly fenced: boolean;
+  /** Its advertised listeners; empty for a registration older than listeners (metadata-records.ts). */
+  readonly listeners: readonly BrokerListener[];
 }
 
 const noConfigs: ReadonlyMap<string, string> = new Map();
@@ -79,6 +81,7 @@ export class MetadataState {
           rack: record.rack,
           incarnationId: record.incarnationId ?? null,
           fenced: false,
+          listeners: record.listeners?.map((listener) => ({ ...listener })) ?? [],
         });
         return;
       case "broker-fencing": {
@@ -120,8 +123,13 @@ export class MetadataState {
   toRecords(): MetadataRecord[] {
     const records: MetadataRecord[] = [];
     if (this.clusterId !== null) records.push({ type: "cluster-id", clusterId: this.clusterId });
-    for (const { fenced, incarnationId, ...broker } of this.brokersById.values()) {
-      records.push({ type: "broker", ...broker, ...(incarnationId === null ? {} : { incarnationId }) });
+    for (const { fenced, incarnationId, listeners, ...broker } of this.brokersById.values()) {
+      records.push({
+        type: "broker",
+        ...broker,
+        ...(incarnationId === null ? {} : { incarnationId }),
+        ...(listeners.length === 0 ? {} : { listeners: listeners.map((listener) => ({ ...listener })) }),
+      });
       if (fenced) records.push({ type: "broker-fencing", nodeId: broker.nodeId, fenced });
     }
     for (const topic of this.topicsByName.values()) {
