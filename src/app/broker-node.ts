@@ -50,9 +50,10 @@ import { createConnectionMetrics } from "./connection-metrics.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
 import { loadNodeIdentity } from "./node-identity.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
-import type { ServerConfig } from "./server-config.ts";
+import { type ServerConfig, usesSasl, usesTls } from "./server-config.ts";
 import { StartupRefusal } from "./startup-refusal.ts";
 import { systemClock, systemScheduler } from "./system-time.ts";
+import { loadTlsOptions, watchTlsFiles } from "./tls-files.ts";
 import { chronikVersion } from "./version.ts";
 
 /**
@@ -625,7 +626,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     brokerStatic,
     logger,
   });
-  const listeners = startKafkaListeners(config, context, groupService, deps);
+  const { listeners, stopWatching } = startKafkaListeners(config, context, groupService, deps);
   const metadataStatus = () => ({
     role: metadataGroup.role,
     term: metadataGroup.term,
@@ -646,6 +647,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
       scheduler: systemScheduler,
     },
     async stop() {
+      stopWatching();
       await Promise.all(listeners.map((listener) => listener.stop()));
       groupService.close();
       await cluster?.stop();
@@ -655,13 +657,21 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   };
 }
 
+function startupTlsOptions(files: NonNullable<ServerConfig["security"]["tls"]>): Bun.TLSOptions {
+  try {
+    return loadTlsOptions(files);
+  } catch (error) {
+    throw new StartupRefusal(`--tls-cert/--tls-key/--tls-client-ca: ${(error as Error).message}`);
+  }
+}
+
 /** One Kafka listener per configured one, all serving the same handlers. */
 function startKafkaListeners(
   config: ServerConfig,
   context: BrokerContext,
   groups: GroupService,
   deps: BrokerNodeDeps,
-): KafkaListener[] {
+): { listeners: KafkaListener[]; stopWatching: () => void } {
   const time = { clock: systemClock, scheduler: systemScheduler };
   const handlers = handlerRegistry(
     allHandlers({
@@ -691,14 +701,17 @@ function startKafkaListeners(
   });
   const metrics = createConnectionMetrics(deps.metrics);
   const started: KafkaListener[] = [];
+  const tlsFiles = config.security.tls;
+  const tls = tlsFiles === null ? undefined : startupTlsOptions(tlsFiles);
   try {
     for (const listener of config.listeners) {
-      if (listener.securityProtocol !== "PLAINTEXT") {
+      if (usesSasl(listener.securityProtocol)) {
         throw new StartupRefusal(`listener ${listener.name}: ${listener.securityProtocol} is not served yet`);
       }
       started.push(
         startListener({
           listenerName: listener.name,
+          ...(usesTls(listener.securityProtocol) ? { tls } : {}),
           hostname: listener.bindHost,
           port: listener.port,
           dispatcher,
@@ -713,5 +726,19 @@ function startKafkaListeners(
     for (const listener of started) void listener.stop({ drainMs: 0 });
     throw error;
   }
-  return started;
+  const tlsListeners = started.filter((_, index) => usesTls(config.listeners[index]!.securityProtocol));
+  const stopWatching =
+    tlsFiles === null || tlsListeners.length === 0
+      ? () => {}
+      : watchTlsFiles(
+          tlsFiles,
+          (options) => {
+            for (const listener of tlsListeners) listener.reloadTls(options);
+          },
+          {
+            scheduler: systemScheduler,
+            logger: deps.logger,
+          },
+        );
+  return { listeners: started, stopWatching };
 }

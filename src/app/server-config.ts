@@ -14,6 +14,14 @@ export interface RaftPeer {
 /** Kafka's security protocols: whether a listener speaks TLS, and whether it requires SASL. */
 export type SecurityProtocol = "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL";
 
+export function usesTls(protocol: SecurityProtocol): boolean {
+  return protocol === "SSL" || protocol === "SASL_SSL";
+}
+
+export function usesSasl(protocol: SecurityProtocol): boolean {
+  return protocol === "SASL_PLAINTEXT" || protocol === "SASL_SSL";
+}
+
 /** One Kafka listener (Kafka's listeners + advertised.listeners + listener.security.protocol.map entry). */
 export interface KafkaListenerConfig {
   /** PLAINTEXT, SASL_SSL, or a name of the operator's (CLIENT, REPLICATION…), upper case. */

@@ -125,7 +125,15 @@ export function startListener(options: ListenerOptions): KafkaListener {
     reloadTls(tls) {
       if (context.stopping) return;
       const previous = server;
-      server = listen(previous.port, tls);
+      try {
+        server = listen(previous.port, tls);
+      } catch (error) {
+        context.logger.error("kafka listener kept its certificate: the new one does not load", {
+          listener: context.listenerName,
+          error,
+        });
+        return;
+      }
       previous.stop(false);
       context.logger.info("kafka listener reloaded its certificate", {
         listener: context.listenerName,

@@ -123,11 +123,3 @@ export function resolveListeners(settings: ListenerSettings): KafkaListenerConfi
     };
   });
 }
-
-export function usesTls(protocol: SecurityProtocol): boolean {
-  return protocol === "SSL" || protocol === "SASL_SSL";
-}
-
-export function usesSasl(protocol: SecurityProtocol): boolean {
-  return protocol === "SASL_PLAINTEXT" || protocol === "SASL_SSL";
-}

@@ -2,8 +2,8 @@
 // Precedence: a flag beats its environment variable, which beats the default. Pure: no process access here.
 
 import * as v from "valibot";
-import type { ServerConfig, ServerMode } from "../app/server-config.ts";
-import { ListenerSettingError, resolveListeners, usesTls } from "./listeners.ts";
+import { type ServerConfig, type ServerMode, usesTls } from "../app/server-config.ts";
+import { ListenerSettingError, resolveListeners } from "./listeners.ts";
 import { type OptionName, type OptionSpec, type OptionValues, optionSpecs } from "./options.ts";
 
 export type CommandLineResult =
