@@ -12,8 +12,15 @@ import { Prng } from "../base/prng.ts";
 import type { BrokerContext } from "../broker/broker-context.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../broker/fetch-sessions.ts";
 import { allHandlers, handlerRegistry } from "../broker/handlers/index.ts";
+import { saslAuthenticateHandler, saslHandshakeHandler } from "../broker/handlers/sasl.ts";
+import {
+  alterUserScramCredentialsHandler,
+  describeUserScramCredentialsHandler,
+} from "../broker/handlers/scram-credentials.ts";
 import { type KafkaListener, startListener } from "../broker/listener.ts";
 import { RequestDispatcher } from "../broker/request-dispatcher.ts";
+import { SaslAuthenticator } from "../broker/sasl/sasl-authenticator.ts";
+import { saslGate } from "../broker/sasl/sasl-gate.ts";
 import type { BrokerStaticConfigs } from "../cluster/config-view.ts";
 import { DeletedPartitionsFollower } from "../cluster/deleted-partitions.ts";
 import { consumerGroupSettingsOf } from "../cluster/group-config-definitions.ts";
@@ -25,7 +32,6 @@ import { defaultReplicationFactor } from "../cluster/metadata/metadata-commands.
 import type { BrokerListener } from "../cluster/metadata/metadata-records.ts";
 import type { TopicMetadata } from "../cluster/metadata/metadata-state.ts";
 import { type MetadataForwarder, RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
-
 import { PreferredLeaders } from "../cluster/preferred-leaders.ts";
 import { ProducerIdAllocator } from "../cluster/producer-ids.ts";
 import { RaftReplica } from "../cluster/raft-replica.ts";
@@ -50,6 +56,7 @@ import { createConnectionMetrics } from "./connection-metrics.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
 import { loadNodeIdentity } from "./node-identity.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
+import { seedSaslUsers } from "./sasl-users.ts";
 import { type ServerConfig, usesSasl, usesTls } from "./server-config.ts";
 import { StartupRefusal } from "./startup-refusal.ts";
 import { systemClock, systemScheduler } from "./system-time.ts";
@@ -616,6 +623,8 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     topics: [...metadata.state.topics()].length,
     partitionsHosted: replicas.size,
   });
+  if (config.security.saslUsersFile !== null)
+    await seedSaslUsers(config.security.saslUsersFile, metadata, logger);
   const groupService = createGroupService(config, replicas, metadata, logger);
   groups = groupService;
   const context = brokerContext(config, {
@@ -673,8 +682,16 @@ function startKafkaListeners(
   deps: BrokerNodeDeps,
 ): { listeners: KafkaListener[]; stopWatching: () => void } {
   const time = { clock: systemClock, scheduler: systemScheduler };
-  const handlers = handlerRegistry(
-    allHandlers({
+  const saslListeners = config.listeners.filter((listener) => usesSasl(listener.securityProtocol));
+  const sasl = new SaslAuthenticator({
+    saslListeners: new Set(saslListeners.map((listener) => listener.name)),
+    credentials: (user, mechanism) => context.metadata.state.scramCredential(user, mechanism),
+    reauthMsMax: config.security.reauthMsMax,
+    clock: systemClock,
+    logger: deps.logger.with({ component: "sasl" }),
+  });
+  const handlers = handlerRegistry([
+    ...allHandlers({
       context,
       groups,
       fetchSessions: new FetchSessionCache(defaultFetchSessionLimits, () => 1 + prng.int(0x7ffffffe)),
@@ -692,7 +709,11 @@ function startKafkaListeners(
       },
       time,
     }),
-  );
+    saslHandshakeHandler(sasl),
+    saslAuthenticateHandler(sasl),
+    describeUserScramCredentialsHandler(context),
+    alterUserScramCredentialsHandler(context),
+  ]);
   const dispatcher = new RequestDispatcher({
     registry: handlers,
     logger: deps.logger,
@@ -705,16 +726,13 @@ function startKafkaListeners(
   const tls = tlsFiles === null ? undefined : startupTlsOptions(tlsFiles);
   try {
     for (const listener of config.listeners) {
-      if (usesSasl(listener.securityProtocol)) {
-        throw new StartupRefusal(`listener ${listener.name}: ${listener.securityProtocol} is not served yet`);
-      }
       started.push(
         startListener({
           listenerName: listener.name,
           ...(usesTls(listener.securityProtocol) ? { tls } : {}),
           hostname: listener.bindHost,
           port: listener.port,
-          dispatcher,
+          dispatcher: usesSasl(listener.securityProtocol) ? saslGate(dispatcher, sasl) : dispatcher,
           logger: deps.logger.with({ component: "kafka" }),
           metrics,
           ...time,

@@ -37,6 +37,10 @@ export interface KafkaRequest {
 /** The dispatcher's verdict that the connection must close, e.g. a request that does not decode. */
 export interface CloseConnection {
   readonly close: string;
+  /** A last response written before closing (a failed SASL exchange answers its error, then closes). */
+  readonly finalResponse?: Uint8Array;
+  /** How the close is logged (default warn): a caller that logs its own, rate-limited, says debug. */
+  readonly level?: "debug" | "info" | "warn";
 }
 
 /**

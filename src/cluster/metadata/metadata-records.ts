@@ -60,7 +60,24 @@ export type MetadataRecord =
    */
   | { type: "group-configs"; groupId: string; changes: Record<string, string | null> }
   /** Producer ids below `nextProducerId` are handed out: ids never repeat, even across restarts. */
-  | { type: "producer-ids"; nextProducerId: number };
+  | { type: "producer-ids"; nextProducerId: number }
+  /**
+   * A user's SCRAM credential for one mechanism (Kafka's UserScramCredentialRecord): the salt, the iteration
+   * count and the two keys derived from the salted password (RFC 5802), base64. Never the password.
+   */
+  | ({ type: "scram-credential" } & ScramCredential)
+  | { type: "remove-scram-credential"; user: string; mechanism: ScramMechanism };
+
+export type ScramMechanism = "SCRAM-SHA-256" | "SCRAM-SHA-512";
+
+export interface ScramCredential {
+  user: string;
+  mechanism: ScramMechanism;
+  salt: string;
+  storedKey: string;
+  serverKey: string;
+  iterations: number;
+}
 
 export type MetadataRecordType = MetadataRecord["type"];
 

@@ -4,7 +4,13 @@
 // proposed; one that does not fit the state here is a bug, and asserts.
 
 import { assert, unreachable } from "../../base/assert.ts";
-import type { BrokerListener, MetadataRecord, PartitionAssignment } from "./metadata-records.ts";
+import type {
+  BrokerListener,
+  MetadataRecord,
+  PartitionAssignment,
+  ScramCredential,
+  ScramMechanism,
+} from "./metadata-records.ts";
 
 export interface TopicMetadata {
   readonly name: string;
@@ -36,6 +42,17 @@ export class MetadataState {
   private readonly brokersById = new Map<number, BrokerMetadata>();
   /** Groups with configs set, and only those: a map is replaced on every change, never edited in place. */
   private readonly groupConfigsById = new Map<string, ReadonlyMap<string, string>>();
+  /** SCRAM credentials by user, then mechanism: users with none are absent. */
+  private readonly scramCredentialsByUser = new Map<string, Map<ScramMechanism, ScramCredential>>();
+
+  scramCredential(user: string, mechanism: ScramMechanism): ScramCredential | undefined {
+    return this.scramCredentialsByUser.get(user)?.get(mechanism);
+  }
+
+  /** Every user with a SCRAM credential, and theirs. */
+  scramUsers(): ReadonlyMap<string, ReadonlyMap<ScramMechanism, ScramCredential>> {
+    return this.scramCredentialsByUser;
+  }
 
   topicByName(name: string): TopicMetadata | undefined {
     return this.topicsByName.get(name);
@@ -114,6 +131,23 @@ export class MetadataState {
         assert(record.nextProducerId > this.nextProducerId, "producer ids must only move forward");
         this.nextProducerId = record.nextProducerId;
         return;
+      case "scram-credential": {
+        const { type: _type, ...credential } = record;
+        const mechanisms = this.scramCredentialsByUser.get(record.user) ?? new Map();
+        mechanisms.set(record.mechanism, credential);
+        this.scramCredentialsByUser.set(record.user, mechanisms);
+        return;
+      }
+      case "remove-scram-credential": {
+        const mechanisms = this.scramCredentialsByUser.get(record.user);
+        assert(
+          mechanisms?.has(record.mechanism) === true,
+          `no ${record.mechanism} credential for ${record.user}`,
+        );
+        mechanisms.delete(record.mechanism);
+        if (mechanisms.size === 0) this.scramCredentialsByUser.delete(record.user);
+        return;
+      }
       default:
         unreachable(record, "unknown metadata record");
     }
@@ -144,6 +178,9 @@ export class MetadataState {
     for (const [groupId, configs] of this.groupConfigsById)
       records.push({ type: "group-configs", groupId, changes: Object.fromEntries(configs) });
     if (this.nextProducerId > 0) records.push({ type: "producer-ids", nextProducerId: this.nextProducerId });
+    for (const mechanisms of this.scramCredentialsByUser.values()) {
+      for (const credential of mechanisms.values()) records.push({ type: "scram-credential", ...credential });
+    }
     return records;
   }
 
