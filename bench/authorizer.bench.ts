@@ -47,6 +47,7 @@ const connection = {
   id: 1,
   remoteAddress: "10.0.0.7",
   remotePort: 5000,
+  listenerName: "PLAINTEXT",
   principal,
   closed: new AbortController().signal,
 };

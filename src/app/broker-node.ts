@@ -14,8 +14,15 @@ import { requestAuthorizer, securedHandlers } from "../broker/authorization/inde
 import type { BrokerContext } from "../broker/broker-context.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../broker/fetch-sessions.ts";
 import { allHandlers, handlerRegistry } from "../broker/handlers/index.ts";
+import { saslAuthenticateHandler, saslHandshakeHandler } from "../broker/handlers/sasl.ts";
+import {
+  alterUserScramCredentialsHandler,
+  describeUserScramCredentialsHandler,
+} from "../broker/handlers/scram-credentials.ts";
 import { type KafkaListener, startListener } from "../broker/listener.ts";
 import { RequestDispatcher } from "../broker/request-dispatcher.ts";
+import { SaslAuthenticator } from "../broker/sasl/sasl-authenticator.ts";
+import { saslGate } from "../broker/sasl/sasl-gate.ts";
 import type { BrokerStaticConfigs } from "../cluster/config-view.ts";
 import { DeletedPartitionsFollower } from "../cluster/deleted-partitions.ts";
 import { consumerGroupSettingsOf } from "../cluster/group-config-definitions.ts";
@@ -24,9 +31,9 @@ import { type HostedReplica, HostedReplicas } from "../cluster/hosted-replicas.t
 import { metadataTopicName, offsetsTopicName, partitionGroupId } from "../cluster/internal-topics.ts";
 import { bootstrapRecords } from "../cluster/metadata/bootstrap.ts";
 import { defaultReplicationFactor } from "../cluster/metadata/metadata-commands.ts";
+import type { BrokerListener } from "../cluster/metadata/metadata-records.ts";
 import type { TopicMetadata } from "../cluster/metadata/metadata-state.ts";
 import { type MetadataForwarder, RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
-
 import { PreferredLeaders } from "../cluster/preferred-leaders.ts";
 import { ProducerIdAllocator } from "../cluster/producer-ids.ts";
 import { RaftReplica } from "../cluster/raft-replica.ts";
@@ -58,9 +65,11 @@ import { createConnectionMetrics } from "./connection-metrics.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
 import { loadNodeIdentity } from "./node-identity.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
-import type { ServerConfig } from "./server-config.ts";
+import { seedSaslUsers } from "./sasl-users.ts";
+import { type ServerConfig, usesSasl, usesTls } from "./server-config.ts";
 import { StartupRefusal } from "./startup-refusal.ts";
 import { systemClock, systemScheduler } from "./system-time.ts";
+import { loadTlsOptions, watchTlsFiles } from "./tls-files.ts";
 import { chronikVersion } from "./version.ts";
 
 /**
@@ -86,7 +95,10 @@ const metadataStartupMsMax = 30_000;
 const hardStateFileName = "raft-hard-state.json";
 
 export interface BrokerNode {
+  /** The first listener's port. */
   readonly kafkaPort: number;
+  /** Every Kafka listener, in the order configured. */
+  readonly listeners: readonly KafkaListener[];
   /** The metadata group's role, term and leader (the controller) as this node sees them. */
   metadataStatus(): { role: string; term: number; controllerId: number };
   /** The cluster side of a raft-cluster node; undefined standalone. */
@@ -108,7 +120,15 @@ function brokerStaticConfigs(config: ServerConfig): BrokerStaticConfigs {
   const configs = new Map([
     ["node.id", String(config.nodeId)],
     ["broker.id", String(config.nodeId)],
-    ["advertised.listeners", `PLAINTEXT://${config.advertisedHost}:${config.advertisedPort}`],
+    ["listeners", config.listeners.map((l) => `${l.name}://${l.bindHost}:${l.port}`).join(",")],
+    [
+      "advertised.listeners",
+      config.listeners.map((l) => `${l.name}://${l.advertisedHost}:${l.advertisedPort}`).join(","),
+    ],
+    [
+      "listener.security.protocol.map",
+      config.listeners.map((listener) => `${listener.name}:${listener.securityProtocol}`).join(","),
+    ],
     ["auto.create.topics.enable", String(config.broker.autoCreateTopics)],
     ["num.partitions", String(config.broker.numPartitions)],
     ["default.replication.factor", String(config.broker.defaultReplicationFactor)],
@@ -468,6 +488,7 @@ export async function startMetadata(
       advertisedHost: config.advertisedHost,
       advertisedPort: config.advertisedPort,
       rack: config.rack,
+      listeners: advertisedListeners(config),
       incarnationId: options.incarnationId,
       offsetsTopicName,
       offsetsPartitions: offsetsPartitionsDefault,
@@ -478,6 +499,16 @@ export async function startMetadata(
     }),
   }));
   return metadata;
+}
+
+/** What this node registers: every listener at the address it advertises. */
+function advertisedListeners(config: ServerConfig): BrokerListener[] {
+  return config.listeners.map((listener) => ({
+    name: listener.name,
+    host: listener.advertisedHost,
+    port: listener.advertisedPort,
+    securityProtocol: listener.securityProtocol,
+  }));
 }
 
 /**
@@ -635,6 +666,8 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     topics: [...metadata.state.topics()].length,
     partitionsHosted: replicas.size,
   });
+  if (config.security.saslUsersFile !== null)
+    await seedSaslUsers(config.security.saslUsersFile, metadata, logger);
   const groupService = createGroupService(config, replicas, metadata, logger);
   groups = groupService;
   const context = brokerContext(config, {
@@ -645,14 +678,15 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     brokerStatic,
     logger,
   });
-  const listener = startKafkaListener(config, context, groupService, deps);
+  const { listeners, stopWatching } = startKafkaListeners(config, context, groupService, deps);
   const metadataStatus = () => ({
     role: metadataGroup.role,
     term: metadataGroup.term,
     controllerId: metadataGroup.leaderId ?? -1,
   });
   return {
-    kafkaPort: listener.port,
+    kafkaPort: listeners[0]!.port,
+    listeners,
     cluster,
     metadataStatus,
     admin: {
@@ -665,7 +699,8 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
       scheduler: systemScheduler,
     },
     async stop() {
-      await listener.stop();
+      stopWatching();
+      await Promise.all(listeners.map((listener) => listener.stop()));
       groupService.close();
       await cluster?.stop();
       await replicas.stopAll();
@@ -674,12 +709,21 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   };
 }
 
-function startKafkaListener(
+function startupTlsOptions(files: NonNullable<ServerConfig["security"]["tls"]>): Bun.TLSOptions {
+  try {
+    return loadTlsOptions(files);
+  } catch (error) {
+    throw new StartupRefusal(`--tls-cert/--tls-key/--tls-client-ca: ${(error as Error).message}`);
+  }
+}
+
+/** One Kafka listener per configured one, all serving the same handlers. */
+function startKafkaListeners(
   config: ServerConfig,
   context: BrokerContext,
   groups: GroupService,
   deps: BrokerNodeDeps,
-): KafkaListener {
+): { listeners: KafkaListener[]; stopWatching: () => void } {
   const time = { clock: systemClock, scheduler: systemScheduler };
   const authorizer = requestAuthorizer(config.authorization, () => context.metadata.state.acls);
   if (authorizer.enabled) {
@@ -688,41 +732,86 @@ function startKafkaListener(
       allowEveryoneIfNoAclFound: config.authorization.allowEveryoneIfNoAclFound,
     });
   }
+  const saslListeners = config.listeners.filter((listener) => usesSasl(listener.securityProtocol));
+  const sasl = new SaslAuthenticator({
+    saslListeners: new Set(saslListeners.map((listener) => listener.name)),
+    credentials: (user, mechanism) => context.metadata.state.scramCredential(user, mechanism),
+    reauthMsMax: config.security.reauthMsMax,
+    clock: systemClock,
+    logger: deps.logger.with({ component: "sasl" }),
+  });
   const handlers = handlerRegistry(
     securedHandlers(
-      allHandlers({
-        context,
-        groups,
-        fetchSessions: new FetchSessionCache(defaultFetchSessionLimits, () => 1 + prng.int(0x7ffffffe)),
-        producerIds: new ProducerIdAllocator(context.metadata),
-        logDir: {
-          logDir: resolve(config.dataDir),
-          totalBytes: () => {
-            const space = statfsSync(config.dataDir);
-            return space.blocks * space.bsize;
+      [
+        ...allHandlers({
+          context,
+          groups,
+          fetchSessions: new FetchSessionCache(defaultFetchSessionLimits, () => 1 + prng.int(0x7ffffffe)),
+          producerIds: new ProducerIdAllocator(context.metadata),
+          logDir: {
+            logDir: resolve(config.dataDir),
+            totalBytes: () => {
+              const space = statfsSync(config.dataDir);
+              return space.blocks * space.bsize;
+            },
+            usableBytes: () => {
+              const space = statfsSync(config.dataDir);
+              return space.bavail * space.bsize;
+            },
           },
-          usableBytes: () => {
-            const space = statfsSync(config.dataDir);
-            return space.bavail * space.bsize;
-          },
-        },
-        time,
-      }),
+          time,
+        }),
+        saslHandshakeHandler(sasl),
+        saslAuthenticateHandler(sasl),
+        describeUserScramCredentialsHandler(context),
+        alterUserScramCredentialsHandler(context),
+      ],
       { authorizer, broker: context },
     ),
   );
-  return startListener({
-    hostname: config.kafkaBindHost,
-    port: config.kafkaPort,
-    dispatcher: new RequestDispatcher({
-      registry: handlers,
-      logger: deps.logger,
-      metrics: deps.metrics,
-      clock: systemClock,
-    }),
-    logger: deps.logger.with({ component: "kafka" }),
-    metrics: createConnectionMetrics(deps.metrics),
-    ...time,
-    onBug: exitOnBug(deps.logger),
+  const dispatcher = new RequestDispatcher({
+    registry: handlers,
+    logger: deps.logger,
+    metrics: deps.metrics,
+    clock: systemClock,
   });
+  const metrics = createConnectionMetrics(deps.metrics);
+  const started: KafkaListener[] = [];
+  const tlsFiles = config.security.tls;
+  const tls = tlsFiles === null ? undefined : startupTlsOptions(tlsFiles);
+  try {
+    for (const listener of config.listeners) {
+      started.push(
+        startListener({
+          listenerName: listener.name,
+          ...(usesTls(listener.securityProtocol) ? { tls } : {}),
+          hostname: listener.bindHost,
+          port: listener.port,
+          dispatcher: usesSasl(listener.securityProtocol) ? saslGate(dispatcher, sasl) : dispatcher,
+          logger: deps.logger.with({ component: "kafka" }),
+          metrics,
+          ...time,
+          onBug: exitOnBug(deps.logger),
+        }),
+      );
+    }
+  } catch (error) {
+    for (const listener of started) void listener.stop({ drainMs: 0 });
+    throw error;
+  }
+  const tlsListeners = started.filter((_, index) => usesTls(config.listeners[index]!.securityProtocol));
+  const stopWatching =
+    tlsFiles === null || tlsListeners.length === 0
+      ? () => {}
+      : watchTlsFiles(
+          tlsFiles,
+          (options) => {
+            for (const listener of tlsListeners) listener.reloadTls(options);
+          },
+          {
+            scheduler: systemScheduler,
+            logger: deps.logger,
+          },
+        );
+  return { listeners: started, stopWatching };
 }

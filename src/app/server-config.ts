@@ -11,6 +11,41 @@ export interface RaftPeer {
   port: number;
 }
 
+/** Kafka's security protocols: whether a listener speaks TLS, and whether it requires SASL. */
+export type SecurityProtocol = "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL";
+
+export function usesTls(protocol: SecurityProtocol): boolean {
+  return protocol === "SSL" || protocol === "SASL_SSL";
+}
+
+export function usesSasl(protocol: SecurityProtocol): boolean {
+  return protocol === "SASL_PLAINTEXT" || protocol === "SASL_SSL";
+}
+
+/** One Kafka listener (Kafka's listeners + advertised.listeners + listener.security.protocol.map entry). */
+export interface KafkaListenerConfig {
+  /** PLAINTEXT, SASL_SSL, or a name of the operator's (CLIENT, REPLICATION…), upper case. */
+  name: string;
+  securityProtocol: SecurityProtocol;
+  bindHost: string;
+  port: number;
+  /** Where clients on this listener are told to connect (Metadata, FindCoordinator). */
+  advertisedHost: string;
+  advertisedPort: number;
+}
+
+/** Certificates and secrets, read from files at start-up (and the TLS files again on SIGHUP or a change). */
+export interface SecurityConfig {
+  /** The TLS listeners' certificate chain and key (PEM); null when no listener uses TLS. */
+  tls: { certFile: string; keyFile: string; clientCaFile: string | null } | null;
+  /** Lines "name:password": users given PLAIN and SCRAM credentials at start-up when they have none. */
+  saslUsersFile: string | null;
+  /** Kafka's connections.max.reauth.ms: how long a SASL session lasts before the client must re-authenticate; 0 = forever. */
+  reauthMsMax: number;
+  /** Raft peers present it to each other (and may use it for the admin API); null: the peer port is open. */
+  clusterSecret: string | null;
+}
+
 export interface BrokerDefaults {
   /** auto.create.topics.enable: Metadata for an unknown topic creates it. */
   autoCreateTopics: boolean;
@@ -58,6 +93,12 @@ export interface ServerConfig {
   /** The host and port clients are told to connect to (Metadata, FindCoordinator). */
   advertisedHost: string;
   advertisedPort: number;
+  /**
+   * Every Kafka listener, the first the one kafkaBindHost/kafkaPort/advertisedHost/advertisedPort describe
+   * (--kafka-port and --advertised-addr are the short form of one PLAINTEXT listener).
+   */
+  listeners: KafkaListenerConfig[];
+  security: SecurityConfig;
   /** Kafka's broker.rack: where this node stands, for rack-aware reads (KIP-392); null when not set. */
   rack: string | null;
   /** A follower serves committed reads (false: only leaders answer Fetch, followers say NOT_LEADER). */

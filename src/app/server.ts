@@ -54,10 +54,14 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
   broker = await startBrokerNode(config, { logger, metrics });
   const started = broker;
   notReady.length = 0;
-  logger.info("kafka listening", {
-    port: started.kafkaPort,
-    advertised: `${config.advertisedHost}:${config.advertisedPort}`,
-  });
+  for (const listener of config.listeners) {
+    logger.info("kafka listening", {
+      listener: listener.name,
+      securityProtocol: listener.securityProtocol,
+      port: listener.port,
+      advertised: `${listener.advertisedHost}:${listener.advertisedPort}`,
+    });
+  }
   return {
     async stop() {
       await started.stop();

@@ -18,7 +18,18 @@ export interface RequestContext {
  * null means "send no response" (acks=0 produce); a CloseConnection closes the connection (an acks=0 produce
  * that failed, which the client can only learn that way); anything else is encoded at the request's version.
  */
-export type HandlerResult<K extends ApiKeyNumber> = ApiMessages[K]["response"] | null | CloseConnection;
+export type HandlerResult<K extends ApiKeyNumber> =
+  | ApiMessages[K]["response"]
+  | null
+  | CloseConnection
+  | RespondAndClose<K>;
+
+/** Answer `response`, then close the connection (a refused SASL exchange); logged at `level`. */
+export interface RespondAndClose<K extends ApiKeyNumber> {
+  readonly close: string;
+  readonly response: ApiMessages[K]["response"];
+  readonly level?: "debug" | "info" | "warn";
+}
 
 export interface ApiHandler<K extends ApiKeyNumber = ApiKeyNumber> {
   readonly apiKey: K;

@@ -270,7 +270,8 @@ export class Connection {
   #complete(ticket: number, result: DispatchResult, request: KafkaRequest): void {
     if (this.#closed) return;
     if (isCloseConnection(result)) {
-      this.close(result.close, { level: "warn", fields: requestFields(request) });
+      if (result.finalResponse !== undefined) this.#responses.complete(ticket, result.finalResponse);
+      this.close(result.close, { level: result.level ?? "warn", fields: requestFields(request) });
       return;
     }
     if (result !== null && !(result instanceof Uint8Array)) {

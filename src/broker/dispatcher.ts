@@ -7,14 +7,20 @@ export interface ConnectionInfo {
   readonly id: number;
   readonly remoteAddress: string;
   readonly remotePort: number;
+  /** The listener the connection came in on (e.g. PLAINTEXT): Metadata answers with its addresses. */
+  readonly listenerName: string;
   /**
-   * Who the client is, in Kafka's form "Type:name" ("User:alice"): "User:ANONYMOUS" until it authenticates.
-   * Not readonly: authentication (SASL, a TLS client certificate) sets it on the live connection.
+   * Who the connection is, in Kafka's form: "User:ANONYMOUS" until authenticated, then "User:<SASL name>" or,
+   * with a client certificate, "User:<subject DN>". Set by the listener (TLS) and the SASL exchange; the
+   * authorizer reads it. Not readonly: authentication sets it on the live connection.
    */
   principal: string;
   /** Aborted when the connection closes, so long waits (fetch long-polls, produce acks) can stop early. */
   readonly closed: AbortSignal;
 }
+
+/** Kafka's principal for a connection nobody has authenticated (one definition, with the ACL model's). */
+export { anonymousPrincipal } from "../cluster/acls/acl-model.ts";
 
 export interface KafkaRequest {
   /**
@@ -31,6 +37,10 @@ export interface KafkaRequest {
 /** The dispatcher's verdict that the connection must close, e.g. a request that does not decode. */
 export interface CloseConnection {
   readonly close: string;
+  /** A last response written before closing (a failed SASL exchange answers its error, then closes). */
+  readonly finalResponse?: Uint8Array;
+  /** How the close is logged (default warn): a caller that logs its own, rate-limited, says debug. */
+  readonly level?: "debug" | "info" | "warn";
 }
 
 /**

@@ -3,6 +3,7 @@
 // client moves without first asking for metadata. UNKNOWN_TOPIC_OR_PARTITION only when the partition really
 // does not exist.
 
+import { brokerEndpoint } from "../cluster/metadata/broker-endpoints.ts";
 import type { TopicMetadata } from "../cluster/metadata/metadata-state.ts";
 import type { PartitionReplica, ReplicaError } from "../cluster/partition-replica.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
@@ -57,7 +58,11 @@ export class LeaderHints {
   /** Made on the first redirect: every Produce and Fetch creates hints, and almost none of them redirect. */
   private endpoints: Map<number, NodeEndpoint> | undefined;
 
-  constructor(private readonly context: BrokerContext) {}
+  constructor(
+    private readonly context: BrokerContext,
+    /** The listener the request came in on: the endpoints given are the leaders' on it. */
+    private readonly listenerName: string,
+  ) {}
 
   /** The partition's leader as this node knows it, remembering its endpoint for the response. */
   currentLeader(topic: TopicMetadata, partition: number): CurrentLeader {
@@ -65,12 +70,13 @@ export class LeaderHints {
     if (leadership === null || leadership.leaderId === this.context.nodeId) return noLeader;
     const broker = this.context.metadata.state.broker(leadership.leaderId);
     this.endpoints ??= new Map();
-    if (broker !== undefined && !this.endpoints.has(broker.nodeId)) {
+    const endpoint = broker && brokerEndpoint(broker, this.listenerName);
+    if (broker !== undefined && endpoint !== undefined && !this.endpoints.has(broker.nodeId)) {
       this.endpoints.set(broker.nodeId, {
         ...createFetchResponseNodeEndpoint(),
         nodeId: broker.nodeId,
-        host: broker.host,
-        port: broker.port,
+        host: endpoint.host,
+        port: endpoint.port,
         rack: broker.rack,
       });
     }

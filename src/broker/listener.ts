@@ -4,16 +4,23 @@
 
 import { isBug } from "../base/assert.ts";
 import type { Cancel, Clock, Scheduler } from "../base/clock.ts";
-import { anonymousPrincipal } from "../cluster/acls/acl-model.ts";
 import type { BrokerLogger } from "./broker-logger.ts";
 import { Connection, type OnBug } from "./connection.ts";
 import type { ConnectionMetrics } from "./connection-metrics.ts";
 import { noConnectionMetrics } from "./connection-metrics.ts";
-import type { Dispatcher } from "./dispatcher.ts";
+import { anonymousPrincipal, type Dispatcher } from "./dispatcher.ts";
 import type { ListenerLimits } from "./listener-limits.ts";
 import { listenerLimits } from "./listener-limits.ts";
+import { certificatePrincipal } from "./tls-principal.ts";
 
 export interface ListenerOptions {
+  /** The Kafka listener name (PLAINTEXT, SASL_SSL, CLIENT…) connections carry; default PLAINTEXT. */
+  listenerName?: string;
+  /**
+   * TLS for every connection (SSL, SASL_SSL). With `requestCert` a client must present a certificate the CA
+   * trusts, and the connection's principal is "User:" and the certificate's subject (tls-principal.ts).
+   */
+  tls?: Bun.TLSOptions;
   hostname: string;
   /** 0 picks a free port; read the chosen one from `KafkaListener.port`. */
   port: number;
@@ -40,7 +47,13 @@ export interface KafkaListener {
   readonly hostname: string;
   readonly port: number;
   readonly limits: Readonly<ListenerLimits>;
+  readonly listenerName: string;
   stats(): ListenerStats;
+  /**
+   * Serves new connections with `tls` (a renewed certificate) without a restart: a second socket takes the
+   * port (SO_REUSEPORT) before the first stops accepting; open connections keep their session.
+   */
+  reloadTls(tls: Bun.TLSOptions): void;
   /** Stops accepting, waits up to `drainMs` for dispatched requests to be answered and written, then
    * closes every connection. */
   stop(options?: { drainMs?: number }): Promise<void>;
@@ -50,6 +63,9 @@ export const stopDrainMsDefault = 5_000;
 
 /** What the socket handlers share: the options resolved, and the set of open connections. */
 interface ListenerContext {
+  readonly listenerName: string;
+  /** Whether connections present client certificates, which name their principal. */
+  readonly clientCertificates: boolean;
   readonly dispatcher: Dispatcher;
   readonly limits: ListenerLimits;
   readonly logger: BrokerLogger;
@@ -66,6 +82,8 @@ type SocketData = { connection: Connection | null };
 
 export function startListener(options: ListenerOptions): KafkaListener {
   const context: ListenerContext = {
+    listenerName: options.listenerName ?? "PLAINTEXT",
+    clientCertificates: options.tls?.requestCert === true,
     dispatcher: options.dispatcher,
     limits: listenerLimits(options.limits),
     logger: options.logger,
@@ -77,22 +95,51 @@ export function startListener(options: ListenerOptions): KafkaListener {
     nextConnectionId: 1,
     stopping: false,
   };
-  const server = Bun.listen<SocketData>({
-    hostname: options.hostname,
-    port: options.port,
-    data: { connection: null },
-    socket: socketHandlers(context),
-  });
+  const handlers = socketHandlers(context);
+  const listen = (port: number, tls: Bun.TLSOptions | undefined) =>
+    Bun.listen<SocketData>({
+      hostname: options.hostname,
+      port,
+      data: { connection: null },
+      socket: handlers,
+      // Lets a reloaded TLS socket bind the port while the old one still holds it.
+      ...(tls === undefined ? {} : { tls, reusePort: true }),
+    });
+  let server = listen(options.port, options.tls);
   const { connections, limits } = context;
   const sweepIntervalMs = Math.min(Math.max(Math.floor(limits.connectionsMaxIdleMs / 4), 10), 1_000);
   const cancelIdleSweep = context.scheduler.setInterval(() => closeIdle(context), sweepIntervalMs);
-  context.logger.info("kafka listener started", { hostname: server.hostname, port: server.port });
+  context.logger.info("kafka listener started", {
+    listener: context.listenerName,
+    hostname: server.hostname,
+    port: server.port,
+    tls: options.tls !== undefined,
+  });
 
   let stopped: Promise<void> | null = null;
   return {
     hostname: server.hostname,
     port: server.port,
     limits,
+    listenerName: context.listenerName,
+    reloadTls(tls) {
+      if (context.stopping) return;
+      const previous = server;
+      try {
+        server = listen(previous.port, tls);
+      } catch (error) {
+        context.logger.error("kafka listener kept its certificate: the new one does not load", {
+          listener: context.listenerName,
+          error,
+        });
+        return;
+      }
+      previous.stop(false);
+      context.logger.info("kafka listener reloaded its certificate", {
+        listener: context.listenerName,
+        port: server.port,
+      });
+    },
     stats() {
       let inflightRequests = 0;
       let pendingResponseBytes = 0;
@@ -137,6 +184,7 @@ function socketHandlers(context: ListenerContext): Bun.SocketHandler<SocketData>
         id: context.nextConnectionId++,
         remoteAddress: socket.remoteAddress,
         remotePort: socket.remotePort,
+        listenerName: context.listenerName,
         principal: anonymousPrincipal,
       };
       const { dispatcher, limits, clock, onBug } = context;
@@ -148,6 +196,21 @@ function socketHandlers(context: ListenerContext): Bun.SocketHandler<SocketData>
         connectionId: peer.id,
         remote: `${peer.remoteAddress}:${peer.remotePort}`,
       });
+    },
+    handshake(socket, success, authorizationError) {
+      // TLS only, before any request can arrive: a trusted client certificate names the principal.
+      const connection = socket.data.connection;
+      if (connection === null) return;
+      if (!success || (context.clientCertificates && authorizationError !== null)) {
+        connection.close("TLS handshake failed", {
+          level: "warn",
+          fields: { error: authorizationError?.message ?? "handshake failed" },
+        });
+        return;
+      }
+      if (context.clientCertificates) {
+        connection.info.principal = certificatePrincipal(socket.getPeerX509Certificate());
+      }
     },
     data(socket, chunk) {
       socket.data.connection?.onData(chunk);

@@ -105,7 +105,11 @@ export class RequestDispatcher implements Dispatcher {
     metrics.requests.inc();
     metrics.latency.observe((this.clock.monotonicMs() - startedMs) / 1000);
     if (body === null) return null;
-    if (isCloseConnection(body as DispatchResult)) return body as DispatchResult;
+    if (isCloseConnection(body as DispatchResult)) {
+      const { close, level, response } = body as { close: string; level?: "debug"; response?: unknown };
+      if (response === undefined) return body as DispatchResult;
+      return { close, level, finalResponse: encodeResponsePayload(request, response) };
+    }
     return encodeResponsePayload(request, body);
   }
 

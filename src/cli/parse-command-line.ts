@@ -2,7 +2,8 @@
 // Precedence: a flag beats its environment variable, which beats the default. Pure: no process access here.
 
 import * as v from "valibot";
-import type { ServerConfig, ServerMode } from "../app/server-config.ts";
+import { type ServerConfig, type ServerMode, usesTls } from "../app/server-config.ts";
+import { ListenerSettingError, resolveListeners } from "./listeners.ts";
 import { type OptionName, type OptionSpec, type OptionValues, optionSpecs } from "./options.ts";
 
 export type CommandLineResult =
@@ -99,14 +100,24 @@ function buildConfig(mode: ServerMode, values: ReturnType<typeof resolveAll>): S
   const kafkaPort = required(values.kafkaPort, "kafkaPort");
   const nodeId = required(values.nodeId, "nodeId");
   const bindHost = required(values.bindAddr, "bindAddr");
+  const advertisedHost = required(values.advertisedAddr, "advertisedAddr");
+  const listeners = buildListeners(values, {
+    bindHost,
+    kafkaPort,
+    advertisedHost,
+    advertisedPort: values.advertisedPort ?? kafkaPort,
+  });
+  const first = listeners[0]!;
   return {
     mode,
     nodeId,
     dataDir: required(values.dataDir, "dataDir"),
-    kafkaBindHost: bindHost,
-    kafkaPort,
-    advertisedHost: required(values.advertisedAddr, "advertisedAddr"),
-    advertisedPort: values.advertisedPort ?? kafkaPort,
+    kafkaBindHost: first.bindHost,
+    kafkaPort: first.port,
+    advertisedHost: first.advertisedHost,
+    advertisedPort: first.advertisedPort,
+    listeners,
+    security: buildSecurity(values, listeners),
     rack: values.rack ?? null,
     fetchFromFollowers: required(values.fetchFromFollowers, "fetchFromFollowers"),
     httpBindHost: bindHost,
@@ -131,6 +142,64 @@ function buildConfig(mode: ServerMode, values: ReturnType<typeof resolveAll>): S
 }
 
 type Required = <T>(value: T | undefined, name: OptionName) => T;
+
+/** --listeners in Kafka's form, or one PLAINTEXT listener from --kafka-port and --advertised-addr. */
+function buildListeners(
+  values: ReturnType<typeof resolveAll>,
+  short: { bindHost: string; kafkaPort: number; advertisedHost: string; advertisedPort: number },
+): ServerConfig["listeners"] {
+  if (values.listeners === undefined) {
+    if (values.advertisedListeners !== undefined)
+      throw new UsageError("--advertised-listeners needs --listeners");
+    return [
+      {
+        name: "PLAINTEXT",
+        securityProtocol: "PLAINTEXT",
+        bindHost: short.bindHost,
+        port: short.kafkaPort,
+        advertisedHost: short.advertisedHost,
+        advertisedPort: short.advertisedPort,
+      },
+    ];
+  }
+  try {
+    return resolveListeners({
+      listeners: values.listeners,
+      advertisedListeners: values.advertisedListeners,
+      protocolMap: values.listenerSecurityProtocolMap,
+      defaultBindHost: short.bindHost,
+      defaultAdvertisedHost: short.advertisedHost,
+    });
+  } catch (error) {
+    if (error instanceof ListenerSettingError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+function buildSecurity(
+  values: ReturnType<typeof resolveAll>,
+  listeners: ServerConfig["listeners"],
+): ServerConfig["security"] {
+  const tlsListener = listeners.find((listener) => usesTls(listener.securityProtocol));
+  const { tlsCert, tlsKey, tlsClientCa } = values;
+  if (tlsListener !== undefined && (tlsCert === undefined || tlsKey === undefined)) {
+    throw new UsageError(`listener ${tlsListener.name} uses TLS: --tls-cert and --tls-key are required`);
+  }
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) {
+    throw new UsageError("--tls-cert and --tls-key go together");
+  }
+  if (tlsClientCa !== undefined && tlsCert === undefined)
+    throw new UsageError("--tls-client-ca needs --tls-cert");
+  return {
+    tls:
+      tlsCert === undefined || tlsKey === undefined
+        ? null
+        : { certFile: tlsCert, keyFile: tlsKey, clientCaFile: tlsClientCa ?? null },
+    saslUsersFile: values.saslUsers ?? null,
+    reauthMsMax: values.connectionsMaxReauthMs ?? 0,
+    clusterSecret: values.clusterSecret ?? null,
+  };
+}
 
 function buildGroupSettings(
   values: ReturnType<typeof resolveAll>,

@@ -56,7 +56,13 @@ function newConnection(
   bugs: unknown[] = [],
 ): Connection {
   return new Connection({
-    peer: { id: 1, remoteAddress: "127.0.0.1", remotePort: 1, principal: "User:ANONYMOUS" },
+    peer: {
+      id: 1,
+      remoteAddress: "127.0.0.1",
+      remotePort: 1,
+      listenerName: "PLAINTEXT",
+      principal: "User:ANONYMOUS",
+    },
     socket,
     dispatcher,
     limits: listenerLimits(limits),

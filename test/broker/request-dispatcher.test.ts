@@ -46,6 +46,7 @@ const connection = {
   id: 1,
   remoteAddress: "127.0.0.1",
   remotePort: 5000,
+  listenerName: "PLAINTEXT",
   principal: "User:ANONYMOUS",
   closed: new AbortController().signal,
 };

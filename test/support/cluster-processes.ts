@@ -20,8 +20,8 @@ export interface ClusterOptions {
   size?: number;
   /** Extra options for every node (before the mode). */
   args?: string[];
-  /** Extra options per node id. */
-  argsOf?: (nodeId: number) => string[];
+  /** Extra options per node id (its spec gives its ports). */
+  argsOf?: (nodeId: number, spec: ClusterNodeSpec) => string[];
   /** How long each node may take to become ready (default 30 s: the others start alongside). */
   startupMs?: number;
   /** The nodes' ports and directories, made beforehand (clusterSpecs) to start something in front of them. */
@@ -78,7 +78,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<TestCl
     const process = await startServer({
       dataDir: spec.dataDir,
       ports: { kafka: spec.kafkaPort, http: spec.httpPort },
-      args: ["--node-id", String(nodeId), ...(options.args ?? []), ...(options.argsOf?.(nodeId) ?? [])],
+      args: ["--node-id", String(nodeId), ...(options.args ?? []), ...(options.argsOf?.(nodeId, spec) ?? [])],
       modeArgs: clusterModeArgs(specs, nodeId, options.peerPort),
       startupMs: options.startupMs ?? 30_000,
     });

@@ -91,6 +91,7 @@ export function handlerRequestContext(apiVersion: number): RequestContext {
       id: 1,
       remoteAddress: "127.0.0.1",
       remotePort: 1,
+      listenerName: "PLAINTEXT",
       principal: "User:ANONYMOUS",
       closed: new AbortController().signal,
     },

@@ -2,6 +2,7 @@
 // responses, for tests that must control the bytes on the wire (the same Produce request twice, say).
 
 import { createConnection, type Socket } from "node:net";
+import { type ConnectionOptions, connect as connectTls } from "node:tls";
 import { decodeResponseFrame, encodeRequestFrame } from "../../src/protocol/frame.ts";
 import { requestHeader } from "../../src/protocol/headers.ts";
 import type { ApiMessages } from "../../src/protocol/messages/registry.ts";
@@ -29,6 +30,37 @@ export class RawKafkaClient {
       const socket = createConnection({ host: "127.0.0.1", port }, () => resolve(new RawKafkaClient(socket)));
       socket.once("error", reject);
     });
+  }
+
+  /** Over TLS: `options` give the CA to trust and, for mutual TLS, the client's certificate and key. */
+  static connectTls(port: number, options: ConnectionOptions): Promise<RawKafkaClient> {
+    return new Promise((resolve, reject) => {
+      const socket = connectTls({ host: "127.0.0.1", port, servername: "localhost", ...options }, () =>
+        resolve(new RawKafkaClient(socket)),
+      );
+      socket.once("error", reject);
+    });
+  }
+
+  /** Resolves when the broker closes the connection (or it fails). */
+  closed(): Promise<void> {
+    if (this.socket.destroyed || this.socket.readyState === "closed") return Promise.resolve();
+    return new Promise((resolve) => this.socket.once("close", () => resolve()));
+  }
+
+  /** Writes bytes as they are: a raw SASL token, a frame cut short. */
+  writeRaw(bytes: Uint8Array): void {
+    this.socket.write(bytes);
+  }
+
+  /** Waits for the next response frame (size prefix included) without decoding it. */
+  nextFrame(): Promise<Uint8Array> {
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** The socket, for its TLS session (the peer certificate). */
+  get rawSocket(): Socket {
+    return this.socket;
   }
 
   /** The request frame a call would send, so a test can send the very same bytes again. */

@@ -1,6 +1,7 @@
 // DescribeCluster v0–1: the brokers, the cluster id, the controller and, when asked, the cluster operations
 // allowed, for admin clients.
 
+import { brokerEndpoint } from "../../cluster/metadata/broker-endpoints.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import {
   createDescribeClusterResponse,
@@ -19,7 +20,7 @@ export function describeClusterHandler(context: BrokerContext) {
     apiKey: ApiKey.DescribeCluster,
     minVersion: 0,
     maxVersion: 1,
-    handle(request) {
+    handle(request, { connection }) {
       const state = context.metadata.state;
       return {
         ...createDescribeClusterResponse(),
@@ -27,13 +28,18 @@ export function describeClusterHandler(context: BrokerContext) {
         endpointType: brokerEndpointType,
         clusterId: state.clusterId ?? "",
         controllerId: context.controllerId(),
-        brokers: state.liveBrokers().map((broker) => ({
-          ...createDescribeClusterResponseDescribeClusterBroker(),
-          brokerId: broker.nodeId,
-          host: broker.host,
-          port: broker.port,
-          rack: broker.rack,
-        })),
+        brokers: state.liveBrokers().flatMap((broker) => {
+          const endpoint = brokerEndpoint(broker, connection.listenerName);
+          if (endpoint === undefined) return [];
+          return [
+            {
+              ...createDescribeClusterResponseDescribeClusterBroker(),
+              brokerId: broker.nodeId,
+              ...endpoint,
+              rack: broker.rack,
+            },
+          ];
+        }),
         clusterAuthorizedOperations: authorizedOperations(
           request.includeClusterAuthorizedOperations,
           allClusterOperations,

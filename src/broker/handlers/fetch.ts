@@ -340,7 +340,7 @@ export function fetchHandler(
       const waited = new AbortController();
       const cancelWait = time.scheduler.setTimeout(() => waited.abort(), waitMs);
       const deadline = AbortSignal.any([waited.signal, connection.closed]);
-      const hints = new LeaderHints(context);
+      const hints = new LeaderHints(context, connection.listenerName);
       // Followers fetching for replication are Raft's business: only consumers (replicaId -1) get a preference.
       const consumerRack = apiVersion >= rackIdVersionMin && request.replicaId < 0 ? request.rackId : "";
       const readOptions = { byId, maxBytes, hints, consumerRack };

@@ -4,6 +4,7 @@
 
 import type { GroupService } from "../../cluster/group-service.ts";
 import { offsetsTopicName } from "../../cluster/internal-topics.ts";
+import { brokerEndpoint } from "../../cluster/metadata/broker-endpoints.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import {
   createFindCoordinatorResponse,
@@ -47,10 +48,11 @@ export function findCoordinatorHandler(context: BrokerContext, groups: GroupServ
     apiKey: ApiKey.FindCoordinator,
     minVersion: 0,
     maxVersion: 6,
-    handle(request, { apiVersion }) {
+    handle(request, { apiVersion, connection }) {
       const address = (nodeId: number) => {
         const broker = nodeId === -1 ? undefined : state.broker(nodeId);
-        return broker === undefined ? { host: "", port: -1 } : { host: broker.host, port: broker.port };
+        const endpoint = broker && brokerEndpoint(broker, connection.listenerName);
+        return endpoint ?? { host: "", port: -1 };
       };
       if (apiVersion < batchedKeysVersionMin) {
         const found = locate(request.key, request.keyType);

@@ -2,6 +2,7 @@
 // created when the client allows it (v4+) and auto.create.topics.enable is on, as Kafka does.
 
 import { internalTopicNames } from "../../cluster/internal-topics.ts";
+import { brokerEndpoint } from "../../cluster/metadata/broker-endpoints.ts";
 import { checkTopicName, planCreateTopic } from "../../cluster/metadata/metadata-commands.ts";
 import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
 import { zeroUuid } from "../../protocol/codec-runtime.ts";
@@ -134,7 +135,7 @@ export function metadataHandler(context: BrokerContext) {
     apiKey: ApiKey.Metadata,
     minVersion: 0,
     maxVersion: 12,
-    async handle(request, { apiVersion }) {
+    async handle(request, { apiVersion, connection }) {
       const state = context.metadata.state;
       const includeOperations =
         apiVersion >= topicOperationsVersionMin && request.includeTopicAuthorizedOperations;
@@ -154,13 +155,14 @@ export function metadataHandler(context: BrokerContext) {
           );
       return {
         ...createMetadataResponse(),
-        brokers: state.liveBrokers().map((broker) => ({
-          ...createMetadataResponseBroker(),
-          nodeId: broker.nodeId,
-          host: broker.host,
-          port: broker.port,
-          rack: broker.rack,
-        })),
+        // Each broker's address on the listener the client came in on; one without that listener is left out.
+        brokers: state.liveBrokers().flatMap((broker) => {
+          const endpoint = brokerEndpoint(broker, connection.listenerName);
+          if (endpoint === undefined) return [];
+          return [
+            { ...createMetadataResponseBroker(), nodeId: broker.nodeId, ...endpoint, rack: broker.rack },
+          ];
+        }),
         clusterId: state.clusterId,
         controllerId: context.controllerId(),
         topics,

@@ -227,7 +227,7 @@ export function produceHandler(context: BrokerContext, time: { clock: Clock; sch
     apiKey: ApiKey.Produce,
     minVersion: 0,
     maxVersion: 11,
-    handle(request, { apiVersion }) {
+    handle(request, { apiVersion, connection }) {
       const acks = request.acks;
       const refusal =
         acks !== 0 && acks !== 1 && acks !== -1
@@ -236,7 +236,7 @@ export function produceHandler(context: BrokerContext, time: { clock: Clock; sch
             ? { errorCode: ErrorCode.InvalidRequest, errorMessage: "transactions are not supported" }
             : null;
       const now = time.clock.wallMs();
-      const hints = new LeaderHints(context);
+      const hints = new LeaderHints(context, connection.listenerName);
       const outcomes = request.topicData.map((topic) =>
         topic.partitionData.map((partition) =>
           refusal

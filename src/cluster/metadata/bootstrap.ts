@@ -5,7 +5,8 @@
 
 import { assignReplicas } from "../assignment-policy.ts";
 import { offsetsSegmentBytes } from "../internal-topics.ts";
-import type { MetadataRecord } from "./metadata-records.ts";
+import { sameListeners } from "./broker-endpoints.ts";
+import type { BrokerListener, MetadataRecord } from "./metadata-records.ts";
 import { MetadataState } from "./metadata-state.ts";
 
 export interface BootstrapInput {
@@ -13,6 +14,8 @@ export interface BootstrapInput {
   advertisedHost: string;
   advertisedPort: number;
   rack: string | null;
+  /** Every advertised listener, the first at advertisedHost:advertisedPort; absent: that one address only. */
+  listeners?: readonly BrokerListener[];
   /** The id written once in this node's data directory: a new data directory registers again. */
   incarnationId: string;
   offsetsTopicName: string;
@@ -37,7 +40,8 @@ export function bootstrapRecords(state: MetadataState, input: BootstrapInput): M
     registered.host !== input.advertisedHost ||
     registered.port !== input.advertisedPort ||
     registered.rack !== input.rack ||
-    registered.incarnationId !== input.incarnationId
+    registered.incarnationId !== input.incarnationId ||
+    !sameListeners(registered.listeners, input.listeners ?? [])
   ) {
     records.push({
       type: "broker",
@@ -46,6 +50,9 @@ export function bootstrapRecords(state: MetadataState, input: BootstrapInput): M
       port: input.advertisedPort,
       rack: input.rack,
       incarnationId: input.incarnationId,
+      ...(input.listeners === undefined || input.listeners.length === 0
+        ? {}
+        : { listeners: input.listeners.map((listener) => ({ ...listener })) }),
     });
   } else if (registered.fenced) {
     records.push({ type: "broker-fencing", nodeId: input.nodeId, fenced: false });

@@ -9,6 +9,16 @@ export interface PartitionAssignment {
   replicas: number[];
 }
 
+/** One of a broker's Kafka listeners as clients are told to reach it (Kafka's BrokerRegistration endpoint). */
+export interface BrokerListener {
+  /** The listener name, e.g. PLAINTEXT or CLIENT: Metadata answers each client with its own listener's. */
+  name: string;
+  host: string;
+  port: number;
+  /** PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL. */
+  securityProtocol: string;
+}
+
 export type MetadataRecord =
   | { type: "cluster-id"; clusterId: string }
   | {
@@ -23,6 +33,11 @@ export type MetadataRecord =
        * written before incarnations were recorded.
        */
       incarnationId?: string;
+      /**
+       * Every listener, advertised; `host` and `port` repeat the first. Absent in records written before
+       * listeners were registered: such a broker is reachable on every listener name at `host`:`port`.
+       */
+      listeners?: BrokerListener[];
     }
   /**
    * The controller's word on a registered broker's liveness (KRaft's BrokerRegistrationChange fencing): a fenced
@@ -51,7 +66,24 @@ export type MetadataRecord =
   /** An ACL created (CreateAcls); identical bindings are one ACL, so a binding is its own identity. */
   | { type: "acl"; binding: AclBinding }
   /** An ACL deleted (DeleteAcls). */
-  | { type: "remove-acl"; binding: AclBinding };
+  | { type: "remove-acl"; binding: AclBinding }
+  /**
+   * A user's SCRAM credential for one mechanism (Kafka's UserScramCredentialRecord): the salt, the iteration
+   * count and the two keys derived from the salted password (RFC 5802), base64. Never the password.
+   */
+  | ({ type: "scram-credential" } & ScramCredential)
+  | { type: "remove-scram-credential"; user: string; mechanism: ScramMechanism };
+
+export type ScramMechanism = "SCRAM-SHA-256" | "SCRAM-SHA-512";
+
+export interface ScramCredential {
+  user: string;
+  mechanism: ScramMechanism;
+  salt: string;
+  storedKey: string;
+  serverKey: string;
+  iterations: number;
+}
 
 export type MetadataRecordType = MetadataRecord["type"];
 

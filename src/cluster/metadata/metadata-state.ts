@@ -5,7 +5,13 @@
 
 import { assert, unreachable } from "../../base/assert.ts";
 import { AclTable } from "../acls/acl-table.ts";
-import type { MetadataRecord, PartitionAssignment } from "./metadata-records.ts";
+import type {
+  BrokerListener,
+  MetadataRecord,
+  PartitionAssignment,
+  ScramCredential,
+  ScramMechanism,
+} from "./metadata-records.ts";
 
 export interface TopicMetadata {
   readonly name: string;
@@ -23,6 +29,8 @@ export interface BrokerMetadata {
   readonly incarnationId: string | null;
   /** Stopped heartbeating to the controller: offline to clients, no new replicas (metadata-records.ts). */
   readonly fenced: boolean;
+  /** Its advertised listeners; empty for a registration older than listeners (metadata-records.ts). */
+  readonly listeners: readonly BrokerListener[];
 }
 
 const noConfigs: ReadonlyMap<string, string> = new Map();
@@ -37,6 +45,17 @@ export class MetadataState {
   private readonly brokersById = new Map<number, BrokerMetadata>();
   /** Groups with configs set, and only those: a map is replaced on every change, never edited in place. */
   private readonly groupConfigsById = new Map<string, ReadonlyMap<string, string>>();
+  /** SCRAM credentials by user, then mechanism: users with none are absent. */
+  private readonly scramCredentialsByUser = new Map<string, Map<ScramMechanism, ScramCredential>>();
+
+  scramCredential(user: string, mechanism: ScramMechanism): ScramCredential | undefined {
+    return this.scramCredentialsByUser.get(user)?.get(mechanism);
+  }
+
+  /** Every user with a SCRAM credential, and theirs. */
+  scramUsers(): ReadonlyMap<string, ReadonlyMap<ScramMechanism, ScramCredential>> {
+    return this.scramCredentialsByUser;
+  }
 
   topicByName(name: string): TopicMetadata | undefined {
     return this.topicsByName.get(name);
@@ -108,6 +127,7 @@ export class MetadataState {
           rack: record.rack,
           incarnationId: record.incarnationId ?? null,
           fenced: false,
+          listeners: record.listeners?.map((listener) => ({ ...listener })) ?? [],
         });
         return;
       case "broker-fencing": {
@@ -146,6 +166,23 @@ export class MetadataState {
       case "remove-acl":
         this.acls.remove(record.binding);
         return;
+      case "scram-credential": {
+        const { type: _type, ...credential } = record;
+        const mechanisms = this.scramCredentialsByUser.get(record.user) ?? new Map();
+        mechanisms.set(record.mechanism, credential);
+        this.scramCredentialsByUser.set(record.user, mechanisms);
+        return;
+      }
+      case "remove-scram-credential": {
+        const mechanisms = this.scramCredentialsByUser.get(record.user);
+        assert(
+          mechanisms?.has(record.mechanism) === true,
+          `no ${record.mechanism} credential for ${record.user}`,
+        );
+        mechanisms.delete(record.mechanism);
+        if (mechanisms.size === 0) this.scramCredentialsByUser.delete(record.user);
+        return;
+      }
       default:
         unreachable(record, "unknown metadata record");
     }
@@ -155,8 +192,13 @@ export class MetadataState {
   toRecords(): MetadataRecord[] {
     const records: MetadataRecord[] = [];
     if (this.clusterId !== null) records.push({ type: "cluster-id", clusterId: this.clusterId });
-    for (const { fenced, incarnationId, ...broker } of this.brokersById.values()) {
-      records.push({ type: "broker", ...broker, ...(incarnationId === null ? {} : { incarnationId }) });
+    for (const { fenced, incarnationId, listeners, ...broker } of this.brokersById.values()) {
+      records.push({
+        type: "broker",
+        ...broker,
+        ...(incarnationId === null ? {} : { incarnationId }),
+        ...(listeners.length === 0 ? {} : { listeners: listeners.map((listener) => ({ ...listener })) }),
+      });
       if (fenced) records.push({ type: "broker-fencing", nodeId: broker.nodeId, fenced });
     }
     for (const topic of this.topicsByName.values()) {
@@ -172,6 +214,9 @@ export class MetadataState {
       records.push({ type: "group-configs", groupId, changes: Object.fromEntries(configs) });
     for (const binding of this.acls.all()) records.push({ type: "acl", binding: { ...binding } });
     if (this.nextProducerId > 0) records.push({ type: "producer-ids", nextProducerId: this.nextProducerId });
+    for (const mechanisms of this.scramCredentialsByUser.values()) {
+      for (const credential of mechanisms.values()) records.push({ type: "scram-credential", ...credential });
+    }
     return records;
   }
 
