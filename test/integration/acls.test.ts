@@ -2,7 +2,7 @@
 // describe and delete them; they decide produce, fetch, Metadata, group, transactional-id and cluster requests
 // (every client here is User:ANONYMOUS, the only principal before SASL); and they survive a restart.
 
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { Admin as PlatformaticAdmin } from "@platformatic/kafka";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import {
@@ -71,7 +71,15 @@ const initialAcls = [
     resourcePatternType: PatternType.prefixed,
   }),
   binding(ResourceType.group, "blocked-group", Op.read, AclPermission.deny, { principal: "User:*" }),
+  // Groups named team-* are the anonymous user's to use, but for team-secret.
+  binding(ResourceType.group, "team-", Op.read, AclPermission.allow, {
+    resourcePatternType: PatternType.prefixed,
+  }),
+  binding(ResourceType.group, "team-secret", Op.all, AclPermission.deny),
   binding(ResourceType.transactionalId, "tx-blocked", Op.write, AclPermission.deny),
+  binding(ResourceType.transactionalId, "tx-", Op.write, AclPermission.allow, {
+    resourcePatternType: PatternType.prefixed,
+  }),
   binding(ResourceType.delegationToken, "token-1", Op.describe, AclPermission.allow, {
     principal: "User:ops",
   }),
@@ -120,6 +128,31 @@ async function fetchErrorCode(topic: string): Promise<number> {
     } as never);
     return response.responses[0]!.partitions[0]!.errorCode;
   });
+}
+
+async function joinErrorCode(groupId: string): Promise<number> {
+  const response = await withRaw((client) =>
+    client.request(11, 5, {
+      ...createJoinGroupRequest(),
+      groupId,
+      sessionTimeoutMs: 10_000,
+      rebalanceTimeoutMs: 10_000,
+      protocolType: "consumer",
+      protocols: [{ name: "range", metadata: new Uint8Array(), unknownTaggedFields: [] }],
+    } as never),
+  );
+  return response.errorCode;
+}
+
+async function initProducerIdErrorCode(transactionalId: string): Promise<number> {
+  const response = await withRaw((client) =>
+    client.request(22, 1, {
+      ...createInitProducerIdRequest(),
+      transactionalId,
+      transactionTimeoutMs: 10_000,
+    } as never),
+  );
+  return response.errorCode;
 }
 
 beforeAll(async () => {
@@ -271,28 +304,18 @@ describe("enforcement", () => {
     } finally {
       await consumer.disconnect();
     }
-    const response = await withRaw((client) =>
-      client.request(11, 5, {
-        ...createJoinGroupRequest(),
-        groupId: "blocked-group",
-        sessionTimeoutMs: 10_000,
-        rebalanceTimeoutMs: 10_000,
-        protocolType: "consumer",
-        protocols: [{ name: "range", metadata: new Uint8Array() }],
-      } as never),
-    );
-    expect(response.errorCode).toBe(ErrorCode.GroupAuthorizationFailed);
+    expect(await joinErrorCode("blocked-group")).toBe(ErrorCode.GroupAuthorizationFailed);
   }, 30_000);
 
-  test("InitProducerId: TRANSACTIONAL_ID_AUTHORIZATION_FAILED where the transactional id is denied", async () => {
-    const response = await withRaw((client) =>
-      client.request(22, 1, {
-        ...createInitProducerIdRequest(),
-        transactionalId: "tx-blocked",
-        transactionTimeoutMs: 10_000,
-      } as never),
-    );
-    expect(response.errorCode).toBe(ErrorCode.TransactionalIdAuthorizationFailed);
+  test("groups by prefix: a group under an allowed prefix may be joined, the one denied beneath it may not", async () => {
+    // MEMBER_ID_REQUIRED: the coordinator's own first answer to a new member, past authorization.
+    expect(await joinErrorCode("team-a")).toBe(ErrorCode.MemberIdRequired);
+    expect(await joinErrorCode("team-secret")).toBe(ErrorCode.GroupAuthorizationFailed);
+  });
+
+  test("transactional ids: an allowed id reaches the handler (which has no transactions), a denied one does not, whatever prefix allows it", async () => {
+    expect(await initProducerIdErrorCode("tx-ok")).toBe(ErrorCode.InvalidRequest);
+    expect(await initProducerIdErrorCode("tx-blocked")).toBe(ErrorCode.TransactionalIdAuthorizationFailed);
   });
 });
 
@@ -342,5 +365,3 @@ describe("persistence and the cluster resource", () => {
     });
   }, 30_000);
 });
-
-afterAll(() => {});
