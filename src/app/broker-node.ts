@@ -19,18 +19,28 @@ import { DeletedPartitionsFollower } from "../cluster/deleted-partitions.ts";
 import { consumerGroupSettingsOf } from "../cluster/group-config-definitions.ts";
 import { GroupService, offsetsPartitionsDefault } from "../cluster/group-service.ts";
 import { type HostedReplica, HostedReplicas } from "../cluster/hosted-replicas.ts";
-import { metadataTopicName, offsetsTopicName, partitionGroupId } from "../cluster/internal-topics.ts";
+import {
+  metadataTopicName,
+  offsetsTopicName,
+  partitionGroupId,
+  transactionStateTopicName,
+} from "../cluster/internal-topics.ts";
 import { bootstrapRecords } from "../cluster/metadata/bootstrap.ts";
 import { defaultReplicationFactor } from "../cluster/metadata/metadata-commands.ts";
 import type { TopicMetadata } from "../cluster/metadata/metadata-state.ts";
 import { type MetadataForwarder, RaftMetadataService } from "../cluster/metadata/raft-metadata-service.ts";
-
 import { PreferredLeaders } from "../cluster/preferred-leaders.ts";
 import { ProducerIdAllocator } from "../cluster/producer-ids.ts";
 import { RaftReplica } from "../cluster/raft-replica.ts";
 import type { Rejoin } from "../cluster/rejoin.ts";
 import { topicConfigDefinition } from "../cluster/topic-config-definitions.ts";
 import { logConfigFor, TopicConfigFollower } from "../cluster/topic-log-config.ts";
+import { transactionMaxTimeoutMsDefault } from "../cluster/transactions/transaction-coordinator.ts";
+import {
+  TransactionService,
+  transactionStatePartitionsDefault,
+} from "../cluster/transactions/transaction-service.ts";
+import { transactionStateTopicRecords } from "../cluster/transactions/transaction-state-topic.ts";
 import type { MembershipConfig, RaftConfig } from "../raft/core/index.ts";
 import { raftConfigDefaults } from "../raft/core/index.ts";
 import {
@@ -491,6 +501,39 @@ function createGroupService(
   });
 }
 
+/** The transaction coordinators of the __transaction_state partitions led here (transaction-service.ts). */
+function createTransactionService(
+  replicas: HostedReplicas,
+  metadata: RaftMetadataService,
+  groups: GroupService,
+  logger: Logger,
+): TransactionService {
+  return new TransactionService({
+    partitions: transactionStatePartitionsDefault,
+    transactionMaxTimeoutMs: transactionMaxTimeoutMsDefault,
+    replicaOf: (partition) => replicas.byName(transactionStateTopicName, partition),
+    replicaByName: (topic, partition) => replicas.byName(topic, partition),
+    topicExists: (topic) => metadata.state.topicByName(topic) !== undefined,
+    onOffsetsMarker: (partition, producerId, commit) =>
+      groups.settleTransaction(partition, producerId, commit),
+    offsetsPartitions: offsetsPartitionsDefault,
+    createTopic: async () => {
+      const result = await metadata.execute((state) => ({
+        ok: true,
+        records: transactionStateTopicRecords(state, {
+          partitions: transactionStatePartitionsDefault,
+          newTopicId: randomTopicId,
+          randomIndex: (bound) => prng.int(bound),
+        }),
+      }));
+      if (!result.ok) throw new Error(result.message);
+    },
+    clock: systemClock,
+    scheduler: systemScheduler,
+    logger: logger.with({ component: "transactions" }),
+  });
+}
+
 function brokerContext(
   config: ServerConfig,
   parts: {
@@ -602,7 +645,8 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     brokerStatic,
     logger,
   });
-  const listener = startKafkaListener(config, context, groupService, deps);
+  const transactions = createTransactionService(replicas, metadata, groupService, logger);
+  const listener = startKafkaListener(config, context, { groups: groupService, transactions }, deps);
   const metadataStatus = () => ({
     role: metadataGroup.role,
     term: metadataGroup.term,
@@ -623,6 +667,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     },
     async stop() {
       await listener.stop();
+      transactions.close();
       groupService.close();
       await cluster?.stop();
       await replicas.stopAll();
@@ -634,7 +679,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
 function startKafkaListener(
   config: ServerConfig,
   context: BrokerContext,
-  groups: GroupService,
+  { groups, transactions }: { groups: GroupService; transactions: TransactionService },
   deps: BrokerNodeDeps,
 ): KafkaListener {
   const time = { clock: systemClock, scheduler: systemScheduler };
@@ -642,6 +687,7 @@ function startKafkaListener(
     allHandlers({
       context,
       groups,
+      transactions,
       fetchSessions: new FetchSessionCache(defaultFetchSessionLimits, () => 1 + prng.int(0x7ffffffe)),
       producerIds: new ProducerIdAllocator(context.metadata),
       logDir: {

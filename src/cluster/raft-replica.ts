@@ -233,8 +233,11 @@ export class RaftReplica implements PartitionReplica {
   append(batch: { bytes: Uint8Array; header: BatchHeader }, options: { acks: 1 | -1 }): AppendTicket {
     if (!this.isLeader()) return { placement: notLeader, replicated: Promise.resolve(notLeader) };
     const { header } = batch;
-    // Only an idempotent producer's batch has a sequence range to check and record.
-    const producerBatch = header.producerId >= 0n ? producerBatchOf(header) : null;
+    // Only an idempotent producer's batch has a sequence range to check and record. The group coordinator's
+    // transactional offset commits carry the producer but no sequence (Kafka's coordinator-origin appends);
+    // clients cannot send such a batch (produce-validation.ts).
+    const producerBatch =
+      header.producerId >= 0n && header.baseSequence >= 0 ? producerBatchOf(header) : null;
     if (producerBatch !== null) {
       this.refreshProducers();
       const check = this.producers.check(producerBatch);
