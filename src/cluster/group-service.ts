@@ -280,6 +280,20 @@ export class GroupService {
     }
   }
 
+  /** Whether an offset of the group's partition waits for a transaction to end (OffsetFetch requireStable). */
+  hasPendingTxnOffset(groupId: string, topic: string, partition: number): boolean {
+    const entry = this.coordinators.get(this.partitionOf(groupId));
+    if (entry === undefined) return false;
+    for (const records of entry.pendingTxnOffsets.values()) {
+      for (const record of records) {
+        if (!("kind" in record) || record.kind !== "offset-commit") continue;
+        const { key } = record;
+        if (key.groupId === groupId && key.topic === topic && key.partition === partition) return true;
+      }
+    }
+    return false;
+  }
+
   /**
    * A COMMIT or ABORT marker was committed on this __consumer_offsets partition: the producer's pending offsets
    * take effect or are dropped. A partition not loaded here settles them when it loads (the log holds both).
