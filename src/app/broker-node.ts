@@ -645,7 +645,10 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     brokerStatic,
     logger,
   });
-  const transactions = createTransactionService(replicas, metadata, groupService, logger);
+  // Markers reach only partitions led on this node until the cluster RPC carries them: a cluster does not
+  // coordinate transactions yet (InitProducerId with a transactional id is refused there, as before).
+  const transactions =
+    config.raft === null ? createTransactionService(replicas, metadata, groupService, logger) : undefined;
   const listener = startKafkaListener(config, context, { groups: groupService, transactions }, deps);
   const metadataStatus = () => ({
     role: metadataGroup.role,
@@ -667,7 +670,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     },
     async stop() {
       await listener.stop();
-      transactions.close();
+      transactions?.close();
       groupService.close();
       await cluster?.stop();
       await replicas.stopAll();
@@ -679,7 +682,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
 function startKafkaListener(
   config: ServerConfig,
   context: BrokerContext,
-  { groups, transactions }: { groups: GroupService; transactions: TransactionService },
+  { groups, transactions }: { groups: GroupService; transactions: TransactionService | undefined },
   deps: BrokerNodeDeps,
 ): KafkaListener {
   const time = { clock: systemClock, scheduler: systemScheduler };

@@ -9,6 +9,7 @@ import type { BatchHeader } from "../protocol/records/batch-header.ts";
 import type { AbortedTransaction } from "./aborted-transactions.ts";
 import type { EpochEndOffset } from "./epoch-end-offset.ts";
 import type { HighWatermark } from "./high-watermark.ts";
+import type { ProducerSnapshotEntry } from "./producer-state.ts";
 
 /** A refusal a Kafka response can carry: an error code and a one-line message. */
 export interface ReplicaError {
@@ -67,8 +68,8 @@ export interface PartitionReplica {
   lastStableOffset(): number;
   /** The aborted transactions whose records a read of [fromOffset, upToOffset) may return (Fetch, read_committed). */
   abortedTransactions(fromOffset: number, upToOffset: number): AbortedTransaction[];
-  /** The open transactions as the log holds them: producer id → first offset (DescribeProducers). */
-  ongoingTransactions(): ReadonlyMap<bigint, number>;
+  /** The producers as the log holds them, open transactions included (DescribeProducers). */
+  activeProducers(): ProducerSnapshotEntry[];
   /** Appends a transaction marker on the leader and answers once it is committed (WriteTxnMarkers). */
   appendMarker(marker: MarkerInput): Promise<ReplicaError | null>;
   isLeader(): boolean;

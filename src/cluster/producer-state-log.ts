@@ -28,7 +28,11 @@ import type { LogListener } from "../storage/log-listener.ts";
 import { describeError } from "../storage/storage-error.ts";
 import { nodeStorageFs, type StorageFs } from "../storage/storage-fs.ts";
 import { type AbortedTransaction, AbortedTransactionIndex } from "./aborted-transactions.ts";
-import { type CompletedTransaction, ProducerStateTable } from "./producer-state.ts";
+import {
+  type CompletedTransaction,
+  type ProducerSnapshotEntry,
+  ProducerStateTable,
+} from "./producer-state.ts";
 import { rebuildProducerState, recordBatchHeader } from "./producer-state-rebuild.ts";
 import { ProducerSnapshotFiles } from "./producer-state-snapshot-files.ts";
 
@@ -101,6 +105,12 @@ export class ProducerStateLog implements LogListener {
   abortedTransactions(fromOffset: number, upToOffset: number): AbortedTransaction[] {
     this.refresh();
     return this.aborted.overlapping(fromOffset, upToOffset);
+  }
+
+  /** The producers as the log holds them. */
+  activeProducers(): ProducerSnapshotEntry[] {
+    this.refresh();
+    return this.table.toSnapshot();
   }
 
   /** Open transactions as the log holds them: producer id → first offset. */

@@ -47,7 +47,7 @@ import type {
   ReplicaError,
   TimestampedOffset,
 } from "./partition-replica.ts";
-import { type ProducerStateTable, producerBatchOf } from "./producer-state.ts";
+import { type ProducerSnapshotEntry, type ProducerStateTable, producerBatchOf } from "./producer-state.ts";
 import { ProducerStateLog, type ProducerStateLogOptions } from "./producer-state-log.ts";
 
 /** What the replica needs of its Raft group (raft/node's RaftGroup). */
@@ -321,8 +321,8 @@ export class RaftReplica implements PartitionReplica {
     return this.producerLog.abortedTransactions(fromOffset, upToOffset);
   }
 
-  ongoingTransactions(): ReadonlyMap<bigint, number> {
-    return this.producerLog.ongoingTransactions();
+  activeProducers(): ProducerSnapshotEntry[] {
+    return this.producerLog.activeProducers();
   }
 
   private replication(lastOffset: number, acks: 1 | -1): Promise<ReplicaError | null> {

@@ -5,7 +5,9 @@
 // transaction committed just before a SIGKILL completes after the restart; kafkajs commits and aborts too.
 
 import { expect, test } from "bun:test";
+import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
 import { runClient } from "../support/in-process-broker.ts";
+import { RawKafkaClient } from "../support/raw-kafka-client.ts";
 import { brokerForFile } from "../support/server-process.ts";
 
 const broker = brokerForFile("transactions");
@@ -217,3 +219,31 @@ test("kafkajs: a transactional producer commits one transaction and aborts anoth
   expect(await read("kafkajs-txn", "read_committed")).toEqual(["kept-1", "kept-2"]);
   expect(await read("kafkajs-txn", "read_uncommitted")).toEqual(["kept-1", "kept-2", "dropped"]);
 }, 60_000);
+
+test("DescribeProducers, DescribeTransactions and ListTransactions show the interleaved producer", async () => {
+  const client = await RawKafkaClient.connect(broker.server().kafkaPort);
+  try {
+    const producers = await client.request(ApiKey.DescribeProducers, 0, {
+      ...apiCodecs(ApiKey.DescribeProducers).request.create(),
+      topics: [{ name: "interleaved", partitionIndexes: [0], unknownTaggedFields: [] }],
+    });
+    const [state] = producers.topics[0]!.partitions[0]!.activeProducers;
+    expect(state?.currentTxnStartOffset).toBe(-1n);
+    expect(state?.lastSequence).toBe(17);
+    const described = await client.request(ApiKey.DescribeTransactions, 0, {
+      ...apiCodecs(ApiKey.DescribeTransactions).request.create(),
+      transactionalIds: ["interleaved"],
+    });
+    expect(described.transactionStates[0]?.transactionState).toBe("CompleteAbort");
+    expect(described.transactionStates[0]?.producerId).toBe(state?.producerId ?? -2n);
+    const listed = await client.request(ApiKey.ListTransactions, 1, {
+      ...apiCodecs(ApiKey.ListTransactions).request.create(),
+      durationFilter: -1n,
+    });
+    expect(listed.transactionStates.map((listedState) => listedState.transactionalId)).toContain(
+      "interleaved",
+    );
+  } finally {
+    client.close();
+  }
+});

@@ -19,6 +19,7 @@ import type {
   ReplicaError,
   TimestampedOffset,
 } from "../../src/cluster/partition-replica.ts";
+import type { ProducerSnapshotEntry } from "../../src/cluster/producer-state.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import {
   type BatchHeader,
@@ -68,8 +69,8 @@ export class InMemoryReplica implements PartitionReplica {
     return [];
   }
 
-  ongoingTransactions(): ReadonlyMap<bigint, number> {
-    return new Map();
+  activeProducers(): ProducerSnapshotEntry[] {
+    return [];
   }
 
   appendMarker(): Promise<ReplicaError | null> {

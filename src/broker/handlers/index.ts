@@ -24,6 +24,7 @@ import { describeClusterHandler } from "./describe-cluster.ts";
 import { describeConfigsHandler } from "./describe-configs.ts";
 import { describeGroupsHandler } from "./describe-groups.ts";
 import { describeLogDirsHandler, type LogDirUsage } from "./describe-log-dirs.ts";
+import { describeProducersHandler } from "./describe-producers.ts";
 import { describeTransactionsHandler, listTransactionsHandler } from "./describe-transactions.ts";
 import { electLeadersHandler } from "./elect-leaders.ts";
 import { endTxnHandler } from "./end-txn.ts";
@@ -110,6 +111,7 @@ export function allHandlers(deps: HandlerDeps): AnyApiHandler[] {
     deleteRecordsHandler(context),
     electLeadersHandler(context),
     describeLogDirsHandler(context, deps.logDir),
+    describeProducersHandler(context),
     ...groupHandlers(deps),
     ...(deps.transactions === undefined
       ? []
