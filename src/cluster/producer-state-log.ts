@@ -93,7 +93,10 @@ export class ProducerStateLog implements LogListener {
    */
   firstUnstableOffset(highWatermark: number): number | null {
     this.refresh();
-    this.completing = this.completing.filter((completed) => completed.lastOffset >= highWatermark);
+    // Every fetch asks: nothing is allocated when no transaction is completing.
+    if (this.completing.length > 0) {
+      this.completing = this.completing.filter((completed) => completed.lastOffset >= highWatermark);
+    }
     let first = this.table.firstOngoingOffset();
     for (const completed of this.completing) {
       if (first === null || completed.firstOffset < first) first = completed.firstOffset;
