@@ -28,7 +28,12 @@ import { DeletedPartitionsFollower } from "../cluster/deleted-partitions.ts";
 import { consumerGroupSettingsOf } from "../cluster/group-config-definitions.ts";
 import { GroupService, offsetsPartitionsDefault } from "../cluster/group-service.ts";
 import { type HostedReplica, HostedReplicas } from "../cluster/hosted-replicas.ts";
-import { metadataTopicName, offsetsTopicName, partitionGroupId } from "../cluster/internal-topics.ts";
+import {
+  metadataTopicName,
+  offsetsTopicName,
+  partitionGroupId,
+  transactionStateTopicName,
+} from "../cluster/internal-topics.ts";
 import { bootstrapRecords } from "../cluster/metadata/bootstrap.ts";
 import { defaultReplicationFactor } from "../cluster/metadata/metadata-commands.ts";
 import type { BrokerListener } from "../cluster/metadata/metadata-records.ts";
@@ -40,6 +45,12 @@ import { RaftReplica } from "../cluster/raft-replica.ts";
 import type { Rejoin } from "../cluster/rejoin.ts";
 import { topicConfigDefinition } from "../cluster/topic-config-definitions.ts";
 import { logConfigFor, TopicConfigFollower } from "../cluster/topic-log-config.ts";
+import { transactionMaxTimeoutMsDefault } from "../cluster/transactions/transaction-coordinator.ts";
+import {
+  TransactionService,
+  transactionStatePartitionsDefault,
+} from "../cluster/transactions/transaction-service.ts";
+import { transactionStateTopicRecords } from "../cluster/transactions/transaction-state-topic.ts";
 import type { MembershipConfig, RaftConfig } from "../raft/core/index.ts";
 import { raftConfigDefaults } from "../raft/core/index.ts";
 import {
@@ -565,6 +576,39 @@ function createGroupService(
   });
 }
 
+/** The transaction coordinators of the __transaction_state partitions led here (transaction-service.ts). */
+function createTransactionService(
+  replicas: HostedReplicas,
+  metadata: RaftMetadataService,
+  groups: GroupService,
+  logger: Logger,
+): TransactionService {
+  return new TransactionService({
+    partitions: transactionStatePartitionsDefault,
+    transactionMaxTimeoutMs: transactionMaxTimeoutMsDefault,
+    replicaOf: (partition) => replicas.byName(transactionStateTopicName, partition),
+    replicaByName: (topic, partition) => replicas.byName(topic, partition),
+    topicExists: (topic) => metadata.state.topicByName(topic) !== undefined,
+    onOffsetsMarker: (partition, producerId, commit) =>
+      groups.settleTransaction(partition, producerId, commit),
+    offsetsPartitions: offsetsPartitionsDefault,
+    createTopic: async () => {
+      const result = await metadata.execute((state) => ({
+        ok: true,
+        records: transactionStateTopicRecords(state, {
+          partitions: transactionStatePartitionsDefault,
+          newTopicId: randomTopicId,
+          randomIndex: (bound) => prng.int(bound),
+        }),
+      }));
+      if (!result.ok) throw new Error(result.message);
+    },
+    clock: systemClock,
+    scheduler: systemScheduler,
+    logger: logger.with({ component: "transactions" }),
+  });
+}
+
 function brokerContext(
   config: ServerConfig,
   parts: {
@@ -678,7 +722,16 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     brokerStatic,
     logger,
   });
-  const { listeners, stopWatching } = startKafkaListeners(config, context, groupService, deps);
+  // Markers reach only partitions led on this node until the cluster RPC carries them: a cluster does not
+  // coordinate transactions yet (InitProducerId with a transactional id is refused there, as before).
+  const transactions =
+    config.raft === null ? createTransactionService(replicas, metadata, groupService, logger) : undefined;
+  const { listeners, stopWatching } = startKafkaListeners(
+    config,
+    context,
+    { groups: groupService, transactions },
+    deps,
+  );
   const metadataStatus = () => ({
     role: metadataGroup.role,
     term: metadataGroup.term,
@@ -701,6 +754,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     async stop() {
       stopWatching();
       await Promise.all(listeners.map((listener) => listener.stop()));
+      transactions?.close();
       groupService.close();
       await cluster?.stop();
       await replicas.stopAll();
@@ -721,7 +775,7 @@ function startupTlsOptions(files: NonNullable<ServerConfig["security"]["tls"]>):
 function startKafkaListeners(
   config: ServerConfig,
   context: BrokerContext,
-  groups: GroupService,
+  { groups, transactions }: { groups: GroupService; transactions: TransactionService | undefined },
   deps: BrokerNodeDeps,
 ): { listeners: KafkaListener[]; stopWatching: () => void } {
   const time = { clock: systemClock, scheduler: systemScheduler };

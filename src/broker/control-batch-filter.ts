@@ -3,15 +3,26 @@
 // those only in its metadata log, so clients never meet them in data partitions — and some (kafka-python 2.0)
 // do not skip control batches and would hand them to applications as records. Offsets simply skip the gap, as
 // after compaction; and the high watermark consumers are told stops short of control batches that end the log
-// (PartitionReplica.consumerHighWatermark), since no consumer could step past those. Without transactions there
-// are no other control batches; transaction markers, once they exist, must stay in responses for
-// READ_COMMITTED consumers.
+// (PartitionReplica.consumerHighWatermark), since no consumer could step past those. Transaction markers
+// (transactional control batches of a producer) stay: a READ_COMMITTED consumer stops dropping an aborted
+// transaction's records at its ABORT marker, as in Kafka.
 
 import { readInt16, readInt32, readInt64AsNumber } from "../protocol/primitives/big-endian.ts";
-import { batchOffsets, isControlBatch, scanBatches } from "../protocol/records/batch-header.ts";
+import {
+  batchOffsets,
+  isControlBatch,
+  isTransactionalBatch,
+  scanBatches,
+} from "../protocol/records/batch-header.ts";
+
+/** A control batch a consumer must see: a COMMIT or ABORT marker, the only transactional control batches. */
+function isLeftOut(records: Uint8Array, position: number): boolean {
+  const attributes = readInt16(records, position + batchOffsets.attributes);
+  return isControlBatch(attributes) && !isTransactionalBatch(attributes);
+}
 
 /**
- * `records` without its control batches, and the offset after the last batch read. Copies only when a control
+ * `records` without its control batches but transaction markers, and the offset after the last batch read. Copies only when a control
  * batch is present (rare: leader changes); otherwise returns `records` itself.
  */
 export function withoutControlBatches(records: Uint8Array): {
@@ -26,9 +37,7 @@ export function withoutControlBatches(records: Uint8Array): {
       : readInt64AsNumber(records, last.position + batchOffsets.baseOffset) +
         readInt32(records, last.position + batchOffsets.lastOffsetDelta) +
         1;
-  const kept = spans.filter(
-    (span) => !isControlBatch(readInt16(records, span.position + batchOffsets.attributes)),
-  );
+  const kept = spans.filter((span) => !isLeftOut(records, span.position));
   if (kept.length === spans.length) return { records, nextOffset };
   const out = new Uint8Array(kept.reduce((sum, span) => sum + span.size, 0));
   let at = 0;

@@ -14,6 +14,7 @@ import {
   batchOffsets,
   compressionOf,
   isControlBatch,
+  isTransactionalBatch,
   readBatchHeader,
   scanBatches,
   TimestampType,
@@ -163,6 +164,9 @@ function checkHeader(header: BatchHeader): string | null {
     return `offset range of ${header.lastOffsetDelta + 1} disagrees with record count ${header.recordCount}`;
   }
   if (isControlBatch(header.attributes)) return "clients may not write control batches";
+  if (isTransactionalBatch(header.attributes) && header.producerId < 0n) {
+    return "a transactional batch needs a producer id";
+  }
   if (header.producerId >= 0n && header.baseSequence < 0) {
     return `invalid sequence ${header.baseSequence} for producer ${header.producerId}`;
   }

@@ -8,7 +8,12 @@
 import type { Clock, Scheduler } from "../base/clock.ts";
 import type { Logger } from "../base/logger.ts";
 import { buildBatch } from "../protocol/records/batch-builder.ts";
-import { isControlBatch, readBatchHeader, scanBatches } from "../protocol/records/batch-header.ts";
+import {
+  isControlBatch,
+  isTransactionalBatch,
+  readBatchHeader,
+  scanBatches,
+} from "../protocol/records/batch-header.ts";
 import { readAllRecords } from "../protocol/records/batch-records.ts";
 import type { ConsumerGroupConfig, GroupConfigLookup, TopicLookup } from "./consumer-groups/index.ts";
 import {
@@ -36,6 +41,7 @@ import {
   type PartitionStep,
 } from "./partition-groups.ts";
 import type { PartitionReplica } from "./partition-replica.ts";
+import { markerOfBatch } from "./producer-state-rebuild.ts";
 
 export { offsetsTopicName } from "./internal-topics.ts";
 /** offsets.topic.num.partitions: Kafka's default is 50; a small broker does well with fewer Raft groups. */
@@ -103,6 +109,11 @@ interface PartitionCoordinator {
   /** Bytes the last compaction restated. */
   restatedBytes: number;
   compacting: boolean;
+  /**
+   * Offsets committed in transactions whose marker has not come yet, by producer id (Kafka's
+   * pendingTransactionalOffsetCommits): they are in the log, and take effect only when a COMMIT marker does.
+   */
+  pendingTxnOffsets: Map<bigint, PartitionRecord[]>;
 }
 
 type Pending = { resolve: (response: JoinGroupResponse | SyncGroupResponse) => void };
@@ -221,12 +232,97 @@ export class GroupService {
     this.compactIfDue(partition, entry);
   }
 
+  /**
+   * TxnOffsetCommit (KIP-98, KIP-447): the offsets are appended as a transactional batch in the producer's
+   * name and held aside until the transaction coordinator's marker settles them (settleTransaction).
+   */
+  async txnOffsetCommit(input: {
+    groupId: string;
+    producerId: bigint;
+    producerEpoch: number;
+    offsets: ReadonlyArray<{
+      topic: string;
+      partition: number;
+      offset: number;
+      leaderEpoch: number;
+      metadata: string;
+    }>;
+  }): Promise<"NOT_COORDINATOR" | "COORDINATOR_NOT_AVAILABLE" | null> {
+    const partition = this.partitionOf(input.groupId);
+    const entry = this.entryFor(partition);
+    if (typeof entry === "string") return entry;
+    const nowMs = this.options.clock.wallMs();
+    const records: PartitionRecord[] = input.offsets.map((offset) => ({
+      kind: "offset-commit",
+      key: { groupId: input.groupId, topic: offset.topic, partition: offset.partition },
+      value: {
+        offset: offset.offset,
+        leaderEpoch: offset.leaderEpoch,
+        metadata: offset.metadata,
+        commitTimestampMs: nowMs,
+        expireTimestampMs: -1,
+      },
+    }));
+    const pending = entry.pendingTxnOffsets.get(input.producerId) ?? [];
+    pending.push(...records);
+    entry.pendingTxnOffsets.set(input.producerId, pending);
+    const fields = { producerId: input.producerId, producerEpoch: input.producerEpoch, transactional: true };
+    const appended = entry.persisting.then(() =>
+      this.append(entry, records.map(encodePartitionRecord), fields),
+    );
+    entry.persisting = appended.catch(() => {});
+    try {
+      await appended;
+      return null;
+    } catch (error) {
+      this.options.logger.warn("transactional offsets were not persisted", { partition, error });
+      return "COORDINATOR_NOT_AVAILABLE";
+    }
+  }
+
+  /** Whether an offset of the group's partition waits for a transaction to end (OffsetFetch requireStable). */
+  hasPendingTxnOffset(groupId: string, topic: string, partition: number): boolean {
+    const entry = this.coordinators.get(this.partitionOf(groupId));
+    if (entry === undefined) return false;
+    for (const records of entry.pendingTxnOffsets.values()) {
+      for (const record of records) {
+        if (!("kind" in record) || record.kind !== "offset-commit") continue;
+        const { key } = record;
+        if (key.groupId === groupId && key.topic === topic && key.partition === partition) return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A COMMIT or ABORT marker was committed on this __consumer_offsets partition: the producer's pending offsets
+   * take effect or are dropped. A partition not loaded here settles them when it loads (the log holds both).
+   */
+  settleTransaction(partition: number, producerId: bigint, commit: boolean): void {
+    const entry = this.coordinators.get(partition);
+    if (entry === undefined) return;
+    const pending = entry.pendingTxnOffsets.get(producerId);
+    entry.pendingTxnOffsets.delete(producerId);
+    if (!commit || pending === undefined) return;
+    for (const record of pending) {
+      entry.coordinator.replayRecord(record);
+      entry.latest.note(record);
+    }
+  }
+
   /** Appends the records as one batch and waits until it is committed; resolves with its base offset. */
-  private async append(entry: PartitionCoordinator, records: readonly EncodedRecord[]): Promise<number> {
+  private async append(
+    entry: PartitionCoordinator,
+    records: readonly EncodedRecord[],
+    fields: { producerId: bigint; producerEpoch: number; transactional: boolean } | null = null,
+  ): Promise<number> {
     const { replica } = entry;
     if (records.length === 0) return replica.logEndOffset();
     const nowMs = this.options.clock.wallMs();
-    const bytes = buildBatch(records.map((record) => ({ ...record, timestamp: nowMs })));
+    const bytes = buildBatch(
+      records.map((record) => ({ ...record, timestamp: nowMs })),
+      fields === null ? {} : { ...fields, baseSequence: -1 },
+    );
     entry.replayBytes += bytes.length;
     const ticket = replica.append({ bytes, header: readBatchHeader(bytes) }, { acks: -1 });
     if ("errorCode" in ticket.placement) throw new Error(ticket.placement.errorMessage);
@@ -243,7 +339,8 @@ export class GroupService {
    */
   private compactIfDue(partition: number, entry: PartitionCoordinator): void {
     const policy = this.options.compaction ?? compactionPolicyDefault;
-    if (entry.compacting || this.closed) return;
+    // A restatement would move the log start past the pending transactional offsets, losing them on a reload.
+    if (entry.compacting || this.closed || entry.pendingTxnOffsets.size > 0) return;
     if (!compactionDue(entry.replayBytes, entry.restatedBytes, policy)) return;
     entry.compacting = true;
     const records = entry.latest.snapshot();
@@ -352,6 +449,7 @@ export class GroupService {
       replayBytes: loaded.replayedBytes,
       restatedBytes: 0,
       compacting: false,
+      pendingTxnOffsets: loaded.pendingTxnOffsets,
     };
     this.coordinators.set(partition, entry);
     this.armRetention();
@@ -373,6 +471,7 @@ export class GroupService {
     latest: LatestRecords;
     replayedBytes: number;
     loadOutput: PartitionStep;
+    pendingTxnOffsets: Map<bigint, PartitionRecord[]>;
   } {
     const latest = new LatestRecords();
     const coordinator = new PartitionGroups({
@@ -386,6 +485,7 @@ export class GroupService {
     let offset = replica.logStartOffset();
     let recordCount = 0;
     let replayedBytes = 0;
+    const pendingTxnOffsets = new Map<bigint, PartitionRecord[]>();
     while (offset < highWatermark) {
       const read = replica.read(offset, { maxBytes: loadReadBytes, maxOffset: highWatermark });
       if ("errorCode" in read)
@@ -397,13 +497,41 @@ export class GroupService {
         const batch = read.records.subarray(span.position, span.position + span.size);
         const header = readBatchHeader(batch);
         offset = Number(header.baseOffset) + header.lastOffsetDelta + 1;
-        if (!isControlBatch(header.attributes))
+        if (isControlBatch(header.attributes)) {
+          const commit = markerOfBatch(batch, header);
+          const settled = commit === null ? undefined : pendingTxnOffsets.get(header.producerId);
+          pendingTxnOffsets.delete(header.producerId);
+          for (const record of commit === true ? (settled ?? []) : []) {
+            coordinator.replayRecord(record);
+            latest.note(record);
+          }
+        } else if (isTransactionalBatch(header.attributes)) {
+          const pending = pendingTxnOffsets.get(header.producerId) ?? [];
+          pending.push(...this.decodeBatch(partition, batch));
+          pendingTxnOffsets.set(header.producerId, pending);
+        } else {
           recordCount += this.replayBatch(partition, batch, coordinator, latest);
+        }
       }
     }
     this.options.logger.debug("loaded groups", { partition, records: recordCount, upTo: highWatermark });
     const loadOutput = coordinator.onLoadComplete(this.options.clock.wallMs());
-    return { coordinator, latest, replayedBytes, loadOutput };
+    return { coordinator, latest, replayedBytes, loadOutput, pendingTxnOffsets };
+  }
+
+  /** A transactional batch's records, held until its marker (undecodable ones skipped as in replayBatch). */
+  private decodeBatch(partition: number, batch: Uint8Array): PartitionRecord[] {
+    const decoded: PartitionRecord[] = [];
+    for (const record of readAllRecords(batch, { decompressedBytesMax: loadReadBytes * 64 })) {
+      const result = decodePartitionRecord(record.key, record.value);
+      if (result.ok) decoded.push(result.record);
+      else
+        this.options.logger.warn("skipping a transactional offset record", {
+          partition,
+          reason: result.reason,
+        });
+    }
+    return decoded;
   }
 
   /**

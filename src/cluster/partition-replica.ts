@@ -6,8 +6,10 @@
 // as durable as acks asks: 1, in the leader's log on disk; -1, committed (the high watermark passed it).
 
 import type { BatchHeader } from "../protocol/records/batch-header.ts";
+import type { AbortedTransaction } from "./aborted-transactions.ts";
 import type { EpochEndOffset } from "./epoch-end-offset.ts";
 import type { HighWatermark } from "./high-watermark.ts";
+import type { ProducerSnapshotEntry } from "./producer-state.ts";
 
 /** A refusal a Kafka response can carry: an error code and a one-line message. */
 export interface ReplicaError {
@@ -27,6 +29,14 @@ export interface AppendTicket {
   placement: Placement | ReplicaError;
   /** Phase two: null once as durable as asked, or the error that stopped it (leadership lost, I/O). */
   replicated: Promise<ReplicaError | null>;
+}
+
+/** A COMMIT or ABORT marker the transaction coordinator asks a partition leader to append. */
+export interface MarkerInput {
+  producerId: bigint;
+  producerEpoch: number;
+  coordinatorEpoch: number;
+  commit: boolean;
 }
 
 export interface ReadOutcome {
@@ -51,6 +61,17 @@ export interface PartitionReplica {
    * that ends the log; told the full high watermark it would never reach the end of the partition.
    */
   consumerHighWatermark(): number;
+  /**
+   * The last stable offset (KIP-98): the consumer high watermark, held back to the first offset of the oldest
+   * transaction not yet ended by a committed marker. read_committed consumers read below it only.
+   */
+  lastStableOffset(): number;
+  /** The aborted transactions whose records a read of [fromOffset, upToOffset) may return (Fetch, read_committed). */
+  abortedTransactions(fromOffset: number, upToOffset: number): AbortedTransaction[];
+  /** The producers as the log holds them, open transactions included (DescribeProducers). */
+  activeProducers(): ProducerSnapshotEntry[];
+  /** Appends a transaction marker on the leader and answers once it is committed (WriteTxnMarkers). */
+  appendMarker(marker: MarkerInput): Promise<ReplicaError | null>;
   isLeader(): boolean;
   /** The leader epoch as clients see it (the first is 0; a Raft replica's term − 1); asked of a leader. */
   leaderEpoch(): number;

@@ -12,6 +12,10 @@
 // (a reopen must never start from batches the log lost) and marks the table stale; it is rebuilt from the
 // latest snapshot at its next use, outside the log's own write path.
 //
+// Transactions are followed here too: the producers' open transactions (the last stable offset waits for the
+// oldest), the transactions ended by a marker the high watermark has not passed yet (still unstable), and the
+// aborted-transactions index, which the snapshots carry so that it survives restarts.
+//
 // A roll's snapshot is written and fsynced on the thread pool (as Kafka flushes it from its scheduler), not on
 // the event loop every produce waits on. Losing it to a crash costs only a longer replay at the next open. A
 // truncation, restart or close drops any still in flight, so none lands over what they changed.
@@ -23,7 +27,12 @@ import type { PartitionLog } from "../storage/index.ts";
 import type { LogListener } from "../storage/log-listener.ts";
 import { describeError } from "../storage/storage-error.ts";
 import { nodeStorageFs, type StorageFs } from "../storage/storage-fs.ts";
-import { type ProducerSnapshotEntry, ProducerStateTable } from "./producer-state.ts";
+import { type AbortedTransaction, AbortedTransactionIndex } from "./aborted-transactions.ts";
+import {
+  type CompletedTransaction,
+  type ProducerSnapshotEntry,
+  ProducerStateTable,
+} from "./producer-state.ts";
 import { rebuildProducerState, recordBatchHeader } from "./producer-state-rebuild.ts";
 import { ProducerSnapshotFiles } from "./producer-state-snapshot-files.ts";
 
@@ -35,6 +44,14 @@ export interface ProducerStateLogOptions {
 
 export class ProducerStateLog implements LogListener {
   private table = new ProducerStateTable();
+  private aborted = new AbortedTransactionIndex();
+  /** Transactions whose marker is stored but maybe not committed: unstable until the high watermark passes it. */
+  private completing: CompletedTransaction[] = [];
+  private readonly onCompleted = (completed: CompletedTransaction) => {
+    this.completing.push(completed);
+    const { producerId, firstOffset, lastOffset } = completed;
+    if (completed.aborted) this.aborted.add({ producerId, firstOffset, lastOffset });
+  };
   /** The table holds the producers of the log below this offset (unless stale). */
   private endOffset: number;
   private stale = true;
@@ -96,8 +113,46 @@ export class ProducerStateLog implements LogListener {
     this.files.deleteAll();
     this.files.write(offset, entries);
     this.table = ProducerStateTable.fromSnapshot(entries);
+    // A snapshot carries no aborted transactions: those below the new log start have no records left to hide.
+    this.aborted = new AbortedTransactionIndex();
+    this.completing = [];
     this.endOffset = offset;
     this.stale = false;
+  }
+
+  /**
+   * The first offset a read_committed consumer may not see yet, given the high watermark: the first offset of
+   * the oldest transaction still open, or ended by a marker at or past the high watermark; null when none.
+   */
+  firstUnstableOffset(highWatermark: number): number | null {
+    this.refresh();
+    // Every fetch asks: nothing is allocated when no transaction is completing.
+    if (this.completing.length > 0) {
+      this.completing = this.completing.filter((completed) => completed.lastOffset >= highWatermark);
+    }
+    let first = this.table.firstOngoingOffset();
+    for (const completed of this.completing) {
+      if (first === null || completed.firstOffset < first) first = completed.firstOffset;
+    }
+    return first;
+  }
+
+  /** The aborted transactions a read of [fromOffset, upToOffset) overlaps. */
+  abortedTransactions(fromOffset: number, upToOffset: number): AbortedTransaction[] {
+    this.refresh();
+    return this.aborted.overlapping(fromOffset, upToOffset);
+  }
+
+  /** The producers as the log holds them. */
+  activeProducers(): ProducerSnapshotEntry[] {
+    this.refresh();
+    return this.table.toSnapshot();
+  }
+
+  /** Open transactions as the log holds them: producer id → first offset. */
+  ongoingTransactions(): ReadonlyMap<bigint, number> {
+    this.refresh();
+    return this.table.ongoingTransactions();
   }
 
   get snapshotOffsets(): readonly number[] {
@@ -111,7 +166,7 @@ export class ProducerStateLog implements LogListener {
 
   onAppend(bytes: Uint8Array): void {
     if (this.stale) return;
-    for (const { position } of scanBatches(bytes, { verifyCrc: false }).spans) {
+    for (const { position, size } of scanBatches(bytes, { verifyCrc: false }).spans) {
       const baseOffset = readInt64AsNumber(bytes, position + batchOffsets.baseOffset);
       assert(
         baseOffset === this.endOffset,
@@ -120,7 +175,9 @@ export class ProducerStateLog implements LogListener {
       // Most batches are no idempotent producer's: only the offsets are read from them. The int64
       // producerId's sign is its high word's.
       if (readInt32(bytes, position + batchOffsets.producerId) >= 0) {
-        recordBatchHeader(this.table, readBatchHeader(bytes, position));
+        const header = readBatchHeader(bytes, position);
+        const batch = bytes.subarray(position, position + size);
+        recordBatchHeader(this.table, header, batch, this.onCompleted);
       }
       this.endOffset = baseOffset + readInt32(bytes, position + batchOffsets.lastOffsetDelta) + 1;
     }
@@ -150,6 +207,8 @@ export class ProducerStateLog implements LogListener {
     this.generation += 1;
     this.files.deleteAll();
     this.table = new ProducerStateTable();
+    this.aborted = new AbortedTransactionIndex();
+    this.completing = [];
     this.endOffset = offset;
     this.stale = false;
   }
@@ -158,10 +217,9 @@ export class ProducerStateLog implements LogListener {
     const latest = this.files.latestOffset;
     // A reopen replays from the log start at the earliest: a snapshot must sit at or above it, or the
     // batches between the latest one and the new start would be lost to the table.
-    if (latest === null || latest < logStartOffset) {
-      this.refresh();
-      this.writeSnapshot();
-    }
+    this.refresh();
+    this.aborted.dropBelow(logStartOffset);
+    if (latest === null || latest < logStartOffset) this.writeSnapshot();
     this.files.deleteBelow(logStartOffset);
   }
 
@@ -180,7 +238,11 @@ export class ProducerStateLog implements LogListener {
     const start = this.log.logStartOffset;
     const loaded = this.files.loadLatest(end);
     this.table = loaded === null ? new ProducerStateTable() : ProducerStateTable.fromSnapshot(loaded.entries);
-    rebuildProducerState(this.log, this.table, Math.max(loaded?.offset ?? start, start));
+    this.aborted = AbortedTransactionIndex.of(loaded?.aborted ?? []);
+    this.aborted.dropBelow(start);
+    // Which of them the high watermark has passed is sorted out by the next firstUnstableOffset().
+    this.completing = [];
+    rebuildProducerState(this.log, this.table, Math.max(loaded?.offset ?? start, start), this.onCompleted);
     this.endOffset = end;
     this.stale = false;
   }
@@ -196,6 +258,7 @@ export class ProducerStateLog implements LogListener {
     this.backgroundWrites += 1;
     const written = this.files
       .writeInBackground(offset, this.table.toSnapshot(), {
+        aborted: this.aborted.copy().all(),
         tag: String(this.backgroundWrites),
         isCurrent: () => {
           const current = generation === this.generation && offset >= this.log.logStartOffset;
@@ -221,7 +284,7 @@ export class ProducerStateLog implements LogListener {
   private writeSnapshot(): void {
     assert(!this.stale, "a snapshot of a table the log has outgrown");
     try {
-      this.files.write(this.endOffset, this.table.toSnapshot());
+      this.files.write(this.endOffset, this.table.toSnapshot(), this.aborted.all());
     } catch (error) {
       this.logLine(
         `${this.log.dir}: cannot write the producer snapshot at ${this.endOffset}: ${describeError(error)}`,

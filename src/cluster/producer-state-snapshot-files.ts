@@ -9,8 +9,9 @@ import { writeFileAtomic, writeFileAtomicInBackground } from "../storage/atomic-
 import { parseOffsetFileName, segmentFileStem } from "../storage/segment-name.ts";
 import { describeError } from "../storage/storage-error.ts";
 import { readFully, type StorageFs } from "../storage/storage-fs.ts";
+import type { AbortedTransaction } from "./aborted-transactions.ts";
 import type { ProducerSnapshotEntry } from "./producer-state.ts";
-import { decodeProducerSnapshot, encodeProducerSnapshot } from "./producer-state-snapshot.ts";
+import { decodeProducerSnapshotFile, encodeProducerSnapshot } from "./producer-state-snapshot.ts";
 
 export const producerSnapshotSuffix = ".snapshot";
 /** A larger file is not read (about 1.4 million producers with five batches each): it is damaged. */
@@ -28,6 +29,7 @@ export function parseProducerSnapshotFileName(name: string): number | null {
 export interface LoadedProducerSnapshot {
   offset: number;
   entries: ProducerSnapshotEntry[];
+  aborted: AbortedTransaction[];
 }
 
 export class ProducerSnapshotFiles {
@@ -54,8 +56,12 @@ export class ProducerSnapshotFiles {
     return this.offsets.at(-1) ?? null;
   }
 
-  write(offset: number, entries: readonly ProducerSnapshotEntry[]): void {
-    writeFileAtomic(this.storageFs, this.pathOf(offset), encodeProducerSnapshot(offset, entries));
+  write(
+    offset: number,
+    entries: readonly ProducerSnapshotEntry[],
+    aborted: readonly AbortedTransaction[] = [],
+  ): void {
+    writeFileAtomic(this.storageFs, this.pathOf(offset), encodeProducerSnapshot(offset, entries, aborted));
     this.list(offset);
   }
 
@@ -68,12 +74,12 @@ export class ProducerSnapshotFiles {
   writeInBackground(
     offset: number,
     entries: readonly ProducerSnapshotEntry[],
-    options: { tag: string; isCurrent: () => boolean },
+    options: { tag: string; isCurrent: () => boolean; aborted?: readonly AbortedTransaction[] },
   ): Promise<boolean> {
     return writeFileAtomicInBackground(
       this.storageFs,
       this.pathOf(offset),
-      encodeProducerSnapshot(offset, entries),
+      encodeProducerSnapshot(offset, entries, options.aborted ?? []),
       {
         tag: options.tag,
         isCurrent: () => {
@@ -99,8 +105,8 @@ export class ProducerSnapshotFiles {
       if (offset > offsetMax) continue;
       assert(index === 0 || this.offsets[index - 1]! < offset, "snapshot offsets ascend, each once");
       const bytes = this.readBytes(offset);
-      const decoded = typeof bytes === "string" ? bytes : decodeProducerSnapshot(bytes, offset);
-      if (typeof decoded !== "string") return { offset, entries: decoded };
+      const decoded = typeof bytes === "string" ? bytes : decodeProducerSnapshotFile(bytes, offset);
+      if (typeof decoded !== "string") return { offset, ...decoded };
       this.logLine(`${this.pathOf(offset)}: producer snapshot skipped and deleted (${decoded})`);
       this.delete([offset]);
     }

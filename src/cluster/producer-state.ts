@@ -38,6 +38,26 @@ interface ProducerEntry {
   /** Oldest first, at most retainedBatchesPerProducer. */
   batches: RetainedBatch[];
   lastTimestampMs: number;
+  /** The first offset of the producer's ongoing transaction in this partition; null when none is open. */
+  currentTxnFirstOffset: number | null;
+}
+
+/** A transaction marker (COMMIT or ABORT control batch) as the partition stores it. */
+export interface TransactionMarker {
+  producerId: bigint;
+  producerEpoch: number;
+  commit: boolean;
+  /** The marker's own offset. */
+  offset: number;
+  timestampMs: number;
+}
+
+/** A transaction a marker ended in this partition: its data lies in [firstOffset, lastOffset), the marker at lastOffset. */
+export interface CompletedTransaction {
+  producerId: bigint;
+  firstOffset: number;
+  lastOffset: number;
+  aborted: boolean;
 }
 
 export type ProducerCheck =
@@ -74,10 +94,14 @@ export interface ProducerSnapshotEntry {
   producerEpoch: number;
   lastTimestampMs: number;
   batches: RetainedBatch[];
+  /** Absent (or null) when the producer has no transaction open here. */
+  currentTxnFirstOffset?: number | null;
 }
 
 export class ProducerStateTable {
   private readonly producers = new Map<bigint, ProducerEntry>();
+  /** Producer id → first offset of its open transaction: the few producers the last stable offset waits for. */
+  private readonly ongoing = new Map<bigint, number>();
 
   get producerCount(): number {
     return this.producers.size;
@@ -121,11 +145,15 @@ export class ProducerStateTable {
   }
 
   /** Remembers an appended batch: on the leader right after check(), on replay of the log at recovery. */
-  record(batch: ProducerBatch, placement: BatchPlacement): void {
+  record(batch: ProducerBatch, placement: BatchPlacement, options: { transactional?: boolean } = {}): void {
     let entry = this.producers.get(batch.producerId);
     if (!entry || batch.producerEpoch > entry.producerEpoch) {
-      entry = { producerEpoch: batch.producerEpoch, batches: [], lastTimestampMs: placement.timestampMs };
-      this.producers.set(batch.producerId, entry);
+      // A new epoch's first batch: any transaction of the old epoch was ended by a marker before it.
+      entry = this.newEntry(batch.producerId, batch.producerEpoch, placement.timestampMs);
+    }
+    if (options.transactional === true && entry.currentTxnFirstOffset === null) {
+      entry.currentTxnFirstOffset = placement.baseOffset;
+      this.ongoing.set(batch.producerId, placement.baseOffset);
     }
     const last = entry.batches.at(-1);
     assert(
@@ -137,10 +165,69 @@ export class ProducerStateTable {
     entry.lastTimestampMs = Math.max(entry.lastTimestampMs, placement.timestampMs);
   }
 
+  private newEntry(producerId: bigint, producerEpoch: number, timestampMs: number): ProducerEntry {
+    const entry: ProducerEntry = {
+      producerEpoch,
+      batches: [],
+      lastTimestampMs: timestampMs,
+      currentTxnFirstOffset: null,
+    };
+    this.producers.set(producerId, entry);
+    this.ongoing.delete(producerId);
+    return entry;
+  }
+
+  /**
+   * A marker from the transaction coordinator (in the leader's append path): refused when its epoch is older
+   * than the producer's (Kafka's ProducerAppendInfo.checkProducerEpoch for markers), else accepted.
+   */
+  checkMarker(producerId: bigint, producerEpoch: number): string | null {
+    const entry = this.producers.get(producerId);
+    if (entry === undefined || producerEpoch >= entry.producerEpoch) return null;
+    return `marker epoch ${producerEpoch} is older than the producer's epoch ${entry.producerEpoch}`;
+  }
+
+  /**
+   * Ends the producer's open transaction (Kafka's appendEndTxnMarker): the marker's epoch becomes the
+   * producer's (a coordinator that aborts a timed-out transaction bumps it, fencing the old producer), and the
+   * transaction it ended is answered (null when the producer had none open here).
+   */
+  recordMarker(marker: TransactionMarker): CompletedTransaction | null {
+    let entry = this.producers.get(marker.producerId);
+    if (entry === undefined) {
+      entry = this.newEntry(marker.producerId, marker.producerEpoch, marker.timestampMs);
+    } else if (marker.producerEpoch > entry.producerEpoch) {
+      // Sequences restart at 0 in a new epoch: the old epoch's batches no longer answer retries.
+      entry.producerEpoch = marker.producerEpoch;
+      entry.batches = [];
+    }
+    entry.lastTimestampMs = Math.max(entry.lastTimestampMs, marker.timestampMs);
+    const firstOffset = entry.currentTxnFirstOffset;
+    entry.currentTxnFirstOffset = null;
+    this.ongoing.delete(marker.producerId);
+    if (firstOffset === null) return null;
+    assert(firstOffset < marker.offset, "a transaction's marker follows its data");
+    return { producerId: marker.producerId, firstOffset, lastOffset: marker.offset, aborted: !marker.commit };
+  }
+
+  /** The first offset of the oldest open transaction, or null when none is open. */
+  firstOngoingOffset(): number | null {
+    let first: number | null = null;
+    for (const offset of this.ongoing.values()) if (first === null || offset < first) first = offset;
+    return first;
+  }
+
+  /** The open transactions: producer id → first offset (DescribeProducers). */
+  ongoingTransactions(): ReadonlyMap<bigint, number> {
+    return this.ongoing;
+  }
+
   /** Forgets producers silent for longer than producer.id.expiration.ms (Kafka's default: one day). */
   expire(nowMs: number, expirationMs: number): number {
     let expired = 0;
     for (const [producerId, entry] of this.producers) {
+      // A producer with an open transaction is kept: the last stable offset waits for its marker.
+      if (entry.currentTxnFirstOffset !== null) continue;
       if (nowMs - entry.lastTimestampMs > expirationMs) {
         this.producers.delete(producerId);
         expired++;
@@ -153,7 +240,12 @@ export class ProducerStateTable {
   truncateFrom(offset: number): void {
     for (const [producerId, entry] of this.producers) {
       entry.batches = entry.batches.filter((batch) => batch.lastOffset < offset);
-      if (entry.batches.length === 0) this.producers.delete(producerId);
+      if (entry.currentTxnFirstOffset !== null && entry.currentTxnFirstOffset >= offset) {
+        entry.currentTxnFirstOffset = null;
+        this.ongoing.delete(producerId);
+      }
+      if (entry.batches.length === 0 && entry.currentTxnFirstOffset === null)
+        this.producers.delete(producerId);
     }
   }
 
@@ -168,6 +260,7 @@ export class ProducerStateTable {
       producerEpoch: entry.producerEpoch,
       lastTimestampMs: entry.lastTimestampMs,
       batches: entry.batches.map((batch) => ({ ...batch })),
+      currentTxnFirstOffset: entry.currentTxnFirstOffset,
     }));
   }
 
@@ -175,11 +268,15 @@ export class ProducerStateTable {
     const table = new ProducerStateTable();
     for (const entry of entries) {
       assert(entry.batches.length <= retainedBatchesPerProducer, "snapshot holds too many batches");
-      table.producers.set(BigInt(entry.producerId), {
+      const producerId = BigInt(entry.producerId);
+      const currentTxnFirstOffset = entry.currentTxnFirstOffset ?? null;
+      table.producers.set(producerId, {
         producerEpoch: entry.producerEpoch,
         lastTimestampMs: entry.lastTimestampMs,
         batches: entry.batches.map((batch) => ({ ...batch })),
+        currentTxnFirstOffset,
       });
+      if (currentTxnFirstOffset !== null) table.ongoing.set(producerId, currentTxnFirstOffset);
     }
     return table;
   }

@@ -21,21 +21,29 @@ import { ErrorCode, errorCodeByName } from "../protocol/error-codes.ts";
 import {
   type BatchHeader,
   isControlBatch,
+  isTransactionalBatch,
   readBatchHeader,
   TimestampType,
   timestampTypeOf,
 } from "../protocol/records/batch-header.ts";
 import { readAllRecords } from "../protocol/records/batch-records.ts";
-import { buildLogStartBatch } from "../protocol/records/control-record.ts";
+import {
+  buildControlBatch,
+  buildLogStartBatch,
+  ControlRecordType,
+  encodeEndTxnMarker,
+} from "../protocol/records/control-record.ts";
 import { leaderEpochOfTerm, type Proposal, type ProposeResult } from "../raft/core/index.ts";
 import type { PartitionSnapshotState } from "../raft/node/partition-snapshot.ts";
 import type { PartitionLog } from "../storage/index.ts";
 import { OffsetOutOfRangeError, StorageError } from "../storage/index.ts";
+import type { AbortedTransaction } from "./aborted-transactions.ts";
 import { type EpochEndOffset, endOffsetForEpoch } from "./epoch-end-offset.ts";
 import { HighWatermark } from "./high-watermark.ts";
 import { batchesFrom } from "./log-walk.ts";
 import type {
   AppendTicket,
+  MarkerInput,
   PartitionReplica,
   ReadOutcome,
   ReplicaError,
@@ -254,14 +262,13 @@ export class RaftReplica implements PartitionReplica {
   append(batch: { bytes: Uint8Array; header: BatchHeader }, options: { acks: 1 | -1 }): AppendTicket {
     if (!this.isLeader()) return { placement: notLeader, replicated: Promise.resolve(notLeader) };
     const { header } = batch;
-    // Only an idempotent producer's batch has a sequence range to check and record.
-    const producerBatch = header.producerId >= 0n ? producerBatchOf(header) : null;
+    // Only an idempotent producer's batch has a sequence range to check and record. The group coordinator's
+    // transactional offset commits carry the producer but no sequence (Kafka's coordinator-origin appends);
+    // clients cannot send such a batch (produce-validation.ts).
+    const producerBatch =
+      header.producerId >= 0n && header.baseSequence >= 0 ? producerBatchOf(header) : null;
     if (producerBatch !== null) {
-      if (this.producersTerm !== this.group.term) {
-        // Batches written under other leaders reached this log by replication, never through this table.
-        this.producers = this.producerLog.copyTable();
-        this.producersTerm = this.group.term;
-      }
+      this.refreshProducers();
       const check = this.producers.check(producerBatch);
       if (check.kind === "error") {
         const error = { errorCode: errorCodeByName(check.error), errorMessage: check.message };
@@ -288,15 +295,63 @@ export class RaftReplica implements PartitionReplica {
     const logAppendTime = timestampTypeOf(header.attributes) === TimestampType.LogAppendTime;
     const logAppendTimeMs = logAppendTime ? Number(header.maxTimestamp) : -1;
     if (producerBatch !== null)
-      this.producers.record(producerBatch, {
-        baseOffset,
-        lastOffset,
-        timestampMs: Number(header.maxTimestamp),
-      });
+      this.producers.record(
+        producerBatch,
+        { baseOffset, lastOffset, timestampMs: Number(header.maxTimestamp) },
+        { transactional: isTransactionalBatch(header.attributes) },
+      );
     return {
       placement: { baseOffset, lastOffset, logAppendTimeMs },
       replicated: this.replication(lastOffset, options.acks),
     };
+  }
+
+  /**
+   * A transaction marker (WriteTxnMarkers, from the transaction coordinator): a COMMIT or ABORT control batch
+   * in the producer's name, answered once committed. A marker older than the producer's epoch is refused with
+   * INVALID_PRODUCER_EPOCH (a newer coordinator has moved on); a newer one fences the producer's older epoch.
+   */
+  appendMarker(marker: MarkerInput): Promise<ReplicaError | null> {
+    if (!this.isLeader()) return Promise.resolve(notLeader);
+    this.refreshProducers();
+    const refused = this.producers.checkMarker(marker.producerId, marker.producerEpoch);
+    if (refused !== null)
+      return Promise.resolve({ errorCode: ErrorCode.InvalidProducerEpoch, errorMessage: refused });
+    const timestampMs = this.wallMs();
+    const payload = buildControlBatch(
+      {
+        type: marker.commit ? ControlRecordType.Commit : ControlRecordType.Abort,
+        value: encodeEndTxnMarker(marker.coordinatorEpoch),
+        timestamp: timestampMs,
+      },
+      { producerId: marker.producerId, producerEpoch: marker.producerEpoch, transactional: true },
+    );
+    const proposed = this.group.propose([{ recordCount: 1, byteSize: payload.length, payload }]);
+    if (!proposed.ok) return Promise.resolve(refusalError(proposed.refusal));
+    this.producers.recordMarker({ ...marker, offset: proposed.lastOffset, timestampMs });
+    return this.replication(proposed.lastOffset, -1);
+  }
+
+  /** The check table as of this term: batches written under other leaders reached the log by replication. */
+  private refreshProducers(): void {
+    if (this.producersTerm === this.group.term) return;
+    this.producers = this.producerLog.copyTable();
+    this.producersTerm = this.group.term;
+  }
+
+  /** The last stable offset: the consumer high watermark, held back by the oldest unfinished transaction. */
+  lastStableOffset(): number {
+    const end = this.consumerHighWatermark();
+    const unstable = this.producerLog.firstUnstableOffset(this.highWatermark.value);
+    return unstable === null ? end : Math.min(end, unstable);
+  }
+
+  abortedTransactions(fromOffset: number, upToOffset: number): AbortedTransaction[] {
+    return this.producerLog.abortedTransactions(fromOffset, upToOffset);
+  }
+
+  activeProducers(): ProducerSnapshotEntry[] {
+    return this.producerLog.activeProducers();
   }
 
   private replication(lastOffset: number, acks: 1 | -1): Promise<ReplicaError | null> {

@@ -1,11 +1,17 @@
-// Proves Fetch's control-batch filter keeps data batches byte for byte, drops control batches, copies only
-// when it must, and reports the offset after the last batch so a fetch can move past control-only reads.
+// Proves Fetch's control-batch filter keeps data batches and transaction markers byte for byte, drops other
+// control batches, copies only when it must, and reports the offset after the last batch so a fetch can move
+// past control-only reads.
 
 import { expect, test } from "bun:test";
 import { withoutControlBatches } from "../../src/broker/control-batch-filter.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
 import { stampBatch } from "../../src/protocol/records/batch-header.ts";
-import { buildLeaderChangeBatch } from "../../src/protocol/records/control-record.ts";
+import {
+  buildControlBatch,
+  buildLeaderChangeBatch,
+  ControlRecordType,
+  encodeEndTxnMarker,
+} from "../../src/protocol/records/control-record.ts";
 
 const text = new TextEncoder();
 
@@ -59,4 +65,13 @@ test("control batches are dropped wherever they stand", () => {
 
 test("a read of control batches only is empty and says where to read next", () => {
   expect(withoutControlBatches(controlBatch(5))).toEqual({ records: new Uint8Array(0), nextOffset: 6 });
+});
+
+test("transaction markers stay: read_committed consumers end aborted transactions at them", () => {
+  const abort = buildControlBatch(
+    { type: ControlRecordType.Abort, value: encodeEndTxnMarker(0), timestamp: 1 },
+    { baseOffset: 3n, producerId: 9n, producerEpoch: 0, transactional: true },
+  );
+  const records = concat(dataBatch(1, 2), abort, controlBatch(4));
+  expect(withoutControlBatches(records).records).toEqual(concat(dataBatch(1, 2), abort));
 });

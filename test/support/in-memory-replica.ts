@@ -3,6 +3,7 @@
 // replica is Raft-driven over the storage engine's log; this one never persists anything. Tests may turn
 // leadership off, begin new epochs, and delete records to reach the handlers' edge cases.
 
+import type { AbortedTransaction } from "../../src/cluster/aborted-transactions.ts";
 import {
   type EpochEndOffset,
   type EpochStart,
@@ -18,6 +19,7 @@ import type {
   ReplicaError,
   TimestampedOffset,
 } from "../../src/cluster/partition-replica.ts";
+import type { ProducerSnapshotEntry } from "../../src/cluster/producer-state.ts";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
 import {
   type BatchHeader,
@@ -56,6 +58,23 @@ export class InMemoryReplica implements PartitionReplica {
   /** This replica holds no control batches: consumers see the high watermark itself. */
   consumerHighWatermark(): number {
     return this.highWatermark.value;
+  }
+
+  /** No transactions here: the last stable offset is the high watermark. */
+  lastStableOffset(): number {
+    return this.consumerHighWatermark();
+  }
+
+  abortedTransactions(): AbortedTransaction[] {
+    return [];
+  }
+
+  activeProducers(): ProducerSnapshotEntry[] {
+    return [];
+  }
+
+  appendMarker(): Promise<ReplicaError | null> {
+    return Promise.resolve({ errorCode: 42, errorMessage: "the in-memory replica holds no transactions" });
   }
 
   leaderEpoch(): number {

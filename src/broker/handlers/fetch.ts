@@ -3,13 +3,16 @@
 // commits, maxWaitMs passes, or the connection closes. maxBytes bounds the response's records as in KIP-74: only
 // the first batch of the first partition with data may exceed it (or its partition's limit), so a consumer always
 // makes progress. Incremental fetch sessions (KIP-227) trim requests and responses; v13+ names topics by id;
-// v0–3 get magic 0/1 message sets converted down.
+// v0–3 get magic 0/1 message sets converted down. At isolation level 1 (read_committed, v4+) reads stop at the
+// last stable offset and the response names the aborted transactions they overlap (KIP-98).
 
 import type { Clock, Scheduler } from "../../base/clock.ts";
+import type { AbortedTransaction } from "../../cluster/aborted-transactions.ts";
 import type { PartitionReplica, ReadOutcome, ReplicaError } from "../../cluster/partition-replica.ts";
 import { ErrorCode, errorCodeByName } from "../../protocol/error-codes.ts";
 import {
   createFetchResponse,
+  createFetchResponseAbortedTransaction,
   createFetchResponseFetchableTopicResponse,
   createFetchResponsePartitionData,
 } from "../../protocol/messages/fetch.ts";
@@ -53,8 +56,15 @@ const rackIdVersionMin = 11;
 /** Fetch v13 is the first to name topics by id. */
 const topicIdsVersionMin = 13;
 
+/** FetchRequest.isolationLevel: 1 is READ_COMMITTED. */
+const readCommitted = 1;
+
 interface PartitionRead {
   key: string;
+  /** The last stable offset when read; -1 on an error. */
+  lastStableOffset: number;
+  /** read_committed: the aborted transactions the records overlap; null at read_uncommitted. */
+  aborted: AbortedTransaction[] | null;
   request: SessionPartition;
   replica: PartitionReplica | null;
   outcome: ReadOutcome | ReplicaError;
@@ -134,11 +144,11 @@ const controlOnlyReadsMax = 16;
 function readForConsumer(
   replica: PartitionReplica,
   offset: number,
-  limits: { maxBytes: number; minOneBatch: boolean },
+  limits: { maxBytes: number; minOneBatch: boolean; maxOffset: number },
 ): ReadOutcome | ReplicaError {
   let from = offset;
   for (let attempt = 0; ; attempt++) {
-    const outcome = replica.read(from, { ...limits, maxOffset: replica.highWatermark.value });
+    const outcome = replica.read(from, limits);
     if (isError(outcome) || outcome.records.length === 0) return outcome;
     const filtered = withoutControlBatches(outcome.records);
     if (filtered.records.length > 0 || filtered.nextOffset === null || attempt === controlOnlyReadsMax) {
@@ -152,7 +162,13 @@ function readForConsumer(
 function readPartitions(
   context: BrokerContext,
   partitions: readonly SessionPartition[],
-  options: { byId: boolean; maxBytes: number; hints: LeaderHints; consumerRack: string },
+  options: {
+    byId: boolean;
+    maxBytes: number;
+    hints: LeaderHints;
+    consumerRack: string;
+    isolationLevel: number;
+  },
 ): { reads: PartitionRead[]; bytes: number } {
   let budget = options.maxBytes;
   let bytes = 0;
@@ -162,6 +178,8 @@ function readPartitions(
     if ("errorCode" in found) {
       return {
         key,
+        lastStableOffset: -1,
+        aborted: null,
         request,
         replica: null,
         outcome: found,
@@ -169,12 +187,18 @@ function readPartitions(
         preferredReadReplica: -1,
       };
     }
+    const committedOnly = options.isolationLevel === readCommitted;
+    const lastStableOffset = found.lastStableOffset();
+    const maxOffset = committedOnly ? lastStableOffset : found.highWatermark.value;
+    const aborted = committedOnly ? found.abortedTransactions(request.fetchOffset, maxOffset) : null;
     const preferred = preferredReadReplica(context, found, options.consumerRack);
     if (preferred !== -1) {
       // Kafka answers such a partition without records: the consumer fetches them from the named replica.
       const outcome = nothingRead(found);
       return {
         key,
+        lastStableOffset,
+        aborted: null,
         request,
         replica: found,
         outcome,
@@ -189,12 +213,25 @@ function readPartitions(
     const outcome =
       maxBytes <= 0 && !minOneBatch
         ? nothingRead(found)
-        : readForConsumer(found, request.fetchOffset, { maxBytes: Math.max(maxBytes, 1), minOneBatch });
+        : readForConsumer(found, request.fetchOffset, {
+            maxBytes: Math.max(maxBytes, 1),
+            minOneBatch,
+            maxOffset,
+          });
     if (!isError(outcome)) {
       bytes += outcome.records.length;
       budget -= outcome.records.length;
     }
-    return { key, request, replica: found, outcome, currentLeader: noLeader, preferredReadReplica: -1 };
+    return {
+      key,
+      lastStableOffset,
+      aborted,
+      request,
+      replica: found,
+      outcome,
+      currentLeader: noLeader,
+      preferredReadReplica: -1,
+    };
   });
   return { reads, bytes };
 }
@@ -258,11 +295,18 @@ function toPartitionData(read: PartitionRead, apiVersion: number): PartitionData
     partitionIndex: read.request.partition,
     errorCode,
     highWatermark: hw,
-    lastStableOffset: hw,
+    lastStableOffset: failed ? -1n : BigInt(read.lastStableOffset),
     logStartOffset: failed ? -1n : BigInt(outcome.logStartOffset),
     currentLeader: read.currentLeader,
-    // No transactions, so none aborted: null (the default, [], would go out as an empty list).
-    abortedTransactions: null,
+    // Null at read_uncommitted, as Kafka answers (the default, [], would go out as an empty list).
+    abortedTransactions:
+      failed || read.aborted === null
+        ? null
+        : read.aborted.map((aborted) => ({
+            ...createFetchResponseAbortedTransaction(),
+            producerId: aborted.producerId,
+            firstOffset: BigInt(aborted.firstOffset),
+          })),
     preferredReadReplica: read.preferredReadReplica,
     records,
   };
@@ -278,7 +322,7 @@ function outcomesOf(reads: readonly PartitionRead[]): Map<string, PartitionOutco
         {
           errorCode: failed ? outcome.errorCode : 0,
           highWatermark: failed ? -1 : outcome.consumerHighWatermark,
-          lastStableOffset: failed ? -1 : outcome.consumerHighWatermark,
+          lastStableOffset: failed ? -1 : read.lastStableOffset,
           logStartOffset: failed ? -1 : outcome.logStartOffset,
           recordBytes: failed ? 0 : outcome.records.length,
         },
@@ -343,7 +387,8 @@ export function fetchHandler(
       const hints = new LeaderHints(context, connection.listenerName);
       // Followers fetching for replication are Raft's business: only consumers (replicaId -1) get a preference.
       const consumerRack = apiVersion >= rackIdVersionMin && request.replicaId < 0 ? request.rackId : "";
-      const readOptions = { byId, maxBytes, hints, consumerRack };
+      const isolationLevel = request.isolationLevel;
+      const readOptions = { byId, maxBytes, hints, consumerRack, isolationLevel };
       let pass = readPartitions(context, plan.partitions, readOptions);
       try {
         while (

@@ -4,10 +4,13 @@
 import type { Clock, Scheduler } from "../../base/clock.ts";
 import type { GroupService } from "../../cluster/group-service.ts";
 import type { ProducerIdAllocator } from "../../cluster/producer-ids.ts";
+import type { TransactionService } from "../../cluster/transactions/transaction-service.ts";
 import type { AnyApiHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import type { FetchSessionCache } from "../fetch-sessions.ts";
 import { HandlerRegistry } from "../handler-registry.ts";
+import { addOffsetsToTxnHandler } from "./add-offsets-to-txn.ts";
+import { addPartitionsToTxnHandler } from "./add-partitions-to-txn.ts";
 import { alterConfigsHandler, incrementalAlterConfigsHandler } from "./alter-configs.ts";
 import { apiVersionsHandler } from "./api-versions.ts";
 import { consumerGroupDescribeHandler } from "./consumer-group-describe.ts";
@@ -21,7 +24,10 @@ import { describeClusterHandler } from "./describe-cluster.ts";
 import { describeConfigsHandler } from "./describe-configs.ts";
 import { describeGroupsHandler } from "./describe-groups.ts";
 import { describeLogDirsHandler, type LogDirUsage } from "./describe-log-dirs.ts";
+import { describeProducersHandler } from "./describe-producers.ts";
+import { describeTransactionsHandler, listTransactionsHandler } from "./describe-transactions.ts";
 import { electLeadersHandler } from "./elect-leaders.ts";
+import { endTxnHandler } from "./end-txn.ts";
 import { fetchHandler } from "./fetch.ts";
 import { findCoordinatorHandler } from "./find-coordinator.ts";
 import { heartbeatHandler } from "./heartbeat.ts";
@@ -37,6 +43,8 @@ import { offsetFetchHandler } from "./offset-fetch.ts";
 import { offsetForLeaderEpochHandler } from "./offset-for-leader-epoch.ts";
 import { produceHandler } from "./produce.ts";
 import { syncGroupHandler } from "./sync-group.ts";
+import { txnOffsetCommitHandler } from "./txn-offset-commit.ts";
+import { writeTxnMarkersHandler } from "./write-txn-markers.ts";
 
 export { apiVersionsHandler } from "./api-versions.ts";
 
@@ -47,6 +55,8 @@ export interface HandlerDeps {
   fetchSessions: FetchSessionCache;
   producerIds: ProducerIdAllocator;
   logDir: LogDirUsage;
+  /** The transaction coordinators; absent, transactional producers are refused. */
+  transactions?: TransactionService;
   /** The wall clock stamps produced records; the monotonic one ages fetch sessions; the scheduler ends waits. */
   time: { clock: Clock; scheduler: Scheduler };
 }
@@ -66,9 +76,13 @@ export function metadataHandlers(context: BrokerContext): AnyApiHandler[] {
 }
 
 /** The group APIs, classic and consumer (KIP-848), answered by the coordinators of `groups`. */
-export function groupHandlers({ context, groups }: Pick<HandlerDeps, "context" | "groups">): AnyApiHandler[] {
+export function groupHandlers({
+  context,
+  groups,
+  transactions,
+}: Pick<HandlerDeps, "context" | "groups" | "transactions">): AnyApiHandler[] {
   return [
-    findCoordinatorHandler(context, groups),
+    findCoordinatorHandler(context, groups, transactions ?? null),
     joinGroupHandler(groups),
     syncGroupHandler(groups),
     heartbeatHandler(groups),
@@ -92,12 +106,32 @@ export function allHandlers(deps: HandlerDeps): AnyApiHandler[] {
     produceHandler(context, time),
     fetchHandler(context, deps.fetchSessions, time),
     listOffsetsHandler(context),
-    initProducerIdHandler(deps.producerIds),
+    initProducerIdHandler(deps.producerIds, deps.transactions ?? null),
     offsetForLeaderEpochHandler(context),
     deleteRecordsHandler(context),
     electLeadersHandler(context),
     describeLogDirsHandler(context, deps.logDir),
+    describeProducersHandler(context),
     ...groupHandlers(deps),
+    ...(deps.transactions === undefined
+      ? []
+      : transactionHandlers({ ...deps, transactions: deps.transactions })),
+  ];
+}
+
+/** The transaction APIs (KIP-98, KIP-664), answered by the transaction coordinators. */
+function transactionHandlers(
+  deps: Pick<HandlerDeps, "context" | "groups" | "time"> & { transactions: TransactionService },
+): AnyApiHandler[] {
+  const { context, groups, transactions } = deps;
+  return [
+    addPartitionsToTxnHandler(context, transactions),
+    addOffsetsToTxnHandler(transactions),
+    endTxnHandler(transactions),
+    txnOffsetCommitHandler(context, groups, transactions),
+    writeTxnMarkersHandler(context),
+    describeTransactionsHandler(transactions),
+    listTransactionsHandler(transactions, () => deps.time.clock.wallMs()),
   ];
 }
 

@@ -1,6 +1,7 @@
 // ListOffsets v0–9: the earliest (-2) and latest (-1) offsets, the offset with the largest timestamp (-3, v7+),
 // the earliest local (-4, v8+) and latest tiered (-5, v9+) offsets of KIP-405/KIP-1005, and the first offset at
-// or after a timestamp. v0 answers in the old "offsets" list.
+// or after a timestamp. v0 answers in the old "offsets" list. At isolation level 1 (read_committed, v2+) the
+// latest offset is the last stable offset, as a read_committed consumer can read no further.
 
 import type { PartitionReplica, TimestampedOffset } from "../../cluster/partition-replica.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
@@ -26,8 +27,19 @@ const latestTieredTimestamp = -5n;
 /** ListOffsets v1 is the first to answer one offset and its timestamp (v0: a list of offsets). */
 const singleOffsetVersionMin = 1;
 
-function lookup(replica: PartitionReplica, timestamp: bigint): TimestampedOffset | null {
-  if (timestamp === latestTimestamp) return { offset: replica.consumerHighWatermark(), timestampMs: -1 };
+/** ListOffsetsRequest.isolationLevel: 1 is READ_COMMITTED. */
+const readCommitted = 1;
+
+function lookup(
+  replica: PartitionReplica,
+  timestamp: bigint,
+  isolationLevel: number,
+): TimestampedOffset | null {
+  if (timestamp === latestTimestamp) {
+    const end =
+      isolationLevel === readCommitted ? replica.lastStableOffset() : replica.consumerHighWatermark();
+    return { offset: end, timestampMs: -1 };
+  }
   // Nothing is tiered to remote storage: the whole log is local, so its earliest local offset is its start.
   if (timestamp === earliestTimestamp || timestamp === earliestLocalTimestamp) {
     return { offset: replica.logStartOffset(), timestampMs: -1 };
@@ -40,8 +52,9 @@ function answerPartition(
   context: BrokerContext,
   topic: string,
   partition: { partitionIndex: number; timestamp: bigint; currentLeaderEpoch: number },
-  apiVersion: number,
+  request: { apiVersion: number; isolationLevel: number },
 ): PartitionResponse {
+  const { apiVersion } = request;
   const response: PartitionResponse = {
     ...createListOffsetsResponseListOffsetsPartitionResponse(),
     partitionIndex: partition.partitionIndex,
@@ -56,7 +69,7 @@ function answerPartition(
     return { ...response, errorCode: ErrorCode.InvalidRequest };
   // With remote storage off Kafka's UnifiedLog answers offset -1, leader epoch -1: nothing was tiered.
   if (partition.timestamp === latestTieredTimestamp) return response;
-  const found = lookup(replica, partition.timestamp);
+  const found = lookup(replica, partition.timestamp, request.isolationLevel);
   if (apiVersion < singleOffsetVersionMin)
     return { ...response, oldStyleOffsets: found ? [BigInt(found.offset)] : [] };
   if (!found) return response;
@@ -80,7 +93,10 @@ export function listOffsetsHandler(context: BrokerContext) {
           ...createListOffsetsResponseListOffsetsTopicResponse(),
           name: topic.name,
           partitions: topic.partitions.map((partition) =>
-            answerPartition(context, topic.name, partition, apiVersion),
+            answerPartition(context, topic.name, partition, {
+              apiVersion,
+              isolationLevel: request.isolationLevel,
+            }),
           ),
         })),
       };

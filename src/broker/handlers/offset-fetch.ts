@@ -1,5 +1,6 @@
 // OffsetFetch v0–9: a group's committed offsets; v8+ asks for a batch of groups (KIP-709), v9+ names the
-// asking member of a consumer group and its epoch.
+// asking member of a consumer group and its epoch. v7+ may ask for stable offsets only (KIP-447): a partition
+// with offsets committed in a transaction not yet ended answers UNSTABLE_OFFSET_COMMIT, which clients retry.
 
 import type { GroupService } from "../../cluster/group-service.ts";
 import type { FetchedOffset } from "../../cluster/groups/index.ts";
@@ -33,6 +34,7 @@ export function offsetFetchHandler(groups: GroupService) {
     groupId: string,
     topics: ReadonlyArray<{ name: string; partitionIndexes: number[] }> | null,
     member: { memberId: string | null; memberEpoch: number } = { memberId: null, memberEpoch: -1 },
+    requireStable = false,
   ) => {
     const found = groups.lookup(groupId);
     if (!found.ok) return { errorCode: ErrorCode.NotCoordinator, topics: [] };
@@ -47,7 +49,14 @@ export function offsetFetchHandler(groups: GroupService) {
       topics: response.topics.map((topic) => ({
         ...createOffsetFetchResponseTopic(),
         name: topic.name,
-        partitions: topic.partitions.map(fetchedPartition),
+        partitions: topic.partitions.map((partition) => {
+          const fetched = fetchedPartition(partition);
+          const unstable =
+            requireStable && groups.hasPendingTxnOffset(groupId, topic.name, partition.partition);
+          return unstable
+            ? { ...fetched, committedOffset: -1n, errorCode: ErrorCode.UnstableOffsetCommit }
+            : fetched;
+        }),
       })),
     };
   };
@@ -60,14 +69,19 @@ export function offsetFetchHandler(groups: GroupService) {
         const answered = request.groups.map((group) => ({
           ...createOffsetFetchResponseGroup(),
           groupId: group.groupId,
-          ...fetchGroup(group.groupId, group.topics, {
-            memberId: group.memberId,
-            memberEpoch: group.memberEpoch,
-          }),
+          ...fetchGroup(
+            group.groupId,
+            group.topics,
+            { memberId: group.memberId, memberEpoch: group.memberEpoch },
+            request.requireStable,
+          ),
         }));
         return { ...createOffsetFetchResponse(), groups: answered };
       }
-      return { ...createOffsetFetchResponse(), ...fetchGroup(request.groupId, request.topics) };
+      return {
+        ...createOffsetFetchResponse(),
+        ...fetchGroup(request.groupId, request.topics, undefined, request.requireStable),
+      };
     },
   });
 }

@@ -232,8 +232,12 @@ export function produceHandler(context: BrokerContext, time: { clock: Clock; sch
       const refusal =
         acks !== 0 && acks !== 1 && acks !== -1
           ? { errorCode: ErrorCode.InvalidRequiredAcks, errorMessage: `acks must be -1, 0 or 1, not ${acks}` }
-          : request.transactionalId !== null
-            ? { errorCode: ErrorCode.InvalidRequest, errorMessage: "transactions are not supported" }
+          : request.transactionalId !== null && acks !== -1
+            ? // Kafka's KafkaApis: a transactional producer must wait for every in-sync replica.
+              {
+                errorCode: ErrorCode.InvalidRequiredAcks,
+                errorMessage: "transactional produce needs acks=-1",
+              }
             : null;
       const now = time.clock.wallMs();
       const hints = new LeaderHints(context, connection.listenerName);
