@@ -4,6 +4,7 @@
 // controller, telling every peer which partitions it leads (the leaders table, partition-leaders.ts), and
 // handing the partitions it leads back to their preferred replicas (leader-balance.ts).
 
+import type { Interceptor } from "@connectrpc/connect";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import type { Cancel } from "../base/clock.ts";
@@ -20,6 +21,7 @@ import { ClusterService } from "../gen/chronik/cluster/v1/cluster_pb.ts";
 import { ErrorCode } from "../protocol/error-codes.ts";
 import type { GroupManager, RaftGroup } from "../raft/node/index.ts";
 import type { RaftTransport } from "../raft/node/transport.ts";
+import { clusterSecretHeader } from "../raft/transport/cluster-secret.ts";
 import { ConnectRaftTransport, type RaftServer, startRaftServer } from "../raft/transport/index.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
 import type { NodeIdentity } from "./node-identity.ts";
@@ -119,13 +121,26 @@ export function startClusterRuntime(
   };
   const leaders = new PartitionLeaders(leadersReportTtlMs);
   const liveness = new BrokerLiveness(brokerSessionTimeoutMs);
+  const secret = config.security.clusterSecret;
+  const secretInterceptors: Interceptor[] =
+    secret === null
+      ? []
+      : [
+          (next) => (request) => {
+            request.header.set(clusterSecretHeader, secret);
+            return next(request);
+          },
+        ];
   const baseUrls = new Map(raftConfig.peers.map((peer) => [peer.nodeId, `http://${peer.host}:${peer.port}`]));
   const peers = new ClusterPeers(
     identity,
     new Map(
       [...baseUrls].map(([nodeId, baseUrl]) => [
         nodeId,
-        createClient(ClusterService, createConnectTransport({ httpVersion: "1.1", baseUrl })),
+        createClient(
+          ClusterService,
+          createConnectTransport({ httpVersion: "1.1", baseUrl, interceptors: secretInterceptors }),
+        ),
       ]),
     ),
   );
@@ -135,6 +150,7 @@ export function startClusterRuntime(
     peers: raftConfig.peers,
     clusterId: () => identity.clusterId() ?? "",
     logger: log,
+    clusterSecret: secret,
     onCallCompleted: (peer, outcome) => transportMetrics.onCallCompleted(peer, outcome),
   });
   const handlers: ClusterServiceHandlers = {
@@ -164,6 +180,7 @@ export function startClusterRuntime(
     receiver: raftTransport,
     logger: log,
     services: [(router) => router.service(ClusterService, clusterServiceImpl(identity, handlers, log))],
+    clusterSecret: secret,
     onBug: exitOnBug(log),
   });
   transportMetrics.collectFrom({ peers: () => raftTransport.stats(), server: () => server.stats });

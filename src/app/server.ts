@@ -6,6 +6,7 @@ import { MetricsRegistry } from "../base/metrics.ts";
 import { crc32cImplementation } from "../protocol/crc32c.ts";
 import { type BrokerNode, startBrokerNode } from "./broker-node.ts";
 import { startHttpServer } from "./http-server.ts";
+import { logUnauthenticatedDoors } from "./open-doors.ts";
 import type { ServerConfig } from "./server-config.ts";
 import { systemClock } from "./system-time.ts";
 import { chronikVersion } from "./version.ts";
@@ -62,6 +63,7 @@ export async function startServer(config: ServerConfig, logger: Logger): Promise
       advertised: `${listener.advertisedHost}:${listener.advertisedPort}`,
     });
   }
+  logUnauthenticatedDoors(config, logger);
   return {
     async stop() {
       await started.stop();

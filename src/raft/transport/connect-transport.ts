@@ -10,6 +10,7 @@ import { assert } from "../../base/assert.ts";
 import type { Logger } from "../../base/logger.ts";
 import type { NodeId } from "../core/index.ts";
 import type { GroupMessage, RaftTransport } from "../node/transport.ts";
+import { clusterSecretHeader } from "./cluster-secret.ts";
 import { fetchDeliverCall } from "./fetch-call.ts";
 import type { RaftTransportLimits } from "./limits.ts";
 import { resolveRaftTransportLimits } from "./limits.ts";
@@ -32,6 +33,8 @@ export interface ConnectRaftTransportOptions {
   readonly clusterId: () => string;
   readonly logger: Logger;
   readonly limits?: Partial<RaftTransportLimits>;
+  /** Sent with every call when set (cluster-secret.ts). */
+  readonly clusterSecret?: string | null;
   /** Told the outcome of every call (a latency histogram hangs here). */
   readonly onCallCompleted?: (peerNodeId: NodeId, outcome: CallOutcome) => void;
 }
@@ -57,7 +60,11 @@ export class ConnectRaftTransport implements RaftTransport, RaftReceiver {
       assert(peer.nodeId !== options.nodeId, `node ${peer.nodeId} is this node, not a peer`);
       assert(!this.senders.has(peer.nodeId), `peer ${peer.nodeId} listed twice`);
       const host = peer.host.includes(":") ? `[${peer.host}]` : peer.host;
-      const call = fetchDeliverCall(`http://${host}:${peer.port}`);
+      const secret = options.clusterSecret ?? null;
+      const call = fetchDeliverCall(
+        `http://${host}:${peer.port}`,
+        secret === null ? {} : { [clusterSecretHeader]: secret },
+      );
       const sender = new PeerSender({
         nodeId: options.nodeId,
         peerNodeId: peer.nodeId,

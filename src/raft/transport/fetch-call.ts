@@ -58,7 +58,7 @@ export function deliverEnvelopeHead(
 }
 
 /** A PeerSender `call` that delivers to the Raft server at `baseUrl` (e.g. "http://host:9192"). */
-export function fetchDeliverCall(baseUrl: string) {
+export function fetchDeliverCall(baseUrl: string, extraHeaders: Readonly<Record<string, string>> = {}) {
   const url = `${baseUrl}${deliverPath}`;
   return async (
     request: DeliverRequest,
@@ -73,6 +73,7 @@ export function fetchDeliverCall(baseUrl: string) {
           "content-type": "application/proto",
           "connect-protocol-version": "1",
           "connect-timeout-ms": String(options.timeoutMs),
+          ...extraHeaders,
         },
         body: new Blob([head, request.batch]),
         signal: AbortSignal.any([options.signal, AbortSignal.timeout(options.timeoutMs)]),

@@ -15,9 +15,13 @@ import type { DeliverRequest, DeliverResponse } from "../../gen/chronik/raft/v1/
 import { DeliverResponseSchema, RaftService } from "../../gen/chronik/raft/v1/raft_pb.ts";
 import type { NodeId } from "../core/index.ts";
 import type { GroupMessage } from "../node/transport.ts";
+import { clusterSecretHeader, clusterSecretMatches, unauthenticatedResponse } from "./cluster-secret.ts";
 import { decodeRaftBatch } from "./codec.ts";
 import type { RaftTransportLimits } from "./limits.ts";
 import { raftTransportLimitsDefaults } from "./limits.ts";
+
+/** Refused calls are logged at most this often: a scanner cannot flood the log. */
+const refusalLogIntervalMs = 10_000;
 
 /** What the server needs from the node: who it is, whom it accepts, and where accepted messages go. */
 export interface RaftReceiver {
@@ -41,6 +45,8 @@ export interface RaftServerOptions {
    * broker heartbeats, leader reports), each registering itself on a router bounded by callBytesMax.
    */
   readonly services?: ReadonlyArray<(router: ConnectRouter) => void>;
+  /** When set, every call must carry it (cluster-secret.ts); others are refused UNAUTHENTICATED. */
+  readonly clusterSecret?: string | null;
   /** A bug (a failed assertion) while stepping delivered messages: the node stops (src/app wires the exit). */
   readonly onBug?: (error: unknown) => void;
 }
@@ -136,13 +142,26 @@ export function startRaftServer(options: RaftServerOptions): RaftServer {
     }
   }
 
+  let lastRefusalLogMs = Number.NEGATIVE_INFINITY;
   const server = Bun.serve({
     hostname: options.host,
     port: options.port,
     // Connect refuses a body past callBytesMax with RESOURCE_EXHAUSTED; Bun's own limit, a little above, only
     // stops a body that lies about its length.
     maxRequestBodySize: callBytesMax + 64 * 1024,
-    fetch(request) {
+    fetch(request, bunServer) {
+      const secret = options.clusterSecret ?? null;
+      if (secret !== null && !clusterSecretMatches(secret, request.headers.get(clusterSecretHeader))) {
+        const nowMs = performance.now();
+        if (nowMs - lastRefusalLogMs > refusalLogIntervalMs) {
+          lastRefusalLogMs = nowMs;
+          logger.warn("refused a peer call without the cluster secret", {
+            remote: bunServer.requestIP(request)?.address,
+            path: new URL(request.url).pathname,
+          });
+        }
+        return unauthenticatedResponse();
+      }
       const fetchHandler = handlersByPath.get(new URL(request.url).pathname);
       if (fetchHandler === undefined) return new Response("not found", { status: 404 });
       return fetchHandler(request);
