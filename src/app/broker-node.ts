@@ -11,6 +11,7 @@ import type { MetricsRegistry } from "../base/metrics.ts";
 import { Prng } from "../base/prng.ts";
 import type { BrokerContext } from "../broker/broker-context.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../broker/fetch-sessions.ts";
+import type { MetadataQuorum } from "../broker/handlers/describe-quorum.ts";
 import { allHandlers, handlerRegistry } from "../broker/handlers/index.ts";
 import { type KafkaListener, startListener } from "../broker/listener.ts";
 import { RequestDispatcher } from "../broker/request-dispatcher.ts";
@@ -602,7 +603,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     brokerStatic,
     logger,
   });
-  const listener = startKafkaListener(config, context, groupService, deps);
+  const listener = startKafkaListener(config, context, groupService, deps, metadataQuorum(metadataGroup));
   const metadataStatus = () => ({
     role: metadataGroup.role,
     term: metadataGroup.term,
@@ -631,11 +632,40 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   };
 }
 
+/** The metadata group as DescribeQuorum reads it: a follower's log end offset is its match offset plus one. */
+function metadataQuorum(group: RaftGroup): MetadataQuorum {
+  return {
+    get isLeader() {
+      return group.isLeader;
+    },
+    get leaderId() {
+      return group.leaderId;
+    },
+    get term() {
+      return group.term;
+    },
+    get highWatermark() {
+      return group.highWatermark;
+    },
+    get voters() {
+      return group.voters;
+    },
+    logEndOffset(nodeId) {
+      const logEnd = group.lastOffset + 1;
+      if (nodeId === group.nodeId) return logEnd;
+      const lag = group.followerLagOffsets().get(nodeId);
+      return lag === undefined ? -1 : logEnd - lag;
+    },
+    wallMs: () => systemClock.wallMs(),
+  };
+}
+
 function startKafkaListener(
   config: ServerConfig,
   context: BrokerContext,
   groups: GroupService,
   deps: BrokerNodeDeps,
+  quorum: MetadataQuorum,
 ): KafkaListener {
   const time = { clock: systemClock, scheduler: systemScheduler };
   const handlers = handlerRegistry(
@@ -656,6 +686,7 @@ function startKafkaListener(
         },
       },
       time,
+      quorum,
     }),
   );
   return startListener({

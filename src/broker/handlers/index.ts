@@ -9,7 +9,13 @@ import type { BrokerContext } from "../broker-context.ts";
 import type { FetchSessionCache } from "../fetch-sessions.ts";
 import { HandlerRegistry } from "../handler-registry.ts";
 import { alterConfigsHandler, incrementalAlterConfigsHandler } from "./alter-configs.ts";
+import { alterReplicaLogDirsHandler } from "./alter-replica-log-dirs.ts";
 import { apiVersionsHandler } from "./api-versions.ts";
+import {
+  getTelemetrySubscriptionsHandler,
+  listClientMetricsResourcesHandler,
+  pushTelemetryHandler,
+} from "./client-telemetry.ts";
 import { consumerGroupDescribeHandler } from "./consumer-group-describe.ts";
 import { consumerGroupHeartbeatHandler } from "./consumer-group-heartbeat.ts";
 import { createPartitionsHandler } from "./create-partitions.ts";
@@ -21,6 +27,8 @@ import { describeClusterHandler } from "./describe-cluster.ts";
 import { describeConfigsHandler } from "./describe-configs.ts";
 import { describeGroupsHandler } from "./describe-groups.ts";
 import { describeLogDirsHandler, type LogDirUsage } from "./describe-log-dirs.ts";
+import { describeQuorumHandler, type MetadataQuorum } from "./describe-quorum.ts";
+import { describeTopicPartitionsHandler } from "./describe-topic-partitions.ts";
 import { electLeadersHandler } from "./elect-leaders.ts";
 import { fetchHandler } from "./fetch.ts";
 import { findCoordinatorHandler } from "./find-coordinator.ts";
@@ -37,6 +45,7 @@ import { offsetFetchHandler } from "./offset-fetch.ts";
 import { offsetForLeaderEpochHandler } from "./offset-for-leader-epoch.ts";
 import { produceHandler } from "./produce.ts";
 import { syncGroupHandler } from "./sync-group.ts";
+import { updateFeaturesHandler } from "./update-features.ts";
 
 export { apiVersionsHandler } from "./api-versions.ts";
 
@@ -49,6 +58,8 @@ export interface HandlerDeps {
   logDir: LogDirUsage;
   /** The wall clock stamps produced records; the monotonic one ages fetch sessions; the scheduler ends waits. */
   time: { clock: Clock; scheduler: Scheduler };
+  /** The metadata Raft group, for DescribeQuorum; absent where there is none (handler tests). */
+  quorum?: MetadataQuorum;
 }
 
 /** Handlers answered from the cluster metadata alone: topics, partitions, configs, brokers. */
@@ -62,6 +73,9 @@ export function metadataHandlers(context: BrokerContext): AnyApiHandler[] {
     alterConfigsHandler(context),
     incrementalAlterConfigsHandler(context),
     describeClusterHandler(context),
+    describeTopicPartitionsHandler(context),
+    updateFeaturesHandler(),
+    listClientMetricsResourcesHandler(),
   ];
 }
 
@@ -97,6 +111,10 @@ export function allHandlers(deps: HandlerDeps): AnyApiHandler[] {
     deleteRecordsHandler(context),
     electLeadersHandler(context),
     describeLogDirsHandler(context, deps.logDir),
+    alterReplicaLogDirsHandler(context, deps.logDir),
+    getTelemetrySubscriptionsHandler(() => context.newTopicId()),
+    pushTelemetryHandler(),
+    ...(deps.quorum ? [describeQuorumHandler(context, deps.quorum)] : []),
     ...groupHandlers(deps),
   ];
 }
