@@ -17,6 +17,7 @@ import { type KafkaListener, startListener } from "../broker/listener.ts";
 import { RequestDispatcher } from "../broker/request-dispatcher.ts";
 import type { BrokerStaticConfigs } from "../cluster/config-view.ts";
 import { DeletedPartitionsFollower } from "../cluster/deleted-partitions.ts";
+import { BrokerConfigFollower, LayeredBrokerConfigs } from "../cluster/dynamic-broker-configs.ts";
 import { consumerGroupSettingsOf } from "../cluster/group-config-definitions.ts";
 import { GroupService, offsetsPartitionsDefault } from "../cluster/group-service.ts";
 import { type HostedReplica, HostedReplicas } from "../cluster/hosted-replicas.ts";
@@ -525,7 +526,6 @@ function brokerContext(
 
 export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps): Promise<BrokerNode> {
   const { logger } = deps;
-  const brokerStatic = brokerStaticConfigs(config);
   const voters = metadataVoters(config);
   const identity = loadNodeIdentity({
     dataDir: config.dataDir,
@@ -537,6 +537,13 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     config.raft === null ? undefined : startClusterRuntime(config, voters, identity, logger, deps.metrics);
   // The metadata as last applied, start-up's replay included: the logs' topic configs are read from it.
   let applied: RaftMetadataService | undefined;
+  // Static settings under the dynamic ones of the metadata as last applied: every reader of broker defaults sees
+  // a dynamic change as soon as it is applied.
+  const brokerStatic = new LayeredBrokerConfigs(
+    brokerStaticConfigs(config),
+    config.nodeId,
+    () => applied?.state,
+  );
   const raft = startStorageAndRaft(
     config,
     logger,
@@ -550,11 +557,17 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     raft.logs.reconfigure(topic, partitions),
   );
   const deletedPartitions = new DeletedPartitionsFollower();
+  // A dynamic broker default changes the config of every log that does not override it.
+  const brokerConfigFollower = new BrokerConfigFollower(config.nodeId, () => {
+    for (const topic of applied?.state.topics() ?? [])
+      raft.logs.reconfigure(topic.name, topic.partitions.length);
+  });
   let groups: GroupService | undefined;
   const follow = (service: RaftMetadataService) => {
     applied = service;
     replicas.reconcile(service.state);
     topicConfigs.follow(service.state);
+    brokerConfigFollower.follow(service.state);
     // Runs in the turn that applied the records, before any request sees them: GroupService.onPartitionsDeleted
     // relies on it. Deletions replayed at start-up (no group service yet) had their tombstones written before.
     const deleted = deletedPartitions.follow(service.state);

@@ -44,6 +44,11 @@ export type MetadataRecord =
    * apart from the group itself, as Kafka's do: they may be set before the group exists and outlive it.
    */
   | { type: "group-configs"; groupId: string; changes: Record<string, string | null> }
+  /**
+   * Sets (string) or removes (null) dynamic broker configs (Kafka's BROKER config resource): `broker` is a node
+   * id in decimal, or "" for the cluster-wide default every broker inherits unless it has its own.
+   */
+  | { type: "broker-configs"; broker: string; changes: Record<string, string | null> }
   /** Producer ids below `nextProducerId` are handed out: ids never repeat, even across restarts. */
   | { type: "producer-ids"; nextProducerId: number };
 

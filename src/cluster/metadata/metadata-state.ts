@@ -34,6 +34,8 @@ export class MetadataState {
   private readonly brokersById = new Map<number, BrokerMetadata>();
   /** Groups with configs set, and only those: a map is replaced on every change, never edited in place. */
   private readonly groupConfigsById = new Map<string, ReadonlyMap<string, string>>();
+  /** Dynamic broker configs by broker id ("" for the cluster default), kept as group configs are. */
+  private readonly brokerConfigsByName = new Map<string, ReadonlyMap<string, string>>();
 
   topicByName(name: string): TopicMetadata | undefined {
     return this.topicsByName.get(name);
@@ -63,6 +65,11 @@ export class MetadataState {
   /** A group's config overrides (empty when none is set). */
   groupConfigs(groupId: string): ReadonlyMap<string, string> {
     return this.groupConfigsById.get(groupId) ?? noConfigs;
+  }
+
+  /** A broker's dynamic configs (`broker` a node id, or "" for the cluster default); empty when none is set. */
+  brokerConfigs(broker: string): ReadonlyMap<string, string> {
+    return this.brokerConfigsByName.get(broker) ?? noConfigs;
   }
 
   apply(record: MetadataRecord): void {
@@ -107,6 +114,14 @@ export class MetadataState {
       case "group-configs":
         this.changeGroupConfigs(record.groupId, record.changes);
         return;
+      case "broker-configs":
+        this.brokerConfigsByName.set(
+          record.broker,
+          changedConfigs(this.brokerConfigs(record.broker), record.changes),
+        );
+        if (this.brokerConfigsByName.get(record.broker)!.size === 0)
+          this.brokerConfigsByName.delete(record.broker);
+        return;
       case "producer-ids":
         assert(record.nextProducerId > this.nextProducerId, "producer ids must only move forward");
         this.nextProducerId = record.nextProducerId;
@@ -135,6 +150,8 @@ export class MetadataState {
     }
     for (const [groupId, configs] of this.groupConfigsById)
       records.push({ type: "group-configs", groupId, changes: Object.fromEntries(configs) });
+    for (const [broker, configs] of this.brokerConfigsByName)
+      records.push({ type: "broker-configs", broker, changes: Object.fromEntries(configs) });
     if (this.nextProducerId > 0) records.push({ type: "producer-ids", nextProducerId: this.nextProducerId });
     return records;
   }
@@ -182,4 +199,17 @@ export class MetadataState {
     this.topicsByName.set(topic.name, topic);
     this.topicsById.set(topic.topicId, topic);
   }
+}
+
+/** `configs` with `changes` made: a string sets a config, null removes it. A new map; `configs` is left alone. */
+function changedConfigs(
+  configs: ReadonlyMap<string, string>,
+  changes: Record<string, string | null>,
+): ReadonlyMap<string, string> {
+  const changed = new Map(configs);
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === null) changed.delete(name);
+    else changed.set(name, value);
+  }
+  return changed;
 }
