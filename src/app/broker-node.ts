@@ -10,6 +10,7 @@ import { type Logger, silentLogger } from "../base/logger.ts";
 import type { MetricsRegistry } from "../base/metrics.ts";
 import { Prng } from "../base/prng.ts";
 import type { BrokerContext } from "../broker/broker-context.ts";
+import { ClientQuotaEnforcer } from "../broker/client-quota-enforcer.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../broker/fetch-sessions.ts";
 import type { MetadataQuorum } from "../broker/handlers/describe-quorum.ts";
 import { allHandlers, handlerRegistry } from "../broker/handlers/index.ts";
@@ -710,6 +711,7 @@ function startKafkaListener(
       logger: deps.logger,
       metrics: deps.metrics,
       clock: systemClock,
+      quotas: new ClientQuotaEnforcer({ clock: systemClock, state: () => context.metadata.state }),
     }),
     logger: deps.logger.with({ component: "kafka" }),
     metrics: createConnectionMetrics(deps.metrics),

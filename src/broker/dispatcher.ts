@@ -9,7 +9,17 @@ export interface ConnectionInfo {
   readonly remotePort: number;
   /** Aborted when the connection closes, so long waits (fetch long-polls, produce acks) can stop early. */
   readonly closed: AbortSignal;
+  /**
+   * Who the client is, as Kafka's KafkaPrincipal prints it: "User:ANONYMOUS" until SASL authenticates someone
+   * else. User client quotas match its name.
+   */
+  principal: string;
+  /** Stops reading this connection's requests for `ms` (a quota throttle, KIP-219); absent where not supported. */
+  muteFor?(ms: number): void;
 }
+
+/** The principal of a connection no one has authenticated on (Kafka's KafkaPrincipal.ANONYMOUS). */
+export const anonymousPrincipal = "User:ANONYMOUS";
 
 export interface KafkaRequest {
   /**

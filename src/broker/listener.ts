@@ -8,7 +8,7 @@ import type { BrokerLogger } from "./broker-logger.ts";
 import { Connection, type OnBug } from "./connection.ts";
 import type { ConnectionMetrics } from "./connection-metrics.ts";
 import { noConnectionMetrics } from "./connection-metrics.ts";
-import type { Dispatcher } from "./dispatcher.ts";
+import { anonymousPrincipal, type Dispatcher } from "./dispatcher.ts";
 import type { ListenerLimits } from "./listener-limits.ts";
 import { listenerLimits } from "./listener-limits.ts";
 
@@ -136,6 +136,7 @@ function socketHandlers(context: ListenerContext): Bun.SocketHandler<SocketData>
         id: context.nextConnectionId++,
         remoteAddress: socket.remoteAddress,
         remotePort: socket.remotePort,
+        principal: anonymousPrincipal,
       };
       const { dispatcher, limits, clock, onBug } = context;
       const connection = new Connection({ peer, socket, dispatcher, limits, logger, metrics, clock, onBug });

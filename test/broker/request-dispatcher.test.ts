@@ -47,6 +47,7 @@ const connection = {
   remoteAddress: "127.0.0.1",
   remotePort: 5000,
   closed: new AbortController().signal,
+  principal: "User:ANONYMOUS",
 };
 
 function requestFor(apiKey: number, apiVersion: number, body: unknown, correlationId = 7): KafkaRequest {

@@ -87,6 +87,12 @@ export function handlerRequestContext(apiVersion: number): RequestContext {
     apiVersion,
     correlationId: 1,
     clientId: "test",
-    connection: { id: 1, remoteAddress: "127.0.0.1", remotePort: 1, closed: new AbortController().signal },
+    connection: {
+      id: 1,
+      remoteAddress: "127.0.0.1",
+      remotePort: 1,
+      closed: new AbortController().signal,
+      principal: "User:ANONYMOUS",
+    },
   };
 }

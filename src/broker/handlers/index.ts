@@ -11,6 +11,7 @@ import { HandlerRegistry } from "../handler-registry.ts";
 import { alterConfigsHandler, incrementalAlterConfigsHandler } from "./alter-configs.ts";
 import { alterReplicaLogDirsHandler } from "./alter-replica-log-dirs.ts";
 import { apiVersionsHandler } from "./api-versions.ts";
+import { alterClientQuotasHandler, describeClientQuotasHandler } from "./client-quotas.ts";
 import {
   getTelemetrySubscriptionsHandler,
   listClientMetricsResourcesHandler,
@@ -76,6 +77,8 @@ export function metadataHandlers(context: BrokerContext): AnyApiHandler[] {
     describeTopicPartitionsHandler(context),
     updateFeaturesHandler(),
     listClientMetricsResourcesHandler(),
+    describeClientQuotasHandler(context),
+    alterClientQuotasHandler(context),
   ];
 }
 

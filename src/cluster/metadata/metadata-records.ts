@@ -49,6 +49,11 @@ export type MetadataRecord =
    * id in decimal, or "" for the cluster-wide default every broker inherits unless it has its own.
    */
   | { type: "broker-configs"; broker: string; changes: Record<string, string | null> }
+  /**
+   * Sets (number) or removes (null) client quotas (KIP-546) of one entity: entity type ("user", "client-id",
+   * "ip") to name, null naming the type's default.
+   */
+  | { type: "client-quotas"; entity: Record<string, string | null>; changes: Record<string, number | null> }
   /** Producer ids below `nextProducerId` are handed out: ids never repeat, even across restarts. */
   | { type: "producer-ids"; nextProducerId: number };
 
