@@ -54,6 +54,19 @@ class SampledRate {
   }
 }
 
+/**
+ * The most bytes one Fetch may return to a consumer under a consumer_byte_rate quota (Kafka's
+ * getMaxValueInQuotaWindow: the quota times the window less one sample), so one response cannot hold many seconds
+ * of quota and earn a throttle as long; unbounded when no quota applies.
+ */
+export function consumerFetchBytesMax(state: MetadataState, principal: string, clientId: string): number {
+  if (state.clientQuotas().next().done) return Number.MAX_SAFE_INTEGER;
+  const user = principal.startsWith("User:") ? principal.slice("User:".length) : principal;
+  const quota = appliedQuota(state, "consumer_byte_rate", user, clientId);
+  if (quota === null) return Number.MAX_SAFE_INTEGER;
+  return Math.max(1, Math.floor(quota.limit * (quotaWindowSamples - 1) * (quotaSampleMs / 1000)));
+}
+
 export interface QuotaUsage {
   apiKey: number;
   principal: string;
