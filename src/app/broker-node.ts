@@ -12,7 +12,9 @@ import type { MetricsRegistry } from "../base/metrics.ts";
 import { Prng } from "../base/prng.ts";
 import { requestAuthorizer, securedHandlers } from "../broker/authorization/index.ts";
 import type { BrokerContext } from "../broker/broker-context.ts";
+import { ClientQuotaEnforcer } from "../broker/client-quota-enforcer.ts";
 import { defaultFetchSessionLimits, FetchSessionCache } from "../broker/fetch-sessions.ts";
+import type { MetadataQuorum } from "../broker/handlers/describe-quorum.ts";
 import { allHandlers, handlerRegistry } from "../broker/handlers/index.ts";
 import { saslAuthenticateHandler, saslHandshakeHandler } from "../broker/handlers/sasl.ts";
 import {
@@ -25,6 +27,7 @@ import { SaslAuthenticator } from "../broker/sasl/sasl-authenticator.ts";
 import { saslGate } from "../broker/sasl/sasl-gate.ts";
 import type { BrokerStaticConfigs } from "../cluster/config-view.ts";
 import { DeletedPartitionsFollower } from "../cluster/deleted-partitions.ts";
+import { BrokerConfigFollower, LayeredBrokerConfigs } from "../cluster/dynamic-broker-configs.ts";
 import { consumerGroupSettingsOf } from "../cluster/group-config-definitions.ts";
 import { GroupService, offsetsPartitionsDefault } from "../cluster/group-service.ts";
 import { type HostedReplica, HostedReplicas } from "../cluster/hosted-replicas.ts";
@@ -642,7 +645,6 @@ function brokerContext(
 
 export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps): Promise<BrokerNode> {
   const { logger } = deps;
-  const brokerStatic = brokerStaticConfigs(config);
   const voters = metadataVoters(config);
   const identity = loadNodeIdentity({
     dataDir: config.dataDir,
@@ -654,6 +656,13 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     config.raft === null ? undefined : startClusterRuntime(config, voters, identity, logger, deps.metrics);
   // The metadata as last applied, start-up's replay included: the logs' topic configs are read from it.
   let applied: RaftMetadataService | undefined;
+  // Static settings under the dynamic ones of the metadata as last applied: every reader of broker defaults sees
+  // a dynamic change as soon as it is applied.
+  const brokerStatic = new LayeredBrokerConfigs(
+    brokerStaticConfigs(config),
+    config.nodeId,
+    () => applied?.state,
+  );
   const raft = startStorageAndRaft(
     config,
     logger,
@@ -667,11 +676,17 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     raft.logs.reconfigure(topic, partitions),
   );
   const deletedPartitions = new DeletedPartitionsFollower();
+  // A dynamic broker default changes the config of every log that does not override it.
+  const brokerConfigFollower = new BrokerConfigFollower(config.nodeId, () => {
+    for (const topic of applied?.state.topics() ?? [])
+      raft.logs.reconfigure(topic.name, topic.partitions.length);
+  });
   let groups: GroupService | undefined;
   const follow = (service: RaftMetadataService) => {
     applied = service;
     replicas.reconcile(service.state);
     topicConfigs.follow(service.state);
+    brokerConfigFollower.follow(service.state);
     // Runs in the turn that applied the records, before any request sees them: GroupService.onPartitionsDeleted
     // relies on it. Deletions replayed at start-up (no group service yet) had their tombstones written before.
     const deleted = deletedPartitions.follow(service.state);
@@ -731,6 +746,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
     context,
     { groups: groupService, transactions },
     deps,
+    metadataQuorum(metadataGroup),
   );
   const metadataStatus = () => ({
     role: metadataGroup.role,
@@ -763,6 +779,34 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   };
 }
 
+/** The metadata group as DescribeQuorum reads it: a follower's log end offset is its match offset plus one. */
+function metadataQuorum(group: RaftGroup): MetadataQuorum {
+  return {
+    get isLeader() {
+      return group.isLeader;
+    },
+    get leaderId() {
+      return group.leaderId;
+    },
+    get term() {
+      return group.term;
+    },
+    get highWatermark() {
+      return group.highWatermark;
+    },
+    get voters() {
+      return group.voters;
+    },
+    logEndOffset(nodeId) {
+      const logEnd = group.lastOffset + 1;
+      if (nodeId === group.nodeId) return logEnd;
+      const lag = group.followerLagOffsets().get(nodeId);
+      return lag === undefined ? -1 : logEnd - lag;
+    },
+    wallMs: () => systemClock.wallMs(),
+  };
+}
+
 function startupTlsOptions(files: NonNullable<ServerConfig["security"]["tls"]>): Bun.TLSOptions {
   try {
     return loadTlsOptions(files);
@@ -777,6 +821,7 @@ function startKafkaListeners(
   context: BrokerContext,
   { groups, transactions }: { groups: GroupService; transactions: TransactionService | undefined },
   deps: BrokerNodeDeps,
+  quorum: MetadataQuorum,
 ): { listeners: KafkaListener[]; stopWatching: () => void } {
   const time = { clock: systemClock, scheduler: systemScheduler };
   const authorizer = requestAuthorizer(config.authorization, () => context.metadata.state.acls);
@@ -814,6 +859,7 @@ function startKafkaListeners(
             },
           },
           time,
+          quorum,
         }),
         saslHandshakeHandler(sasl),
         saslAuthenticateHandler(sasl),
@@ -828,6 +874,7 @@ function startKafkaListeners(
     logger: deps.logger,
     metrics: deps.metrics,
     clock: systemClock,
+    quotas: new ClientQuotaEnforcer({ clock: systemClock, state: () => context.metadata.state }),
   });
   const metrics = createConnectionMetrics(deps.metrics);
   const started: KafkaListener[] = [];

@@ -36,6 +36,11 @@ export interface ApiHandler<K extends ApiKeyNumber = ApiKeyNumber> {
   /** The versions this handler serves; each must lie within the codec's valid versions. */
   readonly minVersion: number;
   readonly maxVersion: number;
+  /**
+   * False for an API the broker answers but leaves out of ApiVersions, as Kafka leaves out the client telemetry
+   * APIs (KIP-714) when no metrics plugin is configured. Absent means advertised.
+   */
+  readonly advertised?: boolean;
   handle(
     request: ApiMessages[K]["request"],
     context: RequestContext,

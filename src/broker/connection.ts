@@ -71,9 +71,16 @@ export class Connection {
   readonly #ticketApiKeys: Int16Array;
   readonly #ticketStartMs: Float64Array;
   #drainedWaiters: Array<() => void> = [];
+  /** A quota throttle (KIP-219): no new request is read or dispatched before this monotonic time. */
+  #mutedUntilMs = 0;
+  #unmuteTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: ConnectionOptions) {
-    this.info = { ...options.peer, closed: this.#closedController.signal };
+    this.info = {
+      ...options.peer,
+      closed: this.#closedController.signal,
+      muteFor: (ms) => this.#muteFor(ms),
+    };
     this.#options = options;
     this.#splitter = new FrameSplitter({ frameBytesMax: options.limits.requestBytesMax });
     this.#responses = new ResponseQueue({ capacity: options.limits.inflightRequestsPerConnectionMax });
@@ -156,9 +163,31 @@ export class Connection {
     return this.#responses.size === 0 && this.pendingResponseBytes === 0;
   }
 
+  /**
+   * Mutes the connection for `ms` from now, as Kafka mutes a throttled channel after sending the response that
+   * carries the throttle time: requests already dispatched finish; new ones wait (in the socket) until it ends.
+   */
+  #muteFor(ms: number): void {
+    if (this.#closed || ms <= 0) return;
+    const untilMs = this.#options.clock.monotonicMs() + ms;
+    if (untilMs <= this.#mutedUntilMs) return;
+    this.#mutedUntilMs = untilMs;
+    clearTimeout(this.#unmuteTimer);
+    this.#unmuteTimer = setTimeout(() => {
+      this.#unmuteTimer = undefined;
+      this.#service();
+    }, ms);
+    this.#updateReadPause();
+  }
+
+  #isMuted(): boolean {
+    return this.#mutedUntilMs > this.#options.clock.monotonicMs();
+  }
+
   #markClosed(): void {
     if (this.#closed) return;
     this.#closed = true;
+    clearTimeout(this.#unmuteTimer);
     this.#unframed = [];
     this.#unframedBytes = 0;
     this.#segments = [];
@@ -223,6 +252,7 @@ export class Connection {
   #dispatchFrames(): boolean {
     while (!this.#closed && !this.#draining) {
       if (this.#isWindowFull()) return true;
+      if (this.#isMuted()) return false;
       const frame = this.#splitter.next();
       if (frame === null) return false;
       if (frame instanceof FrameRejection) {
@@ -349,7 +379,7 @@ export class Connection {
   }
 
   #updateReadPause(): void {
-    const shouldPause = this.#draining || this.#isWindowFull();
+    const shouldPause = this.#draining || this.#isWindowFull() || this.#isMuted();
     if (shouldPause === this.#readPaused) return;
     this.#readPaused = shouldPause;
     if (shouldPause) this.#options.socket.pause();

@@ -12,11 +12,13 @@ export interface ConnectionInfo {
   /**
    * Who the connection is, in Kafka's form: "User:ANONYMOUS" until authenticated, then "User:<SASL name>" or,
    * with a client certificate, "User:<subject DN>". Set by the listener (TLS) and the SASL exchange; the
-   * authorizer reads it. Not readonly: authentication sets it on the live connection.
+   * authorizer and user client quotas read it. Not readonly: authentication sets it on the live connection.
    */
   principal: string;
   /** Aborted when the connection closes, so long waits (fetch long-polls, produce acks) can stop early. */
   readonly closed: AbortSignal;
+  /** Stops reading this connection's requests for `ms` (a quota throttle, KIP-219); absent where not supported. */
+  muteFor?(ms: number): void;
 }
 
 /** Kafka's principal for a connection nobody has authenticated (one definition, with the ACL model's). */

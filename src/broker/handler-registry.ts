@@ -42,6 +42,7 @@ export class HandlerRegistry {
   /** What ApiVersions advertises, by ascending key. */
   servedApis(): ServedApi[] {
     return [...this.handlers.values()]
+      .filter((handler) => handler.advertised !== false)
       .map((handler) => ({
         apiKey: handler.apiKey,
         minVersion: handler.minVersion,

@@ -15,6 +15,7 @@ import {
 import { ApiKey, apiDefinition } from "../protocol/messages/registry.ts";
 import { ProtocolError } from "../protocol/protocol-error.ts";
 import type { HandlerResult, RequestContext } from "./api-handler.ts";
+import type { ClientQuotaEnforcer } from "./client-quota-enforcer.ts";
 import {
   closeConnection,
   type Dispatcher,
@@ -31,6 +32,9 @@ import type { HandlerRegistry } from "./handler-registry.ts";
  */
 const requestDecodeOptions: DecodeOptions = { allowTrailingBytes: true };
 
+/** throttleTimeMs is an int32 on the wire. */
+const throttleTimeMsMax = 2147483647;
+
 interface ApiMetrics {
   requests: CounterChild;
   latency: HistogramChild;
@@ -42,12 +46,15 @@ export interface RequestDispatcherOptions {
   metrics: MetricsRegistry;
   /** Its monotonic half times each request, for the latency metric. */
   clock: Clock;
+  /** Client quotas to enforce (throttle and mute); absent: none. */
+  quotas?: ClientQuotaEnforcer;
 }
 
 export class RequestDispatcher implements Dispatcher {
   private readonly registry: HandlerRegistry;
   private readonly logger: Logger;
   private readonly clock: Clock;
+  private readonly quotas: ClientQuotaEnforcer | undefined;
   private readonly requestsTotal: Counter;
   private readonly latencySeconds: Histogram;
   /** Metric children by apiKey * 1000 + version, so the hot path does no label look-up. */
@@ -57,6 +64,7 @@ export class RequestDispatcher implements Dispatcher {
     this.registry = options.registry;
     this.logger = options.logger;
     this.clock = options.clock;
+    this.quotas = options.quotas;
     this.requestsTotal = options.metrics.counter("kafka_requests_total", "Kafka requests answered", [
       "api",
       "version",
@@ -92,25 +100,46 @@ export class RequestDispatcher implements Dispatcher {
       connection: request.connection,
     };
     const result = handler.handle(decoded.body as never, context);
-    if (result instanceof Promise) return result.then((body) => this.respond(request, body, startedMs));
-    return this.respond(request, result, startedMs);
+    // The time the handler held the event loop: what Kafka's request quota counts (thread time, not waits).
+    const handlerMs = this.clock.monotonicMs() - startedMs;
+    const clientId = decoded.header.clientId ?? "";
+    if (result instanceof Promise)
+      return result.then((body) => this.respond(request, body, { startedMs, handlerMs, clientId }));
+    return this.respond(request, result, { startedMs, handlerMs, clientId });
   }
 
   private respond(
     request: KafkaRequest,
     body: HandlerResult<never> | unknown,
-    startedMs: number,
+    timing: { startedMs: number; handlerMs: number; clientId: string },
   ): DispatchResult {
     const metrics = this.metricsFor(request.apiKey, request.apiVersion);
     metrics.requests.inc();
-    metrics.latency.observe((this.clock.monotonicMs() - startedMs) / 1000);
-    if (body === null) return null;
-    if (isCloseConnection(body as DispatchResult)) {
+    metrics.latency.observe((this.clock.monotonicMs() - timing.startedMs) / 1000);
+    if (body !== null && isCloseConnection(body as DispatchResult)) {
       const { close, level, response } = body as { close: string; level?: "debug"; response?: unknown };
       if (response === undefined) return body as DispatchResult;
       return { close, level, finalResponse: encodeResponsePayload(request, response) };
     }
-    return encodeResponsePayload(request, body);
+    let bytes = body === null ? null : encodeResponsePayload(request, body);
+    if (this.quotas === undefined) return bytes;
+    const throttleMs = this.quotas.record({
+      apiKey: request.apiKey,
+      principal: request.connection.principal,
+      clientId: timing.clientId,
+      requestBytes: request.frame.length,
+      responseBytes: bytes?.length ?? 0,
+      handlerMs: timing.handlerMs,
+    });
+    if (throttleMs <= 0) return bytes;
+    // KIP-219: the response goes out at once, carrying the throttle time; then the connection is muted for it.
+    if (body !== null && typeof body === "object" && "throttleTimeMs" in body) {
+      const throttled = body as { throttleTimeMs: number };
+      throttled.throttleTimeMs = Math.min(throttleTimeMsMax, Math.max(throttled.throttleTimeMs, throttleMs));
+      bytes = encodeResponsePayload(request, body);
+    }
+    request.connection.muteFor?.(throttleMs);
+    return bytes;
   }
 
   /** An API or version not served: ApiVersions answers UNSUPPORTED_VERSION in v0; anything else closes. */

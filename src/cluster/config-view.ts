@@ -1,7 +1,8 @@
 // The configs DescribeConfigs reports, with Kafka's sources, synonyms and documentation: a topic's effective
-// value comes from its override, else the broker's static setting of the synonym (log.retention.ms), else
-// Kafka's default; a group's, from its override, else its broker synonym. Broker configs are static in Chronik
-// (set at start-up), so they are reported read-only.
+// value comes from its override, else the broker's setting of the synonym (log.retention.ms: dynamic for this
+// broker, dynamic cluster default, static), else Kafka's default; a group's, from its override, else its broker
+// synonym. The topic configs' broker synonyms change at runtime (dynamic-broker-configs.ts); the other broker
+// configs are static (set at start-up), so they are reported read-only.
 // No keys (null, or an empty list, as Kafka's ConfigHelper treats both) means every config.
 
 import {
@@ -10,6 +11,7 @@ import {
   brokerConfigDefinitions,
   brokerConfigValue,
 } from "./broker-config-definitions.ts";
+import { type BrokerConfigLayers, brokerConfigLayers } from "./dynamic-broker-configs.ts";
 import { groupConfigDefinitions } from "./group-config-definitions.ts";
 import {
   ConfigSource,
@@ -43,29 +45,43 @@ export function isRequested(keys: readonly string[] | null, name: string): boole
   return keys === null || keys.length === 0 || keys.includes(name);
 }
 
+/** A topic config's broker synonym as set in each layer, most specific first (Kafka's synonym order). */
+function brokerSynonyms(
+  name: string,
+  layers: BrokerConfigLayers,
+  options: { perBroker: boolean },
+): ConfigSynonym[] {
+  const synonyms: ConfigSynonym[] = [];
+  const perBroker = layers.perBroker.get(name);
+  if (options.perBroker && perBroker !== undefined)
+    synonyms.push({ name, value: perBroker, source: ConfigSource.DynamicBrokerConfig });
+  const clusterDefault = layers.clusterDefault.get(name);
+  if (clusterDefault !== undefined)
+    synonyms.push({ name, value: clusterDefault, source: ConfigSource.DynamicDefaultBrokerConfig });
+  const staticValue = layers.static.get(name);
+  if (staticValue !== undefined)
+    synonyms.push({ name, value: staticValue, source: ConfigSource.StaticBrokerConfig });
+  return synonyms;
+}
+
 function topicEntry(
   definition: TopicConfigDefinition,
   override: string | undefined,
-  brokerStatic: BrokerStaticConfigs,
+  brokerConfigs: BrokerStaticConfigs,
 ): ConfigEntry {
-  const staticValue = brokerStatic.get(definition.brokerSynonym);
   const synonyms: ConfigSynonym[] = [];
   if (override !== undefined) {
     synonyms.push({ name: definition.name, value: override, source: ConfigSource.DynamicTopicConfig });
   }
-  if (staticValue !== undefined) {
-    synonyms.push({
-      name: definition.brokerSynonym,
-      value: staticValue,
-      source: ConfigSource.StaticBrokerConfig,
-    });
-  }
-  synonyms.push({ ...definition.defaultSynonym, source: ConfigSource.DefaultConfig });
+  const fromBroker = brokerSynonyms(definition.brokerSynonym, brokerConfigLayers(brokerConfigs), {
+    perBroker: true,
+  });
+  synonyms.push(...fromBroker, { ...definition.defaultSynonym, source: ConfigSource.DefaultConfig });
   // Kafka names every synonym after the config that sets it; the entry's own value is the effective one
   // (604800000 for a retention.ms that defaults to log.retention.hours=168).
   return {
     name: definition.name,
-    value: override ?? staticValue ?? definition.defaultValue,
+    value: override ?? fromBroker[0]?.value ?? definition.defaultValue,
     readOnly: false,
     source: synonyms[0]!.source,
     type: definition.type,
@@ -86,18 +102,20 @@ export function describeTopicConfigs(
 }
 
 /**
- * The broker's configs: each broker-only config and each topic config's broker synonym, at its static setting
- * (STATIC_BROKER_CONFIG) or, when the broker was not given one, at Kafka's default (DEFAULT_CONFIG) — as
- * Kafka describes a config missing from server.properties. A static setting equal to the default counts as
- * not given: the start-up options do not say which were typed.
+ * The broker's configs: each broker-only config and each topic config's broker synonym, at its setting — for a
+ * synonym the most specific of this broker's dynamic value, the dynamic cluster default and the static setting —
+ * or, when none is given, at Kafka's default (DEFAULT_CONFIG), as Kafka describes a config missing from
+ * server.properties. A static setting equal to the default of a broker-only config counts as not given: the
+ * start-up options do not say which were typed. The synonyms are read-write, the broker-only configs read-only.
  */
 export function describeBrokerConfigs(
-  brokerStatic: BrokerStaticConfigs,
+  brokerConfigs: BrokerStaticConfigs,
   keys: readonly string[] | null,
 ): ConfigEntry[] {
+  const layers = brokerConfigLayers(brokerConfigs);
   const entries: ConfigEntry[] = [];
   for (const { name, type, defaultValue, documentation } of brokerConfigDefinitions) {
-    const value = brokerStatic.get(name);
+    const value = layers.static.get(name);
     if (value !== undefined && value !== defaultValue)
       entries.push(brokerEntry({ name, value, type, documentation }, ConfigSource.StaticBrokerConfig));
     else if (defaultValue !== null)
@@ -106,14 +124,42 @@ export function describeBrokerConfigs(
       );
   }
   for (const definition of topicConfigDefinitions) {
-    const { brokerSynonym: name, type, brokerDocumentation: documentation } = definition;
-    const value = brokerStatic.get(name);
-    if (value === undefined) {
-      const atDefault = { name, value: definition.defaultValue, type, documentation };
-      entries.push(brokerEntry(atDefault, ConfigSource.DefaultConfig));
-    } else entries.push(brokerEntry({ name, value, type, documentation }, ConfigSource.StaticBrokerConfig));
+    const synonyms = brokerSynonyms(definition.brokerSynonym, layers, { perBroker: true });
+    entries.push(dynamicEntry(definition, synonyms));
   }
   return entries.filter((entry) => isRequested(keys, entry.name));
+}
+
+/**
+ * The cluster-wide default broker resource (name ""): only the configs set dynamically there, as Kafka's
+ * ConfigHelper describes it, with synonyms below that level (no broker's own values).
+ */
+export function describeClusterDefaultBrokerConfigs(
+  brokerConfigs: BrokerStaticConfigs,
+  keys: readonly string[] | null,
+): ConfigEntry[] {
+  const layers = brokerConfigLayers(brokerConfigs);
+  return topicConfigDefinitions
+    .filter((definition) => layers.clusterDefault.has(definition.brokerSynonym))
+    .map((definition) =>
+      dynamicEntry(definition, brokerSynonyms(definition.brokerSynonym, layers, { perBroker: false })),
+    )
+    .filter((entry) => isRequested(keys, entry.name));
+}
+
+/** A topic config's broker synonym with the layers that set it, above Kafka's default. */
+function dynamicEntry(definition: TopicConfigDefinition, synonyms: ConfigSynonym[]): ConfigEntry {
+  const name = definition.brokerSynonym;
+  const all = [...synonyms, { name, value: definition.defaultValue, source: ConfigSource.DefaultConfig }];
+  return {
+    name,
+    value: all[0]!.value,
+    readOnly: false,
+    source: all[0]!.source,
+    type: definition.type,
+    synonyms: all,
+    documentation: definition.brokerDocumentation,
+  };
 }
 
 /**

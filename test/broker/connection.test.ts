@@ -202,3 +202,40 @@ test("a TypeError is a bug too; a refusal thrown as a plain Error only closes th
     ["Error", 0],
   ]);
 });
+
+test("a quota mute (KIP-219) holds the next requests and pauses reading until it ends", async () => {
+  const socket = new FakeSocket();
+  socket.room = 1 << 20;
+  const clock = new ManualClock();
+  const dispatched: number[] = [];
+  const dispatcher: Dispatcher = {
+    handle(request) {
+      dispatched.push(request.correlationId);
+      if (request.correlationId === 0) request.connection.muteFor?.(30);
+      return responseFor(request);
+    },
+  };
+  const connection = new Connection({
+    peer: {
+      id: 1,
+      remoteAddress: "127.0.0.1",
+      remotePort: 1,
+      listenerName: "PLAINTEXT",
+      principal: "User:ANONYMOUS",
+    },
+    socket,
+    dispatcher,
+    limits: listenerLimits({}),
+    logger: silent,
+    metrics: noConnectionMetrics,
+    clock,
+    onBug: () => {},
+  });
+  connection.onData(concatBytes([requestFrame({ correlationId: 0 }), requestFrame({ correlationId: 1 })]));
+  expect(dispatched).toEqual([0]);
+  expect(socket.paused).toBe(true);
+  clock.advance(30);
+  await Bun.sleep(60);
+  expect(dispatched).toEqual([0, 1]);
+  expect(socket.paused).toBe(false);
+});

@@ -53,12 +53,12 @@ test("a broker config at Kafka's default is DEFAULT_CONFIG; one set otherwise is
   ]);
 });
 
-test("a topic config's broker synonym is STATIC only when the broker was given it", () => {
+test("a topic config's broker synonym is STATIC only when the broker was given it, and read-write (dynamic)", () => {
   expect(described({}, ["message.max.bytes"])).toEqual([
-    ["message.max.bytes", "1048588", ConfigSource.DefaultConfig, true],
+    ["message.max.bytes", "1048588", ConfigSource.DefaultConfig, false],
   ]);
   expect(described({ "message.max.bytes": "2000000" }, ["message.max.bytes"])).toEqual([
-    ["message.max.bytes", "2000000", ConfigSource.StaticBrokerConfig, true],
+    ["message.max.bytes", "2000000", ConfigSource.StaticBrokerConfig, false],
   ]);
 });
 

@@ -1,7 +1,8 @@
 // AlterConfigs v0–2 (replace a resource's overrides wholesale) and IncrementalAlterConfigs v0–1 (set, delete,
-// append, subtract), for topics and for groups (KIP-848's GROUP resource). Broker configs are static in Chronik:
-// altering them is refused with a clear message.
+// append, subtract), for topics, groups (KIP-848's GROUP resource) and brokers (this broker's id, or "" for the
+// cluster default): the dynamic broker configs of dynamic-broker-configs.ts; static ones are refused as Kafka does.
 
+import { planAlterBrokerConfigs } from "../../cluster/dynamic-broker-configs.ts";
 import {
   type CommandResult,
   type ConfigChange,
@@ -21,6 +22,7 @@ import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
 import {
   ConfigResourceType,
+  checkBrokerResource,
   checkGroupResource,
   findTopic,
   isResourceError,
@@ -66,10 +68,12 @@ function alterableResource(
         }
       );
     case ConfigResourceType.Broker:
-      return {
-        errorCode: ErrorCode.InvalidRequest,
-        errorMessage: "broker configs are static: set them at start-up",
-      };
+      return (
+        checkBrokerResource(context, name) ?? {
+          current: (state) => state.brokerConfigs(name),
+          plan: (state, changes) => planAlterBrokerConfigs(state, name, changes),
+        }
+      );
     default:
       return {
         errorCode: ErrorCode.InvalidRequest,

@@ -1,9 +1,10 @@
-// DescribeConfigs v0–4: topic, broker and group (KIP-848) configs with their sources, synonyms (v1+), types and
+// DescribeConfigs v0–4: topic, broker (one broker's, or the cluster default's: name "") and group (KIP-848) configs with their sources, synonyms (v1+), types and
 // documentation (v3+). An empty key list asks for every config, as null does (Kafka's ConfigHelper).
 
 import {
   type ConfigEntry,
   describeBrokerConfigs,
+  describeClusterDefaultBrokerConfigs,
   describeGroupConfigs,
   describeTopicConfigs,
 } from "../../cluster/config-view.ts";
@@ -68,6 +69,8 @@ function describeResource(
   if (resource.resourceType === ConfigResourceType.Broker) {
     const problem = checkBrokerResource(context, resource.resourceName);
     if (problem) return problem;
+    if (resource.resourceName === "")
+      return describeClusterDefaultBrokerConfigs(context.brokerStatic, resource.configurationKeys);
     return describeBrokerConfigs(context.brokerStatic, resource.configurationKeys);
   }
   if (resource.resourceType === ConfigResourceType.Group) {

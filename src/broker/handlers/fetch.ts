@@ -21,6 +21,7 @@ import { ProtocolError } from "../../protocol/protocol-error.ts";
 import { batchesToMessageSet } from "../../protocol/records/legacy-convert.ts";
 import { defineHandler } from "../api-handler.ts";
 import type { BrokerContext } from "../broker-context.ts";
+import { consumerFetchBytesMax } from "../client-quota-enforcer.ts";
 import { withoutControlBatches } from "../control-batch-filter.ts";
 import {
   type FetchSessionCache,
@@ -364,7 +365,7 @@ export function fetchHandler(
     apiKey: ApiKey.Fetch,
     minVersion: 0,
     maxVersion: 17,
-    async handle(request, { apiVersion, connection }) {
+    async handle(request, { apiVersion, connection, clientId }) {
       const byId = apiVersion >= topicIdsVersionMin;
       const forgotten = request.forgottenTopicsData.flatMap((topic) =>
         topic.partitions.map((partition) => ({ topicKey: byId ? topic.topicId : topic.topic, partition })),
@@ -379,7 +380,14 @@ export function fetchHandler(
         time.clock.monotonicMs(),
       );
       if (typeof plan === "string") return { ...createFetchResponse(), errorCode: errorCodeByName(plan) };
-      const maxBytes = apiVersion >= responseMaxBytesVersionMin ? request.maxBytes : Number.MAX_SAFE_INTEGER;
+      const requestMaxBytes =
+        apiVersion >= responseMaxBytesVersionMin ? request.maxBytes : Number.MAX_SAFE_INTEGER;
+      // A consumer under a byte-rate quota gets at most its quota window per response, as Kafka's KafkaApis does.
+      const quotaMaxBytes =
+        request.replicaId < 0
+          ? consumerFetchBytesMax(context.metadata.state, connection.principal, clientId ?? "")
+          : Number.MAX_SAFE_INTEGER;
+      const maxBytes = Math.min(requestMaxBytes, quotaMaxBytes);
       const waitMs = Math.min(Math.max(request.maxWaitMs, 0), fetchWaitMsMax);
       const waited = new AbortController();
       const cancelWait = time.scheduler.setTimeout(() => waited.abort(), waitMs);
@@ -392,7 +400,7 @@ export function fetchHandler(
       let pass = readPartitions(context, plan.partitions, readOptions);
       try {
         while (
-          pass.bytes < request.minBytes &&
+          pass.bytes < Math.min(request.minBytes, maxBytes) &&
           !deadline.aborted &&
           pass.reads.every((read) => !isError(read.outcome) && read.preferredReadReplica === -1)
         ) {

@@ -12,7 +12,14 @@ import { HandlerRegistry } from "../handler-registry.ts";
 import { addOffsetsToTxnHandler } from "./add-offsets-to-txn.ts";
 import { addPartitionsToTxnHandler } from "./add-partitions-to-txn.ts";
 import { alterConfigsHandler, incrementalAlterConfigsHandler } from "./alter-configs.ts";
+import { alterReplicaLogDirsHandler } from "./alter-replica-log-dirs.ts";
 import { apiVersionsHandler } from "./api-versions.ts";
+import { alterClientQuotasHandler, describeClientQuotasHandler } from "./client-quotas.ts";
+import {
+  getTelemetrySubscriptionsHandler,
+  listClientMetricsResourcesHandler,
+  pushTelemetryHandler,
+} from "./client-telemetry.ts";
 import { consumerGroupDescribeHandler } from "./consumer-group-describe.ts";
 import { consumerGroupHeartbeatHandler } from "./consumer-group-heartbeat.ts";
 import { createPartitionsHandler } from "./create-partitions.ts";
@@ -25,6 +32,8 @@ import { describeConfigsHandler } from "./describe-configs.ts";
 import { describeGroupsHandler } from "./describe-groups.ts";
 import { describeLogDirsHandler, type LogDirUsage } from "./describe-log-dirs.ts";
 import { describeProducersHandler } from "./describe-producers.ts";
+import { describeQuorumHandler, type MetadataQuorum } from "./describe-quorum.ts";
+import { describeTopicPartitionsHandler } from "./describe-topic-partitions.ts";
 import { describeTransactionsHandler, listTransactionsHandler } from "./describe-transactions.ts";
 import { electLeadersHandler } from "./elect-leaders.ts";
 import { endTxnHandler } from "./end-txn.ts";
@@ -44,6 +53,7 @@ import { offsetForLeaderEpochHandler } from "./offset-for-leader-epoch.ts";
 import { produceHandler } from "./produce.ts";
 import { syncGroupHandler } from "./sync-group.ts";
 import { txnOffsetCommitHandler } from "./txn-offset-commit.ts";
+import { updateFeaturesHandler } from "./update-features.ts";
 import { writeTxnMarkersHandler } from "./write-txn-markers.ts";
 
 export { apiVersionsHandler } from "./api-versions.ts";
@@ -59,6 +69,8 @@ export interface HandlerDeps {
   transactions?: TransactionService;
   /** The wall clock stamps produced records; the monotonic one ages fetch sessions; the scheduler ends waits. */
   time: { clock: Clock; scheduler: Scheduler };
+  /** The metadata Raft group, for DescribeQuorum; absent where there is none (handler tests). */
+  quorum?: MetadataQuorum;
 }
 
 /** Handlers answered from the cluster metadata alone: topics, partitions, configs, brokers. */
@@ -72,6 +84,11 @@ export function metadataHandlers(context: BrokerContext): AnyApiHandler[] {
     alterConfigsHandler(context),
     incrementalAlterConfigsHandler(context),
     describeClusterHandler(context),
+    describeTopicPartitionsHandler(context),
+    updateFeaturesHandler(),
+    listClientMetricsResourcesHandler(),
+    describeClientQuotasHandler(context),
+    alterClientQuotasHandler(context),
   ];
 }
 
@@ -112,6 +129,10 @@ export function allHandlers(deps: HandlerDeps): AnyApiHandler[] {
     electLeadersHandler(context),
     describeLogDirsHandler(context, deps.logDir),
     describeProducersHandler(context),
+    alterReplicaLogDirsHandler(context, deps.logDir),
+    getTelemetrySubscriptionsHandler(() => context.newTopicId()),
+    pushTelemetryHandler(),
+    ...(deps.quorum ? [describeQuorumHandler(context, deps.quorum)] : []),
     ...groupHandlers(deps),
     ...(deps.transactions === undefined
       ? []

@@ -317,7 +317,7 @@ export function planAlterGroupConfigs(
 }
 
 /** The override after one change; null removes the override. List operations work on comma lists. */
-function applyChange(change: ConfigChange, current: string): string | null {
+export function applyChange(change: ConfigChange, current: string): string | null {
   switch (change.operation) {
     case "set":
       return change.value;

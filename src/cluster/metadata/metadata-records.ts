@@ -61,6 +61,16 @@ export type MetadataRecord =
    * apart from the group itself, as Kafka's do: they may be set before the group exists and outlive it.
    */
   | { type: "group-configs"; groupId: string; changes: Record<string, string | null> }
+  /**
+   * Sets (string) or removes (null) dynamic broker configs (Kafka's BROKER config resource): `broker` is a node
+   * id in decimal, or "" for the cluster-wide default every broker inherits unless it has its own.
+   */
+  | { type: "broker-configs"; broker: string; changes: Record<string, string | null> }
+  /**
+   * Sets (number) or removes (null) client quotas (KIP-546) of one entity: entity type ("user", "client-id",
+   * "ip") to name, null naming the type's default.
+   */
+  | { type: "client-quotas"; entity: Record<string, string | null>; changes: Record<string, number | null> }
   /** Producer ids below `nextProducerId` are handed out: ids never repeat, even across restarts. */
   | { type: "producer-ids"; nextProducerId: number }
   /** An ACL created (CreateAcls); identical bindings are one ACL, so a binding is its own identity. */

@@ -35,6 +35,21 @@ export interface BrokerMetadata {
 
 const noConfigs: ReadonlyMap<string, string> = new Map();
 
+/** One entity's client quotas: entity type to name (null: the type's default), quota name to value. */
+export interface ClientQuotaEntry {
+  readonly entity: Readonly<Record<string, string | null>>;
+  readonly quotas: ReadonlyMap<string, number>;
+}
+
+/** One key per entity, whatever the order its types were named in. */
+export function entityKey(entity: Readonly<Record<string, string | null>>): string {
+  return JSON.stringify(
+    Object.keys(entity)
+      .sort()
+      .map((type) => [type, entity[type]]),
+  );
+}
+
 export class MetadataState {
   clusterId: string | null = null;
   nextProducerId = 0;
@@ -56,6 +71,10 @@ export class MetadataState {
   scramUsers(): ReadonlyMap<string, ReadonlyMap<ScramMechanism, ScramCredential>> {
     return this.scramCredentialsByUser;
   }
+  /** Dynamic broker configs by broker id ("" for the cluster default), kept as group configs are. */
+  private readonly brokerConfigsByName = new Map<string, ReadonlyMap<string, string>>();
+  /** Client quotas by entity key (client-quotas.ts entityKey); an entity is dropped with its last quota. */
+  private readonly clientQuotasByEntity = new Map<string, ClientQuotaEntry>();
 
   topicByName(name: string): TopicMetadata | undefined {
     return this.topicsByName.get(name);
@@ -113,6 +132,21 @@ export class MetadataState {
     }
   }
 
+  /** A broker's dynamic configs (`broker` a node id, or "" for the cluster default); empty when none is set. */
+  brokerConfigs(broker: string): ReadonlyMap<string, string> {
+    return this.brokerConfigsByName.get(broker) ?? noConfigs;
+  }
+
+  /** Every entity with client quotas set. */
+  clientQuotas(): IterableIterator<ClientQuotaEntry> {
+    return this.clientQuotasByEntity.values();
+  }
+
+  /** The quotas of one entity (by entityKey); undefined when it has none. */
+  clientQuotasOf(key: string): ClientQuotaEntry | undefined {
+    return this.clientQuotasByEntity.get(key);
+  }
+
   apply(record: MetadataRecord): void {
     switch (record.type) {
       case "cluster-id":
@@ -155,6 +189,17 @@ export class MetadataState {
         return;
       case "group-configs":
         this.changeGroupConfigs(record.groupId, record.changes);
+        return;
+      case "broker-configs":
+        this.brokerConfigsByName.set(
+          record.broker,
+          changedConfigs(this.brokerConfigs(record.broker), record.changes),
+        );
+        if (this.brokerConfigsByName.get(record.broker)!.size === 0)
+          this.brokerConfigsByName.delete(record.broker);
+        return;
+      case "client-quotas":
+        this.changeClientQuotas(record.entity, record.changes);
         return;
       case "producer-ids":
         assert(record.nextProducerId > this.nextProducerId, "producer ids must only move forward");
@@ -213,6 +258,10 @@ export class MetadataState {
     for (const [groupId, configs] of this.groupConfigsById)
       records.push({ type: "group-configs", groupId, changes: Object.fromEntries(configs) });
     for (const binding of this.acls.all()) records.push({ type: "acl", binding: { ...binding } });
+    for (const [broker, configs] of this.brokerConfigsByName)
+      records.push({ type: "broker-configs", broker, changes: Object.fromEntries(configs) });
+    for (const { entity, quotas } of this.clientQuotasByEntity.values())
+      records.push({ type: "client-quotas", entity: { ...entity }, changes: Object.fromEntries(quotas) });
     if (this.nextProducerId > 0) records.push({ type: "producer-ids", nextProducerId: this.nextProducerId });
     for (const mechanisms of this.scramCredentialsByUser.values()) {
       for (const credential of mechanisms.values()) records.push({ type: "scram-credential", ...credential });
@@ -253,6 +302,21 @@ export class MetadataState {
     else this.groupConfigsById.set(groupId, configs);
   }
 
+  private changeClientQuotas(
+    entity: Record<string, string | null>,
+    changes: Record<string, number | null>,
+  ): void {
+    assert(Object.keys(entity).length > 0, "client quotas without an entity");
+    const key = entityKey(entity);
+    const quotas = new Map(this.clientQuotasByEntity.get(key)?.quotas);
+    for (const [name, value] of Object.entries(changes)) {
+      if (value === null) quotas.delete(name);
+      else quotas.set(name, value);
+    }
+    if (quotas.size === 0) this.clientQuotasByEntity.delete(key);
+    else this.clientQuotasByEntity.set(key, { entity: { ...entity }, quotas });
+  }
+
   private requireTopic(topicId: string): TopicMetadata {
     const topic = this.topicsById.get(topicId);
     assert(topic !== undefined, `no topic with id ${topicId}`);
@@ -268,4 +332,17 @@ export class MetadataState {
 /** Whether every change (a value, or null for removed) is what `configs` holds. */
 function sameConfigs(configs: ReadonlyMap<string, string>, changes: Record<string, string | null>): boolean {
   return Object.entries(changes).every(([name, value]) => (configs.get(name) ?? null) === value);
+}
+
+/** `configs` with `changes` made: a string sets a config, null removes it. A new map; `configs` is left alone. */
+function changedConfigs(
+  configs: ReadonlyMap<string, string>,
+  changes: Record<string, string | null>,
+): ReadonlyMap<string, string> {
+  const changed = new Map(configs);
+  for (const [name, value] of Object.entries(changes)) {
+    if (value === null) changed.delete(name);
+    else changed.set(name, value);
+  }
+  return changed;
 }
