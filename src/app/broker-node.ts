@@ -43,7 +43,13 @@ import {
   type RaftGroup,
 } from "../raft/node/index.ts";
 import type { RaftTransport } from "../raft/node/transport.ts";
-import { type LogConfig, LogManager, nodeStorageFs, type PartitionLog } from "../storage/index.ts";
+import {
+  LogCleaner,
+  type LogConfig,
+  LogManager,
+  nodeStorageFs,
+  type PartitionLog,
+} from "../storage/index.ts";
 import { type ClusterRuntime, startClusterRuntime } from "./cluster-runtime.ts";
 import { createConnectionMetrics } from "./connection-metrics.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
@@ -221,6 +227,18 @@ export function startStorageAndRaft(
     });
   }
   logs.start();
+  // One cleaner for every compacted log of the node, each replica cleaning its own copy (log-cleaner.ts).
+  const cleaner = new LogCleaner({
+    logs: () => logs.onlineLogs(),
+    clock: systemClock,
+    scheduler: systemScheduler,
+    budget: {
+      backoffMs: config.broker.logCleanerBackoffMs,
+      ioBytesPerSecondMax: config.broker.logCleanerIoMaxBytesPerSecond,
+    },
+    logLine: (line) => logger.info(line, { component: "log-cleaner" }),
+  });
+  cleaner.start();
   const hardStates = HardStateJournal.open({
     dir: config.dataDir,
     storageFs: nodeStorageFs,
@@ -240,6 +258,7 @@ export function startStorageAndRaft(
     tickMs: raftTiming(config).tickMs,
     async close() {
       manager.stop();
+      await cleaner.close();
       await logs.close();
       await hardStates.close();
     },

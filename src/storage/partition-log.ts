@@ -27,8 +27,9 @@ import type { LogConfig } from "./log-config.ts";
 import type { LogListener } from "./log-listener.ts";
 import { type LogLine, loadLog } from "./log-recovery.ts";
 import { LogSegments } from "./log-segments.ts";
-import { decideRetention, type RetentionDecision } from "./retention.ts";
+import { decideRetention, type RetentionDecision, type SegmentSummary } from "./retention.ts";
 import type { Segment } from "./segment.ts";
+import { type SwapHook, swapInCleaned } from "./segment-swap.ts";
 import { describeError, OffsetOutOfRangeError, StorageError } from "./storage-error.ts";
 
 export interface PartitionLogOptions {
@@ -103,6 +104,11 @@ export class PartitionLog {
   /** Opens (recovering if needed) or creates the log in `dir`; throws StorageError if it cannot open. */
   static open(options: PartitionLogOptions): PartitionLog {
     return new PartitionLog(options);
+  }
+
+  /** The file system this log's files live on (the cleaner writes its copies beside them). */
+  get storageFs() {
+    return this.pool.storageFs;
   }
 
   get logEndOffset(): number {
@@ -328,6 +334,44 @@ export class PartitionLog {
     this.logLine(`${this.dir}: deleted ${decision.deleteCount} segment(s) (${decision.reason})`);
   }
 
+  /** The segments, oldest first, the last one active: what the cleaner decides on (cleaner-decisions.ts). */
+  segmentSummaries(): SegmentSummary[] {
+    this.staging.drain();
+    return this.segments.summaries();
+  }
+
+  /** The inactive segments wholly below `endOffset`, oldest first: what a cleaning pass reads. */
+  inactiveSegmentsBelow(endOffset: number): Segment[] {
+    this.staging.drain();
+    return this.segments.all.slice(0, -1).filter((segment) => segment.endOffset <= endOffset);
+  }
+
+  /**
+   * Swaps in the cleaned copy of `segment` the cleaner wrote and fsynced beside it (segment-swap.ts); false,
+   * and the copy left for the caller to delete, when the segment is no longer part of the log (retention, a
+   * restart or a truncation took it while the copy was written). Offsets, the log start and the high
+   * watermark stay; reads from now on see the cleaned batches.
+   */
+  swapCleanedSegment(segment: Segment, hook?: SwapHook): boolean {
+    this.throwIfOffline();
+    this.staging.drain();
+    if (!this.segments.holdsInactive(segment)) return false;
+    let fresh: Segment;
+    try {
+      fresh = swapInCleaned(this.pool, segment, { indexIntervalBytes: this.config.indexIntervalBytes, hook });
+    } catch (error) {
+      // Half a swap cannot be undone in memory: the next open finishes it (completeInterruptedSwaps).
+      this.failure ??= new StorageError(
+        `${this.dir}: swapping in a cleaned segment failed, log offline until reopened: ${describeError(error)}`,
+        { cause: error },
+      );
+      this.logLine(this.failure.message);
+      throw this.failure;
+    }
+    this.segments.replace(segment, fresh);
+    return true;
+  }
+
   /**
    * The topic's configs changed (AlterConfigs, or the metadata replayed after the log opened with defaults):
    * the next appends, rolls, flushes and retention checks follow `config`, as Kafka's updateConfig.
@@ -428,7 +472,12 @@ export class PartitionLog {
     if (active.sizeBytes === 0) return;
     const full = active.sizeBytes + incomingBytes > this.config.segmentBytes;
     const born = active.rollStartMs;
-    const old = born !== null && this.clock.monotonicMs() - born > this.config.segmentMs;
+    // A compacted log also rolls at max.compaction.lag.ms, so no record waits in the active segment past it.
+    const rollMs = Math.min(
+      this.config.segmentMs,
+      this.config.compaction?.maxCompactionLagMs ?? Number.MAX_SAFE_INTEGER,
+    );
+    const old = born !== null && this.clock.monotonicMs() - born > rollMs;
     if (full || old || !active.fitsOffsets(lastOffset)) this.roll();
   }
 

@@ -404,6 +404,12 @@ export class Segment {
     for (const path of this.paths()) this.pool.forget(path);
   }
 
+  /** Closes the descriptors without writing anything (its file is about to be replaced: segment-swap.ts). */
+  forgetFiles(): void {
+    this.assertDrained();
+    for (const path of this.paths()) this.pool.forget(path);
+  }
+
   deleteFiles(): void {
     for (const path of this.paths()) {
       this.pool.forget(path);
