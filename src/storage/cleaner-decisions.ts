@@ -20,7 +20,7 @@ export interface CleaningInput {
   highWatermark: number;
   /** Where the last pass ended (the cleaner's checkpoint): below it the log is clean. */
   firstDirtyOffset: number;
-  /** When the earliest tombstone a pass kept may go (its timestamp + delete.retention.ms), or null. */
+  /** When the earliest tombstone a pass kept may go (its batch's delete horizon), or null. */
   tombstoneExpiryMs: number | null;
   wallMs: number;
   config: CompactionConfig;
@@ -106,29 +106,22 @@ export interface RecordView {
   offset: number;
   /** The record's value is null: a tombstone. */
   tombstone: boolean;
-  timestampMs: number;
 }
 
 /**
  * Kafka's shouldRetainRecord: a record goes if a later record of its key lies in the part the pass has mapped
- * (`latestOffsetOfKey` above its own offset), and a tombstone also goes once delete.retention.ms has passed
- * since its timestamp. Nothing else goes: the latest record of every key stays, whatever happens.
+ * (`latestOffsetOfKey` above its own offset); a tombstone also goes once its batch's delete horizon (KIP-534:
+ * stamped by the first pass that kept it, delete.retention.ms later) has passed. Nothing else goes: the latest
+ * record of every key stays until then, whatever happens.
  */
 export function retainRecord(
   record: RecordView,
   latestOffsetOfKey: number | undefined,
-  options: { wallMs: number; deleteRetentionMs: number },
+  options: { wallMs: number; deleteHorizonMs: number | null },
 ): boolean {
   if (latestOffsetOfKey !== undefined && latestOffsetOfKey > record.offset) return false;
-  if (record.tombstone && tombstoneExpiresAt(record, options.deleteRetentionMs) <= options.wallMs)
+  if (record.tombstone && options.deleteHorizonMs !== null && options.deleteHorizonMs <= options.wallMs) {
     return false;
+  }
   return true;
-}
-
-/** When a tombstone may go: delete.retention.ms after its timestamp (saturating: a huge retention keeps it). */
-export function tombstoneExpiresAt(
-  record: Pick<RecordView, "timestampMs">,
-  deleteRetentionMs: number,
-): number {
-  return Math.min(Number.MAX_SAFE_INTEGER, Math.max(record.timestampMs, 0) + deleteRetentionMs);
 }

@@ -3,8 +3,9 @@
 //   1. maps every key of the dirty part (from the cleaner's checkpoint to the first uncleanable offset) to the
 //      offset of its last record there, stopping at a segment boundary once keysPerPassMax keys are mapped;
 //   2. re-writes each inactive segment from the log start up to where the map ends, oldest first, keeping a
-//      record unless a later record of its key is mapped or it is a tombstone past delete.retention.ms
-//      (protocol/records/batch-cleaning.ts: batches keep their offsets, headers and boundaries);
+//      record unless a later record of its key is mapped or it is a tombstone past its batch's delete horizon
+//      (KIP-534: the first pass that keeps a tombstone stamps now + delete.retention.ms on its batch;
+//      protocol/records/batch-cleaning.ts: batches keep their offsets, producer fields and boundaries);
 //   3. swaps each re-written segment in crash-safely (segment-swap.ts) and saves the checkpoint.
 // Oldest first matters: an older record of a key always lies in an earlier segment than its tombstone, so a
 // pass stopped part way (a crash, a restart) may leave duplicates but never a tombstone's older value alone.
@@ -24,15 +25,14 @@ import { join } from "node:path";
 import { assert } from "../base/assert.ts";
 import type { Cancel, Clock, Scheduler } from "../base/clock.ts";
 import { readInt32 } from "../protocol/primitives/big-endian.ts";
-import { cleanStoredBatch, recordsOfStoredBatch } from "../protocol/records/batch-cleaning.ts";
+import {
+  type CleanedRecord,
+  cleanStoredBatch,
+  recordsOfStoredBatch,
+} from "../protocol/records/batch-cleaning.ts";
 import { batchLengthPrefixBytes, batchOffsets, batchSizeAt } from "../protocol/records/batch-header.ts";
 import { readFileIfExists, writeFileAtomic } from "./atomic-file.ts";
-import {
-  type CleaningDecision,
-  decideCleaning,
-  retainRecord,
-  tombstoneExpiresAt,
-} from "./cleaner-decisions.ts";
+import { type CleaningDecision, decideCleaning, retainRecord } from "./cleaner-decisions.ts";
 import { batchBytesMax } from "./limits.ts";
 import type { LogLine } from "./log-recovery.ts";
 import type { PartitionLog } from "./partition-log.ts";
@@ -202,26 +202,19 @@ export class LogCleaner {
       mapEndOffset = segment.endOffset;
       if (latest.size >= this.budget.keysPerPassMax) break;
     }
-    let tombstoneExpiryMs: number | null = null;
     const wallMs = this.options.clock.wallMs();
+    const expiries: number[] = [];
     for (const segment of segments) {
       if (segment.baseOffset >= mapEndOffset) break;
       if (segment.endOffset <= log.logStartOffset) continue;
-      const rewritten = await this.rewrite(log, segment, pass, (record) => {
-        const keep =
-          record.key !== null &&
-          retainRecord(record, latest.get(keyText(record.key)), {
-            wallMs,
-            deleteRetentionMs: compaction.deleteRetentionMs,
-          });
-        if (keep && record.tombstone) {
-          const expiry = tombstoneExpiresAt(record, compaction.deleteRetentionMs);
-          tombstoneExpiryMs = Math.min(tombstoneExpiryMs ?? expiry, expiry);
-        }
-        return keep;
-      });
+      const keep = (record: CleanedRecord, deleteHorizonMs: number | null) =>
+        record.key !== null &&
+        retainRecord(record, latest.get(keyText(record.key)), { wallMs, deleteHorizonMs });
+      const stampHorizonMs = Math.min(Number.MAX_SAFE_INTEGER, wallMs + compaction.deleteRetentionMs);
+      const rewritten = await this.rewrite(log, segment, pass, { keep, stampHorizonMs, expiries });
       if (!rewritten) return pass;
     }
+    const tombstoneExpiryMs = expiries.length === 0 ? null : Math.min(...expiries);
     this.saveCheckpoint(log, { firstDirtyOffset: mapEndOffset, tombstoneExpiryMs });
     return pass;
   }
@@ -234,7 +227,12 @@ export class LogCleaner {
     log: PartitionLog,
     segment: Segment,
     pass: CleaningPass,
-    keep: Parameters<typeof cleanStoredBatch>[1],
+    cleaning: {
+      keep: Parameters<typeof cleanStoredBatch>[1];
+      stampHorizonMs: number;
+      /** Gets the delete horizon of every batch that keeps a tombstone. */
+      expiries: number[];
+    },
   ): Promise<boolean> {
     const storageFs = log.storageFs;
     const cleanedPath = cleanedPathOf(segment.dir, segment.baseOffset);
@@ -246,7 +244,13 @@ export class LogCleaner {
       let pending: Uint8Array[] = [];
       let pendingBytes = 0;
       for await (const batch of this.batchesOf(segment, pass)) {
-        const cleaned = cleanStoredBatch(batch, keep, { decompressedBytesMax });
+        const cleaned = cleanStoredBatch(batch, cleaning.keep, {
+          decompressedBytesMax,
+          stampHorizonMs: cleaning.stampHorizonMs,
+        });
+        if (cleaned.deleteHorizonMs !== null && cleaned.keptRecords.some((record) => record.tombstone)) {
+          cleaning.expiries.push(cleaned.deleteHorizonMs);
+        }
         if (cleaned.changed) {
           changed = true;
           removed += recordCountOf(batch) - cleaned.keptRecords.length;

@@ -1,7 +1,7 @@
 // Proves the log cleaner's pure decisions follow Kafka's: only whole inactive segments below the high watermark
 // and past min.compaction.lag.ms are cleanable; a log is due past min.cleanable.dirty.ratio, past
 // max.compaction.lag.ms, or once a kept tombstone expires; a record goes only when a later one of its key is
-// mapped, or it is a tombstone past delete.retention.ms.
+// mapped, or it is a tombstone past its batch's delete horizon (KIP-534).
 
 import { describe, expect, test } from "bun:test";
 import { type CleaningInput, decideCleaning, retainRecord } from "../../src/storage/cleaner-decisions.ts";
@@ -93,16 +93,20 @@ describe("when a log is due", () => {
 });
 
 describe("which records stay", () => {
-  const options = { wallMs: nowMs, deleteRetentionMs: 1000 };
   test("the latest record of a key stays; older ones go", () => {
-    const record = { offset: 5, tombstone: false, timestampMs: 0 };
+    const options = { wallMs: nowMs, deleteHorizonMs: null };
+    const record = { offset: 5, tombstone: false };
     expect(retainRecord(record, 9, options)).toBe(false);
     expect(retainRecord(record, 5, options)).toBe(true);
     expect(retainRecord(record, undefined, options)).toBe(true);
   });
 
-  test("a tombstone stays for delete.retention.ms after its timestamp, then goes", () => {
-    expect(retainRecord({ offset: 5, tombstone: true, timestampMs: nowMs - 999 }, 5, options)).toBe(true);
-    expect(retainRecord({ offset: 5, tombstone: true, timestampMs: nowMs - 1000 }, 5, options)).toBe(false);
+  test("a tombstone stays until its batch's delete horizon has passed (none stamped: it stays)", () => {
+    const tombstone = { offset: 5, tombstone: true };
+    expect(retainRecord(tombstone, 5, { wallMs: nowMs, deleteHorizonMs: null })).toBe(true);
+    expect(retainRecord(tombstone, 5, { wallMs: nowMs, deleteHorizonMs: nowMs + 1 })).toBe(true);
+    expect(retainRecord(tombstone, 5, { wallMs: nowMs, deleteHorizonMs: nowMs })).toBe(false);
+    // A superseded tombstone goes at once, like any older record.
+    expect(retainRecord(tombstone, 6, { wallMs: nowMs, deleteHorizonMs: null })).toBe(false);
   });
 });
