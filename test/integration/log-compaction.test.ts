@@ -2,16 +2,22 @@
 // segments and a low min.cleanable.dirty.ratio, written by kcat with many updates per key and tombstones, reads
 // back from offset 0 (kcat and confluent-kafka) as exactly the latest record of every key at its original
 // offset once the cleaner has run — tombstones included until delete.retention.ms, gone after — and the same
-// after a restart and after a SIGKILL; keyless records are refused with INVALID_RECORD; AlterConfigs switches a
-// topic from delete to compact and the cleaner then compacts it.
+// after a restart and after a SIGKILL; a broker SIGKILLed at random moments while it swaps cleaned segments in
+// recovers every time to a log holding each key's latest record at its offset; keyless records are refused with
+// INVALID_RECORD; AlterConfigs switches a topic from delete to compact and the cleaner then compacts it.
 
 import { expect, test } from "bun:test";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { runClient } from "../support/in-process-broker.ts";
-import { brokerForFile } from "../support/server-process.ts";
+import { brokerForFile, type ServerProcess, startServer } from "../support/server-process.ts";
 
 const broker = brokerForFile("compaction", { args: ["--log-cleaner-backoff-ms", "100"] });
-const address = () => broker.address();
+/** The broker the clients talk to: the file's, or one a test started itself. */
+let addressOverride: string | null = null;
+const address = () => addressOverride ?? broker.address();
 const deleteRetentionMs = 4000;
 
 interface Row {
@@ -236,3 +242,54 @@ test("AlterConfigs switches a topic from delete to compact, and the cleaner then
   }
   expect(compacted).toEqual(latest);
 }, 60_000);
+
+test("SIGKILL at random moments while the cleaner writes and swaps segments: every restart holds each key's latest record", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "chronik-compaction-crash-"));
+  // A slow cleaner (256 KiB/s), so a pass over ~2.5 MB takes seconds and a kill lands inside it.
+  const slow = ["--log-cleaner-backoff-ms", "100", "--log-cleaner-io-max-bytes-per-second", "262144"];
+  let server: ServerProcess = await startServer({ dataDir, args: slow });
+  const ports = { kafka: server.kafkaPort, http: server.httpPort };
+  addressOverride = `127.0.0.1:${server.kafkaPort}`;
+  try {
+    const topic = "crashed";
+    await createTopic(topic, { ...compactConfigs, "delete.retention.ms": "600000" });
+    const padding = "p".repeat(1000);
+    for (let round = 0; round < 6; round++) {
+      const lines = Array.from({ length: 400 }, (_, i) => `key${i % 40}:${round}.${i}.${padding}`);
+      await produce(topic, lines);
+      await Bun.sleep(150);
+    }
+    await produce(topic, ["last:x"]);
+    const written = await kcatRecords(topic);
+    expect(written).toHaveLength(6 * 400 + 1);
+    const byOffset = new Map(written.map((record) => [record.offset, record]));
+    const latest = latestOf(written);
+    const partitionDir = join(dataDir, `${topic}-0`);
+    const copying = () => readdirSync(partitionDir).some((name) => name.endsWith(".cleaned"));
+    for (let kill = 0; kill < 3; kill++) {
+      const deadline = performance.now() + minCompactionLagMs + 20_000;
+      while (!copying() && performance.now() < deadline) await Bun.sleep(5);
+      expect(copying()).toBe(true);
+      await Bun.sleep(Math.floor(Math.random() * 1500));
+      await server.kill();
+      server = await startServer({ dataDir, ports, args: slow });
+      const read = await kcatRecords(topic);
+      // Only records written, each at its own offset, and the latest of every key among them.
+      for (const record of read) expect(byOffset.get(record.offset)).toEqual(record);
+      expect(latestOf(read)).toEqual(latest);
+    }
+    await server.stop();
+    server = await startServer({ dataDir, ports, args: ["--log-cleaner-backoff-ms", "100"] });
+    let compacted = await kcatRecords(topic);
+    const deadline = performance.now() + 20_000;
+    while (compacted.length !== latest.length && performance.now() < deadline) {
+      await Bun.sleep(200);
+      compacted = await kcatRecords(topic);
+    }
+    expect(compacted).toEqual(latest);
+  } finally {
+    addressOverride = null;
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 120_000);
