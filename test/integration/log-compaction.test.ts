@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
 import { runClient } from "../support/in-process-broker.ts";
+import { kcatRows, latestOf, produceKeyed, type Row } from "../support/keyed-records.ts";
 import { brokerForFile, type ServerProcess, startServer } from "../support/server-process.ts";
 
 const broker = brokerForFile("compaction", { args: ["--log-cleaner-backoff-ms", "100"] });
@@ -19,12 +20,6 @@ const broker = brokerForFile("compaction", { args: ["--log-cleaner-backoff-ms", 
 let addressOverride: string | null = null;
 const address = () => addressOverride ?? broker.address();
 const deleteRetentionMs = 4000;
-
-interface Row {
-  offset: number;
-  key: string;
-  value: string | null;
-}
 
 function admin() {
   return new Kafka({ clientId: "compaction", brokers: [address()], logLevel: logLevel.NOTHING }).admin();
@@ -49,27 +44,12 @@ async function createTopic(topic: string, configs: Record<string, string>) {
   }
 }
 
-/** kcat writes "key:value" lines; an empty value (with -Z) is a tombstone. */
 async function produce(topic: string, lines: string[]) {
-  await runClient(
-    ["kcat", "-b", address(), "-P", "-t", topic, "-K:", "-Z", "-X", "acks=all"],
-    `${lines.join("\n")}\n`,
-  );
+  await produceKeyed(address(), topic, lines);
 }
 
-/** kcat reads the topic from offset 0 to its end: offset, key and value (NULL for a tombstone). */
-async function kcatRecords(topic: string): Promise<Row[]> {
-  const out = await runClient([
-    ...["timeout", "20", "kcat", "-C", "-q", "-e", "-Z", "-o", "beginning"],
-    ...["-f", "%o|%k|%s\\n", "-b", address(), "-t", topic],
-  ]);
-  return out
-    .split("\n")
-    .filter((line) => line !== "")
-    .map((line) => {
-      const [offset, key, value] = line.split("|");
-      return { offset: Number(offset), key: key!, value: value === "NULL" ? null : value! };
-    });
+function kcatRecords(topic: string): Promise<Row[]> {
+  return kcatRows(address(), topic);
 }
 
 /** confluent-kafka reads partition 0 from offset 0 to the high watermark. */
@@ -103,13 +83,6 @@ print(json.dumps(out))
     key,
     value,
   }));
-}
-
-/** The latest record of every key, in offset order: what a fully compacted log holds. */
-function latestOf(records: readonly Row[]): Row[] {
-  const byKey = new Map<string, Row>();
-  for (const record of records) byKey.set(record.key, record);
-  return [...byKey.values()].sort((a, b) => a.offset - b.offset);
 }
 
 /** Six rounds over 20 keys, 25 updates per key in all; keys 0–4 deleted in round 4; rounds 150 ms apart. */
