@@ -36,7 +36,8 @@ import { type CleaningDecision, decideCleaning, retainRecord } from "./cleaner-d
 import { batchBytesMax } from "./limits.ts";
 import type { LogLine } from "./log-recovery.ts";
 import type { PartitionLog } from "./partition-log.ts";
-import type { Segment } from "./segment.ts";
+import { CleanedSegmentIndex, type Segment } from "./segment.ts";
+import { batchInfoAt } from "./segment-scan.ts";
 import { cleanedPathOf, type SwapHook } from "./segment-swap.ts";
 import { describeError } from "./storage-error.ts";
 
@@ -238,6 +239,7 @@ export class LogCleaner {
     const cleanedPath = cleanedPathOf(segment.dir, segment.baseOffset);
     const fd = storageFs.create(cleanedPath);
     let written = 0;
+    const index = new CleanedSegmentIndex(segment.baseOffset, segment.indexIntervalBytes);
     let changed = false;
     let removed = 0;
     try {
@@ -255,6 +257,7 @@ export class LogCleaner {
           changed = true;
           removed += recordCountOf(batch) - cleaned.keptRecords.length;
         }
+        index.add(batchInfoAt(cleaned.batch, 0, written + pendingBytes));
         pending.push(cleaned.batch);
         pendingBytes += cleaned.batch.length;
         if (pendingBytes >= this.budget.sliceBytesMax) {
@@ -279,7 +282,7 @@ export class LogCleaner {
     }
     this.options.swapHook?.("cleaned-written");
     const before = segment.sizeBytes;
-    if (!log.swapCleanedSegment(segment, this.options.swapHook)) {
+    if (!log.swapCleanedSegment(segment, index, this.options.swapHook)) {
       storageFs.unlink(cleanedPath);
       return false;
     }

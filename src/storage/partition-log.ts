@@ -28,7 +28,7 @@ import type { LogListener } from "./log-listener.ts";
 import { type LogLine, loadLog } from "./log-recovery.ts";
 import { LogSegments } from "./log-segments.ts";
 import { decideRetention, type RetentionDecision, type SegmentSummary } from "./retention.ts";
-import type { Segment } from "./segment.ts";
+import type { CleanedSegmentIndex, Segment } from "./segment.ts";
 import { type SwapHook, swapInCleaned } from "./segment-swap.ts";
 import { describeError, OffsetOutOfRangeError, StorageError } from "./storage-error.ts";
 
@@ -352,13 +352,17 @@ export class PartitionLog {
    * restart or a truncation took it while the copy was written). Offsets, the log start and the high
    * watermark stay; reads from now on see the cleaned batches.
    */
-  swapCleanedSegment(segment: Segment, hook?: SwapHook): boolean {
+  swapCleanedSegment(segment: Segment, index: CleanedSegmentIndex, hook?: SwapHook): boolean {
     this.throwIfOffline();
     this.staging.drain();
     if (!this.segments.holdsInactive(segment)) return false;
     let fresh: Segment;
     try {
-      fresh = swapInCleaned(this.pool, segment, { indexIntervalBytes: this.config.indexIntervalBytes, hook });
+      fresh = swapInCleaned(this.pool, segment, {
+        index,
+        indexIntervalBytes: this.config.indexIntervalBytes,
+        hook,
+      });
     } catch (error) {
       // Half a swap cannot be undone in memory: the next open finishes it (completeInterruptedSwaps).
       this.failure ??= new StorageError(

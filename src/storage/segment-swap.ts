@@ -3,7 +3,7 @@
 //   1. rename .cleaned → .swap, fsync the directory: from here the copy is complete and will be used;
 //   2. delete the segment's two index files (they describe the old bytes);
 //   3. rename .swap → .log (atomically replacing the old file), fsync the directory;
-//   4. open the new file and rebuild its indexes by scanning it.
+//   4. open the new file and build its indexes from what the cleaner gathered as it wrote the copy (no scan).
 // A crash at any point leaves, at the next open (completeInterruptedSwaps, run before segments are listed):
 // a .cleaned file — deleted, the old segment stays; a .swap file — the rename is finished, the indexes (gone
 // or not) are rebuilt by the recovery scan (they are missing); neither — the old or the new .log, each whole.
@@ -11,9 +11,8 @@
 // record of every key is in both, so whichever one survives loses nothing a reader must see.
 
 import { join } from "node:path";
-import { assert } from "../base/assert.ts";
 import type { FilePool } from "./file-pool.ts";
-import { Segment } from "./segment.ts";
+import { type CleanedSegmentIndex, Segment } from "./segment.ts";
 import { logFileName, logFileSuffix, offsetIndexFileName, timeIndexFileName } from "./segment-name.ts";
 import type { StorageFs } from "./storage-fs.ts";
 
@@ -36,7 +35,7 @@ export function cleanedPathOf(dir: string, baseOffset: number): string {
 export function swapInCleaned(
   pool: FilePool,
   old: Segment,
-  options: { indexIntervalBytes: number; hook?: SwapHook },
+  options: { index: CleanedSegmentIndex; indexIntervalBytes: number; hook?: SwapHook },
 ): Segment {
   const storageFs = pool.storageFs;
   const { dir, baseOffset } = old;
@@ -54,19 +53,11 @@ export function swapInCleaned(
   storageFs.rename(swapPath, old.logPath);
   storageFs.syncDir(dir);
   options.hook?.("log-renamed");
-  return openRebuilt(pool, dir, baseOffset, options.indexIntervalBytes);
-}
-
-/** Opens a segment whose index files are missing and rebuilds them from its batches; it is inactive. */
-function openRebuilt(pool: FilePool, dir: string, baseOffset: number, indexIntervalBytes: number): Segment {
+  // Its index files are missing: open creates them empty, and the gathered entries fill them.
   const opened = Segment.open(pool, dir, baseOffset);
   const segment = opened.segment;
-  segment.indexIntervalBytes = indexIntervalBytes;
-  const scan = segment.recover(opened.fileBytes, () => null);
-  assert(
-    scan.validBytes === opened.fileBytes,
-    `${segment.logPath}: the cleaned segment does not scan whole (${scan.validBytes} of ${opened.fileBytes})`,
-  );
+  segment.indexIntervalBytes = options.indexIntervalBytes;
+  segment.adoptCleaned(options.index, opened.fileBytes);
   segment.seal();
   return segment;
 }
