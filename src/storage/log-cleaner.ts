@@ -54,7 +54,7 @@ export interface CleanerBudget {
 
 export const cleanerBudgetDefault: CleanerBudget = {
   ioBytesPerSecondMax: 64 * 1024 * 1024,
-  sliceBytesMax: 256 * 1024,
+  sliceBytesMax: 64 * 1024,
   keysPerPassMax: 1_000_000,
   backoffMs: 15_000,
 };
