@@ -15,6 +15,8 @@
 
 import { assert } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
+import { readInt32 } from "../protocol/primitives/big-endian.ts";
+import { batchHeaderBytes, batchOffsets, batchSizeAt } from "../protocol/records/batch-header.ts";
 import { type AppendResult, AppendStaging } from "./append-staging.ts";
 import { CheckpointFile } from "./checkpoint-file.ts";
 import { encodeCheckpoint } from "./checkpoint-format.ts";
@@ -39,6 +41,17 @@ export interface PartitionLogOptions {
   /** Monotonic for flush.ms, segment.ms and write pacing; wall for retention.ms against record timestamps. */
   clock: Clock;
   log?: LogLine;
+}
+
+/** Segments one read of a compacted log may cross while it has found only emptied batches. */
+const emptyReadSegmentsMax = 16;
+
+/** Whether every batch in `bytes` (whole batches) holds no records. */
+function onlyEmptyBatches(bytes: Uint8Array): boolean {
+  for (let at = 0; at + batchHeaderBytes <= bytes.length; at += batchSizeAt(bytes, at)) {
+    if (readInt32(bytes, at + batchOffsets.recordCount) !== 0) return false;
+  }
+  return true;
 }
 
 export class PartitionLog {
@@ -202,10 +215,35 @@ export class PartitionLog {
       throw new OffsetOutOfRangeError(offset, this.logStartOffset, this.logEndOffset);
     }
     const upTo = Math.min(options.maxOffset ?? this.logEndOffset, this.logEndOffset);
-    return this.segments.read(offset, upTo, {
+    const read = this.segments.read(offset, upTo, {
       maxBytes: options.maxBytes,
       minOneBatch: options.minOneBatch ?? true,
     });
+    return this.config.compaction === null ? read : this.pastEmptyBatches(read, upTo, options.maxBytes);
+  }
+
+  /**
+   * A read of a compacted log that found only batches the cleaner emptied (a whole segment of them, where a
+   * read stops) goes on into the next segments while the bytes allow: a client that advances only past the
+   * records it sees (kafkajs) would otherwise fetch the same empty batches forever. Bounded by
+   * emptyReadSegmentsMax segments.
+   */
+  private pastEmptyBatches(read: ReadResult, upTo: number, maxBytes: number): ReadResult {
+    let result = read;
+    for (let extra = 0; extra < emptyReadSegmentsMax; extra++) {
+      if (result.bytes.length === 0 || result.bytes.length >= maxBytes || result.nextOffset >= upTo) break;
+      if (!onlyEmptyBatches(result.bytes)) break;
+      const more = this.segments.read(result.nextOffset, upTo, {
+        maxBytes: maxBytes - result.bytes.length,
+        minOneBatch: false,
+      });
+      if (more.bytes.length === 0) break;
+      const joined = new Uint8Array(result.bytes.length + more.bytes.length);
+      joined.set(result.bytes);
+      joined.set(more.bytes, result.bytes.length);
+      result = { bytes: joined, nextOffset: more.nextOffset };
+    }
+    return result;
   }
 
   /** Offset of the first batch whose max timestamp is ≥ `timestampMs`, or null (ListOffsets by time). */
