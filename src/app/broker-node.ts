@@ -68,6 +68,7 @@ import {
 } from "../raft/node/index.ts";
 import type { RaftTransport } from "../raft/node/transport.ts";
 import {
+  LogCleaner,
   type LogConfig,
   LogManager,
   nodeStorageFs,
@@ -288,6 +289,18 @@ export function startStorageAndRaft(
     });
   }
   logs.start();
+  // One cleaner for every compacted log of the node, each replica cleaning its own copy (log-cleaner.ts).
+  const cleaner = new LogCleaner({
+    logs: () => logs.onlineLogs(),
+    clock: systemClock,
+    scheduler: systemScheduler,
+    budget: {
+      backoffMs: config.broker.logCleanerBackoffMs,
+      ioBytesPerSecondMax: config.broker.logCleanerIoMaxBytesPerSecond,
+    },
+    logLine: (line) => logger.info(line, { component: "log-cleaner" }),
+  });
+  cleaner.start();
   const hardStates = HardStateJournal.open({
     dir: config.dataDir,
     storageFs: env.storageFs,
@@ -308,6 +321,7 @@ export function startStorageAndRaft(
     tickMs: raftTiming(config).tickMs,
     async close() {
       manager.stop();
+      await cleaner.close();
       await logs.close();
       await hardStates.close();
     },
@@ -845,6 +859,7 @@ function startKafkaListeners(
         ...allHandlers({
           context,
           groups,
+          transactions,
           fetchSessions: new FetchSessionCache(defaultFetchSessionLimits, () => 1 + prng.int(0x7ffffffe)),
           producerIds: new ProducerIdAllocator(context.metadata),
           logDir: {

@@ -55,6 +55,10 @@ export interface BrokerDefaults {
   defaultReplicationFactor: number;
   /** message.max.bytes: the largest record batch a topic accepts, unless the topic says otherwise. */
   messageMaxBytes: number;
+  /** log.cleaner.backoff.ms: how long the log cleaner sleeps when no compacted log is due. */
+  logCleanerBackoffMs: number;
+  /** log.cleaner.io.max.bytes.per.second: the log cleaner's reads and writes per second, all logs together. */
+  logCleanerIoMaxBytesPerSecond: number;
 }
 
 /** The classic group coordinator's settings, after Kafka's group.* broker configs. */

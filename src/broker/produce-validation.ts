@@ -40,6 +40,8 @@ export interface ProduceValidationOptions {
   decompressedBytesMax: number;
   /** The topic's compression.type as a codec to hold batches in; null ("producer") keeps the batch's own. */
   recompression: Recompression | null;
+  /** cleanup.policy has "compact": every record needs a key (LogValidator.validateKey). */
+  compacted?: boolean;
   /** For messages: the partition appended to. */
   topicName: string;
   partitionIndex: number;
@@ -115,6 +117,10 @@ export function validateProducedRecords(
   if (headerProblem) return refuse(ErrorCode.InvalidRecord, headerProblem);
   const timestampProblem = checkTimestamps(single, header, options);
   if (timestampProblem) return timestampProblem;
+  if (options.compacted === true) {
+    const keyProblem = checkKeys(single, options);
+    if (keyProblem) return keyProblem;
+  }
   const { recompression } = options;
   if (recompression !== null && recompression.codec !== compressionOf(header.attributes))
     return recompressed(single, recompression, options);
@@ -171,6 +177,31 @@ function checkHeader(header: BatchHeader): string | null {
     return `invalid sequence ${header.baseSequence} for producer ${header.producerId}`;
   }
   return null;
+}
+
+/**
+ * A compacted topic keeps the latest record per key, so a record without one could never be told apart from
+ * another: Kafka refuses the batch with INVALID_RECORD, naming each keyless record (LogValidator.validateKey).
+ * The records are read here (a compressed batch is inflated once, under the limit) only for such topics.
+ */
+function checkKeys(batch: Uint8Array, options: ProduceValidationOptions): ProduceValidation | null {
+  let recordErrors: RecordError[];
+  try {
+    recordErrors = readAllRecords(batch, { decompressedBytesMax: options.decompressedBytesMax })
+      .map((record, batchIndex) => ({ record, batchIndex }))
+      .filter(({ record }) => record.key === null)
+      .map(({ batchIndex }) => ({
+        batchIndex,
+        message:
+          "Compacted topic cannot accept message without key in topic partition " +
+          `${options.topicName}-${options.partitionIndex}`,
+      }));
+  } catch (error) {
+    if (!(error instanceof ProtocolError)) throw error;
+    return refuse(ErrorCode.CorruptMessage, `records do not decode: ${error.message}`);
+  }
+  if (recordErrors.length === 0) return null;
+  return refuse(ErrorCode.InvalidRecord, "One or more records have been rejected", recordErrors);
 }
 
 /** -1 is "no timestamp" (records up-converted from magic 0), always accepted. */

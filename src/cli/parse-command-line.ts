@@ -135,6 +135,11 @@ function buildConfig(mode: ServerMode, values: ReturnType<typeof resolveAll>): S
       numPartitions: required(values.numPartitions, "numPartitions"),
       defaultReplicationFactor: required(values.defaultReplicationFactor, "defaultReplicationFactor"),
       messageMaxBytes: required(values.messageMaxBytes, "messageMaxBytes"),
+      logCleanerBackoffMs: required(values.logCleanerBackoffMs, "logCleanerBackoffMs"),
+      logCleanerIoMaxBytesPerSecond: required(
+        values.logCleanerIoMaxBytesPerSecond,
+        "logCleanerIoMaxBytesPerSecond",
+      ),
     },
     groups: buildGroupSettings(values, required),
     raft: mode === "raft-cluster" ? buildRaftConfig(nodeId, values) : null,

@@ -76,6 +76,22 @@ function listOf(allowed: readonly string[]): (value: string) => string | null {
   };
 }
 
+/** Kafka's ValidList of cleanup.policy: delete, compact or both (an empty list is Kafka 4's "none"; refused here). */
+function cleanupPolicyCheck(value: string): string | null {
+  const problem = listOf(["delete", "compact"])(value);
+  if (problem !== null) return problem;
+  return value.trim() === "" ? "cleanup.policy needs delete, compact or both" : null;
+}
+
+/** A double in [min, max] (min.cleanable.dirty.ratio). */
+function doubleCheck(min: number, max: number): (value: string) => string | null {
+  return (value) => {
+    const parsed = Number(value.trim());
+    if (value.trim() === "" || !Number.isFinite(parsed)) return `"${value}" is not a number`;
+    return parsed < min || parsed > max ? `${value} is outside [${min}, ${max}]` : null;
+  };
+}
+
 /** GzipCompression.LevelValidator: -1 (zlib's default) or 1 to 9. */
 function gzipLevelCheck(value: string): string | null {
   const problem = integerCheck(-1n, 9n)(value);
@@ -129,13 +145,13 @@ const compressionTypeDocumentation =
  * acknowledgement), because nothing acknowledged may be lost even when every replica crashes at once.
  */
 export const topicConfigDefinitions: readonly TopicConfigDefinition[] = [
-  // Compaction is not implemented: "compact" is refused rather than accepted and ignored.
+  // "compact" runs the log cleaner over the topic (storage/log-cleaner.ts); "compact,delete" also deletes by age and size.
   define({
     name: "cleanup.policy",
     type: ConfigType.List,
     defaultValue: "delete",
     brokerSynonym: "log.cleanup.policy",
-    check: listOf(["delete"]),
+    check: cleanupPolicyCheck,
     documentation:
       'This config designates the retention policy to use on log segments. The "delete" policy (which is the ' +
       "default) will discard old segments when their retention time or size limit has been reached. The " +
@@ -310,6 +326,54 @@ export const topicConfigDefinitions: readonly TopicConfigDefinition[] = [
       "This configuration controls the size of the index that maps offsets to file positions. We preallocate " +
       "this index file and shrink it only after log rolls. You generally should not need to change this setting.",
     brokerDocumentation: "The maximum size in bytes of the offset index",
+  }),
+  // The log cleaner's topic configs (storage/log-cleaner.ts), with Kafka's defaults and ranges.
+  define({
+    name: "delete.retention.ms",
+    type: ConfigType.Long,
+    defaultValue: "86400000",
+    brokerSynonym: "log.cleaner.delete.retention.ms",
+    check: integerCheck(0n, longMax),
+    documentation:
+      "The amount of time to retain tombstone message markers for log compacted topics. This setting also " +
+      "gives a bound on the time in which a consumer must complete a read if they begin from offset 0 to " +
+      "ensure that they get a valid snapshot of the final stage (otherwise tombstones messages may be " +
+      "collected before a consumer completes their scan).",
+    brokerDocumentation: "The amount of time to retain tombstone message markers for log compacted topics.",
+  }),
+  define({
+    name: "min.cleanable.dirty.ratio",
+    type: ConfigType.Double,
+    defaultValue: "0.5",
+    brokerSynonym: "log.cleaner.min.cleanable.ratio",
+    check: doubleCheck(0, 1),
+    documentation:
+      "This configuration controls how frequently the log compactor will attempt to clean the log (assuming " +
+      "log compaction is enabled). By default we will avoid cleaning a log where more than 50% of the log has " +
+      "been compacted. This ratio bounds the maximum space wasted in the log by duplicates.",
+    brokerDocumentation: "The minimum ratio of dirty log to total log for a log to eligible for cleaning.",
+  }),
+  define({
+    name: "min.compaction.lag.ms",
+    type: ConfigType.Long,
+    defaultValue: "0",
+    brokerSynonym: "log.cleaner.min.compaction.lag.ms",
+    check: integerCheck(0n, longMax),
+    documentation:
+      "The minimum time a message will remain uncompacted in the log. Only applicable for logs that are " +
+      "being compacted.",
+    brokerDocumentation: "The minimum time a message will remain uncompacted in the log.",
+  }),
+  define({
+    name: "max.compaction.lag.ms",
+    type: ConfigType.Long,
+    defaultValue: "9223372036854775807",
+    brokerSynonym: "log.cleaner.max.compaction.lag.ms",
+    check: integerCheck(1n, longMax),
+    documentation:
+      "The maximum time a message will remain ineligible for compaction in the log. Only applicable for logs " +
+      "that are being compacted.",
+    brokerDocumentation: "The maximum time a message will remain ineligible for compaction in the log.",
   }),
 ];
 

@@ -3,7 +3,7 @@
 // syncs on that interval, and neither leaves it to the OS as Kafka's default does. A flush.messages above 1
 // has no per-count effect here (the log has no "every N messages" policy yet).
 
-import { type LogConfig, logConfigOf } from "../storage/index.ts";
+import { type CompactionConfig, type LogConfig, logConfigOf } from "../storage/index.ts";
 import { type BrokerStaticConfigs, topicConfigValue } from "./config-view.ts";
 import { internalTopicNames, metadataTopicName, offsetsSegmentBytes } from "./internal-topics.ts";
 import type { MetadataState } from "./metadata/metadata-state.ts";
@@ -19,10 +19,36 @@ function value(
   return longConfigValue(topicConfigValue(overrides, brokerStatic, definition));
 }
 
+/** cleanup.policy's parts: compact runs the log cleaner; delete keeps retention.ms and retention.bytes. */
+export function cleanupPolicyOf(
+  overrides: ReadonlyMap<string, string>,
+  brokerStatic: BrokerStaticConfigs,
+): { compact: boolean; delete: boolean } {
+  const definition = topicConfigDefinition("cleanup.policy")!;
+  const items = topicConfigValue(overrides, brokerStatic, definition)
+    .split(",")
+    .map((item) => item.trim());
+  return { compact: items.includes("compact"), delete: items.includes("delete") };
+}
+
+function compactionConfig(
+  overrides: ReadonlyMap<string, string>,
+  brokerStatic: BrokerStaticConfigs,
+): CompactionConfig {
+  const ratioDefinition = topicConfigDefinition("min.cleanable.dirty.ratio")!;
+  return {
+    deleteRetentionMs: value(overrides, brokerStatic, "delete.retention.ms"),
+    minCompactionLagMs: value(overrides, brokerStatic, "min.compaction.lag.ms"),
+    maxCompactionLagMs: value(overrides, brokerStatic, "max.compaction.lag.ms"),
+    minCleanableDirtyRatio: Number(topicConfigValue(overrides, brokerStatic, ratioDefinition)),
+  };
+}
+
 export function topicLogConfig(
   overrides: ReadonlyMap<string, string>,
   brokerStatic: BrokerStaticConfigs,
 ): LogConfig {
+  const policy = cleanupPolicyOf(overrides, brokerStatic);
   const flushMessages = value(overrides, brokerStatic, "flush.messages");
   const flushMs = value(overrides, brokerStatic, "flush.ms");
   const flushPolicy = flushMessages <= 1 ? "every" : flushMs < Number.MAX_SAFE_INTEGER ? "interval" : "never";
@@ -30,10 +56,12 @@ export function topicLogConfig(
     segmentBytes: value(overrides, brokerStatic, "segment.bytes"),
     segmentMs: value(overrides, brokerStatic, "segment.ms"),
     indexIntervalBytes: Math.max(1, value(overrides, brokerStatic, "index.interval.bytes")),
-    retentionMs: value(overrides, brokerStatic, "retention.ms"),
-    retentionBytes: value(overrides, brokerStatic, "retention.bytes"),
+    // Without "delete" in cleanup.policy, as in Kafka, no segment goes for its age or the log's size.
+    retentionMs: policy.delete ? value(overrides, brokerStatic, "retention.ms") : -1,
+    retentionBytes: policy.delete ? value(overrides, brokerStatic, "retention.bytes") : -1,
     flushPolicy,
     flushIntervalMs: flushPolicy === "interval" ? Math.max(1, flushMs) : 1000,
+    compaction: policy.compact ? compactionConfig(overrides, brokerStatic) : null,
   });
 }
 
@@ -57,10 +85,13 @@ export function logConfigFor(
   if (topic === metadataTopicName) return logConfigOf(keptForever);
   const config = topicLogConfig(overrides, brokerStatic);
   if (!internalTopicNames.has(topic)) return config;
+  // Their own compaction restates live records and moves the log start (group-log-compaction.ts); the log
+  // cleaner stays out of it, so the two never race over the same segments.
   return {
     ...config,
     ...keptForever,
     segmentBytes: Math.min(config.segmentBytes, offsetsSegmentBytes),
+    compaction: null,
   };
 }
 

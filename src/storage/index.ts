@@ -7,7 +7,15 @@ export { FaultInjectingFs } from "./fault-injecting-fs.ts";
 export { FilePool } from "./file-pool.ts";
 export { type EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";
 export * as storageLimits from "./limits.ts";
-export { type FlushPolicy, type LogConfig, logConfigDefault, logConfigOf } from "./log-config.ts";
+export { type CleanerBudget, type CleaningPass, cleanerBudgetDefault, LogCleaner } from "./log-cleaner.ts";
+export {
+  type CompactionConfig,
+  compactionConfigDefault,
+  type FlushPolicy,
+  type LogConfig,
+  logConfigDefault,
+  logConfigOf,
+} from "./log-config.ts";
 export {
   LogManager,
   type LogManagerOptions,

@@ -32,7 +32,28 @@ export interface LogConfig {
   flushPolicy: FlushPolicy;
   /** flush.ms, used when flushPolicy is "interval". */
   flushIntervalMs: number;
+  /** What the log cleaner does with the log (cleaner-decisions.ts); null: cleanup.policy has no "compact". */
+  compaction: CompactionConfig | null;
 }
+
+/** The topic configs of cleanup.policy=compact (Kafka's names in the comments). */
+export interface CompactionConfig {
+  /** delete.retention.ms: how long a tombstone stays once it is the latest record of its key. */
+  deleteRetentionMs: number;
+  /** min.compaction.lag.ms: a segment whose newest record is younger than this is not cleaned. */
+  minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a dirty segment older than this is cleaned whatever the dirty ratio. */
+  maxCompactionLagMs: number;
+  /** min.cleanable.dirty.ratio: clean once dirty bytes are this share of the cleanable bytes. */
+  minCleanableDirtyRatio: number;
+}
+
+export const compactionConfigDefault: CompactionConfig = {
+  deleteRetentionMs: 86_400_000,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+  minCleanableDirtyRatio: 0.5,
+};
 
 export const logConfigDefault: LogConfig = {
   segmentBytes: segmentBytesDefault,
@@ -42,6 +63,7 @@ export const logConfigDefault: LogConfig = {
   retentionBytes: retentionBytesDefault,
   flushPolicy: "every",
   flushIntervalMs: flushIntervalMsDefault,
+  compaction: null,
 };
 
 export function logConfigOf(overrides: Partial<LogConfig> = {}): LogConfig {

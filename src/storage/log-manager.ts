@@ -125,6 +125,15 @@ export class LogManager {
     this.retention = policy;
   }
 
+  /** The logs open and online now (the log cleaner's round). */
+  onlineLogs(): PartitionLog[] {
+    const logs: PartitionLog[] = [];
+    for (const state of this.partitions.values()) {
+      if (state.kind === "online" && state.log.offlineError === null) logs.push(state.log);
+    }
+    return logs;
+  }
+
   get partitionCount(): number {
     return this.partitions.size;
   }

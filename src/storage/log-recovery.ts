@@ -21,6 +21,7 @@ import {
   temporaryFileSuffix,
   timeIndexFileSuffix,
 } from "./segment-name.ts";
+import { completeInterruptedSwaps } from "./segment-swap.ts";
 import { CorruptLogError } from "./storage-error.ts";
 
 export interface LoadedLog {
@@ -41,6 +42,7 @@ export function loadLog(pool: FilePool, dir: string, log: LogLine, indexInterval
   const storageFs = pool.storageFs;
   storageFs.mkdirs(dir);
   settleLogFormat(storageFs, dir, log);
+  completeInterruptedSwaps(storageFs, dir, log);
   const bases = listSegmentBases(pool, dir);
   const checkpoint = readCheckpoint(pool, dir, log);
   const epochText = readFileIfExists(storageFs, join(dir, leaderEpochFileName));

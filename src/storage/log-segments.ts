@@ -153,6 +153,27 @@ export class LogSegments {
     this.list.push(segment);
   }
 
+  /** Puts `fresh` in the place of `old` (a cleaned copy, same offsets); false if `old` is no longer listed. */
+  replace(old: Segment, fresh: Segment): void {
+    const index = this.list.indexOf(old);
+    assert(
+      index >= 0 && index < this.list.length - 1,
+      `${this.dir}: only a listed inactive segment is replaced`,
+    );
+    assert(
+      fresh.baseOffset === old.baseOffset && fresh.endOffset === old.endOffset,
+      `${this.dir}: a cleaned segment spans [${fresh.baseOffset}, ${fresh.endOffset}), not [${old.baseOffset}, ${old.endOffset})`,
+    );
+    this.cursor = null;
+    this.list[index] = fresh;
+  }
+
+  /** Whether `segment` is still one of the log's inactive segments. */
+  holdsInactive(segment: Segment): boolean {
+    const index = this.list.indexOf(segment);
+    return index >= 0 && index < this.list.length - 1;
+  }
+
   closeAll(): void {
     for (const segment of this.list) segment.close();
   }

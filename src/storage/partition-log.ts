@@ -15,6 +15,8 @@
 
 import { assert } from "../base/assert.ts";
 import type { Clock } from "../base/clock.ts";
+import { readInt32 } from "../protocol/primitives/big-endian.ts";
+import { batchHeaderBytes, batchOffsets, batchSizeAt } from "../protocol/records/batch-header.ts";
 import { type AppendResult, AppendStaging } from "./append-staging.ts";
 import { CheckpointFile } from "./checkpoint-file.ts";
 import { encodeCheckpoint } from "./checkpoint-format.ts";
@@ -27,8 +29,9 @@ import type { LogConfig } from "./log-config.ts";
 import type { LogListener } from "./log-listener.ts";
 import { type LogLine, loadLog } from "./log-recovery.ts";
 import { LogSegments } from "./log-segments.ts";
-import { decideRetention, type RetentionDecision } from "./retention.ts";
-import type { Segment } from "./segment.ts";
+import { decideRetention, type RetentionDecision, type SegmentSummary } from "./retention.ts";
+import type { CleanedSegmentIndex, Segment } from "./segment.ts";
+import { type SwapHook, swapInCleaned } from "./segment-swap.ts";
 import { describeError, OffsetOutOfRangeError, StorageError } from "./storage-error.ts";
 
 export interface PartitionLogOptions {
@@ -38,6 +41,17 @@ export interface PartitionLogOptions {
   /** Monotonic for flush.ms, segment.ms and write pacing; wall for retention.ms against record timestamps. */
   clock: Clock;
   log?: LogLine;
+}
+
+/** Segments one read of a compacted log may cross while it has found only emptied batches. */
+const emptyReadSegmentsMax = 16;
+
+/** Whether every batch in `bytes` (whole batches) holds no records. */
+function onlyEmptyBatches(bytes: Uint8Array): boolean {
+  for (let at = 0; at + batchHeaderBytes <= bytes.length; at += batchSizeAt(bytes, at)) {
+    if (readInt32(bytes, at + batchOffsets.recordCount) !== 0) return false;
+  }
+  return true;
 }
 
 export class PartitionLog {
@@ -103,6 +117,11 @@ export class PartitionLog {
   /** Opens (recovering if needed) or creates the log in `dir`; throws StorageError if it cannot open. */
   static open(options: PartitionLogOptions): PartitionLog {
     return new PartitionLog(options);
+  }
+
+  /** The file system this log's files live on (the cleaner writes its copies beside them). */
+  get storageFs() {
+    return this.pool.storageFs;
   }
 
   get logEndOffset(): number {
@@ -196,10 +215,35 @@ export class PartitionLog {
       throw new OffsetOutOfRangeError(offset, this.logStartOffset, this.logEndOffset);
     }
     const upTo = Math.min(options.maxOffset ?? this.logEndOffset, this.logEndOffset);
-    return this.segments.read(offset, upTo, {
+    const read = this.segments.read(offset, upTo, {
       maxBytes: options.maxBytes,
       minOneBatch: options.minOneBatch ?? true,
     });
+    return this.config.compaction === null ? read : this.pastEmptyBatches(read, upTo, options.maxBytes);
+  }
+
+  /**
+   * A read of a compacted log that found only batches the cleaner emptied (a whole segment of them, where a
+   * read stops) goes on into the next segments while the bytes allow: a client that advances only past the
+   * records it sees (kafkajs) would otherwise fetch the same empty batches forever. Bounded by
+   * emptyReadSegmentsMax segments.
+   */
+  private pastEmptyBatches(read: ReadResult, upTo: number, maxBytes: number): ReadResult {
+    let result = read;
+    for (let extra = 0; extra < emptyReadSegmentsMax; extra++) {
+      if (result.bytes.length === 0 || result.bytes.length >= maxBytes || result.nextOffset >= upTo) break;
+      if (!onlyEmptyBatches(result.bytes)) break;
+      const more = this.segments.read(result.nextOffset, upTo, {
+        maxBytes: maxBytes - result.bytes.length,
+        minOneBatch: false,
+      });
+      if (more.bytes.length === 0) break;
+      const joined = new Uint8Array(result.bytes.length + more.bytes.length);
+      joined.set(result.bytes);
+      joined.set(more.bytes, result.bytes.length);
+      result = { bytes: joined, nextOffset: more.nextOffset };
+    }
+    return result;
   }
 
   /** Offset of the first batch whose max timestamp is ≥ `timestampMs`, or null (ListOffsets by time). */
@@ -332,6 +376,48 @@ export class PartitionLog {
     this.logLine(`${this.dir}: deleted ${decision.deleteCount} segment(s) (${decision.reason})`);
   }
 
+  /** The segments, oldest first, the last one active: what the cleaner decides on (cleaner-decisions.ts). */
+  segmentSummaries(): SegmentSummary[] {
+    this.staging.drain();
+    return this.segments.summaries();
+  }
+
+  /** The inactive segments wholly below `endOffset`, oldest first: what a cleaning pass reads. */
+  inactiveSegmentsBelow(endOffset: number): Segment[] {
+    this.staging.drain();
+    return this.segments.all.slice(0, -1).filter((segment) => segment.endOffset <= endOffset);
+  }
+
+  /**
+   * Swaps in the cleaned copy of `segment` the cleaner wrote and fsynced beside it (segment-swap.ts); false,
+   * and the copy left for the caller to delete, when the segment is no longer part of the log (retention, a
+   * restart or a truncation took it while the copy was written). Offsets, the log start and the high
+   * watermark stay; reads from now on see the cleaned batches.
+   */
+  swapCleanedSegment(segment: Segment, index: CleanedSegmentIndex, hook?: SwapHook): boolean {
+    this.throwIfOffline();
+    this.staging.drain();
+    if (!this.segments.holdsInactive(segment)) return false;
+    let fresh: Segment;
+    try {
+      fresh = swapInCleaned(this.pool, segment, {
+        index,
+        indexIntervalBytes: this.config.indexIntervalBytes,
+        hook,
+      });
+    } catch (error) {
+      // Half a swap cannot be undone in memory: the next open finishes it (completeInterruptedSwaps).
+      this.failure ??= new StorageError(
+        `${this.dir}: swapping in a cleaned segment failed, log offline until reopened: ${describeError(error)}`,
+        { cause: error },
+      );
+      this.logLine(this.failure.message);
+      throw this.failure;
+    }
+    this.segments.replace(segment, fresh);
+    return true;
+  }
+
   /**
    * The topic's configs changed (AlterConfigs, or the metadata replayed after the log opened with defaults):
    * the next appends, rolls, flushes and retention checks follow `config`, as Kafka's updateConfig.
@@ -432,7 +518,12 @@ export class PartitionLog {
     if (active.sizeBytes === 0) return;
     const full = active.sizeBytes + incomingBytes > this.config.segmentBytes;
     const born = active.rollStartMs;
-    const old = born !== null && this.clock.monotonicMs() - born > this.config.segmentMs;
+    // A compacted log also rolls at max.compaction.lag.ms, so no record waits in the active segment past it.
+    const rollMs = Math.min(
+      this.config.segmentMs,
+      this.config.compaction?.maxCompactionLagMs ?? Number.MAX_SAFE_INTEGER,
+    );
+    const old = born !== null && this.clock.monotonicMs() - born > rollMs;
     if (full || old || !active.fitsOffsets(lastOffset)) this.roll();
   }
 

@@ -242,3 +242,24 @@ describe("produce validation", () => {
     });
   });
 });
+
+describe("compacted topics", () => {
+  const compacted = { ...options, compacted: true };
+  test("keyless records are refused with INVALID_RECORD, each named; keyed ones pass, compressed or not", () => {
+    const mixed: Array<{ key: Uint8Array | null; value: Uint8Array; timestamp: number }> = records(3);
+    mixed[1] = { ...mixed[1]!, key: null };
+    for (const compression of [CompressionCodec.None, CompressionCodec.Zstd]) {
+      const refused = validateProducedRecords(buildBatch(mixed, { compression }), compacted);
+      expect(refused).toMatchObject({ ok: false, errorCode: ErrorCode.InvalidRecord });
+      expect(!refused.ok && refused.recordErrors).toEqual([
+        {
+          batchIndex: 1,
+          message: "Compacted topic cannot accept message without key in topic partition t-0",
+        },
+      ]);
+      expect(validateProducedRecords(buildBatch(records(3), { compression }), compacted).ok).toBe(true);
+    }
+    // The same keyless batch is fine where cleanup.policy is delete.
+    expect(validateProducedRecords(buildBatch(mixed), options).ok).toBe(true);
+  });
+});

@@ -32,6 +32,8 @@ describe("parseCommandLine", () => {
       numPartitions: 1,
       defaultReplicationFactor: 0,
       messageMaxBytes: 1048588,
+      logCleanerBackoffMs: 15000,
+      logCleanerIoMaxBytesPerSecond: 67108864,
     });
     // Kafka's defaults for every group setting.
     expect(config.groups).toEqual({

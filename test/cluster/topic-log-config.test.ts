@@ -69,3 +69,26 @@ test("__consumer_offsets keeps every segment, even with a retention.ms set on it
     segmentBytes: 2097152,
   });
 });
+
+test("a compact topic keeps every segment past retention.ms; compact,delete loses them", async () => {
+  const compact = await segmentsLeftAfterEightDays("orders", new Map([["cleanup.policy", "compact"]]));
+  expect(compact.after).toBe(compact.before);
+  const both = await segmentsLeftAfterEightDays("orders", new Map([["cleanup.policy", "compact,delete"]]));
+  expect(both.after).toBe(1);
+  const overrides = new Map([
+    ["cleanup.policy", "delete,compact"],
+    ["min.cleanable.dirty.ratio", "0.01"],
+    ["delete.retention.ms", "100"],
+  ]);
+  expect(logConfigFor("orders", overrides, noBrokerSettings).compaction).toEqual({
+    deleteRetentionMs: 100,
+    minCompactionLagMs: 0,
+    maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+    minCleanableDirtyRatio: 0.01,
+  });
+  expect(logConfigFor("orders", new Map(), noBrokerSettings).compaction).toBeNull();
+  // __consumer_offsets has its own compaction; the log cleaner stays out of it.
+  expect(
+    logConfigFor("__consumer_offsets", new Map([["cleanup.policy", "compact"]]), noBrokerSettings).compaction,
+  ).toBeNull();
+});

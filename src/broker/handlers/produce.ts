@@ -10,6 +10,7 @@ import type { TopicMetadata } from "../../cluster/metadata/metadata-state.ts";
 import type { AppendTicket, ReplicaError } from "../../cluster/partition-replica.ts";
 import { topicRecompression } from "../../cluster/topic-compression.ts";
 import { topicConfigDefinition } from "../../cluster/topic-config-definitions.ts";
+import { cleanupPolicyOf } from "../../cluster/topic-log-config.ts";
 import { ErrorCode } from "../../protocol/error-codes.ts";
 import {
   createProduceResponse,
@@ -108,6 +109,7 @@ export function validateForTopic(
     nowMs: options.nowMs,
     decompressedBytesMax: produceDecompressedBytesMax,
     recompression: topicRecompression(topic.configs, context.brokerStatic),
+    compacted: cleanupPolicyOf(topic.configs, context.brokerStatic).compact,
     topicName: topic.name,
     partitionIndex,
   });

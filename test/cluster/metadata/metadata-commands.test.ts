@@ -69,7 +69,7 @@ describe("CreateTopics", () => {
       [{ name: "t2", numPartitions: 0 }, "INVALID_PARTITIONS", "[1, 100000]"],
       [{ name: "t2", replicationFactor: 2 }, "INVALID_REPLICATION_FACTOR", "[1, 1]"],
       [{ name: "t2", configs: new Map([["retention.ms", "soon"]]) }, "INVALID_CONFIG", "retention.ms"],
-      [{ name: "t2", configs: new Map([["cleanup.policy", "compact"]]) }, "INVALID_CONFIG", "compact"],
+      [{ name: "t2", configs: new Map([["cleanup.policy", "compact,shred"]]) }, "INVALID_CONFIG", "shred"],
       [{ name: "t2", configs: new Map([["no.such", "1"]]) }, "INVALID_CONFIG", "no.such"],
       [
         {
