@@ -49,6 +49,7 @@ import { createConnectionMetrics } from "./connection-metrics.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
 import { loadNodeIdentity } from "./node-identity.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
+import { registerQuiescenceMetrics } from "./quiescence-metrics.ts";
 import type { ServerConfig } from "./server-config.ts";
 import { StartupRefusal } from "./startup-refusal.ts";
 import { systemClock, systemScheduler } from "./system-time.ts";
@@ -232,6 +233,8 @@ export function startStorageAndRaft(
     tickIntervalMs: raftTiming(config).tickMs,
     scheduler: systemScheduler,
     logger: logger.with({ component: "raft" }),
+    // Idle replicated groups go quiet; one node heartbeat per peer stands for them (raft/node/node-liveness.ts).
+    ...(config.raft === null ? {} : { quiescence: raftTimings.cluster }),
   });
   return {
     logs,
@@ -587,6 +590,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   });
   cluster?.attach({ metadata, metadataGroup, replicas, elections });
   registerPartitionMetrics(deps.metrics, () => replicas.all());
+  registerQuiescenceMetrics(deps.metrics, raft.manager);
   logger.info("metadata ready", {
     clusterId: metadata.state.clusterId,
     topics: [...metadata.state.topics()].length,

@@ -30,7 +30,9 @@ import type {
   Role,
   VoteFence,
 } from "../core/index.ts";
-import { RaftNode } from "../core/index.ts";
+import { isQuorum, RaftNode } from "../core/index.ts";
+import type { QuiescencePort } from "./node-liveness.ts";
+import { quiesceReadRequestId, wakeReadRequestId } from "./node-liveness.ts";
 import { OffsetWaiters } from "./offset-waiters.ts";
 import { RaftGroupError } from "./raft-group-error.ts";
 import type { RaftHardStateStore, RaftLogStore } from "./storage-ports.ts";
@@ -82,7 +84,24 @@ export interface RaftGroupOptions {
   readonly readyRoundsMax?: number;
   /** Start abstaining: this node's data directory is new (the core's Abstention; setVoteFence ends it). */
   readonly abstaining?: boolean;
+  /** Given: the group quiesces while idle (see Quiescence below), asking here whether peer nodes are alive. */
+  readonly quiescence?: QuiescencePort;
 }
+
+/**
+ * Quiescence (CockroachDB's): an idle group neither ticks its core nor sends heartbeats; the node-level
+ * heartbeats (node-liveness.ts) stand for it. A leader quiesces when its log is committed and durable and every
+ * live member matches it, telling each with a heartbeat that carries the commit and asks it to quiesce; a
+ * follower quiesces on that heartbeat when it holds exactly the committed log. Any proposal, campaign, transfer
+ * or message (but the answers to those heartbeats) wakes the group; a follower woken by someone else than its
+ * leader wakes the leader too. A quiesced follower wakes when its leader's node has been silent an election
+ * timeout, and its core is then given the ticks it missed, so it campaigns as if it had been ticking. A quiesced
+ * leader counts its live followers as heard and caught up (it quiesced only with them caught up, and nothing
+ * was appended since), and wakes when fewer than a quorum of voters are alive, so check-quorum still applies.
+ */
+type Quiet =
+  | { readonly role: "leader"; readonly caughtUp: ReadonlySet<NodeId> }
+  | { readonly role: "follower"; readonly leaderId: NodeId };
 
 interface BufferedProposal {
   readonly proposals: readonly Proposal[];
@@ -138,6 +157,10 @@ export class RaftGroup {
   /** The leadership transfer under way (one at a time), and whether the core has yet to be asked for it. */
   private transfer: PendingTransfer | undefined;
   private transferRequested = false;
+  /** Set while the group is quiesced (see Quiescence). */
+  private quiet: Quiet | undefined;
+  /** A leader's quiesce request that arrived during a Ready: considered right after advance. */
+  private bufferedQuiesce: Message | undefined;
 
   constructor(options: RaftGroupOptions) {
     assert(options.config.id === options.nodeId, "config.id must be the node id");
@@ -227,7 +250,7 @@ export class RaftGroup {
     if (!this.isLeader) return [];
     return this.core.config.voters.filter((id) => {
       if (id === this.nodeId) return true;
-      const caughtUp = this.caughtUpAtTick.get(id);
+      const caughtUp = this.caughtUpTick(id);
       return caughtUp !== undefined && this.ticks - caughtUp <= lagTicksMax;
     });
   }
@@ -241,8 +264,8 @@ export class RaftGroup {
   canTakeOver(id: NodeId): boolean {
     if (!this.isLeader || id === this.nodeId || !this.core.config.voters.includes(id)) return false;
     const windowTicks = this.electionTimeoutTicks;
-    const heard = this.heardAtTick.get(id);
-    const caughtUp = this.caughtUpAtTick.get(id);
+    const heard = this.heardTick(id);
+    const caughtUp = this.caughtUpTick(id);
     return (
       heard !== undefined &&
       this.ticks - heard < windowTicks &&
@@ -282,22 +305,58 @@ export class RaftGroup {
   /** One clock tick (the GroupManager's timer); election and heartbeat timeouts count these. */
   tick(): void {
     if (this.stopReason !== undefined) return;
-    this.trackCaughtUp();
+    this.ticks += 1;
+    if (this.quiet !== undefined) {
+      if (!this.quietMustEnd(this.quiet)) return;
+      this.unquiesce();
+    } else {
+      this.trackCaughtUp();
+    }
     if (this.inReady) this.bufferedTicks += 1;
     else this.core.tick();
     this.afterInput();
+    this.maybeQuiesce();
   }
 
-  step(message: Message): void {
+  step(received: Message): void {
     if (this.stopReason !== undefined) return;
-    this.heardAtTick.set(message.from, this.ticks);
+    this.heardAtTick.set(received.from, this.ticks);
+    const quiesceAsked = received.type === "heartbeat" && received.readRequestId === quiesceReadRequestId;
+    const wake = received.type === "heartbeatResponse" && received.readRequestId === wakeReadRequestId;
+    // The core sees the markers as plain heartbeats and answers: its read-index queue must never see them.
+    const message: Message = quiesceAsked || wake ? { ...received, readRequestId: -1 } : received;
+    if (this.quiet !== undefined && !this.keepsQuiet(this.quiet, received)) {
+      const quiet = this.quiet;
+      this.unquiesce();
+      if (quiet.role === "follower" && message.from !== quiet.leaderId) this.wakeLeader(quiet.leaderId);
+    }
     if (!this.inReady) {
       this.core.step(message);
       this.afterInput();
+      if (quiesceAsked) this.followerQuiesce(message);
     } else if (this.bufferedSteps.length < this.bufferedStepsMax) {
       this.bufferedSteps.push(message);
+      if (quiesceAsked) this.bufferedQuiesce = message;
     } else {
       this.logger.warn("dropping a peer message: buffer full", { type: message.type, from: message.from });
+    }
+  }
+
+  /** Whether the group is quiesced: its core is not ticked and it sends no heartbeats of its own. */
+  get quiescent(): boolean {
+    return this.quiet !== undefined;
+  }
+
+  /**
+   * Peer node `peer` came back (first heard, heard after a silence, or restarted): a quiesced leader wakes so
+   * that the peer's replica hears from it, instead of campaigning after an election timeout.
+   */
+  peerReturned(peer: NodeId): void {
+    const quiet = this.quiet;
+    if (quiet === undefined || this.stopReason !== undefined) return;
+    if (quiet.role === "follower" ? quiet.leaderId === peer : this.members().includes(peer)) {
+      this.unquiesce();
+      this.afterInput();
     }
   }
 
@@ -312,6 +371,7 @@ export class RaftGroup {
   /** Starts an election now (standalone start, or an operator asking this node to take over). */
   campaign(): void {
     if (this.stopReason !== undefined) return;
+    this.unquiesce();
     if (this.inReady) this.campaignRequested = true;
     else this.core.campaign();
     this.afterInput();
@@ -334,6 +394,7 @@ export class RaftGroup {
       return refused(`a transfer to node ${pending.target} is under way`);
     }
     if (this.core.role !== "leader") return refused("this node does not lead");
+    this.unquiesce();
     let settle: (outcome: TransferOutcome) => void = () => {};
     const promise = new Promise<TransferOutcome>((resolve) => {
       settle = resolve;
@@ -353,6 +414,7 @@ export class RaftGroup {
     if (this.stopReason !== undefined) {
       return { ok: false, refusal: "notLeader", detail: `group ${this.stopReason.reason}` };
     }
+    if (this.quiet?.role === "leader") this.unquiesce();
     if (!this.inReady) {
       const result = this.core.propose(proposals);
       if (result.ok) this.kick();
@@ -401,7 +463,6 @@ export class RaftGroup {
 
   /** Once a tick: which followers are caught up with where the leader's log ended a tick ago. */
   private trackCaughtUp(): void {
-    this.ticks += 1;
     if (this.core.role !== "leader") return;
     for (const id of this.core.config.voters) {
       if (id === this.nodeId) continue;
@@ -413,6 +474,144 @@ export class RaftGroup {
       if (match >= this.lastOffsetAtPreviousTick && answering) this.caughtUpAtTick.set(id, this.ticks);
     }
     this.lastOffsetAtPreviousTick = this.core.log.lastOffset();
+  }
+
+  // ---- quiescence (see Quiet) ---------------------------------------------------------------------------
+
+  private members(): readonly NodeId[] {
+    const config = this.core.config;
+    return config.learners.length === 0 ? config.voters : [...config.voters, ...config.learners];
+  }
+
+  private nodeAlive(id: NodeId): boolean {
+    const port = this.options.quiescence;
+    return port !== undefined && port.nodeSilentTicks(id) < this.electionTimeoutTicks;
+  }
+
+  /** The tick peer `id` was last heard at: a quiesced leader hears its live followers through their nodes. */
+  private heardTick(id: NodeId): number | undefined {
+    const heard = this.heardAtTick.get(id);
+    if (this.quiet?.role !== "leader" || !this.quiet.caughtUp.has(id)) return heard;
+    const viaNode = this.ticks - this.options.quiescence!.nodeSilentTicks(id);
+    return heard === undefined ? viaNode : Math.max(heard, viaNode);
+  }
+
+  /** The tick follower `id` was last caught up at: while quiesced, whenever its node was last heard. */
+  private caughtUpTick(id: NodeId): number | undefined {
+    const caughtUp = this.caughtUpAtTick.get(id);
+    if (this.quiet?.role !== "leader" || !this.quiet.caughtUp.has(id)) return caughtUp;
+    const viaNode = this.ticks - this.options.quiescence!.nodeSilentTicks(id);
+    return caughtUp === undefined ? viaNode : Math.max(caughtUp, viaNode);
+  }
+
+  private quietMustEnd(quiet: Quiet): boolean {
+    if (quiet.role === "follower") return !this.nodeAlive(quiet.leaderId);
+    const voters = this.core.config.voters;
+    return !isQuorum(voters, (id) => id === this.nodeId || this.nodeAlive(id));
+  }
+
+  /** A message a quiesced group takes without waking: answers to its quiesce request, or a repeated request. */
+  private keepsQuiet(quiet: Quiet, received: Message): boolean {
+    if (quiet.role === "follower") {
+      const quiesceAsked = received.type === "heartbeat" && received.readRequestId === quiesceReadRequestId;
+      return quiesceAsked && received.from === quiet.leaderId;
+    }
+    return (
+      received.type === "heartbeatResponse" &&
+      received.readRequestId === -1 &&
+      received.term === this.core.term
+    );
+  }
+
+  /** At the end of a leader's tick: quiesce if idle, telling every live follower. */
+  private maybeQuiesce(): void {
+    if (this.options.quiescence === undefined || this.quiet !== undefined || !this.isIdle()) return;
+    const last = this.core.log.lastOffset();
+    if (this.core.commitOffset !== last || this.persisted < last) return;
+    const caughtUp = new Set<NodeId>();
+    for (const id of this.members()) {
+      if (id === this.nodeId) continue;
+      // A dead follower is not waited for: when its node returns, peerReturned wakes this group.
+      if (!this.nodeAlive(id)) continue;
+      if ((this.core.progressOf(id)?.matchOffset ?? -1) !== last) return;
+      caughtUp.add(id);
+    }
+    const voters = this.core.config.voters;
+    if (!isQuorum(voters, (id) => id === this.nodeId || caughtUp.has(id))) return;
+    const term = this.core.term;
+    const requests: Message[] = [...caughtUp].map((to) => ({
+      type: "heartbeat",
+      from: this.nodeId,
+      to,
+      term,
+      commitOffset: last,
+      readRequestId: quiesceReadRequestId,
+    }));
+    if (requests.length > 0) this.options.send(requests);
+    this.quiet = { role: "leader", caughtUp };
+  }
+
+  /** Nothing is under way: no Ready, no buffered input, no transfer, and the core leads with nothing to do. */
+  private isIdle(): boolean {
+    return (
+      this.core.role === "leader" &&
+      !this.inReady &&
+      !this.loopRunning &&
+      !this.loopScheduled &&
+      this.transfer === undefined &&
+      this.bufferedProposals.length === 0 &&
+      this.core.leadTransferee === null &&
+      !this.core.hasReady()
+    );
+  }
+
+  /** After a quiesce request was stepped: quiesce if this follower holds exactly the leader's committed log. */
+  private followerQuiesce(request: Message): void {
+    if (this.options.quiescence === undefined || request.type !== "heartbeat") return;
+    const { core } = this;
+    const quiesce =
+      this.stopReason === undefined &&
+      core.role === "follower" &&
+      core.leaderId === request.from &&
+      core.term === request.term &&
+      core.commitOffset === request.commitOffset &&
+      core.log.lastOffset() === request.commitOffset &&
+      this.transfer === undefined;
+    if (quiesce) this.quiet = { role: "follower", leaderId: request.from };
+  }
+
+  private unquiesce(): void {
+    const quiet = this.quiet;
+    if (quiet === undefined) return;
+    this.quiet = undefined;
+    const port = this.options.quiescence!;
+    if (quiet.role === "leader") {
+      // The windows of in-sync tracking go on from when each follower's node was last heard.
+      for (const id of quiet.caughtUp) {
+        const at = this.ticks - port.nodeSilentTicks(id);
+        if (!Number.isFinite(at)) continue;
+        if ((this.heardAtTick.get(id) ?? -1) < at) this.heardAtTick.set(id, at);
+        if ((this.caughtUpAtTick.get(id) ?? -1) < at) this.caughtUpAtTick.set(id, at);
+      }
+      this.lastOffsetAtPreviousTick = this.core.log.lastOffset();
+      return;
+    }
+    // The core's election clock stood still: it gets the ticks the leader's node has been silent since.
+    const missed = Math.min(port.nodeSilentTicks(quiet.leaderId), 2 * this.electionTimeoutTicks);
+    if (this.inReady) this.bufferedTicks = Math.max(this.bufferedTicks, missed > 0 ? 1 : 0);
+    else for (let tick = 0; tick < missed; tick++) this.core.tick();
+  }
+
+  /** A quiesced follower woke for another reason than its leader: the leader wakes too and heartbeats again. */
+  private wakeLeader(leaderId: NodeId): void {
+    const wake: Message = {
+      type: "heartbeatResponse",
+      from: this.nodeId,
+      to: leaderId,
+      term: this.core.term,
+      readRequestId: wakeReadRequestId,
+    };
+    this.options.send([wake]);
   }
 
   // ---- the Ready loop ------------------------------------------------------------------------------------
@@ -589,6 +788,9 @@ export class RaftGroup {
       this.transferRequested = false;
       this.startTransfer();
     }
+    const quiesce = this.bufferedQuiesce;
+    this.bufferedQuiesce = undefined;
+    if (quiesce !== undefined) this.followerQuiesce(quiesce);
   }
 
   // ---- leadership transfer -------------------------------------------------------------------------------
