@@ -109,6 +109,14 @@ interface BufferedProposal {
 }
 
 const bufferedStepsMaxDefault = 65_536;
+/**
+ * When a quiet leader's node dies, the survivor that campaigns first waits this many ticks and up to
+ * campaignStaggerTicksSpread - 1 more: by then the other survivors have noticed the silence too (node
+ * heartbeats stop for all at once; their tick timers differ in phase by at most a tick), and a node's hundreds
+ * of campaigns spread over a few ticks.
+ */
+const campaignStaggerTicksMin = 2;
+const campaignStaggerTicksSpread = 4;
 const readyRoundsMaxDefault = 64;
 
 export class RaftGroup {
@@ -161,6 +169,8 @@ export class RaftGroup {
   private quiet: Quiet | undefined;
   /** A leader's quiesce request that arrived during a Ready: considered right after advance. */
   private bufferedQuiesce: Message | undefined;
+  /** The tick this follower campaigns at, its quiet leader's node having gone silent (see leaderNodeDied). */
+  private campaignAt: { readonly tick: number; readonly deadLeader: NodeId } | undefined;
 
   constructor(options: RaftGroupOptions) {
     assert(options.config.id === options.nodeId, "config.id must be the node id");
@@ -308,9 +318,14 @@ export class RaftGroup {
     this.ticks += 1;
     if (this.quiet !== undefined) {
       if (!this.quietMustEnd(this.quiet)) return;
+      if (this.quiet.role === "follower") {
+        this.leaderNodeDied(this.quiet.leaderId);
+        return;
+      }
       this.unquiesce();
     } else {
       this.trackCaughtUp();
+      if (this.campaignAt !== undefined && this.ticks >= this.campaignAt.tick) this.campaignForDeadLeader();
     }
     if (this.inReady) this.bufferedTicks += 1;
     else this.core.tick();
@@ -327,8 +342,13 @@ export class RaftGroup {
     const message: Message = quiesceAsked || wake ? { ...received, readRequestId: -1 } : received;
     if (this.quiet !== undefined && !this.keepsQuiet(this.quiet, received)) {
       const quiet = this.quiet;
-      this.unquiesce();
-      if (quiet.role === "follower" && message.from !== quiet.leaderId) this.wakeLeader(quiet.leaderId);
+      if (quiet.role === "follower" && !this.nodeAlive(quiet.leaderId)) {
+        // Another survivor campaigns before this node's tick noticed the silence.
+        this.leaderNodeDied(quiet.leaderId);
+      } else {
+        this.unquiesce();
+        if (quiet.role === "follower" && message.from !== quiet.leaderId) this.wakeLeader(quiet.leaderId);
+      }
     }
     if (!this.inReady) {
       this.core.step(message);
@@ -508,6 +528,42 @@ export class RaftGroup {
     if (quiet.role === "follower") return !this.nodeAlive(quiet.leaderId);
     const voters = this.core.config.voters;
     return !isQuorum(voters, (id) => id === this.nodeId || this.nodeAlive(id));
+  }
+
+  /**
+   * A quiesced follower's leader node went silent for an election timeout. The follower forgets the leader, so it
+   * grants votes at once, and exactly one survivor campaigns soon — the first live voter after the dead leader in
+   * the replica order (the preferred replica when it lives), after a stagger of a few ticks drawn from the group
+   * id, so a node's many groups do not all campaign in one tick — while the others wait out a whole randomized
+   * election timeout as fallback. Survivors therefore rarely split their votes.
+   */
+  private leaderNodeDied(deadLeader: NodeId): void {
+    this.quiet = undefined;
+    if (this.inReady) {
+      this.bufferedTicks = Math.max(this.bufferedTicks, 1);
+      return;
+    }
+    this.core.forgetLeader();
+    const first = this.core.config.voters.find(
+      (id) => id !== deadLeader && (id === this.nodeId || this.nodeAlive(id)),
+    );
+    if (first === this.nodeId && !this.abstaining) {
+      this.campaignAt = {
+        tick: this.ticks + campaignStaggerTicksMin + (stringHash(this.groupId) % campaignStaggerTicksSpread),
+        deadLeader,
+      };
+    }
+    this.afterInput();
+  }
+
+  /** The staggered campaign's tick came: campaign, unless a leader was heard from meanwhile. */
+  private campaignForDeadLeader(): void {
+    const dead = this.campaignAt!.deadLeader;
+    this.campaignAt = undefined;
+    const leader = this.core.leaderId;
+    if (this.core.role !== "follower" || (leader !== null && leader !== dead) || this.nodeAlive(dead)) return;
+    if (this.inReady) this.campaignRequested = true;
+    else this.core.campaign();
   }
 
   /** A message a quiesced group takes without waking: answers to its quiesce request, or a repeated request. */
@@ -892,4 +948,14 @@ export class RaftGroup {
 
 function sameMembers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((id, index) => id === b[index]);
+}
+
+/** A small deterministic hash of a string (FNV-1a), to spread per-group work over ticks. */
+function stringHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
 }
