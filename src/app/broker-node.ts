@@ -43,7 +43,13 @@ import {
   type RaftGroup,
 } from "../raft/node/index.ts";
 import type { RaftTransport } from "../raft/node/transport.ts";
-import { type LogConfig, LogManager, nodeStorageFs, type PartitionLog } from "../storage/index.ts";
+import {
+  dirSyncBatching,
+  type LogConfig,
+  LogManager,
+  nodeStorageFs,
+  type PartitionLog,
+} from "../storage/index.ts";
 import { type ClusterRuntime, startClusterRuntime } from "./cluster-runtime.ts";
 import { createConnectionMetrics } from "./connection-metrics.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
@@ -168,6 +174,8 @@ export interface NodeRaft {
   hardStates: HardStateJournal;
   /** Milliseconds per Raft tick (what the in-sync window is counted in). */
   tickMs: number;
+  /** Runs work that opens many partitions with their directory fsyncs shared (storage/dir-sync-batch.ts). */
+  batchOpens<T>(work: () => T): T;
   openGroup(
     topic: string,
     partition: number,
@@ -207,8 +215,10 @@ export function startStorageAndRaft(
   transport: RaftTransport = { send: () => {}, onReceive: () => {} },
   rejoin?: Rejoin,
 ): NodeRaft {
+  const dirSyncs = dirSyncBatching(nodeStorageFs);
   const logs = new LogManager({
     dataDir: config.dataDir,
+    storageFs: dirSyncs.storageFs,
     log: (line) => logger.warn(line, { component: "storage" }),
     configFor,
     clock: systemClock,
@@ -241,6 +251,7 @@ export function startStorageAndRaft(
     manager,
     hardStates,
     tickMs: raftTiming(config).tickMs,
+    batchOpens: (work) => dirSyncs.batch(work),
     async close() {
       manager.stop();
       await logs.close();
@@ -555,7 +566,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   let groups: GroupService | undefined;
   const follow = (service: RaftMetadataService) => {
     applied = service;
-    replicas.reconcile(service.state);
+    raft.batchOpens(() => replicas.reconcile(service.state));
     topicConfigs.follow(service.state);
     // Runs in the turn that applied the records, before any request sees them: GroupService.onPartitionsDeleted
     // relies on it. Deletions replayed at start-up (no group service yet) had their tombstones written before.
