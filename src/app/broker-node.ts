@@ -68,6 +68,7 @@ import {
 } from "../raft/node/index.ts";
 import type { RaftTransport } from "../raft/node/transport.ts";
 import {
+  dirSyncBatching,
   LogCleaner,
   type LogConfig,
   LogManager,
@@ -80,6 +81,7 @@ import { createConnectionMetrics } from "./connection-metrics.ts";
 import { exitOnBug } from "./exit-on-bug.ts";
 import { loadNodeIdentity } from "./node-identity.ts";
 import { registerPartitionMetrics } from "./partition-metrics.ts";
+import { registerQuiescenceMetrics } from "./quiescence-metrics.ts";
 import { seedSaslUsers } from "./sasl-users.ts";
 import { type ServerConfig, usesSasl, usesTls } from "./server-config.ts";
 import { StartupRefusal } from "./startup-refusal.ts";
@@ -211,6 +213,8 @@ export interface NodeRaft {
   hardStates: HardStateJournal;
   /** Milliseconds per Raft tick (what the in-sync window is counted in). */
   tickMs: number;
+  /** Runs work that opens many partitions with their directory fsyncs shared (storage/dir-sync-batch.ts). */
+  batchOpens<T>(work: () => T): T;
   openGroup(
     topic: string,
     partition: number,
@@ -273,13 +277,14 @@ export function startStorageAndRaft(
   rejoin?: Rejoin,
   env: NodeEnvironment = systemEnvironment,
 ): NodeRaft {
+  const dirSyncs = dirSyncBatching(env.storageFs);
   const logs = new LogManager({
     dataDir: config.dataDir,
+    storageFs: dirSyncs.storageFs,
     log: (line) => logger.warn(line, { component: "storage" }),
     configFor,
     clock: env.clock,
     scheduler: env.scheduler,
-    storageFs: env.storageFs,
   });
   for (const failure of logs.openAll()) {
     logger.error("partition offline", {
@@ -313,12 +318,15 @@ export function startStorageAndRaft(
     scheduler: env.scheduler,
     clock: env.clock,
     logger: logger.with({ component: "raft" }),
+    // Idle replicated groups go quiet; one node heartbeat per peer stands for them (raft/node/node-liveness.ts).
+    ...(config.raft === null ? {} : { quiescence: raftTimings.cluster }),
   });
   return {
     logs,
     manager,
     hardStates,
     tickMs: raftTiming(config).tickMs,
+    batchOpens: (work) => dirSyncs.batch(work),
     async close() {
       manager.stop();
       await cleaner.close();
@@ -698,7 +706,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   let groups: GroupService | undefined;
   const follow = (service: RaftMetadataService) => {
     applied = service;
-    replicas.reconcile(service.state);
+    raft.batchOpens(() => replicas.reconcile(service.state));
     topicConfigs.follow(service.state);
     brokerConfigFollower.follow(service.state);
     // Runs in the turn that applied the records, before any request sees them: GroupService.onPartitionsDeleted
@@ -734,6 +742,7 @@ export async function startBrokerNode(config: ServerConfig, deps: BrokerNodeDeps
   });
   cluster?.attach({ metadata, metadataGroup, replicas, elections });
   registerPartitionMetrics(deps.metrics, () => replicas.all());
+  registerQuiescenceMetrics(deps.metrics, raft.manager);
   logger.info("metadata ready", {
     clusterId: metadata.state.clusterId,
     topics: [...metadata.state.topics()].length,

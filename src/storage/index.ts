@@ -3,6 +3,7 @@
 // (file-hard-state.ts), beside the segments but not part of the log.
 
 export { writeFileAtomic } from "./atomic-file.ts";
+export { type DirSyncBatching, dirSyncBatching } from "./dir-sync-batch.ts";
 export { FaultInjectingFs } from "./fault-injecting-fs.ts";
 export { FilePool } from "./file-pool.ts";
 export { type EpochEntry, LeaderEpochCache } from "./leader-epoch-cache.ts";

@@ -333,6 +333,17 @@ export class RaftNode {
     if (this.currentRole === "leader" && progress?.state === "replicate") progress.becomeProbe();
   }
 
+  /**
+   * A follower forgets its leader (etcd's ForgetLeader) and stays a follower in its term: a leaderless follower
+   * grants pre-votes and votes at once instead of honouring the leader's lease. For a driver whose own failure
+   * detector says the leader is gone (quiesced groups hear their leader only through node heartbeats); hearing
+   * from the leader again makes it the leader here again.
+   */
+  forgetLeader(): void {
+    assert(!this.inReady, "forgetLeader between ready() and advance()");
+    if (this.currentRole === "follower") this.leader = null;
+  }
+
   // ---- ready / advance ----------------------------------------------------------------------------------
 
   hasReady(): boolean {

@@ -1,10 +1,12 @@
 // Hosts every Raft group of this node (DESIGN.md decision 4): one timer ticks them all, incoming messages are
 // routed by group id, and the messages all groups send to one peer in one event-loop turn leave in one
-// transport call. Heartbeats are batched that way too, though not yet coalesced into one per peer.
+// transport call. With quiescence on, idle groups go quiet and one node-level heartbeat per peer (answered by
+// one response) stands for all of them (node-liveness.ts; RaftGroup's Quiescence).
 import { assert } from "../../base/assert.ts";
 import type { Cancel, Clock, Scheduler } from "../../base/clock.ts";
 import type { Logger } from "../../base/logger.ts";
 import type { Message, NodeId } from "../core/index.ts";
+import { NodeLiveness, nodeChannelGroupId } from "./node-liveness.ts";
 import type { RaftGroupOptions } from "./raft-group.ts";
 import { RaftGroup } from "./raft-group.ts";
 import type { GroupMessage, RaftTransport } from "./transport.ts";
@@ -25,6 +27,11 @@ export interface GroupManagerOptions {
   readonly logger: Logger;
   /** Messages queued for one peer before the next flush; beyond it they are dropped (Raft resends). ≥ 1. */
   readonly outboundMessagesMax?: number;
+  /**
+   * Given: idle groups quiesce, and this node heartbeats each peer node every heartbeatIntervalTicks instead;
+   * a peer silent electionTimeoutTicks is presumed dead (the groups' RaftConfig timings, which all share).
+   */
+  readonly quiescence?: { readonly heartbeatIntervalTicks: number; readonly electionTimeoutTicks: number };
 }
 
 /** What a group needs beyond what the manager supplies (node id, transport, logger). */
@@ -48,6 +55,10 @@ export class GroupManager {
   /** When the tick timer started, on the clock, and how many ticks were played since. */
   private ticksOriginMs = 0;
   private ticksPlayed = 0;
+  private readonly liveness: NodeLiveness | undefined;
+  private readonly heartbeatIntervalTicks: number;
+  /** Every other node some hosted group has as a member: the node heartbeats go to these. */
+  private readonly peers = new Set<NodeId>();
 
   constructor(options: GroupManagerOptions) {
     assert(options.tickIntervalMs >= 0, "tickIntervalMs must be ≥ 0");
@@ -59,6 +70,16 @@ export class GroupManager {
     this.clock = options.clock;
     this.outboundMessagesMax = options.outboundMessagesMax ?? outboundMessagesMaxDefault;
     assert(this.outboundMessagesMax >= 1, "outboundMessagesMax must be ≥ 1");
+    const quiescence = options.quiescence;
+    if (quiescence !== undefined) {
+      assert(
+        quiescence.heartbeatIntervalTicks >= 1 &&
+          quiescence.electionTimeoutTicks > quiescence.heartbeatIntervalTicks,
+        "quiescence needs 1 ≤ heartbeatIntervalTicks < electionTimeoutTicks",
+      );
+      this.liveness = new NodeLiveness(quiescence.electionTimeoutTicks);
+    }
+    this.heartbeatIntervalTicks = quiescence?.heartbeatIntervalTicks ?? 1;
     this.transport.onReceive((from, batch) => this.receive(from, batch));
     this.transport.onUnreachable?.((peer) => this.reportUnreachable(peer));
   }
@@ -104,14 +125,22 @@ export class GroupManager {
     assert(!this.stopped, "addGroup after stop");
     assert(!this.groups.has(options.groupId), `group ${options.groupId} already hosted`);
     const groupId = options.groupId;
+    assert(groupId !== nodeChannelGroupId, `group id ${groupId} is reserved`);
+    const liveness = this.liveness;
     const group = new RaftGroup({
       ...options,
       nodeId: this.nodeId,
       logger: this.logger,
       send: (messages) => this.enqueue(groupId, messages),
       catchUpTicks: () => this.playDueTicks(),
+      ...(liveness === undefined
+        ? {}
+        : { quiescence: { nodeSilentTicks: (peer) => liveness.silentTicks(peer) } }),
     });
     this.groups.set(groupId, group);
+    for (const id of group.voters) {
+      if (id !== this.nodeId) this.peers.add(id);
+    }
     group.start();
     return group;
   }
@@ -136,7 +165,51 @@ export class GroupManager {
   /** One tick of every group: the timer calls this; tests with tickIntervalMs 0 call it by hand. */
   tickAll(): void {
     if (this.stopped) return;
+    const liveness = this.liveness;
+    if (liveness !== undefined) {
+      liveness.tick();
+      if (liveness.now % this.heartbeatIntervalTicks === 0) this.heartbeatPeers(liveness);
+    }
     for (const group of this.groups.values()) group.tick();
+  }
+
+  /** How many hosted groups are quiesced (metrics, tests). */
+  quiescentGroupCount(): number {
+    let count = 0;
+    for (const group of this.groups.values()) if (group.quiescent) count += 1;
+    return count;
+  }
+
+  /** One node heartbeat to every peer: its term field carries this node's tick count (a restart shows). */
+  private heartbeatPeers(liveness: NodeLiveness): void {
+    for (const peer of this.peers) {
+      this.enqueue(nodeChannelGroupId, [
+        {
+          type: "heartbeat",
+          from: this.nodeId,
+          to: peer,
+          term: liveness.now,
+          commitOffset: -1,
+          readRequestId: -1,
+        },
+      ]);
+    }
+  }
+
+  /** A node heartbeat or its response: the peer is alive; a heartbeat is answered at once. */
+  private receiveNodeMessage(from: NodeId, message: Message): void {
+    const liveness = this.liveness;
+    if (liveness === undefined) return;
+    if (liveness.heard(from, message.term)) this.peerReturned(from);
+    if (message.type === "heartbeat") {
+      this.enqueue(nodeChannelGroupId, [
+        { type: "heartbeatResponse", from: this.nodeId, to: from, term: liveness.now, readRequestId: -1 },
+      ]);
+    }
+  }
+
+  private peerReturned(peer: NodeId): void {
+    for (const group of this.groups.values()) group.peerReturned(peer);
   }
 
   /** A call to peer failed: every group leading it resends from its match instead of streaming on. */
@@ -147,7 +220,13 @@ export class GroupManager {
 
   private receive(from: NodeId, batch: readonly GroupMessage[]): void {
     if (this.stopped) return;
+    // Any call from a peer shows its node alive, whatever groups it carries.
+    if (this.liveness?.heard(from) === true) this.peerReturned(from);
     for (const { groupId, message } of batch) {
+      if (groupId === nodeChannelGroupId) {
+        if (message.to === this.nodeId && message.from === from) this.receiveNodeMessage(from, message);
+        continue;
+      }
       const group = this.groups.get(groupId);
       // A peer may know a group before this node creates it, or after it deleted it: Raft resends.
       if (group === undefined) {

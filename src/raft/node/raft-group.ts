@@ -30,7 +30,9 @@ import type {
   Role,
   VoteFence,
 } from "../core/index.ts";
-import { RaftNode } from "../core/index.ts";
+import { isQuorum, RaftNode } from "../core/index.ts";
+import type { QuiescencePort } from "./node-liveness.ts";
+import { quiesceReadRequestId, wakeReadRequestId } from "./node-liveness.ts";
 import { OffsetWaiters } from "./offset-waiters.ts";
 import { RaftGroupError } from "./raft-group-error.ts";
 import type { RaftHardStateStore, RaftLogStore } from "./storage-ports.ts";
@@ -90,6 +92,8 @@ export interface RaftGroupOptions {
    * even when the proposal is the first thing its event loop runs after the freeze.
    */
   readonly catchUpTicks?: () => void;
+  /** Given: the group quiesces while idle (see Quiescence below), asking here whether peer nodes are alive. */
+  readonly quiescence?: QuiescencePort;
 }
 
 /**
@@ -98,12 +102,35 @@ export interface RaftGroupOptions {
  */
 export type RaftGroupTestingBug = "followerAckBeforeFsync" | "readsPastCommit";
 
+/**
+ * Quiescence (CockroachDB's): an idle group neither ticks its core nor sends heartbeats; the node-level
+ * heartbeats (node-liveness.ts) stand for it. A leader quiesces when its log is committed and durable and every
+ * live member matches it, telling each with a heartbeat that carries the commit and asks it to quiesce; a
+ * follower quiesces on that heartbeat when it holds exactly the committed log. Any proposal, campaign, transfer
+ * or message (but the answers to those heartbeats) wakes the group; a follower woken by someone else than its
+ * leader wakes the leader too. A quiesced follower wakes when its leader's node has been silent an election
+ * timeout, and its core is then given the ticks it missed, so it campaigns as if it had been ticking. A quiesced
+ * leader counts its live followers as heard and caught up (it quiesced only with them caught up, and nothing
+ * was appended since), and wakes when fewer than a quorum of voters are alive, so check-quorum still applies.
+ */
+type Quiet =
+  | { readonly role: "leader"; readonly caughtUp: ReadonlySet<NodeId> }
+  | { readonly role: "follower"; readonly leaderId: NodeId };
+
 interface BufferedProposal {
   readonly proposals: readonly Proposal[];
   readonly lastOffset: number;
 }
 
 const bufferedStepsMaxDefault = 65_536;
+/**
+ * When a quiet leader's node dies, the survivor that campaigns first waits this many ticks and up to
+ * campaignStaggerTicksSpread - 1 more: by then the other survivors have noticed the silence too (node
+ * heartbeats stop for all at once; their tick timers differ in phase by at most a tick), and a node's hundreds
+ * of campaigns spread over a few ticks.
+ */
+const campaignStaggerTicksMin = 2;
+const campaignStaggerTicksSpread = 4;
 const readyRoundsMaxDefault = 64;
 
 export class RaftGroup {
@@ -152,6 +179,12 @@ export class RaftGroup {
   /** The leadership transfer under way (one at a time), and whether the core has yet to be asked for it. */
   private transfer: PendingTransfer | undefined;
   private transferRequested = false;
+  /** Set while the group is quiesced (see Quiescence). */
+  private quiet: Quiet | undefined;
+  /** A leader's quiesce request that arrived during a Ready: considered right after advance. */
+  private bufferedQuiesce: Message | undefined;
+  /** The tick this follower campaigns at, its quiet leader's node having gone silent (see leaderNodeDied). */
+  private campaignAt: { readonly tick: number; readonly deadLeader: NodeId } | undefined;
 
   constructor(options: RaftGroupOptions) {
     assert(options.config.id === options.nodeId, "config.id must be the node id");
@@ -241,7 +274,7 @@ export class RaftGroup {
     if (!this.isLeader) return [];
     return this.core.config.voters.filter((id) => {
       if (id === this.nodeId) return true;
-      const caughtUp = this.caughtUpAtTick.get(id);
+      const caughtUp = this.caughtUpTick(id);
       return caughtUp !== undefined && this.ticks - caughtUp <= lagTicksMax;
     });
   }
@@ -255,8 +288,8 @@ export class RaftGroup {
   canTakeOver(id: NodeId): boolean {
     if (!this.isLeader || id === this.nodeId || !this.core.config.voters.includes(id)) return false;
     const windowTicks = this.electionTimeoutTicks;
-    const heard = this.heardAtTick.get(id);
-    const caughtUp = this.caughtUpAtTick.get(id);
+    const heard = this.heardTick(id);
+    const caughtUp = this.caughtUpTick(id);
     return (
       heard !== undefined &&
       this.ticks - heard < windowTicks &&
@@ -302,25 +335,80 @@ export class RaftGroup {
    */
   tick(count = 1): void {
     if (this.stopReason !== undefined) return;
-    const played = this.core.role === "leader" ? Math.min(count, 2 * this.electionTimeoutTicks + 1) : 1;
-    for (let index = 0; index < played; index++) {
-      this.trackCaughtUp();
-      if (this.inReady) this.bufferedTicks += 1;
-      else this.core.tick();
-    }
+    // A leader plays the ticks a frozen process missed (bounded: two check-quorum rounds), so a lease that ran
+    // out meanwhile ends before it takes input; any other group plays one.
+    const played =
+      this.core.role === "leader" && this.quiet === undefined
+        ? Math.min(count, 2 * this.electionTimeoutTicks + 1)
+        : 1;
+    for (let index = 0; index < played; index++) if (!this.tickOnce()) break;
     this.afterInput();
+    this.maybeQuiesce();
   }
 
-  step(message: Message): void {
+  /** One tick of the core, unless the group stays quiet (false: nothing more to play this time). */
+  private tickOnce(): boolean {
+    this.ticks += 1;
+    if (this.quiet !== undefined) {
+      if (!this.quietMustEnd(this.quiet)) return false;
+      if (this.quiet.role === "follower") {
+        this.leaderNodeDied(this.quiet.leaderId);
+        return false;
+      }
+      this.unquiesce();
+    } else {
+      this.trackCaughtUp();
+      if (this.campaignAt !== undefined && this.ticks >= this.campaignAt.tick) this.campaignForDeadLeader();
+    }
+    if (this.inReady) this.bufferedTicks += 1;
+    else this.core.tick();
+    return true;
+  }
+
+  step(received: Message): void {
     if (this.stopReason !== undefined) return;
-    this.heardAtTick.set(message.from, this.ticks);
+    this.heardAtTick.set(received.from, this.ticks);
+    const quiesceAsked = received.type === "heartbeat" && received.readRequestId === quiesceReadRequestId;
+    const wake = received.type === "heartbeatResponse" && received.readRequestId === wakeReadRequestId;
+    // The core sees the markers as plain heartbeats and answers: its read-index queue must never see them.
+    const message: Message = quiesceAsked || wake ? { ...received, readRequestId: -1 } : received;
+    if (this.quiet !== undefined && !this.keepsQuiet(this.quiet, received)) {
+      const quiet = this.quiet;
+      if (quiet.role === "follower" && !this.nodeAlive(quiet.leaderId)) {
+        // Another survivor campaigns before this node's tick noticed the silence.
+        this.leaderNodeDied(quiet.leaderId);
+      } else {
+        this.unquiesce();
+        if (quiet.role === "follower" && message.from !== quiet.leaderId) this.wakeLeader(quiet.leaderId);
+      }
+    }
     if (!this.inReady) {
       this.core.step(message);
       this.afterInput();
+      if (quiesceAsked) this.followerQuiesce(message);
     } else if (this.bufferedSteps.length < this.bufferedStepsMax) {
       this.bufferedSteps.push(message);
+      if (quiesceAsked) this.bufferedQuiesce = message;
     } else {
       this.logger.warn("dropping a peer message: buffer full", { type: message.type, from: message.from });
+    }
+  }
+
+  /** Whether the group is quiesced: its core is not ticked and it sends no heartbeats of its own. */
+  get quiescent(): boolean {
+    return this.quiet !== undefined;
+  }
+
+  /**
+   * Peer node `peer` came back (first heard, heard after a silence, or restarted): a quiesced leader wakes so
+   * that the peer's replica hears from it, instead of campaigning after an election timeout.
+   */
+  peerReturned(peer: NodeId): void {
+    const quiet = this.quiet;
+    if (quiet === undefined || this.stopReason !== undefined) return;
+    if (quiet.role === "follower" ? quiet.leaderId === peer : this.members().includes(peer)) {
+      this.unquiesce();
+      this.afterInput();
     }
   }
 
@@ -335,6 +423,7 @@ export class RaftGroup {
   /** Starts an election now (standalone start, or an operator asking this node to take over). */
   campaign(): void {
     if (this.stopReason !== undefined) return;
+    this.unquiesce();
     if (this.inReady) this.campaignRequested = true;
     else this.core.campaign();
     this.afterInput();
@@ -357,6 +446,7 @@ export class RaftGroup {
       return refused(`a transfer to node ${pending.target} is under way`);
     }
     if (this.core.role !== "leader") return refused("this node does not lead");
+    this.unquiesce();
     let settle: (outcome: TransferOutcome) => void = () => {};
     const promise = new Promise<TransferOutcome>((resolve) => {
       settle = resolve;
@@ -377,6 +467,7 @@ export class RaftGroup {
     if (this.stopReason !== undefined) {
       return { ok: false, refusal: "notLeader", detail: `group ${this.stopReason.reason}` };
     }
+    if (this.quiet?.role === "leader") this.unquiesce();
     if (!this.inReady) {
       const result = this.core.propose(proposals);
       if (result.ok) this.kick();
@@ -425,7 +516,6 @@ export class RaftGroup {
 
   /** Once a tick: which followers are caught up with where the leader's log ended a tick ago. */
   private trackCaughtUp(): void {
-    this.ticks += 1;
     if (this.core.role !== "leader") return;
     for (const id of this.core.config.voters) {
       if (id === this.nodeId) continue;
@@ -437,6 +527,180 @@ export class RaftGroup {
       if (match >= this.lastOffsetAtPreviousTick && answering) this.caughtUpAtTick.set(id, this.ticks);
     }
     this.lastOffsetAtPreviousTick = this.core.log.lastOffset();
+  }
+
+  // ---- quiescence (see Quiet) ---------------------------------------------------------------------------
+
+  private members(): readonly NodeId[] {
+    const config = this.core.config;
+    return config.learners.length === 0 ? config.voters : [...config.voters, ...config.learners];
+  }
+
+  private nodeAlive(id: NodeId): boolean {
+    const port = this.options.quiescence;
+    return port !== undefined && port.nodeSilentTicks(id) < this.electionTimeoutTicks;
+  }
+
+  /** The tick peer `id` was last heard at: a quiesced leader hears its live followers through their nodes. */
+  private heardTick(id: NodeId): number | undefined {
+    const heard = this.heardAtTick.get(id);
+    if (this.quiet?.role !== "leader" || !this.quiet.caughtUp.has(id)) return heard;
+    const viaNode = this.ticks - this.options.quiescence!.nodeSilentTicks(id);
+    return heard === undefined ? viaNode : Math.max(heard, viaNode);
+  }
+
+  /** The tick follower `id` was last caught up at: while quiesced, whenever its node was last heard. */
+  private caughtUpTick(id: NodeId): number | undefined {
+    const caughtUp = this.caughtUpAtTick.get(id);
+    if (this.quiet?.role !== "leader" || !this.quiet.caughtUp.has(id)) return caughtUp;
+    const viaNode = this.ticks - this.options.quiescence!.nodeSilentTicks(id);
+    return caughtUp === undefined ? viaNode : Math.max(caughtUp, viaNode);
+  }
+
+  private quietMustEnd(quiet: Quiet): boolean {
+    if (quiet.role === "follower") return !this.nodeAlive(quiet.leaderId);
+    const voters = this.core.config.voters;
+    return !isQuorum(voters, (id) => id === this.nodeId || this.nodeAlive(id));
+  }
+
+  /**
+   * A quiesced follower's leader node went silent for an election timeout. The follower forgets the leader, so it
+   * grants votes at once, and exactly one survivor campaigns soon — the first live voter after the dead leader in
+   * the replica order (the preferred replica when it lives), after a stagger of a few ticks drawn from the group
+   * id, so a node's many groups do not all campaign in one tick — while the others wait out a whole randomized
+   * election timeout as fallback. Survivors therefore rarely split their votes.
+   */
+  private leaderNodeDied(deadLeader: NodeId): void {
+    this.quiet = undefined;
+    if (this.inReady) {
+      this.bufferedTicks = Math.max(this.bufferedTicks, 1);
+      return;
+    }
+    this.core.forgetLeader();
+    const first = this.core.config.voters.find(
+      (id) => id !== deadLeader && (id === this.nodeId || this.nodeAlive(id)),
+    );
+    if (first === this.nodeId && !this.abstaining) {
+      this.campaignAt = {
+        tick: this.ticks + campaignStaggerTicksMin + (stringHash(this.groupId) % campaignStaggerTicksSpread),
+        deadLeader,
+      };
+    }
+    this.afterInput();
+  }
+
+  /** The staggered campaign's tick came: campaign, unless a leader was heard from meanwhile. */
+  private campaignForDeadLeader(): void {
+    const dead = this.campaignAt!.deadLeader;
+    this.campaignAt = undefined;
+    const leader = this.core.leaderId;
+    if (this.core.role !== "follower" || (leader !== null && leader !== dead) || this.nodeAlive(dead)) return;
+    if (this.inReady) this.campaignRequested = true;
+    else this.core.campaign();
+  }
+
+  /** A message a quiesced group takes without waking: answers to its quiesce request, or a repeated request. */
+  private keepsQuiet(quiet: Quiet, received: Message): boolean {
+    if (quiet.role === "follower") {
+      const quiesceAsked = received.type === "heartbeat" && received.readRequestId === quiesceReadRequestId;
+      return quiesceAsked && received.from === quiet.leaderId;
+    }
+    return (
+      received.type === "heartbeatResponse" &&
+      received.readRequestId === -1 &&
+      received.term === this.core.term
+    );
+  }
+
+  /** At the end of a leader's tick: quiesce if idle, telling every live follower. */
+  private maybeQuiesce(): void {
+    if (this.options.quiescence === undefined || this.quiet !== undefined || !this.isIdle()) return;
+    const last = this.core.log.lastOffset();
+    if (this.core.commitOffset !== last || this.persisted < last) return;
+    const caughtUp = new Set<NodeId>();
+    for (const id of this.members()) {
+      if (id === this.nodeId) continue;
+      // A dead follower is not waited for: when its node returns, peerReturned wakes this group.
+      if (!this.nodeAlive(id)) continue;
+      if ((this.core.progressOf(id)?.matchOffset ?? -1) !== last) return;
+      caughtUp.add(id);
+    }
+    const voters = this.core.config.voters;
+    if (!isQuorum(voters, (id) => id === this.nodeId || caughtUp.has(id))) return;
+    const term = this.core.term;
+    const requests: Message[] = [...caughtUp].map((to) => ({
+      type: "heartbeat",
+      from: this.nodeId,
+      to,
+      term,
+      commitOffset: last,
+      readRequestId: quiesceReadRequestId,
+    }));
+    if (requests.length > 0) this.options.send(requests);
+    this.quiet = { role: "leader", caughtUp };
+  }
+
+  /** Nothing is under way: no Ready, no buffered input, no transfer, and the core leads with nothing to do. */
+  private isIdle(): boolean {
+    return (
+      this.core.role === "leader" &&
+      !this.inReady &&
+      !this.loopRunning &&
+      !this.loopScheduled &&
+      this.transfer === undefined &&
+      this.bufferedProposals.length === 0 &&
+      this.core.leadTransferee === null &&
+      !this.core.hasReady()
+    );
+  }
+
+  /** After a quiesce request was stepped: quiesce if this follower holds exactly the leader's committed log. */
+  private followerQuiesce(request: Message): void {
+    if (this.options.quiescence === undefined || request.type !== "heartbeat") return;
+    const { core } = this;
+    const quiesce =
+      this.stopReason === undefined &&
+      core.role === "follower" &&
+      core.leaderId === request.from &&
+      core.term === request.term &&
+      core.commitOffset === request.commitOffset &&
+      core.log.lastOffset() === request.commitOffset &&
+      this.transfer === undefined;
+    if (quiesce) this.quiet = { role: "follower", leaderId: request.from };
+  }
+
+  private unquiesce(): void {
+    const quiet = this.quiet;
+    if (quiet === undefined) return;
+    this.quiet = undefined;
+    const port = this.options.quiescence!;
+    if (quiet.role === "leader") {
+      // The windows of in-sync tracking go on from when each follower's node was last heard.
+      for (const id of quiet.caughtUp) {
+        const at = this.ticks - port.nodeSilentTicks(id);
+        if (!Number.isFinite(at)) continue;
+        if ((this.heardAtTick.get(id) ?? -1) < at) this.heardAtTick.set(id, at);
+        if ((this.caughtUpAtTick.get(id) ?? -1) < at) this.caughtUpAtTick.set(id, at);
+      }
+      this.lastOffsetAtPreviousTick = this.core.log.lastOffset();
+      return;
+    }
+    // The core's election clock stood still: it gets the ticks the leader's node has been silent since.
+    const missed = Math.min(port.nodeSilentTicks(quiet.leaderId), 2 * this.electionTimeoutTicks);
+    if (this.inReady) this.bufferedTicks = Math.max(this.bufferedTicks, missed > 0 ? 1 : 0);
+    else for (let tick = 0; tick < missed; tick++) this.core.tick();
+  }
+
+  /** A quiesced follower woke for another reason than its leader: the leader wakes too and heartbeats again. */
+  private wakeLeader(leaderId: NodeId): void {
+    const wake: Message = {
+      type: "heartbeatResponse",
+      from: this.nodeId,
+      to: leaderId,
+      term: this.core.term,
+      readRequestId: wakeReadRequestId,
+    };
+    this.options.send([wake]);
   }
 
   // ---- the Ready loop ------------------------------------------------------------------------------------
@@ -615,6 +879,9 @@ export class RaftGroup {
       this.transferRequested = false;
       this.startTransfer();
     }
+    const quiesce = this.bufferedQuiesce;
+    this.bufferedQuiesce = undefined;
+    if (quiesce !== undefined) this.followerQuiesce(quiesce);
   }
 
   // ---- leadership transfer -------------------------------------------------------------------------------
@@ -733,4 +1000,14 @@ export class RaftGroup {
 
 function sameMembers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((id, index) => id === b[index]);
+}
+
+/** A small deterministic hash of a string (FNV-1a), to spread per-group work over ticks. */
+function stringHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash;
 }
