@@ -23,7 +23,7 @@ export function dirSyncBatching(inner: StorageFs): DirSyncBatching {
   let pending: Set<string> | null = null;
   const stats = { synced: 0, deferred: 0 };
   const storageFs: StorageFs = {
-    ...inner,
+    ...boundMethods(inner),
     syncDir(path) {
       if (pending === null) return inner.syncDir(path);
       stats.deferred += 1;
@@ -56,4 +56,21 @@ export function dirSyncBatching(inner: StorageFs): DirSyncBatching {
       }
     },
   };
+}
+
+/**
+ * Every method of `fs`, bound to it: a spread copies only own properties, and a class instance (the simulator's
+ * disk, the fault-injecting file system) keeps its methods on its prototype.
+ */
+function boundMethods(fs: StorageFs): StorageFs {
+  const methods: Record<string, unknown> = {};
+  for (let object: object | null = fs; object !== null && object !== Object.prototype; ) {
+    for (const name of Object.getOwnPropertyNames(object)) {
+      const value = (fs as unknown as Record<string, unknown>)[name];
+      if (name !== "constructor" && !(name in methods) && typeof value === "function")
+        methods[name] = (value as (...args: unknown[]) => unknown).bind(fs);
+    }
+    object = Object.getPrototypeOf(object);
+  }
+  return methods as unknown as StorageFs;
 }
