@@ -112,7 +112,8 @@ def read(brokers, topic, partitions):
         out(f"H {partition} {high}")
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
     done = {p for p in range(partitions) if highs[p] == 0}
-    deadline = time.monotonic() + 60
+    # Generous: a long run leaves a million records, and the machine may be loaded.
+    deadline = time.monotonic() + 900
     while len(done) < partitions and time.monotonic() < deadline:
         message = consumer.poll(0.5)
         if message is None:

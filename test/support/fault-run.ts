@@ -332,7 +332,11 @@ function check(input: {
   }
   const readerEnd = input.readerLines.find((line) => line.startsWith("END "));
   if (readerEnd !== `END ${input.partitions}`) {
-    throw new Error(`the final read did not reach every partition's high watermark: ${readerEnd}`);
+    // Everything acknowledged would count as lost: say why instead.
+    const acknowledgedCount = acknowledged.size;
+    throw new Error(
+      `the final read did not reach every partition's high watermark (${readerEnd}; ${acknowledgedCount} acknowledged, ${input.readerLines.length} lines read)`,
+    );
   }
   const atOffset = new Map<string, string>(); // "partition offset" → value
   const copies = new Map<string, number>();
