@@ -107,7 +107,14 @@ def read(brokers, topic, partitions):
     })
     highs = {}
     for partition in range(partitions):
-        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=30)
+        # Right after the last heal a partition may still be electing: ask again until it answers.
+        for attempt in range(60):
+            try:
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+                break
+            except KafkaException as error:
+                out(f"E {str(error).replace(' ', '_')}")
+                time.sleep(1)
         highs[partition] = high
         out(f"H {partition} {high}")
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
