@@ -302,8 +302,8 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunRepor
       mkdirSync(options.dumpDir, { recursive: true });
       const dump = (name: string, lines: string[]) =>
         writeFileSync(join(options.dumpDir!, name), `${lines.join("\n")}\n`);
-      producers.forEach((producer, index) => dump(`producer-${index}.txt`, producer.lines));
-      consumers.forEach((consumer, index) => dump(`consumer-${index}.txt`, consumer.lines));
+      for (const [index, producer] of producers.entries()) dump(`producer-${index}.txt`, producer.lines);
+      for (const [index, consumer] of consumers.entries()) dump(`consumer-${index}.txt`, consumer.lines);
       dump("read.txt", reader.lines);
       dump("committed.txt", committedReader.lines);
       dump("faults.txt", injected);
