@@ -2,7 +2,7 @@
 // producers and a committing consumer group, and a seeded controller killing, pausing, cutting and delaying for
 // the given duration; then it heals, reads everything back and prints faults injected, messages acknowledged,
 // lost and duplicated. Exits 1 if anything acknowledged was lost or duplicated, or an invariant broke. Usage:
-//   bun scripts/fault-run.ts [--seed 1] [--minutes 5]
+//   bun scripts/fault-run.ts [--seed 1] [--minutes 5] [--dump DIR]   (DIR: every client's lines, to study a run)
 import { runFaults } from "../test/support/fault-run.ts";
 
 function argument(name: string, fallback: number): number {
@@ -21,6 +21,7 @@ const report = await runFaults({
   faultMs: [1_000, 8_000],
   gapMs: [1_000, 4_000],
   log: (line) => console.log(line),
+  dumpDir: process.argv.includes("--dump") ? process.argv[process.argv.indexOf("--dump") + 1] : undefined,
 });
 const problems = [
   ...report.lost.map((value) => `lost ${value}`),

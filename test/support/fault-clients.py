@@ -107,12 +107,20 @@ def read(brokers, topic, partitions):
     })
     highs = {}
     for partition in range(partitions):
-        low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=30)
+        # Right after the last heal a partition may still be electing: ask again until it answers.
+        for attempt in range(60):
+            try:
+                low, high = consumer.get_watermark_offsets(TopicPartition(topic, partition), timeout=10)
+                break
+            except KafkaException as error:
+                out(f"E {str(error).replace(' ', '_')}")
+                time.sleep(1)
         highs[partition] = high
         out(f"H {partition} {high}")
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in range(partitions)])
     done = {p for p in range(partitions) if highs[p] == 0}
-    deadline = time.monotonic() + 60
+    # Generous: a long run leaves a million records, and the machine may be loaded.
+    deadline = time.monotonic() + 900
     while len(done) < partitions and time.monotonic() < deadline:
         message = consumer.poll(0.5)
         if message is None:

@@ -7,6 +7,7 @@
 // at its offset, and the group's committed offsets never ahead of what its consumers read.
 // Used by test/integration/cluster-faults.test.ts (a short run) and scripts/fault-run.ts (long runs by hand).
 
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createTopic, partitionViews } from "./cluster-leaders.ts";
 import { clusterSpecs, startCluster, type TestCluster } from "./cluster-processes.ts";
@@ -27,6 +28,8 @@ export interface FaultRunOptions {
   readonly partitions?: number;
   /** The faults in this order, cycling (default: drawn at random from all kinds). */
   readonly kinds?: readonly FaultKind[];
+  /** Where to write every client's lines (producers, consumers, the final read), to study a failing run. */
+  readonly dumpDir?: string;
   /** Progress lines (faults as they happen); default silent. */
   readonly log?: (line: string) => void;
 }
@@ -295,6 +298,16 @@ export async function runFaults(options: FaultRunOptions): Promise<FaultRunRepor
     const committedReader = spawnClient(["committed", brokers, topic, group, String(partitions)]);
     await committedReader.exited;
 
+    if (options.dumpDir !== undefined) {
+      mkdirSync(options.dumpDir, { recursive: true });
+      const dump = (name: string, lines: string[]) =>
+        writeFileSync(join(options.dumpDir!, name), `${lines.join("\n")}\n`);
+      for (const [index, producer] of producers.entries()) dump(`producer-${index}.txt`, producer.lines);
+      for (const [index, consumer] of consumers.entries()) dump(`consumer-${index}.txt`, consumer.lines);
+      dump("read.txt", reader.lines);
+      dump("committed.txt", committedReader.lines);
+      dump("faults.txt", injected);
+    }
     return check({
       seed: options.seed,
       partitions,
@@ -332,7 +345,11 @@ function check(input: {
   }
   const readerEnd = input.readerLines.find((line) => line.startsWith("END "));
   if (readerEnd !== `END ${input.partitions}`) {
-    throw new Error(`the final read did not reach every partition's high watermark: ${readerEnd}`);
+    // Everything acknowledged would count as lost: say why instead.
+    const acknowledgedCount = acknowledged.size;
+    throw new Error(
+      `the final read did not reach every partition's high watermark (${readerEnd}; ${acknowledgedCount} acknowledged, ${input.readerLines.length} lines read)`,
+    );
   }
   const atOffset = new Map<string, string>(); // "partition offset" → value
   const copies = new Map<string, number>();
