@@ -107,7 +107,7 @@ export class GroupManager {
       Math.floor((this.clock.monotonicMs() - this.ticksOriginMs) / this.tickIntervalMs) - this.ticksPlayed;
     if (due <= 0) return;
     this.ticksPlayed += due;
-    for (const group of this.groups.values()) group.tick(due);
+    this.tickAll(due);
   }
 
   /** Stops the timer and every group; later input is ignored. */
@@ -163,14 +163,20 @@ export class GroupManager {
   }
 
   /** One tick of every group: the timer calls this; tests with tickIntervalMs 0 call it by hand. */
-  tickAll(): void {
+  tickAll(count = 1): void {
     if (this.stopped) return;
     const liveness = this.liveness;
     if (liveness !== undefined) {
-      liveness.tick();
-      if (liveness.now % this.heartbeatIntervalTicks === 0) this.heartbeatPeers(liveness);
+      // Missed ticks count as silence of every peer (their messages of that time are still unread); one node
+      // heartbeat goes out if any of them was a heartbeat tick.
+      let heartbeatDue = false;
+      for (let index = 0; index < count; index++) {
+        liveness.tick();
+        if (liveness.now % this.heartbeatIntervalTicks === 0) heartbeatDue = true;
+      }
+      if (heartbeatDue) this.heartbeatPeers(liveness);
     }
-    for (const group of this.groups.values()) group.tick();
+    for (const group of this.groups.values()) group.tick(count);
   }
 
   /** How many hosted groups are quiesced (metrics, tests). */

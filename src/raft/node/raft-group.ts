@@ -336,11 +336,14 @@ export class RaftGroup {
   tick(count = 1): void {
     if (this.stopReason !== undefined) return;
     // A leader plays the ticks a frozen process missed (bounded: two check-quorum rounds), so a lease that ran
-    // out meanwhile ends before it takes input; any other group plays one.
-    const played =
-      this.core.role === "leader" && this.quiet === undefined
-        ? Math.min(count, 2 * this.electionTimeoutTicks + 1)
-        : 1;
+    // out meanwhile ends before it takes input — a quiet one too, once the node heartbeats' silence wakes it;
+    // any other group plays one.
+    const leaseTicks = 2 * this.electionTimeoutTicks + 1;
+    let played = this.core.role === "leader" ? Math.min(count, leaseTicks) : 1;
+    // A quiet leader whose followers' nodes have been silent an election timeout (the node heartbeats say so)
+    // plays two check-quorum rounds whatever the clock says: the core's record of who answered is as old as the
+    // quiet, so the first round would pass on it.
+    if (this.quiet?.role === "leader" && this.quietMustEnd(this.quiet)) played = leaseTicks;
     for (let index = 0; index < played; index++) if (!this.tickOnce()) break;
     this.afterInput();
     this.maybeQuiesce();

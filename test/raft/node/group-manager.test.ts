@@ -342,3 +342,37 @@ describe("three managers, two groups", () => {
     for (const node of nodes) node.manager.stop();
   });
 });
+
+test("with a clock, the tick timer still ticks node liveness and heartbeats peer nodes (quiescence)", async () => {
+  const clock = new ManualClock();
+  const network = new InMemoryRaftNetwork();
+  const membership = { voters: [1, 2], learners: [] };
+  const manager = new GroupManager({
+    nodeId: 1,
+    transport: network.endpoint(1),
+    tickIntervalMs: 2,
+    scheduler: clock,
+    clock,
+    logger: silentLogger,
+    quiescence: { heartbeatIntervalTicks: 2, electionTimeoutTicks: 10 },
+  });
+  network.endpoint(2);
+  manager.addGroup({
+    groupId: "orders-0",
+    config: testRaftConfig(1, 1),
+    store: new FakeLogStore(membership),
+    hardState: new FakeHardStateStore(membership),
+  });
+  manager.start();
+  for (let step = 0; step < 10; step++) {
+    clock.advance(2);
+    await turns(2);
+  }
+  // The clock-driven timer once played the groups' ticks alone: no node heartbeat left, so a quiet follower
+  // never learned that its leader's node had died.
+  const nodeHeartbeats = network.calls.filter((call) =>
+    call.batch.some((item) => item.groupId === "__raft-node"),
+  );
+  expect(nodeHeartbeats.length).toBeGreaterThan(0);
+  manager.stop();
+});
