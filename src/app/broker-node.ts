@@ -297,8 +297,8 @@ export function startStorageAndRaft(
   // One cleaner for every compacted log of the node, each replica cleaning its own copy (log-cleaner.ts).
   const cleaner = new LogCleaner({
     logs: () => logs.onlineLogs(),
-    clock: systemClock,
-    scheduler: systemScheduler,
+    clock: env.clock,
+    scheduler: env.scheduler,
     budget: {
       backoffMs: config.broker.logCleanerBackoffMs,
       ioBytesPerSecondMax: config.broker.logCleanerIoMaxBytesPerSecond,
