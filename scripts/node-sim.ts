@@ -76,6 +76,42 @@ function addStats(total: Record<string, number>, stats: NodeSimulationStats): vo
   for (const [name, value] of Object.entries(stats)) total[name] = (total[name] ?? 0) + value;
 }
 
+/** Runs seeds first… in `workers` child processes (one JSON line per seed each) and returns every result. */
+export async function runSeedsInWorkers(
+  first: number,
+  count: number,
+  workers: number,
+  options: { chaosMs?: number; bug?: RaftGroupTestingBug } = {},
+): Promise<NodeSimulationResult[]> {
+  const per = Math.ceil(count / workers);
+  const children = [];
+  for (let worker = 0; worker < workers; worker++) {
+    const from = first + worker * per;
+    const seeds = Math.min(per, first + count - from);
+    if (seeds <= 0) continue;
+    const command = [
+      process.execPath,
+      import.meta.path,
+      "--worker",
+      "--first",
+      `${from}`,
+      "--seeds",
+      `${seeds}`,
+    ];
+    if (options.chaosMs !== undefined) command.push("--chaos-ms", `${options.chaosMs}`);
+    if (options.bug !== undefined) command.push("--bug", options.bug);
+    children.push(Bun.spawn(command, { stdout: "pipe", stderr: "inherit" }));
+  }
+  const results: NodeSimulationResult[] = [];
+  for (const child of children) {
+    const output = await new Response(child.stdout).text();
+    const exitCode = await child.exited;
+    if (exitCode !== 0) throw new Error(`a simulator worker exited with ${exitCode}`);
+    for (const line of output.split("\n")) if (line.trim() !== "") results.push(JSON.parse(line));
+  }
+  return results;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(Bun.argv.slice(2));
   const options = { chaosMs: args.chaosMs, ...(args.bug === undefined ? {} : { bug: args.bug }) };
@@ -92,39 +128,15 @@ async function main(): Promise<void> {
     return;
   }
   const started = performance.now();
-  const per = Math.ceil(args.seeds / args.parallel);
-  const children = [];
-  for (let worker = 0; worker < args.parallel; worker++) {
-    const first = args.first + worker * per;
-    const count = Math.min(per, args.first + args.seeds - first);
-    if (count <= 0) continue;
-    const command = [
-      process.execPath,
-      import.meta.path,
-      "--worker",
-      "--first",
-      `${first}`,
-      "--seeds",
-      `${count}`,
-    ];
-    command.push("--chaos-ms", `${args.chaosMs}`);
-    if (args.bug !== undefined) command.push("--bug", args.bug);
-    children.push(Bun.spawn(command, { stdout: "pipe", stderr: "inherit" }));
-  }
-  let failures = 0;
+  const results = await runSeedsInWorkers(args.first, args.seeds, args.parallel, options);
   const total: Record<string, number> = {};
-  for (const child of children) {
-    const output = await new Response(child.stdout).text();
-    for (const line of output.split("\n")) {
-      if (line.trim() === "") continue;
-      const result = JSON.parse(line) as NodeSimulationResult;
-      addStats(total, result.stats);
-      if (result.ok) continue;
-      failures += 1;
-      console.log(`seed ${result.seed} failed at ${result.atMs} ms: ${result.failure}`);
-      console.log(`  replay: ${nodeReplayCommand(result.seed, options)}`);
-    }
-    await child.exited;
+  let failures = 0;
+  for (const result of results) {
+    addStats(total, result.stats);
+    if (result.ok) continue;
+    failures += 1;
+    console.log(`seed ${result.seed} failed at ${result.atMs} ms: ${result.failure}`);
+    console.log(`  replay: ${nodeReplayCommand(result.seed, options)}`);
   }
   const seconds = (performance.now() - started) / 1000;
   console.log(`totals: ${JSON.stringify(total)}`);

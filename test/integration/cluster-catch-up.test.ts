@@ -5,10 +5,9 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
-import { createFetchRequestFetchPartition } from "../../src/protocol/messages/fetch.ts";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
 import { buildBatch } from "../../src/protocol/records/batch-builder.ts";
-import { createTopic, electLeaders, waitForViews } from "../support/cluster-leaders.ts";
+import { createTopic, electLeaders, fetchPartitionZero, waitForViews } from "../support/cluster-leaders.ts";
 import { startCluster, type TestCluster } from "../support/cluster-processes.ts";
 import { RawKafkaClient } from "../support/raw-kafka-client.ts";
 
@@ -54,34 +53,7 @@ function produce(nodeId: number, records: Uint8Array) {
 
 /** A Fetch on one node at `offset`: its answer carries that node's log start (followers serve committed data). */
 function fetchAt(nodeId: number, offset: bigint) {
-  return withClient(nodeId, async (client) => {
-    const response = await client.request(ApiKey.Fetch, 12, {
-      ...apiCodecs(ApiKey.Fetch).request.create(),
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 1 << 20,
-      topics: [
-        {
-          topic,
-          topicId: "AAAAAAAAAAAAAAAAAAAAAA",
-          partitions: [
-            {
-              ...createFetchRequestFetchPartition(),
-              partition: 0,
-              currentLeaderEpoch: -1,
-              fetchOffset: offset,
-              lastFetchedEpoch: -1,
-              logStartOffset: -1n,
-              partitionMaxBytes: 1 << 20,
-              unknownTaggedFields: [],
-            },
-          ],
-          unknownTaggedFields: [],
-        },
-      ],
-    });
-    return response.responses[0]!.partitions[0]!;
-  });
+  return fetchPartitionZero(cluster.node(nodeId).kafkaPort, topic, offset);
 }
 
 const text = new TextEncoder();

@@ -9,9 +9,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { ErrorCode } from "../../src/protocol/error-codes.ts";
-import { createFetchRequestFetchPartition } from "../../src/protocol/messages/fetch.ts";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
 import { readBatchHeader } from "../../src/protocol/records/batch-header.ts";
+import { fetchPartitionZero } from "../support/cluster-leaders.ts";
 import { startCluster, type TestCluster } from "../support/cluster-processes.ts";
 import { runClient } from "../support/in-process-broker.ts";
 import { RawKafkaClient } from "../support/raw-kafka-client.ts";
@@ -59,34 +59,7 @@ async function leaderOf(topic: string, timeoutMs = 20_000): Promise<number> {
 
 /** A Fetch on one node (followers serve committed records): its answer carries the node's log start. */
 function fetchAt(nodeId: number, topic: string, offset: bigint) {
-  return withClient(nodeId, async (client) => {
-    const response = await client.request(ApiKey.Fetch, 12, {
-      ...apiCodecs(ApiKey.Fetch).request.create(),
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 1 << 20,
-      topics: [
-        {
-          topic,
-          topicId: "AAAAAAAAAAAAAAAAAAAAAA",
-          partitions: [
-            {
-              ...createFetchRequestFetchPartition(),
-              partition: 0,
-              currentLeaderEpoch: -1,
-              fetchOffset: offset,
-              lastFetchedEpoch: -1,
-              logStartOffset: -1n,
-              partitionMaxBytes: 1 << 20,
-              unknownTaggedFields: [],
-            },
-          ],
-          unknownTaggedFields: [],
-        },
-      ],
-    });
-    return response.responses[0]!.partitions[0]!;
-  });
+  return fetchPartitionZero(cluster.node(nodeId).kafkaPort, topic, offset);
 }
 
 /** Polls until `check` holds (bounded), returning its last value. */

@@ -4,40 +4,17 @@
 // Raft driver (a follower acknowledging before its fsync, a follower serving reads past its commit) are
 // caught; and a seed replays exactly.
 import { describe, expect, test } from "bun:test";
-import { nodeReplayCommand, runNodeSeed } from "../../scripts/node-sim.ts";
+import { nodeReplayCommand, runNodeSeed, runSeedsInWorkers } from "../../scripts/node-sim.ts";
 import type { RaftGroupTestingBug } from "../../src/raft/node/index.ts";
 import type { NodeSimulationResult } from "./node/node-simulator.ts";
 
-/** Runs seeds in two child processes (both cores), one JSON line per seed. */
+/** Runs seeds in two child processes (both cores), checking that each seed gave a result. */
 async function runSeeds(
   first: number,
   count: number,
   bug?: RaftGroupTestingBug,
 ): Promise<NodeSimulationResult[]> {
-  const workers = 2;
-  const per = Math.ceil(count / workers);
-  const children = [];
-  for (let worker = 0; worker < workers; worker++) {
-    const from = first + worker * per;
-    const seeds = Math.min(per, first + count - from);
-    const command = [
-      process.execPath,
-      "scripts/node-sim.ts",
-      "--worker",
-      "--first",
-      `${from}`,
-      "--seeds",
-      `${seeds}`,
-    ];
-    if (bug !== undefined) command.push("--bug", bug);
-    children.push(Bun.spawn(command, { stdout: "pipe", stderr: "inherit" }));
-  }
-  const results: NodeSimulationResult[] = [];
-  for (const child of children) {
-    const output = await new Response(child.stdout).text();
-    expect(await child.exited).toBe(0);
-    for (const line of output.split("\n")) if (line.trim() !== "") results.push(JSON.parse(line));
-  }
+  const results = await runSeedsInWorkers(first, count, 2, bug === undefined ? {} : { bug });
   expect(results.length).toBe(count);
   return results;
 }

@@ -1,6 +1,7 @@
 // Who leads what in a real cluster, as a node's Metadata answer says: for the leader-balance tests and bench.
 // Creates topics and elects leaders over the raw client, so the bytes are exactly Kafka's requests.
 
+import { createFetchRequestFetchPartition } from "../../src/protocol/messages/fetch.ts";
 import { ApiKey, apiCodecs } from "../../src/protocol/messages/registry.ts";
 import { RawKafkaClient } from "./raw-kafka-client.ts";
 
@@ -129,6 +130,44 @@ export async function electLeaders(
       rows: results.map(({ topic, row }): ElectionRow => [topic, row.partitionId, row.errorCode]),
       messages: results.map(({ row }) => row.errorMessage),
     };
+  } finally {
+    client.close();
+  }
+}
+
+/**
+ * One Fetch v12 of partition 0 of `topic` at `offset` on the node at `port` (no wait, up to 1 MiB): followers
+ * serve committed records, and the answer carries that node's log start.
+ */
+export async function fetchPartitionZero(port: number, topic: string, offset: bigint) {
+  const client = await RawKafkaClient.connect(port);
+  try {
+    const response = await client.request(ApiKey.Fetch, 12, {
+      ...apiCodecs(ApiKey.Fetch).request.create(),
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 1 << 20,
+      topics: [
+        {
+          topic,
+          topicId: "AAAAAAAAAAAAAAAAAAAAAA",
+          partitions: [
+            {
+              ...createFetchRequestFetchPartition(),
+              partition: 0,
+              currentLeaderEpoch: -1,
+              fetchOffset: offset,
+              lastFetchedEpoch: -1,
+              logStartOffset: -1n,
+              partitionMaxBytes: 1 << 20,
+              unknownTaggedFields: [],
+            },
+          ],
+          unknownTaggedFields: [],
+        },
+      ],
+    });
+    return response.responses[0]!.partitions[0]!;
   } finally {
     client.close();
   }

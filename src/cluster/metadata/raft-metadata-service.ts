@@ -168,17 +168,19 @@ export class RaftMetadataService implements MetadataService {
     // the answer its way back) before answering, and the change may commit all the same. If a later attempt
     // finds the state refusing the change, that attempt's change is what the state already holds: it succeeded.
     const unanswered: Array<Extract<CommandResult, { ok: true }>> = [];
-    const replan = (): CommandResult => {
+    const replan = (): { result: CommandResult; alreadyTaken: boolean } => {
       const result = plan(this.state);
-      if (result.ok && result.records.length > 0) return result;
-      return unanswered.find((earlier) => this.state.reflects(earlier.records)) ?? result;
+      if (result.ok && result.records.length > 0) return { result, alreadyTaken: false };
+      const earlier = unanswered.find((attempt) => this.state.reflects(attempt.records));
+      return earlier === undefined
+        ? { result, alreadyTaken: false }
+        : { result: earlier, alreadyTaken: true };
     };
     for (let attempt = 0; attempt < changeAttemptsMax; attempt++) {
       if (this.log.isLeader) {
         await this.leaderCaughtUp();
-        const result = replan();
-        if (result.ok && result.records.length > 0 && !unanswered.some((earlier) => earlier === result))
-          await this.propose(result.records);
+        const { result, alreadyTaken } = replan();
+        if (!alreadyTaken && result.ok && result.records.length > 0) await this.propose(result.records);
         return result;
       }
       const leaderId = this.log.leaderId;
@@ -187,9 +189,8 @@ export class RaftMetadataService implements MetadataService {
         await this.pause();
         continue;
       }
-      const result = replan();
-      if (!result.ok || result.records.length === 0) return result;
-      if (unanswered.some((earlier) => earlier === result)) return result;
+      const { result, alreadyTaken } = replan();
+      if (alreadyTaken || !result.ok || result.records.length === 0) return result;
       const answer = await forward(leaderId, {
         records: result.records,
         basedOnOffset: this.stateOffset,

@@ -122,6 +122,15 @@ function signatureOf(header: BatchHeader): string {
   return `${lastOffset}/e${header.partitionLeaderEpoch}/p${header.producerId}:${header.baseSequence}/c${header.crc}`;
 }
 
+/** The producer part of a signature: "p<producerId>:<baseSequence>" ("p-1:-1" for a control batch). */
+function producerPartOf(signature: string): string {
+  return signature.split("/")[2]!;
+}
+
+function producerKeyOf(ack: Acknowledged): string {
+  return `p${ack.producerId}:${ack.sequence}`;
+}
+
 export async function runNodeSimulation(options: NodeSimulationOptions): Promise<NodeSimulationResult> {
   const simulation = new NodeSimulation(options);
   const caught = (error: unknown) => simulation.noteEscaped(error);
@@ -294,7 +303,7 @@ class NodeSimulation {
     for (let partition = 0; partition < this.options.partitions; partition++) {
       const seen = new Map<string, number>();
       for (const [baseOffset, signature] of this.committed[partition]!) {
-        const producer = signature.split("/")[2]!;
+        const producer = producerPartOf(signature);
         if (producer.startsWith("p-1:")) continue;
         const earlier = seen.get(producer);
         if (earlier !== undefined)
@@ -306,10 +315,10 @@ class NodeSimulation {
     }
     for (const ack of this.acknowledged) {
       const signature = this.committed[ack.partition]!.get(ack.baseOffset);
+      const producer = producerKeyOf(ack);
       // Deleted by DeleteRecords before any replica reported it committed: nothing to compare with.
       if (signature === undefined && ack.baseOffset < this.logStartOf(ack.partition)) continue;
-      const producer = `p${ack.producerId}:${ack.sequence}`;
-      if (signature?.split("/")[2] !== producer)
+      if (signature === undefined || producerPartOf(signature) !== producer)
         throw new SimulationFailure(
           `acknowledged ${producer} at ${ack.partition}/${ack.baseOffset} is not there (${signature ?? "nothing"})`,
         );
@@ -624,9 +633,9 @@ class NodeSimulation {
   private checkAcknowledged(ack: Acknowledged): void {
     const signature = this.committed[ack.partition]!.get(ack.baseOffset);
     if (signature === undefined) return;
-    if (signature.split("/")[2] !== `p${ack.producerId}:${ack.sequence}`)
+    if (producerPartOf(signature) !== producerKeyOf(ack))
       throw new SimulationFailure(
-        `acknowledged p${ack.producerId}:${ack.sequence} at ${ack.partition}/${ack.baseOffset}, committed there: ${signature}`,
+        `acknowledged ${producerKeyOf(ack)} at ${ack.partition}/${ack.baseOffset}, committed there: ${signature}`,
       );
   }
 
